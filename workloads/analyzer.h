@@ -1,0 +1,42 @@
+// Analytic FLOP and byte counts from the op graph, with the survey's conventions (Kim et al.
+// 2023, Sec. 3: multiply and add are 2 FLOPs; every op reads its inputs and writes its output
+// once, as if local memory were large enough). Formulas are in docs/model-reference.md.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "workloads/op_graph.h"
+
+namespace acceltran::workloads {
+
+struct OpCount {
+    std::string name;
+    OpKind kind;
+    OpCategory category;
+    int layer;
+    double flops = 0;
+    double bytes = 0;
+    double intensity() const { return bytes > 0 ? flops / bytes : 0; }
+};
+
+struct Analysis {
+    std::vector<OpCount> ops;         // one per graph op, plus the embedding gather
+    std::vector<OpCount> categories;  // one per OpCategory, summed
+    OpCount total;
+};
+
+// FLOPs per element for non-matmul ops (documented in docs/model-reference.md).
+constexpr double kSoftmaxFlopsPerElement = 5;   // max, subtract, exp, sum, divide
+constexpr double kLayerNormFlopsPerElement = 8; // mean, variance (3), normalise (2), scale+shift (2)
+constexpr double kGeluFlopsPerElement = 8;      // tanh approximation
+constexpr double kAddFlopsPerElement = 1;
+
+Analysis analyze(const OpGraph& graph, double bytes_per_element);
+// The `acceltran analyze --json` document: {"model":..,"seq":..,"batch":..,
+// "bytes_per_element":..,"total":{"flops","bytes","intensity"},"categories":[..],"operators":[..]}.
+std::string analysis_json(const OpGraph& graph, const Analysis& analysis, double bytes_per_element);
+// Human-readable table.
+std::string analysis_table(const OpGraph& graph, const Analysis& analysis);
+
+}  // namespace acceltran::workloads

@@ -1,0 +1,111 @@
+// Tiling of one op into tile ops, the 24 loop orders, and the sequence of tiles one compute
+// unit executes. Plain C++ so that coverage and reuse can be tested without SystemC.
+//
+// Geometry. A tile shape (b, x, y) splits an op's (batch, m, n, k) dimensions:
+//   batch by b, m by x, n by y, k by y  (as in the original simulator, k uses the y size).
+// Matmul tile (bb, ii, jj, kk): A block bb x x x y, B block y x y (one per batch entry when B
+// is batched), output/partial-sum block bb x x x y, MACs bb*x*y*y. Element-wise tiles have no k.
+// Edge tiles are smaller: every count below uses the actual extent min(size, dim - index*size).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "workloads/op_graph.h"
+
+namespace acceltran::workloads {
+
+struct TileShape {
+    int b = 1, x = 16, y = 16;
+};
+
+// A permutation of the loop letters b, i, j, k, outermost first: "b_i_j_k" runs k innermost.
+class LoopOrder {
+public:
+    LoopOrder();  // b_i_j_k
+    // Accepts "b_i_j_k" or "bijk"; anything that is not a permutation of b,i,j,k is an
+    // InputError saying so.
+    static LoopOrder parse(const std::string& text);
+    static std::vector<LoopOrder> all();  // the 24 permutations
+    std::string str() const;              // "b_i_j_k"
+    // Loop letters, outermost first.
+    const std::array<char, 4>& letters() const { return letters_; }
+    bool operator==(const LoopOrder& o) const { return letters_ == o.letters_; }
+
+private:
+    std::array<char, 4> letters_;
+};
+
+struct TileIndex {
+    std::int64_t b = 0, i = 0, j = 0, k = 0;
+    bool operator==(const TileIndex& o) const { return b == o.b && i == o.i && j == o.j && k == o.k; }
+};
+
+// Tile counts of one op.
+struct TileGrid {
+    std::int64_t batch = 1, m = 0, n = 0, k = 0;  // op extents (k = 0: element-wise)
+    TileShape shape;
+    bool matmul = false;
+    bool b_batched = false;  // matmul: B has one block per batch entry
+    std::int64_t nb = 1, ni = 1, nj = 1, nk = 1;  // nk = 1 for element-wise
+
+    std::uint64_t tiles() const { return std::uint64_t(nb) * ni * nj * nk; }
+    std::uint64_t output_tiles() const { return std::uint64_t(nb) * ni * nj; }
+
+    // Extents of the tile at an index (edge tiles are smaller).
+    std::int64_t rows_b(std::int64_t bi) const;  // batch entries in the tile
+    std::int64_t rows_i(std::int64_t ii) const;  // rows (m)
+    std::int64_t cols_j(std::int64_t jj) const;  // columns (n)
+    std::int64_t depth_k(std::int64_t kk) const; // reduction depth (k); 0 for element-wise
+
+    std::uint64_t a_elements(const TileIndex& t) const;    // matmul A block or element-wise input
+    std::uint64_t b_elements(const TileIndex& t) const;    // matmul B block (0 for element-wise)
+    std::uint64_t out_elements(const TileIndex& t) const;  // output / partial-sum block
+    std::uint64_t macs(const TileIndex& t) const;          // 0 for element-wise
+};
+
+TileGrid make_tile_grid(const Op& op, const TileShape& shape);
+
+// Output tiles are numbered by their position in the loop order with k removed, so that a
+// contiguous range of output ordinals is a contiguous stretch of the dataflow.
+std::uint64_t output_ordinal(const TileGrid& grid, const LoopOrder& order, const TileIndex& t);
+
+// What one compute unit does for one tile, given the tile it ran just before (same op, same
+// unit) and the one it runs next.
+struct TileStep {
+    TileIndex index;
+    bool read_a = true;        // A block not reused from the previous tile on this unit
+    bool read_b = true;        // B block not reused (weights: same (k, j); batched B: same (b, k, j))
+    bool read_psum = false;    // k > 0 and the previous tile on this unit was not (b, i, j, k-1)
+    bool write_psum = false;   // k < nk-1 and the next tile on this unit is not (b, i, j, k+1)
+    bool write_output = true;  // last k step: the finished output block is written
+};
+
+// The tiles of the output-ordinal range [first_output, end_output) in loop order: all k steps of
+// those outputs, interleaved as the loop order dictates. This is the work one unit receives.
+class LaneTileSequence {
+public:
+    LaneTileSequence(const TileGrid& grid, const LoopOrder& order, std::uint64_t first_output,
+                     std::uint64_t end_output);
+    // Fills `step` with the next tile; false when the sequence is exhausted.
+    bool next(TileStep& step);
+    std::uint64_t size() const;  // number of tiles: (end - first) * nk
+
+private:
+    // implementation state (helper-owned): enough to produce tiles lazily with one-tile lookahead
+    const TileGrid grid_;
+    const LoopOrder order_;
+    std::uint64_t first_, end_;
+    std::vector<TileIndex> pending_;  // lookahead buffer
+    std::uint64_t produced_ = 0;
+    std::array<std::int64_t, 4> counters_{};   // loop counters, outermost first
+    std::array<std::int64_t, 4> extents_{};    // loop extents, outermost first
+    bool has_prev_ = false;
+    TileIndex prev_{};
+    bool exhausted_ = false;
+    bool advance(TileIndex& out);  // next raw tile of the range in loop order
+};
+
+}  // namespace acceltran::workloads
