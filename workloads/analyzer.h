@@ -17,6 +17,9 @@ struct OpCount {
     int layer;
     double flops = 0;
     double bytes = 0;
+    // The embedding-row gather: a memory transfer with no graph op behind it (`kind` carries
+    // no meaning there; reports call it "gather").
+    bool gather = false;
     double intensity() const { return bytes > 0 ? flops / bytes : 0; }
 };
 
@@ -30,6 +33,7 @@ struct Analysis {
 constexpr double kSoftmaxFlopsPerElement = 5;   // max, subtract, exp, sum, divide
 constexpr double kLayerNormFlopsPerElement = 8; // mean, variance (3), normalise (2), scale+shift (2)
 constexpr double kGeluFlopsPerElement = 8;      // tanh approximation
+constexpr double kReluFlopsPerElement = 1;      // max(0, x); models with activation: relu
 constexpr double kAddFlopsPerElement = 1;
 
 Analysis analyze(const OpGraph& graph, double bytes_per_element);

@@ -219,12 +219,22 @@ std::string ConfigNode::get_choice(const std::string& key, const std::vector<std
 
 void ConfigNode::expect_keys(const std::vector<std::string>& allowed) const {
     if (!node_.IsMap()) fail("a mapping");
+    const std::string where = path_.empty() ? std::string("top level") : path_;
+    std::vector<std::string> seen;
     for (const auto& kv : node_) {
-        std::string key = kv.first.as<std::string>();
+        if (!kv.first.IsScalar())
+            throw InputError(mark_text(file_, kv.first.Mark()) + ": " + where +
+                             ": expected a plain key, found a complex key");
+        std::string key = kv.first.Scalar();
+        // yaml-cpp keeps duplicate keys and lookups return the first, so a repeated key would
+        // silently ignore the later value.
+        if (std::find(seen.begin(), seen.end(), key) != seen.end())
+            throw InputError(mark_text(file_, kv.first.Mark()) + ": " + where + ": duplicate key '" +
+                             key + "'");
+        seen.push_back(key);
         if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
         std::string hint = closest_match(key, allowed);
-        throw InputError(mark_text(file_, kv.first.Mark()) + ": " +
-                         (path_.empty() ? std::string("top level") : path_) + ": unknown key '" +
+        throw InputError(mark_text(file_, kv.first.Mark()) + ": " + where + ": unknown key '" +
                          key + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
                          "; allowed keys: " + join(allowed));
     }
@@ -245,6 +255,28 @@ std::string closest_match(const std::string& word, const std::vector<std::string
     return best;
 }
 
+namespace {
+
+// A parsed --set value carries marks relative to the override text ("1:1"), which messages would
+// report as a position in the file being overridden; a rebuilt node has no mark, so they name
+// just the file.
+YAML::Node without_marks(const YAML::Node& node) {
+    if (node.IsScalar()) return YAML::Node(node.Scalar());
+    if (node.IsSequence()) {
+        YAML::Node out(YAML::NodeType::Sequence);
+        for (const auto& e : node) out.push_back(without_marks(e));
+        return out;
+    }
+    if (node.IsMap()) {
+        YAML::Node out(YAML::NodeType::Map);
+        for (const auto& kv : node) out[without_marks(kv.first)] = without_marks(kv.second);
+        return out;
+    }
+    return YAML::Node();
+}
+
+}  // namespace
+
 void apply_override(YAML::Node root, const std::string& assignment, bool create_missing) {
     auto eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -253,7 +285,7 @@ void apply_override(YAML::Node root, const std::string& assignment, bool create_
     std::string value_text = assignment.substr(eq + 1);
     YAML::Node value;
     try {
-        value = YAML::Load(value_text);
+        value = without_marks(YAML::Load(value_text));
     } catch (const YAML::Exception& e) {
         throw UsageError("--set '" + assignment + "': value is not valid YAML: " + e.msg);
     }
@@ -276,7 +308,8 @@ void apply_override(YAML::Node root, const std::string& assignment, bool create_
         bool last = i + 1 == parts.size();
         if (!cur[key].IsDefined() && !create_missing) {
             std::vector<std::string> keys;
-            for (const auto& kv : cur) keys.push_back(kv.first.as<std::string>());
+            for (const auto& kv : cur)
+                if (kv.first.IsScalar()) keys.push_back(kv.first.Scalar());
             std::string hint = closest_match(key, keys);
             throw UsageError("--set '" + assignment + "': no key '" + walked + "'" +
                              (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
