@@ -94,18 +94,25 @@ public:
     std::uint64_t size() const;  // number of tiles: (end - first) * nk
 
 private:
-    // implementation state (helper-owned): enough to produce tiles lazily with one-tile lookahead
-    const TileGrid grid_;
-    const LoopOrder order_;
-    std::uint64_t first_, end_;
-    std::vector<TileIndex> pending_;  // lookahead buffer
-    std::uint64_t produced_ = 0;
-    std::array<std::int64_t, 4> counters_{};   // loop counters, outermost first
-    std::array<std::int64_t, 4> extents_{};    // loop extents, outermost first
-    bool has_prev_ = false;
-    TileIndex prev_{};
-    bool exhausted_ = false;
+    // The outputs in range are a contiguous stretch of the k-less mixed-radix order. Splitting
+    // the loop letters at k into an outer prefix and an inner suffix, the range is: for each
+    // prefix value it overlaps, every k step, then the suffix values of that prefix in range.
+    // Walking (prefix, k, suffix) costs O(tiles produced), whatever the size of the op.
     bool advance(TileIndex& out);  // next raw tile of the range in loop order
+    void decode(std::uint64_t value, const std::array<char, 3>& letters, int count,
+                TileIndex& out) const;
+
+    TileGrid grid_;
+    std::uint64_t first_, end_;
+    std::array<char, 3> outer_{}, inner_{};  // b/i/j letters outside and inside the k loop
+    int n_outer_ = 0, n_inner_ = 0;
+    std::uint64_t inner_count_ = 1;  // outputs per prefix value
+    std::uint64_t prefix_ = 0, last_prefix_ = 0;
+    std::uint64_t suffix_ = 0, suffix_begin_ = 0, suffix_end_ = 0;
+    std::int64_t k_ = 0;
+    std::uint64_t remaining_ = 0;  // raw tiles not yet produced by advance()
+    bool has_prev_ = false, has_next_ = false;
+    TileIndex prev_{}, next_{};
 };
 
 }  // namespace acceltran::workloads

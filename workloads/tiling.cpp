@@ -1,0 +1,220 @@
+#include "workloads/tiling.h"
+
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+
+#include "modules/common/errors.h"
+
+namespace acceltran::workloads {
+
+namespace {
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+// Extent of the tile at `index` along a dimension of size `dim` cut into pieces of `size`.
+std::int64_t edge(std::int64_t dim, std::int64_t size, std::int64_t index) {
+    return std::min(size, dim - index * size);
+}
+
+std::int64_t letter_extent(const TileGrid& grid, char letter) {
+    switch (letter) {
+        case 'b': return grid.nb;
+        case 'i': return grid.ni;
+        case 'j': return grid.nj;
+        default: return grid.nk;
+    }
+}
+
+// The index component a loop letter runs over; works on const and mutable indices alike.
+template <typename Index>
+auto& letter_of(Index& t, char letter) {
+    switch (letter) {
+        case 'b': return t.b;
+        case 'i': return t.i;
+        case 'j': return t.j;
+        default: return t.k;
+    }
+}
+
+bool same_output(const TileIndex& x, const TileIndex& y) {
+    return x.b == y.b && x.i == y.i && x.j == y.j;
+}
+
+}  // namespace
+
+LoopOrder::LoopOrder() : letters_{'b', 'i', 'j', 'k'} {}
+
+LoopOrder LoopOrder::parse(const std::string& text) {
+    std::string compact;
+    if (text.size() == 4) {
+        compact = text;
+    } else if (text.size() == 7 && text[1] == '_' && text[3] == '_' && text[5] == '_') {
+        compact = {text[0], text[2], text[4], text[6]};
+    }
+    for (char& c : compact) c = char(std::tolower(static_cast<unsigned char>(c)));
+    std::string sorted = compact;
+    std::sort(sorted.begin(), sorted.end());
+    if (sorted != "bijk") {
+        throw InputError("loop order \"" + text +
+                         "\" is not a permutation of the loops b, i, j, k (e.g. \"b_i_j_k\")");
+    }
+    LoopOrder order;
+    std::copy(compact.begin(), compact.end(), order.letters_.begin());
+    return order;
+}
+
+std::vector<LoopOrder> LoopOrder::all() {
+    std::vector<LoopOrder> orders;
+    LoopOrder order;
+    do {
+        orders.push_back(order);
+    } while (std::next_permutation(order.letters_.begin(), order.letters_.end()));
+    return orders;
+}
+
+std::string LoopOrder::str() const {
+    return {letters_[0], '_', letters_[1], '_', letters_[2], '_', letters_[3]};
+}
+
+std::int64_t TileGrid::rows_b(std::int64_t bi) const { return edge(batch, shape.b, bi); }
+std::int64_t TileGrid::rows_i(std::int64_t ii) const { return edge(m, shape.x, ii); }
+std::int64_t TileGrid::cols_j(std::int64_t jj) const { return edge(n, shape.y, jj); }
+std::int64_t TileGrid::depth_k(std::int64_t kk) const {
+    return matmul ? edge(k, shape.y, kk) : 0;
+}
+
+std::uint64_t TileGrid::a_elements(const TileIndex& t) const {
+    return std::uint64_t(rows_b(t.b)) * rows_i(t.i) * (matmul ? depth_k(t.k) : cols_j(t.j));
+}
+
+std::uint64_t TileGrid::b_elements(const TileIndex& t) const {
+    if (!matmul) return 0;
+    return std::uint64_t(depth_k(t.k)) * cols_j(t.j) * (b_batched ? rows_b(t.b) : 1);
+}
+
+std::uint64_t TileGrid::out_elements(const TileIndex& t) const {
+    return std::uint64_t(rows_b(t.b)) * rows_i(t.i) * cols_j(t.j);
+}
+
+std::uint64_t TileGrid::macs(const TileIndex& t) const {
+    return out_elements(t) * depth_k(t.k);
+}
+
+TileGrid make_tile_grid(const Op& op, const TileShape& shape) {
+    // A zero or negative size would divide by zero below; configs are validated before this,
+    // so reaching it is a caller bug rather than a user input error.
+    if (shape.b < 1 || shape.x < 1 || shape.y < 1) {
+        throw std::invalid_argument("tile shape sizes must be positive");
+    }
+    TileGrid grid;
+    grid.batch = op.batch;
+    grid.m = op.m;
+    grid.n = op.n;
+    grid.shape = shape;
+    grid.matmul = op.kind == OpKind::MatMul;
+    grid.b_batched = op.b_batched;
+    grid.k = grid.matmul ? op.k : 0;
+    grid.nb = ceil_div(op.batch, shape.b);
+    grid.ni = ceil_div(op.m, shape.x);
+    grid.nj = ceil_div(op.n, shape.y);
+    grid.nk = grid.matmul ? ceil_div(op.k, shape.y) : 1;
+    return grid;
+}
+
+std::uint64_t output_ordinal(const TileGrid& grid, const LoopOrder& order, const TileIndex& t) {
+    std::uint64_t ordinal = 0;
+    for (char letter : order.letters()) {
+        if (letter == 'k') continue;
+        ordinal = ordinal * letter_extent(grid, letter) + letter_of(t, letter);
+    }
+    return ordinal;
+}
+
+LaneTileSequence::LaneTileSequence(const TileGrid& grid, const LoopOrder& order,
+                                   std::uint64_t first_output, std::uint64_t end_output)
+    : grid_(grid), first_(first_output), end_(end_output) {
+    if (first_ > end_ || end_ > grid.output_tiles()) {
+        throw std::invalid_argument("output range [" + std::to_string(first_) + ", " +
+                                    std::to_string(end_) +
+                                    ") needs first <= end <= output tiles (" +
+                                    std::to_string(grid.output_tiles()) + ")");
+    }
+    bool inside_k = false;
+    for (char letter : order.letters()) {
+        if (letter == 'k') {
+            inside_k = true;
+        } else if (inside_k) {
+            inner_[n_inner_++] = letter;
+            inner_count_ *= letter_extent(grid, letter);
+        } else {
+            outer_[n_outer_++] = letter;
+        }
+    }
+    remaining_ = size();
+    if (remaining_ > 0) {
+        prefix_ = first_ / inner_count_;
+        last_prefix_ = (end_ - 1) / inner_count_;
+        suffix_begin_ = suffix_ = first_ % inner_count_;
+        suffix_end_ = prefix_ == last_prefix_ ? (end_ - 1) % inner_count_ + 1 : inner_count_;
+    }
+    has_next_ = advance(next_);
+}
+
+void LaneTileSequence::decode(std::uint64_t value, const std::array<char, 3>& letters,
+                              int count, TileIndex& out) const {
+    for (int l = count - 1; l >= 0; --l) {
+        const auto extent = std::uint64_t(letter_extent(grid_, letters[l]));
+        letter_of(out, letters[l]) = std::int64_t(value % extent);
+        value /= extent;
+    }
+}
+
+bool LaneTileSequence::advance(TileIndex& out) {
+    if (remaining_ == 0) return false;
+    --remaining_;
+    decode(prefix_, outer_, n_outer_, out);
+    decode(suffix_, inner_, n_inner_, out);
+    out.k = k_;
+    if (++suffix_ < suffix_end_) return true;
+    suffix_ = suffix_begin_;
+    if (++k_ < grid_.nk) return true;
+    k_ = 0;
+    ++prefix_;
+    // Only the first prefix of the range can start part-way through its suffixes.
+    suffix_begin_ = suffix_ = 0;
+    suffix_end_ = prefix_ == last_prefix_ ? (end_ - 1) % inner_count_ + 1 : inner_count_;
+    return true;
+}
+
+bool LaneTileSequence::next(TileStep& step) {
+    if (!has_next_) return false;
+    const TileIndex t = next_;
+    has_next_ = advance(next_);
+
+    step.index = t;
+    step.write_output = t.k == grid_.nk - 1;
+    if (grid_.matmul) {
+        step.read_a = !(has_prev_ && prev_.b == t.b && prev_.i == t.i && prev_.k == t.k);
+        step.read_b = !(has_prev_ && prev_.k == t.k && prev_.j == t.j &&
+                        (!grid_.b_batched || prev_.b == t.b));
+        step.read_psum = t.k > 0 && !(has_prev_ && same_output(prev_, t) && prev_.k == t.k - 1);
+        step.write_psum = t.k < grid_.nk - 1 &&
+                          !(has_next_ && same_output(next_, t) && next_.k == t.k + 1);
+    } else {
+        // Element-wise: one input block per tile and nothing to accumulate.
+        step.read_a = true;
+        step.read_b = false;
+        step.read_psum = false;
+        step.write_psum = false;
+    }
+    prev_ = t;
+    has_prev_ = true;
+    return true;
+}
+
+std::uint64_t LaneTileSequence::size() const {
+    return (end_ - first_) * std::uint64_t(grid_.nk);
+}
+
+}  // namespace acceltran::workloads
