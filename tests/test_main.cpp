@@ -4,4 +4,9 @@
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+
 int sc_main(int, char*[]) { return 0; }
+
+// Keeps the SystemC banner out of test output (printed before main unless this is set).
+static const bool kQuietKernel = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0) == 0;

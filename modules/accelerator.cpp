@@ -1,0 +1,143 @@
+#include "modules/accelerator.h"
+
+#include <string>
+
+#include "modules/common/address_map.h"
+#include "modules/common/errors.h"
+#include "modules/compute/mac_lane.h"
+
+namespace acceltran {
+
+using workloads::BufferKind;
+using workloads::UnitClass;
+
+workloads::CompileOptions compile_options(const AcceleratorConfig& config) {
+    workloads::CompileOptions o;
+    o.tile = workloads::TileShape{config.tile_b, config.tile_x, config.tile_y};
+    o.loop_order = workloads::LoopOrder::parse(config.loop_order);
+    o.element_bits = config.element_bits();
+    o.activation_density = 1.0 - config.activation_sparsity;
+    o.weight_density = 1.0 - config.weight_sparsity;
+    o.capacity[int(BufferKind::Activation)] = config.activation_buffer.capacity_bytes();
+    o.capacity[int(BufferKind::Weight)] = config.weight_buffer.capacity_bytes();
+    o.capacity[int(BufferKind::Mask)] = config.mask_buffer.capacity_bytes();
+    return o;
+}
+
+Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorConfig& config,
+                         const workloads::TiledProgram& program)
+    : sc_module(name), config_(config), program_(program), clock_(config.clock_mhz) {
+    build_contexts();
+    control_ = std::make_unique<ControlBlock>("control", clock_, config, program);
+    dma_ = std::make_unique<Dma>("dma", clock_, config.dma);
+    memory_ = std::make_unique<MainMemory>("main_memory", clock_, config);
+    interconnect_ = std::make_unique<BufferInterconnect>("interconnect");
+    buffers_[int(BufferKind::Activation)] =
+        std::make_unique<TileBuffer>("activation_buffer", clock_, config.activation_buffer);
+    buffers_[int(BufferKind::Weight)] = std::make_unique<TileBuffer>("weight_buffer", clock_, config.weight_buffer);
+    buffers_[int(BufferKind::Mask)] = std::make_unique<TileBuffer>("mask_buffer", clock_, config.mask_buffer);
+
+    control_->dma_socket.bind(dma_->control_socket);
+    dma_->memory_socket.bind(memory_->socket);
+    dma_->buffer_socket.bind(interconnect_->requesters);
+    for (int b = 0; b < workloads::kBufferKinds; ++b) interconnect_->buffers.bind(buffers_[b]->socket);
+    for (int p = 0; p < config.pes; ++p) {
+        pes_.push_back(std::make_unique<compute::ProcessingElement>(
+            ("pe" + std::to_string(p)).c_str(), p, clock_, config, contexts_));
+        control_->pe_socket.bind(pes_.back()->control_socket);
+        pes_.back()->buffer_socket.bind(interconnect_->requesters);
+    }
+}
+
+void Accelerator::build_contexts() {
+    const workloads::OpGraph& g = *program_.graph;
+    auto place = [&](int tensor) {
+        compute::OperandPlace p;
+        if (tensor < 0) return p;
+        const auto& l = program_.layouts[tensor];
+        p.layout = &l;
+        p.tensor = tensor;
+        p.data_base = AddressMap::place(l.buffer, l.memory_address, l.data_bytes,
+                                        program_.options.capacity[int(l.buffer)]);
+        p.mask_base = AddressMap::place(BufferKind::Mask, l.memory_address / 8, l.mask_bytes,
+                                        program_.options.capacity[int(BufferKind::Mask)]);
+        return p;
+    };
+    contexts_.resize(program_.entries.size());
+    for (std::uint32_t e = 0; e < program_.entries.size(); ++e) {
+        const auto& entry = program_.entries[e];
+        if (entry.kind != workloads::EntryKind::Compute) continue;
+        compute::OpContext& c = contexts_[e];
+        const workloads::Op& op = g.ops[entry.op];
+        c.entry = e;
+        c.op = &op;
+        c.grid = &entry.grid;
+        c.loop_order = program_.options.loop_order;
+        c.element_bits = program_.options.element_bits;
+        c.a = place(op.a_inputs.empty() ? -1 : op.a_inputs[0]);
+        if (op.kind == workloads::OpKind::Add && op.a_inputs.size() > 1) c.a2 = place(op.a_inputs[1]);
+        c.b = place(op.b_input);
+        c.out = place(op.output);
+    }
+}
+
+RunResult Accelerator::result() const {
+    if (!control_->finished())
+        throw SimulationError("simulation stopped before the program finished: " + control_->pending_report());
+    RunResult r;
+    const ControlActivity& ca = control_->activity();
+    r.cycles = ca.finish_cycle;
+    r.clock_mhz = config_.clock_mhz;
+    r.seconds = r.cycles / clock_.hz();
+    r.batch = program_.graph->batch;
+    r.throughput_seq_per_s = r.seconds > 0 ? r.batch / r.seconds : 0;
+    for (const auto& pe : pes_) {
+        for (int c = 0; c < workloads::kUnitClasses; ++c) {
+            for (int i = 0; i < pe->units(UnitClass(c)); ++i) {
+                const auto& u = pe->unit(UnitClass(c), i);
+                r.units[c].units++;
+                r.units[c].busy_unit_cycles += u.activity.busy_cycles;
+                r.units[c].memory_wait_unit_cycles += u.activity.memory_wait_cycles;
+                r.units[c].tiles += u.activity.tiles;
+                if (c == int(UnitClass::MacLane))
+                    r.effectual_macs += static_cast<const compute::MacLane&>(u).effectual_macs();
+            }
+        }
+    }
+    for (int c = 0; c < workloads::kUnitClasses; ++c) {
+        r.units[c].dependency_wait_unit_cycles = ca.dependency_wait_unit_cycles[c];
+        r.units[c].utilization =
+            r.cycles > 0 && r.units[c].units > 0 ? r.units[c].busy_unit_cycles / (double(r.units[c].units) * r.cycles) : 0;
+        r.tiles_executed += r.units[c].tiles;
+    }
+    r.dma_channels = dma_->channels();
+    r.dma_busy_channel_cycles = dma_->activity().busy_channel_cycles;
+    r.dma_transfers = dma_->activity().transfers;
+    r.dma_utilization = r.cycles > 0 ? r.dma_busy_channel_cycles / (r.dma_channels * r.cycles) : 0;
+    const MemoryTraffic mt = memory_->traffic();
+    r.memory_read_bytes = mt.read_bytes;
+    r.memory_write_bytes = mt.write_bytes;
+    r.memory_busy_cycles = mt.busy_cycles;
+    r.memory_utilization = r.cycles > 0 ? mt.busy_cycles / r.cycles : 0;
+    for (int b = 0; b < workloads::kBufferKinds; ++b) {
+        const MemoryTraffic bt = buffers_[b]->traffic();
+        r.buffers[b].capacity = buffers_[b]->capacity();
+        r.buffers[b].read_bytes = bt.read_bytes;
+        r.buffers[b].write_bytes = bt.write_bytes;
+        r.buffers[b].busy_cycles = bt.busy_cycles;
+        r.buffers[b].queued_cycles = bt.queued_cycles;
+        r.buffers[b].peak_occupancy = ca.peak_occupancy[b];
+    }
+    r.memory_bound_cycles = ca.memory_bound_cycles;
+    r.entries = program_.entries.size();
+    r.entries_retired = ca.retired;
+    r.jobs = ca.jobs;
+    r.tile_ops = program_.totals.tile_ops;
+    r.macs = program_.totals.macs;
+    r.load_entries = program_.totals.load_entries;
+    r.spill_entries = program_.totals.spill_entries;
+    r.store_entries = program_.totals.store_entries;
+    return r;
+}
+
+}  // namespace acceltran

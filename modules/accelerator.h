@@ -1,0 +1,57 @@
+// The whole accelerator: control block, DMA, main memory, the three buffers behind their
+// interconnect, and the processing elements, wired through TLM-2.0 sockets as in
+// docs/architecture.md. Construct it (elaboration), call sc_start(), then result().
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <systemc>
+
+#include "modules/buffers/buffer_interconnect.h"
+#include "modules/buffers/tile_buffer.h"
+#include "modules/common/accelerator_config.h"
+#include "modules/common/clock.h"
+#include "modules/compute/op_context.h"
+#include "modules/compute/processing_element.h"
+#include "modules/control/control_block.h"
+#include "modules/control/dma.h"
+#include "modules/memory/main_memory.h"
+#include "modules/run_result.h"
+#include "workloads/tiled_program.h"
+
+namespace acceltran {
+
+// CompileOptions for a design point (tile shape, loop order, densities, buffer capacities).
+workloads::CompileOptions compile_options(const AcceleratorConfig& config);
+
+class Accelerator : public sc_core::sc_module {
+public:
+    Accelerator(const sc_core::sc_module_name& name, const AcceleratorConfig& config,
+                const workloads::TiledProgram& program);
+
+    // Throws SimulationError when the program did not run to completion (no progress possible).
+    RunResult result() const;
+
+    const ControlBlock& control() const { return *control_; }
+    const TileBuffer& buffer(workloads::BufferKind b) const { return *buffers_[int(b)]; }
+    const MainMemory& memory() const { return *memory_; }
+    const Dma& dma() const { return *dma_; }
+    const std::vector<std::unique_ptr<compute::ProcessingElement>>& pes() const { return pes_; }
+
+private:
+    void build_contexts();
+
+    const AcceleratorConfig& config_;
+    const workloads::TiledProgram& program_;
+    Clock clock_;
+    std::vector<compute::OpContext> contexts_;  // indexed by program entry
+    std::unique_ptr<ControlBlock> control_;
+    std::unique_ptr<Dma> dma_;
+    std::unique_ptr<MainMemory> memory_;
+    std::unique_ptr<BufferInterconnect> interconnect_;
+    std::unique_ptr<TileBuffer> buffers_[workloads::kBufferKinds];
+    std::vector<std::unique_ptr<compute::ProcessingElement>> pes_;
+};
+
+}  // namespace acceltran

@@ -1,0 +1,25 @@
+#include "modules/compute/compute_unit.h"
+
+namespace acceltran::compute {
+
+void ComputeUnit::begin_job(tlm::tlm_generic_payload* job, const OpContext* ctx,
+                            const workloads::LaneTileSequence& tiles, double now) {
+    job_ = job;
+    ctx_ = ctx;
+    tiles_.emplace(tiles);
+    finishing = false;
+    if (compute_free < now) compute_free = now;
+    last_done = now;
+    ++activity.jobs;
+}
+
+bool ComputeUnit::take_tile(workloads::TileStep& step) { return tiles_->next(step); }
+
+void ComputeUnit::end_job() {
+    job_ = nullptr;
+    ctx_ = nullptr;
+    tiles_.reset();
+    finishing = false;
+}
+
+}  // namespace acceltran::compute

@@ -1,0 +1,49 @@
+// A compute unit inside a processing element (MAC lane, softmax unit, layer-norm unit): the
+// state of the job it is running and its activity counters. Units are plain C++ objects driven
+// by their PE's event queue rather than SystemC processes, so 16K lanes cost no threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include <tlm>
+
+#include "modules/compute/op_context.h"
+#include "workloads/tiling.h"
+
+namespace acceltran::compute {
+
+struct UnitActivity {
+    double busy_cycles = 0;         // cycles computing
+    double memory_wait_cycles = 0;  // cycles with work but waiting for operands from the buffers
+    std::uint64_t tiles = 0;
+    std::uint64_t jobs = 0;
+};
+
+class ComputeUnit {
+public:
+    virtual ~ComputeUnit() = default;
+
+    // Busy cycles for one tile of `ctx` (and the unit's activity bookkeeping for it).
+    virtual std::uint64_t tile_cycles(const OpContext& ctx, const workloads::TileStep& step) = 0;
+
+    void begin_job(tlm::tlm_generic_payload* job, const OpContext* ctx,
+                   const workloads::LaneTileSequence& tiles, double now);
+    // Moves the lookahead to the following tile; false when the job has no more tiles.
+    bool take_tile(workloads::TileStep& step);
+    void end_job();
+
+    tlm::tlm_generic_payload* job() const { return job_; }
+    const OpContext* context() const { return ctx_; }
+    bool finishing = false;       // all tiles issued; completion is scheduled
+    double compute_free = 0;      // cycle at which the compute pipeline is free
+    double last_done = 0;         // cycle at which the last write of the job lands
+    UnitActivity activity;
+
+private:
+    tlm::tlm_generic_payload* job_ = nullptr;
+    const OpContext* ctx_ = nullptr;
+    std::optional<workloads::LaneTileSequence> tiles_;
+};
+
+}  // namespace acceltran::compute

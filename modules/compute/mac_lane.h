@@ -1,0 +1,27 @@
+// A MAC lane: `macs_per_lane` multipliers with an adder tree and accumulator, a GELU/ReLU stage,
+// and its pre- and post-sparsity units. Runs matmul tiles (accumulating partial sums over k),
+// non-linearity tiles and residual adds.
+#pragma once
+
+#include "modules/compute/compute_unit.h"
+#include "modules/sparsity/post_sparsity.h"
+#include "modules/sparsity/pre_sparsity.h"
+
+namespace acceltran::compute {
+
+class MacLane : public ComputeUnit {
+public:
+    explicit MacLane(int macs_per_lane) : macs_per_lane_(macs_per_lane) {}
+    std::uint64_t tile_cycles(const OpContext& ctx, const workloads::TileStep& step) override;
+
+    const sparsity::PreSparsity& pre_sparsity() const { return pre_; }
+    const sparsity::PostSparsity& post_sparsity() const { return post_; }
+    double effectual_macs() const { return pre_.effectual(); }
+
+private:
+    int macs_per_lane_;
+    sparsity::PreSparsity pre_;
+    sparsity::PostSparsity post_;
+};
+
+}  // namespace acceltran::compute

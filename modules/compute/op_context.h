@@ -1,0 +1,27 @@
+// Everything the units need about one compute entry, prepared once when the accelerator is
+// built (the equivalent of the op descriptor a control block hands its processing elements).
+#pragma once
+
+#include <cstdint>
+
+#include "workloads/tiled_program.h"
+
+namespace acceltran::compute {
+
+struct OperandPlace {
+    const workloads::TensorLayout* layout = nullptr;
+    int tensor = -1;
+    std::uint64_t data_base = 0;  // global address of the tensor in its data buffer
+    std::uint64_t mask_base = 0;  // global address of its mask in the mask buffer
+};
+
+struct OpContext {
+    std::uint32_t entry = 0;
+    const workloads::Op* op = nullptr;
+    const workloads::TileGrid* grid = nullptr;
+    workloads::LoopOrder loop_order;
+    OperandPlace a, a2, b, out;  // a2: the second operand of a residual add
+    int element_bits = 20;
+};
+
+}  // namespace acceltran::compute

@@ -1,0 +1,195 @@
+#include "modules/compute/processing_element.h"
+
+#include <algorithm>
+#include <string>
+
+#include "modules/common/address_map.h"
+#include "modules/common/command_extension.h"
+#include "modules/common/errors.h"
+#include "modules/compute/layer_norm_unit.h"
+#include "modules/compute/mac_lane.h"
+#include "modules/compute/softmax_unit.h"
+
+namespace acceltran::compute {
+
+using workloads::BufferKind;
+using workloads::UnitClass;
+
+ProcessingElement::ProcessingElement(const sc_core::sc_module_name& name, int index,
+                                     const Clock& clock, const AcceleratorConfig& config,
+                                     const std::vector<OpContext>& contexts)
+    : sc_module(name),
+      control_socket("control_socket"),
+      buffer_socket("buffer_socket"),
+      index_(index),
+      clock_(clock),
+      config_(config),
+      contexts_(contexts) {
+    control_socket.register_nb_transport_fw(this, &ProcessingElement::nb_transport_fw);
+    for (int i = 0; i < config.lanes_per_pe; ++i)
+        units_[int(UnitClass::MacLane)].push_back(std::make_unique<MacLane>(config.macs_per_lane));
+    for (int i = 0; i < config.softmax_per_pe; ++i)
+        units_[int(UnitClass::Softmax)].push_back(std::make_unique<SoftmaxUnit>());
+    for (int i = 0; i < config.layernorm_per_pe; ++i)
+        units_[int(UnitClass::LayerNorm)].push_back(std::make_unique<LayerNormUnit>());
+    capacity_[int(BufferKind::Activation)] = config.activation_buffer.capacity_bytes();
+    capacity_[int(BufferKind::Weight)] = config.weight_buffer.capacity_bytes();
+    capacity_[int(BufferKind::Mask)] = config.mask_buffer.capacity_bytes();
+    data_ext_ = new TileExtension;
+    data_trans_.set_extension(data_ext_);
+    data_trans_.set_streaming_width(0);
+    SC_METHOD(on_wakeup);
+    sensitive << wakeup_event_;
+    dont_initialize();
+}
+
+tlm::tlm_sync_enum ProcessingElement::nb_transport_fw(tlm::tlm_generic_payload& trans,
+                                                      tlm::tlm_phase& phase, sc_core::sc_time&) {
+    if (phase == tlm::END_RESP) return tlm::TLM_COMPLETED;
+    if (phase != tlm::BEGIN_REQ) return tlm::TLM_ACCEPTED;
+    CommandExtension* cmd = nullptr;
+    trans.get_extension(cmd);
+    if (cmd == nullptr) {
+        trans.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+        return tlm::TLM_COMPLETED;
+    }
+    const OpContext& ctx = contexts_[cmd->entry];
+    auto& pool = units_[int(cmd->program_entry->unit)];
+    if (cmd->unit < 0 || cmd->unit >= int(pool.size()) || pool[cmd->unit]->job() != nullptr)
+        throw SimulationError(std::string(name()) + ": job for entry " + std::to_string(cmd->entry) +
+                              " sent to unit " + std::to_string(cmd->unit) + " which is absent or busy");
+    ComputeUnit& unit = *pool[cmd->unit];
+    trans.acquire();
+    const double now = clock_.now();
+    unit.begin_job(&trans, &ctx,
+                   workloads::LaneTileSequence(*ctx.grid, ctx.loop_order, cmd->first_output,
+                                               cmd->end_output),
+                   now);
+    schedule(&unit, now);
+    phase = tlm::END_REQ;
+    return tlm::TLM_UPDATED;
+}
+
+void ProcessingElement::schedule(ComputeUnit* unit, double at) {
+    const bool earlier = wakeups_.empty() || at < wakeups_.top().at;
+    wakeups_.push(Wakeup{at, unit});
+    if (earlier) wakeup_event_.notify(clock_.until(at));
+}
+
+void ProcessingElement::on_wakeup() {
+    // Due means due in kernel time: fractional cycles round to the time resolution, and a
+    // wakeup that rounds to now must run now or it would be rescheduled forever.
+    const double now = clock_.now();
+    while (!wakeups_.empty() && clock_.to_time(wakeups_.top().at) <= sc_core::sc_time_stamp()) {
+        ComputeUnit* unit = wakeups_.top().unit;
+        wakeups_.pop();
+        if (unit->finishing)
+            finish_job(*unit);
+        else
+            run_tile(*unit, now);
+    }
+    if (!wakeups_.empty()) wakeup_event_.notify(clock_.until(wakeups_.top().at));
+}
+
+double ProcessingElement::transfer(tlm::tlm_command cmd, const OperandPlace& place, bool mask,
+                                   std::uint64_t slot, std::uint64_t elements, double density,
+                                   double at) {
+    const std::uint64_t bytes = mask ? workloads::mask_bytes(elements)
+                                     : workloads::compressed_bytes(elements, density, config_.element_bits());
+    if (bytes == 0) return at;
+    const BufferKind kind = mask ? BufferKind::Mask : place.layout->buffer;
+    const std::uint64_t base = mask ? place.mask_base : place.data_base;
+    // Nominal placement: tiles of a tensor follow each other from the tensor's base, wrapping
+    // inside the buffer (addresses matter only to banked buffer models).
+    const std::uint64_t capacity = capacity_[int(kind)];
+    const std::uint64_t window = capacity > bytes ? capacity - bytes : 1;
+    const std::uint64_t offset = ((base - AddressMap::base(kind)) + slot * bytes) % window;
+    if (scratch_.size() < bytes) scratch_.resize(bytes);
+    data_trans_.set_command(cmd);
+    data_trans_.set_address(AddressMap::base(kind) + offset);
+    data_trans_.set_data_ptr(scratch_.data());
+    data_trans_.set_data_length(static_cast<unsigned int>(bytes));
+    data_trans_.set_streaming_width(static_cast<unsigned int>(bytes));
+    data_trans_.set_byte_enable_ptr(nullptr);
+    data_trans_.set_dmi_allowed(false);
+    data_trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    data_ext_->tensor = place.tensor;
+    data_ext_->tile = slot;
+    data_ext_->elements = elements;
+    data_ext_->element_bits = std::uint32_t(config_.element_bits());
+    data_ext_->nonzeros = std::uint64_t(double(elements) * density + 0.5);
+    data_ext_->is_mask = mask;
+    data_ext_->timing_only = true;
+    sc_core::sc_time delay = clock_.until(at);
+    buffer_socket->b_transport(data_trans_, delay);
+    if (data_trans_.is_response_error())
+        throw SimulationError(std::string(name()) + ": buffer access failed (" +
+                              data_trans_.get_response_string() + ") at address " +
+                              std::to_string(data_trans_.get_address()));
+    return clock_.to_cycles(sc_core::sc_time_stamp() + delay);
+}
+
+void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
+    const OpContext& ctx = *unit.context();
+    const workloads::TileGrid& g = *ctx.grid;
+    workloads::TileStep step;
+    for (;;) {
+        if (!unit.take_tile(step)) {
+            unit.finishing = true;
+            schedule(&unit, std::max(unit.last_done, unit.compute_free));
+            return;
+        }
+        const auto& t = step.index;
+        const std::uint64_t a_slot = (std::uint64_t(t.b) * g.ni + t.i) * g.nk + t.k;
+        const std::uint64_t b_slot = (g.b_batched ? std::uint64_t(t.b) * g.nk * g.nj : 0) +
+                                     std::uint64_t(t.k) * g.nj + t.j;
+        const std::uint64_t out_slot = (std::uint64_t(t.b) * g.ni + t.i) * g.nj + t.j;
+        double ready = now;
+        auto read = [&](const OperandPlace& p, std::uint64_t slot, std::uint64_t elements, double density) {
+            ready = std::max(ready, transfer(tlm::TLM_READ_COMMAND, p, false, slot, elements, density, now));
+            ready = std::max(ready, transfer(tlm::TLM_READ_COMMAND, p, true, slot, elements, density, now));
+        };
+        if (step.read_a) read(ctx.a, a_slot, g.a_elements(t), ctx.a.layout->density);
+        if (ctx.a2.layout) read(ctx.a2, a_slot, g.a_elements(t), ctx.a2.layout->density);
+        if (step.read_b && ctx.b.layout) read(ctx.b, b_slot, g.b_elements(t), ctx.b.layout->density);
+        // Partial sums are kept dense, without a mask.
+        if (step.read_psum)
+            ready = std::max(ready, transfer(tlm::TLM_READ_COMMAND, ctx.out, false, out_slot,
+                                             g.out_elements(t), 1.0, now));
+
+        const double cycles = double(unit.tile_cycles(ctx, step));
+        const double start = std::max(ready, unit.compute_free);
+        unit.activity.memory_wait_cycles += std::max(0.0, ready - std::max(now, unit.compute_free));
+        unit.activity.busy_cycles += cycles;
+        unit.activity.tiles++;
+        const double end = start + cycles;
+        unit.compute_free = end;
+        double written = end;
+        if (step.write_output) {
+            const double d = ctx.out.layout->density;
+            written = std::max(written, transfer(tlm::TLM_WRITE_COMMAND, ctx.out, false, out_slot, g.out_elements(t), d, end));
+            written = std::max(written, transfer(tlm::TLM_WRITE_COMMAND, ctx.out, true, out_slot, g.out_elements(t), d, end));
+        } else if (step.write_psum) {
+            written = std::max(written, transfer(tlm::TLM_WRITE_COMMAND, ctx.out, false, out_slot,
+                                                 g.out_elements(t), 1.0, end));
+        }
+        unit.last_done = std::max(unit.last_done, written);
+        // The next tile's operands are fetched while this one computes.
+        if (clock_.to_time(start) > sc_core::sc_time_stamp()) {
+            schedule(&unit, start);
+            return;
+        }
+    }
+}
+
+void ProcessingElement::finish_job(ComputeUnit& unit) {
+    tlm::tlm_generic_payload* trans = unit.job();
+    unit.end_job();
+    trans->set_response_status(tlm::TLM_OK_RESPONSE);
+    tlm::tlm_phase phase = tlm::BEGIN_RESP;
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    control_socket->nb_transport_bw(*trans, phase, delay);
+    trans->release();
+}
+
+}  // namespace acceltran::compute

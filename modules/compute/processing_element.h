@@ -1,0 +1,71 @@
+// A processing element: MAC lanes, softmax units and layer-norm units sharing one initiator
+// socket to the buffers. The control block dispatches jobs (a range of output tiles of one op
+// for one unit) with nb_transport BEGIN_REQ and gets BEGIN_RESP when the job's last result has
+// been written. Per tile, the unit reads its operands through TLM (blocking, annotated), computes,
+// and writes its result; operand reads for the next tile overlap the current tile's compute
+// (the lane's operand FIFO). Everything is driven by one timed event queue per PE.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <queue>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "modules/common/accelerator_config.h"
+#include "modules/common/clock.h"
+#include "modules/common/tile_extension.h"
+#include "modules/compute/compute_unit.h"
+#include "modules/compute/op_context.h"
+
+namespace acceltran::compute {
+
+class ProcessingElement : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<ProcessingElement> control_socket;
+    tlm_utils::simple_initiator_socket<ProcessingElement> buffer_socket;
+
+    ProcessingElement(const sc_core::sc_module_name& name, int index, const Clock& clock,
+                      const AcceleratorConfig& config, const std::vector<OpContext>& contexts);
+
+    int index() const { return index_; }
+    int units(workloads::UnitClass c) const { return int(units_[int(c)].size()); }
+    const ComputeUnit& unit(workloads::UnitClass c, int i) const { return *units_[int(c)][i]; }
+
+private:
+    SC_HAS_PROCESS(ProcessingElement);
+
+    struct Wakeup {
+        double at;
+        ComputeUnit* unit;
+        bool operator>(const Wakeup& o) const { return at > o.at; }
+    };
+
+    tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                                       sc_core::sc_time& delay);
+    void on_wakeup();
+    void schedule(ComputeUnit* unit, double at);
+    void run_tile(ComputeUnit& unit, double now);
+    void finish_job(ComputeUnit& unit);
+    // One blocking transfer of a tile's data or mask, issued at cycle `at`; returns completion.
+    double transfer(tlm::tlm_command cmd, const OperandPlace& place, bool mask, std::uint64_t slot,
+                    std::uint64_t elements, double density, double at);
+
+    int index_;
+    const Clock& clock_;
+    const AcceleratorConfig& config_;
+    const std::vector<OpContext>& contexts_;
+    std::vector<std::unique_ptr<ComputeUnit>> units_[workloads::kUnitClasses];
+    std::priority_queue<Wakeup, std::vector<Wakeup>, std::greater<Wakeup>> wakeups_;
+    sc_core::sc_event wakeup_event_;
+    tlm::tlm_generic_payload data_trans_;
+    TileExtension* data_ext_;
+    std::vector<unsigned char> scratch_;
+    std::uint64_t capacity_[workloads::kBufferKinds];
+};
+
+}  // namespace acceltran::compute

@@ -1,0 +1,242 @@
+#include "modules/control/control_block.h"
+
+#include <sstream>
+
+#include "modules/common/address_map.h"
+#include "modules/common/command_extension.h"
+#include "modules/common/errors.h"
+
+namespace acceltran {
+
+using workloads::BufferKind;
+using workloads::EntryKind;
+using workloads::UnitClass;
+
+ControlBlock::ControlBlock(const sc_core::sc_module_name& name, const Clock& clock,
+                           const AcceleratorConfig& config, const workloads::TiledProgram& program)
+    : sc_module(name),
+      pe_socket("pe_socket"),
+      dma_socket("dma_socket"),
+      clock_(clock),
+      config_(config),
+      program_(program) {
+    pe_socket.register_nb_transport_bw(this, &ControlBlock::pe_bw);
+    dma_socket.register_nb_transport_bw(this, &ControlBlock::dma_bw);
+
+    const std::size_t n = program.entries.size();
+    deps_left_.resize(n);
+    dependents_.resize(n);
+    jobs_left_.assign(n, 0);
+    for (std::uint32_t e = 0; e < n; ++e) {
+        const auto& entry = program.entries[e];
+        deps_left_[e] = std::uint32_t(entry.deps.size());
+        for (std::uint32_t d : entry.deps) dependents_[d].push_back(e);
+        if (entry.kind == EntryKind::Compute) remaining_compute_[int(entry.unit)]++;
+        if (entry.deps.empty()) {
+            if (entry.kind == EntryKind::Compute)
+                ready_compute_[int(entry.unit)].push(e);
+            else
+                ready_memory_.push(e);
+        }
+    }
+    users_left_.resize(program.residencies.size());
+    for (std::size_t r = 0; r < program.residencies.size(); ++r) users_left_[r] = program.residencies[r].users;
+
+    units_per_pe_[int(UnitClass::MacLane)] = config.lanes_per_pe;
+    units_per_pe_[int(UnitClass::Softmax)] = config.softmax_per_pe;
+    units_per_pe_[int(UnitClass::LayerNorm)] = config.layernorm_per_pe;
+    for (int c = 0; c < workloads::kUnitClasses; ++c)
+        for (std::uint32_t g = 0; g < std::uint32_t(units_per_pe_[c]) * std::uint32_t(config.pes); ++g)
+            free_units_[c].push_back(g);
+    capacity_[int(BufferKind::Activation)] = config.activation_buffer.capacity_bytes();
+    capacity_[int(BufferKind::Weight)] = config.weight_buffer.capacity_bytes();
+    capacity_[int(BufferKind::Mask)] = config.mask_buffer.capacity_bytes();
+
+    SC_METHOD(schedule);
+    sensitive << wake_;
+}
+
+void ControlBlock::account(double now) {
+    const double dt = now - last_account_;
+    if (dt <= 0) return;
+    for (int c = 0; c < workloads::kUnitClasses; ++c)
+        if (remaining_compute_[c] > 0)
+            activity_.dependency_wait_unit_cycles[c] += double(free_units_[c].size()) * dt;
+    if (busy_units_ == 0 && dma_in_flight_ > 0) activity_.memory_bound_cycles += dt;
+    last_account_ = now;
+}
+
+void ControlBlock::start_entry(std::uint32_t e) {
+    for (std::uint32_t r : program_.entries[e].allocates) {
+        const auto& res = program_.residencies[r];
+        occupancy_[int(res.buffer)] += res.data_bytes;
+        occupancy_[int(BufferKind::Mask)] += res.mask_bytes;
+        for (int b = 0; b < workloads::kBufferKinds; ++b) {
+            if (occupancy_[b] > capacity_[b])
+                throw SimulationError("control block: the " + std::string(to_string(BufferKind(b))) +
+                                      " buffer would hold " + std::to_string(occupancy_[b]) +
+                                      " bytes, above its capacity " + std::to_string(capacity_[b]) +
+                                      " (program entry " + std::to_string(e) + ")");
+            activity_.peak_occupancy[b] = std::max(activity_.peak_occupancy[b], occupancy_[b]);
+        }
+    }
+}
+
+void ControlBlock::complete_entry(std::uint32_t e) {
+    const auto& entry = program_.entries[e];
+    activity_.retired++;
+    if (entry.kind == EntryKind::Compute) remaining_compute_[int(entry.unit)]--;
+    for (std::uint32_t r : entry.uses) {
+        if (--users_left_[r] == 0) {
+            const auto& res = program_.residencies[r];
+            occupancy_[int(res.buffer)] -= res.data_bytes;
+            occupancy_[int(BufferKind::Mask)] -= res.mask_bytes;
+        }
+    }
+    for (std::uint32_t d : dependents_[e]) {
+        if (--deps_left_[d] == 0) {
+            const auto& next = program_.entries[d];
+            if (next.kind == EntryKind::Compute)
+                ready_compute_[int(next.unit)].push(d);
+            else
+                ready_memory_.push(d);
+        }
+    }
+    if (finished()) activity_.finish_cycle = clock_.now();
+}
+
+void ControlBlock::issue_memory(std::uint32_t e) {
+    const auto& entry = program_.entries[e];
+    const auto& layout = program_.layouts[entry.tensor];
+    start_entry(e);
+    tlm::tlm_generic_payload* trans = pool_.acquire();
+    CommandExtension* cmd = nullptr;
+    trans->get_extension(cmd);
+    if (cmd == nullptr) {
+        cmd = new CommandExtension;
+        trans->set_extension(cmd);
+    }
+    cmd->entry = e;
+    cmd->program_entry = &entry;
+    cmd->to_buffer = entry.kind == EntryKind::Load;
+    cmd->memory_address = layout.memory_address;
+    cmd->buffer_address = AddressMap::place(layout.buffer, layout.memory_address, layout.data_bytes,
+                                            capacity_[int(layout.buffer)]);
+    cmd->mask_address = AddressMap::place(BufferKind::Mask, layout.memory_address / 8, layout.mask_bytes,
+                                          capacity_[int(BufferKind::Mask)]);
+    cmd->data_bytes = entry.data_bytes;
+    cmd->mask_bytes = entry.mask_bytes;
+    trans->set_command(tlm::TLM_IGNORE_COMMAND);
+    trans->set_data_length(0);
+    tlm::tlm_phase phase = tlm::BEGIN_REQ;
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    dma_in_flight_++;
+    dma_socket->nb_transport_fw(*trans, phase, delay);
+}
+
+void ControlBlock::dispatch_job(UnitClass c) {
+    PendingJobs& p = jobs_[int(c)].front();
+    // Near-equal contiguous ranges: job i covers outputs [i*n/jobs, (i+1)*n/jobs).
+    const std::uint64_t first = p.next * p.outputs / p.jobs;
+    const std::uint64_t end = (p.next + 1) * p.outputs / p.jobs;
+    const std::uint32_t entry = p.entry;
+    if (++p.next == p.jobs) jobs_[int(c)].pop_front();
+
+    const std::uint32_t unit = free_units_[int(c)].front();
+    free_units_[int(c)].pop_front();
+    const int per_pe = units_per_pe_[int(c)];
+    tlm::tlm_generic_payload* trans = pool_.acquire();
+    CommandExtension* cmd = nullptr;
+    trans->get_extension(cmd);
+    if (cmd == nullptr) {
+        cmd = new CommandExtension;
+        trans->set_extension(cmd);
+    }
+    cmd->entry = entry;
+    cmd->program_entry = &program_.entries[entry];
+    cmd->unit = int(unit % std::uint32_t(per_pe));
+    cmd->first_output = first;
+    cmd->end_output = end;
+    trans->set_command(tlm::TLM_IGNORE_COMMAND);
+    trans->set_data_length(0);
+    busy_units_++;
+    activity_.jobs++;
+    tlm::tlm_phase phase = tlm::BEGIN_REQ;
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    pe_socket[int(unit / std::uint32_t(per_pe))]->nb_transport_fw(*trans, phase, delay);
+}
+
+void ControlBlock::schedule() {
+    account(clock_.now());
+    while (dma_in_flight_ < config_.dma.channels && !ready_memory_.empty()) {
+        std::uint32_t e = ready_memory_.top();
+        ready_memory_.pop();
+        issue_memory(e);
+    }
+    for (int c = 0; c < workloads::kUnitClasses; ++c) {
+        while (!free_units_[c].empty()) {
+            if (jobs_[c].empty()) {
+                if (ready_compute_[c].empty()) break;
+                std::uint32_t e = ready_compute_[c].top();
+                ready_compute_[c].pop();
+                start_entry(e);
+                const auto& grid = program_.entries[e].grid;
+                const std::uint64_t outputs = grid.output_tiles();
+                const std::uint64_t units = std::uint64_t(units_per_pe_[c]) * std::uint64_t(config_.pes);
+                const std::uint64_t jobs = std::min(outputs, units);
+                jobs_left_[e] = jobs;
+                if (jobs == 0) {
+                    complete_entry(e);
+                    continue;
+                }
+                jobs_[c].push_back(PendingJobs{e, outputs, jobs});
+            }
+            dispatch_job(UnitClass(c));
+        }
+    }
+}
+
+tlm::tlm_sync_enum ControlBlock::pe_bw(int id, tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                                       sc_core::sc_time&) {
+    if (phase != tlm::BEGIN_RESP) return tlm::TLM_ACCEPTED;
+    account(clock_.now());
+    CommandExtension* cmd = nullptr;
+    trans.get_extension(cmd);
+    const UnitClass c = cmd->program_entry->unit;
+    free_units_[int(c)].push_back(std::uint32_t(id) * std::uint32_t(units_per_pe_[int(c)]) + std::uint32_t(cmd->unit));
+    busy_units_--;
+    if (--jobs_left_[cmd->entry] == 0) complete_entry(cmd->entry);
+    trans.release();
+    wake_.notify(sc_core::SC_ZERO_TIME);
+    return tlm::TLM_COMPLETED;
+}
+
+tlm::tlm_sync_enum ControlBlock::dma_bw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                                        sc_core::sc_time&) {
+    if (phase != tlm::BEGIN_RESP) return tlm::TLM_ACCEPTED;
+    account(clock_.now());
+    CommandExtension* cmd = nullptr;
+    trans.get_extension(cmd);
+    dma_in_flight_--;
+    complete_entry(cmd->entry);
+    trans.release();
+    wake_.notify(sc_core::SC_ZERO_TIME);
+    return tlm::TLM_COMPLETED;
+}
+
+std::string ControlBlock::pending_report() const {
+    std::ostringstream s;
+    s << activity_.retired << " of " << program_.entries.size() << " program entries retired";
+    for (std::uint32_t e = 0; e < program_.entries.size(); ++e) {
+        if (deps_left_[e] == 0) continue;
+        const auto& entry = program_.entries[e];
+        s << "; first blocked entry " << e << " (" << to_string(entry.kind);
+        if (entry.op >= 0) s << " of op '" << program_.graph->ops[entry.op].name << "'";
+        if (entry.tensor >= 0) s << " of tensor '" << program_.graph->tensors[entry.tensor].name << "'";
+        s << ") waits for " << deps_left_[e] << " entries";
+        break;
+    }
+    return s.str();
+}
+
+}  // namespace acceltran

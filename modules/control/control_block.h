@@ -1,0 +1,98 @@
+// The control block: executes the compiled program. Memory entries go to the DMA (lowest
+// program index first, one per channel); a compute entry whose dependencies are met is split
+// into jobs, contiguous ranges of its output tiles in loop order, one per unit at most, handed
+// to free units of its class. It tracks buffer occupancy from the plan's residencies and the
+// time units spend idle for want of ready work.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <queue>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/multi_passthrough_initiator_socket.h>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "modules/common/accelerator_config.h"
+#include "modules/common/clock.h"
+#include "modules/common/payload_pool.h"
+#include "workloads/tiled_program.h"
+
+namespace acceltran {
+
+struct ControlActivity {
+    double finish_cycle = 0;
+    std::uint64_t retired = 0;
+    std::uint64_t jobs = 0;
+    // Unit-cycles that units of each class sat idle while work of their class remained, none of
+    // it ready (waiting for producers or loads).
+    double dependency_wait_unit_cycles[workloads::kUnitClasses] = {0, 0, 0};
+    // Cycles in which no compute unit was busy while the DMA was moving data.
+    double memory_bound_cycles = 0;
+    std::uint64_t peak_occupancy[workloads::kBufferKinds] = {0, 0, 0};
+};
+
+class ControlBlock : public sc_core::sc_module {
+public:
+    // Bound to every processing element, in PE index order.
+    tlm_utils::multi_passthrough_initiator_socket<ControlBlock> pe_socket;
+    tlm_utils::simple_initiator_socket<ControlBlock> dma_socket;
+
+    ControlBlock(const sc_core::sc_module_name& name, const Clock& clock, const AcceleratorConfig& config,
+                 const workloads::TiledProgram& program);
+
+    bool finished() const { return activity_.retired == program_.entries.size(); }
+    const ControlActivity& activity() const { return activity_; }
+    std::uint64_t occupancy(workloads::BufferKind b) const { return occupancy_[int(b)]; }
+    // A description of what is still waiting, for the deadlock report.
+    std::string pending_report() const;
+
+private:
+    SC_HAS_PROCESS(ControlBlock);
+
+    struct PendingJobs {
+        std::uint32_t entry;
+        std::uint64_t outputs;
+        std::uint64_t jobs;
+        std::uint64_t next = 0;
+    };
+
+    void schedule();
+    void account(double now);
+    void start_entry(std::uint32_t e);
+    void complete_entry(std::uint32_t e);
+    void issue_memory(std::uint32_t e);
+    void dispatch_job(workloads::UnitClass c);
+    tlm::tlm_sync_enum pe_bw(int id, tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                             sc_core::sc_time& delay);
+    tlm::tlm_sync_enum dma_bw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                              sc_core::sc_time& delay);
+
+    const Clock& clock_;
+    const AcceleratorConfig& config_;
+    const workloads::TiledProgram& program_;
+    PayloadPool pool_;
+    sc_core::sc_event wake_;
+
+    std::vector<std::uint32_t> deps_left_;
+    std::vector<std::vector<std::uint32_t>> dependents_;
+    std::vector<std::uint32_t> users_left_;
+    std::vector<std::uint64_t> jobs_left_;
+    using MinHeap = std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, std::greater<std::uint32_t>>;
+    MinHeap ready_memory_;
+    MinHeap ready_compute_[workloads::kUnitClasses];
+    std::deque<PendingJobs> jobs_[workloads::kUnitClasses];
+    std::deque<std::uint32_t> free_units_[workloads::kUnitClasses];
+    int units_per_pe_[workloads::kUnitClasses];
+    std::uint64_t remaining_compute_[workloads::kUnitClasses] = {0, 0, 0};
+    int busy_units_ = 0;
+    int dma_in_flight_ = 0;
+    double last_account_ = 0;
+    std::uint64_t occupancy_[workloads::kBufferKinds] = {0, 0, 0};
+    std::uint64_t capacity_[workloads::kBufferKinds];
+    ControlActivity activity_;
+};
+
+}  // namespace acceltran

@@ -1,0 +1,81 @@
+#include "modules/memory/memory_target.h"
+
+#include "modules/common/tile_extension.h"
+
+namespace acceltran {
+
+MemoryTarget::MemoryTarget(const sc_core::sc_module_name& name, const Clock& clock,
+                           std::uint64_t capacity, double bytes_per_cycle, double latency_cycles)
+    : sc_module(name),
+      socket("socket"),
+      clock_(clock),
+      capacity_(capacity),
+      port_(bytes_per_cycle, latency_cycles) {
+    socket.register_b_transport(this, &MemoryTarget::b_transport);
+    socket.register_transport_dbg(this, &MemoryTarget::transport_dbg);
+}
+
+bool MemoryTarget::in_range(const tlm::tlm_generic_payload& trans) const {
+    return trans.get_address() <= capacity_ && trans.get_data_length() <= capacity_ - trans.get_address();
+}
+
+void MemoryTarget::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+    if (!in_range(trans)) {
+        trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return;
+    }
+    if (trans.get_byte_enable_ptr()) {
+        trans.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+        return;
+    }
+    const tlm::tlm_command cmd = trans.get_command();
+    if (cmd != tlm::TLM_READ_COMMAND && cmd != tlm::TLM_WRITE_COMMAND) {
+        trans.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+    const std::uint64_t length = trans.get_data_length();
+    const double arrival = clock_.to_cycles(sc_core::sc_time_stamp() + delay);
+    const double done = port_.reserve(arrival, length, clock_.now());
+    delay = clock_.until(done);
+
+    // Third-party initiators that send no extension move real bytes; timing-only transfers of
+    // our own carry no values.
+    TileExtension* ext = nullptr;
+    trans.get_extension(ext);
+    const bool copy = (ext == nullptr || !ext->timing_only) && trans.get_data_ptr() != nullptr;
+    if (cmd == tlm::TLM_READ_COMMAND) {
+        read_bytes_ += length;
+        ++reads_;
+        if (copy) storage_.read(trans.get_address(), trans.get_data_ptr(), length);
+    } else {
+        write_bytes_ += length;
+        ++writes_;
+        if (copy) storage_.write(trans.get_address(), trans.get_data_ptr(), length);
+    }
+    trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+unsigned int MemoryTarget::transport_dbg(tlm::tlm_generic_payload& trans) {
+    if (!in_range(trans) || trans.get_data_ptr() == nullptr) return 0;
+    const std::uint64_t length = trans.get_data_length();
+    if (trans.get_command() == tlm::TLM_READ_COMMAND)
+        storage_.read(trans.get_address(), trans.get_data_ptr(), length);
+    else if (trans.get_command() == tlm::TLM_WRITE_COMMAND)
+        storage_.write(trans.get_address(), trans.get_data_ptr(), length);
+    else
+        return 0;
+    return static_cast<unsigned int>(length);
+}
+
+MemoryTraffic MemoryTarget::traffic() const {
+    MemoryTraffic t;
+    t.read_bytes = read_bytes_;
+    t.write_bytes = write_bytes_;
+    t.reads = reads_;
+    t.writes = writes_;
+    t.busy_cycles = port_.busy_cycles();
+    t.queued_cycles = port_.queued_cycles();
+    return t;
+}
+
+}  // namespace acceltran

@@ -1,0 +1,50 @@
+// A memory-like TLM target: a window of `capacity` bytes behind a bandwidth-limited port,
+// loosely timed (b_transport returns the delay the port's occupancy implies and never waits,
+// so it may be called from method processes), with transport_dbg on real storage.
+// TileBuffer and MainMemory are this with their own parameters.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "modules/common/bandwidth_port.h"
+#include "modules/common/clock.h"
+#include "modules/common/sparse_memory.h"
+
+namespace acceltran {
+
+struct MemoryTraffic {
+    std::uint64_t read_bytes = 0, write_bytes = 0;
+    std::uint64_t reads = 0, writes = 0;
+    double busy_cycles = 0;    // port occupied
+    double queued_cycles = 0;  // requests waited for the port
+};
+
+class MemoryTarget : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<MemoryTarget> socket;
+
+    MemoryTarget(const sc_core::sc_module_name& name, const Clock& clock, std::uint64_t capacity,
+                 double bytes_per_cycle, double latency_cycles);
+
+    std::uint64_t capacity() const { return capacity_; }
+    const BandwidthPort& port() const { return port_; }
+    MemoryTraffic traffic() const;
+
+private:
+    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+    unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
+    bool in_range(const tlm::tlm_generic_payload& trans) const;
+
+    const Clock& clock_;
+    std::uint64_t capacity_;
+    BandwidthPort port_;
+    SparseMemory storage_;
+    std::uint64_t read_bytes_ = 0, write_bytes_ = 0, reads_ = 0, writes_ = 0;
+};
+
+}  // namespace acceltran

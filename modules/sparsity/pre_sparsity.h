@@ -1,0 +1,28 @@
+// The pre-sparsity unit in front of each MAC lane: it ANDs the activation and weight masks of a
+// tile so the lane is fed only effectual pairs. In timing-only mode the masks are not real, so
+// the effectual count is the expected value for independent zeros: macs * d_a * d_b.
+#pragma once
+
+#include <cstdint>
+
+namespace acceltran::sparsity {
+
+class PreSparsity {
+public:
+    double effectual_macs(std::uint64_t macs, double density_a, double density_b) {
+        ++tiles_;
+        double effectual = double(macs) * density_a * density_b;
+        effectual_ += effectual;
+        dense_ += double(macs);
+        return effectual;
+    }
+    std::uint64_t tiles() const { return tiles_; }
+    double effectual() const { return effectual_; }
+    double dense() const { return dense_; }
+
+private:
+    std::uint64_t tiles_ = 0;
+    double effectual_ = 0, dense_ = 0;
+};
+
+}  // namespace acceltran::sparsity

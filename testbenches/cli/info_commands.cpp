@@ -1,0 +1,74 @@
+// `acceltran list` and `acceltran validate`: look at inputs without simulating.
+#include <iostream>
+
+#include "modules/accelerator.h"
+#include "modules/common/accelerator_config.h"
+#include "testbenches/cli/commands.h"
+#include "testbenches/cli/option_parser.h"
+#include "workloads/model_spec.h"
+#include "workloads/op_graph.h"
+#include "workloads/tiled_program.h"
+
+namespace acceltran::cli {
+
+int list_command(const std::vector<std::string>& args) {
+    namespace po = boost::program_options;
+    po::options_description desc("list options");
+    po::variables_map vm;
+    if (!parse_options(args, desc, "usage: acceltran list\nThe shipped models and accelerator design points.", vm))
+        return 0;
+    const std::string dir = data_dir();
+    std::cout << "models (" << dir << "/workloads/models):\n";
+    for (const auto& name : workloads::shipped_models(dir + "/workloads/models")) {
+        const auto m = workloads::load_model(name, dir + "/workloads/models");
+        std::cout << "  " << name << "  layers " << m.layers.size() << ", hidden " << m.hidden() << ", heads "
+                  << m.layers.front().heads.size() << ", ffn " << m.layers.front().ffn.front() << "\n";
+    }
+    std::cout << "accelerators (" << dir << "/configs/accelerators):\n";
+    for (const auto& name : shipped_accelerators(dir + "/configs")) {
+        const auto a = load_accelerator(name, dir + "/configs");
+        std::cout << "  " << name << "  " << a.pes << " PEs x " << a.lanes_per_pe << " lanes x " << a.macs_per_lane
+                  << " MACs, " << a.softmax_per_pe << " softmax/PE, buffers " << a.activation_buffer.size_mb << "/"
+                  << a.weight_buffer.size_mb << "/" << a.mask_buffer.size_mb << " MB, " << a.main_memory.type << " "
+                  << a.main_memory.bandwidth_gbps << " GB/s\n";
+    }
+    return 0;
+}
+
+int validate_command(const std::vector<std::string>& args) {
+    namespace po = boost::program_options;
+    po::options_description desc("validate options");
+    desc.add_options()
+        ("model,m", po::value<std::string>(), "model name or file to check")
+        ("accel,a", po::value<std::string>(), "accelerator name or file to check")
+        ("seq", po::value<int>()->default_value(128), "sequence length (with both --model and --accel)")
+        ("batch", po::value<int>()->default_value(4), "batch size (with both --model and --accel)")
+        ("set", po::value<std::vector<std::string>>()->composing(), "override an accelerator key: key.path=value");
+    po::variables_map vm;
+    if (!parse_options(args, desc,
+                       "usage: acceltran validate [--model M] [--accel A [--set k=v ...]] [--seq N] [--batch N]\n"
+                       "Checks the files; with both, also that the model's working sets fit the buffers.",
+                       vm))
+        return 0;
+    if (!vm.count("model") && !vm.count("accel")) throw UsageError("give --model, --accel or both");
+    const std::string dir = data_dir();
+    std::vector<std::string> overrides;
+    if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
+    if (vm.count("model")) {
+        const auto m = workloads::load_model(vm["model"].as<std::string>(), dir + "/workloads/models");
+        std::cout << "model " << m.name << ": ok (" << m.layers.size() << " layers)\n";
+        if (vm.count("accel")) {
+            const auto a = load_accelerator(vm["accel"].as<std::string>(), dir + "/configs", overrides);
+            const auto graph = workloads::build_op_graph(m, positive(vm, "seq"), positive(vm, "batch"));
+            const auto program = workloads::compile_program(graph, compile_options(a));
+            std::cout << "accelerator " << a.name << ": ok; program of " << program.entries.size() << " entries, "
+                      << program.totals.tile_ops << " tile ops, " << program.totals.spill_entries << " spills\n";
+        }
+    } else {
+        const auto a = load_accelerator(vm["accel"].as<std::string>(), dir + "/configs", overrides);
+        std::cout << "accelerator " << a.name << ": ok\n";
+    }
+    return 0;
+}
+
+}  // namespace acceltran::cli

@@ -1,0 +1,75 @@
+// The acceltran command: a thin dispatcher over the subcommands. Debian's libsystemc calls
+// sc_main from its own main(), so this is the program's entry point.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "modules/common/errors.h"
+#include "testbenches/cli/commands.h"
+
+namespace {
+
+// Debian's libsystemc has main() print a banner before calling sc_main unless this variable is
+// set; static initialisers of the executable run before that main, so set it here.
+const bool kQuietKernel = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0) == 0;
+
+const char* kUsage =
+    "usage: acceltran <command> [options]\n"
+    "\n"
+    "AccelTran-SC: a SystemC/TLM-2.0 model of the AccelTran transformer accelerator.\n"
+    "\n"
+    "commands:\n"
+    "  run       simulate a model on an accelerator design point; writes summary.json\n"
+    "  analyze   FLOPs, bytes and arithmetic intensity per operator of a model\n"
+    "  validate  check an accelerator config and/or a model file without simulating\n"
+    "  list      the shipped models and accelerator design points\n"
+    "\n"
+    "options:\n"
+    "  -h, --help     this help; `acceltran <command> --help` for a command's options\n"
+    "  --version      print the version\n"
+    "\n"
+    "exit codes: 0 success, 1 simulation error, 2 usage error, 3 input error\n";
+
+}  // namespace
+
+int sc_main(int argc, char* argv[]) {
+    using acceltran::ExitCode;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) {
+        std::cerr << kUsage;
+        return int(ExitCode::usage_error);
+    }
+    const std::string command = args.front();
+    args.erase(args.begin());
+    try {
+        if (command == "-h" || command == "--help" || command == "help") {
+            std::cout << kUsage;
+            return 0;
+        }
+        if (command == "--version") {
+            std::cout << "acceltran " << ACCELTRAN_VERSION << " (SystemC " << sc_core::sc_release() << ")\n";
+            return 0;
+        }
+        if (command == "run") return acceltran::cli::run_command(args);
+        if (command == "analyze") return acceltran::cli::analyze_command(args);
+        if (command == "validate") return acceltran::cli::validate_command(args);
+        if (command == "list") return acceltran::cli::list_command(args);
+        std::cerr << "acceltran: unknown command '" << command << "'\n\n" << kUsage;
+        return int(ExitCode::usage_error);
+    } catch (const acceltran::UsageError& e) {
+        std::cerr << "acceltran " << command << ": " << e.what() << "\n";
+        return int(ExitCode::usage_error);
+    } catch (const acceltran::InputError& e) {
+        std::cerr << "acceltran " << command << ": error: " << e.what() << "\n";
+        return int(ExitCode::input_error);
+    } catch (const acceltran::SimulationError& e) {
+        std::cerr << "acceltran " << command << ": simulation error: " << e.what() << "\n";
+        return int(ExitCode::simulation_error);
+    } catch (const std::exception& e) {
+        std::cerr << "acceltran " << command << ": internal error: " << e.what() << "\n";
+        return int(ExitCode::simulation_error);
+    }
+}

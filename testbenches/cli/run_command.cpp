@@ -1,0 +1,75 @@
+#include <chrono>
+#include <iostream>
+
+#include <systemc>
+
+#include "modules/accelerator.h"
+#include "modules/common/accelerator_config.h"
+#include "testbenches/cli/commands.h"
+#include "testbenches/cli/option_parser.h"
+#include "testbenches/cli/output_directory.h"
+#include "testbenches/cli/summary_report.h"
+#include "workloads/model_spec.h"
+#include "workloads/op_graph.h"
+#include "workloads/tiled_program.h"
+
+namespace acceltran::cli {
+
+namespace {
+
+std::string stem(const std::string& name_or_path) {
+    std::string s = name_or_path;
+    auto slash = s.find_last_of('/');
+    if (slash != std::string::npos) s = s.substr(slash + 1);
+    auto dot = s.find_last_of('.');
+    if (dot != std::string::npos && dot > 0) s = s.substr(0, dot);
+    return s;
+}
+
+}  // namespace
+
+int run_command(const std::vector<std::string>& args) {
+    namespace po = boost::program_options;
+    po::options_description desc("run options");
+    desc.add_options()
+        ("model,m", po::value<std::string>()->default_value("bert-tiny"), "model: shipped name (see `acceltran list`) or a .yaml/.json file")
+        ("accel,a", po::value<std::string>()->default_value("acceltran-edge"), "accelerator: shipped name or a .yaml file")
+        ("seq", po::value<int>()->default_value(128), "sequence length")
+        ("batch", po::value<int>()->default_value(4), "batch size (sequences per run)")
+        ("out,o", po::value<std::string>(), "output directory (default results/<model>_<accel>)")
+        ("set", po::value<std::vector<std::string>>()->composing(), "override an accelerator key, e.g. --set pe.count=128 (repeatable)")
+        ("force", "replace the output directory if it exists")
+        ("quiet,q", "do not print the summary table");
+    po::variables_map vm;
+    if (!parse_options(args, desc,
+                       "usage: acceltran run [--model M] [--accel A] [--seq N] [--batch N] [--out DIR] [--set key.path=value ...] [--force]\n"
+                       "Simulates one forward pass of the batch and writes DIR/summary.json.",
+                       vm))
+        return 0;
+    const std::string dir = data_dir();
+    std::vector<std::string> overrides;
+    if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
+    const std::string model_arg = vm["model"].as<std::string>(), accel_arg = vm["accel"].as<std::string>();
+    const AcceleratorConfig config = load_accelerator(accel_arg, dir + "/configs", overrides);
+    const workloads::ModelSpec model = workloads::load_model(model_arg, dir + "/workloads/models");
+    const workloads::OpGraph graph = workloads::build_op_graph(model, positive(vm, "seq"), positive(vm, "batch"));
+    const workloads::TiledProgram program = workloads::compile_program(graph, compile_options(config));
+
+    const std::string out = vm.count("out") ? vm["out"].as<std::string>()
+                                            : "results/" + stem(model_arg) + "_" + stem(accel_arg);
+    OutputDirectory output(out, vm.count("force") > 0);
+
+    const auto wall_start = std::chrono::steady_clock::now();
+    Accelerator accelerator("acceltran", config, program);
+    sc_core::sc_start();
+    const RunResult result = accelerator.result();
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+
+    const nlohmann::json summary = summary_json(result, graph, config, wall);
+    output.write("summary.json", summary.dump(2) + "\n");
+    output.commit();
+    if (!vm.count("quiet")) std::cout << summary_table(summary) << "  output                      " << out << "/summary.json\n";
+    return 0;
+}
+
+}  // namespace acceltran::cli

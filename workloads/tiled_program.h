@@ -1,0 +1,103 @@
+// The program the control block executes: the op graph's compute ops in order, interleaved with
+// the memory ops (weight and input loads, activation spills and reloads, final write-back) that a
+// static buffer plan needs, each with the entries it must wait for.
+//
+// The plan is computed at compile time, as a compiler for a software-managed scratchpad would:
+// it walks the ops in order, keeps every operand resident while its op runs, frees a tensor
+// after its last use, and when a buffer is full evicts the resident tensor whose next use is
+// furthest away (spilling it to main memory first when it is a live activation). Free space is a
+// FIFO of released chunks; an allocation that takes a chunk must wait for every entry that used
+// the tensor the chunk came from. Loads therefore run as early as space allows (prefetch) and
+// never overwrite data still in use. Addresses inside a buffer are nominal (fragmentation is
+// not modelled: a real compiler would compact); capacities are exact.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "workloads/op_graph.h"
+#include "workloads/tiling.h"
+
+namespace acceltran::workloads {
+
+enum class BufferKind : std::uint8_t { Activation = 0, Weight = 1, Mask = 2 };
+enum class EntryKind : std::uint8_t { Compute, Load, Spill, Store };
+enum class UnitClass : std::uint8_t { MacLane = 0, Softmax = 1, LayerNorm = 2 };
+constexpr int kUnitClasses = 3;
+constexpr int kBufferKinds = 3;
+
+const char* to_string(BufferKind b);
+const char* to_string(EntryKind e);
+const char* to_string(UnitClass u);
+UnitClass unit_class_of(OpKind kind);
+
+struct CompileOptions {
+    TileShape tile;
+    LoopOrder loop_order;
+    int element_bits = 20;
+    double activation_density = 0.5;  // 1 - activation sparsity
+    double weight_density = 0.5;      // 1 - weight sparsity
+    std::uint64_t capacity[kBufferKinds] = {4u << 20, 8u << 20, 1u << 20};
+};
+
+// How a tensor is stored: compressed data (non-zeros only) in its data buffer plus a one-bit-
+// per-element mask in the mask buffer, in main memory as on chip.
+struct TensorLayout {
+    BufferKind buffer = BufferKind::Activation;
+    double density = 1;
+    std::uint64_t data_bytes = 0;
+    std::uint64_t mask_bytes = 0;
+    std::uint64_t memory_address = 0;  // main-memory home (weights, inputs, spill slots)
+};
+
+// Bytes of `elements` values at `density` with `element_bits` per non-zero value.
+std::uint64_t compressed_bytes(std::uint64_t elements, double density, int element_bits);
+std::uint64_t mask_bytes(std::uint64_t elements);
+
+struct ProgramEntry {
+    EntryKind kind = EntryKind::Compute;
+    int op = -1;       // compute: op id
+    int tensor = -1;   // memory: tensor moved
+    UnitClass unit = UnitClass::MacLane;  // compute only
+    TileGrid grid;     // compute only
+    std::uint64_t data_bytes = 0;  // memory: data bytes moved (mask bytes separately)
+    std::uint64_t mask_bytes = 0;
+    std::uint64_t buffer_address = 0;  // nominal offset inside the data buffer
+    std::vector<std::uint32_t> deps;   // entries that must complete first (all earlier)
+    // Residencies this entry allocates (when it starts) and uses (released after their last user).
+    std::vector<std::uint32_t> allocates;
+    std::vector<std::uint32_t> uses;
+};
+
+// One stay of a tensor in the buffers, from the entry that allocates it to its last user.
+struct Residency {
+    int tensor = -1;
+    BufferKind buffer = BufferKind::Activation;
+    std::uint64_t data_bytes = 0;
+    std::uint64_t mask_bytes = 0;
+    std::uint32_t users = 0;  // entries listing it in `uses`; released when all have completed
+};
+
+struct ProgramTotals {
+    std::uint64_t compute_entries = 0, load_entries = 0, spill_entries = 0, store_entries = 0;
+    std::uint64_t tile_ops = 0;          // compute tiles over all ops
+    std::uint64_t macs = 0;              // dense MACs
+    std::uint64_t load_bytes = 0;        // main memory -> buffers (data + mask)
+    std::uint64_t store_bytes = 0;       // buffers -> main memory (spills and final outputs)
+};
+
+struct TiledProgram {
+    const OpGraph* graph = nullptr;
+    CompileOptions options;
+    std::vector<TensorLayout> layouts;  // per tensor
+    std::vector<ProgramEntry> entries;
+    std::vector<Residency> residencies;
+    ProgramTotals totals;
+};
+
+// Builds the plan. A working set that cannot fit (one op's operands and output larger than a
+// buffer) is an InputError naming the op, the buffer, the bytes needed and the capacity.
+TiledProgram compile_program(const OpGraph& graph, const CompileOptions& options);
+
+}  // namespace acceltran::workloads
