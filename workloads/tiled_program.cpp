@@ -61,7 +61,8 @@ constexpr int kNever = std::numeric_limits<int>::max();
 std::string mib(std::uint64_t bytes) {
     std::ostringstream s;
     s.precision(4);
-    s << double(bytes) / (1024.0 * 1024.0) << " MiB";
+    // Exact bytes too: a working set one byte over the capacity must not read as equal to it.
+    s << bytes << " bytes (" << double(bytes) / (1024.0 * 1024.0) << " MiB)";
     return s.str();
 }
 
