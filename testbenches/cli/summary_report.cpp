@@ -5,31 +5,29 @@
 
 namespace acceltran::cli {
 
-nlohmann::json yaml_to_json(const YAML::Node& node) {
-    using nlohmann::json;
-    if (node.IsMap()) {
-        json j = json::object();
-        for (const auto& kv : node) j[kv.first.as<std::string>()] = yaml_to_json(kv.second);
-        return j;
-    }
-    if (node.IsSequence()) {
-        json j = json::array();
-        for (const auto& v : node) j.push_back(yaml_to_json(v));
-        return j;
-    }
-    if (!node.IsScalar()) return nullptr;
-    const std::string& s = node.Scalar();
-    if (s == "true") return true;
-    if (s == "false") return false;
-    try {
-        std::size_t used = 0;
-        long long i = std::stoll(s, &used);
-        if (used == s.size()) return i;
-        double d = std::stod(s, &used);
-        if (used == s.size()) return d;
-    } catch (const std::logic_error&) {
-    }
-    return s;
+nlohmann::json accelerator_json(const AcceleratorConfig& c) {
+    // Every parameter the run used, defaults included, in the YAML's own layout.
+    auto buffer = [](const BufferConfig& b) {
+        return nlohmann::json{{"model", b.model}, {"size_mb", b.size_mb}, {"banks", b.banks},
+                              {"bank_width_bytes", b.bank_width_bytes}, {"latency_cycles", b.latency_cycles}};
+    };
+    const MainMemoryConfig& m = c.main_memory;
+    return {{"name", c.name},
+            {"source", c.source},
+            {"clock_mhz", c.clock_mhz},
+            {"technology", c.technology},
+            {"pe", {{"count", c.pes}, {"lanes_per_pe", c.lanes_per_pe}, {"macs_per_lane", c.macs_per_lane},
+                    {"softmax_per_pe", c.softmax_per_pe}, {"layernorm_per_pe", c.layernorm_per_pe},
+                    {"nonlinearity", c.nonlinearity}}},
+            {"tiling", {{"tile", {c.tile_b, c.tile_x, c.tile_y}}, {"loop_order", c.loop_order}}},
+            {"numerics", {{"int_bits", c.int_bits}, {"frac_bits", c.frac_bits}}},
+            {"sparsity", {{"activation", c.activation_sparsity}, {"weight", c.weight_sparsity}}},
+            {"buffers", {{"activation", buffer(c.activation_buffer)}, {"weight", buffer(c.weight_buffer)},
+                         {"mask", buffer(c.mask_buffer)}}},
+            {"main_memory", {{"model", m.model}, {"type", m.type}, {"bandwidth_gbps", m.bandwidth_gbps},
+                             {"latency_ns", m.latency_ns}, {"banks", m.banks}, {"ranks", m.ranks},
+                             {"channels", m.channels}}},
+            {"dma", {{"channels", c.dma.channels}, {"burst_bytes", c.dma.burst_bytes}}}};
 }
 
 nlohmann::json summary_json(const RunResult& result, const workloads::OpGraph& graph,
@@ -44,9 +42,7 @@ nlohmann::json summary_json(const RunResult& result, const workloads::OpGraph& g
     }
     j["model"] = {{"name", m.name}, {"source", m.source}, {"seq", graph.seq}, {"batch", graph.batch},
                   {"layers", layers}, {"vocab_size", m.vocab_size}};
-    nlohmann::json accel = yaml_to_json(config.resolved);
-    accel["source"] = config.source;
-    j["accelerator"] = accel;
+    j["accelerator"] = accelerator_json(config);
     j["wall_seconds"] = wall_seconds;
     return j;
 }

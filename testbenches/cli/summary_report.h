@@ -4,7 +4,6 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include "modules/common/accelerator_config.h"
 #include "modules/run_result.h"
@@ -12,8 +11,8 @@
 
 namespace acceltran::cli {
 
-// A YAML tree as JSON (scalars become numbers or booleans where they parse as such).
-nlohmann::json yaml_to_json(const YAML::Node& node);
+// The design point as run: every parameter, defaults included.
+nlohmann::json accelerator_json(const AcceleratorConfig& config);
 
 nlohmann::json summary_json(const RunResult& result, const workloads::OpGraph& graph,
                             const AcceleratorConfig& config, double wall_seconds);
