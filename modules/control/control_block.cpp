@@ -105,17 +105,25 @@ void ControlBlock::complete_entry(std::uint32_t e) {
     if (finished()) activity_.finish_cycle = clock_.now();
 }
 
+CommandExtension* ControlBlock::command_of(tlm::tlm_generic_payload& trans) {
+    // Pooled payloads keep their extension between uses; a fresh one gets it attached once.
+    CommandExtension* cmd = nullptr;
+    trans.get_extension(cmd);
+    if (cmd == nullptr) {
+        cmd = new CommandExtension;
+        trans.set_extension(cmd);
+    }
+    trans.set_command(tlm::TLM_IGNORE_COMMAND);
+    trans.set_data_length(0);
+    return cmd;
+}
+
 void ControlBlock::issue_memory(std::uint32_t e) {
     const auto& entry = program_.entries[e];
     const auto& layout = program_.layouts[entry.tensor];
     start_entry(e);
     tlm::tlm_generic_payload* trans = pool_.acquire();
-    CommandExtension* cmd = nullptr;
-    trans->get_extension(cmd);
-    if (cmd == nullptr) {
-        cmd = new CommandExtension;
-        trans->set_extension(cmd);
-    }
+    CommandExtension* cmd = command_of(*trans);
     cmd->entry = e;
     cmd->program_entry = &entry;
     cmd->to_buffer = entry.kind == EntryKind::Load;
@@ -126,8 +134,6 @@ void ControlBlock::issue_memory(std::uint32_t e) {
                                           capacity_[int(BufferKind::Mask)]);
     cmd->data_bytes = entry.data_bytes;
     cmd->mask_bytes = entry.mask_bytes;
-    trans->set_command(tlm::TLM_IGNORE_COMMAND);
-    trans->set_data_length(0);
     tlm::tlm_phase phase = tlm::BEGIN_REQ;
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
     dma_in_flight_++;
@@ -146,19 +152,12 @@ void ControlBlock::dispatch_job(UnitClass c) {
     free_units_[int(c)].pop_front();
     const int per_pe = units_per_pe_[int(c)];
     tlm::tlm_generic_payload* trans = pool_.acquire();
-    CommandExtension* cmd = nullptr;
-    trans->get_extension(cmd);
-    if (cmd == nullptr) {
-        cmd = new CommandExtension;
-        trans->set_extension(cmd);
-    }
+    CommandExtension* cmd = command_of(*trans);
     cmd->entry = entry;
     cmd->program_entry = &program_.entries[entry];
     cmd->unit = int(unit % std::uint32_t(per_pe));
     cmd->first_output = first;
     cmd->end_output = end;
-    trans->set_command(tlm::TLM_IGNORE_COMMAND);
-    trans->set_data_length(0);
     busy_units_++;
     activity_.jobs++;
     tlm::tlm_phase phase = tlm::BEGIN_REQ;

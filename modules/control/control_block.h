@@ -22,6 +22,8 @@
 
 namespace acceltran {
 
+class CommandExtension;
+
 struct ControlActivity {
     double finish_cycle = 0;
     std::uint64_t retired = 0;
@@ -65,6 +67,7 @@ private:
     void complete_entry(std::uint32_t e);
     void issue_memory(std::uint32_t e);
     void dispatch_job(workloads::UnitClass c);
+    static CommandExtension* command_of(tlm::tlm_generic_payload& trans);
     tlm::tlm_sync_enum pe_bw(int id, tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
                              sc_core::sc_time& delay);
     tlm::tlm_sync_enum dma_bw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
