@@ -6,6 +6,9 @@
 
 #include <cstdlib>
 
+// Declares sc_main with C linkage, which libsystemc's main() calls.
+#include <systemc>
+
 int sc_main(int, char*[]) { return 0; }
 
 // Keeps the SystemC banner out of test output (printed before main unless this is set).

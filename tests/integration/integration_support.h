@@ -1,0 +1,123 @@
+// Helpers shared by the integration tests: a scratch directory that cleans up after itself, and
+// running the `acceltran` binary as a child process with its exit code, stdout and stderr.
+// Tests that need more than one simulation use child processes, since SystemC elaborates once
+// per process.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace acceltran::testing {
+
+namespace fs = std::filesystem;
+
+// A fresh directory under the system temp dir, removed (with its contents) on destruction.
+class ScratchDir {
+public:
+    explicit ScratchDir(const std::string& tag) {
+        static std::atomic<int> counter{0};
+        path_ = fs::temp_directory_path() /
+                ("acceltran-it-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+        fs::remove_all(path_);
+        fs::create_directories(path_);
+    }
+    ~ScratchDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+
+    const fs::path& path() const { return path_; }
+    std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+    fs::path path_;
+};
+
+inline std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+inline void write_text(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+    if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+// Single-quotes an argument for /bin/sh.
+inline std::string shell_quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) {
+        if (c == '\'')
+            q += "'\\''";
+        else
+            q += c;
+    }
+    return q + "'";
+}
+
+struct CommandResult {
+    int exit_code = -1;  // -1: did not exit normally (signal)
+    std::string out, err;
+    double wall_seconds = 0;
+    std::string command;  // for failure messages
+};
+
+// Runs `acceltran <args...>` with stdout and stderr captured in files of `scratch`.
+// std::system is thread-safe, so two of these may run at once from different threads.
+inline CommandResult run_acceltran(const std::vector<std::string>& args, const ScratchDir& scratch) {
+    static std::atomic<int> counter{0};
+    const int id = counter++;
+    const std::string out_file = scratch / ("stdout-" + std::to_string(id) + ".txt");
+    const std::string err_file = scratch / ("stderr-" + std::to_string(id) + ".txt");
+    std::string cmd = shell_quote(ACCELTRAN_BINARY);
+    for (const auto& a : args) cmd += " " + shell_quote(a);
+    CommandResult r;
+    r.command = cmd;
+    const std::string full = cmd + " >" + shell_quote(out_file) + " 2>" + shell_quote(err_file) + " </dev/null";
+    const auto start = std::chrono::steady_clock::now();
+    const int status = std::system(full.c_str());
+    r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (status != -1 && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+    r.out = read_text(out_file);
+    r.err = read_text(err_file);
+    return r;
+}
+
+inline std::string describe(const CommandResult& r) {
+    return "command: " + r.command + "\nexit code: " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out +
+           "\nstderr:\n" + r.err;
+}
+
+inline nlohmann::json load_json(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot open " + path);
+    return nlohmann::json::parse(in);
+}
+
+// Entries of `dir` whose name contains `needle` (e.g. ".tmp-" leftovers of an output directory).
+inline std::vector<std::string> entries_containing(const fs::path& dir, const std::string& needle) {
+    std::vector<std::string> found;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.path().filename().string().find(needle) != std::string::npos) found.push_back(e.path().string());
+    return found;
+}
+
+}  // namespace acceltran::testing

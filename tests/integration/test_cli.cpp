@@ -1,0 +1,226 @@
+// The `acceltran` command as a user meets it: help and version, exit codes (0 success, 1
+// simulation error, 2 usage error, 3 input error; modules/common/errors.h), atomic output
+// directories, the analyze JSON, the keys of summary.json, and one end-to-end comparison of
+// design points. Every case runs the built binary as a child process.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/integration_support.h"
+#include "workloads/model_spec.h"
+
+using namespace acceltran::testing;
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+
+namespace {
+
+const std::string kModelsDir = std::string(ACCELTRAN_SOURCE_DIR) + "/workloads/models";
+
+// A BERT-Tiny run on AccelTran-Edge (about 0.1 s).
+std::vector<std::string> tiny_run(const std::string& out) {
+    return {"run", "--model", "bert-tiny", "--accel", "acceltran-edge", "--quiet", "--out", out};
+}
+
+}  // namespace
+
+TEST_CASE("acceltran --help and --version exit 0 and print usage and version", "[integration][cli]") {
+    ScratchDir dir("help");
+    const auto help = run_acceltran({"--help"}, dir);
+    INFO(describe(help));
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, StartsWith("usage: acceltran <command>"));
+    for (const char* command : {"run", "analyze", "validate", "list"}) CHECK_THAT(help.out, Contains(command));
+    CHECK(help.err.empty());
+
+    const auto version = run_acceltran({"--version"}, dir);
+    INFO(describe(version));
+    CHECK(version.exit_code == 0);
+    CHECK_THAT(version.out, StartsWith(std::string("acceltran ") + ACCELTRAN_VERSION));
+    CHECK(version.err.empty());  // no SystemC banner
+}
+
+TEST_CASE("acceltran run --help and analyze --help exit 0 and print their usage", "[integration][cli]") {
+    ScratchDir dir("subhelp");
+    const auto run = run_acceltran({"run", "--help"}, dir);
+    INFO(describe(run));
+    CHECK(run.exit_code == 0);
+    CHECK_THAT(run.out, StartsWith("usage: acceltran run"));
+    for (const char* option : {"--model", "--accel", "--seq", "--batch", "--out", "--set", "--force"})
+        CHECK_THAT(run.out, Contains(option));
+
+    const auto analyze = run_acceltran({"analyze", "--help"}, dir);
+    INFO(describe(analyze));
+    CHECK(analyze.exit_code == 0);
+    CHECK_THAT(analyze.out, StartsWith("usage: acceltran analyze"));
+    for (const char* option : {"--model", "--seq", "--batch", "--json"}) CHECK_THAT(analyze.out, Contains(option));
+}
+
+TEST_CASE("acceltran run with an unknown option exits 2", "[integration][cli]") {
+    ScratchDir dir("bad-option");
+    const auto r = run_acceltran({"run", "--no-such-option", "--out", dir / "out"}, dir);
+    INFO(describe(r));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("no-such-option"));
+    CHECK_FALSE(fs::exists(dir / "out"));
+}
+
+TEST_CASE("acceltran run with an unknown model exits 3 and lists the shipped models", "[integration][cli]") {
+    ScratchDir dir("bad-model");
+    const auto r = run_acceltran({"run", "--model", "bert-humongous", "--out", dir / "out"}, dir);
+    INFO(describe(r));
+    CHECK(r.exit_code == 3);
+    CHECK_THAT(r.err, Contains("bert-humongous"));
+    const auto shipped = acceltran::workloads::shipped_models(kModelsDir);
+    REQUIRE(shipped.size() >= 6);
+    for (const auto& name : shipped) CHECK_THAT(r.err, Contains(name));
+    CHECK_FALSE(fs::exists(dir / "out"));
+}
+
+TEST_CASE("acceltran run with a misspelt --set key exits 2 and suggests the right one", "[integration][cli]") {
+    ScratchDir dir("bad-set");
+    const auto r = run_acceltran({"run", "--set", "pe.cont=128", "--out", dir / "out"}, dir);
+    INFO(describe(r));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("pe.cont"));
+    CHECK_THAT(r.err, Contains("did you mean"));
+    CHECK_THAT(r.err, Contains("count"));
+    CHECK_FALSE(fs::exists(dir / "out"));
+}
+
+TEST_CASE("acceltran run refuses an existing --out without --force and replaces it with --force",
+          "[integration][cli]") {
+    ScratchDir dir("existing-out");
+    const std::string out = dir / "out";
+    fs::create_directories(out + "/sub");
+    write_text(out + "/keep.txt", "results of an earlier run\n");
+    write_text(out + "/sub/nested.txt", "nested\n");
+    auto listing = [&] {
+        std::vector<std::string> names;
+        for (const auto& e : fs::recursive_directory_iterator(out))
+            names.push_back(fs::relative(e.path(), out).string());
+        std::sort(names.begin(), names.end());
+        return names;
+    };
+    const auto before = listing();
+
+    const auto refused = run_acceltran(tiny_run(out), dir);
+    {
+        INFO(describe(refused));
+        CHECK(refused.exit_code == 2);
+        CHECK_THAT(refused.err, Contains("--force"));
+        CHECK(listing() == before);
+        CHECK(read_text(out + "/keep.txt") == "results of an earlier run\n");
+        CHECK(read_text(out + "/sub/nested.txt") == "nested\n");
+        CHECK(entries_containing(dir.path(), ".tmp-").empty());
+    }
+
+    auto args = tiny_run(out);
+    args.push_back("--force");
+    const auto forced = run_acceltran(args, dir);
+    INFO(describe(forced));
+    REQUIRE(forced.exit_code == 0);
+    CHECK_FALSE(fs::exists(out + "/keep.txt"));
+    CHECK_FALSE(fs::exists(out + "/sub"));
+    REQUIRE(fs::exists(out + "/summary.json"));
+    CHECK(load_json(out + "/summary.json")["model"]["name"] == "bert-tiny");
+    CHECK(entries_containing(dir.path(), ".tmp-").empty());
+    CHECK(entries_containing(dir.path(), ".old-").empty());
+}
+
+TEST_CASE("a failed acceltran run leaves no output directory and no temporary directory",
+          "[integration][cli]") {
+    ScratchDir dir("failed-run");
+    const std::string out = dir / "out";
+    auto args = tiny_run(out);
+    args.push_back("--set");
+    args.push_back("buffers.activation.size_mb=0.01");  // too small for one tensor of BERT-Tiny
+    const auto r = run_acceltran(args, dir);
+    INFO(describe(r));
+    CHECK(r.exit_code == 3);  // the model does not fit: an input error
+    CHECK_THAT(r.err, Contains("activation"));
+    CHECK_FALSE(fs::exists(out));
+    CHECK(entries_containing(dir.path(), ".tmp-").empty());
+    CHECK(entries_containing(dir.path(), ".old-").empty());
+}
+
+TEST_CASE("acceltran analyze --json gives BERT-Base 22.42 GFLOPs at seq 128, batch 1", "[integration][cli]") {
+    ScratchDir dir("analyze");
+    const auto r = run_acceltran({"analyze", "--model", "bert-base", "--seq", "128", "--batch", "1", "--json"}, dir);
+    INFO(describe(r));
+    REQUIRE(r.exit_code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    REQUIRE(j.contains("total"));
+    const double flops = j["total"]["flops"].get<double>();
+    CHECK(std::abs(flops - 22.42e9) <= 0.01 * 22.42e9);
+}
+
+TEST_CASE("summary.json of a BERT-Tiny run on AccelTran-Edge has the documented keys and consistent figures",
+          "[integration][cli]") {
+    ScratchDir dir("summary");
+    const std::string out = dir / "out";
+    const auto r = run_acceltran({"run", "--model", "bert-tiny", "--accel", "acceltran-edge", "--out", out}, dir);
+    INFO(describe(r));
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains("cycles"));  // the human table
+    CHECK_THAT(r.out, Contains(out + "/summary.json"));
+    const auto s = load_json(out + "/summary.json");
+    INFO(s.dump(2));
+
+    for (const char* key : {"cycles", "seconds", "throughput_seq_per_s", "utilization", "bytes", "stalls", "model",
+                            "accelerator", "wall_seconds"})
+        CHECK(s.contains(key));
+    for (const char* key : {"mac_lane", "softmax", "layernorm", "dma"}) {
+        INFO("utilization." << key);
+        REQUIRE(s["utilization"].contains(key));
+        const double u = s["utilization"][key].get<double>();
+        CHECK(u >= 0);
+        CHECK(u <= 1);
+    }
+    REQUIRE(s["bytes"].contains("main_memory"));
+    CHECK(s["bytes"]["main_memory"].contains("read"));
+    CHECK(s["bytes"]["main_memory"].contains("write"));
+    for (const char* key : {"activation_buffer", "weight_buffer", "mask_buffer"}) {
+        INFO("bytes." << key);
+        CHECK(s["bytes"].contains(key));
+    }
+    CHECK(s["model"]["name"] == "bert-tiny");
+    CHECK(s["model"]["seq"] == 128);
+    CHECK(s["model"]["batch"] == 4);
+    CHECK(s["accelerator"]["name"] == "acceltran-edge");
+    CHECK(s["accelerator"]["clock_mhz"].get<double>() == 700.0);
+    CHECK(s["wall_seconds"].get<double>() > 0);
+
+    const double cycles = s["cycles"].get<double>();
+    const double seconds = s["seconds"].get<double>();
+    CHECK(cycles > 0);
+    CHECK(seconds == Approx(cycles / 700e6).epsilon(1e-12));
+    CHECK(s["throughput_seq_per_s"].get<double>() == Approx(4 / seconds).epsilon(1e-12));
+}
+
+// BERT-Base, seq 128, batch 4 (the full sequence length: well under the 60 s budget, so no need
+// to fall back to --seq 64). Measured on 2 cores, one at a time: 6.8 s on Edge, 9.7 s on Server
+// (16x the lanes, so 2.7x the jobs to dispatch). The two runs go side by side: 8.5-11 s wall.
+TEST_CASE("BERT-Base runs in fewer seconds on AccelTran-Server than on AccelTran-Edge", "[integration][cli][slow]") {
+    ScratchDir dir("base");
+    CommandResult edge, server;
+    std::thread t([&] { edge = run_acceltran({"run", "--model", "bert-base", "--accel", "acceltran-edge", "--quiet", "--out", dir / "edge"}, dir); });
+    server = run_acceltran({"run", "--model", "bert-base", "--accel", "acceltran-server", "--quiet", "--out", dir / "server"}, dir);
+    t.join();
+    INFO(describe(edge));
+    INFO(describe(server));
+    REQUIRE(edge.exit_code == 0);
+    REQUIRE(server.exit_code == 0);
+    const auto e = load_json(dir / "edge/summary.json");
+    const auto s = load_json(dir / "server/summary.json");
+    INFO("edge: " << e["seconds"] << " s simulated, " << edge.wall_seconds << " s wall; server: " << s["seconds"]
+                  << " s simulated, " << server.wall_seconds << " s wall");
+    CHECK(e["program"]["entries_retired"] == e["program"]["entries"]);
+    CHECK(s["program"]["entries_retired"] == s["program"]["entries"]);
+    CHECK(s["seconds"].get<double>() < e["seconds"].get<double>());
+    CHECK(s["throughput_seq_per_s"].get<double>() > e["throughput_seq_per_s"].get<double>());
+}
