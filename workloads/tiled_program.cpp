@@ -221,12 +221,12 @@ private:
         s.free_bytes -= bytes;
     }
 
-    int new_residency(int tensor, std::uint32_t entry, std::uint64_t& address) {
+    int new_residency(int tensor, std::uint32_t entry, std::uint64_t& address, std::uint64_t data_bytes) {
         const TensorLayout& l = p_.layouts[tensor];
         Residency r;
         r.tensor = tensor;
         r.buffer = l.buffer;
-        r.data_bytes = l.data_bytes;
+        r.data_bytes = data_bytes;
         r.mask_bytes = l.mask_bytes;
         p_.residencies.push_back(r);
         users_.emplace_back();
@@ -266,7 +266,7 @@ private:
         reserve(BufferKind::Mask, l.mask_bytes, op, pinned, e.deps);
         if (memory_entry_[tensor] >= 0) e.deps.push_back(std::uint32_t(memory_entry_[tensor]));
         std::uint32_t id = add_entry(std::move(e));
-        int r = new_residency(tensor, id, p_.entries[id].buffer_address);
+        int r = new_residency(tensor, id, p_.entries[id].buffer_address, l.data_bytes);
         use(id, r);
         ready_entry_[tensor] = int(id);
         p_.totals.load_entries++;
@@ -291,7 +291,15 @@ private:
         e.op = op.id;
         e.unit = unit_class_of(op.kind);
         e.grid = make_tile_grid(op, opt_.tile);
-        reserve(out.buffer, out.data_bytes, op, pinned, e.deps);
+        // When k is not the innermost loop a unit moves between outputs before finishing their
+        // k chains and parks dense partial sums in the output's space: reserve it dense.
+        const bool parks_partial_sums = e.grid.matmul && e.grid.nk > 1 && opt_.loop_order.letters()[3] != 'k';
+        const std::uint64_t out_bytes =
+            parks_partial_sums
+                ? std::max(out.data_bytes, compressed_bytes(std::uint64_t(g_.tensors[op.output].elements()), 1.0,
+                                                            opt_.element_bits))
+                : out.data_bytes;
+        reserve(out.buffer, out_bytes, op, pinned, e.deps);
         reserve(BufferKind::Mask, out.mask_bytes, op, pinned, e.deps);
         for (int t : inputs) e.deps.push_back(std::uint32_t(ready_entry_[t]));
         p_.totals.compute_entries++;
@@ -299,7 +307,7 @@ private:
         p_.totals.macs += std::uint64_t(op.macs());
         std::uint32_t id = add_entry(std::move(e));
         for (int t : inputs) use(id, resident_[t]);
-        use(id, new_residency(op.output, id, p_.entries[id].buffer_address));
+        use(id, new_residency(op.output, id, p_.entries[id].buffer_address, out_bytes));
         ready_entry_[op.output] = int(id);
         in_memory_[op.output] = false;
 
