@@ -943,3 +943,30 @@ TEST_CASE("tiled program: random capacities, densities and outputs (long)", "[.s
          {{128, 4}, {32, 1}, {17, 3}, {64, 2}}, 60, 20, 42);
     fuzz_random_graphs(3000, 20, 44);
 }
+
+TEST_CASE("tiled program: outputs are reserved dense when the loop order parks partial sums",
+          "[tiled_program]") {
+    const OpGraph g = tiny(128, 4);
+    CompileOptions inner = edge();
+    CompileOptions outer = edge();
+    outer.loop_order = LoopOrder::parse("k_b_i_j");
+    const TiledProgram a = compile_program(g, inner);
+    const TiledProgram b = compile_program(g, outer);
+    // The allocating residency of each compute entry's output, in both plans.
+    auto output_bytes = [&](const TiledProgram& p, int op) {
+        for (const auto& e : p.entries)
+            if (e.kind == EntryKind::Compute && e.op == op)
+                for (std::uint32_t r : e.allocates)
+                    if (p.residencies[r].tensor == g.ops[op].output) return p.residencies[r].data_bytes;
+        FAIL("no output residency");
+        return std::uint64_t(0);
+    };
+    for (const Op& op : g.ops) {
+        const TileGrid grid = make_tile_grid(op, inner.tile);
+        const std::uint64_t compressed = a.layouts[op.output].data_bytes;
+        const std::uint64_t dense = compressed_bytes(std::uint64_t(g.tensors[op.output].elements()), 1.0, 20);
+        CHECK(output_bytes(a, op.id) == compressed);  // b_i_j_k finishes each k chain in the lane
+        // k outermost: matmuls with several k steps hold dense partial sums in the output's space.
+        CHECK(output_bytes(b, op.id) == (grid.matmul && grid.nk > 1 ? dense : compressed));
+    }
+}
