@@ -95,7 +95,6 @@ private:
     struct BufferState {
         std::deque<Chunk> pool;  // released space, oldest first
         std::uint64_t free_bytes = 0;
-        std::uint64_t next_address = 0;
     };
 
     void layout_tensors() {
@@ -221,7 +220,7 @@ private:
         s.free_bytes -= bytes;
     }
 
-    int new_residency(int tensor, std::uint32_t entry, std::uint64_t& address, std::uint64_t data_bytes) {
+    int new_residency(int tensor, std::uint32_t entry, std::uint64_t data_bytes) {
         const TensorLayout& l = p_.layouts[tensor];
         Residency r;
         r.tensor = tensor;
@@ -232,10 +231,6 @@ private:
         users_.emplace_back();
         int id = int(p_.residencies.size() - 1);
         p_.entries[entry].allocates.push_back(std::uint32_t(id));
-        BufferState& s = buffers_[int(l.buffer)];
-        const std::uint64_t capacity = opt_.capacity[int(l.buffer)];
-        address = capacity ? s.next_address % capacity : 0;
-        s.next_address += l.data_bytes;
         resident_[tensor] = id;
         resident_list_.push_back(tensor);
         return id;
@@ -266,7 +261,7 @@ private:
         reserve(BufferKind::Mask, l.mask_bytes, op, pinned, e.deps);
         if (memory_entry_[tensor] >= 0) e.deps.push_back(std::uint32_t(memory_entry_[tensor]));
         std::uint32_t id = add_entry(std::move(e));
-        int r = new_residency(tensor, id, p_.entries[id].buffer_address, l.data_bytes);
+        int r = new_residency(tensor, id, l.data_bytes);
         use(id, r);
         ready_entry_[tensor] = int(id);
         p_.totals.load_entries++;
@@ -307,7 +302,7 @@ private:
         p_.totals.macs += std::uint64_t(op.macs());
         std::uint32_t id = add_entry(std::move(e));
         for (int t : inputs) use(id, resident_[t]);
-        use(id, new_residency(op.output, id, p_.entries[id].buffer_address, out_bytes));
+        use(id, new_residency(op.output, id, out_bytes));
         ready_entry_[op.output] = int(id);
         in_memory_[op.output] = false;
 

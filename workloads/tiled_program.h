@@ -63,7 +63,6 @@ struct ProgramEntry {
     TileGrid grid;     // compute only
     std::uint64_t data_bytes = 0;  // memory: data bytes moved (mask bytes separately)
     std::uint64_t mask_bytes = 0;
-    std::uint64_t buffer_address = 0;  // nominal offset inside the data buffer
     std::vector<std::uint32_t> deps;   // entries that must complete first (all earlier)
     // Residencies this entry allocates (when it starts) and uses (released after their last user).
     std::vector<std::uint32_t> allocates;

@@ -54,7 +54,7 @@ struct AcceleratorConfig {
     MainMemoryConfig main_memory;
     DmaConfig dma;
     std::string technology = "14nm";    // configs/technology/<name>.yaml (power issue)
-    YAML::Node resolved;                // the YAML after overrides, for summary.json
+    YAML::Node resolved;                // the YAML as read, after --set overrides
 
     int element_bits() const { return int_bits + frac_bits; }
     double clock_hz() const { return clock_mhz * 1e6; }

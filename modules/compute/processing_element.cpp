@@ -140,10 +140,11 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
             return;
         }
         const auto& t = step.index;
-        const std::uint64_t a_slot = (std::uint64_t(t.b) * g.ni + t.i) * g.nk + t.k;
+        const std::uint64_t out_slot = (std::uint64_t(t.b) * g.ni + t.i) * g.nj + t.j;
+        // Element-wise inputs are laid out like the output; matmul A blocks by (b, i, k).
+        const std::uint64_t a_slot = g.matmul ? (std::uint64_t(t.b) * g.ni + t.i) * g.nk + t.k : out_slot;
         const std::uint64_t b_slot = (g.b_batched ? std::uint64_t(t.b) * g.nk * g.nj : 0) +
                                      std::uint64_t(t.k) * g.nj + t.j;
-        const std::uint64_t out_slot = (std::uint64_t(t.b) * g.ni + t.i) * g.nj + t.j;
         double ready = now;
         auto read = [&](const OperandPlace& p, std::uint64_t slot, std::uint64_t elements, double density) {
             ready = std::max(ready, transfer(tlm::TLM_READ_COMMAND, p, false, slot, elements, density, now));
