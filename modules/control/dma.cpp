@@ -79,20 +79,25 @@ void Dma::channel() {
         ++busy_;
         const double start = clock_.now();
         const int tensor = cmd->program_entry ? cmd->program_entry->tensor : -1;
-        double done;
+        // The mask stream is issued before the data stream, in separate statements: both share
+        // the memory port, so their order sets the timing, and the evaluation order of function
+        // arguments (std::max(copy(), copy())) is unspecified (GCC ran the mask first; another
+        // compiler may run the data first).
+        double mask_done, data_done;
         if (cmd->to_buffer) {
-            done = std::max(copy(burst, memory_socket, cmd->memory_address, buffer_socket, cmd->buffer_address,
-                                 cmd->data_bytes, false, tensor, start),
-                            copy(burst, memory_socket, cmd->memory_address + cmd->data_bytes, buffer_socket,
-                                 cmd->mask_address, cmd->mask_bytes, true, tensor, start));
+            mask_done = copy(burst, memory_socket, cmd->memory_address + cmd->data_bytes, buffer_socket,
+                             cmd->mask_address, cmd->mask_bytes, true, tensor, start);
+            data_done = copy(burst, memory_socket, cmd->memory_address, buffer_socket, cmd->buffer_address,
+                             cmd->data_bytes, false, tensor, start);
             activity_.bytes_to_buffers += cmd->data_bytes + cmd->mask_bytes;
         } else {
-            done = std::max(copy(burst, buffer_socket, cmd->buffer_address, memory_socket, cmd->memory_address,
-                                 cmd->data_bytes, false, tensor, start),
-                            copy(burst, buffer_socket, cmd->mask_address, memory_socket,
-                                 cmd->memory_address + cmd->data_bytes, cmd->mask_bytes, true, tensor, start));
+            mask_done = copy(burst, buffer_socket, cmd->mask_address, memory_socket,
+                             cmd->memory_address + cmd->data_bytes, cmd->mask_bytes, true, tensor, start);
+            data_done = copy(burst, buffer_socket, cmd->buffer_address, memory_socket, cmd->memory_address,
+                             cmd->data_bytes, false, tensor, start);
             activity_.bytes_to_memory += cmd->data_bytes + cmd->mask_bytes;
         }
+        const double done = std::max(mask_done, data_done);
         sc_core::wait(clock_.until(done));
         activity_.busy_channel_cycles += clock_.now() - start;
         activity_.transfers++;
