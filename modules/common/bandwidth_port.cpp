@@ -21,6 +21,21 @@ double BandwidthPort::reserve(double arrival, std::uint64_t bytes, double now) {
     ++accesses_;
     if (duration <= 0) return arrival + latency_;
 
+    // The common case, an arrival at or after the start of the last busy interval, appends
+    // without walking or reallocating the interval map.
+    if (!busy_.empty()) {
+        auto last = std::prev(busy_.end());
+        if (arrival >= last->first && arrival <= last->second) {
+            queued_cycles_ += last->second - arrival;
+            last->second += duration;
+            return last->second + latency_;
+        }
+        if (arrival > last->second + kSliver) {
+            busy_.emplace_hint(busy_.end(), arrival, arrival + duration);
+            return arrival + duration + latency_;
+        }
+    }
+
     double cursor = arrival;
     double remaining = duration;
     // The interval containing or following the arrival.
