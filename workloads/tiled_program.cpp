@@ -294,21 +294,49 @@ private:
                 ? std::max(out.data_bytes, compressed_bytes(std::uint64_t(g_.tensors[op.output].elements()), 1.0,
                                                             opt_.element_bits))
                 : out.data_bytes;
-        reserve(out.buffer, out_bytes, op, pinned, e.deps);
-        reserve(BufferKind::Mask, out.mask_bytes, op, pinned, e.deps);
+        const int in_place = in_place_input(op, out_bytes);
+        if (in_place >= 0) {
+            // The op overwrites its input: it must wait for every earlier reader of it.
+            const auto& readers = users_[resident_[in_place]];
+            e.deps.insert(e.deps.end(), readers.begin(), readers.end());
+        } else {
+            reserve(out.buffer, out_bytes, op, pinned, e.deps);
+            reserve(BufferKind::Mask, out.mask_bytes, op, pinned, e.deps);
+        }
         for (int t : inputs) e.deps.push_back(std::uint32_t(ready_entry_[t]));
         p_.totals.compute_entries++;
         p_.totals.tile_ops += e.grid.tiles();
         p_.totals.macs += std::uint64_t(op.macs());
         std::uint32_t id = add_entry(std::move(e));
         for (int t : inputs) use(id, resident_[t]);
-        use(id, new_residency(op.output, id, out_bytes));
+        const int out_res = new_residency(op.output, id, out_bytes);
+        use(id, out_res);
         ready_entry_[op.output] = int(id);
         in_memory_[op.output] = false;
 
+        if (in_place >= 0) {
+            // The input's space now belongs to the output: drop the input without freeing it.
+            p_.residencies[resident_[in_place]].handed_over = true;
+            p_.residencies[out_res].inherited = true;
+            resident_[in_place] = -1;
+            resident_list_.erase(std::find(resident_list_.begin(), resident_list_.end(), in_place));
+        }
         for (int t : inputs)
-            if (next_use(t, op.id) == kNever) retire(t);
+            if (t != in_place && next_use(t, op.id) == kNever) retire(t);
         if (g_.consumers[op.output].empty()) retire(op.output);
+    }
+
+    // The input a softmax, layer-norm or GELU op can overwrite with its output: one whose last
+    // use this is, that need not go home, in the same buffer and of the same size. -1 if none.
+    int in_place_input(const Op& op, std::uint64_t out_bytes) const {
+        if (!opt_.in_place_elementwise) return -1;
+        if (op.kind != OpKind::Softmax && op.kind != OpKind::LayerNorm && op.kind != OpKind::Gelu) return -1;
+        const int t = op.a_inputs.front();
+        if (next_use(t, op.id) != kNever || is_output(t)) return -1;
+        const Residency& r = p_.residencies[resident_[t]];
+        const TensorLayout& out = p_.layouts[op.output];
+        if (r.buffer != out.buffer || r.data_bytes != out_bytes || r.mask_bytes != out.mask_bytes) return -1;
+        return t;
     }
 
     // Frees a tensor nothing on chip needs any more, first writing it home if it is a graph

@@ -39,6 +39,8 @@ struct CompileOptions {
     double activation_density = 0.5;  // 1 - activation sparsity
     double weight_density = 0.5;      // 1 - weight sparsity
     std::uint64_t capacity[kBufferKinds] = {4u << 20, 8u << 20, 1u << 20};
+    // Softmax, layer-norm and GELU overwrite an input that dies with them (see Residency).
+    bool in_place_elementwise = true;
 };
 
 // How a tensor is stored: compressed data (non-zeros only) in its data buffer plus a one-bit-
@@ -70,12 +72,22 @@ struct ProgramEntry {
 };
 
 // One stay of a tensor in the buffers, from the entry that allocates it to its last user.
+// An element-wise op whose input dies with it runs in place: its output's residency inherits
+// the input's space (allocating nothing) and the input's residency hands it over (freeing
+// nothing), so the pair costs the buffer one tensor, not two.
 struct Residency {
     int tensor = -1;
     BufferKind buffer = BufferKind::Activation;
     std::uint64_t data_bytes = 0;
     std::uint64_t mask_bytes = 0;
     std::uint32_t users = 0;  // entries listing it in `uses`; released when all have completed
+    bool inherited = false;   // space taken over from the in-place op's input
+    bool handed_over = false; // space passed on to the in-place op's output
+
+    std::uint64_t allocated_data() const { return inherited ? 0 : data_bytes; }
+    std::uint64_t allocated_mask() const { return inherited ? 0 : mask_bytes; }
+    std::uint64_t freed_data() const { return handed_over ? 0 : data_bytes; }
+    std::uint64_t freed_mask() const { return handed_over ? 0 : mask_bytes; }
 };
 
 struct ProgramTotals {

@@ -69,8 +69,8 @@ void ControlBlock::account(double now) {
 void ControlBlock::start_entry(std::uint32_t e) {
     for (std::uint32_t r : program_.entries[e].allocates) {
         const auto& res = program_.residencies[r];
-        occupancy_[int(res.buffer)] += res.data_bytes;
-        occupancy_[int(BufferKind::Mask)] += res.mask_bytes;
+        occupancy_[int(res.buffer)] += res.allocated_data();
+        occupancy_[int(BufferKind::Mask)] += res.allocated_mask();
         for (int b = 0; b < workloads::kBufferKinds; ++b) {
             if (occupancy_[b] > capacity_[b])
                 throw SimulationError("control block: the " + std::string(to_string(BufferKind(b))) +
@@ -89,8 +89,8 @@ void ControlBlock::complete_entry(std::uint32_t e) {
     for (std::uint32_t r : entry.uses) {
         if (--users_left_[r] == 0) {
             const auto& res = program_.residencies[r];
-            occupancy_[int(res.buffer)] -= res.data_bytes;
-            occupancy_[int(BufferKind::Mask)] -= res.mask_bytes;
+            occupancy_[int(res.buffer)] -= res.freed_data();
+            occupancy_[int(BufferKind::Mask)] -= res.freed_mask();
         }
     }
     for (std::uint32_t d : dependents_[e]) {

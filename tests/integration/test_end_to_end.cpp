@@ -315,11 +315,12 @@ TEST_CASE("BERT-Tiny with edge tiles (seq 40, batch 3, tile 2x16x16) on AccelTra
     check_bert_tiny("acceltran-edge", 40, 3, {"tiling.tile=[2,16,16]"});
 }
 
-// A 0.7 MiB activation buffer is the smallest that fits BERT-Tiny's largest working set with
-// room to spare: the plan spills activations and reloads them, and the bytes must still add up.
-TEST_CASE("BERT-Tiny on AccelTran-Edge with a 0.7 MiB activation buffer spills, reloads and conserves bytes",
+// A 0.45 MiB activation buffer holds BERT-Tiny's largest working set (l0.ffn.h1: 409600 bytes,
+// with GELU, softmax and layer-norm in place) but not everything live beside it: the plan
+// spills activations and reloads them, and the bytes must still add up.
+TEST_CASE("BERT-Tiny on AccelTran-Edge with a 0.45 MiB activation buffer spills, reloads and conserves bytes",
           "[integration][end-to-end]") {
-    const RunResult r = check_bert_tiny("acceltran-edge", 128, 4, {"buffers.activation.size_mb=0.7"});
+    const RunResult r = check_bert_tiny("acceltran-edge", 128, 4, {"buffers.activation.size_mb=0.45"});
     CHECK(r.spill_entries > 0);
 }
 

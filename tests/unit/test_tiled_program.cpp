@@ -29,15 +29,29 @@ OpGraph tiny(int seq, int batch) {
     return build_op_graph(load_model("bert-tiny", kModelsDir), seq, batch);
 }
 
+// Out-of-place element-wise ops: the pinned minima below were derived for that mode, where a
+// GELU holds its input and output at once; it keeps the spill paths exercised at these sizes.
 CompileOptions caps(std::uint64_t activation, std::uint64_t weight, std::uint64_t mask) {
     CompileOptions o;
+    o.in_place_elementwise = false;
     o.capacity[int(BufferKind::Activation)] = activation;
     o.capacity[int(BufferKind::Weight)] = weight;
     o.capacity[int(BufferKind::Mask)] = mask;
     return o;
 }
 
-CompileOptions edge() { return caps(4 * MiB, 8 * MiB, 1 * MiB); }
+// The shipped Edge capacities, with element-wise ops in place as the simulator runs them.
+CompileOptions edge() {
+    CompileOptions o = caps(4 * MiB, 8 * MiB, 1 * MiB);
+    o.in_place_elementwise = true;
+    return o;
+}
+
+// In place, at the out-of-place minima: a different plan, which must be as safe.
+CompileOptions in_place(CompileOptions o) {
+    o.in_place_elementwise = true;
+    return o;
+}
 
 // Smallest capacities bert-tiny compiles with, found by bisection and pinned here so that a
 // planner change that needs more room (or spills less cleverly) shows up. Derivation for
@@ -72,6 +86,9 @@ std::vector<Config> configs() {
         {"seq128 batch4 activation between minimum and no-spill", 128, 4,
          caps(700 * KiB, 8 * MiB, 1 * MiB), true},
         {"seq128 batch4 mask-bound", 128, 4, caps(4 * MiB, 8 * MiB, kMinMask128x4), true},
+        // In place the activation minimum is l0.ffn.h1: attn.ln 81920 + its 4x128x512 output
+        // 327680 = 409600 bytes; 0.4 MiB (419430) is above it and still spills.
+        {"seq128 batch4 in place, 0.4 MiB activation", 128, 4, in_place(caps(419430, 8 * MiB, 1 * MiB)), true},
         {"seq32 batch1 all buffers at minimum", 32, 1,
          caps(kMinActivation32x1, kMinWeight, kMinMask32x1), true},
     };
@@ -322,8 +339,8 @@ ScheduleResult random_schedule(const TiledProgram& p, std::mt19937_64& rng) {
                 if (state[r] != State::Unallocated) fail("residency allocated twice");
                 state[r] = State::Live;
                 const Residency& res = p.residencies[r];
-                occupancy[int(res.buffer)] += res.data_bytes;
-                occupancy[int(BufferKind::Mask)] += res.mask_bytes;
+                occupancy[int(res.buffer)] += res.allocated_data();
+                occupancy[int(BufferKind::Mask)] += res.allocated_mask();
             }
             for (std::uint32_t r : entry.uses)
                 if (state[r] != State::Live) {
@@ -361,8 +378,8 @@ ScheduleResult random_schedule(const TiledProgram& p, std::mt19937_64& rng) {
                     if (state[r] != State::Live) fail("residency released while not live");
                     state[r] = State::Released;
                     const Residency& res = p.residencies[r];
-                    occupancy[int(res.buffer)] -= res.data_bytes;
-                    occupancy[int(BufferKind::Mask)] -= res.mask_bytes;
+                    occupancy[int(res.buffer)] -= res.freed_data();
+                    occupancy[int(BufferKind::Mask)] -= res.freed_mask();
                 }
             for (std::uint32_t d : dependents[e])
                 if (--waiting[d] == 0) ready.push_back(d);
@@ -969,4 +986,47 @@ TEST_CASE("tiled program: outputs are reserved dense when the loop order parks p
         // k outermost: matmuls with several k steps hold dense partial sums in the output's space.
         CHECK(output_bytes(b, op.id) == (grid.matmul && grid.nk > 1 ? dense : compressed));
     }
+}
+
+TEST_CASE("tiled program: softmax, layer-norm and GELU run in place on inputs that die with them",
+          "[tiled_program]") {
+    const OpGraph g = tiny(128, 4);
+    const TiledProgram p = compile_program(g, edge());
+    int in_place_ops = 0;
+    for (const ProgramEntry& e : p.entries) {
+        if (e.kind != EntryKind::Compute) continue;
+        const Op& op = g.ops[e.op];
+        const bool elementwise = op.kind == OpKind::Softmax || op.kind == OpKind::LayerNorm || op.kind == OpKind::Gelu;
+        for (std::uint32_t r : e.allocates) {
+            const Residency& out = p.residencies[r];
+            CHECK(out.inherited == elementwise);  // in bert-tiny each such input dies at its op
+            if (!out.inherited) continue;
+            ++in_place_ops;
+            // The input's residency hands its space over, and both have the same size.
+            bool handed = false;
+            for (std::uint32_t u : e.uses) {
+                const Residency& in = p.residencies[u];
+                if (in.tensor == op.a_inputs.front()) {
+                    handed = in.handed_over;
+                    CHECK(in.data_bytes == out.data_bytes);
+                    CHECK(in.mask_bytes == out.mask_bytes);
+                }
+            }
+            CHECK(handed);
+        }
+    }
+    // Per layer: softmax, two layer-norms, one GELU; plus the embedding layer-norm.
+    CHECK(in_place_ops == 2 * 4 + 1);
+}
+
+TEST_CASE("tiled program: in place, BERT-Large fits AccelTran-Edge's 4 MiB activation buffer",
+          "[tiled_program]") {
+    // Out of place, l0.ffn.gelu1 holds its 4x128x4096 input and output at once: 2 x 2621440
+    // bytes, more than 4 MiB. In place it needs one of them.
+    const OpGraph g = build_op_graph(load_model("bert-large", kModelsDir), 128, 4);
+    CompileOptions out_of_place = edge();
+    out_of_place.in_place_elementwise = false;
+    CHECK_THROWS_AS(compile_program(g, out_of_place), acceltran::InputError);
+    const TiledProgram p = compile_program(g, edge());
+    CHECK(p.totals.compute_entries == g.ops.size());
 }
