@@ -3,6 +3,8 @@
 
 #include "modules/accelerator.h"
 #include "modules/common/accelerator_config.h"
+#include "modules/power/area_model.h"
+#include "modules/power/technology.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/option_parser.h"
 #include "workloads/model_spec.h"
@@ -66,7 +68,8 @@ int validate_command(const std::vector<std::string>& args) {
         }
     } else {
         const auto a = load_accelerator(vm["accel"].as<std::string>(), dir + "/configs", overrides);
-        std::cout << "accelerator " << a.name << ": ok\n";
+        const power::AreaBreakdown area = power::area(a, power::load_technology(a.technology, dir + "/configs"));
+        std::cout << "accelerator " << a.name << ": ok (area " << area.total << " mm2)\n";
     }
     return 0;
 }

@@ -5,6 +5,8 @@
 
 #include "modules/accelerator.h"
 #include "modules/common/accelerator_config.h"
+#include "modules/power/area_model.h"
+#include "modules/power/technology.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/option_parser.h"
 #include "testbenches/cli/output_directory.h"
@@ -54,6 +56,8 @@ int run_command(const std::vector<std::string>& args) {
     const workloads::ModelSpec model = workloads::load_model(model_arg, dir + "/workloads/models");
     const workloads::OpGraph graph = workloads::build_op_graph(model, positive(vm, "seq"), positive(vm, "batch"));
     const workloads::TiledProgram program = workloads::compile_program(graph, compile_options(config));
+    const power::Technology technology = power::load_technology(config.technology, dir + "/configs");
+    const power::AreaBreakdown area = power::area(config, technology);
 
     const std::string out = vm.count("out") ? vm["out"].as<std::string>()
                                             : "results/" + stem(model_arg) + "_" + stem(accel_arg);
@@ -65,7 +69,8 @@ int run_command(const std::vector<std::string>& args) {
     const RunResult result = accelerator.result();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
-    const nlohmann::json summary = summary_json(result, graph, config, wall);
+    nlohmann::json summary = summary_json(result, graph, config, wall);
+    summary["area_mm2"] = power::to_json(area);
     output.write("summary.json", summary.dump(2) + "\n");
     output.commit();
     if (!vm.count("quiet")) std::cout << summary_table(summary) << "  output                      " << out << "/summary.json\n";

@@ -84,6 +84,7 @@ std::string summary_table(const nlohmann::json& s) {
     row("memory-bound cycles", fmt("%.0f", s["stalls"]["memory_bound_cycles"].get<double>()));
     row("MAC lanes waiting on buffers", fmt("%.0f unit-cycles", s["stalls"]["mac_lane"]["memory_wait_unit_cycles"].get<double>()));
     row("MAC lanes waiting on deps", fmt("%.0f unit-cycles", s["stalls"]["mac_lane"]["dependency_wait_unit_cycles"].get<double>()));
+    if (s.contains("area_mm2")) row("area", fmt("%.3f mm2", s["area_mm2"]["total"].get<double>()));
     row("tile ops", std::to_string(s["program"]["tile_ops"].get<std::uint64_t>()));
     row("MACs (effectual/total)", fmt("%.3g", s["macs"]["effectual"].get<double>()) + " / " +
                                       fmt("%.3g", double(s["macs"]["total"].get<std::uint64_t>())));

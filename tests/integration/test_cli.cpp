@@ -194,6 +194,9 @@ TEST_CASE("summary.json of a BERT-Tiny run on AccelTran-Edge has the documented 
     CHECK(s["accelerator"]["name"] == "acceltran-edge");
     CHECK(s["accelerator"]["clock_mhz"].get<double>() == 700.0);
     CHECK(s["wall_seconds"].get<double>() > 0);
+    // Area from the 14 nm table with the original's formula; tests/unit/test_area_model.cpp
+    // derives the 54.064266652 mm2 by hand.
+    CHECK(s["area_mm2"]["total"].get<double>() == Approx(54.064266652).epsilon(1e-9));
 
     const double cycles = s["cycles"].get<double>();
     const double seconds = s["seconds"].get<double>();
