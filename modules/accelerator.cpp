@@ -99,8 +99,12 @@ RunResult Accelerator::result() const {
                 r.units[c].busy_unit_cycles += u.activity.busy_cycles;
                 r.units[c].memory_wait_unit_cycles += u.activity.memory_wait_cycles;
                 r.units[c].tiles += u.activity.tiles;
-                if (c == int(UnitClass::MacLane))
-                    r.effectual_macs += static_cast<const compute::MacLane&>(u).effectual_macs();
+                if (c == int(UnitClass::MacLane)) {
+                    const auto& lane = static_cast<const compute::MacLane&>(u);
+                    r.effectual_macs += lane.effectual_macs();
+                    r.pre_sparsity_tiles += lane.pre_sparsity().tiles();
+                    r.post_sparsity_tiles += lane.post_sparsity().tiles();
+                }
             }
         }
     }

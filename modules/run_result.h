@@ -50,6 +50,7 @@ struct RunResult {
     std::uint64_t tile_ops = 0, tiles_executed = 0;
     std::uint64_t macs = 0;
     double effectual_macs = 0;
+    std::uint64_t pre_sparsity_tiles = 0, post_sparsity_tiles = 0;
     std::uint64_t load_entries = 0, spill_entries = 0, store_entries = 0;
 
     nlohmann::json to_json() const;

@@ -131,6 +131,11 @@ void parse_main_memory(const ConfigNode& n, MainMemoryConfig& m) {
     m.channels = int_in(n, "channels", 1, 65536, m.channels);
 }
 
+void parse_power(const ConfigNode& n, AcceleratorConfig& c) {
+    n.expect_keys({"gating"});
+    c.power_gating = n.get_bool("gating", c.power_gating);
+}
+
 void parse_dma(const ConfigNode& n, DmaConfig& d) {
     n.expect_keys({"channels", "burst_bytes"});
     d.channels = int_in(n, "channels", 1, 1024, d.channels);
@@ -167,7 +172,7 @@ void check_tile_fits(const ConfigNode& buffers, const AcceleratorConfig& c) {
 AcceleratorConfig parse_accelerator(const YAML::Node& root, const std::string& source) {
     ConfigNode top(root, source, "");
     top.expect_keys({"name", "clock_mhz", "technology", "pe", "tiling", "numerics", "sparsity",
-                     "buffers", "main_memory", "dma"});
+                     "buffers", "main_memory", "dma", "power"});
     AcceleratorConfig c;
     c.source = source;
     c.name = top.get_string("name");
@@ -189,6 +194,7 @@ AcceleratorConfig parse_accelerator(const YAML::Node& root, const std::string& s
 
     parse_main_memory(section(top, "main_memory"), c.main_memory);
     parse_dma(section(top, "dma"), c.dma);
+    parse_power(section(top, "power"), c);
     check_tile_fits(buffers, c);
 
     // A snapshot, so that later edits to the caller's tree cannot change what summary.json reports.

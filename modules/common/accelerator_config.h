@@ -53,7 +53,8 @@ struct AcceleratorConfig {
     BufferConfig activation_buffer, weight_buffer, mask_buffer;
     MainMemoryConfig main_memory;
     DmaConfig dma;
-    std::string technology = "14nm";    // configs/technology/<name>.yaml (power issue)
+    std::string technology = "14nm";    // configs/technology/<name>.yaml
+    bool power_gating = true;           // idle units and buffers draw no leakage (as the original)
     YAML::Node resolved;                // the YAML as read, after --set overrides
 
     int element_bits() const { return int_bits + frac_bits; }

@@ -6,6 +6,7 @@
 #include "modules/accelerator.h"
 #include "modules/common/accelerator_config.h"
 #include "modules/power/area_model.h"
+#include "modules/power/energy_model.h"
 #include "modules/power/technology.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/option_parser.h"
@@ -26,6 +27,31 @@ std::string stem(const std::string& name_or_path) {
     auto dot = s.find_last_of('.');
     if (dot != std::string::npos && dot > 0) s = s.substr(0, dot);
     return s;
+}
+
+power::RunActivity activity_of(const RunResult& r) {
+    power::RunActivity a;
+    a.cycles = r.cycles;
+    a.lane_busy_unit_cycles = r.units[int(workloads::UnitClass::MacLane)].busy_unit_cycles;
+    a.softmax_busy_unit_cycles = r.units[int(workloads::UnitClass::Softmax)].busy_unit_cycles;
+    a.layernorm_busy_unit_cycles = r.units[int(workloads::UnitClass::LayerNorm)].busy_unit_cycles;
+    a.pre_sparsity_tiles = r.pre_sparsity_tiles;
+    a.post_sparsity_tiles = r.post_sparsity_tiles;
+    for (int b = 0; b < workloads::kBufferKinds; ++b) {
+        a.buffer_bytes[b] = r.buffers[b].read_bytes + r.buffers[b].write_bytes;
+        a.buffer_busy_cycles[b] = r.buffers[b].busy_cycles;
+    }
+    a.memory_bytes = r.memory_read_bytes + r.memory_write_bytes;
+    return a;
+}
+
+void add_energy(nlohmann::json& summary, const power::EnergyBreakdown& e, const RunResult& r) {
+    const double total = e.total();
+    summary["energy_j"] = total;
+    summary["energy_j_per_seq"] = r.batch > 0 ? total / r.batch : 0;
+    // Peak power needs the power time series, which comes with the timeline output.
+    summary["power_w"] = {{"average", r.seconds > 0 ? total / r.seconds : 0}};
+    summary["energy_breakdown_j"] = power::to_json(e);
 }
 
 }  // namespace
@@ -71,6 +97,7 @@ int run_command(const std::vector<std::string>& args) {
 
     nlohmann::json summary = summary_json(result, graph, config, wall);
     summary["area_mm2"] = power::to_json(area);
+    add_energy(summary, power::energy(config, technology, activity_of(result)), result);
     output.write("summary.json", summary.dump(2) + "\n");
     output.commit();
     if (!vm.count("quiet")) std::cout << summary_table(summary) << "  output                      " << out << "/summary.json\n";

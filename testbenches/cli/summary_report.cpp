@@ -27,7 +27,8 @@ nlohmann::json accelerator_json(const AcceleratorConfig& c) {
             {"main_memory", {{"model", m.model}, {"type", m.type}, {"bandwidth_gbps", m.bandwidth_gbps},
                              {"latency_ns", m.latency_ns}, {"banks", m.banks}, {"ranks", m.ranks},
                              {"channels", m.channels}}},
-            {"dma", {{"channels", c.dma.channels}, {"burst_bytes", c.dma.burst_bytes}}}};
+            {"dma", {{"channels", c.dma.channels}, {"burst_bytes", c.dma.burst_bytes}}},
+            {"power", {{"gating", c.power_gating}}}};
 }
 
 nlohmann::json summary_json(const RunResult& result, const workloads::OpGraph& graph,
@@ -84,6 +85,10 @@ std::string summary_table(const nlohmann::json& s) {
     row("memory-bound cycles", fmt("%.0f", s["stalls"]["memory_bound_cycles"].get<double>()));
     row("MAC lanes waiting on buffers", fmt("%.0f unit-cycles", s["stalls"]["mac_lane"]["memory_wait_unit_cycles"].get<double>()));
     row("MAC lanes waiting on deps", fmt("%.0f unit-cycles", s["stalls"]["mac_lane"]["dependency_wait_unit_cycles"].get<double>()));
+    if (s.contains("energy_j_per_seq")) {
+        row("energy per sequence", fmt("%.3f uJ", s["energy_j_per_seq"].get<double>() * 1e6));
+        row("average power", fmt("%.3f W", s["power_w"]["average"].get<double>()));
+    }
     if (s.contains("area_mm2")) row("area", fmt("%.3f mm2", s["area_mm2"]["total"].get<double>()));
     row("tile ops", std::to_string(s["program"]["tile_ops"].get<std::uint64_t>()));
     row("MACs (effectual/total)", fmt("%.3g", s["macs"]["effectual"].get<double>()) + " / " +

@@ -197,6 +197,19 @@ TEST_CASE("summary.json of a BERT-Tiny run on AccelTran-Edge has the documented 
     // Area from the 14 nm table with the original's formula; tests/unit/test_area_model.cpp
     // derives the 54.064266652 mm2 by hand.
     CHECK(s["area_mm2"]["total"].get<double>() == Approx(54.064266652).epsilon(1e-9));
+    // Energy: the breakdown sums to the total, per sequence divides by the batch, and average
+    // power is energy over simulated time (tests/unit/test_energy_model.cpp checks each part).
+    double parts = 0;
+    for (const auto& [k, v] : s["energy_breakdown_j"].items())
+        if (v.is_object())
+            for (const auto& [kk, vv] : v.items()) parts += vv.get<double>();
+        else
+            parts += v.get<double>();
+    const double energy = s["energy_j"].get<double>();
+    CHECK(energy > 0);
+    CHECK(parts == Approx(energy).epsilon(1e-12));
+    CHECK(s["energy_j_per_seq"].get<double>() == Approx(energy / 4).epsilon(1e-12));
+    CHECK(s["power_w"]["average"].get<double>() == Approx(energy / s["seconds"].get<double>()).epsilon(1e-12));
 
     const double cycles = s["cycles"].get<double>();
     const double seconds = s["seconds"].get<double>();

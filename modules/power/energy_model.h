@@ -1,0 +1,44 @@
+// Energy of a run from its activity and a technology table. Plain C++: it knows activity totals,
+// not the scheduler that produced them. Formulas and sources: docs/model-reference.md §9b.
+#pragma once
+
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+#include "modules/common/accelerator_config.h"
+#include "modules/power/technology.h"
+
+namespace acceltran::power {
+
+// What the energy model needs to know about a run.
+struct RunActivity {
+    double cycles = 0;
+    double lane_busy_unit_cycles = 0;
+    double softmax_busy_unit_cycles = 0;
+    double layernorm_busy_unit_cycles = 0;
+    std::uint64_t pre_sparsity_tiles = 0;   // matmul tiles whose masks were combined
+    std::uint64_t post_sparsity_tiles = 0;  // output tiles compared with the threshold
+    std::uint64_t buffer_bytes[3] = {0, 0, 0};        // read + written; activation, weight, mask
+    double buffer_busy_cycles[3] = {0, 0, 0};          // port busy
+    std::uint64_t memory_bytes = 0;                    // main memory read + written
+};
+
+// Joules, each with its dynamic and leakage parts.
+struct EnergyPart {
+    double dynamic = 0, leakage = 0;
+    double total() const { return dynamic + leakage; }
+};
+
+struct EnergyBreakdown {
+    EnergyPart mac_lanes, softmax, layernorm, sparsity, fifo, dataflow, dma;
+    EnergyPart buffers[3];  // activation, weight, mask
+    EnergyPart main_memory; // access energy only (no leakage figure in the table)
+    double total() const;
+};
+
+EnergyBreakdown energy(const AcceleratorConfig& config, const Technology& tech, const RunActivity& activity);
+// {"mac_lanes": J, ..., "buffers": {"activation": J, ...}, "main_memory": J}; parts sum to total.
+nlohmann::json to_json(const EnergyBreakdown& e);
+
+}  // namespace acceltran::power
