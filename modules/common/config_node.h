@@ -87,8 +87,8 @@ private:
 };
 
 // Applies `key.path=value` to a YAML tree (the value is parsed as YAML, so numbers stay numbers).
-// Intermediate maps are created only if `create_missing` is set; otherwise an unknown path is an
-// InputError that says which part of the path does not exist.
+// Intermediate maps are created only if `create_missing` is set; otherwise an unknown path is a
+// UsageError (it came from the command line) that says which part of the path does not exist.
 void apply_override(YAML::Node root, const std::string& assignment, bool create_missing = false);
 
 // Closest candidate by edit distance, or "" when none is reasonably close.

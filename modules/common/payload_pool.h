@@ -32,8 +32,6 @@ public:
         free_.push_back(p);
     }
 
-    std::size_t allocated() const { return storage_.size(); }
-
 private:
     std::vector<std::unique_ptr<tlm::tlm_generic_payload>> storage_;
     std::vector<tlm::tlm_generic_payload*> free_;

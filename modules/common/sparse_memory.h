@@ -14,7 +14,6 @@ class SparseMemory {
 public:
     void read(std::uint64_t address, unsigned char* out, std::uint64_t length) const;
     void write(std::uint64_t address, const unsigned char* in, std::uint64_t length);
-    std::size_t pages() const { return pages_.size(); }
 
 private:
     static constexpr std::uint64_t kPageBytes = 4096;

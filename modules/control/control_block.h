@@ -47,7 +47,6 @@ public:
 
     bool finished() const { return activity_.retired == program_.entries.size(); }
     const ControlActivity& activity() const { return activity_; }
-    std::uint64_t occupancy(workloads::BufferKind b) const { return occupancy_[int(b)]; }
     // A description of what is still waiting, for the deadlock report.
     std::string pending_report() const;
 

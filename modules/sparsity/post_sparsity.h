@@ -10,19 +10,12 @@ class PostSparsity {
 public:
     double nonzeros(std::uint64_t elements, double density) {
         ++tiles_;
-        double nz = double(elements) * density;
-        nonzeros_ += nz;
-        elements_ += elements;
-        return nz;
+        return double(elements) * density;
     }
     std::uint64_t tiles() const { return tiles_; }
-    double nonzeros_total() const { return nonzeros_; }
-    std::uint64_t elements() const { return elements_; }
 
 private:
     std::uint64_t tiles_ = 0;
-    double nonzeros_ = 0;
-    std::uint64_t elements_ = 0;
 };
 
 }  // namespace acceltran::sparsity

@@ -13,16 +13,14 @@ public:
         ++tiles_;
         double effectual = double(macs) * density_a * density_b;
         effectual_ += effectual;
-        dense_ += double(macs);
         return effectual;
     }
     std::uint64_t tiles() const { return tiles_; }
     double effectual() const { return effectual_; }
-    double dense() const { return dense_; }
 
 private:
     std::uint64_t tiles_ = 0;
-    double effectual_ = 0, dense_ = 0;
+    double effectual_ = 0;
 };
 
 }  // namespace acceltran::sparsity
