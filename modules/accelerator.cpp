@@ -25,7 +25,7 @@ workloads::CompileOptions compile_options(const AcceleratorConfig& config) {
 }
 
 Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorConfig& config,
-                         const workloads::TiledProgram& program)
+                         const workloads::TiledProgram& program, trace::ActivityObserver* observer)
     : sc_module(name), config_(config), program_(program), clock_(config.clock_mhz) {
     build_contexts();
     control_ = std::make_unique<ControlBlock>("control", clock_, config, program);
@@ -46,6 +46,13 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorC
             ("pe" + std::to_string(p)).c_str(), p, clock_, config, contexts_));
         control_->pe_socket.bind(pes_.back()->control_socket);
         pes_.back()->buffer_socket.bind(interconnect_->requesters);
+    }
+    if (observer) {
+        control_->set_observer(observer);
+        dma_->set_observer(observer);
+        memory_->set_observer(observer, trace::Port::MainMemory);
+        for (int b = 0; b < workloads::kBufferKinds; ++b) buffers_[b]->set_observer(observer, trace::Port(b));
+        for (auto& pe : pes_) pe->set_observer(observer);
     }
 }
 

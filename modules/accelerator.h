@@ -18,6 +18,7 @@
 #include "modules/control/dma.h"
 #include "modules/memory/main_memory.h"
 #include "modules/run_result.h"
+#include "modules/trace/activity_observer.h"
 #include "workloads/tiled_program.h"
 
 namespace acceltran {
@@ -27,8 +28,9 @@ workloads::CompileOptions compile_options(const AcceleratorConfig& config);
 
 class Accelerator : public sc_core::sc_module {
 public:
+    // `observer`, when given, hears every module's activity (traces, timeline, progress).
     Accelerator(const sc_core::sc_module_name& name, const AcceleratorConfig& config,
-                const workloads::TiledProgram& program);
+                const workloads::TiledProgram& program, trace::ActivityObserver* observer = nullptr);
 
     // Throws SimulationError when the program did not run to completion (no progress possible).
     RunResult result() const;

@@ -27,11 +27,13 @@ double BandwidthPort::reserve(double arrival, std::uint64_t bytes, double now) {
         auto last = std::prev(busy_.end());
         if (arrival >= last->first && arrival <= last->second) {
             queued_cycles_ += last->second - arrival;
+            report(last->second, last->second + duration);
             last->second += duration;
             return last->second + latency_;
         }
         if (arrival > last->second + kSliver) {
             busy_.emplace_hint(busy_.end(), arrival, arrival + duration);
+            report(arrival, arrival + duration);
             return arrival + duration + latency_;
         }
     }
@@ -50,6 +52,7 @@ double BandwidthPort::reserve(double arrival, std::uint64_t bytes, double now) {
         const double gap_end = it == busy_.end() ? cursor + remaining : it->first;
         const double take = std::min(remaining, gap_end - cursor);
         occupy(cursor, cursor + take);
+        report(cursor, cursor + take);
         cursor += take;
         remaining -= take;
         it = busy_.upper_bound(cursor);

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <utility>
 
 namespace acceltran {
 
@@ -21,6 +23,11 @@ public:
     // current simulated cycle: no request can arrive before it, so older intervals are dropped.
     double reserve(double arrival, std::uint64_t bytes, double now);
 
+    // Called with every stretch [start, end) the port is reserved for and the bytes it carries,
+    // for traces and the power timeline.
+    using BusyListener = std::function<void(double start, double end, double bytes)>;
+    void set_listener(BusyListener listener) { listener_ = std::move(listener); }
+
     double bytes_per_cycle() const { return bytes_per_cycle_; }
     double latency() const { return latency_; }
     double busy_cycles() const { return busy_cycles_; }      // cycles spent transferring
@@ -31,6 +38,9 @@ public:
 
 private:
     void occupy(double start, double end);
+    void report(double start, double end) const {
+        if (listener_) listener_(start, end, (end - start) * bytes_per_cycle_);
+    }
 
     double bytes_per_cycle_;
     double latency_;
@@ -39,6 +49,7 @@ private:
     double queued_cycles_ = 0;
     std::uint64_t bytes_ = 0;
     std::uint64_t accesses_ = 0;
+    BusyListener listener_;
 };
 
 }  // namespace acceltran

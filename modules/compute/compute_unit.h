@@ -24,6 +24,14 @@ class ComputeUnit {
 public:
     virtual ~ComputeUnit() = default;
 
+    // Where the unit sits, set by its PE when it builds it (for traces).
+    void set_identity(workloads::UnitClass unit_class, int index) {
+        unit_class_ = unit_class;
+        index_ = index;
+    }
+    workloads::UnitClass unit_class() const { return unit_class_; }
+    int index() const { return index_; }  // within its class in the PE
+
     // Busy cycles for one tile of `ctx` (and the unit's activity bookkeeping for it).
     virtual std::uint64_t tile_cycles(const OpContext& ctx, const workloads::TileStep& step) = 0;
 
@@ -41,6 +49,8 @@ public:
     UnitActivity activity;
 
 private:
+    workloads::UnitClass unit_class_ = workloads::UnitClass::MacLane;
+    int index_ = 0;
     tlm::tlm_generic_payload* job_ = nullptr;
     const OpContext* ctx_ = nullptr;
     std::optional<workloads::LaneTileSequence> tiles_;

@@ -32,6 +32,8 @@ ProcessingElement::ProcessingElement(const sc_core::sc_module_name& name, int in
         units_[int(UnitClass::Softmax)].push_back(std::make_unique<SoftmaxUnit>());
     for (int i = 0; i < config.layernorm_per_pe; ++i)
         units_[int(UnitClass::LayerNorm)].push_back(std::make_unique<LayerNormUnit>());
+    for (int c = 0; c < workloads::kUnitClasses; ++c)
+        for (std::size_t i = 0; i < units_[c].size(); ++i) units_[c][i]->set_identity(UnitClass(c), int(i));
     capacity_[int(BufferKind::Activation)] = config.activation_buffer.capacity_bytes();
     capacity_[int(BufferKind::Weight)] = config.weight_buffer.capacity_bytes();
     capacity_[int(BufferKind::Mask)] = config.mask_buffer.capacity_bytes();
@@ -158,6 +160,10 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
             ready = std::max(ready, transfer(tlm::TLM_READ_COMMAND, ctx.out, false, out_slot,
                                              g.out_elements(t), 1.0, now));
 
+        const bool lane = unit.unit_class() == UnitClass::MacLane;
+        const auto* mac_lane = lane ? static_cast<const MacLane*>(&unit) : nullptr;
+        const std::uint64_t pre_before = lane ? mac_lane->pre_sparsity().tiles() : 0;
+        const std::uint64_t post_before = lane ? mac_lane->post_sparsity().tiles() : 0;
         const double cycles = double(unit.tile_cycles(ctx, step));
         const double start = std::max(ready, unit.compute_free);
         unit.activity.memory_wait_cycles += std::max(0.0, ready - std::max(now, unit.compute_free));
@@ -165,6 +171,20 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
         unit.activity.tiles++;
         const double end = start + cycles;
         unit.compute_free = end;
+        if (observer_) {
+            trace::TileEvent ev;
+            ev.unit_class = unit.unit_class();
+            ev.pe = index_;
+            ev.unit = unit.index();
+            ev.entry = ctx.entry;
+            ev.start = start;
+            ev.end = end;
+            if (lane) {
+                ev.pre_sparsity_tiles = std::uint32_t(mac_lane->pre_sparsity().tiles() - pre_before);
+                ev.post_sparsity_tiles = std::uint32_t(mac_lane->post_sparsity().tiles() - post_before);
+            }
+            observer_->on_tile(ev);
+        }
         double written = end;
         if (step.write_output) {
             const double d = ctx.out.layout->density;

@@ -21,6 +21,7 @@
 #include "modules/common/tile_extension.h"
 #include "modules/compute/compute_unit.h"
 #include "modules/compute/op_context.h"
+#include "modules/trace/activity_observer.h"
 
 namespace acceltran::compute {
 
@@ -35,6 +36,7 @@ public:
     int index() const { return index_; }
     int units(workloads::UnitClass c) const { return int(units_[int(c)].size()); }
     const ComputeUnit& unit(workloads::UnitClass c, int i) const { return *units_[int(c)][i]; }
+    void set_observer(trace::ActivityObserver* observer) { observer_ = observer; }
 
 private:
     SC_HAS_PROCESS(ProcessingElement);
@@ -66,6 +68,7 @@ private:
     TileExtension* data_ext_;
     std::vector<unsigned char> scratch_;
     std::uint64_t capacity_[workloads::kBufferKinds];
+    trace::ActivityObserver* observer_ = nullptr;
 };
 
 }  // namespace acceltran::compute

@@ -79,7 +79,15 @@ void ControlBlock::start_entry(std::uint32_t e) {
                                       " (program entry " + std::to_string(e) + ")");
             activity_.peak_occupancy[b] = std::max(activity_.peak_occupancy[b], occupancy_[b]);
         }
+        report_occupancy(res.buffer);
     }
+}
+
+void ControlBlock::report_occupancy(BufferKind b) {
+    if (!observer_) return;
+    const double now = clock_.now();
+    observer_->on_occupancy(b, now, occupancy_[int(b)]);
+    if (b != BufferKind::Mask) observer_->on_occupancy(BufferKind::Mask, now, occupancy_[int(BufferKind::Mask)]);
 }
 
 void ControlBlock::complete_entry(std::uint32_t e) {
@@ -91,6 +99,7 @@ void ControlBlock::complete_entry(std::uint32_t e) {
             const auto& res = program_.residencies[r];
             occupancy_[int(res.buffer)] -= res.freed_data();
             occupancy_[int(BufferKind::Mask)] -= res.freed_mask();
+            report_occupancy(res.buffer);
         }
     }
     for (std::uint32_t d : dependents_[e]) {
@@ -103,6 +112,7 @@ void ControlBlock::complete_entry(std::uint32_t e) {
         }
     }
     if (finished()) activity_.finish_cycle = clock_.now();
+    if (observer_) observer_->on_retire(e, clock_.now(), activity_.retired, program_.entries.size());
 }
 
 CommandExtension* ControlBlock::command_of(tlm::tlm_generic_payload& trans) {

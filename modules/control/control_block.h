@@ -18,6 +18,7 @@
 #include "modules/common/accelerator_config.h"
 #include "modules/common/clock.h"
 #include "modules/common/payload_pool.h"
+#include "modules/trace/activity_observer.h"
 #include "workloads/tiled_program.h"
 
 namespace acceltran {
@@ -49,6 +50,7 @@ public:
     const ControlActivity& activity() const { return activity_; }
     // A description of what is still waiting, for the deadlock report.
     std::string pending_report() const;
+    void set_observer(trace::ActivityObserver* observer) { observer_ = observer; }
 
 private:
     SC_HAS_PROCESS(ControlBlock);
@@ -64,6 +66,7 @@ private:
     void account(double now);
     void start_entry(std::uint32_t e);
     void complete_entry(std::uint32_t e);
+    void report_occupancy(workloads::BufferKind b);
     void issue_memory(std::uint32_t e);
     void dispatch_job(workloads::UnitClass c);
     static CommandExtension* command_of(tlm::tlm_generic_payload& trans);
@@ -95,6 +98,7 @@ private:
     std::uint64_t occupancy_[workloads::kBufferKinds] = {0, 0, 0};
     std::uint64_t capacity_[workloads::kBufferKinds];
     ControlActivity activity_;
+    trace::ActivityObserver* observer_ = nullptr;
 };
 
 }  // namespace acceltran

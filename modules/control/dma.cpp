@@ -18,7 +18,7 @@ Dma::Dma(const sc_core::sc_module_name& name, const Clock& clock, const DmaConfi
       config_(config) {
     control_socket.register_nb_transport_fw(this, &Dma::nb_transport_fw);
     for (int i = 0; i < config.channels; ++i)
-        sc_core::sc_spawn(sc_bind(&Dma::channel, this), (std::string("channel_") + std::to_string(i)).c_str());
+        sc_core::sc_spawn(sc_bind(&Dma::channel, this, i), (std::string("channel_") + std::to_string(i)).c_str());
 }
 
 tlm::tlm_sync_enum Dma::nb_transport_fw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
@@ -65,7 +65,7 @@ double Dma::copy(Burst& b, tlm_utils::simple_initiator_socket<Dma>& from, std::u
     return done;
 }
 
-void Dma::channel() {
+void Dma::channel(int index) {
     Burst burst;
     burst.ext = new TileExtension;
     burst.trans.set_extension(burst.ext);
@@ -100,6 +100,7 @@ void Dma::channel() {
         const double done = std::max(mask_done, data_done);
         sc_core::wait(clock_.until(done));
         activity_.busy_channel_cycles += clock_.now() - start;
+        if (observer_) observer_->on_dma_transfer(index, cmd->entry, start, clock_.now());
         activity_.transfers++;
         --busy_;
         trans->set_response_status(tlm::TLM_OK_RESPONSE);

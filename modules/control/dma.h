@@ -18,6 +18,7 @@
 #include "modules/common/accelerator_config.h"
 #include "modules/common/clock.h"
 #include "modules/common/tile_extension.h"
+#include "modules/trace/activity_observer.h"
 
 namespace acceltran {
 
@@ -39,13 +40,14 @@ public:
     const DmaActivity& activity() const { return activity_; }
     int channels() const { return config_.channels; }
     int busy_channels() const { return busy_; }
+    void set_observer(trace::ActivityObserver* observer) { observer_ = observer; }
 
 private:
     SC_HAS_PROCESS(Dma);
 
     tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
                                        sc_core::sc_time& delay);
-    void channel();
+    void channel(int index);
     // Copies `bytes` from one socket to the other starting at cycle `start`; returns the cycle
     // at which the last write completes.
     // Each channel has its own burst payload: a target that waits must not see it reused.
@@ -66,6 +68,7 @@ private:
     sc_core::sc_event queued_;
     int busy_ = 0;
     DmaActivity activity_;
+    trace::ActivityObserver* observer_ = nullptr;
 };
 
 }  // namespace acceltran

@@ -67,6 +67,16 @@ unsigned int MemoryTarget::transport_dbg(tlm::tlm_generic_payload& trans) {
     return static_cast<unsigned int>(length);
 }
 
+void MemoryTarget::set_observer(trace::ActivityObserver* observer, trace::Port id) {
+    if (observer == nullptr) {
+        port_.set_listener(nullptr);
+        return;
+    }
+    port_.set_listener([observer, id](double start, double end, double bytes) {
+        observer->on_port_busy(id, start, end, bytes);
+    });
+}
+
 MemoryTraffic MemoryTarget::traffic() const {
     MemoryTraffic t;
     t.read_bytes = read_bytes_;

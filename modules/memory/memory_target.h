@@ -14,6 +14,7 @@
 #include "modules/common/bandwidth_port.h"
 #include "modules/common/clock.h"
 #include "modules/common/sparse_memory.h"
+#include "modules/trace/activity_observer.h"
 
 namespace acceltran {
 
@@ -34,6 +35,8 @@ public:
     std::uint64_t capacity() const { return capacity_; }
     const BandwidthPort& port() const { return port_; }
     MemoryTraffic traffic() const;
+    // Reports the port's busy stretches to `observer` as port `id`.
+    void set_observer(trace::ActivityObserver* observer, trace::Port id);
 
 private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

@@ -1,7 +1,5 @@
 #include "modules/power/energy_model.h"
 
-#include <cmath>
-
 namespace acceltran::power {
 
 namespace {
@@ -54,13 +52,15 @@ EnergyBreakdown energy(const AcceleratorConfig& c, const Technology& tech, const
     const BufferConfig* configs[3] = {&c.activation_buffer, &c.weight_buffer, &c.mask_buffer};
     for (int b = 0; b < 3; ++b) {
         const BufferTechnology& bt = tech.buffer(kinds[b]);
-        const double blocks = std::ceil(double(a.buffer_bytes[b]) / tech.buffer_block_bytes);
+        // Energy per block applied to bytes / block size: linear in the bytes, so the energies of
+        // the timeline's sample periods add up to the run's (a ceiling here would not).
+        const double blocks = a.buffer_bytes[b] / tech.buffer_block_bytes;
         e.buffers[b].dynamic = bt.access_energy_nj_for(configs[b]->size_mb) * 1e-9 * blocks;
         const double powered = gating ? a.buffer_busy_cycles[b] : a.cycles;
         e.buffers[b].leakage = joules(bt.leakage_mw_per_mb * configs[b]->size_mb, powered, hz);
     }
     const MainMemoryConfig& m = c.main_memory;
-    const double mm_blocks = std::ceil(double(a.memory_bytes) / tech.main_memory_block_bytes);
+    const double mm_blocks = a.memory_bytes / tech.main_memory_block_bytes;
     e.main_memory.dynamic = tech.main_memory_access_nj(m.type, m.banks, m.ranks, m.channels) * 1e-9 * mm_blocks;
     return e;
 }

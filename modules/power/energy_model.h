@@ -19,9 +19,10 @@ struct RunActivity {
     double layernorm_busy_unit_cycles = 0;
     std::uint64_t pre_sparsity_tiles = 0;   // matmul tiles whose masks were combined
     std::uint64_t post_sparsity_tiles = 0;  // output tiles compared with the threshold
-    std::uint64_t buffer_bytes[3] = {0, 0, 0};        // read + written; activation, weight, mask
-    double buffer_busy_cycles[3] = {0, 0, 0};          // port busy
-    std::uint64_t memory_bytes = 0;                    // main memory read + written
+    // Bytes are doubles because a sample period of the timeline can hold part of a transfer.
+    double buffer_bytes[3] = {0, 0, 0};        // read + written; activation, weight, mask
+    double buffer_busy_cycles[3] = {0, 0, 0};  // port busy
+    double memory_bytes = 0;                   // main memory read + written
 };
 
 // Joules, each with its dynamic and leakage parts.

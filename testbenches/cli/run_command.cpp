@@ -1,4 +1,5 @@
 #include <chrono>
+#include <fstream>
 #include <iostream>
 
 #include <systemc>
@@ -8,6 +9,9 @@
 #include "modules/power/area_model.h"
 #include "modules/power/energy_model.h"
 #include "modules/power/technology.h"
+#include "modules/trace/observer_list.h"
+#include "modules/trace/timeline.h"
+#include "modules/trace/timeline_report.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/option_parser.h"
 #include "testbenches/cli/output_directory.h"
@@ -45,12 +49,14 @@ power::RunActivity activity_of(const RunResult& r) {
     return a;
 }
 
-void add_energy(nlohmann::json& summary, const power::EnergyBreakdown& e, const RunResult& r) {
+void add_energy(nlohmann::json& summary, const power::EnergyBreakdown& e, const RunResult& r,
+                const trace::TimelineReport& timeline) {
     const double total = e.total();
     summary["energy_j"] = total;
     summary["energy_j_per_seq"] = r.batch > 0 ? total / r.batch : 0;
-    // Peak power needs the power time series, which comes with the timeline output.
-    summary["power_w"] = {{"average", r.seconds > 0 ? total / r.seconds : 0}};
+    summary["power_w"] = {{"average", r.seconds > 0 ? total / r.seconds : 0},
+                          {"peak", timeline.peak_power_w()},
+                          {"peak_sample_cycles", timeline.samples().empty() ? 0.0 : timeline.samples()[0].cycles}};
     summary["energy_breakdown_j"] = power::to_json(e);
 }
 
@@ -66,6 +72,7 @@ int run_command(const std::vector<std::string>& args) {
         ("batch", po::value<int>()->default_value(4), "batch size (sequences per run)")
         ("out,o", po::value<std::string>(), "output directory (default results/<model>_<accel>)")
         ("set", po::value<std::vector<std::string>>()->composing(), "override an accelerator key, e.g. --set pe.count=128 (repeatable)")
+        ("sample-cycles", po::value<double>(), "timeline.csv sample period in cycles (default: adaptive, 2048 to 4096 rows)")
         ("force", "replace the output directory if it exists")
         ("quiet,q", "do not print the summary table");
     po::variables_map vm;
@@ -89,16 +96,32 @@ int run_command(const std::vector<std::string>& args) {
                                             : "results/" + stem(model_arg) + "_" + stem(accel_arg);
     OutputDirectory output(out, vm.count("force") > 0);
 
+    double sample_cycles = 0;
+    if (vm.count("sample-cycles")) {
+        sample_cycles = vm["sample-cycles"].as<double>();
+        if (!(sample_cycles >= 1))
+            throw UsageError("--sample-cycles must be at least 1 cycle, got " + std::to_string(sample_cycles));
+    }
+    trace::Timeline timeline(sample_cycles);
+    trace::ObserverList observers;
+    observers.add(&timeline);
+
     const auto wall_start = std::chrono::steady_clock::now();
-    Accelerator accelerator("acceltran", config, program);
+    Accelerator accelerator("acceltran", config, program, &observers);
     sc_core::sc_start();
     const RunResult result = accelerator.result();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
     nlohmann::json summary = summary_json(result, graph, config, wall);
     summary["area_mm2"] = power::to_json(area);
-    add_energy(summary, power::energy(config, technology, activity_of(result)), result);
+    const trace::TimelineReport timeline_report(timeline.samples(result.cycles), config, technology);
+    add_energy(summary, power::energy(config, technology, activity_of(result)), result, timeline_report);
     output.write("summary.json", summary.dump(2) + "\n");
+    {
+        std::ofstream csv(output.file("timeline.csv"));
+        timeline_report.write_csv(csv);
+        if (!csv) throw SimulationError("could not write " + output.file("timeline.csv"));
+    }
     output.commit();
     if (!vm.count("quiet")) std::cout << summary_table(summary) << "  output                      " << out << "/summary.json\n";
     return 0;

@@ -1,0 +1,44 @@
+// The hooks through which modules report what they do, in simulated cycles. Traces, the power
+// timeline and the progress bar are observers; the modules do not know which are attached.
+// Loosely-timed modules learn a tile's busy interval or a transfer's port occupancy when they
+// reserve it, which is often ahead of simulated time and not in time order, so an observer must
+// accept intervals in any order.
+#pragma once
+
+#include <cstdint>
+
+#include "workloads/tiled_program.h"
+
+namespace acceltran::trace {
+
+// Bandwidth ports that report their busy intervals.
+enum class Port : std::uint8_t { ActivationBuffer = 0, WeightBuffer = 1, MaskBuffer = 2, MainMemory = 3 };
+constexpr int kPorts = 4;
+const char* to_string(Port p);
+
+// One tile computed by one unit.
+struct TileEvent {
+    workloads::UnitClass unit_class;
+    int pe = 0;
+    int unit = 0;              // index within its class in the PE
+    std::uint32_t entry = 0;   // program entry (a compute entry: one op)
+    double start = 0, end = 0; // busy interval of the unit's compute pipeline
+    std::uint32_t pre_sparsity_tiles = 0;   // tiles the lane's pre-sparsity unit handled (0 or 1)
+    std::uint32_t post_sparsity_tiles = 0;  // output tiles its post-sparsity unit compared (0 or 1)
+};
+
+class ActivityObserver {
+public:
+    virtual ~ActivityObserver() = default;
+    virtual void on_tile(const TileEvent&) {}
+    // The port moved `bytes` during [start, end).
+    virtual void on_port_busy(Port, double start, double end, double bytes) {}
+    // A DMA channel spent [start, end) on program entry `entry` (a load, spill or store).
+    virtual void on_dma_transfer(int channel, std::uint32_t entry, double start, double end) {}
+    // The planned occupancy of a buffer became `bytes` at cycle `at`.
+    virtual void on_occupancy(workloads::BufferKind, double at, std::uint64_t bytes) {}
+    // A program entry retired at cycle `at`; `retired` of `total` are done.
+    virtual void on_retire(std::uint32_t entry, double at, std::uint64_t retired, std::uint64_t total) {}
+};
+
+}  // namespace acceltran::trace

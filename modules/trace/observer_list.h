@@ -1,0 +1,35 @@
+// Several observers behind one: the modules hold a single pointer.
+#pragma once
+
+#include <vector>
+
+#include "modules/trace/activity_observer.h"
+
+namespace acceltran::trace {
+
+class ObserverList : public ActivityObserver {
+public:
+    void add(ActivityObserver* o) { observers_.push_back(o); }
+    bool empty() const { return observers_.empty(); }
+
+    void on_tile(const TileEvent& t) override {
+        for (auto* o : observers_) o->on_tile(t);
+    }
+    void on_port_busy(Port p, double start, double end, double bytes) override {
+        for (auto* o : observers_) o->on_port_busy(p, start, end, bytes);
+    }
+    void on_dma_transfer(int channel, std::uint32_t entry, double start, double end) override {
+        for (auto* o : observers_) o->on_dma_transfer(channel, entry, start, end);
+    }
+    void on_occupancy(workloads::BufferKind b, double at, std::uint64_t bytes) override {
+        for (auto* o : observers_) o->on_occupancy(b, at, bytes);
+    }
+    void on_retire(std::uint32_t entry, double at, std::uint64_t retired, std::uint64_t total) override {
+        for (auto* o : observers_) o->on_retire(entry, at, retired, total);
+    }
+
+private:
+    std::vector<ActivityObserver*> observers_;
+};
+
+}  // namespace acceltran::trace

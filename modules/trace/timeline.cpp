@@ -1,0 +1,116 @@
+#include "modules/trace/timeline.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace acceltran::trace {
+
+Timeline::Timeline(double sample_cycles)
+    : width_(sample_cycles > 0 ? sample_cycles : 1.0), adaptive_(!(sample_cycles > 0)) {}
+
+void Timeline::reach(double end) {
+    std::size_t needed = std::size_t(end / width_) + 1;
+    while (adaptive_ && needed > kMaxSamples) {
+        // Double the period: neighbours merge, and sums stay sums.
+        std::vector<Bin> merged((bins_.size() + 1) / 2, Bin{});
+        for (std::size_t i = 0; i < bins_.size(); ++i)
+            for (int q = 0; q < kQuantities; ++q) merged[i / 2][q] += bins_[i][q];
+        bins_.swap(merged);
+        width_ *= 2;
+        needed = std::size_t(end / width_) + 1;
+    }
+    if (bins_.size() < needed) bins_.resize(needed, Bin{});
+}
+
+void Timeline::add_at(Quantity q, double at, double amount) {
+    reach(at);
+    bins_[std::size_t(at / width_)][q] += amount;
+}
+
+void Timeline::spread(Quantity q, double start, double end, double amount) {
+    if (!(end > start)) {
+        add_at(q, start, amount);
+        return;
+    }
+    reach(end);
+    const double per_cycle = amount / (end - start);
+    const std::size_t first = std::size_t(start / width_);
+    const std::size_t last = std::min(bins_.size() - 1, std::size_t(end / width_));
+    for (std::size_t i = first; i <= last; ++i) {
+        const double lo = std::max(start, double(i) * width_);
+        const double hi = std::min(end, double(i + 1) * width_);
+        if (hi > lo) bins_[i][q] += per_cycle * (hi - lo);
+    }
+}
+
+void Timeline::on_tile(const TileEvent& t) {
+    const Quantity busy = t.unit_class == workloads::UnitClass::MacLane   ? kLaneBusy
+                          : t.unit_class == workloads::UnitClass::Softmax ? kSoftmaxBusy
+                                                                          : kLayerNormBusy;
+    spread(busy, t.start, t.end, t.end - t.start);
+    if (t.pre_sparsity_tiles) add_at(kPreTiles, t.start, t.pre_sparsity_tiles);
+    if (t.post_sparsity_tiles) add_at(kPostTiles, t.end, t.post_sparsity_tiles);
+}
+
+void Timeline::on_port_busy(Port p, double start, double end, double bytes) {
+    spread(Quantity(kPortBusy0 + int(p)), start, end, end - start);
+    spread(Quantity(kPortBytes0 + int(p)), start, end, bytes);
+}
+
+void Timeline::on_dma_transfer(int, std::uint32_t, double start, double end) {
+    spread(kDmaBusy, start, end, end - start);
+}
+
+void Timeline::on_occupancy(workloads::BufferKind b, double at, std::uint64_t bytes) {
+    occupancy_[int(b)].emplace_back(at, bytes);
+}
+
+std::vector<TimelineSample> Timeline::samples(double end_cycle) const {
+    const std::size_t n = end_cycle > 0 ? std::max<std::size_t>(1, std::size_t(std::ceil(end_cycle / width_))) : 0;
+    std::vector<TimelineSample> out(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        out[i].start = double(i) * width_;
+        out[i].cycles = std::min(width_, end_cycle - out[i].start);
+    }
+    if (n == 0) return out;
+    for (std::size_t i = 0; i < bins_.size(); ++i) {
+        // Activity reported past the end (a rounding sliver) is kept in the last sample, so the
+        // samples always add up to the run's totals.
+        TimelineSample& s = out[std::min(i, n - 1)];
+        const Bin& b = bins_[i];
+        power::RunActivity& a = s.activity;
+        a.lane_busy_unit_cycles += b[kLaneBusy];
+        a.softmax_busy_unit_cycles += b[kSoftmaxBusy];
+        a.layernorm_busy_unit_cycles += b[kLayerNormBusy];
+        a.pre_sparsity_tiles += std::uint64_t(std::llround(b[kPreTiles]));
+        a.post_sparsity_tiles += std::uint64_t(std::llround(b[kPostTiles]));
+        for (int k = 0; k < workloads::kBufferKinds; ++k) {
+            a.buffer_bytes[k] += b[kPortBytes0 + k];
+            a.buffer_busy_cycles[k] += b[kPortBusy0 + k];
+        }
+        a.memory_bytes += b[kPortBytes0 + int(Port::MainMemory)];
+        s.memory_busy_cycles += b[kPortBusy0 + int(Port::MainMemory)];
+        s.dma_busy_channel_cycles += b[kDmaBusy];
+    }
+    for (auto& s : out) s.activity.cycles = s.cycles;
+
+    for (int k = 0; k < workloads::kBufferKinds; ++k) {
+        auto steps = occupancy_[k];
+        std::stable_sort(steps.begin(), steps.end(),
+                         [](const auto& x, const auto& y) { return x.first < y.first; });
+        std::uint64_t level = 0;
+        std::size_t next = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            std::uint64_t peak = level;  // the level carried into the period
+            const double end = i + 1 == n ? INFINITY : double(i + 1) * width_;
+            while (next < steps.size() && steps[next].first < end) {
+                level = steps[next++].second;
+                peak = std::max(peak, level);
+            }
+            out[i].peak_occupancy[k] = peak;
+        }
+    }
+    return out;
+}
+
+}  // namespace acceltran::trace

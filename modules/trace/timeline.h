@@ -1,0 +1,66 @@
+// Activity per sample period: the source of timeline.csv, of peak power and of the plots.
+// Intervals reported by the modules are spread over the periods they overlap, in proportion, so
+// every period's busy cycles and bytes add up to the run's totals. The sample period is fixed
+// (--sample-cycles) or adaptive: it starts at one cycle and doubles, merging neighbours, whenever
+// the run outgrows kMaxSamples periods, so a run of any length ends with between kMaxSamples/2
+// and kMaxSamples rows (fewer only for runs shorter than that many cycles).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "modules/power/energy_model.h"
+#include "modules/trace/activity_observer.h"
+
+namespace acceltran::trace {
+
+struct TimelineSample {
+    double start = 0;   // first cycle
+    double cycles = 0;  // length (the last sample ends with the run)
+    // Busy unit-cycles per class, sparsity tiles, buffer and main-memory bytes and port busy
+    // cycles within the period; `activity.cycles` is the period length.
+    power::RunActivity activity;
+    double memory_busy_cycles = 0;
+    double dma_busy_channel_cycles = 0;
+    // Highest planned occupancy of each buffer during the period, in bytes.
+    std::uint64_t peak_occupancy[workloads::kBufferKinds] = {0, 0, 0};
+};
+
+class Timeline : public ActivityObserver {
+public:
+    static constexpr std::size_t kMaxSamples = 4096;
+
+    // sample_cycles > 0: fixed period; 0: adaptive (see above).
+    explicit Timeline(double sample_cycles = 0);
+
+    void on_tile(const TileEvent& t) override;
+    void on_port_busy(Port p, double start, double end, double bytes) override;
+    void on_dma_transfer(int channel, std::uint32_t entry, double start, double end) override;
+    void on_occupancy(workloads::BufferKind b, double at, std::uint64_t bytes) override;
+
+    double sample_cycles() const { return width_; }
+    // The samples of a run that ended at `end_cycle`; activity reported after it is dropped.
+    std::vector<TimelineSample> samples(double end_cycle) const;
+
+private:
+    enum Quantity {
+        kLaneBusy, kSoftmaxBusy, kLayerNormBusy, kPreTiles, kPostTiles,
+        kPortBusy0, kPortBytes0 = kPortBusy0 + kPorts, kDmaBusy = kPortBytes0 + kPorts, kQuantities
+    };
+    using Bin = std::array<double, kQuantities>;
+
+    // Makes room for activity up to cycle `end`, widening the period if adaptive.
+    void reach(double end);
+    // Adds `amount` spread over [start, end) in proportion to the overlap with each period.
+    void spread(Quantity q, double start, double end, double amount);
+    void add_at(Quantity q, double at, double amount);
+
+    double width_;
+    bool adaptive_;
+    std::vector<Bin> bins_;
+    std::vector<std::pair<double, std::uint64_t>> occupancy_[workloads::kBufferKinds];
+};
+
+}  // namespace acceltran::trace
