@@ -1,6 +1,8 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <limits>
+#include <memory>
 
 #include <systemc>
 
@@ -10,11 +12,14 @@
 #include "modules/power/energy_model.h"
 #include "modules/power/technology.h"
 #include "modules/trace/observer_list.h"
+#include "modules/trace/perfetto_trace.h"
 #include "modules/trace/timeline.h"
 #include "modules/trace/timeline_report.h"
+#include "modules/trace/vcd_trace.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/option_parser.h"
 #include "testbenches/cli/output_directory.h"
+#include "testbenches/cli/progress_bar.h"
 #include "testbenches/cli/summary_report.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
@@ -60,6 +65,40 @@ void add_energy(nlohmann::json& summary, const power::EnergyBreakdown& e, const 
     summary["energy_breakdown_j"] = power::to_json(e);
 }
 
+// "START:END" in cycles; either side may be empty (from the start, to the end).
+void parse_window(const std::string& text, trace::VcdOptions& o) {
+    const auto colon = text.find(':');
+    auto number = [&](const std::string& s, double fallback) {
+        if (s.empty()) return fallback;
+        std::size_t used = 0;
+        double v = -1;
+        try {
+            v = std::stod(s, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != s.size() || !(v >= 0))
+            throw UsageError("--vcd-window expects START:END in cycles (non-negative numbers, either may be empty), got '" +
+                             text + "'");
+        return v;
+    };
+    if (colon == std::string::npos)
+        throw UsageError("--vcd-window expects START:END in cycles, e.g. 1000:5000 or 1000:, got '" + text + "'");
+    o.window_start = number(text.substr(0, colon), 0);
+    o.window_end = number(text.substr(colon + 1), std::numeric_limits<double>::infinity());
+    if (!(o.window_end > o.window_start))
+        throw UsageError("--vcd-window END must be after START, got '" + text + "'");
+}
+
+// Writes a file of the output directory through a stream, failing loudly.
+template <typename Write>
+void write_stream(const OutputDirectory& output, const std::string& name, Write write) {
+    std::ofstream out(output.file(name));
+    write(out);
+    out.flush();
+    if (!out) throw SimulationError("could not write " + output.file(name));
+}
+
 }  // namespace
 
 int run_command(const std::vector<std::string>& args) {
@@ -73,12 +112,19 @@ int run_command(const std::vector<std::string>& args) {
         ("out,o", po::value<std::string>(), "output directory (default results/<model>_<accel>)")
         ("set", po::value<std::vector<std::string>>()->composing(), "override an accelerator key, e.g. --set pe.count=128 (repeatable)")
         ("sample-cycles", po::value<double>(), "timeline.csv sample period in cycles (default: adaptive, 2048 to 4096 rows)")
+        ("vcd", "also write trace.vcd (waveforms per module instance)")
+        ("vcd-filter", po::value<std::vector<std::string>>()->composing(), "keep only scopes matching this glob, e.g. 'pe0/*' or 'pe[0-3]' or '*buffer' (repeatable; implies --vcd)")
+        ("vcd-window", po::value<std::string>(), "keep only cycles START:END, e.g. 1000:5000 (implies --vcd)")
+        ("perfetto", "also write trace.perfetto.json (Chrome trace events: one slice per tile op)")
+        ("no-progress", "no progress bar (it is shown only when stderr is a terminal)")
         ("force", "replace the output directory if it exists")
         ("quiet,q", "do not print the summary table");
     po::variables_map vm;
     if (!parse_options(args, desc,
-                       "usage: acceltran run [--model M] [--accel A] [--seq N] [--batch N] [--out DIR] [--set key.path=value ...] [--force]\n"
-                       "Simulates one forward pass of the batch and writes DIR/summary.json.",
+                       "usage: acceltran run [--model M] [--accel A] [--seq N] [--batch N] [--out DIR] [--set key.path=value ...]\n"
+                       "                     [--sample-cycles N] [--vcd] [--vcd-filter GLOB] [--vcd-window START:END] [--perfetto] [--force]\n"
+                       "Simulates one forward pass of the batch and writes DIR/summary.json and DIR/timeline.csv\n"
+                       "(and trace.vcd, trace.perfetto.json on request; see docs/outputs.md).",
                        vm))
         return 0;
     const std::string dir = data_dir();
@@ -105,10 +151,28 @@ int run_command(const std::vector<std::string>& args) {
     trace::Timeline timeline(sample_cycles);
     trace::ObserverList observers;
     observers.add(&timeline);
+    std::unique_ptr<trace::VcdTrace> vcd;
+    if (vm.count("vcd") || vm.count("vcd-filter") || vm.count("vcd-window")) {
+        trace::VcdOptions o;
+        if (vm.count("vcd-filter")) o.filters = vm["vcd-filter"].as<std::vector<std::string>>();
+        if (vm.count("vcd-window")) parse_window(vm["vcd-window"].as<std::string>(), o);
+        vcd = std::make_unique<trace::VcdTrace>(config, technology, program, o);
+        observers.add(vcd.get());
+    }
+    std::ofstream perfetto_file;
+    std::unique_ptr<trace::PerfettoTrace> perfetto;
+    if (vm.count("perfetto")) {
+        perfetto_file.open(output.file("trace.perfetto.json"));
+        perfetto = std::make_unique<trace::PerfettoTrace>(perfetto_file, config, program);
+        observers.add(perfetto.get());
+    }
+    ProgressBar progress(!vm.count("no-progress"));
+    if (progress.active()) observers.add(&progress);
 
     const auto wall_start = std::chrono::steady_clock::now();
     Accelerator accelerator("acceltran", config, program, &observers);
     sc_core::sc_start();
+    progress.finish();
     const RunResult result = accelerator.result();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
@@ -117,10 +181,13 @@ int run_command(const std::vector<std::string>& args) {
     const trace::TimelineReport timeline_report(timeline.samples(result.cycles), config, technology);
     add_energy(summary, power::energy(config, technology, activity_of(result)), result, timeline_report);
     output.write("summary.json", summary.dump(2) + "\n");
-    {
-        std::ofstream csv(output.file("timeline.csv"));
-        timeline_report.write_csv(csv);
-        if (!csv) throw SimulationError("could not write " + output.file("timeline.csv"));
+    write_stream(output, "timeline.csv", [&](std::ostream& o) { timeline_report.write_csv(o); });
+    if (vcd) write_stream(output, "trace.vcd", [&](std::ostream& o) { vcd->write(o, result.cycles, timeline_report); });
+    if (perfetto) {
+        perfetto->finish(timeline_report);
+        perfetto_file.flush();
+        if (!perfetto_file) throw SimulationError("could not write " + output.file("trace.perfetto.json"));
+        perfetto_file.close();
     }
     output.commit();
     if (!vm.count("quiet")) std::cout << summary_table(summary) << "  output                      " << out << "/summary.json\n";

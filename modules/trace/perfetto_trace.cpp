@@ -1,0 +1,101 @@
+#include "modules/trace/perfetto_trace.h"
+
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+namespace acceltran::trace {
+
+namespace {
+const char* const kUnitName[workloads::kUnitClasses] = {"lane", "softmax", "layernorm"};
+
+// Microseconds with picosecond resolution.
+std::string fixed(double v) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.6f", v);
+    return buf;
+}
+}  // namespace
+
+PerfettoTrace::PerfettoTrace(std::ostream& out, const AcceleratorConfig& config,
+                             const workloads::TiledProgram& program)
+    : out_(out), program_(program), mhz_(config.clock_mhz) {
+    per_pe_[0] = config.lanes_per_pe;
+    per_pe_[1] = config.softmax_per_pe;
+    per_pe_[2] = config.layernorm_per_pe;
+    out_ << "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"clock_mhz\":" << config.clock_mhz
+         << "},\"traceEvents\":[\n";
+}
+
+void PerfettoTrace::event_prefix() {
+    if (!first_) out_ << ",\n";
+    first_ = false;
+}
+
+void PerfettoTrace::name_track(int pid, int tid, const std::string& process, const std::string& thread) {
+    if (!named_.insert({pid, tid}).second) return;
+    if (named_.insert({pid, -1}).second) {
+        event_prefix();
+        out_ << "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" << pid << ",\"args\":{\"name\":\"" << process
+             << "\"}},\n{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":" << pid
+             << ",\"args\":{\"sort_index\":" << pid << "}}";
+    }
+    event_prefix();
+    out_ << "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":" << pid << ",\"tid\":" << tid
+         << ",\"args\":{\"name\":\"" << thread << "\"}},\n{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":"
+         << pid << ",\"tid\":" << tid << ",\"args\":{\"sort_index\":" << tid << "}}";
+}
+
+void PerfettoTrace::on_tile(const TileEvent& t) {
+    const int c = int(t.unit_class);
+    const int pid = t.pe + 1;
+    // Lanes first, then softmax units, then the layer-norm unit: one track each.
+    int tid = t.unit;
+    for (int k = 0; k < c; ++k) tid += per_pe_[k];
+    name_track(pid, tid, "pe" + std::to_string(t.pe), std::string(kUnitName[c]) + std::to_string(t.unit));
+    const auto& entry = program_.entries[t.entry];
+    const workloads::Op& op = program_.graph->ops[entry.op];
+    event_prefix();
+    out_ << "{\"ph\":\"X\",\"pid\":" << pid << ",\"tid\":" << tid << ",\"ts\":" << fixed(us(t.start))
+         << ",\"dur\":" << fixed(us(t.end - t.start)) << ",\"name\":" << nlohmann::json(op.name).dump()
+         << ",\"cat\":\"" << to_string(op.kind) << "\",\"args\":{\"op_kind\":\"" << to_string(op.kind)
+         << "\",\"layer\":" << op.layer << ",\"op\":" << op.id << ",\"entry\":" << t.entry << "}}";
+}
+
+void PerfettoTrace::on_dma_transfer(int channel, std::uint32_t entry_index, double start, double end) {
+    name_track(kMemoryProcess, channel, "memory system", "dma channel " + std::to_string(channel));
+    const auto& entry = program_.entries[entry_index];
+    const std::string tensor = entry.tensor >= 0 ? program_.graph->tensors[entry.tensor].name : "?";
+    event_prefix();
+    out_ << "{\"ph\":\"X\",\"pid\":" << kMemoryProcess << ",\"tid\":" << channel << ",\"ts\":" << fixed(us(start))
+         << ",\"dur\":" << fixed(us(end - start)) << ",\"name\":"
+         << nlohmann::json(std::string(to_string(entry.kind)) + " " + tensor).dump()
+         << ",\"cat\":\"dma\",\"args\":{\"kind\":\"" << to_string(entry.kind) << "\",\"tensor\":"
+         << nlohmann::json(tensor).dump() << ",\"data_bytes\":" << entry.data_bytes
+         << ",\"mask_bytes\":" << entry.mask_bytes << ",\"entry\":" << entry_index << "}}";
+}
+
+void PerfettoTrace::finish(const TimelineReport& timeline) {
+    const auto& samples = timeline.samples();
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+        if (samples[i].cycles <= 0) continue;
+        const power::EnergyBreakdown& e = timeline.energies()[i];
+        const double s = timeline.seconds(i);
+        const std::string ts = fixed(us(samples[i].start));
+        event_prefix();
+        out_ << "{\"ph\":\"C\",\"pid\":" << kMemoryProcess << ",\"name\":\"power (W)\",\"ts\":" << ts
+             << ",\"args\":{\"mac_lanes\":" << e.mac_lanes.total() / s << ",\"softmax\":" << e.softmax.total() / s
+             << ",\"layernorm\":" << e.layernorm.total() / s << ",\"sparsity\":" << e.sparsity.total() / s
+             << ",\"fifo\":" << e.fifo.total() / s << ",\"dataflow\":" << e.dataflow.total() / s
+             << ",\"dma\":" << e.dma.total() / s << ",\"buffers\":"
+             << (e.buffers[0].total() + e.buffers[1].total() + e.buffers[2].total()) / s
+             << ",\"main_memory\":" << e.main_memory.total() / s << "}},\n";
+        out_ << "{\"ph\":\"C\",\"pid\":" << kMemoryProcess << ",\"name\":\"buffer occupancy (bytes)\",\"ts\":" << ts
+             << ",\"args\":{\"activation\":" << samples[i].peak_occupancy[0]
+             << ",\"weight\":" << samples[i].peak_occupancy[1] << ",\"mask\":" << samples[i].peak_occupancy[2]
+             << "}}";
+    }
+    out_ << "\n]}\n";
+}
+
+}  // namespace acceltran::trace

@@ -1,0 +1,47 @@
+// trace.perfetto.json: the run as a Chrome trace-event timeline (opens in ui.perfetto.dev and
+// chrome://tracing). One process per PE with one thread (track) per compute unit and one slice
+// per tile op, named after its op, with the op kind, layer and program entry as arguments;
+// a "memory system" process with a track per DMA channel (one slice per load, spill or store);
+// counter tracks for power per module class and buffer occupancy from the timeline.
+// Slices are streamed to the file as the modules report them (any order is valid in this
+// format), so the trace costs no memory however long the run.
+#pragma once
+
+#include <ostream>
+#include <set>
+#include <utility>
+
+#include "modules/common/accelerator_config.h"
+#include "modules/trace/activity_observer.h"
+#include "modules/trace/timeline_report.h"
+#include "workloads/tiled_program.h"
+
+namespace acceltran::trace {
+
+class PerfettoTrace : public ActivityObserver {
+public:
+    // Writes the opening of the JSON document to `out`, which must outlive the trace.
+    PerfettoTrace(std::ostream& out, const AcceleratorConfig& config, const workloads::TiledProgram& program);
+
+    void on_tile(const TileEvent& t) override;
+    void on_dma_transfer(int channel, std::uint32_t entry, double start, double end) override;
+
+    // Adds the counter tracks and closes the document.
+    void finish(const TimelineReport& timeline);
+
+    static constexpr int kMemoryProcess = 0;  // PE p is process p + 1
+
+private:
+    void event_prefix();
+    void name_track(int pid, int tid, const std::string& process, const std::string& thread);
+    double us(double cycles) const { return cycles / mhz_; }
+
+    std::ostream& out_;
+    const workloads::TiledProgram& program_;
+    double mhz_;
+    int per_pe_[workloads::kUnitClasses];
+    bool first_ = true;
+    std::set<std::pair<int, int>> named_;
+};
+
+}  // namespace acceltran::trace

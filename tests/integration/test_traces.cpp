@@ -1,0 +1,232 @@
+// The run directory's traces, through the CLI on BERT-Tiny / AccelTran-Edge (seq 128, batch 4):
+// trace.vcd is accepted by GTKWave's vcd2fst, is well formed (every changed signal declared,
+// time never going back, the declared timescale), and a filtered, windowed trace is smaller and
+// holds only the matching scopes and times; trace.perfetto.json parses, has one slice per tile op
+// executed (counted per op from the compiled program, per unit class from summary.json), and no
+// unit's slices overlap. timeline.csv has the documented columns, and its energies add up to
+// summary.json's energy_j.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "modules/accelerator.h"
+#include "tests/integration/integration_support.h"
+#include "workloads/model_spec.h"
+#include "workloads/op_graph.h"
+#include "workloads/tiled_program.h"
+
+using namespace acceltran;
+using namespace acceltran::testing;
+
+namespace {
+
+const std::string kSourceDir = ACCELTRAN_SOURCE_DIR;
+constexpr double kClockMhz = 700;  // AccelTran-Edge (configs/accelerators/acceltran-edge.yaml)
+
+struct Vcd {
+    std::string timescale;
+    std::set<std::string> scopes;          // full paths, e.g. "acceltran/pe0/lane3"
+    std::map<std::string, std::string> ids;  // id -> path/name
+    std::vector<std::uint64_t> times;
+    std::set<std::string> changed_ids;
+    bool time_monotonic = true;
+};
+
+Vcd parse_vcd(const std::string& text) {
+    Vcd v;
+    std::istringstream in(text);
+    std::string line;
+    std::vector<std::string> stack;
+    bool definitions = true;
+    while (std::getline(in, line)) {
+        std::istringstream w(line);
+        std::string tok;
+        w >> tok;
+        if (definitions) {
+            if (tok == "$timescale") w >> v.timescale;
+            if (tok == "$scope") {
+                std::string kind, name;
+                w >> kind >> name;
+                stack.push_back(name);
+                std::string path;
+                for (const auto& s : stack) path += (path.empty() ? "" : "/") + s;
+                v.scopes.insert(path);
+            }
+            if (tok == "$upscope") stack.pop_back();
+            if (tok == "$var") {
+                std::string type, width, id, name;
+                w >> type >> width >> id >> name;
+                v.ids[id] = (stack.empty() ? "" : stack.back()) + "/" + name;
+            }
+            if (tok == "$enddefinitions") definitions = false;
+            continue;
+        }
+        if (tok.empty() || tok == "$dumpvars" || tok == "$end") continue;
+        if (tok[0] == '#') {
+            const std::uint64_t t = std::stoull(tok.substr(1));
+            if (!v.times.empty() && t < v.times.back()) v.time_monotonic = false;
+            v.times.push_back(t);
+        } else if (tok[0] == 'b' || tok[0] == 'r') {
+            std::string id;
+            w >> id;
+            v.changed_ids.insert(id);
+        } else {
+            v.changed_ids.insert(tok.substr(1));  // scalar: value then id
+        }
+    }
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("trace.vcd of BERT-Tiny converts with vcd2fst; a filtered, windowed one keeps only what was asked",
+          "[integration][trace][vcd]") {
+    ScratchDir dir("vcd");
+    const auto full = run_acceltran({"run", "-q", "--vcd", "-o", dir / "full"}, dir);
+    REQUIRE(full.exit_code == 0);
+    INFO(describe(full));
+    const auto fst = dir / "full.fst";
+    const int converted = std::system(("vcd2fst " + shell_quote(dir / "full/trace.vcd") + " " + shell_quote(fst) +
+                                       " >/dev/null 2>&1").c_str());
+    CHECK(converted == 0);
+    CHECK(fs::exists(fst));
+    CHECK(fs::file_size(fst) > 0);
+
+    const Vcd v = parse_vcd(read_text(dir / "full/trace.vcd"));
+    CHECK(v.timescale == "1ps");
+    CHECK(v.time_monotonic);
+    for (const auto& id : v.changed_ids) CHECK(v.ids.count(id) == 1);
+    // One scope per instance: 64 PEs x (16 lanes + 4 softmax + 1 layer-norm), 2 DMA channels,
+    // three buffers, main memory (configs/accelerators/acceltran-edge.yaml). Signals: busy, op
+    // and power per unit; busy and tensor per channel; DMA power; busy, occupancy and power per
+    // buffer; busy and power of main memory; total power.
+    CHECK(v.scopes.count("acceltran/pe63/lane15") == 1);
+    CHECK(v.scopes.count("acceltran/pe0/softmax3") == 1);
+    CHECK(v.scopes.count("acceltran/pe0/layernorm0") == 1);
+    CHECK(v.scopes.count("acceltran/dma/channel0") == 1);
+    CHECK(v.scopes.count("acceltran/activation_buffer") == 1);
+    CHECK(v.scopes.count("acceltran/main_memory") == 1);
+    CHECK(v.ids.size() == 64 * 21 * 3 + 2 * 2 + 1 + 3 * 3 + 2 + 1);
+    const auto summary = load_json(dir / "full/summary.json");
+    // The last timestamp is the end of the run (cycles at 700 MHz in ps).
+    CHECK(double(v.times.back()) == Approx(summary["cycles"].get<double>() * 1e6 / kClockMhz).margin(1));
+
+    const auto part = run_acceltran({"run", "-q", "--vcd-filter", "pe0/*", "--vcd-filter", "*buffer",
+                                     "--vcd-window", "1000:5000", "-o", dir / "part"}, dir);
+    REQUIRE(part.exit_code == 0);
+    CHECK(fs::file_size(dir / "part/trace.vcd") < fs::file_size(dir / "full/trace.vcd") / 4);
+    const Vcd p = parse_vcd(read_text(dir / "part/trace.vcd"));
+    for (const auto& s : p.scopes) {
+        INFO(s);
+        const bool pe0 = s == "acceltran/pe0" || s.rfind("acceltran/pe0/", 0) == 0;
+        const bool buffer = s.size() >= 6 && s.compare(s.size() - 6, 6, "buffer") == 0;
+        CHECK((s == "acceltran" || pe0 || buffer));
+    }
+    CHECK(p.scopes.count("acceltran/pe0/lane0") == 1);
+    CHECK(p.scopes.count("acceltran/weight_buffer") == 1);
+    CHECK(p.scopes.count("acceltran/pe1/lane0") == 0);
+    CHECK(p.scopes.count("acceltran/main_memory") == 0);
+    REQUIRE(!p.times.empty());
+    const double lo = 1000 * 1e6 / kClockMhz, hi = 5000 * 1e6 / kClockMhz;
+    CHECK(double(p.times.front()) == Approx(lo).margin(1));
+    CHECK(double(p.times.back()) == Approx(hi).margin(1));
+    for (auto t : p.times) CHECK((double(t) >= lo - 1 && double(t) <= hi + 1));
+    CHECK(std::system(("vcd2fst " + shell_quote(dir / "part/trace.vcd") + " " + shell_quote(dir / "part.fst") +
+                       " >/dev/null 2>&1").c_str()) == 0);
+}
+
+TEST_CASE("acceltran run rejects a malformed --vcd-window with exit 2", "[integration][trace][vcd]") {
+    ScratchDir dir("vcd-window");
+    for (const std::string w : {"5000:1000", "abc", "10:x", "-5:10"}) {
+        INFO(w);
+        const auto r = run_acceltran({"run", "-q", "--vcd-window", w, "-o", dir / "out"}, dir);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("--vcd-window") != std::string::npos);
+        CHECK(!fs::exists(dir / "out"));
+    }
+}
+
+TEST_CASE("trace.perfetto.json of BERT-Tiny has one slice per tile op, on non-overlapping unit tracks",
+          "[integration][trace][perfetto]") {
+    ScratchDir dir("perfetto");
+    const auto r = run_acceltran({"run", "-q", "--perfetto", "-o", dir / "run"}, dir);
+    REQUIRE(r.exit_code == 0);
+    const auto trace = load_json(dir / "run/trace.perfetto.json");
+    const auto summary = load_json(dir / "run/summary.json");
+
+    // Tile ops per op, from the compiled program.
+    const AcceleratorConfig config = load_accelerator("acceltran-edge", kSourceDir + "/configs", {});
+    const auto model = workloads::load_model("bert-tiny", kSourceDir + "/workloads/models");
+    const auto graph = workloads::build_op_graph(model, 128, 4);
+    const auto program = workloads::compile_program(graph, compile_options(config));
+    std::map<std::string, std::uint64_t> expected;
+    for (const auto& e : program.entries)
+        if (e.kind == workloads::EntryKind::Compute) expected[graph.ops[e.op].name] += e.grid.tiles();
+
+    std::map<std::string, std::uint64_t> slices;
+    std::map<std::string, std::uint64_t> per_class;  // by the op kind's unit class
+    std::map<std::pair<int, int>, std::vector<std::pair<double, double>>> tracks;
+    std::uint64_t dma = 0;
+    for (const auto& ev : trace["traceEvents"]) {
+        if (ev["ph"] != "X") continue;
+        if (ev["cat"] == "dma") {
+            ++dma;
+            continue;
+        }
+        slices[ev["name"].get<std::string>()]++;
+        CHECK(ev["args"].contains("layer"));
+        CHECK(ev["args"]["op_kind"] == ev["cat"]);
+        const std::string kind = ev["cat"];
+        per_class[kind == "softmax" ? "softmax" : kind == "layernorm" ? "layernorm" : "mac_lane"]++;
+        tracks[{ev["pid"].get<int>(), ev["tid"].get<int>()}].emplace_back(ev["ts"].get<double>(), ev["dur"].get<double>());
+    }
+    CHECK(slices == expected);
+    for (const char* c : {"mac_lane", "softmax", "layernorm"}) {
+        INFO(c);
+        CHECK(per_class[c] == summary["units"][c]["tiles"].get<std::uint64_t>());
+    }
+    CHECK(dma == summary["program"]["loads"].get<std::uint64_t>() + summary["program"]["spills"].get<std::uint64_t>() +
+                     summary["program"]["stores"].get<std::uint64_t>());
+    // A unit computes one tile at a time (2e-6 us: ts and dur are each rounded to the picosecond).
+    for (auto& [track, s] : tracks) {
+        std::sort(s.begin(), s.end());
+        for (std::size_t i = 1; i < s.size(); ++i) CHECK(s[i].first >= s[i - 1].first + s[i - 1].second - 2e-6);
+    }
+}
+
+TEST_CASE("timeline.csv has the documented columns and its energies add up to energy_j", "[integration][trace][timeline]") {
+    ScratchDir dir("timeline");
+    const auto r = run_acceltran({"run", "-q", "--sample-cycles", "1000", "-o", dir / "run"}, dir);
+    REQUIRE(r.exit_code == 0);
+    const auto summary = load_json(dir / "run/summary.json");
+    std::istringstream csv(read_text(dir / "run/timeline.csv"));
+    std::string header;
+    std::getline(csv, header);
+    CHECK(header.rfind("start_cycle,cycles,time_us,util_mac_lanes,", 0) == 0);
+    const auto columns = std::count(header.begin(), header.end(), ',') + 1;
+    CHECK(columns == 27);
+    const std::size_t energy_col = 23;  // 0-based: energy_j (docs/outputs.md)
+    std::string line;
+    std::size_t rows = 0;
+    double energy = 0, cycles = 0;
+    while (std::getline(csv, line)) {
+        std::vector<std::string> f;
+        std::istringstream l(line);
+        for (std::string x; std::getline(l, x, ',');) f.push_back(x);
+        REQUIRE(f.size() == std::size_t(columns));
+        energy += std::stod(f[energy_col]);
+        cycles += std::stod(f[1]);
+        ++rows;
+    }
+    // --sample-cycles 1000: ceil(cycles / 1000) rows.
+    CHECK(rows == std::size_t(std::ceil(summary["cycles"].get<double>() / 1000)));
+    CHECK(cycles == Approx(summary["cycles"].get<double>()));
+    // Each row's energy is printed with 9 significant digits.
+    CHECK(energy == Approx(summary["energy_j"].get<double>()).epsilon(1e-6));
+    CHECK(summary["power_w"]["peak"].get<double>() >= summary["power_w"]["average"].get<double>());
+    CHECK(summary["power_w"]["peak_sample_cycles"].get<double>() == 1000);
+}
