@@ -190,7 +190,12 @@ int run_command(const std::vector<std::string>& args) {
         perfetto_file.close();
     }
     output.commit();
-    if (!vm.count("quiet")) std::cout << summary_table(summary) << "  output                      " << out << "/summary.json\n";
+    if (!vm.count("quiet")) {
+        std::string files = "summary.json, timeline.csv";
+        if (vcd) files += ", trace.vcd";
+        if (perfetto) files += ", trace.perfetto.json";
+        std::cout << summary_table(summary) << "  output                      " << out << "/ (" << files << ")\n";
+    }
     return 0;
 }
 

@@ -88,6 +88,9 @@ std::string summary_table(const nlohmann::json& s) {
     if (s.contains("energy_j_per_seq")) {
         row("energy per sequence", fmt("%.3f uJ", s["energy_j_per_seq"].get<double>() * 1e6));
         row("average power", fmt("%.3f W", s["power_w"]["average"].get<double>()));
+        if (s["power_w"].contains("peak"))
+            row("peak power", fmt("%.3f W", s["power_w"]["peak"].get<double>()) +
+                                  fmt(" (%.0f-cycle samples)", s["power_w"]["peak_sample_cycles"].get<double>()));
     }
     if (s.contains("area_mm2")) row("area", fmt("%.3f mm2", s["area_mm2"]["total"].get<double>()));
     row("tile ops", std::to_string(s["program"]["tile_ops"].get<std::uint64_t>()));
