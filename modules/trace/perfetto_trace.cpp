@@ -1,5 +1,6 @@
 #include "modules/trace/perfetto_trace.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,8 @@ PerfettoTrace::PerfettoTrace(std::ostream& out, const AcceleratorConfig& config,
     per_pe_[0] = config.lanes_per_pe;
     per_pe_[1] = config.softmax_per_pe;
     per_pe_[2] = config.layernorm_per_pe;
+    unit_named_.assign(std::size_t(config.pes) * std::size_t(per_pe_[0] + per_pe_[1] + per_pe_[2]), 0);
+    for (const auto& op : program.graph->ops) op_names_.push_back(nlohmann::json(op.name).dump());
     out_ << "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"clock_mhz\":" << config.clock_mhz
          << "},\"traceEvents\":[\n";
 }
@@ -52,14 +55,24 @@ void PerfettoTrace::on_tile(const TileEvent& t) {
     // Lanes first, then softmax units, then the layer-norm unit: one track each.
     int tid = t.unit;
     for (int k = 0; k < c; ++k) tid += per_pe_[k];
-    name_track(pid, tid, "pe" + std::to_string(t.pe), std::string(kUnitName[c]) + std::to_string(t.unit));
-    const auto& entry = program_.entries[t.entry];
-    const workloads::Op& op = program_.graph->ops[entry.op];
-    event_prefix();
-    out_ << "{\"ph\":\"X\",\"pid\":" << pid << ",\"tid\":" << tid << ",\"ts\":" << fixed(us(t.start))
-         << ",\"dur\":" << fixed(us(t.end - t.start)) << ",\"name\":" << nlohmann::json(op.name).dump()
-         << ",\"cat\":\"" << to_string(op.kind) << "\",\"args\":{\"op_kind\":\"" << to_string(op.kind)
-         << "\",\"layer\":" << op.layer << ",\"op\":" << op.id << ",\"entry\":" << t.entry << "}}";
+    char& named = unit_named_[std::size_t(t.pe) * std::size_t(per_pe_[0] + per_pe_[1] + per_pe_[2]) + std::size_t(tid)];
+    if (!named) {
+        name_track(pid, tid, "pe" + std::to_string(t.pe), std::string(kUnitName[c]) + std::to_string(t.unit));
+        named = 1;
+    }
+    const workloads::Op& op = program_.graph->ops[program_.entries[t.entry].op];
+    // One formatted write per slice: this runs for every tile op.
+    const std::string& name = op_names_[std::size_t(op.id)];
+    const char* kind = to_string(op.kind);
+    std::vector<char>& buf = slice_buffer_;
+    buf.resize(name.size() + 256);
+    const int n = std::snprintf(buf.data(), buf.size(),
+                                "%s{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":%.6f,\"dur\":%.6f,\"name\":%s,"
+                                "\"cat\":\"%s\",\"args\":{\"op_kind\":\"%s\",\"layer\":%d,\"op\":%d,\"entry\":%u}}",
+                                first_ ? "" : ",\n", pid, tid, us(t.start), us(t.end - t.start), name.c_str(), kind,
+                                kind, op.layer, op.id, unsigned(t.entry));
+    first_ = false;
+    out_.write(buf.data(), std::min<std::streamsize>(n, std::streamsize(buf.size()) - 1));
 }
 
 void PerfettoTrace::on_dma_transfer(int channel, std::uint32_t entry_index, double start, double end) {

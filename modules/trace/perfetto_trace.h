@@ -9,7 +9,9 @@
 
 #include <ostream>
 #include <set>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "modules/common/accelerator_config.h"
 #include "modules/trace/activity_observer.h"
@@ -42,6 +44,9 @@ private:
     int per_pe_[workloads::kUnitClasses];
     bool first_ = true;
     std::set<std::pair<int, int>> named_;
+    std::vector<std::string> op_names_;  // JSON-quoted per op id: escaped once, not per slice
+    std::vector<char> slice_buffer_;
+    std::vector<char> unit_named_;  // per PE and track: metadata written
 };
 
 }  // namespace acceltran::trace

@@ -25,7 +25,6 @@ struct Signal {
 struct Change {
     std::uint64_t t;  // ps
     std::uint32_t signal;
-    std::uint32_t seq;  // insertion order: the later of two changes at one time wins
     double value;       // NaN: x
 };
 
@@ -38,27 +37,50 @@ std::string vcd_id(std::size_t n) {
     return s;
 }
 
-std::string format_value(VarType type, double v, const std::string& id) {
-    char buf[64];
+// Writes one value change line; called for every change, so it formats into a stack buffer.
+void write_value(std::ostream& out, VarType type, double v, const std::string& id) {
+    char buf[96];
+    int n = 0;
     switch (type) {
         case VarType::Wire:
-            return (v != 0 ? "1" : "0") + id;
+            buf[n++] = v != 0 ? '1' : '0';
+            break;
         case VarType::Integer: {
-            if (std::isnan(v)) return "bx " + id;
-            std::uint64_t x = std::uint64_t(std::llround(v));
-            std::string bits;
-            do {
-                bits += char('0' + (x & 1));
-                x >>= 1;
-            } while (x);
-            std::reverse(bits.begin(), bits.end());
-            return "b" + bits + " " + id;
+            buf[n++] = 'b';
+            if (std::isnan(v)) {
+                buf[n++] = 'x';
+            } else {
+                std::uint64_t x = std::uint64_t(std::llround(v));
+                int bits = 1;
+                while (bits < 64 && (x >> bits) != 0) ++bits;
+                for (int b = bits - 1; b >= 0; --b) buf[n++] = char('0' + ((x >> b) & 1));
+            }
+            buf[n++] = ' ';
+            break;
         }
         case VarType::Real:
-            std::snprintf(buf, sizeof buf, "r%.9g ", v);
-            return buf + id;
+            n = std::snprintf(buf, sizeof buf - 1, "r%.9g ", v);
+            break;
     }
-    return "";
+    out.write(buf, n);
+    out.write(id.data(), std::streamsize(id.size()));
+    out.put('\n');
+}
+
+// Stable sort by time, as an LSD radix sort on 16-bit digits: the trace holds hundreds of
+// thousands of changes and a comparison sort was the largest cost of writing it. Stability keeps
+// each signal's changes in the order they were generated, which is their order in time.
+void sort_by_time(std::vector<Change>& changes) {
+    std::uint64_t max_t = 0;
+    for (const Change& c : changes) max_t = std::max(max_t, c.t);
+    std::vector<Change> tmp(changes.size());
+    for (int shift = 0; shift < 64 && (max_t >> shift) != 0; shift += 16) {
+        std::vector<std::size_t> count(65537, 0);
+        for (const Change& c : changes) ++count[((c.t >> shift) & 0xffff) + 1];
+        for (std::size_t d = 1; d < count.size(); ++d) count[d] += count[d - 1];
+        for (const Change& c : changes) tmp[count[(c.t >> shift) & 0xffff]++] = c;
+        changes.swap(tmp);
+    }
 }
 
 bool same_value(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
@@ -162,7 +184,7 @@ void VcdTrace::write(std::ostream& out, double end_cycle, const TimelineReport& 
     std::vector<Change> changes;
     auto ps = [&](double cycle) { return std::uint64_t(std::llround(cycle * period_ps_)); };
     auto change = [&](double cycle, std::uint32_t s, double v) {
-        changes.push_back(Change{ps(cycle), s, std::uint32_t(changes.size()), v});
+        changes.push_back(Change{ps(cycle), s, v});
     };
     const double x = std::nan("");
 
@@ -224,9 +246,7 @@ void VcdTrace::write(std::ostream& out, double end_cycle, const TimelineReport& 
     }
     if (keep_total_) sampled("total", [](const power::EnergyBreakdown& e) { return e.total(); });
 
-    std::sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) {
-        return a.t != b.t ? a.t < b.t : a.signal != b.signal ? a.signal < b.signal : a.seq < b.seq;
-    });
+    sort_by_time(changes);
 
     // Header: scopes nest along the paths (depth two at most: "pe0/lane3").
     out << "$version AccelTran-SC " << ACCELTRAN_VERSION << " $end\n";
@@ -270,20 +290,33 @@ void VcdTrace::write(std::ostream& out, double end_cycle, const TimelineReport& 
     std::size_t i = 0;
     for (; i < changes.size() && changes[i].t <= t_lo; ++i) value[changes[i].signal] = changes[i].value;
     out << '#' << t_lo << "\n$dumpvars\n";
-    for (std::size_t s = 0; s < signals.size(); ++s) out << format_value(signals[s].type, value[s], signals[s].id) << '\n';
+    for (std::size_t s = 0; s < signals.size(); ++s) write_value(out, signals[s].type, value[s], signals[s].id);
     out << "$end\n";
     std::uint64_t written_t = t_lo;
-    for (; i < changes.size() && changes[i].t <= t_hi; ++i) {
-        const Change& c = changes[i];
-        // Only the last change of a signal at one time counts.
-        if (i + 1 < changes.size() && changes[i + 1].t == c.t && changes[i + 1].signal == c.signal) continue;
-        if (same_value(value[c.signal], c.value)) continue;
-        value[c.signal] = c.value;
-        if (c.t != written_t) {
-            out << '#' << c.t << '\n';
-            written_t = c.t;
+    // Changes at one time form a group; only the last change of a signal in a group counts.
+    std::vector<double> pending(signals.size());
+    std::vector<std::size_t> touched_in(signals.size(), SIZE_MAX);
+    std::vector<std::uint32_t> touched;
+    while (i < changes.size() && changes[i].t <= t_hi) {
+        const std::uint64_t t = changes[i].t;
+        touched.clear();
+        for (; i < changes.size() && changes[i].t == t; ++i) {
+            const std::uint32_t s = changes[i].signal;
+            if (touched_in[s] != t) {
+                touched_in[s] = t;
+                touched.push_back(s);
+            }
+            pending[s] = changes[i].value;
         }
-        out << format_value(signals[c.signal].type, c.value, signals[c.signal].id) << '\n';
+        for (std::uint32_t s : touched) {
+            if (same_value(value[s], pending[s])) continue;
+            value[s] = pending[s];
+            if (t != written_t) {
+                out << '#' << t << '\n';
+                written_t = t;
+            }
+            write_value(out, signals[s].type, value[s], signals[s].id);
+        }
     }
     if (t_hi > written_t) out << '#' << t_hi << '\n';
 }
