@@ -25,7 +25,8 @@ workloads::CompileOptions compile_options(const AcceleratorConfig& config) {
 }
 
 Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorConfig& config,
-                         const workloads::TiledProgram& program, trace::ActivityObserver* observer)
+                         const workloads::TiledProgram& program, trace::ActivityObserver* observer,
+                         DetailLevel detail)
     : sc_module(name), config_(config), program_(program), clock_(config.clock_mhz) {
     build_contexts();
     control_ = std::make_unique<ControlBlock>("control", clock_, config, program);
@@ -46,6 +47,7 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorC
             ("pe" + std::to_string(p)).c_str(), p, clock_, config, contexts_));
         control_->pe_socket.bind(pes_.back()->control_socket);
         pes_.back()->buffer_socket.bind(interconnect_->requesters);
+        pes_.back()->set_detail(detail);
     }
     if (observer) {
         control_->set_observer(observer);

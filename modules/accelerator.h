@@ -12,6 +12,7 @@
 #include "modules/buffers/tile_buffer.h"
 #include "modules/common/accelerator_config.h"
 #include "modules/common/clock.h"
+#include "modules/common/detail_level.h"
 #include "modules/compute/op_context.h"
 #include "modules/compute/processing_element.h"
 #include "modules/control/control_block.h"
@@ -28,9 +29,11 @@ workloads::CompileOptions compile_options(const AcceleratorConfig& config);
 
 class Accelerator : public sc_core::sc_module {
 public:
-    // `observer`, when given, hears every module's activity (traces, timeline, progress).
+    // `observer`, when given, hears every module's activity (traces, timeline, progress);
+    // `detail` chooses how finely the PEs simulate a job (modules/common/detail_level.h).
     Accelerator(const sc_core::sc_module_name& name, const AcceleratorConfig& config,
-                const workloads::TiledProgram& program, trace::ActivityObserver* observer = nullptr);
+                const workloads::TiledProgram& program, trace::ActivityObserver* observer = nullptr,
+                DetailLevel detail = DetailLevel::Full);
 
     // Throws SimulationError when the program did not run to completion (no progress possible).
     RunResult result() const;

@@ -15,6 +15,12 @@ void ComputeUnit::begin_job(tlm::tlm_generic_payload* job, const OpContext* ctx,
 
 bool ComputeUnit::take_tile(workloads::TileStep& step) { return tiles_->next(step); }
 
+workloads::LaneTileSequence ComputeUnit::take_all_tiles() {
+    workloads::LaneTileSequence all = std::move(*tiles_);
+    tiles_.reset();
+    return all;
+}
+
 void ComputeUnit::end_job() {
     job_ = nullptr;
     ctx_ = nullptr;

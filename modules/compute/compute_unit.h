@@ -39,6 +39,8 @@ public:
                    const workloads::LaneTileSequence& tiles, double now);
     // Moves the lookahead to the following tile; false when the job has no more tiles.
     bool take_tile(workloads::TileStep& step);
+    // The job's remaining tiles as a sequence of their own (the fast detail level walks them at once).
+    workloads::LaneTileSequence take_all_tiles();
     void end_job();
 
     tlm::tlm_generic_payload* job() const { return job_; }

@@ -87,6 +87,8 @@ void ProcessingElement::on_wakeup() {
         wakeups_.pop();
         if (unit->finishing)
             finish_job(*unit);
+        else if (detail_ == DetailLevel::Fast)
+            run_job_fast(*unit, now);
         else
             run_tile(*unit, now);
     }
@@ -96,39 +98,56 @@ void ProcessingElement::on_wakeup() {
 double ProcessingElement::transfer(tlm::tlm_command cmd, const OperandPlace& place, bool mask,
                                    std::uint64_t slot, std::uint64_t elements, double density,
                                    double at) {
-    const std::uint64_t bytes = mask ? workloads::mask_bytes(elements)
-                                     : workloads::compressed_bytes(elements, density, config_.element_bits());
+    const std::uint64_t bytes = tile_transfer_bytes(mask, elements, density, config_.element_bits());
+    return transfer_bytes(cmd, place, mask, slot, bytes, elements, density, at);
+}
+
+double ProcessingElement::transfer_bytes(tlm::tlm_command cmd, const OperandPlace& place, bool mask,
+                                         std::uint64_t slot, std::uint64_t bytes, std::uint64_t elements,
+                                         double density, double at) {
     if (bytes == 0) return at;
     const BufferKind kind = mask ? BufferKind::Mask : place.layout->buffer;
     const std::uint64_t base = mask ? place.mask_base : place.data_base;
-    // Nominal placement: tiles of a tensor follow each other from the tensor's base, wrapping
-    // inside the buffer (addresses matter only to banked buffer models).
     const std::uint64_t capacity = capacity_[int(kind)];
-    const std::uint64_t window = capacity > bytes ? capacity - bytes : 1;
-    const std::uint64_t offset = ((base - AddressMap::base(kind)) + slot * bytes) % window;
-    if (scratch_.size() < bytes) scratch_.resize(bytes);
-    data_trans_.set_command(cmd);
-    data_trans_.set_address(AddressMap::base(kind) + offset);
-    data_trans_.set_data_ptr(scratch_.data());
-    data_trans_.set_data_length(static_cast<unsigned int>(bytes));
-    data_trans_.set_streaming_width(static_cast<unsigned int>(bytes));
-    data_trans_.set_byte_enable_ptr(nullptr);
-    data_trans_.set_dmi_allowed(false);
-    data_trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    data_ext_->tensor = place.tensor;
-    data_ext_->tile = slot;
-    data_ext_->elements = elements;
-    data_ext_->element_bits = std::uint32_t(config_.element_bits());
-    data_ext_->nonzeros = std::uint64_t(double(elements) * density + 0.5);
-    data_ext_->is_mask = mask;
-    data_ext_->timing_only = true;
-    sc_core::sc_time delay = clock_.until(at);
-    buffer_socket->b_transport(data_trans_, delay);
-    if (data_trans_.is_response_error())
-        throw SimulationError(std::string(name()) + ": buffer access failed (" +
-                              data_trans_.get_response_string() + ") at address " +
-                              std::to_string(data_trans_.get_address()));
-    return clock_.to_cycles(sc_core::sc_time_stamp() + delay);
+    // Pieces: a fast chunk can re-read more bytes than the buffer holds; 64 KiB bounds the
+    // scratch area the payload points to (timing-only transfers never touch it).
+    const std::uint64_t piece_limit = std::max<std::uint64_t>(1, std::min<std::uint64_t>(capacity / 2, 64u << 10));
+    // One scratch area for every PE: all run in the kernel's one thread, and timing-only
+    // transfers carry no values.
+    static std::vector<unsigned char> scratch;
+    double done = at;
+    for (std::uint64_t sent = 0; sent < bytes;) {
+        const std::uint64_t n = std::min(piece_limit, bytes - sent);
+        // Nominal placement: tiles of a tensor follow each other from the tensor's base, wrapping
+        // inside the buffer (addresses matter only to banked buffer models).
+        const std::uint64_t window = capacity > n ? capacity - n : 1;
+        const std::uint64_t offset = ((base - AddressMap::base(kind)) + slot * n + sent) % window;
+        if (scratch.size() < n) scratch.resize(n);
+        data_trans_.set_command(cmd);
+        data_trans_.set_address(AddressMap::base(kind) + offset);
+        data_trans_.set_data_ptr(scratch.data());
+        data_trans_.set_data_length(static_cast<unsigned int>(n));
+        data_trans_.set_streaming_width(static_cast<unsigned int>(n));
+        data_trans_.set_byte_enable_ptr(nullptr);
+        data_trans_.set_dmi_allowed(false);
+        data_trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        data_ext_->tensor = place.tensor;
+        data_ext_->tile = slot;
+        data_ext_->elements = n == bytes ? elements : std::uint64_t(double(elements) * double(n) / double(bytes));
+        data_ext_->element_bits = std::uint32_t(config_.element_bits());
+        data_ext_->nonzeros = std::uint64_t(double(data_ext_->elements) * density + 0.5);
+        data_ext_->is_mask = mask;
+        data_ext_->timing_only = true;
+        sc_core::sc_time delay = clock_.until(at);
+        buffer_socket->b_transport(data_trans_, delay);
+        if (data_trans_.is_response_error())
+            throw SimulationError(std::string(name()) + ": buffer access failed (" +
+                                  data_trans_.get_response_string() + ") at address " +
+                                  std::to_string(data_trans_.get_address()));
+        done = std::max(done, clock_.to_cycles(sc_core::sc_time_stamp() + delay));
+        sent += n;
+    }
+    return done;
 }
 
 void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
@@ -171,20 +190,9 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
         unit.activity.tiles++;
         const double end = start + cycles;
         unit.compute_free = end;
-        if (observer_) {
-            trace::TileEvent ev;
-            ev.unit_class = unit.unit_class();
-            ev.pe = index_;
-            ev.unit = unit.index();
-            ev.entry = ctx.entry;
-            ev.start = start;
-            ev.end = end;
-            if (lane) {
-                ev.pre_sparsity_tiles = std::uint32_t(mac_lane->pre_sparsity().tiles() - pre_before);
-                ev.post_sparsity_tiles = std::uint32_t(mac_lane->post_sparsity().tiles() - post_before);
-            }
-            observer_->on_tile(ev);
-        }
+        if (observer_)
+            report_tile(unit, start, end, lane ? std::uint32_t(mac_lane->pre_sparsity().tiles() - pre_before) : 0,
+                        lane ? std::uint32_t(mac_lane->post_sparsity().tiles() - post_before) : 0);
         double written = end;
         if (step.write_output) {
             const double d = ctx.out.layout->density;
@@ -201,6 +209,96 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
             return;
         }
     }
+}
+
+void ProcessingElement::report_tile(const ComputeUnit& unit, double start, double end, std::uint32_t pre,
+                                    std::uint32_t post) {
+    trace::TileEvent ev;
+    ev.unit_class = unit.unit_class();
+    ev.pe = index_;
+    ev.unit = unit.index();
+    ev.entry = unit.context()->entry;
+    ev.start = start;
+    ev.end = end;
+    ev.pre_sparsity_tiles = pre;
+    ev.post_sparsity_tiles = post;
+    observer_->on_tile(ev);
+}
+
+// The fast detail level: the whole job at once, from chunk sums (JobPlan). Chunk q's reads are
+// issued when the last tile of chunk q-1 starts computing (the full path reads a tile's operands
+// while the tile before it computes); its first tile starts when they have arrived and the unit
+// is free; its writes are issued when its first tile ends (each tile writes as it ends), except
+// the last tile's, issued at the job's end. Streams bound for the same buffer go as one transfer.
+// Formulas: docs/model-reference.md, fast detail level.
+void ProcessingElement::run_job_fast(ComputeUnit& unit, double now) {
+    const OpContext& ctx = *unit.context();
+    const bool per_tile = observer_ && observer_->wants_tiles();
+    if (per_tile) records_.clear();
+    const JobPlan plan(unit, ctx, unit.take_all_tiles(), kFastMiddleChunks, config_.element_bits(),
+                       per_tile ? &records_ : nullptr);
+    const OperandPlace* read_place[kReadStreams] = {&ctx.a, &ctx.a, &ctx.a2, &ctx.a2, &ctx.b, &ctx.b, &ctx.out};
+    const bool read_mask[kReadStreams] = {false, true, false, true, false, true, false};
+    const bool write_mask[kWriteStreams] = {false, true, false};
+    // Sums the streams of one chunk per destination buffer and issues one transfer per buffer.
+    auto issue = [&](tlm::tlm_command cmd, const StreamSum* sums, const OperandPlace* const* places,
+                     const bool* masks, int streams, double at) {
+        StreamSum by_kind[workloads::kBufferKinds];
+        const OperandPlace* place[workloads::kBufferKinds] = {nullptr, nullptr, nullptr};
+        for (int s = 0; s < streams; ++s) {
+            if (sums[s].bytes == 0) continue;
+            const int kind = masks[s] ? int(BufferKind::Mask) : int(places[s]->layout->buffer);
+            if (!place[kind]) {
+                place[kind] = places[s];
+                by_kind[kind].first_slot = sums[s].first_slot;
+                by_kind[kind].density = sums[s].density;
+            }
+            by_kind[kind].bytes += sums[s].bytes;
+            by_kind[kind].elements += sums[s].elements;
+        }
+        double done = at;
+        for (int k = 0; k < workloads::kBufferKinds; ++k)
+            if (place[k])
+                done = std::max(done, transfer_bytes(cmd, *place[k], k == int(BufferKind::Mask), by_kind[k].first_slot,
+                                                     by_kind[k].bytes, by_kind[k].elements, by_kind[k].density, at));
+        return done;
+    };
+    const OperandPlace* write_place[kWriteStreams] = {&ctx.out, &ctx.out, &ctx.out};
+    const double free_at = std::max(now, unit.compute_free);
+    double read_at = now;  // when this chunk's operand reads are issued
+    double chunk_end = free_at;
+    double done = now;
+    std::size_t record = 0;
+    const auto& chunks = plan.chunks();
+    for (std::size_t q = 0; q < chunks.size(); ++q) {
+        const JobChunk& c = chunks[q];
+        const double ready = issue(tlm::TLM_READ_COMMAND, c.reads, read_place, read_mask, kReadStreams, read_at);
+        const double start = std::max(ready, chunk_end);
+        chunk_end = start + c.cycles;
+        const bool last = q + 1 == chunks.size();
+        const double write_at = last ? chunk_end : start + c.first_cycles;
+        done = std::max(done, issue(tlm::TLM_WRITE_COMMAND, c.writes, write_place, write_mask, kWriteStreams, write_at));
+        read_at = chunk_end - c.last_cycles;
+        if (!observer_) continue;
+        if (per_tile) {
+            double t = start;
+            for (std::uint64_t i = 0; i < c.tiles; ++i, ++record) {
+                const TileRecord& r = records_[record];
+                report_tile(unit, t, t + r.cycles, r.pre_sparsity, r.post_sparsity);
+                t += r.cycles;
+            }
+        } else {
+            // The chunk's tiles run back to back: one interval says the same.
+            report_tile(unit, start, chunk_end, c.pre_sparsity_tiles, c.post_sparsity_tiles);
+        }
+    }
+    unit.activity.busy_cycles += plan.cycles();
+    unit.activity.tiles += plan.tiles();
+    unit.activity.memory_wait_cycles += std::max(0.0, chunk_end - free_at - plan.cycles());
+    unit.compute_free = chunk_end;
+    unit.last_done = std::max(unit.last_done, std::max(done, chunk_end));
+    unit.finishing = true;
+    schedule(&unit, unit.last_done);
 }
 
 void ProcessingElement::finish_job(ComputeUnit& unit) {

@@ -18,8 +18,10 @@
 
 #include "modules/common/accelerator_config.h"
 #include "modules/common/clock.h"
+#include "modules/common/detail_level.h"
 #include "modules/common/tile_extension.h"
 #include "modules/compute/compute_unit.h"
+#include "modules/compute/job_plan.h"
 #include "modules/compute/op_context.h"
 #include "modules/trace/activity_observer.h"
 
@@ -37,6 +39,9 @@ public:
     int units(workloads::UnitClass c) const { return int(units_[int(c)].size()); }
     const ComputeUnit& unit(workloads::UnitClass c, int i) const { return *units_[int(c)][i]; }
     void set_observer(trace::ActivityObserver* observer) { observer_ = observer; }
+    void set_detail(DetailLevel detail) { detail_ = detail; }
+    // Chunks between a fast job's first and last tile (docs/model-reference.md, fast detail level).
+    static constexpr int kFastMiddleChunks = 4;
 
 private:
     SC_HAS_PROCESS(ProcessingElement);
@@ -52,10 +57,16 @@ private:
     void on_wakeup();
     void schedule(ComputeUnit* unit, double at);
     void run_tile(ComputeUnit& unit, double now);
+    void run_job_fast(ComputeUnit& unit, double now);
+    void report_tile(const ComputeUnit& unit, double start, double end, std::uint32_t pre, std::uint32_t post);
     void finish_job(ComputeUnit& unit);
     // One blocking transfer of a tile's data or mask, issued at cycle `at`; returns completion.
     double transfer(tlm::tlm_command cmd, const OperandPlace& place, bool mask, std::uint64_t slot,
                     std::uint64_t elements, double density, double at);
+    // A transfer of `bytes` (one tile's, or a fast chunk's sum), split into pieces no larger than
+    // the buffer when a chunk re-reads more than the buffer holds; returns the last completion.
+    double transfer_bytes(tlm::tlm_command cmd, const OperandPlace& place, bool mask, std::uint64_t slot,
+                          std::uint64_t bytes, std::uint64_t elements, double density, double at);
 
     int index_;
     const Clock& clock_;
@@ -66,9 +77,10 @@ private:
     sc_core::sc_event wakeup_event_;
     tlm::tlm_generic_payload data_trans_;
     TileExtension* data_ext_;
-    std::vector<unsigned char> scratch_;
     std::uint64_t capacity_[workloads::kBufferKinds];
     trace::ActivityObserver* observer_ = nullptr;
+    DetailLevel detail_ = DetailLevel::Full;
+    std::vector<TileRecord> records_;  // fast path: the job's tiles, for the observer
 };
 
 }  // namespace acceltran::compute

@@ -16,20 +16,24 @@ enum class Port : std::uint8_t { ActivationBuffer = 0, WeightBuffer = 1, MaskBuf
 constexpr int kPorts = 4;
 const char* to_string(Port p);
 
-// One tile computed by one unit.
+// One tile computed by one unit (or back-to-back tiles of one job: see wants_tiles()).
 struct TileEvent {
     workloads::UnitClass unit_class;
     int pe = 0;
     int unit = 0;              // index within its class in the PE
     std::uint32_t entry = 0;   // program entry (a compute entry: one op)
     double start = 0, end = 0; // busy interval of the unit's compute pipeline
-    std::uint32_t pre_sparsity_tiles = 0;   // tiles the lane's pre-sparsity unit handled (0 or 1)
-    std::uint32_t post_sparsity_tiles = 0;  // output tiles its post-sparsity unit compared (0 or 1)
+    std::uint32_t pre_sparsity_tiles = 0;   // tiles the lane's pre-sparsity unit handled
+    std::uint32_t post_sparsity_tiles = 0;  // output tiles its post-sparsity unit compared
 };
 
 class ActivityObserver {
 public:
     virtual ~ActivityObserver() = default;
+    // Whether on_tile must see every tile. Otherwise the fast detail level may report a run of
+    // back-to-back tiles of one unit as one event (start of the first, end of the last, summed
+    // sparsity counts), which is the same activity.
+    virtual bool wants_tiles() const { return false; }
     virtual void on_tile(const TileEvent&) {}
     // The port moved `bytes` during [start, end).
     virtual void on_port_busy(Port, double start, double end, double bytes) {}

@@ -12,6 +12,11 @@ public:
     void add(ActivityObserver* o) { observers_.push_back(o); }
     bool empty() const { return observers_.empty(); }
 
+    bool wants_tiles() const override {
+        for (auto* o : observers_)
+            if (o->wants_tiles()) return true;
+        return false;
+    }
     void on_tile(const TileEvent& t) override {
         for (auto* o : observers_) o->on_tile(t);
     }

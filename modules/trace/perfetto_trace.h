@@ -25,6 +25,7 @@ public:
     // Writes the opening of the JSON document to `out`, which must outlive the trace.
     PerfettoTrace(std::ostream& out, const AcceleratorConfig& config, const workloads::TiledProgram& program);
 
+    bool wants_tiles() const override { return true; }  // one slice per tile op
     void on_tile(const TileEvent& t) override;
     void on_dma_transfer(int channel, std::uint32_t entry, double start, double end) override;
 

@@ -1,4 +1,5 @@
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -111,6 +112,7 @@ int run_command(const std::vector<std::string>& args) {
         ("batch", po::value<int>()->default_value(4), "batch size (sequences per run)")
         ("out,o", po::value<std::string>(), "output directory (default results/<model>_<accel>)")
         ("set", po::value<std::vector<std::string>>()->composing(), "override an accelerator key, e.g. --set pe.count=128 (repeatable)")
+        ("detail", po::value<std::string>()->default_value("full"), "full: every tile as its own transactions; fast: a job's tiles summed into a few aggregated transactions (same bytes, cycles within the tested tolerance; docs/model-reference.md)")
         ("sample-cycles", po::value<double>(), "timeline.csv sample period in cycles (default: adaptive, 2048 to 4096 rows)")
         ("vcd", "also write trace.vcd (waveforms per module instance)")
         ("vcd-filter", po::value<std::vector<std::string>>()->composing(), "keep only scopes matching this glob, e.g. 'pe0/*' or 'pe[0-3]' or '*buffer' (repeatable; implies --vcd)")
@@ -128,6 +130,7 @@ int run_command(const std::vector<std::string>& args) {
                        vm))
         return 0;
     const std::string dir = data_dir();
+    const DetailLevel detail = parse_detail_level(vm["detail"].as<std::string>());
     std::vector<std::string> overrides;
     if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
     const std::string model_arg = vm["model"].as<std::string>(), accel_arg = vm["accel"].as<std::string>();
@@ -140,13 +143,15 @@ int run_command(const std::vector<std::string>& args) {
 
     const std::string out = vm.count("out") ? vm["out"].as<std::string>()
                                             : "results/" + stem(model_arg) + "_" + stem(accel_arg);
+    if (out.empty()) throw UsageError("--out must name a directory, got an empty path");
     OutputDirectory output(out, vm.count("force") > 0);
 
     double sample_cycles = 0;
     if (vm.count("sample-cycles")) {
         sample_cycles = vm["sample-cycles"].as<double>();
-        if (!(sample_cycles >= 1))
-            throw UsageError("--sample-cycles must be at least 1 cycle, got " + std::to_string(sample_cycles));
+        if (!(sample_cycles >= 1) || !std::isfinite(sample_cycles))
+            throw UsageError("--sample-cycles must be a finite number of at least 1 cycle, got " +
+                             std::to_string(sample_cycles));
     }
     trace::Timeline timeline(sample_cycles);
     trace::ObserverList observers;
@@ -170,7 +175,7 @@ int run_command(const std::vector<std::string>& args) {
     if (progress.active()) observers.add(&progress);
 
     const auto wall_start = std::chrono::steady_clock::now();
-    Accelerator accelerator("acceltran", config, program, &observers);
+    Accelerator accelerator("acceltran", config, program, &observers, detail);
     sc_core::sc_start();
     progress.finish();
     const RunResult result = accelerator.result();
@@ -178,6 +183,7 @@ int run_command(const std::vector<std::string>& args) {
 
     nlohmann::json summary = summary_json(result, graph, config, wall);
     summary["area_mm2"] = power::to_json(area);
+    summary["detail"] = to_string(detail);
     const trace::TimelineReport timeline_report(timeline.samples(result.cycles), config, technology);
     add_energy(summary, power::energy(config, technology, activity_of(result)), result, timeline_report);
     output.write("summary.json", summary.dump(2) + "\n");

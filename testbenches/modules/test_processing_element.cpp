@@ -387,3 +387,50 @@ TEST_CASE("ProcessingElement: k-outer loop order (k_b_i_j) spills dense partial 
     CHECK(bench.mask.traffic().reads == 6);
     CHECK(bench.mask.traffic().writes == 2);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The fast detail level (ProcessingElement::run_job_fast, JobPlan) against the full path on the
+// same job: a 16x16 output with k = 64, so four k tiles of 64 cycles on one lane (b_i_j_k keeps
+// the partial sum in the lane). Hand timing of the full path (reads of tile t+1 issued when tile
+// t starts computing):
+//   tile 0: reads at 0: A 320 B activation [0,10)+1 = 11; A mask [0,4)+1 = 5; W 320 B weight
+//           [0,5)+1 = 6; W mask [4,8)+1 = 9 -> compute [11, 75)
+//   tile 1: reads at 11: A [11,21)+1 = 22, ... -> compute [75, 139)
+//   tile 2: reads at 75 -> ready 86 -> compute [139, 203)
+//   tile 3: reads at 139 -> ready 150 -> compute [203, 267)
+//   output write at 267: data [267,277)+1 = 278, mask [267,271)+1 = 272 -> BEGIN_RESP at 278.
+// The fast level splits the job into the chunks [0,1) [1,2) [2,3) [3,4) and sends the two masks
+// of a chunk as one 64-byte transfer ([0,8)+1 = 9 for chunk 0), which changes no completion
+// that gates compute here: also 278, with the same bytes in fewer transactions.
+namespace {
+void check_four_k_tiles(DetailLevel detail) {
+    Bench bench(workloads::OpKind::MatMul, 16, 16, 64, 0);
+    REQUIRE(bench.entry.grid.tiles() == 4);
+    bench.pe->set_detail(detail);
+    sc_core::sc_start();
+    CHECK(bench.dispatcher.done == Approx(278).margin(kMargin));
+    const ComputeUnit& lane = bench.pe->unit(UnitClass::MacLane, 0);
+    CHECK(lane.activity.busy_cycles == 256);
+    CHECK(lane.activity.tiles == 4);
+    CHECK(lane.activity.memory_wait_cycles == Approx(11).margin(kMargin));
+    const MemoryTraffic act = bench.activation.traffic(), w = bench.weight.traffic(), m = bench.mask.traffic();
+    CHECK(act.read_bytes == 4 * 320);
+    CHECK(act.write_bytes == 320);
+    CHECK(w.read_bytes == 4 * 320);
+    CHECK(m.read_bytes == 8 * 32);
+    CHECK(m.write_bytes == 32);
+    // Transactions: the full path one per tile and operand (masks apart), the fast one per chunk
+    // and buffer.
+    CHECK(m.reads == (detail == DetailLevel::Full ? 8u : 4u));
+    CHECK(act.reads == 4);
+}
+}  // namespace
+
+TEST_CASE("ProcessingElement, full detail: four k tiles of one output finish at 278", "[modules][processing_element][detail]") {
+    check_four_k_tiles(DetailLevel::Full);
+}
+
+TEST_CASE("ProcessingElement, fast detail: the same four k tiles as one job plan also finish at 278",
+          "[modules][processing_element][detail]") {
+    check_four_k_tiles(DetailLevel::Fast);
+}

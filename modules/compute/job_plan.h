@@ -1,0 +1,65 @@
+// The fast detail level (`--detail fast`): a whole job's tiles summed into a few chunks, so the
+// PE issues a handful of aggregated transfers per job instead of several per tile. The first
+// tile and the last tile are chunks of their own (the first tile's operands gate the start, the
+// last tile's write gates the end); the tiles between are split into at most `middle_chunks`
+// chunks of consecutive tiles. Per chunk: tiles, busy cycles, the cycles of its first and last
+// tile, and the bytes of every operand stream, computed with the same per-tile rules as the
+// full path, so byte totals are identical. Timing from these sums: docs/model-reference.md
+// ("Fast detail level").
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "modules/compute/compute_unit.h"
+#include "modules/compute/op_context.h"
+#include "workloads/tiling.h"
+
+namespace acceltran::compute {
+
+enum ReadStream { kReadA, kReadAMask, kReadA2, kReadA2Mask, kReadB, kReadBMask, kReadPsum, kReadStreams };
+enum WriteStream { kWriteOut, kWriteOutMask, kWritePsum, kWriteStreams };
+
+struct StreamSum {
+    std::uint64_t bytes = 0;
+    std::uint64_t elements = 0;
+    std::uint64_t first_slot = 0;  // slot of the first tile contributing (for the address)
+    double density = 1;
+};
+
+struct JobChunk {
+    std::uint64_t tiles = 0;
+    double cycles = 0;                 // Σ busy cycles of its tiles
+    double first_cycles = 0, last_cycles = 0;
+    std::uint32_t pre_sparsity_tiles = 0, post_sparsity_tiles = 0;
+    StreamSum reads[kReadStreams];
+    StreamSum writes[kWriteStreams];
+};
+
+// One tile as the observers see it (kept only when asked for).
+struct TileRecord {
+    std::uint32_t cycles;
+    std::uint8_t pre_sparsity, post_sparsity;
+};
+
+class JobPlan {
+public:
+    // Walks `tiles` on `unit` (which counts its activity per tile, as in the full path).
+    // `records`, when not null, receives one entry per tile.
+    JobPlan(ComputeUnit& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
+            int element_bits, std::vector<TileRecord>* records);
+
+    const std::vector<JobChunk>& chunks() const { return chunks_; }
+    double cycles() const { return cycles_; }
+    std::uint64_t tiles() const { return tiles_; }
+
+private:
+    std::vector<JobChunk> chunks_;
+    double cycles_ = 0;
+    std::uint64_t tiles_ = 0;
+};
+
+// Bytes of one tile's data or mask transfer: the full path's rule, shared by both paths.
+std::uint64_t tile_transfer_bytes(bool mask, std::uint64_t elements, double density, int element_bits);
+
+}  // namespace acceltran::compute
