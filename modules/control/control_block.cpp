@@ -52,8 +52,21 @@ ControlBlock::ControlBlock(const sc_core::sc_module_name& name, const Clock& clo
     capacity_[int(BufferKind::Weight)] = config.weight_buffer.capacity_bytes();
     capacity_[int(BufferKind::Mask)] = config.mask_buffer.capacity_bytes();
 
+    for (int c = 0; c < workloads::kUnitClasses; ++c)
+        unit_entry_[c].assign(std::size_t(units_per_pe_[c]) * std::size_t(config.pes), -1);
+    started_.assign(n, 0);
+    retired_.assign(n, 0);
+    watchdog_cycles_ = 10 * serial_bound_cycles() + 1e6;
+
     SC_METHOD(schedule);
     sensitive << wake_;
+    SC_METHOD(watchdog);
+    sensitive << watchdog_event_;
+    dont_initialize();
+}
+
+void ControlBlock::end_of_elaboration() {
+    if (!finished()) watchdog_event_.notify(clock_.to_time(watchdog_cycles_));
 }
 
 void ControlBlock::account(double now) {
@@ -67,6 +80,7 @@ void ControlBlock::account(double now) {
 }
 
 void ControlBlock::start_entry(std::uint32_t e) {
+    started_[e] = 1;
     for (std::uint32_t r : program_.entries[e].allocates) {
         const auto& res = program_.residencies[r];
         occupancy_[int(res.buffer)] += res.allocated_data();
@@ -93,6 +107,7 @@ void ControlBlock::report_occupancy(BufferKind b) {
 void ControlBlock::complete_entry(std::uint32_t e) {
     const auto& entry = program_.entries[e];
     activity_.retired++;
+    retired_[e] = 1;
     if (entry.kind == EntryKind::Compute) remaining_compute_[int(entry.unit)]--;
     for (std::uint32_t r : entry.uses) {
         if (--users_left_[r] == 0) {
@@ -111,7 +126,10 @@ void ControlBlock::complete_entry(std::uint32_t e) {
                 ready_memory_.push(d);
         }
     }
-    if (finished()) activity_.finish_cycle = clock_.now();
+    if (finished()) {
+        activity_.finish_cycle = clock_.now();
+        watchdog_event_.cancel();  // nothing left to watch: let sc_start() return
+    }
     if (observer_) observer_->on_retire(e, clock_.now(), activity_.retired, program_.entries.size());
 }
 
@@ -160,6 +178,7 @@ void ControlBlock::dispatch_job(UnitClass c) {
 
     const std::uint32_t unit = free_units_[int(c)].front();
     free_units_[int(c)].pop_front();
+    unit_entry_[int(c)][unit] = entry;
     const int per_pe = units_per_pe_[int(c)];
     tlm::tlm_generic_payload* trans = pool_.acquire();
     CommandExtension* cmd = command_of(*trans);
@@ -212,7 +231,9 @@ tlm::tlm_sync_enum ControlBlock::pe_bw(int id, tlm::tlm_generic_payload& trans, 
     CommandExtension* cmd = nullptr;
     trans.get_extension(cmd);
     const UnitClass c = cmd->program_entry->unit;
-    free_units_[int(c)].push_back(std::uint32_t(id) * std::uint32_t(units_per_pe_[int(c)]) + std::uint32_t(cmd->unit));
+    const std::uint32_t unit = std::uint32_t(id) * std::uint32_t(units_per_pe_[int(c)]) + std::uint32_t(cmd->unit);
+    free_units_[int(c)].push_back(unit);
+    unit_entry_[int(c)][unit] = -1;
     busy_units_--;
     if (--jobs_left_[cmd->entry] == 0) complete_entry(cmd->entry);
     trans.release();
@@ -233,18 +254,89 @@ tlm::tlm_sync_enum ControlBlock::dma_bw(tlm::tlm_generic_payload& trans, tlm::tl
     return tlm::TLM_COMPLETED;
 }
 
+double ControlBlock::serial_bound_cycles() const {
+    const AcceleratorConfig& c = config_;
+    const double tile = double(c.tile_b) * c.tile_x * c.tile_y;
+    // Per tile, dense: a matmul tile's MACs (k depth up to the tile's y) on one lane, or the
+    // element-wise units' elements plus the layer-norm's rows and columns.
+    const double tile_cycles = tile * c.tile_y / c.macs_per_lane + tile + double(c.tile_b) * (c.tile_x + c.tile_y) + 1;
+    // Per tile: A, B, output and a partial sum in and out, dense, with their masks, through the
+    // slowest buffer, each transfer paying its latency.
+    const BufferConfig* buffers[3] = {&c.activation_buffer, &c.weight_buffer, &c.mask_buffer};
+    double slowest = 1e300, latency = 0;
+    for (const BufferConfig* b : buffers) {
+        slowest = std::min(slowest, b->bytes_per_cycle());
+        latency = std::max(latency, double(b->latency_cycles));
+    }
+    const double tile_bytes = 5 * (tile * c.element_bits() / 8 + tile / 8);
+    const double per_tile = tile_cycles + tile_bytes / slowest + 8 * latency;
+    const double memory_latency = c.main_memory.latency_ns * 1e-9 * c.clock_hz();
+    double bound = 0;
+    for (const auto& e : program_.entries) {
+        if (e.kind == EntryKind::Compute)
+            bound += double(e.grid.tiles()) * per_tile;
+        else
+            bound += double(e.data_bytes + e.mask_bytes) * (1 / c.memory_bytes_per_cycle() + 1 / slowest) +
+                     memory_latency + latency;
+    }
+    return bound;
+}
+
+void ControlBlock::watchdog() {
+    if (finished()) return;
+    if (activity_.retired == watchdog_retired_)
+        throw SimulationError("watchdog: no program entry retired in " + std::to_string(watchdog_cycles_) +
+                              " cycles (up to cycle " + std::to_string(clock_.now()) + "): " + pending_report());
+    watchdog_retired_ = activity_.retired;
+    watchdog_event_.notify(clock_.to_time(watchdog_cycles_));
+}
+
 std::string ControlBlock::pending_report() const {
+    const auto& g = *program_.graph;
+    auto describe = [&](std::uint32_t e) {
+        const auto& entry = program_.entries[e];
+        std::ostringstream d;
+        d << "entry " << e << " (" << to_string(entry.kind);
+        if (entry.kind == EntryKind::Compute) {
+            d << " of op '" << g.ops[entry.op].name << "' on " << to_string(entry.unit) << " units";
+            std::ostringstream units;
+            int held = 0;
+            const int per_pe = units_per_pe_[int(entry.unit)];
+            for (std::size_t u = 0; u < unit_entry_[int(entry.unit)].size(); ++u) {
+                if (unit_entry_[int(entry.unit)][u] != std::int64_t(e)) continue;
+                if (held++ < 4) units << (held > 1 ? ", " : "") << "pe" << u / std::size_t(per_pe) << "/"
+                                      << to_string(entry.unit) << u % std::size_t(per_pe);
+            }
+            if (held > 0) d << ", jobs held by " << units.str() << (held > 4 ? ", ..." : "");
+        } else {
+            const auto& layout = program_.layouts[entry.tensor];
+            d << " of tensor '" << g.tensors[entry.tensor].name << "' "
+              << (entry.kind == EntryKind::Load ? "into" : "out of") << " the " << to_string(layout.buffer)
+              << " buffer, " << entry.data_bytes + entry.mask_bytes << " bytes";
+        }
+        d << ")";
+        return d.str();
+    };
     std::ostringstream s;
     s << activity_.retired << " of " << program_.entries.size() << " program entries retired";
+    int shown = 0;
+    for (std::uint32_t e = 0; e < program_.entries.size() && shown < 3; ++e) {
+        if (!started_[e] || retired_[e]) continue;
+        s << "; started, not finished: " << describe(e);
+        ++shown;
+    }
     for (std::uint32_t e = 0; e < program_.entries.size(); ++e) {
         if (deps_left_[e] == 0) continue;
-        const auto& entry = program_.entries[e];
-        s << "; first blocked entry " << e << " (" << to_string(entry.kind);
-        if (entry.op >= 0) s << " of op '" << program_.graph->ops[entry.op].name << "'";
-        if (entry.tensor >= 0) s << " of tensor '" << program_.graph->tensors[entry.tensor].name << "'";
-        s << ") waits for " << deps_left_[e] << " entries";
+        s << "; first blocked: " << describe(e) << " waits for " << deps_left_[e] << " entries";
+        for (std::uint32_t d : program_.entries[e].deps)
+            if (!retired_[d]) {
+                s << ", e.g. " << describe(d);
+                break;
+            }
         break;
     }
+    s << "; buffer occupancy (bytes): activation " << occupancy_[0] << ", weight " << occupancy_[1] << ", mask "
+      << occupancy_[2];
     return s.str();
 }
 

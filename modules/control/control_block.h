@@ -48,8 +48,17 @@ public:
 
     bool finished() const { return activity_.retired == program_.entries.size(); }
     const ControlActivity& activity() const { return activity_; }
-    // A description of what is still waiting, for the deadlock report.
+    // What is still waiting: entries started and not finished (with the op or tensor, the unit
+    // class and the units holding their jobs, or the buffer a transfer fills or drains) and the
+    // first entry blocked on them; for the deadlock and watchdog reports.
     std::string pending_report() const;
+    // The watchdog stops the run with a SimulationError when no entry retires for this many
+    // cycles. Default: serial_bound_cycles() x 10, far beyond any correct run's longest gap.
+    void set_watchdog_cycles(double cycles) { watchdog_cycles_ = cycles; }
+    double watchdog_cycles() const { return watchdog_cycles_; }
+    // Cycles to run the whole program one step at a time on one unit and one port of the
+    // slowest bandwidth: an upper bound on the time between two retirements in a correct run.
+    double serial_bound_cycles() const;
     void set_observer(trace::ActivityObserver* observer) { observer_ = observer; }
 
 private:
@@ -63,6 +72,8 @@ private:
     };
 
     void schedule();
+    void watchdog();
+    void end_of_elaboration() override;
     void account(double now);
     void start_entry(std::uint32_t e);
     void complete_entry(std::uint32_t e);
@@ -99,6 +110,11 @@ private:
     std::uint64_t capacity_[workloads::kBufferKinds];
     ControlActivity activity_;
     trace::ActivityObserver* observer_ = nullptr;
+    std::vector<std::int64_t> unit_entry_[workloads::kUnitClasses];  // global unit -> entry, or -1
+    std::vector<char> started_, retired_;
+    sc_core::sc_event watchdog_event_;
+    double watchdog_cycles_ = 0;
+    std::uint64_t watchdog_retired_ = 0;
 };
 
 }  // namespace acceltran

@@ -167,7 +167,7 @@ TEST_CASE("summary.json of a BERT-Tiny run on AccelTran-Edge has the documented 
     INFO(describe(r));
     REQUIRE(r.exit_code == 0);
     CHECK_THAT(r.out, Contains("cycles"));  // the human table
-    CHECK_THAT(r.out, Contains(out + "/summary.json"));
+    CHECK_THAT(r.out, Contains(out + "/ (summary.json, timeline.csv)"));  // the output line
     const auto s = load_json(out + "/summary.json");
     INFO(s.dump(2));
 

@@ -77,7 +77,7 @@ TEST_CASE("fast and full detail agree when partial sums leave the lanes (loop or
     compare_levels({"--set", "tiling.loop_order=k_i_j_b"});
 }
 
-TEST_CASE("--detail accepts only full and fast", "[integration][detail][cli]") {
+TEST_CASE("acceltran run --detail accepts only full and fast", "[integration][detail][cli]") {
     ScratchDir dir("detail-bad");
     const auto r = run_acceltran({"run", "-q", "--detail", "medium", "-o", dir / "out"}, dir);
     CHECK(r.exit_code == 2);
