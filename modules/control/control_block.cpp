@@ -284,9 +284,14 @@ double ControlBlock::serial_bound_cycles() const {
 
 void ControlBlock::watchdog() {
     if (finished()) return;
-    if (activity_.retired == watchdog_retired_)
-        throw SimulationError("watchdog: no program entry retired in " + std::to_string(watchdog_cycles_) +
+    if (activity_.retired == watchdog_retired_) {
+        // With nothing else scheduled the model is stuck for good (a deadlock); otherwise it is
+        // busy without progress (a livelock, or a model far slower than the bound allows).
+        const bool idle = !sc_core::sc_pending_activity();
+        throw SimulationError(std::string("watchdog: ") + (idle ? "deadlock, nothing left to simulate and " : "") +
+                              "no program entry retired in " + std::to_string(watchdog_cycles_) +
                               " cycles (up to cycle " + std::to_string(clock_.now()) + "): " + pending_report());
+    }
     watchdog_retired_ = activity_.retired;
     watchdog_event_.notify(clock_.to_time(watchdog_cycles_));
 }
