@@ -1,6 +1,11 @@
 #include "modules/compute/compute_unit.h"
 
+#include "modules/compute/job_plan.h"
+
 namespace acceltran::compute {
+
+ComputeUnit::ComputeUnit() = default;
+ComputeUnit::~ComputeUnit() = default;
 
 void ComputeUnit::begin_job(tlm::tlm_generic_payload* job, const OpContext* ctx,
                             const workloads::LaneTileSequence& tiles, double now) {

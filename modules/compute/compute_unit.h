@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include <tlm>
@@ -12,6 +13,8 @@
 #include "workloads/tiling.h"
 
 namespace acceltran::compute {
+
+struct FastJobState;
 
 struct UnitActivity {
     double busy_cycles = 0;         // cycles computing
@@ -22,7 +25,8 @@ struct UnitActivity {
 
 class ComputeUnit {
 public:
-    virtual ~ComputeUnit() = default;
+    ComputeUnit();
+    virtual ~ComputeUnit();
 
     // Where the unit sits, set by its PE when it builds it (for traces).
     void set_identity(workloads::UnitClass unit_class, int index) {
@@ -49,6 +53,7 @@ public:
     double compute_free = 0;      // cycle at which the compute pipeline is free
     double last_done = 0;         // cycle at which the last write of the job lands
     UnitActivity activity;
+    std::unique_ptr<FastJobState> fast;  // the job in progress at the fast detail level
 
 private:
     workloads::UnitClass unit_class_ = workloads::UnitClass::MacLane;

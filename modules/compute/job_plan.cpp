@@ -85,6 +85,10 @@ JobPlan::JobPlan(ComputeUnit& unit, const OpContext& ctx, workloads::LaneTileSeq
             add(c.writes[kWritePsum], out_slot, tile_transfer_bytes(false, out_elements, 1.0, bits), out_elements, 1.0);
         }
     }
+    // size() counts every (output, k) pair; a causal op skips its masked tiles, which leaves the
+    // chunks planned for them empty.
+    chunks_.erase(std::remove_if(chunks_.begin(), chunks_.end(), [](const JobChunk& c) { return c.tiles == 0; }),
+                  chunks_.end());
 }
 
 }  // namespace acceltran::compute

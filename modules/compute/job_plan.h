@@ -59,6 +59,21 @@ private:
     std::uint64_t tiles_ = 0;
 };
 
+// A job being run at the fast detail level, chunk by chunk: its plan and where it has got to.
+// The PE advances it at the simulated time each chunk's reads are issued, so that the ports see
+// reservations in time order, as in the full path.
+struct FastJobState {
+    FastJobState(ComputeUnit& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
+                 int element_bits, bool keep_records)
+        : plan(unit, ctx, std::move(tiles), middle_chunks, element_bits, keep_records ? &records : nullptr) {}
+    std::vector<TileRecord> records;  // declared before plan, which fills it
+    JobPlan plan;
+    std::size_t next_chunk = 0, next_record = 0;
+    double free_at = 0;     // when the unit was free to start the job
+    double chunk_end = 0;   // end of the last chunk simulated so far
+    double done = 0;        // last write completion so far
+};
+
 // Bytes of one tile's data or mask transfer: the full path's rule, shared by both paths.
 std::uint64_t tile_transfer_bytes(bool mask, std::uint64_t elements, double density, int element_bits);
 

@@ -88,7 +88,7 @@ void ProcessingElement::on_wakeup() {
         if (unit->finishing)
             finish_job(*unit);
         else if (detail_ == DetailLevel::Fast)
-            run_job_fast(*unit, now);
+            run_chunks_fast(*unit, now);
         else
             run_tile(*unit, now);
     }
@@ -225,20 +225,27 @@ void ProcessingElement::report_tile(const ComputeUnit& unit, double start, doubl
     observer_->on_tile(ev);
 }
 
-// The fast detail level: the whole job at once, from chunk sums (JobPlan). Chunk q's reads are
-// issued when the last tile of chunk q-1 starts computing (the full path reads a tile's operands
-// while the tile before it computes); its first tile starts when they have arrived and the unit
-// is free; its writes are issued when its first tile ends (each tile writes as it ends), except
-// the last tile's, issued at the job's end. Streams bound for the same buffer go as one transfer.
-// Formulas: docs/model-reference.md, fast detail level.
-void ProcessingElement::run_job_fast(ComputeUnit& unit, double now) {
+// The fast detail level: a job from chunk sums (JobPlan), advanced chunk by chunk at the cycle
+// each chunk's reads are issued, so that ports see reservations in time order as in the full
+// path. Chunk q's reads are issued when the last tile of chunk q-1 starts (the full path reads a
+// tile's operands while the tile before it computes); the operands stream in, so the chunk's
+// first tile starts when its share has arrived and its last tile when all have; its writes are
+// issued when its first tile ends (each tile writes as it ends), the last chunk's at the job's
+// end. Streams bound for the same buffer go as one transfer. docs/model-reference.md §6a.
+void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
     const OpContext& ctx = *unit.context();
     const bool per_tile = observer_ && observer_->wants_tiles();
-    if (per_tile) records_.clear();
-    const JobPlan plan(unit, ctx, unit.take_all_tiles(), kFastMiddleChunks, config_.element_bits(),
-                       per_tile ? &records_ : nullptr);
+    if (!unit.fast) {
+        unit.fast = std::make_unique<FastJobState>(unit, ctx, unit.take_all_tiles(), kFastMiddleChunks,
+                                                   config_.element_bits(), per_tile);
+        unit.fast->free_at = std::max(now, unit.compute_free);
+        unit.fast->chunk_end = unit.fast->free_at;
+        unit.fast->done = now;
+    }
+    FastJobState& f = *unit.fast;
     const OperandPlace* read_place[kReadStreams] = {&ctx.a, &ctx.a, &ctx.a2, &ctx.a2, &ctx.b, &ctx.b, &ctx.out};
     const bool read_mask[kReadStreams] = {false, true, false, true, false, true, false};
+    const OperandPlace* write_place[kWriteStreams] = {&ctx.out, &ctx.out, &ctx.out};
     const bool write_mask[kWriteStreams] = {false, true, false};
     // Sums the streams of one chunk per destination buffer and issues one transfer per buffer.
     auto issue = [&](tlm::tlm_command cmd, const StreamSum* sums, const OperandPlace* const* places,
@@ -263,40 +270,47 @@ void ProcessingElement::run_job_fast(ComputeUnit& unit, double now) {
                                                      by_kind[k].bytes, by_kind[k].elements, by_kind[k].density, at));
         return done;
     };
-    const OperandPlace* write_place[kWriteStreams] = {&ctx.out, &ctx.out, &ctx.out};
-    const double free_at = std::max(now, unit.compute_free);
-    double read_at = now;  // when this chunk's operand reads are issued
-    double chunk_end = free_at;
-    double done = now;
-    std::size_t record = 0;
-    const auto& chunks = plan.chunks();
-    for (std::size_t q = 0; q < chunks.size(); ++q) {
-        const JobChunk& c = chunks[q];
+    const auto& chunks = f.plan.chunks();
+    double read_at = now;
+    while (f.next_chunk < chunks.size()) {
+        const JobChunk& c = chunks[f.next_chunk++];
         const double ready = issue(tlm::TLM_READ_COMMAND, c.reads, read_place, read_mask, kReadStreams, read_at);
-        const double start = std::max(ready, chunk_end);
-        chunk_end = start + c.cycles;
-        const bool last = q + 1 == chunks.size();
-        const double write_at = last ? chunk_end : start + c.first_cycles;
-        done = std::max(done, issue(tlm::TLM_WRITE_COMMAND, c.writes, write_place, write_mask, kWriteStreams, write_at));
-        read_at = chunk_end - c.last_cycles;
-        if (!observer_) continue;
-        if (per_tile) {
-            double t = start;
-            for (std::uint64_t i = 0; i < c.tiles; ++i, ++record) {
-                const TileRecord& r = records_[record];
-                report_tile(unit, t, t + r.cycles, r.pre_sparsity, r.post_sparsity);
-                t += r.cycles;
+        const double first_ready = read_at + (ready - read_at) / double(c.tiles);
+        const double start = std::max(first_ready, f.chunk_end);
+        const double last_start = std::max(start + c.cycles - c.last_cycles, ready);
+        f.chunk_end = last_start + c.last_cycles;
+        const bool last = f.next_chunk == chunks.size();
+        const double write_at = last ? f.chunk_end : start + c.first_cycles;
+        f.done = std::max(f.done, issue(tlm::TLM_WRITE_COMMAND, c.writes, write_place, write_mask, kWriteStreams, write_at));
+        if (observer_) {
+            if (per_tile) {
+                double t = start;
+                for (std::uint64_t i = 0; i < c.tiles; ++i) {
+                    const TileRecord& r = f.records[f.next_record++];
+                    if (i + 1 == c.tiles) t = last_start;
+                    report_tile(unit, t, t + r.cycles, r.pre_sparsity, r.post_sparsity);
+                    t += r.cycles;
+                }
+            } else {
+                // Back to back up to the last tile, which may wait for the rest of the operands.
+                if (c.tiles > 1) report_tile(unit, start, start + c.cycles - c.last_cycles, c.pre_sparsity_tiles, 0);
+                report_tile(unit, last_start, f.chunk_end, c.tiles > 1 ? 0 : c.pre_sparsity_tiles,
+                            c.post_sparsity_tiles);
             }
-        } else {
-            // The chunk's tiles run back to back: one interval says the same.
-            report_tile(unit, start, chunk_end, c.pre_sparsity_tiles, c.post_sparsity_tiles);
+        }
+        // The next chunk's reads go out when this chunk's last tile starts.
+        read_at = last_start;
+        if (f.next_chunk < chunks.size() && clock_.to_time(read_at) > sc_core::sc_time_stamp()) {
+            schedule(&unit, read_at);
+            return;
         }
     }
-    unit.activity.busy_cycles += plan.cycles();
-    unit.activity.tiles += plan.tiles();
-    unit.activity.memory_wait_cycles += std::max(0.0, chunk_end - free_at - plan.cycles());
-    unit.compute_free = chunk_end;
-    unit.last_done = std::max(unit.last_done, std::max(done, chunk_end));
+    unit.activity.busy_cycles += f.plan.cycles();
+    unit.activity.tiles += f.plan.tiles();
+    unit.activity.memory_wait_cycles += std::max(0.0, f.chunk_end - f.free_at - f.plan.cycles());
+    unit.compute_free = f.chunk_end;
+    unit.last_done = std::max(unit.last_done, std::max(f.done, f.chunk_end));
+    unit.fast.reset();
     unit.finishing = true;
     schedule(&unit, unit.last_done);
 }

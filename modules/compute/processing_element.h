@@ -57,7 +57,7 @@ private:
     void on_wakeup();
     void schedule(ComputeUnit* unit, double at);
     void run_tile(ComputeUnit& unit, double now);
-    void run_job_fast(ComputeUnit& unit, double now);
+    void run_chunks_fast(ComputeUnit& unit, double now);
     void report_tile(const ComputeUnit& unit, double start, double end, std::uint32_t pre, std::uint32_t post);
     void finish_job(ComputeUnit& unit);
     // One blocking transfer of a tile's data or mask, issued at cycle `at`; returns completion.
@@ -80,7 +80,6 @@ private:
     std::uint64_t capacity_[workloads::kBufferKinds];
     trace::ActivityObserver* observer_ = nullptr;
     DetailLevel detail_ = DetailLevel::Full;
-    std::vector<TileRecord> records_;  // fast path: the job's tiles, for the observer
 };
 
 }  // namespace acceltran::compute

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+
+#include "modules/common/errors.h"
 
 namespace acceltran::trace {
 
@@ -9,6 +12,9 @@ Timeline::Timeline(double sample_cycles)
     : width_(sample_cycles > 0 ? sample_cycles : 1.0), adaptive_(!(sample_cycles > 0)) {}
 
 void Timeline::reach(double end) {
+    // A non-finite or negative time is a bug upstream; caught here before it sizes a vector.
+    if (!(end >= 0) || !std::isfinite(end))
+        throw SimulationError("timeline: activity reported at cycle " + std::to_string(end));
     std::size_t needed = std::size_t(end / width_) + 1;
     while (adaptive_ && needed > kMaxSamples) {
         // Double the period: neighbours merge, and sums stay sums.
