@@ -2,7 +2,7 @@
 // PE issues a handful of aggregated transfers per job instead of several per tile. The first
 // tile and the last tile are chunks of their own (the first tile's operands gate the start, the
 // last tile's write gates the end); the tiles between are split into at most `middle_chunks`
-// chunks of consecutive tiles. Per chunk: tiles, busy cycles, the cycles of its first and last
+// chunks of consecutive tiles (the PE uses one). Per chunk: tiles, busy cycles, the cycles of its first and last
 // tile, and the bytes of every operand stream, computed with the same per-tile rules as the
 // full path, so byte totals are identical. Timing from these sums: docs/model-reference.md
 // ("Fast detail level").

@@ -40,8 +40,9 @@ public:
     const ComputeUnit& unit(workloads::UnitClass c, int i) const { return *units_[int(c)][i]; }
     void set_observer(trace::ActivityObserver* observer) { observer_ = observer; }
     void set_detail(DetailLevel detail) { detail_ = detail; }
-    // Chunks between a fast job's first and last tile (docs/model-reference.md, fast detail level).
-    static constexpr int kFastMiddleChunks = 4;
+    // Chunks between a fast job's first and last tile (docs/model-reference.md §6a): one, as
+    // more chunks measured no closer to the full level and cost events and transfers.
+    static constexpr int kFastMiddleChunks = 1;
 
 private:
     SC_HAS_PROCESS(ProcessingElement);

@@ -4,7 +4,7 @@
 //
 // Tolerance on cycles: 0.5 %. The fast level reserves a chunk's operands per buffer in one
 // transfer instead of tile by tile (model-reference.md §6a). Measured on these cases: 0.000 %
-// except 0.005 % with one lane and k outermost; 0.03 % on BERT-Mini at sequence 512 and 0.0003 %
+// except 0.005 % with one lane and k outermost; 0.004 % on BERT-Mini at sequence 512 and 0.0003 %
 // on BERT-Base, both on Server. Energy: 0.5 % as well: only leakage (power-gated: busy time,
 // identical) and the always-on dataflow and DMA interfaces (proportional to cycles) can differ.
 #include <catch2/catch.hpp>
