@@ -84,7 +84,9 @@ void Accelerator::build_contexts() {
         c.loop_order = program_.options.loop_order;
         c.element_bits = program_.options.element_bits;
         c.a = place(op.a_inputs.empty() ? -1 : op.a_inputs[0]);
-        if (op.kind == workloads::OpKind::Add && op.a_inputs.size() > 1) c.a2 = place(op.a_inputs[1]);
+        // Element-wise ops with a second input (residual add, SwiGLU's up projection, rotary's
+        // cos/sin rows) read it tile by tile like the first.
+        if (op.kind != workloads::OpKind::MatMul && op.a_inputs.size() > 1) c.a2 = place(op.a_inputs[1]);
         c.b = place(op.b_input);
         c.out = place(op.output);
     }

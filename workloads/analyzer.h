@@ -20,12 +20,17 @@ struct OpCount {
     // The embedding-row gather: a memory transfer with no graph op behind it (`kind` carries
     // no meaning there; reports call it "gather").
     bool gather = false;
+    Phase phase = Phase::Prefill;  // generation graphs: the op's phase and step
+    int step = 0;
     double intensity() const { return bytes > 0 ? flops / bytes : 0; }
 };
 
 struct Analysis {
     std::vector<OpCount> ops;         // one per graph op, plus the embedding gather
-    std::vector<OpCount> categories;  // one per OpCategory, summed
+    // The survey's four categories, summed, then lm_head when the graph has an LM head.
+    std::vector<OpCount> categories;
+    // Decoders only: the prefill's and the decode steps' totals (empty phases included).
+    std::vector<OpCount> phases;
     OpCount total;
 };
 
@@ -35,10 +40,14 @@ constexpr double kLayerNormFlopsPerElement = 8; // mean, variance (3), normalise
 constexpr double kGeluFlopsPerElement = 8;      // tanh approximation
 constexpr double kReluFlopsPerElement = 1;      // max(0, x); models with activation: relu
 constexpr double kAddFlopsPerElement = 1;
+constexpr double kRmsNormFlopsPerElement = 4;  // square, sum, scale by 1/rms, gain
+constexpr double kSwiGluFlopsPerElement = 5;   // SiLU x/(1+exp(-x)): exp, add, divide; times up
+constexpr double kRotaryFlopsPerElement = 3;   // x cos + partner sin: 2 multiplies, 1 add
 
 Analysis analyze(const OpGraph& graph, double bytes_per_element);
 // The `acceltran analyze --json` document: {"model":..,"seq":..,"batch":..,
-// "bytes_per_element":..,"total":{"flops","bytes","intensity"},"categories":[..],"operators":[..]}.
+// "bytes_per_element":..,"total":{"flops","bytes","intensity"},"categories":[..],"operators":[..]};
+// decoders add "prompt_len", "gen_len", "phases" and each operator's "phase" and "step".
 std::string analysis_json(const OpGraph& graph, const Analysis& analysis, double bytes_per_element);
 // Human-readable table.
 std::string analysis_table(const OpGraph& graph, const Analysis& analysis);

@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "modules/common/config_node.h"
 #include "modules/common/errors.h"
+#include "modules/common/input_file.h"
+#include "modules/common/json_locator.h"
 
 namespace acceltran::workloads {
 
@@ -32,104 +33,188 @@ std::string join(const std::vector<std::string>& items) {
     return out;
 }
 
-// --- FlexiBERT 2.0 model dict ------------------------------------------------------------
+// Over all layers. A model zoo file of 1024 layers of 65536 heads would otherwise be expanded
+// into 2^26 head records (about 2.7 GB) before anything else is checked; published encoders
+// have a few hundred heads in all (BERT-Large: 24 x 16). Feed-forward widths in a model dict
+// are limited the same way, since each one becomes two ops of the graph.
+constexpr std::int64_t kMaxTotalHeads = 65536;
+constexpr std::int64_t kMaxTotalFfn = 65536;
+// A model dict nests three levels ({"o": [[...]]}); the parser would accept any depth.
+constexpr std::size_t kMaxJsonDepth = 64;
 
-// Every complaint about the dict names the file and the JSON path of the offending value.
-[[noreturn]] void dict_fail(const std::string& file, const std::string& path,
-                            const std::string& message) {
-    throw InputError(file + ": " + (path.empty() ? std::string("top level") : path) + ": " +
-                     message);
+std::string over_all_layers(std::int64_t limit, const char* what) {
+    return "at most " + std::to_string(limit) + " " + what +
+           " over all layers (a limit that keeps the model's graph in memory)";
 }
+
+// --- FlexiBERT 2.0 model dict ------------------------------------------------------------
 
 std::string json_type(const json& j) {
     if (j.is_number_integer()) return "the integer " + j.dump();
     if (j.is_number()) return "the number " + j.dump();
-    if (j.is_string()) return "the string " + j.dump();
+    if (j.is_string()) return "the string " + printable_excerpt(j.dump());
     if (j.is_array()) return "a list";
     if (j.is_object()) return "an object";
     if (j.is_boolean()) return j.dump();
     return "null";
 }
 
-const json& dict_key(const std::string& file, const json& root, const char* key) {
-    auto it = root.find(key);
-    if (it == root.end()) dict_fail(file, "", std::string("missing required key '") + key + "'");
-    return *it;
-}
+// Every complaint about the dict names the file, the JSON path of the offending value and where
+// that value is in the text: "file: o[1][0]: message (at line 3, column 9)".
+class DictReader {
+public:
+    DictReader(std::string file, const std::string& text) : file_(std::move(file)), locator_(text) {}
 
-int dict_int(const std::string& file, const std::string& path, const json& j, std::int64_t hi) {
-    // JSON has one number type; 2.0 for a layer count is as wrong as "2".
-    if (!j.is_number_integer())
-        dict_fail(file, path, "expected a positive integer, found " + json_type(j));
-    std::int64_t v = j.is_number_unsigned() ? static_cast<std::int64_t>(std::min<std::uint64_t>(
-                                                  j.get<std::uint64_t>(), INT64_MAX))
-                                            : j.get<std::int64_t>();
-    if (v < 1 || v > hi)
-        dict_fail(file, path,
-                  "expected an integer from 1 to " + std::to_string(hi) + ", found " + j.dump());
-    return static_cast<int>(v);
-}
+    const std::string& file() const { return file_; }
+    const JsonLocator& locator() const { return locator_; }
 
-const json& dict_list(const std::string& file, const std::string& path, const json& j,
-                      std::size_t expected_size, const std::string& size_reason) {
-    if (!j.is_array()) dict_fail(file, path, "expected a list, found " + json_type(j));
-    if (expected_size != 0 && j.size() != expected_size)
-        dict_fail(file, path,
-                  "expected " + std::to_string(expected_size) + " entries (" + size_reason +
-                      "), found " + std::to_string(j.size()));
-    if (j.empty()) dict_fail(file, path, "expected a non-empty list, found an empty one");
-    return j;
-}
-
-// "<type>_<param>_<width>", e.g. "sa_sdp_64".
-AttentionHeadSpec parse_head(const std::string& file, const std::string& path, const json& j,
-                             std::size_t layer, std::size_t head) {
-    if (!j.is_string())
-        dict_fail(file, path,
-                  "expected a head string such as \"sa_sdp_64\", found " + json_type(j));
-    const std::string text = j.get<std::string>();
-    std::vector<std::string> parts;
-    std::stringstream ss(text);
-    for (std::string p; std::getline(ss, p, '_');) parts.push_back(p);
-    if (parts.size() != 3 || parts[0].empty() || parts[1].empty() || parts[2].empty())
-        dict_fail(file, path,
-                  "expected a head string '<type>_<param>_<width>' such as \"sa_sdp_64\", "
-                  "found \"" + text + "\"");
-    const std::string type = parts[0] + "_" + parts[1];
-    if (type != "sa_sdp")
-        dict_fail(file, path,
-                  "head \"" + text + "\" (layer " + std::to_string(layer) + ", head " +
-                      std::to_string(head) +
-                      ") is not supported: only sa_sdp (scaled dot-product self-attention) "
-                      "heads are simulated; sa_wma, convolution (c_*) and linear-transform "
-                      "(l_*) heads are not");
-    std::int64_t width = 0;
-    try {
-        std::size_t used = 0;
-        width = std::stoll(parts[2], &used, 10);
-        if (used != parts[2].size()) width = 0;
-    } catch (const std::logic_error&) {
-        width = 0;
+    [[noreturn]] void fail(const std::string& path, const std::string& message) const {
+        fail_at(path, message, locator_.offset_of(path));
     }
-    if (width < 1 || width > kMaxHidden)
-        dict_fail(file, path,
-                  "head \"" + text + "\": width '" + parts[2] + "' must be an integer from 1 to " +
-                      std::to_string(kMaxHidden));
-    return AttentionHeadSpec{type, static_cast<int>(width)};
+    [[noreturn]] void fail_at(const std::string& path, const std::string& message, std::size_t offset) const {
+        throw InputError(file_ + ": " + (path.empty() ? std::string("top level") : path) + ": " + message +
+                         (offset == std::string::npos ? "" : " (at " + locator_.line_column(offset) + ")"));
+    }
+
+    const json& key(const json& root, const char* name) const {
+        auto it = root.find(name);
+        if (it == root.end()) fail("", std::string("missing required key '") + name + "'");
+        return *it;
+    }
+
+    int integer(const std::string& path, const json& j, std::int64_t hi) const {
+        // JSON has one number type; 2.0 for a layer count is as wrong as "2".
+        if (!j.is_number_integer()) fail(path, "expected a positive integer, found " + json_type(j));
+        std::int64_t v = j.is_number_unsigned()
+                             ? static_cast<std::int64_t>(std::min<std::uint64_t>(j.get<std::uint64_t>(), INT64_MAX))
+                             : j.get<std::int64_t>();
+        if (v < 1 || v > hi)
+            fail(path, "expected an integer from 1 to " + std::to_string(hi) + ", found " + j.dump());
+        return static_cast<int>(v);
+    }
+
+    const json& list(const std::string& path, const json& j, std::size_t expected_size,
+                     const std::string& size_reason) const {
+        if (!j.is_array()) fail(path, "expected a list, found " + json_type(j));
+        if (expected_size != 0 && j.size() != expected_size)
+            fail(path, "expected " + std::to_string(expected_size) + " entries (" + size_reason + "), found " +
+                           std::to_string(j.size()));
+        if (j.empty()) fail(path, "expected a non-empty list, found an empty one");
+        return j;
+    }
+
+    // "<type>_<param>_<width>", e.g. "sa_sdp_64".
+    AttentionHeadSpec head(const std::string& path, const json& j, std::size_t layer, std::size_t index) const {
+        if (!j.is_string()) fail(path, "expected a head string such as \"sa_sdp_64\", found " + json_type(j));
+        const std::string text = j.get<std::string>();
+        const std::string shown = "\"" + printable_excerpt(text) + "\"";
+        std::vector<std::string> parts;
+        std::stringstream ss(text);
+        for (std::string p; std::getline(ss, p, '_');) parts.push_back(p);
+        if (parts.size() != 3 || parts[0].empty() || parts[1].empty() || parts[2].empty())
+            fail(path, "expected a head string '<type>_<param>_<width>' such as \"sa_sdp_64\", found " + shown);
+        const std::string type = parts[0] + "_" + parts[1];
+        if (type != "sa_sdp")
+            fail(path, "head " + shown + " (layer " + std::to_string(layer) + ", head " + std::to_string(index) +
+                           ") is not supported: only sa_sdp (scaled dot-product self-attention) "
+                           "heads are simulated; sa_wma, convolution (c_*) and linear-transform "
+                           "(l_*) heads are not");
+        std::int64_t width = 0;
+        try {
+            std::size_t used = 0;
+            width = std::stoll(parts[2], &used, 10);
+            if (used != parts[2].size()) width = 0;
+        } catch (const std::logic_error&) {
+            width = 0;
+        }
+        if (width < 1 || width > kMaxHidden)
+            fail(path, "head " + shown + ": width '" + printable_excerpt(parts[2]) +
+                           "' must be an integer from 1 to " + std::to_string(kMaxHidden));
+        return AttentionHeadSpec{type, static_cast<int>(width)};
+    }
+
+private:
+    std::string file_;
+    JsonLocator locator_;
+};
+
+// The top level must be an object of known keys, each given once: nlohmann would keep only the
+// last of two "l" keys, and the error would then be about a list length instead of the key.
+void check_dict_keys(const DictReader& reader, const json& root) {
+    if (!root.is_object())
+        reader.fail("", "expected a model dict object {\"l\", \"o\", \"h\", \"f\"}, found " + json_type(root));
+    const std::vector<std::string> allowed{"l", "o", "h", "f"};
+    std::vector<std::string> seen;
+    for (const auto& [key, offset] : reader.locator().top_level_keys()) {
+        const std::string shown = printable_excerpt(key);
+        if (key == "p")
+            reader.fail_at("p",
+                           "model dicts with a 'p' key are not supported (the original AccelTran "
+                           "simulator refuses them too); remove it",
+                           offset);
+        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+            std::string hint = closest_match(key, allowed);
+            reader.fail_at("", "unknown key '" + shown + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                                   "; allowed keys: " + join(allowed),
+                           offset);
+        }
+        if (std::find(seen.begin(), seen.end(), key) != seen.end())
+            reader.fail_at("", "duplicate key '" + shown + "'", offset);
+        seen.push_back(key);
+    }
 }
 
 }  // namespace
 
-ModelSpec load_model_yaml(const std::string& path) {
-    ConfigNode root = ConfigNode::load_file(path);
-    root.expect_keys({"name", "family", "vocab_size", "max_positions", "activation", "layers",
-                      "hidden", "heads", "ffn"});
+std::int64_t ModelSpec::parameters() const {
+    const std::int64_t h0 = hidden();
+    std::int64_t p = std::int64_t(vocab_size) * h0;
+    if (position == "learned") p += std::int64_t(max_positions) * h0;
+    std::int64_t width = h0;
+    for (const LayerSpec& layer : layers) {
+        const std::int64_t h = layer.hidden;
+        if (h != width) p += width * h;
+        std::int64_t q = 0;
+        for (const auto& head : layer.heads) q += head.width;
+        const std::int64_t kv = q / std::int64_t(layer.heads.size()) * layer.key_value_heads();
+        p += h * q + 2 * h * kv + q * h;
+        if (activation == "swiglu") {
+            p += 3 * h * layer.ffn.front();
+        } else {
+            std::int64_t in = h;
+            for (int f : layer.ffn) {
+                p += in * f;
+                in = f;
+            }
+            p += in * h;
+        }
+        width = h;
+    }
+    if (decoder() && !tie_embeddings) p += std::int64_t(vocab_size) * width;
+    return p;
+}
+
+ModelSpec parse_model_yaml(const std::string& text, const std::string& origin) {
+    ConfigNode root = ConfigNode::load_string(text, origin);
+    root.expect_keys({"name", "aliases", "family", "architecture", "norm", "position",
+                      "tie_embeddings", "vocab_size", "max_positions", "activation", "layers",
+                      "hidden", "heads", "kv_heads", "ffn"});
     ModelSpec spec;
-    spec.source = path;
+    spec.source = origin;
     spec.name = root.get_string("name");
     if (spec.name.empty()) root.child("name").fail("a non-empty model name");
-    spec.family = root.get_choice("family", {"bert"}, spec.family);
-    spec.activation = root.get_choice("activation", {"gelu", "relu"}, spec.activation);
+    if (root.has("aliases"))
+        for (const ConfigNode& alias : root.child("aliases").elements()) {
+            spec.aliases.push_back(alias.as_string());
+            if (spec.aliases.back().empty() || spec.aliases.back() == spec.name)
+                alias.fail("a name other than the model's own");
+        }
+    spec.family = root.get_choice("family", {"bert", "gpt2", "llama"}, spec.family);
+    spec.architecture = root.get_choice("architecture", {"encoder", "decoder"}, spec.architecture);
+    spec.norm = root.get_choice("norm", {"layernorm", "rmsnorm"}, spec.norm);
+    spec.position = root.get_choice("position", {"learned", "rotary"}, spec.position);
+    spec.tie_embeddings = root.get_bool("tie_embeddings", spec.tie_embeddings);
+    spec.activation = root.get_choice("activation", {"gelu", "relu", "swiglu"}, spec.activation);
     spec.vocab_size = static_cast<int>(root.get_int_in("vocab_size", 1, kMaxVocab, spec.vocab_size));
     spec.max_positions =
         static_cast<int>(root.get_int_in("max_positions", 1, kMaxPositions, spec.max_positions));
@@ -141,108 +226,126 @@ ModelSpec load_model_yaml(const std::string& path) {
         root.child("heads").fail_message("heads (" + std::to_string(heads) +
                                          ") must divide hidden (" + std::to_string(hidden) +
                                          ") so that every head has the same width");
+    if (std::int64_t(layers) * heads > kMaxTotalHeads)
+        root.child("heads").fail_message("expected " + over_all_layers(kMaxTotalHeads, "attention heads") +
+                                         ", found " + std::to_string(layers) + " layers of " +
+                                         std::to_string(heads) + " heads");
+    const int kv_heads = static_cast<int>(root.get_int_in("kv_heads", 1, heads, heads));
+    if (heads % kv_heads != 0)
+        root.child("kv_heads").fail_message("kv_heads (" + std::to_string(kv_heads) + ") must divide heads (" +
+                                            std::to_string(heads) +
+                                            ") so that every key/value head serves as many query heads");
+    if (spec.position == "rotary" && (hidden / heads) % 2 != 0)
+        root.child("position").fail_message("rotary embedding rotates pairs of dimensions, so the head width "
+                                            "hidden/heads (" + std::to_string(hidden / heads) + ") must be even");
+    if (!spec.decoder()) {
+        // The encoder graph is BERT's (op_graph.h); it has no other variant of these parts.
+        auto bert_only = [&](const std::string& key, bool is_bert, const std::string& what) {
+            if (!is_bert) root.child(key).fail_message(what + " needs architecture: decoder (the encoder graph is BERT's)");
+        };
+        bert_only("norm", spec.norm == "layernorm", "norm: " + spec.norm);
+        bert_only("position", spec.position == "learned", "position: " + spec.position);
+        bert_only("activation", spec.activation != "swiglu", "activation: " + spec.activation);
+        bert_only("kv_heads", kv_heads == heads, "grouped-query attention (kv_heads < heads)");
+    }
     LayerSpec layer;
     layer.hidden = hidden;
     layer.heads.assign(heads, AttentionHeadSpec{"sa_sdp", hidden / heads});
+    layer.kv_heads = kv_heads;
     layer.ffn = {ffn};
     spec.layers.assign(layers, layer);
     return spec;
 }
 
-ModelSpec load_model_dict_json(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError(path + ": cannot open file");
-    std::stringstream text;
-    text << in.rdbuf();
+ModelSpec load_model_yaml(const std::string& path) {
+    return parse_model_yaml(read_input_file(path, "a model YAML"), path);
+}
+
+ModelSpec parse_model_dict_json(const std::string& text, const std::string& origin) {
+    DictReader reader(origin, text);
+    if (reader.locator().depth() > kMaxJsonDepth)
+        throw InputError(origin + ": expected a model dict, found JSON nested " +
+                         std::to_string(reader.locator().depth()) + " levels deep (the limit is " +
+                         std::to_string(kMaxJsonDepth) + "; a model dict needs 3)");
     json root;
     try {
-        root = json::parse(text.str());
+        root = json::parse(text);
     } catch (const json::parse_error& e) {
-        throw InputError(path + ": malformed JSON at byte " + std::to_string(e.byte) + ": " +
-                         e.what());
+        // nlohmann's text starts "[json.exception.parse_error.101] parse error at line 1, column
+        // 16: "; the position is given once, in our words.
+        const std::string what = e.what();
+        const std::size_t detail = what.find(": ", what.find("parse error"));
+        throw InputError(origin + ": malformed JSON at byte " + std::to_string(e.byte) + " (" +
+                         reader.locator().line_column(e.byte == 0 ? 0 : e.byte - 1) +
+                         "): " + printable_excerpt(detail == std::string::npos ? what : what.substr(detail + 2), 200));
+    } catch (const json::exception& e) {
+        // Not a syntax error but a value nlohmann cannot hold, such as the number 1e999
+        // (out_of_range.406, found by tests/fuzz); its text names the token but not the place.
+        const std::string what = e.what();
+        const std::size_t detail = what.find("] ");
+        throw InputError(origin + ": malformed JSON: " +
+                         printable_excerpt(detail == std::string::npos ? what : what.substr(detail + 2), 120));
     }
-    if (!root.is_object())
-        dict_fail(path, "", "expected a model dict object {\"l\", \"o\", \"h\", \"f\"}, found " +
-                                json_type(root));
-    const std::vector<std::string> allowed{"l", "o", "h", "f"};
-    for (auto it = root.begin(); it != root.end(); ++it) {
-        const std::string& key = it.key();
-        if (key == "p")
-            dict_fail(path, "p",
-                      "model dicts with a 'p' key are not supported (the original AccelTran "
-                      "simulator refuses them too); remove it");
-        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-            std::string hint = closest_match(key, allowed);
-            dict_fail(path, "",
-                      "unknown key '" + key + "'" +
-                          (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                          "; allowed keys: " + join(allowed));
-        }
-    }
+    check_dict_keys(reader, root);
 
-    const int layers = dict_int(path, "l", dict_key(path, root, "l"), kMaxLayers);
+    const int layers = reader.integer("l", reader.key(root, "l"), kMaxLayers);
     const std::string per_layer = "one per layer, l = " + std::to_string(layers);
-    const json& o = dict_list(path, "o", dict_key(path, root, "o"), layers, per_layer);
-    const json& h = dict_list(path, "h", dict_key(path, root, "h"), layers, per_layer);
-    const json& f = dict_list(path, "f", dict_key(path, root, "f"), layers, per_layer);
+    const json& o = reader.list("o", reader.key(root, "o"), layers, per_layer);
+    const json& h = reader.list("h", reader.key(root, "h"), layers, per_layer);
+    const json& f = reader.list("f", reader.key(root, "f"), layers, per_layer);
 
     ModelSpec spec;
-    spec.name = fs::path(path).stem().string();
-    spec.source = path;
+    spec.name = fs::path(origin).stem().string();
+    spec.source = origin;
+    std::int64_t total_heads = 0, total_ffn = 0;
     for (std::size_t l = 0; l < static_cast<std::size_t>(layers); ++l) {
         const std::string li = "[" + std::to_string(l) + "]";
         LayerSpec layer;
-        layer.hidden = dict_int(path, "h" + li, h[l], kMaxHidden);
-        const json& heads = dict_list(path, "o" + li, o[l], 0, "");
+        layer.hidden = reader.integer("h" + li, h[l], kMaxHidden);
+        const json& heads = reader.list("o" + li, o[l], 0, "");
+        total_heads += std::int64_t(heads.size());
+        if (total_heads > kMaxTotalHeads)
+            reader.fail("o" + li, "expected " + over_all_layers(kMaxTotalHeads, "attention heads") + ", found " +
+                                      std::to_string(total_heads) + " by layer " + std::to_string(l));
         for (std::size_t i = 0; i < heads.size(); ++i)
-            layer.heads.push_back(
-                parse_head(path, "o" + li + "[" + std::to_string(i) + "]", heads[i], l, i));
-        const json& widths = dict_list(path, "f" + li, f[l], 0, "");
+            layer.heads.push_back(reader.head("o" + li + "[" + std::to_string(i) + "]", heads[i], l, i));
+        const json& widths = reader.list("f" + li, f[l], 0, "");
+        total_ffn += std::int64_t(widths.size());
+        if (total_ffn > kMaxTotalFfn)
+            reader.fail("f" + li, "expected " + over_all_layers(kMaxTotalFfn, "feed-forward widths") +
+                                      ", found " + std::to_string(total_ffn) + " by layer " + std::to_string(l));
         for (std::size_t i = 0; i < widths.size(); ++i)
-            layer.ffn.push_back(
-                dict_int(path, "f" + li + "[" + std::to_string(i) + "]", widths[i], kMaxFfn));
+            layer.ffn.push_back(reader.integer("f" + li + "[" + std::to_string(i) + "]", widths[i], kMaxFfn));
         spec.layers.push_back(std::move(layer));
     }
     return spec;
 }
 
-std::vector<std::string> shipped_models(const std::string& models_dir) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    for (fs::directory_iterator it(models_dir, ec), end; !ec && it != end; it.increment(ec)) {
-        if (it->path().extension() == ".yaml" && it->is_regular_file(ec))
-            names.push_back(it->path().stem().string());
-    }
-    std::sort(names.begin(), names.end());
-    return names;
+ModelSpec load_model_dict_json(const std::string& path) {
+    return parse_model_dict_json(read_input_file(path, "a model dict JSON"), path);
 }
 
-ModelSpec load_model(const std::string& name_or_path, const std::string& models_dir) {
-    const std::vector<std::string> shipped = shipped_models(models_dir);
-    if (std::find(shipped.begin(), shipped.end(), name_or_path) != shipped.end())
-        return load_model_yaml((fs::path(models_dir) / (name_or_path + ".yaml")).string());
+std::vector<std::string> shipped_models(const std::string& models_dir) { return yaml_stems(models_dir); }
 
-    const fs::path p(name_or_path);
-    const std::string ext = p.extension().string();
-    std::error_code ec;
-    if (fs::is_regular_file(p, ec)) {
-        if (ext == ".json") return load_model_dict_json(name_or_path);
-        if (ext == ".yaml" || ext == ".yml") return load_model_yaml(name_or_path);
-        throw InputError(name_or_path +
-                         ": cannot tell the model format from the extension '" + ext +
-                         "'; expected .yaml or .yml (model zoo) or .json (FlexiBERT model dict)");
-    }
-    // Something that looks like a path is a missing file, not a misspelt model name.
-    if (p.has_parent_path() || ext == ".json" || ext == ".yaml" || ext == ".yml")
-        throw InputError(name_or_path + ": no such model file");
-    if (shipped.empty())
-        throw InputError("unknown model '" + name_or_path + "'; no shipped models found in " +
-                         models_dir);
-    std::string hint = closest_match(name_or_path, shipped);
-    throw InputError("unknown model '" + name_or_path + "'" +
-                     (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                     "; shipped models: " + join(shipped) +
-                     "; or give a .yaml or .json file path");
+ModelSpec load_model(const std::string& name_or_path, const std::string& models_dir) {
+    const InputKind kind{"model", "a model YAML or JSON", "shipped models", "or give a .yaml or .json file path"};
+    // A shipped model's alias (gpt2-small for gpt2) is no file stem: look for it before
+    // resolve_input reports an unknown name.
+    const std::vector<std::string> shipped = shipped_models(models_dir);
+    if (!looks_like_path(name_or_path) &&
+        std::find(shipped.begin(), shipped.end(), name_or_path) == shipped.end() &&
+        !existing_input_file(name_or_path, kind.file_kind))
+        for (const std::string& name : shipped) {
+            ModelSpec spec = load_model_yaml((fs::path(models_dir) / (name + ".yaml")).string());
+            if (std::find(spec.aliases.begin(), spec.aliases.end(), name_or_path) != spec.aliases.end())
+                return spec;
+        }
+    const std::string file = resolve_input(name_or_path, models_dir, kind);
+    const std::string ext = fs::path(file).extension().string();
+    if (ext == ".json") return load_model_dict_json(file);
+    if (ext == ".yaml" || ext == ".yml") return load_model_yaml(file);
+    throw InputError(name_or_path + ": cannot tell the model format from the extension '" + ext +
+                     "'; expected .yaml or .yml (model zoo) or .json (FlexiBERT model dict)");
 }
 
 }  // namespace acceltran::workloads

@@ -40,8 +40,11 @@ const char* to_string(UnitClass u) {
 UnitClass unit_class_of(OpKind kind) {
     switch (kind) {
         case OpKind::Softmax: return UnitClass::Softmax;
-        case OpKind::LayerNorm: return UnitClass::LayerNorm;
-        // GELU runs in the lanes' non-linearity stage and residual adds in their adder trees.
+        // RMSNorm runs the layer-norm unit's two passes with simpler arithmetic (tile_timing.h).
+        case OpKind::LayerNorm:
+        case OpKind::RmsNorm: return UnitClass::LayerNorm;
+        // GELU and SiLU run in the lanes' non-linearity stage, residual adds in their adder trees,
+        // the SwiGLU and rotary products in their multipliers.
         default: return UnitClass::MacLane;
     }
 }
@@ -260,6 +263,8 @@ private:
         reserve(l.buffer, l.data_bytes, op, pinned, e.deps);
         reserve(BufferKind::Mask, l.mask_bytes, op, pinned, e.deps);
         if (memory_entry_[tensor] >= 0) e.deps.push_back(std::uint32_t(memory_entry_[tensor]));
+        // Rows of a token sampled from earlier logits cannot be fetched before those exist.
+        for (int op_id : g_.tensors[tensor].known_after) e.deps.push_back(std::uint32_t(op_entry_[op_id]));
         std::uint32_t id = add_entry(std::move(e));
         int r = new_residency(tensor, id, l.data_bytes);
         use(id, r);
@@ -269,10 +274,7 @@ private:
     }
 
     void plan_op(const Op& op) {
-        std::vector<int> inputs = op.a_inputs;
-        if (op.b_input >= 0) inputs.push_back(op.b_input);
-        std::sort(inputs.begin(), inputs.end());
-        inputs.erase(std::unique(inputs.begin(), inputs.end()), inputs.end());
+        const std::vector<int> inputs = op.inputs();
         std::vector<int> pinned = inputs;
         pinned.push_back(op.output);
 
@@ -308,6 +310,7 @@ private:
         p_.totals.tile_ops += e.grid.tiles();
         p_.totals.macs += std::uint64_t(op.macs());
         std::uint32_t id = add_entry(std::move(e));
+        op_entry_.push_back(int(id));
         for (int t : inputs) use(id, resident_[t]);
         const int out_res = new_residency(op.output, id, out_bytes);
         use(id, out_res);
@@ -326,11 +329,12 @@ private:
         if (g_.consumers[op.output].empty()) retire(op.output);
     }
 
-    // The input a softmax, layer-norm or GELU op can overwrite with its output: one whose last
-    // use this is, that need not go home, in the same buffer and of the same size. -1 if none.
+    // The input a softmax, norm, GELU, SwiGLU or rotary op can overwrite with its output (the
+    // first operand): one whose last use this is, that need not go home, in the same buffer and
+    // of the same size. -1 if none.
     int in_place_input(const Op& op, std::uint64_t out_bytes) const {
         if (!opt_.in_place_elementwise) return -1;
-        if (op.kind != OpKind::Softmax && op.kind != OpKind::LayerNorm && op.kind != OpKind::Gelu) return -1;
+        if (op.kind == OpKind::MatMul || op.kind == OpKind::Add) return -1;
         const int t = op.a_inputs.front();
         if (next_use(t, op.id) != kNever || is_output(t)) return -1;
         const Residency& r = p_.residencies[resident_[t]];
@@ -369,6 +373,7 @@ private:
     std::vector<int> ready_entry_;   // tensor -> entry that made its resident copy valid
     std::vector<int> memory_entry_;  // tensor -> spill entry that wrote its main-memory copy
     std::vector<bool> in_memory_;    // main-memory copy is current
+    std::vector<int> op_entry_;      // op id -> its compute entry
     std::vector<std::vector<std::uint32_t>> users_;  // residency -> entries using it
 };
 

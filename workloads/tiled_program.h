@@ -39,7 +39,7 @@ struct CompileOptions {
     double activation_density = 0.5;  // 1 - activation sparsity
     double weight_density = 0.5;      // 1 - weight sparsity
     std::uint64_t capacity[kBufferKinds] = {4u << 20, 8u << 20, 1u << 20};
-    // Softmax, layer-norm and GELU overwrite an input that dies with them (see Residency).
+    // Softmax, norms, GELU, SwiGLU and rotary overwrite an input that dies with them (Residency).
     bool in_place_elementwise = true;
 };
 

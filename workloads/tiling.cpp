@@ -98,7 +98,44 @@ std::uint64_t TileGrid::out_elements(const TileIndex& t) const {
 }
 
 std::uint64_t TileGrid::macs(const TileIndex& t) const {
-    return out_elements(t) * depth_k(t.k);
+    if (!causal.on) return out_elements(t) * depth_k(t.k);
+    return visible(t) * std::uint64_t(keys_on_depth ? cols_j(t.j) : depth_k(t.k));
+}
+
+std::int64_t TileGrid::key_begin(const TileIndex& t) const {
+    return keys_on_depth ? t.k * shape.y : t.j * shape.y;
+}
+
+std::int64_t TileGrid::key_extent(const TileIndex& t) const {
+    return keys_on_depth ? depth_k(t.k) : cols_j(t.j);
+}
+
+std::uint64_t TileGrid::visible(const TileIndex& t) const {
+    const std::int64_t row = t.i * shape.x, key = key_begin(t);
+    return std::uint64_t(rows_b(t.b)) *
+           std::uint64_t(causal.pairs(row, row + rows_i(t.i), key, key + key_extent(t)));
+}
+
+bool TileGrid::masked(const TileIndex& t) const {
+    // The last row of the tile sees the most keys.
+    return causal.on && causal.last_key(t.i * shape.x + rows_i(t.i) - 1) < key_begin(t);
+}
+
+std::int64_t TileGrid::last_k(const TileIndex& t) const {
+    if (!causal.on || !keys_on_depth) return nk - 1;
+    return std::min(nk - 1, causal.last_key(t.i * shape.x + rows_i(t.i) - 1) / shape.y);
+}
+
+std::uint64_t TileGrid::tiles() const {
+    if (!causal.on) return std::uint64_t(nb) * ni * nj * nk;
+    // Per row block, the key blocks up to the one holding its last row's last key run.
+    std::uint64_t per_batch = 0;
+    const std::int64_t key_blocks = keys_on_depth ? nk : nj, other = keys_on_depth ? nj : nk;
+    for (std::int64_t i = 0; i < ni; ++i) {
+        const std::int64_t last = causal.last_key(i * shape.x + rows_i(i) - 1);
+        per_batch += std::uint64_t(std::min(key_blocks, last / shape.y + 1) * other);
+    }
+    return std::uint64_t(nb) * per_batch;
 }
 
 TileGrid make_tile_grid(const Op& op, const TileShape& shape) {
@@ -114,6 +151,9 @@ TileGrid make_tile_grid(const Op& op, const TileShape& shape) {
     grid.shape = shape;
     grid.matmul = op.kind == OpKind::MatMul;
     grid.b_batched = op.b_batched;
+    grid.causal = op.causal;
+    // Q.K^T and element-wise ops have their keys along n; probs x V along k.
+    grid.keys_on_depth = grid.matmul && !op.b_transposed;
     grid.k = grid.matmul ? op.k : 0;
     grid.nb = ceil_div(op.batch, shape.b);
     grid.ni = ceil_div(op.m, shape.x);
@@ -158,7 +198,7 @@ LaneTileSequence::LaneTileSequence(const TileGrid& grid, const LoopOrder& order,
         suffix_begin_ = suffix_ = first_ % inner_count_;
         suffix_end_ = prefix_ == last_prefix_ ? (end_ - 1) % inner_count_ + 1 : inner_count_;
     }
-    has_next_ = advance(next_);
+    has_next_ = advance_unmasked(next_);
 }
 
 void LaneTileSequence::decode(std::uint64_t value, const std::array<char, 3>& letters,
@@ -187,19 +227,26 @@ bool LaneTileSequence::advance(TileIndex& out) {
     return true;
 }
 
+bool LaneTileSequence::advance_unmasked(TileIndex& out) {
+    while (advance(out))
+        if (!grid_.masked(out)) return true;
+    return false;
+}
+
 bool LaneTileSequence::next(TileStep& step) {
     if (!has_next_) return false;
     const TileIndex t = next_;
-    has_next_ = advance(next_);
+    has_next_ = advance_unmasked(next_);
 
+    const std::int64_t last_k = grid_.last_k(t);
     step.index = t;
-    step.write_output = t.k == grid_.nk - 1;
+    step.write_output = t.k == last_k;
     if (grid_.matmul) {
         step.read_a = !(has_prev_ && prev_.b == t.b && prev_.i == t.i && prev_.k == t.k);
         step.read_b = !(has_prev_ && prev_.k == t.k && prev_.j == t.j &&
                         (!grid_.b_batched || prev_.b == t.b));
         step.read_psum = t.k > 0 && !(has_prev_ && same_output(prev_, t) && prev_.k == t.k - 1);
-        step.write_psum = t.k < grid_.nk - 1 &&
+        step.write_psum = t.k < last_k &&
                           !(has_next_ && same_output(next_, t) && next_.k == t.k + 1);
     } else {
         // Element-wise: one input block per tile and nothing to accumulate.

@@ -6,6 +6,9 @@
 // Matmul tile (bb, ii, jj, kk): A block bb x x x y, B block y x y (one per batch entry when B
 // is batched), output/partial-sum block bb x x x y, MACs bb*x*y*y. Element-wise tiles have no k.
 // Edge tiles are smaller: every count below uses the actual extent min(size, dim - index*size).
+// Causal masks (op_graph.h): tiles whose every (query, key) pair is masked are not run at all;
+// a tile on the diagonal counts only its unmasked pairs as work, but reads and writes whole
+// blocks (docs/decoders.md).
 #pragma once
 
 #include <array>
@@ -49,9 +52,13 @@ struct TileGrid {
     TileShape shape;
     bool matmul = false;
     bool b_batched = false;  // matmul: B has one block per batch entry
+    CausalMask causal;       // rows are queries; keys run along k (keys_on_depth) or n
+    bool keys_on_depth = false;
     std::int64_t nb = 1, ni = 1, nj = 1, nk = 1;  // nk = 1 for element-wise
 
-    std::uint64_t tiles() const { return std::uint64_t(nb) * ni * nj * nk; }
+    // Tiles that run: all of them, or those with an unmasked pair under a causal mask.
+    std::uint64_t tiles() const;
+    // Output ordinals (masked outputs keep their numbers, so job ranges stay contiguous).
     std::uint64_t output_tiles() const { return std::uint64_t(nb) * ni * nj; }
 
     // Extents of the tile at an index (edge tiles are smaller).
@@ -63,7 +70,17 @@ struct TileGrid {
     std::uint64_t a_elements(const TileIndex& t) const;    // matmul A block or element-wise input
     std::uint64_t b_elements(const TileIndex& t) const;    // matmul B block (0 for element-wise)
     std::uint64_t out_elements(const TileIndex& t) const;  // output / partial-sum block
-    std::uint64_t macs(const TileIndex& t) const;          // 0 for element-wise
+    std::uint64_t macs(const TileIndex& t) const;          // unmasked MACs; 0 for element-wise
+    // (query, key) pairs of the tile the mask keeps, over its batch entries: the output
+    // elements of an element-wise tile, A elements of a probs x V tile, output elements of a
+    // Q.K^T tile. Without a mask, rows x keys of the whole tile.
+    std::uint64_t visible(const TileIndex& t) const;
+    bool masked(const TileIndex& t) const;   // every pair masked: the tile does not run
+    std::int64_t last_k(const TileIndex& t) const;  // last k step of the tile's output that runs
+
+private:
+    std::int64_t key_begin(const TileIndex& t) const;
+    std::int64_t key_extent(const TileIndex& t) const;
 };
 
 TileGrid make_tile_grid(const Op& op, const TileShape& shape);
@@ -91,7 +108,7 @@ public:
                      std::uint64_t end_output);
     // Fills `step` with the next tile; false when the sequence is exhausted.
     bool next(TileStep& step);
-    std::uint64_t size() const;  // number of tiles: (end - first) * nk
+    std::uint64_t size() const;  // raw tiles in the range, masked ones included: (end - first) * nk
 
 private:
     // The outputs in range are a contiguous stretch of the k-less mixed-radix order. Splitting
@@ -99,6 +116,7 @@ private:
     // prefix value it overlaps, every k step, then the suffix values of that prefix in range.
     // Walking (prefix, k, suffix) costs O(tiles produced), whatever the size of the op.
     bool advance(TileIndex& out);  // next raw tile of the range in loop order
+    bool advance_unmasked(TileIndex& out);  // next tile that runs
     void decode(std::uint64_t value, const std::array<char, 3>& letters, int count,
                 TileIndex& out) const;
 

@@ -4,10 +4,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
-#include <system_error>
 
 #include "modules/common/config_node.h"
 #include "modules/common/errors.h"
+#include "modules/common/input_file.h"
 
 namespace acceltran {
 
@@ -19,12 +19,6 @@ std::string number_text(double v) {
     std::ostringstream out;
     out << v;
     return out.str();
-}
-
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-    return out;
 }
 
 // ConfigNode has no bounded floating-point getter; these keep the range in the message.
@@ -61,6 +55,29 @@ void parse_pe(const ConfigNode& n, AcceleratorConfig& c) {
     c.softmax_per_pe = int_in(n, "softmax_per_pe", 1, 4096, c.softmax_per_pe);
     c.layernorm_per_pe = int_in(n, "layernorm_per_pe", 1, 64, c.layernorm_per_pe);
     c.nonlinearity = n.get_choice("nonlinearity", {"gelu", "relu"}, c.nonlinearity);
+}
+
+// Elaboration builds one SystemC module per PE and one object per MAC lane, softmax and
+// layer-norm unit. Measured on the RelWithDebInfo build: 16384 PEs of one lane and one softmax
+// unit take 220 MB, 64 PEs of 4096 lanes take 114 MB; these round that up. Each key's own range
+// allows designs (2^20 PEs of 4096 lanes) that would exhaust any machine's memory before the
+// first event, so the product is checked here, with the figures in the message.
+constexpr std::uint64_t kBytesPerPe = 16 << 10;
+constexpr std::uint64_t kBytesPerUnit = 512;
+constexpr std::uint64_t kMaxModuleBytes = 1ull << 30;
+
+void check_module_memory(const ConfigNode& pe, const AcceleratorConfig& c) {
+    const std::uint64_t units_per_pe =
+        std::uint64_t(c.lanes_per_pe) + std::uint64_t(c.softmax_per_pe) + std::uint64_t(c.layernorm_per_pe);
+    const std::uint64_t bytes = std::uint64_t(c.pes) * (kBytesPerPe + units_per_pe * kBytesPerUnit);
+    if (bytes <= kMaxModuleBytes) return;
+    const ConfigNode where = pe.has("count") ? pe.child("count") : pe;
+    where.fail_message("expected a design whose modules fit the simulator's " +
+                       std::to_string(kMaxModuleBytes >> 20) + " MiB limit (" +
+                       std::to_string(kBytesPerPe >> 10) + " KiB per PE, " + std::to_string(kBytesPerUnit) +
+                       " B per MAC lane, softmax or layer-norm unit), found " + std::to_string(c.pes) +
+                       " PEs of " + std::to_string(units_per_pe) + " units, about " +
+                       std::to_string(bytes >> 20) + " MiB");
 }
 
 // The original names a loop nest by its four tile loops joined with '_' (outermost first).
@@ -182,6 +199,7 @@ AcceleratorConfig parse_accelerator(const YAML::Node& root, const std::string& s
     if (c.technology.empty()) top.child("technology").fail("a technology name such as '14nm'");
 
     parse_pe(section(top, "pe"), c);
+    check_module_memory(section(top, "pe"), c);
     parse_tiling(section(top, "tiling"), c);
     parse_numerics(section(top, "numerics"), c);
     parse_sparsity(section(top, "sparsity"), c);
@@ -203,37 +221,14 @@ AcceleratorConfig parse_accelerator(const YAML::Node& root, const std::string& s
 }
 
 std::vector<std::string> shipped_accelerators(const std::string& configs_dir) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    for (fs::directory_iterator it(fs::path(configs_dir) / "accelerators", ec), end;
-         !ec && it != end; it.increment(ec)) {
-        if (it->path().extension() == ".yaml" && it->is_regular_file(ec))
-            names.push_back(it->path().stem().string());
-    }
-    std::sort(names.begin(), names.end());
-    return names;
+    return yaml_stems((fs::path(configs_dir) / "accelerators").string());
 }
 
 AcceleratorConfig load_accelerator(const std::string& name_or_path, const std::string& configs_dir,
                                    const std::vector<std::string>& overrides) {
-    std::vector<std::string> shipped = shipped_accelerators(configs_dir);
-    std::string file;
-    std::error_code ec;
-    if (std::find(shipped.begin(), shipped.end(), name_or_path) != shipped.end()) {
-        file = (fs::path(configs_dir) / "accelerators" / (name_or_path + ".yaml")).string();
-    } else if (fs::is_regular_file(name_or_path, ec)) {
-        file = name_or_path;
-    } else if (fs::exists(name_or_path, ec)) {
-        throw InputError(name_or_path + ": expected an accelerator YAML file, found something "
-                         "that is not a regular file");
-    } else {
-        std::string hint = closest_match(name_or_path, shipped);
-        throw InputError("unknown accelerator '" + name_or_path + "'" +
-                         (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                         "; shipped: " + (shipped.empty() ? "none" : join(shipped)) +
-                         "; or give the path of a YAML file");
-    }
-    ConfigNode root = ConfigNode::load_file(file);
+    const InputKind kind{"accelerator", "an accelerator YAML", "shipped", "or give the path of a YAML file"};
+    const std::string file = resolve_input(name_or_path, (fs::path(configs_dir) / "accelerators").string(), kind);
+    ConfigNode root = ConfigNode::load_file(file, kind.file_kind);
     for (const auto& assignment : overrides) apply_override(root.yaml(), assignment);
     return parse_accelerator(root.yaml(), file);
 }

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
+#include <yaml-cpp/depthguard.h>  // YAML::DeepRecursion, which yaml.h does not include
+#include <yaml-cpp/eventhandler.h>
+
 #include "modules/common/errors.h"
+#include "modules/common/input_file.h"
 
 namespace acceltran {
 
@@ -37,25 +40,62 @@ std::string join(const std::vector<std::string>& items) {
     return out;
 }
 
+// Sees where each document of a YAML text starts, without building it.
+class DocumentStarts : public YAML::EventHandler {
+public:
+    void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+
+    std::vector<YAML::Mark> marks;
+};
+
+// YAML::Load reads the first document and silently drops the rest of the text, so a second one
+// is refused here. yaml-cpp 0.7 also stalls on a ',' where a document should start: it reports
+// an empty document there, again and again, without consuming anything (YAML::LoadAll never
+// returns; YAML::Load returns an empty document). A document starting where the previous one
+// did is that stall. Found by tests/fuzz (model_yaml, accelerator_yaml).
+void check_single_document(const std::string& text, const std::string& origin) {
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    DocumentStarts starts;
+    while (parser.HandleNextDocument(starts)) {
+        const std::vector<YAML::Mark>& m = starts.marks;
+        if (m.size() >= 2 && m.back().pos == m[m.size() - 2].pos)
+            throw InputError(mark_text(origin, m.back()) + ": malformed YAML: unexpected '" +
+                             printable_excerpt(text.substr(std::size_t(m.back().pos), 1)) + "'");
+        if (m.size() >= 2)
+            throw InputError(mark_text(origin, m.back()) + ": expected one YAML document, found a second " +
+                             "one here (after '---')");
+    }
+}
+
 }  // namespace
 
 ConfigNode::ConfigNode(YAML::Node node, std::string file, std::string path)
     : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {}
 
-ConfigNode ConfigNode::load_file(const std::string& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw InputError(file + ": cannot open file");
-    std::stringstream text;
-    text << in.rdbuf();
-    return load_string(text.str(), file);
+ConfigNode ConfigNode::load_file(const std::string& file, const std::string& kind) {
+    return load_string(read_input_file(file, kind), file);
 }
 
 ConfigNode ConfigNode::load_string(const std::string& text, const std::string& origin) {
     if (text.find('\0') != std::string::npos)
         throw InputError(origin + ": expected a YAML text file, found binary data (a NUL byte)");
     try {
-        YAML::Node root = YAML::Load(text);
-        return ConfigNode(root, origin, "");
+        check_single_document(text, origin);
+        return ConfigNode(YAML::Load(text), origin, "");
+    } catch (const YAML::DeepRecursion& e) {
+        // yaml-cpp stops at a fixed nesting depth (so as not to overflow its stack) but reports
+        // it as "bad file".
+        throw InputError(mark_text(origin, e.mark) + ": malformed YAML: nested too deeply (the parser " +
+                         "stops at a recursion depth of " + std::to_string(e.depth()) + ")");
     } catch (const YAML::Exception& e) {
         throw InputError(mark_text(origin, e.mark) + ": malformed YAML: " + e.msg);
     }
@@ -89,7 +129,8 @@ std::vector<ConfigNode> ConfigNode::elements() const {
 std::vector<std::string> ConfigNode::keys() const {
     std::vector<std::string> out;
     if (!node_.IsMap()) return out;
-    for (const auto& kv : node_) out.push_back(kv.first.as<std::string>());
+    for (const auto& kv : node_)
+        if (kv.first.IsScalar()) out.push_back(kv.first.Scalar());
     return out;
 }
 
@@ -99,7 +140,7 @@ std::string ConfigNode::found_text() const {
     if (!node_.IsDefined() || node_.IsNull()) return "nothing";
     if (node_.IsMap()) return "a mapping";
     if (node_.IsSequence()) return "a list";
-    return "'" + node_.Scalar() + "'";
+    return "'" + printable_excerpt(node_.Scalar()) + "'";
 }
 
 void ConfigNode::fail(const std::string& expected) const {
@@ -230,12 +271,12 @@ void ConfigNode::expect_keys(const std::vector<std::string>& allowed) const {
         // silently ignore the later value.
         if (std::find(seen.begin(), seen.end(), key) != seen.end())
             throw InputError(mark_text(file_, kv.first.Mark()) + ": " + where + ": duplicate key '" +
-                             key + "'");
+                             printable_excerpt(key) + "'");
         seen.push_back(key);
         if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
         std::string hint = closest_match(key, allowed);
         throw InputError(mark_text(file_, kv.first.Mark()) + ": " + where + ": unknown key '" +
-                         key + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                         printable_excerpt(key) + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
                          "; allowed keys: " + join(allowed));
     }
 }

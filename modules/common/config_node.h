@@ -18,9 +18,12 @@ class ConfigNode {
 public:
     ConfigNode(YAML::Node node, std::string file, std::string path);
 
-    // Parses a YAML file; a syntax error or a missing file becomes an InputError with the location.
-    static ConfigNode load_file(const std::string& file);
-    // Parses YAML text (tests, --set values); `origin` names it in messages.
+    // Parses a YAML file; a syntax error, a missing file or one that is not a regular file or is
+    // too large (input_file.h) becomes an InputError with the location. `kind` names what the file
+    // should be in those messages ("an accelerator YAML").
+    static ConfigNode load_file(const std::string& file, const std::string& kind = "a YAML");
+    // Parses YAML text (tests, --set values, fuzzing); `origin` names it in messages. Refuses
+    // binary data and a text of more than one document.
     static ConfigNode load_string(const std::string& text, const std::string& origin);
 
     const YAML::Node& yaml() const { return node_; }

@@ -1,4 +1,5 @@
-// The layer-norm unit of a processing element: mean, variance and normalisation of a tile.
+// The layer-norm unit of a processing element: mean, variance and normalisation of a tile; also
+// runs RMSNorm tiles (root mean square and scaling) with the same per-tile rule.
 #pragma once
 
 #include "modules/compute/compute_unit.h"

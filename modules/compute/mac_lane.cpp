@@ -16,6 +16,15 @@ std::uint64_t MacLane::tile_cycles(const OpContext& ctx, const workloads::TileSt
         case workloads::OpKind::Add:
             cycles = add_tile_cycles(g.out_elements(step.index), ctx.a.layout->density, macs_per_lane_);
             break;
+        case workloads::OpKind::SwiGlu: {
+            // The up projection is an activation like the gate; its own density when placed.
+            const double up = ctx.a2.layout ? ctx.a2.layout->density : ctx.a.layout->density;
+            cycles = swiglu_tile_cycles(g.out_elements(step.index), ctx.a.layout->density, up, macs_per_lane_);
+            break;
+        }
+        case workloads::OpKind::Rotary:
+            cycles = rotary_tile_cycles(g.out_elements(step.index), ctx.a.layout->density, macs_per_lane_);
+            break;
         default:  // GELU / ReLU
             cycles = nonlinearity_tile_cycles();
             break;

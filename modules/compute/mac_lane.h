@@ -1,6 +1,7 @@
-// A MAC lane: `macs_per_lane` multipliers with an adder tree and accumulator, a GELU/ReLU stage,
-// and its pre- and post-sparsity units. Runs matmul tiles (accumulating partial sums over k),
-// non-linearity tiles and residual adds.
+// A MAC lane: `macs_per_lane` multipliers with an adder tree and accumulator, a GELU/ReLU/SiLU
+// stage, and its pre- and post-sparsity units. Runs matmul tiles (accumulating partial sums over
+// k), non-linearity tiles, residual adds, and the element-wise products of SwiGLU and rotary
+// embedding (tile_timing.h).
 #pragma once
 
 #include "modules/compute/compute_unit.h"

@@ -5,7 +5,8 @@
 namespace acceltran::compute {
 
 std::uint64_t SoftmaxUnit::tile_cycles(const OpContext& ctx, const workloads::TileStep& step) {
-    return softmax_tile_cycles(ctx.grid->out_elements(step.index), ctx.a.layout->density);
+    // Only unmasked scores are exponentiated and summed (all of them without a causal mask).
+    return softmax_tile_cycles(ctx.grid->visible(step.index), ctx.a.layout->density);
 }
 
 }  // namespace acceltran::compute

@@ -29,12 +29,35 @@ inline std::uint64_t add_tile_cycles(std::uint64_t elements, double density, int
     return at_least_one(double(elements) * density / macs_per_lane);
 }
 
-// Softmax unit: one non-zero element per cycle (original: ceil(x * y * (1 - s_a))).
+// MAC lane, SwiGLU tile (SiLU(gate) * up): the tile passes the non-linearity stage once for
+// SiLU (the GELU rule: one cycle per tile), then the multipliers take the element-wise
+// products, `macs_per_lane` per cycle. As for a matmul, only pairs with both values non-zero
+// take a multiplier (SiLU(0) = 0 keeps the gate's zeros), so a tile of `elements` costs
+// 1 + ceil(elements * d_gate * d_up / macs_per_lane).
+inline std::uint64_t swiglu_tile_cycles(std::uint64_t elements, double gate_density, double up_density,
+                                        int macs_per_lane) {
+    const double products = double(elements) * gate_density * up_density / macs_per_lane;
+    return nonlinearity_tile_cycles() + (products > 0 ? at_least_one(products) : 0);
+}
+
+// MAC lane, rotary-embedding tile: each non-zero element x_i of a rotated pair needs two
+// products (x_i cos and x_i sin, the pair partner's sum taken by the adder tree), so a tile of
+// `elements` takes ceil(2 * elements * density / macs_per_lane) cycles. The cos/sin rows are
+// dense operands read alongside.
+inline std::uint64_t rotary_tile_cycles(std::uint64_t elements, double density, int macs_per_lane) {
+    return at_least_one(2.0 * double(elements) * density / macs_per_lane);
+}
+
+// Softmax unit: one non-zero element per cycle (original: ceil(x * y * (1 - s_a))). Under a
+// causal mask `elements` counts only the unmasked ones: masked scores are never exponentiated.
 inline std::uint64_t softmax_tile_cycles(std::uint64_t elements, double density) {
     return at_least_one(double(elements) * density);
 }
 
-// Layer-norm unit: original rule ceil(b * (x + y) * (1 - s_a)).
+// Layer-norm unit: original rule ceil(b * (x + y) * (1 - s_a)). RMSNorm uses the same rule: it
+// keeps both passes over the tile (a reduction per row, then a scaling per element) and only
+// drops the mean and the shift inside them, a difference the original's per-tile rule does
+// not resolve.
 inline std::uint64_t layernorm_tile_cycles(std::uint64_t rows_b, std::uint64_t rows, std::uint64_t cols,
                                            double density) {
     return at_least_one(double(rows_b) * double(rows + cols) * density);

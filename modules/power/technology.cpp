@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <system_error>
 
 #include "modules/common/config_node.h"
 #include "modules/common/errors.h"
+#include "modules/common/input_file.h"
 
 namespace acceltran::power {
 
@@ -231,41 +231,26 @@ double Technology::main_memory_access_nj(const std::string& type, int banks, int
                      (same_type.empty() ? join(all) : join(same_type)));
 }
 
+void Technology::check_covers(const AcceleratorConfig& c) const {
+    mac_lane(c.nonlinearity, c.macs_per_lane);
+    softmax(c.tile_x);
+    layernorm(c.tile_x);
+    for (const char* kind : {"activation", "weight", "mask"}) buffer(kind);
+    main_memory_access_nj(c.main_memory.type, c.main_memory.banks, c.main_memory.ranks, c.main_memory.channels);
+}
+
 Technology parse_technology(const std::string& yaml_text, const std::string& origin) {
     return parse(ConfigNode::load_string(yaml_text, origin));
 }
 
 std::vector<std::string> shipped_technologies(const std::string& configs_dir) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    for (fs::directory_iterator it(fs::path(configs_dir) / "technology", ec), end;
-         !ec && it != end; it.increment(ec)) {
-        if (it->path().extension() == ".yaml" && it->is_regular_file(ec))
-            names.push_back(it->path().stem().string());
-    }
-    std::sort(names.begin(), names.end());
-    return names;
+    return yaml_stems((fs::path(configs_dir) / "technology").string());
 }
 
 Technology load_technology(const std::string& name_or_path, const std::string& configs_dir) {
-    std::vector<std::string> shipped = shipped_technologies(configs_dir);
-    std::string file;
-    std::error_code ec;
-    if (std::find(shipped.begin(), shipped.end(), name_or_path) != shipped.end()) {
-        file = (fs::path(configs_dir) / "technology" / (name_or_path + ".yaml")).string();
-    } else if (fs::is_regular_file(name_or_path, ec)) {
-        file = name_or_path;
-    } else if (fs::exists(name_or_path, ec)) {
-        throw InputError(name_or_path + ": expected a technology YAML file, found something "
-                         "that is not a regular file");
-    } else {
-        std::string hint = closest_match(name_or_path, shipped);
-        throw InputError("unknown technology '" + name_or_path + "'" +
-                         (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                         "; shipped: " + (shipped.empty() ? "none" : join(shipped)) +
-                         "; or give the path of a YAML file");
-    }
-    return parse(ConfigNode::load_file(file));
+    const InputKind kind{"technology", "a technology YAML", "shipped", "or give the path of a YAML file"};
+    const std::string file = resolve_input(name_or_path, (fs::path(configs_dir) / "technology").string(), kind);
+    return parse(ConfigNode::load_file(file, kind.file_kind));
 }
 
 }  // namespace acceltran::power

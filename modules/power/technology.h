@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "modules/common/accelerator_config.h"
+
 namespace acceltran::power {
 
 // One synthesized module: its area and its power while busy (dynamic) and while powered (leakage).
@@ -57,6 +59,11 @@ struct Technology {
     // `type` is an accelerator config's main_memory.type (lpddr3 | hbm2 | rram), looked up as
     // dram | hbm | rram; energy in nJ per `main_memory_block_bytes` access.
     double main_memory_access_nj(const std::string& type, int banks, int ranks, int channels) const;
+
+    // Makes every lookup a run of `config` will make (its MAC lane, softmax and layer-norm at its
+    // tile width, the three buffers, its main memory), so that a table that cannot answer fails
+    // before simulating: the energy lookups otherwise happen only after the run.
+    void check_covers(const AcceleratorConfig& config) const;
 };
 
 // The table key for an accelerator's main memory, e.g. ("lpddr3", 32, 2, 1) -> "dram_32_2_1".

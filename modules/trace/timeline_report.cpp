@@ -28,6 +28,17 @@ double TimelineReport::energy_j() const {
     return total;
 }
 
+double TimelineReport::energy_between(double start, double end) const {
+    double total = 0;
+    for (std::size_t i = 0; i < samples_.size(); ++i) {
+        const TimelineSample& s = samples_[i];
+        if (s.cycles <= 0) continue;
+        const double lo = std::max(start, s.start), hi = std::min(end, s.start + s.cycles);
+        if (hi > lo) total += energies_[i].total() * (hi - lo) / s.cycles;
+    }
+    return total;
+}
+
 void TimelineReport::write_csv(std::ostream& out) const {
     out << "start_cycle,cycles,time_us,"
            "util_mac_lanes,util_softmax,util_layernorm,util_dma,"

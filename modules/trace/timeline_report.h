@@ -26,6 +26,9 @@ public:
     // The highest sample-period average power; it depends on the sample period.
     double peak_power_w() const;
     double energy_j() const;
+    // Energy of the cycles [start, end): whole periods inside, and the overlapped share of a
+    // period cut by either end (so exact to within one period's resolution).
+    double energy_between(double start, double end) const;
 
     // timeline.csv: a header line, then one row per sample (columns in docs/outputs.md).
     void write_csv(std::ostream& out) const;

@@ -1,13 +1,27 @@
 #include <iostream>
+#include <sstream>
 
 #include "modules/common/accelerator_config.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/option_parser.h"
 #include "workloads/analyzer.h"
+#include "workloads/generation.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
 
 namespace acceltran::cli {
+
+namespace {
+
+// An optional count that may be 0 (an empty prompt); absent means 0.
+int non_negative(const boost::program_options::variables_map& vm, const std::string& name) {
+    if (!vm.count(name)) return 0;
+    const int v = vm[name].as<int>();
+    if (v < 0) throw UsageError("--" + name + " must be 0 or more, got " + std::to_string(v));
+    return v;
+}
+
+}  // namespace
 
 int analyze_command(const std::vector<std::string>& args) {
     namespace po = boost::program_options;
@@ -16,21 +30,45 @@ int analyze_command(const std::vector<std::string>& args) {
         ("model,m", po::value<std::string>()->required(), "model: a shipped name (see `acceltran list`) or a .yaml/.json file")
         ("seq", po::value<int>()->default_value(128), "sequence length")
         ("batch", po::value<int>()->default_value(4), "batch size")
+        ("prompt-len", po::value<int>(), "decoders: prompt tokens prefilled (default 0 with --gen-len)")
+        ("gen-len", po::value<int>(), "decoders: decode steps after the prefill (default 0 with --prompt-len)")
+        ("no-lm-head", "decoders: leave out the final norm and vocabulary projection, as the survey's totals do")
         ("bytes-per-element", po::value<double>()->default_value(1.0), "bytes per value for the byte counts")
         ("json", "print one JSON object instead of a table");
     po::variables_map vm;
     if (!parse_options(args, desc,
-                       "usage: acceltran analyze --model M [--seq N] [--batch N] [--bytes-per-element N] [--json]\n"
+                       "usage: acceltran analyze --model M [--seq N | --prompt-len P --gen-len G [--no-lm-head]]\n"
+                       "                         [--batch N] [--bytes-per-element N] [--json]\n"
                        "Per-operator FLOPs (multiply-add = 2), bytes moved (each op reads its inputs and\n"
                        "writes its output once) and arithmetic intensity, from the same op graph the\n"
-                       "simulator runs.",
+                       "simulator runs. For a decoder, --seq N is the prefill of N tokens; --prompt-len and\n"
+                       "--gen-len give a generation (docs/decoders.md).",
                        vm))
         return 0;
     const double bpe = vm["bytes-per-element"].as<double>();
-    if (!(bpe > 0)) throw UsageError("--bytes-per-element must be greater than 0");
+    // Byte counts are products of element counts and this; an infinite or absurd value would
+    // print inf or overflow-sized figures instead of an error.
+    if (!(bpe > 0 && bpe <= 1024)) {
+        std::ostringstream found;
+        found << bpe;
+        throw UsageError("--bytes-per-element must be a number greater than 0 and at most 1024, got " + found.str());
+    }
     const workloads::ModelSpec model =
         workloads::load_model(vm["model"].as<std::string>(), data_dir() + "/workloads/models");
-    const workloads::OpGraph graph = workloads::build_op_graph(model, positive(vm, "seq"), positive(vm, "batch"));
+    const bool generation = vm.count("prompt-len") || vm.count("gen-len");
+    if ((generation || vm.count("no-lm-head")) && !model.decoder())
+        throw UsageError("--prompt-len, --gen-len and --no-lm-head apply to decoders; '" + model.name +
+                         "' is an encoder (use --seq)");
+    if (generation && !vm["seq"].defaulted())
+        throw UsageError("give either --seq or --prompt-len/--gen-len: a generation covers prompt + generated positions");
+    workloads::GenerationOptions options;
+    options.batch = positive(vm, "batch");
+    options.prompt_len = generation ? non_negative(vm, "prompt-len") : positive(vm, "seq");
+    options.gen_len = generation ? non_negative(vm, "gen-len") : 0;
+    options.lm_head = !vm.count("no-lm-head");
+    const workloads::OpGraph graph = model.decoder()
+                                         ? workloads::build_generation_graph(model, options)
+                                         : workloads::build_op_graph(model, options.prompt_len, options.batch);
     const workloads::Analysis analysis = workloads::analyze(graph, bpe);
     if (vm.count("json"))
         std::cout << workloads::analysis_json(graph, analysis, bpe) << "\n";

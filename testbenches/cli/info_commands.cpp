@@ -61,6 +61,8 @@ int validate_command(const std::vector<std::string>& args) {
         std::cout << "model " << m.name << ": ok (" << m.layers.size() << " layers)\n";
         if (vm.count("accel")) {
             const auto a = load_accelerator(vm["accel"].as<std::string>(), dir + "/configs", overrides);
+            // As run does: a design the technology table cannot price is refused here too.
+            power::load_technology(a.technology, dir + "/configs").check_covers(a);
             const auto graph = workloads::build_op_graph(m, positive(vm, "seq"), positive(vm, "batch"));
             const auto program = workloads::compile_program(graph, compile_options(a));
             std::cout << "accelerator " << a.name << ": ok; program of " << program.entries.size() << " entries, "
@@ -68,7 +70,9 @@ int validate_command(const std::vector<std::string>& args) {
         }
     } else {
         const auto a = load_accelerator(vm["accel"].as<std::string>(), dir + "/configs", overrides);
-        const power::AreaBreakdown area = power::area(a, power::load_technology(a.technology, dir + "/configs"));
+        const power::Technology technology = power::load_technology(a.technology, dir + "/configs");
+        technology.check_covers(a);
+        const power::AreaBreakdown area = power::area(a, technology);
         std::cout << "accelerator " << a.name << ": ok (area " << area.total << " mm2)\n";
     }
     return 0;

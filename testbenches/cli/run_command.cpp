@@ -13,6 +13,7 @@
 #include "modules/power/energy_model.h"
 #include "modules/power/technology.h"
 #include "modules/trace/observer_list.h"
+#include "modules/trace/phase_tracker.h"
 #include "modules/trace/perfetto_trace.h"
 #include "modules/trace/timeline.h"
 #include "modules/trace/timeline_report.h"
@@ -22,6 +23,7 @@
 #include "testbenches/cli/output_directory.h"
 #include "testbenches/cli/progress_bar.h"
 #include "testbenches/cli/summary_report.h"
+#include "workloads/generation.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
 #include "workloads/tiled_program.h"
@@ -91,6 +93,42 @@ void parse_window(const std::string& text, trace::VcdOptions& o) {
         throw UsageError("--vcd-window END must be after START, got '" + text + "'");
 }
 
+// Prefill and decode figures of a generation run (docs/decoders.md, docs/outputs.md).
+nlohmann::json generation_json(const workloads::GenerationOptions& g, const trace::PhaseTracker& phases,
+                               const trace::TimelineReport& timeline, const workloads::TiledProgram& program,
+                               const RunResult& r) {
+    const double hz = r.clock_mhz * 1e6;
+    // With no prompt the first token comes out of decode step 1.
+    const int first_step = g.prompt_len > 0 ? 0 : 1;
+    const double first_token = phases.step_done(first_step);
+    nlohmann::json steps = nlohmann::json::array();
+    double previous = first_token;
+    for (int t = first_step + 1; t <= g.gen_len; ++t) {
+        steps.push_back((phases.step_done(t) - previous) / hz);
+        previous = phases.step_done(t);
+    }
+    const double decode_cycles = r.cycles - first_token;
+    const double tokens = double(g.batch) * (g.gen_len - (first_step == 1 ? 1 : 0));
+    const double prefill_energy = timeline.energy_between(0, first_token);
+    const double decode_energy = timeline.energy_between(first_token, r.cycles);
+    std::uint64_t kv_bytes = 0;
+    for (const auto& e : program.entries)
+        if (e.kind != workloads::EntryKind::Compute && e.tensor >= 0 &&
+            program.graph->tensors[std::size_t(e.tensor)].cache != workloads::CacheRole::None)
+            kv_bytes += e.data_bytes + e.mask_bytes;
+    return {{"prompt_len", g.prompt_len},
+            {"gen_len", g.gen_len},
+            {"batch", g.batch},
+            {"time_to_first_token_s", first_token / hz},
+            {"time_per_output_token_s", steps.empty() ? 0.0 : decode_cycles / hz / double(steps.size())},
+            {"time_per_output_token_by_step_s", steps},
+            {"tokens_per_s", decode_cycles > 0 ? tokens / (decode_cycles / hz) : 0.0},
+            {"prefill_energy_j", prefill_energy},
+            {"decode_energy_j", decode_energy},
+            {"energy_per_token_j", tokens > 0 ? decode_energy / tokens : 0.0},
+            {"kv_cache_main_memory_bytes", kv_bytes}};
+}
+
 // Writes a file of the output directory through a stream, failing loudly.
 template <typename Write>
 void write_stream(const OutputDirectory& output, const std::string& name, Write write) {
@@ -108,7 +146,9 @@ int run_command(const std::vector<std::string>& args) {
     desc.add_options()
         ("model,m", po::value<std::string>()->default_value("bert-tiny"), "model: shipped name (see `acceltran list`) or a .yaml/.json file")
         ("accel,a", po::value<std::string>()->default_value("acceltran-edge"), "accelerator: shipped name or a .yaml file")
-        ("seq", po::value<int>()->default_value(128), "sequence length")
+        ("seq", po::value<int>()->default_value(128), "sequence length (a decoder without --gen-len: the prompt prefilled)")
+        ("prompt-len", po::value<int>(), "decoders: prompt tokens prefilled before generating (default 128; 0 allowed)")
+        ("gen-len", po::value<int>(), "decoders: tokens generated after the prefill, one decode step each (docs/decoders.md)")
         ("batch", po::value<int>()->default_value(4), "batch size (sequences per run)")
         ("out,o", po::value<std::string>(), "output directory (default results/<model>_<accel>)")
         ("set", po::value<std::vector<std::string>>()->composing(), "override an accelerator key, e.g. --set pe.count=128 (repeatable)")
@@ -136,8 +176,26 @@ int run_command(const std::vector<std::string>& args) {
     const std::string model_arg = vm["model"].as<std::string>(), accel_arg = vm["accel"].as<std::string>();
     const AcceleratorConfig config = load_accelerator(accel_arg, dir + "/configs", overrides);
     const workloads::ModelSpec model = workloads::load_model(model_arg, dir + "/workloads/models");
-    const workloads::OpGraph graph = workloads::build_op_graph(model, positive(vm, "seq"), positive(vm, "batch"));
-    const workloads::TiledProgram program = workloads::compile_program(graph, compile_options(config));
+    const bool generating = vm.count("gen-len") > 0 || vm.count("prompt-len") > 0;
+    if (generating && !model.decoder())
+        throw InputError("model '" + model.name + "' is an encoder: --prompt-len and --gen-len need a decoder "
+                         "(e.g. gpt2, llama-1b; see acceltran list)");
+    workloads::GenerationOptions generation;
+    if (generating) {
+        generation.prompt_len = vm.count("prompt-len") ? vm["prompt-len"].as<int>() : 128;
+        generation.gen_len = vm.count("gen-len") ? vm["gen-len"].as<int>() : 0;
+        if (generation.prompt_len < 0 || generation.gen_len < 0)
+            throw UsageError("--prompt-len and --gen-len must be at least 0");
+        generation.batch = positive(vm, "batch");
+    }
+    // The buffer capacities let the graph builder slice matmuls whose weights would not fit
+    // (docs/decoders.md §2.1); graphs that fit are unchanged.
+    const workloads::CompileOptions buffers = compile_options(config);
+    if (generating) generation.buffers = buffers;
+    const workloads::OpGraph graph =
+        generating ? workloads::build_generation_graph(model, generation)
+                   : workloads::build_op_graph(model, positive(vm, "seq"), positive(vm, "batch"), buffers);
+    const workloads::TiledProgram program = workloads::compile_program(graph, buffers);
     const power::Technology technology = power::load_technology(config.technology, dir + "/configs");
     const power::AreaBreakdown area = power::area(config, technology);
 
@@ -171,6 +229,8 @@ int run_command(const std::vector<std::string>& args) {
         perfetto = std::make_unique<trace::PerfettoTrace>(perfetto_file, config, program);
         observers.add(perfetto.get());
     }
+    trace::PhaseTracker phases(program);
+    if (generating) observers.add(&phases);
     ProgressBar progress(!vm.count("no-progress"));
     if (progress.active()) observers.add(&progress);
 
@@ -186,6 +246,7 @@ int run_command(const std::vector<std::string>& args) {
     summary["detail"] = to_string(detail);
     const trace::TimelineReport timeline_report(timeline.samples(result.cycles), config, technology);
     add_energy(summary, power::energy(config, technology, activity_of(result)), result, timeline_report);
+    if (generating) summary["generation"] = generation_json(generation, phases, timeline_report, program, result);
     output.write("summary.json", summary.dump(2) + "\n");
     write_stream(output, "timeline.csv", [&](std::ostream& o) { timeline_report.write_csv(o); });
     if (vcd) write_stream(output, "trace.vcd", [&](std::ostream& o) { vcd->write(o, result.cycles, timeline_report); });

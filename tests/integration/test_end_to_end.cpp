@@ -180,6 +180,15 @@ Work graph_work(const OpGraph& g, const AcceleratorConfig& c) {
                             case OpKind::Gelu: cycles = compute::nonlinearity_tile_cycles(); break;
                             case OpKind::Softmax: cycles = compute::softmax_tile_cycles(out, da); break;
                             case OpKind::LayerNorm: cycles = compute::layernorm_tile_cycles(rb, ri, cj, da); break;
+                            // This bound models the encoder graphs run here; it has neither the
+                            // decoder kinds' unit classes nor their causal masks (their tile rules
+                            // are checked in tests/unit/test_generation_program.cpp).
+                            case OpKind::RmsNorm:
+                            case OpKind::SwiGlu:
+                            case OpKind::Rotary:
+                                FAIL("graph_work covers encoder op kinds only, not " << to_string(op.kind)
+                                                                                    << " (op '" << op.name << "')");
+                                break;
                         }
                         cw.tiles++;
                         cw.busy_cycles += double(cycles);

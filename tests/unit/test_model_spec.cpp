@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -71,9 +73,10 @@ ffn: 384
 }  // namespace
 
 TEST_CASE("every shipped model loads with its published dimensions", "[model_spec]") {
-    CHECK(shipped_models(kModelsDir) == std::vector<std::string>{"bert-base", "bert-large",
-                                                                  "bert-medium", "bert-mini",
-                                                                  "bert-small", "bert-tiny"});
+    CHECK(shipped_models(kModelsDir) ==
+          std::vector<std::string>{"bert-base", "bert-large", "bert-medium", "bert-mini", "bert-small",
+                                   "bert-tiny", "gpt2", "gpt2-large", "gpt2-medium", "gpt2-xl",
+                                   "llama-1b", "llama-7b", "llama-8b"});
     struct Dims { const char* name; int l, h, a, f; };
     for (const Dims& d : {Dims{"bert-tiny", 2, 128, 2, 512}, Dims{"bert-mini", 4, 256, 4, 1024},
                           Dims{"bert-small", 4, 512, 8, 2048}, Dims{"bert-medium", 8, 512, 8, 2048},
@@ -225,5 +228,104 @@ TEST_CASE("FlexiBERT model dicts are imported", "[model_spec]") {
         f = dir.write("key.json", R"({"l":1,"o":[["sa_sdp_64"]],"hh":[64],"f":[[128]]})");
         REQUIRE_THROWS_WITH(load_model_dict_json(f), Contains("unknown key 'hh'") &&
                                                          Contains("did you mean 'h'?"));
+    }
+}
+
+TEST_CASE("every shipped decoder loads with its published dimensions and parameter count", "[model_spec]") {
+    // Parameter counts as the released checkpoints report them (Hugging Face num_parameters()).
+    // Biases and norm gains are not modelled: GPT-2 has 13 h per layer (Q/K/V, output, FFN
+    // biases 9 h; two layer norms 4 h) plus 2 h for the final norm; Llama has no biases and one
+    // RMSNorm gain of h per norm (2 per layer, 1 final).
+    struct Dims {
+        const char* name;
+        int layers, hidden, heads, kv_heads, ffn, vocab, positions;
+        bool llama, tied;
+        std::int64_t published;
+    };
+    for (const Dims& d : {Dims{"gpt2", 12, 768, 12, 12, 3072, 50257, 1024, false, true, 124439808},
+                          Dims{"gpt2-medium", 24, 1024, 16, 16, 4096, 50257, 1024, false, true, 354823168},
+                          Dims{"gpt2-large", 36, 1280, 20, 20, 5120, 50257, 1024, false, true, 774030080},
+                          Dims{"gpt2-xl", 48, 1600, 25, 25, 6400, 50257, 1024, false, true, 1557611200},
+                          Dims{"llama-1b", 16, 2048, 32, 8, 8192, 128256, 131072, true, true, 1235814400},
+                          Dims{"llama-7b", 32, 4096, 32, 32, 11008, 32000, 4096, true, false, 6738415616},
+                          Dims{"llama-8b", 32, 4096, 32, 8, 14336, 128256, 8192, true, false, 8030261248}}) {
+        INFO(d.name);
+        const ModelSpec m = load_model(d.name, kModelsDir);
+        CHECK(m.name == d.name);
+        CHECK(m.decoder());
+        CHECK(m.family == (d.llama ? "llama" : "gpt2"));
+        CHECK(m.norm == (d.llama ? "rmsnorm" : "layernorm"));
+        CHECK(m.position == (d.llama ? "rotary" : "learned"));
+        CHECK(m.activation == (d.llama ? "swiglu" : "gelu"));
+        CHECK(m.tie_embeddings == d.tied);
+        CHECK(m.vocab_size == d.vocab);
+        CHECK(m.max_positions == d.positions);
+        REQUIRE(m.layers.size() == std::size_t(d.layers));
+        for (const LayerSpec& l : m.layers) {
+            CHECK(l.hidden == d.hidden);
+            CHECK(l.heads.size() == std::size_t(d.heads));
+            CHECK(l.heads.front().width == d.hidden / d.heads);
+            CHECK(l.key_value_heads() == d.kv_heads);
+            CHECK(l.ffn == std::vector<int>{d.ffn});
+        }
+        const std::int64_t unmodelled = std::int64_t(d.llama ? 2 * d.layers + 1 : 13 * d.layers + 2) * d.hidden;
+        CHECK(m.parameters() + unmodelled == d.published);
+    }
+    // Encoders keep their defaults.
+    const ModelSpec bert = load_model("bert-base", kModelsDir);
+    CHECK((!bert.decoder() && bert.norm == "layernorm" && bert.position == "learned"));
+    CHECK(bert.layers[0].key_value_heads() == 12);
+}
+
+TEST_CASE("a shipped model answers to its aliases", "[model_spec]") {
+    const ModelSpec m = load_model("gpt2-small", kModelsDir);
+    CHECK(m.name == "gpt2");
+    CHECK(m.aliases == std::vector<std::string>{"gpt2-small"});
+    CHECK(m.source == kModelsDir + "/gpt2.yaml");
+    // Aliases are not listed as models of their own, and unknown names still say so.
+    const auto shipped = shipped_models(kModelsDir);
+    CHECK(std::find(shipped.begin(), shipped.end(), "gpt2-small") == shipped.end());
+    REQUIRE_THROWS_WITH(load_model("gpt3", kModelsDir), Contains("unknown model 'gpt3'"));
+}
+
+TEST_CASE("decoder keys are validated with their location", "[model_spec]") {
+    TempDir dir;
+    const std::string base = "name: t\narchitecture: decoder\nlayers: 2\nhidden: 128\nffn: 512\n";
+    SECTION("kv_heads must divide heads") {
+        std::string f = dir.write("kv.yaml", base + "heads: 8\nkv_heads: 3\n");
+        REQUIRE_THROWS_AS(load_model_yaml(f), InputError);
+        REQUIRE_THROWS_WITH(load_model_yaml(f), Contains(f + ":7:11") && Contains("kv_heads: kv_heads (3) must divide heads (8)"));
+    }
+    SECTION("kv_heads cannot exceed heads") {
+        std::string f = dir.write("kv2.yaml", base + "heads: 4\nkv_heads: 8\n");
+        REQUIRE_THROWS_WITH(load_model_yaml(f), Contains(f + ":7:11") && Contains("an integer from 1 to 4") &&
+                                                    Contains("'8'"));
+    }
+    SECTION("rotary embedding needs an even head width") {
+        std::string f = dir.write("rope.yaml", base + "heads: 128\nposition: rotary\n");
+        REQUIRE_THROWS_WITH(load_model_yaml(f), Contains(f + ":7:11") && Contains("head width hidden/heads (1)"));
+    }
+    SECTION("unknown choices suggest the closest") {
+        std::string f = dir.write("arch.yaml", "name: t\narchitecture: decodr\nlayers: 2\nhidden: 128\nheads: 2\nffn: 512\n");
+        REQUIRE_THROWS_WITH(load_model_yaml(f), Contains(f + ":2:15") && Contains("did you mean 'decoder'?"));
+        f = dir.write("norm.yaml", base + "heads: 2\nnorm: rms\n");
+        REQUIRE_THROWS_WITH(load_model_yaml(f), Contains("norm: expected one of layernorm, rmsnorm"));
+        f = dir.write("tie.yaml", base + "heads: 2\ntie_embeddings: maybe\n");
+        REQUIRE_THROWS_WITH(load_model_yaml(f), Contains(f + ":7:17") && Contains("true or false"));
+    }
+    SECTION("encoders refuse the decoders' variants, naming the key") {
+        const std::string enc = "name: t\nlayers: 2\nhidden: 128\nheads: 2\nffn: 512\n";
+        std::string f = dir.write("e1.yaml", enc + "norm: rmsnorm\n");
+        REQUIRE_THROWS_WITH(load_model_yaml(f), Contains(f + ":6:7") && Contains("norm: rmsnorm needs architecture: decoder"));
+        f = dir.write("e2.yaml", enc + "activation: swiglu\n");
+        REQUIRE_THROWS_WITH(load_model_yaml(f), Contains(f + ":6:13") && Contains("needs architecture: decoder"));
+        f = dir.write("e3.yaml", enc + "kv_heads: 1\n");
+        REQUIRE_THROWS_WITH(load_model_yaml(f), Contains(f + ":6:11") && Contains("grouped-query attention"));
+        f = dir.write("e4.yaml", enc + "position: rotary\n");
+        REQUIRE_THROWS_WITH(load_model_yaml(f), Contains(f + ":6:11") && Contains("position: rotary"));
+    }
+    SECTION("aliases are names other than the model's own") {
+        std::string f = dir.write("alias.yaml", base + "heads: 2\naliases: [u, t]\n");
+        REQUIRE_THROWS_WITH(load_model_yaml(f), Contains(f + ":7:14") && Contains("aliases[1]"));
     }
 }

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <string>
 
@@ -15,19 +16,6 @@ using Catch::Matchers::Contains;
 namespace {
 
 const std::string kModelsDir = std::string(ACCELTRAN_SOURCE_DIR) + "/workloads/models";
-
-const Tensor& tensor(const OpGraph& g, const std::string& name) {
-    auto it = std::find_if(g.tensors.begin(), g.tensors.end(),
-                           [&](const Tensor& t) { return t.name == name; });
-    REQUIRE(it != g.tensors.end());
-    return *it;
-}
-
-const Op& op(const OpGraph& g, const std::string& name) {
-    auto it = std::find_if(g.ops.begin(), g.ops.end(), [&](const Op& o) { return o.name == name; });
-    REQUIRE(it != g.ops.end());
-    return *it;
-}
 
 // Structural invariants every consumer relies on.
 void check_consistent(const OpGraph& g) {
@@ -106,67 +94,67 @@ TEST_CASE("op graph names, shapes and flags follow the documented layout", "[op_
     CHECK(g.seq == 128);
     CHECK(g.batch == 4);
 
-    const Tensor& word = tensor(g, "emb.word_rows");
+    const Tensor& word = g.tensor("emb.word_rows");
     CHECK(word.kind == TensorKind::Input);
     CHECK((word.batch == 4 && word.rows == 128 && word.cols == 768));
-    const Tensor& pos = tensor(g, "emb.pos_rows");
+    const Tensor& pos = g.tensor("emb.pos_rows");
     CHECK(pos.kind == TensorKind::Weight);
     CHECK((pos.batch == 1 && pos.rows == 128 && pos.cols == 768));
     CHECK(g.ops[0].name == "emb.sum");
     CHECK(g.ops[0].a_inputs == std::vector<int>{word.id, pos.id});
     CHECK(g.ops[1].name == "emb.ln");
 
-    const Tensor& wq = tensor(g, "l3.attn.wq");
+    const Tensor& wq = g.tensor("l3.attn.wq");
     CHECK((wq.kind == TensorKind::Weight && wq.layer == 3 && wq.batch == 1 && wq.rows == 768 &&
            wq.cols == 768));
-    const Tensor& wo = tensor(g, "l3.attn.wo");
+    const Tensor& wo = g.tensor("l3.attn.wo");
     CHECK((wo.rows == 768 && wo.cols == 768));
-    const Tensor& w1 = tensor(g, "l3.ffn.w1");
+    const Tensor& w1 = g.tensor("l3.ffn.w1");
     CHECK((w1.rows == 768 && w1.cols == 3072));
-    const Tensor& w2 = tensor(g, "l3.ffn.w2");
+    const Tensor& w2 = g.tensor("l3.ffn.w2");
     CHECK((w2.rows == 3072 && w2.cols == 768));
 
-    const Op& q = op(g, "l3.attn.q");
+    const Op& q = g.op("l3.attn.q");
     CHECK((q.kind == OpKind::MatMul && q.category == OpCategory::MhaProjection));
     CHECK((q.batch == 4 && q.m == 128 && q.k == 768 && q.n == 768));
-    CHECK(q.a_inputs == std::vector<int>{tensor(g, "l2.ffn.ln").id});
+    CHECK(q.a_inputs == std::vector<int>{g.tensor("l2.ffn.ln").id});
     CHECK((q.b_input == wq.id && !q.b_batched && !q.b_transposed));
 
-    const Op& qk = op(g, "l3.attn.scores");
+    const Op& qk = g.op("l3.attn.scores");
     CHECK((qk.category == OpCategory::MhaActToAct && qk.batch == 48 && qk.m == 128 &&
            qk.k == 64 && qk.n == 128));
-    CHECK(qk.a_inputs == std::vector<int>{tensor(g, "l3.attn.q").id});
-    CHECK((qk.b_input == tensor(g, "l3.attn.k").id && qk.b_batched && qk.b_transposed));
-    const Tensor& scores = tensor(g, "l3.attn.scores");
+    CHECK(qk.a_inputs == std::vector<int>{g.tensor("l3.attn.q").id});
+    CHECK((qk.b_input == g.tensor("l3.attn.k").id && qk.b_batched && qk.b_transposed));
+    const Tensor& scores = g.tensor("l3.attn.scores");
     CHECK((scores.batch == 48 && scores.rows == 128 && scores.cols == 128));
 
-    const Op& sm = op(g, "l3.attn.probs");
+    const Op& sm = g.op("l3.attn.probs");
     CHECK((sm.kind == OpKind::Softmax && sm.category == OpCategory::Other && sm.batch == 48));
 
-    const Op& sv = op(g, "l3.attn.context");
+    const Op& sv = g.op("l3.attn.context");
     CHECK((sv.category == OpCategory::MhaActToAct && sv.batch == 48 && sv.m == 128 &&
            sv.k == 128 && sv.n == 64));
-    CHECK((sv.b_input == tensor(g, "l3.attn.v").id && sv.b_batched && !sv.b_transposed));
-    const Tensor& ctx = tensor(g, "l3.attn.context");
+    CHECK((sv.b_input == g.tensor("l3.attn.v").id && sv.b_batched && !sv.b_transposed));
+    const Tensor& ctx = g.tensor("l3.attn.context");
     CHECK((ctx.batch == 4 && ctx.rows == 128 && ctx.cols == 768));
 
-    const Op& o = op(g, "l3.attn.out");
+    const Op& o = g.op("l3.attn.out");
     CHECK((o.category == OpCategory::MhaProjection && o.batch == 4 && o.k == 768 && o.n == 768));
     CHECK(o.a_inputs == std::vector<int>{ctx.id});
-    CHECK(op(g, "l3.attn.residual").a_inputs ==
-          std::vector<int>{tensor(g, "l3.attn.out").id, tensor(g, "l2.ffn.ln").id});
-    CHECK(op(g, "l3.attn.ln").kind == OpKind::LayerNorm);
+    CHECK(g.op("l3.attn.residual").a_inputs ==
+          std::vector<int>{g.tensor("l3.attn.out").id, g.tensor("l2.ffn.ln").id});
+    CHECK(g.op("l3.attn.ln").kind == OpKind::LayerNorm);
 
-    const Op& h1 = op(g, "l3.ffn.h1");
+    const Op& h1 = g.op("l3.ffn.h1");
     CHECK((h1.category == OpCategory::FfnProjection && h1.k == 768 && h1.n == 3072));
-    CHECK(op(g, "l3.ffn.gelu1").kind == OpKind::Gelu);
-    const Op& down = op(g, "l3.ffn.out");
+    CHECK(g.op("l3.ffn.gelu1").kind == OpKind::Gelu);
+    const Op& down = g.op("l3.ffn.out");
     CHECK((down.k == 3072 && down.n == 768));
-    CHECK(down.a_inputs == std::vector<int>{tensor(g, "l3.ffn.gelu1").id});
-    CHECK(op(g, "l3.ffn.residual").a_inputs ==
-          std::vector<int>{down.output, tensor(g, "l3.attn.ln").id});
+    CHECK(down.a_inputs == std::vector<int>{g.tensor("l3.ffn.gelu1").id});
+    CHECK(g.op("l3.ffn.residual").a_inputs ==
+          std::vector<int>{down.output, g.tensor("l3.attn.ln").id});
     // No activation after the last FFN matmul: its only reader is the residual add.
-    CHECK(g.consumers[down.output] == std::vector<int>{op(g, "l3.ffn.residual").id});
+    CHECK(g.consumers[down.output] == std::vector<int>{g.op("l3.ffn.residual").id});
 
     CHECK(std::string(to_string(OpKind::LayerNorm)) == "layernorm");
     CHECK(std::string(to_string(OpCategory::MhaActToAct)) == "mha_act_to_act");
@@ -192,27 +180,27 @@ TEST_CASE("heterogeneous FlexiBERT layers get head groups and projections", "[op
     // Layer 1: projection 128 -> 256 + 14. Embedding: 2.
     CHECK(g.ops.size() == 2 + 22 + 15);
 
-    const Op& q64 = op(g, "l0.attn.g0.q");
+    const Op& q64 = g.op("l0.attn.g0.q");
     CHECK((q64.n == 128 && q64.k == 128));
-    const Op& qk64 = op(g, "l0.attn.g0.scores");
+    const Op& qk64 = g.op("l0.attn.g0.scores");
     CHECK((qk64.batch == 4 && qk64.k == 64));
-    const Op& qk32 = op(g, "l0.attn.g1.scores");
+    const Op& qk32 = g.op("l0.attn.g1.scores");
     CHECK((qk32.batch == 2 && qk32.k == 32));
-    const Op& o = op(g, "l0.attn.out");
+    const Op& o = g.op("l0.attn.out");
     CHECK((o.k == 160 && o.n == 128));
-    CHECK(o.a_inputs == std::vector<int>{tensor(g, "l0.attn.g0.context").id,
-                                         tensor(g, "l0.attn.g1.context").id});
-    CHECK((tensor(g, "l0.attn.wo").rows == 160 && tensor(g, "l0.attn.wo").cols == 128));
+    CHECK(o.a_inputs == std::vector<int>{g.tensor("l0.attn.g0.context").id,
+                                         g.tensor("l0.attn.g1.context").id});
+    CHECK((g.tensor("l0.attn.wo").rows == 160 && g.tensor("l0.attn.wo").cols == 128));
 
-    CHECK((op(g, "l0.ffn.h2").k == 512 && op(g, "l0.ffn.h2").n == 1024));
-    CHECK(op(g, "l0.ffn.gelu2").a_inputs == std::vector<int>{op(g, "l0.ffn.h2").output});
-    CHECK((op(g, "l0.ffn.out").k == 1024 && op(g, "l0.ffn.out").n == 128));
+    CHECK((g.op("l0.ffn.h2").k == 512 && g.op("l0.ffn.h2").n == 1024));
+    CHECK(g.op("l0.ffn.gelu2").a_inputs == std::vector<int>{g.op("l0.ffn.h2").output});
+    CHECK((g.op("l0.ffn.out").k == 1024 && g.op("l0.ffn.out").n == 128));
 
-    const Op& proj = op(g, "l1.proj");
+    const Op& proj = g.op("l1.proj");
     CHECK((proj.category == OpCategory::FfnProjection && proj.k == 128 && proj.n == 256));
-    CHECK(proj.a_inputs == std::vector<int>{tensor(g, "l0.ffn.ln").id});
-    CHECK(op(g, "l1.attn.q").a_inputs == std::vector<int>{proj.output});
-    CHECK(op(g, "l1.attn.residual").a_inputs[1] == proj.output);
+    CHECK(proj.a_inputs == std::vector<int>{g.tensor("l0.ffn.ln").id});
+    CHECK(g.op("l1.attn.q").a_inputs == std::vector<int>{proj.output});
+    CHECK(g.op("l1.attn.residual").a_inputs[1] == proj.output);
 }
 
 TEST_CASE("op graph refuses run shapes that cannot work", "[op_graph]") {
@@ -226,4 +214,45 @@ TEST_CASE("op graph refuses run shapes that cannot work", "[op_graph]") {
     REQUIRE_THROWS_WITH(build_op_graph(empty, 1, 1), Contains("no layers"));
     m.layers[1].heads[0].type = "c_5";
     REQUIRE_THROWS_WITH(build_op_graph(m, 8, 1), Contains("only sa_sdp"));
+}
+
+namespace {
+
+// FNV-1a over a text form of everything an encoder graph had before decoders were added.
+std::uint64_t fingerprint(const OpGraph& g) {
+    std::string text;
+    for (const Tensor& t : g.tensors)
+        text += t.name + " " + to_string(t.kind) + " " + std::to_string(t.layer) + " " + std::to_string(t.batch) +
+                " " + std::to_string(t.rows) + " " + std::to_string(t.cols) + "\n";
+    for (const Op& o : g.ops) {
+        text += o.name + " " + to_string(o.kind) + " " + to_string(o.category) + " " + std::to_string(o.layer);
+        for (std::int64_t v : {o.batch, o.m, o.n, o.k, o.macs(), std::int64_t(o.b_input), std::int64_t(o.output)})
+            text += " " + std::to_string(v);
+        text += std::string(o.b_batched ? " B" : " -") + (o.b_transposed ? "T" : "-");
+        for (int a : o.a_inputs) text += " " + std::to_string(a);
+        text += "\n";
+    }
+    std::uint64_t h = 14695981039346656037ull;
+    for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+    return h;
+}
+
+}  // namespace
+
+TEST_CASE("encoder graphs are unchanged by the decoder work", "[op_graph]") {
+    // Pinned by running the same function on the code before generation graphs existed
+    // (commit 6834d6e): the decoder work must leave every encoder tensor and op as it was.
+    CHECK(fingerprint(build_op_graph(load_model("bert-tiny", kModelsDir), 37, 3)) == 17861972527560938973ull);
+    CHECK(fingerprint(build_op_graph(load_model("bert-base", kModelsDir), 128, 4)) == 3156211871378034386ull);
+    const OpGraph g = build_op_graph(load_model("bert-base", kModelsDir), 128, 4);
+    for (const Op& o : g.ops) {
+        CHECK((o.phase == Phase::Prefill && o.step == 0 && !o.causal.on && o.b_more.empty() && !o.last_position));
+        CHECK(o.active_elements() == o.out_elements());
+    }
+    for (const Tensor& t : g.tensors) {
+        CHECK(t.cache == CacheRole::None);
+        CHECK(t.known_after.empty());
+        CHECK(t.gathered == (t.name == "emb.word_rows" || t.name == "emb.pos_rows"));
+    }
+    CHECK((g.prompt_len == 0 && g.gen_len == 0));
 }
