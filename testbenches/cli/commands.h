@@ -11,5 +11,6 @@ int run_command(const std::vector<std::string>& args);
 int analyze_command(const std::vector<std::string>& args);
 int validate_command(const std::vector<std::string>& args);
 int list_command(const std::vector<std::string>& args);
+int sweep_command(const std::vector<std::string>& args);
 
 }  // namespace acceltran::cli

@@ -22,10 +22,11 @@ const char* kUsage =
     "AccelTran-SC: a SystemC/TLM-2.0 model of the AccelTran transformer accelerator.\n"
     "\n"
     "commands:\n"
-    "  run       simulate a model on an accelerator design point; writes summary.json\n"
+    "  run       simulate a model on an accelerator design point; writes a run directory\n"
     "  analyze   FLOPs, bytes and arithmetic intensity per operator of a model\n"
     "  validate  check an accelerator config and/or a model file without simulating\n"
     "  list      the shipped models and accelerator design points\n"
+    "  sweep     run a design space (every local core or a Slurm job array); Pareto front\n"
     "\n"
     "options:\n"
     "  -h, --help     this help; `acceltran <command> --help` for a command's options\n"
@@ -57,6 +58,7 @@ int sc_main(int argc, char* argv[]) {
         if (command == "analyze") return acceltran::cli::analyze_command(args);
         if (command == "validate") return acceltran::cli::validate_command(args);
         if (command == "list") return acceltran::cli::list_command(args);
+        if (command == "sweep") return acceltran::cli::sweep_command(args);
         std::cerr << "acceltran: unknown command '" << command << "'\n\n" << kUsage;
         return int(ExitCode::usage_error);
     } catch (const acceltran::UsageError& e) {
