@@ -197,6 +197,7 @@ int run_command(const std::vector<std::string>& args) {
                    : workloads::build_op_graph(model, positive(vm, "seq"), positive(vm, "batch"), buffers);
     const workloads::TiledProgram program = workloads::compile_program(graph, buffers);
     const power::Technology technology = power::load_technology(config.technology, dir + "/configs");
+    technology.check_covers(config);  // refuse a design the table cannot price before simulating it
     const power::AreaBreakdown area = power::area(config, technology);
 
     const std::string out = vm.count("out") ? vm["out"].as<std::string>()
