@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -97,6 +98,19 @@ inline CommandResult run_acceltran(const std::vector<std::string>& args, const S
     if (status != -1 && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
     r.out = read_text(out_file);
     r.err = read_text(err_file);
+    return r;
+}
+
+// Runs a /bin/sh command line; `out` gets what it writes to stdout (redirect 2>&1 to see stderr).
+inline CommandResult run_shell(const std::string& command) {
+    CommandResult r;
+    r.command = command;
+    FILE* pipe = ::popen((command + " </dev/null").c_str(), "r");
+    if (pipe == nullptr) return r;
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) r.out.append(buf, n);
+    const int status = ::pclose(pipe);
+    if (status != -1 && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
     return r;
 }
 

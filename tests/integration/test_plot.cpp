@@ -24,19 +24,6 @@ std::vector<std::string> tiny_run(const std::string& out) {
     return {"run", "--model", "bert-tiny", "--accel", "acceltran-edge", "--quiet", "--out", out};
 }
 
-// Runs a /bin/sh command line; `out` gets what it writes to stdout (redirect 2>&1 to see stderr).
-CommandResult run_shell(const std::string& command) {
-    CommandResult r;
-    r.command = command;
-    FILE* pipe = ::popen((command + " </dev/null").c_str(), "r");
-    if (pipe == nullptr) return r;
-    char buf[4096];
-    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) r.out.append(buf, n);
-    const int status = ::pclose(pipe);
-    if (status != -1 && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-    return r;
-}
-
 CommandResult run_plot(const std::string& args) { return run_shell(shell_quote(kPlot) + " " + args + " 2>&1"); }
 
 // Per image: the standard deviation of its RGB values (0..1) and the fraction of its pixels with

@@ -1,0 +1,53 @@
+// bench/run as a user meets it, on its quickest case only (one BERT-Tiny run): it prints the
+// table with the case's row, writes the JSON with the same figures read back from the run's
+// summary.json, and rejects an unknown case. The benchmark's figures themselves are measurements
+// and are not checked here (docs/performance.md); this test keeps the script from rotting.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "tests/integration/integration_support.h"
+
+using namespace acceltran::testing;
+using Catch::Matchers::Contains;
+
+namespace {
+
+const std::string kBench = std::string(ACCELTRAN_SOURCE_DIR) + "/bench/run";
+
+CommandResult run_bench(const std::string& args) {
+    return run_shell(shell_quote(kBench) + " --binary " + shell_quote(ACCELTRAN_BINARY) + " " + args + " 2>&1");
+}
+
+}  // namespace
+
+TEST_CASE("bench/run prints the table and writes the JSON for a case", "[integration][bench]") {
+    ScratchDir dir("bench");
+    const std::string json_path = dir / "bench.json";
+    const auto r = run_bench("--cases tiny-edge --repeat 1 --json " + shell_quote(json_path));
+    INFO(describe(r));
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains("peak RSS MiB"));
+    CHECK_THAT(r.out, Contains("tiny-edge"));
+    const auto j = load_json(json_path);
+    REQUIRE(j["cases"].size() == 1);
+    const auto& row = j["cases"][0];
+    CHECK(row["case"] == "tiny-edge");
+    CHECK(row["model"] == "bert-tiny");
+    CHECK(row["accelerator"] == "acceltran-edge");
+    // BERT-Tiny at sequence 128, batch 4: 62,976 tile ops (the golden run's program size).
+    const auto golden = load_json(std::string(ACCELTRAN_SOURCE_DIR) + "/tests/golden/bert-tiny_acceltran-edge.json");
+    CHECK(row["tile_ops"] == golden["program"]["tile_ops"]);
+    CHECK(row["cycles"] == golden["cycles"]);
+    CHECK(row["wall_seconds"].get<double>() > 0);
+    CHECK(row["peak_rss_mib"].get<double>() > 0);
+    CHECK(j["failures"].empty());
+}
+
+TEST_CASE("bench/run rejects an unknown case with the list of known ones", "[integration][bench]") {
+    const auto r = run_bench("--cases no-such-case");
+    INFO(describe(r));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.out, Contains("no-such-case"));
+    CHECK_THAT(r.out, Contains("base-server-fast"));
+}
