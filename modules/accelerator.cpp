@@ -92,6 +92,12 @@ void Accelerator::build_contexts() {
     }
 }
 
+void Accelerator::attach_functional(compute::FunctionalEngine* engine) {
+    for (auto& c : contexts_)
+        if (c.op) c.functional = engine;
+    for (auto& pe : pes_) pe->set_functional(engine);
+}
+
 RunResult Accelerator::result() const {
     if (!control_->finished())
         throw SimulationError("simulation stopped before the program finished: " + control_->pending_report());
@@ -134,6 +140,10 @@ RunResult Accelerator::result() const {
     r.memory_write_bytes = mt.write_bytes;
     r.memory_busy_cycles = mt.busy_cycles;
     r.memory_utilization = r.cycles > 0 ? mt.busy_cycles / r.cycles : 0;
+    const ModelStats ms = memory_->model().stats();
+    r.memory_model = config_.main_memory.model;
+    r.memory_model_energy_j = ms.energy_j;
+    r.memory_model_counters = ms.counters;
     for (int b = 0; b < workloads::kBufferKinds; ++b) {
         const MemoryTraffic bt = buffers_[b]->traffic();
         r.buffers[b].capacity = buffers_[b]->capacity();
@@ -142,6 +152,10 @@ RunResult Accelerator::result() const {
         r.buffers[b].busy_cycles = bt.busy_cycles;
         r.buffers[b].queued_cycles = bt.queued_cycles;
         r.buffers[b].peak_occupancy = ca.peak_occupancy[b];
+        const ModelStats bs = buffers_[b]->model().stats();
+        r.buffers[b].model = buffers_[b]->config().model;
+        r.buffers[b].model_energy_j = bs.energy_j;
+        r.buffers[b].model_counters = bs.counters;
     }
     r.memory_bound_cycles = ca.memory_bound_cycles;
     r.entries = program_.entries.size();

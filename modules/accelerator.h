@@ -35,6 +35,10 @@ public:
                 const workloads::TiledProgram& program, trace::ActivityObserver* observer = nullptr,
                 DetailLevel detail = DetailLevel::Full);
 
+    // Functional mode: every compute entry's tiles are computed by `engine` (before sc_start;
+    // full detail level only).
+    void attach_functional(compute::FunctionalEngine* engine);
+
     // Throws SimulationError when the program did not run to completion (no progress possible).
     RunResult result() const;
 

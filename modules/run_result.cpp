@@ -45,8 +45,17 @@ nlohmann::json RunResult::to_json() const {
             {"peak_occupancy_bytes", buf.peak_occupancy},
             {"busy_cycles", buf.busy_cycles},
             {"queued_cycles", buf.queued_cycles}};
+        // A model's own figures (docs/plugins.md): present only when it reports any.
+        json& out = bufs[workloads::to_string(workloads::BufferKind(b))];
+        out["model"] = buf.model;
+        for (const auto& kv : buf.model_counters) out["model_counters"][kv.first] = kv.second;
+        if (buf.model_energy_j != 0) out["model_energy_j"] = buf.model_energy_j;
     }
     j["buffers"] = bufs;
+    json memory = {{"model", memory_model}};
+    for (const auto& kv : memory_model_counters) memory["model_counters"][kv.first] = kv.second;
+    if (memory_model_energy_j != 0) memory["model_energy_j"] = memory_model_energy_j;
+    j["main_memory"] = memory;
     j["dma"] = {{"channels", dma_channels},
                 {"busy_channel_cycles", dma_busy_channel_cycles},
                 {"transfers", dma_transfers}};

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +27,9 @@ struct BufferResult {
     std::uint64_t read_bytes = 0, write_bytes = 0;
     std::uint64_t peak_occupancy = 0;
     double busy_cycles = 0, queued_cycles = 0;
+    std::string model;                // buffer model (docs/plugins.md)
+    double model_energy_j = 0;        // energy the model accounts for itself
+    std::vector<std::pair<std::string, double>> model_counters;
 };
 
 struct RunResult {
@@ -43,6 +48,9 @@ struct RunResult {
     std::uint64_t memory_read_bytes = 0, memory_write_bytes = 0;
     double memory_busy_cycles = 0;
     double memory_utilization = 0;  // fraction of cycles the memory port was transferring
+    std::string memory_model;
+    double memory_model_energy_j = 0;
+    std::vector<std::pair<std::string, double>> memory_model_counters;
     BufferResult buffers[workloads::kBufferKinds];
     double memory_bound_cycles = 0;
     // Program

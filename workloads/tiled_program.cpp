@@ -111,6 +111,7 @@ private:
             // Parameters and the embedding rows they come from are pruned offline; activations
             // carry the run-time activation sparsity.
             l.density = t.kind == TensorKind::Activation ? opt_.activation_density : opt_.weight_density;
+            if (std::size_t(t.id) < opt_.tensor_density.size()) l.density = opt_.tensor_density[std::size_t(t.id)];
             l.data_bytes = compressed_bytes(std::uint64_t(t.elements()), l.density, opt_.element_bits);
             l.mask_bytes = mask_bytes(std::uint64_t(t.elements()));
             // Every tensor has a home in main memory: parameters and inputs live there, and an

@@ -41,6 +41,9 @@ struct CompileOptions {
     std::uint64_t capacity[kBufferKinds] = {4u << 20, 8u << 20, 1u << 20};
     // Softmax, norms, GELU, SwiGLU and rotary overwrite an input that dies with them (Residency).
     bool in_place_elementwise = true;
+    // Per tensor id, when not empty: the density of that tensor, overriding the two above
+    // (the functional mode: measured for weights and inputs, a dense bound for activations).
+    std::vector<double> tensor_density;
 };
 
 // How a tensor is stored: compressed data (non-zeros only) in its data buffer plus a one-bit-

@@ -8,6 +8,7 @@
 #include "modules/common/config_node.h"
 #include "modules/common/errors.h"
 #include "modules/common/input_file.h"
+#include "modules/common/model_registry.h"
 
 namespace acceltran {
 
@@ -113,24 +114,32 @@ void parse_tiling(const ConfigNode& n, AcceleratorConfig& c) {
 }
 
 void parse_numerics(const ConfigNode& n, AcceleratorConfig& c) {
-    n.expect_keys({"int_bits", "frac_bits"});
+    n.expect_keys({"int_bits", "frac_bits", "rounding"});
     // With these ranges a word never exceeds 64 bits, so it always fits an integer register.
     c.int_bits = int_in(n, "int_bits", 1, 32, c.int_bits);
     c.frac_bits = int_in(n, "frac_bits", 0, 32, c.frac_bits);
+    const std::string rounding = n.get_string("rounding", c.rounding);
+    if (rounding != "nearest" && rounding != "stochastic") n.child("rounding").fail("one of nearest, stochastic");
+    c.rounding = rounding;
 }
 
 void parse_sparsity(const ConfigNode& n, AcceleratorConfig& c) {
-    n.expect_keys({"activation", "weight"});
+    n.expect_keys({"activation", "weight", "topk_elements_per_cycle"});
     c.activation_sparsity = n.get_fraction("activation", c.activation_sparsity);
     c.weight_sparsity = n.get_fraction("weight", c.weight_sparsity);
+    c.topk_elements_per_cycle = n.get_positive("topk_elements_per_cycle", c.topk_elements_per_cycle);
 }
 
 // Buffer capacity has no default that makes sense for every design point, so size_mb is required.
 void parse_buffer(const ConfigNode& buffers, const std::string& name, BufferConfig& b) {
     ConfigNode n = buffers.child(name);
-    n.expect_keys({"model", "size_mb", "banks", "bank_width_bytes", "latency_cycles"});
+    // The shared geometry keys go to every buffer model; the rest are the model's own
+    // parameters, checked against the registry (unknown model or key: a located error).
+    const ModelSelection model = ModelRegistry::instance().parse(
+        ModelKind::Buffer, n, {"size_mb", "banks", "bank_width_bytes", "latency_cycles"}, b.model);
     b.name = name;
-    b.model = n.get_choice("model", {"sram"}, b.model);
+    b.model = model.name;
+    b.model_parameters = model.parameters;
     b.size_mb = positive_at_most(n.child("size_mb"), 65536);
     b.banks = int_in(n, "banks", 1, 65536, b.banks);
     b.bank_width_bytes = int_in(n, "bank_width_bytes", 1, 4096, b.bank_width_bytes);
@@ -138,8 +147,10 @@ void parse_buffer(const ConfigNode& buffers, const std::string& name, BufferConf
 }
 
 void parse_main_memory(const ConfigNode& n, MainMemoryConfig& m) {
-    n.expect_keys({"model", "type", "bandwidth_gbps", "latency_ns", "banks", "ranks", "channels"});
-    m.model = n.get_choice("model", {"fixed_bandwidth"}, m.model);
+    const ModelSelection model = ModelRegistry::instance().parse(
+        ModelKind::Memory, n, {"type", "bandwidth_gbps", "latency_ns", "banks", "ranks", "channels"}, m.model);
+    m.model = model.name;
+    m.model_parameters = model.parameters;
     m.type = n.get_choice("type", {"lpddr3", "hbm2", "rram"}, m.type);
     m.bandwidth_gbps = n.get_positive("bandwidth_gbps", m.bandwidth_gbps);
     if (n.has("latency_ns")) m.latency_ns = non_negative(n.child("latency_ns"));

@@ -9,11 +9,14 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "modules/common/model_parameters.h"
+
 namespace acceltran {
 
 struct BufferConfig {
     std::string name;              // "activation", "weight", "mask"
-    std::string model = "sram";    // buffer model name (registry comes with the plug-in issue)
+    std::string model = "sram";    // buffer model (modules/common/model_registry.h); its parameters:
+    ModelParameters model_parameters;  // every parameter the model declares (defaults filled in)
     double size_mb = 0;            // capacity in MiB (2^20 bytes)
     int banks = 64;                // independent banks, each `bank_width_bytes` wide per cycle
     int bank_width_bytes = 64;
@@ -23,7 +26,8 @@ struct BufferConfig {
 };
 
 struct MainMemoryConfig {
-    std::string model = "fixed_bandwidth";
+    std::string model = "fixed_bandwidth";  // memory model (modules/common/model_registry.h)
+    ModelParameters model_parameters;
     std::string type = "lpddr3";   // lpddr3 | hbm2 | rram (technology, for energy tables)
     double bandwidth_gbps = 25.6;  // GB/s, 1 GB = 1e9 bytes
     double latency_ns = 50;        // first-byte latency of each transaction
@@ -50,6 +54,10 @@ struct AcceleratorConfig {
     int int_bits = 4, frac_bits = 16;   // fixed-point word: IL + FL bits per value
     double activation_sparsity = 0.5;   // timing-only mode: fraction of zero activations
     double weight_sparsity = 0.5;       // fraction of zero weights (offline pruned)
+    // Top-k baseline (functional mode): the selection unit beside each softmax unit handles this
+    // many probabilities per cycle (docs/dynatran.md §4).
+    double topk_elements_per_cycle = 1;
+    std::string rounding = "nearest";   // functional mode: nearest or stochastic
     BufferConfig activation_buffer, weight_buffer, mask_buffer;
     MainMemoryConfig main_memory;
     DmaConfig dma;

@@ -15,6 +15,7 @@
 namespace acceltran::compute {
 
 struct FastJobState;
+struct TileMeasure;
 
 struct UnitActivity {
     double busy_cycles = 0;         // cycles computing
@@ -54,6 +55,9 @@ public:
     double last_done = 0;         // cycle at which the last write of the job lands
     UnitActivity activity;
     std::unique_ptr<FastJobState> fast;  // the job in progress at the fast detail level
+    // Functional mode: the measured non-zeros of the tile tile_cycles() is asked about (set by
+    // the PE around the call); null in timing-only runs, where the configured densities apply.
+    const TileMeasure* measured = nullptr;
 
 private:
     workloads::UnitClass unit_class_ = workloads::UnitClass::MacLane;

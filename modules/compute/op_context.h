@@ -8,6 +8,8 @@
 
 namespace acceltran::compute {
 
+class FunctionalEngine;
+
 struct OperandPlace {
     const workloads::TensorLayout* layout = nullptr;
     int tensor = -1;
@@ -22,6 +24,7 @@ struct OpContext {
     workloads::LoopOrder loop_order;
     OperandPlace a, a2, b, out;  // a2: the second operand of a residual add
     int element_bits = 20;
+    FunctionalEngine* functional = nullptr;  // functional mode: computes and measures each tile
 };
 
 }  // namespace acceltran::compute

@@ -6,6 +6,7 @@
 #include "modules/common/address_map.h"
 #include "modules/common/command_extension.h"
 #include "modules/common/errors.h"
+#include "modules/compute/functional_engine.h"
 #include "modules/compute/layer_norm_unit.h"
 #include "modules/compute/mac_lane.h"
 #include "modules/compute/softmax_unit.h"
@@ -29,7 +30,7 @@ ProcessingElement::ProcessingElement(const sc_core::sc_module_name& name, int in
     for (int i = 0; i < config.lanes_per_pe; ++i)
         units_[int(UnitClass::MacLane)].push_back(std::make_unique<MacLane>(config.macs_per_lane));
     for (int i = 0; i < config.softmax_per_pe; ++i)
-        units_[int(UnitClass::Softmax)].push_back(std::make_unique<SoftmaxUnit>());
+        units_[int(UnitClass::Softmax)].push_back(std::make_unique<SoftmaxUnit>(config.topk_elements_per_cycle));
     for (int i = 0; i < config.layernorm_per_pe; ++i)
         units_[int(UnitClass::LayerNorm)].push_back(std::make_unique<LayerNormUnit>());
     for (int c = 0; c < workloads::kUnitClasses; ++c)
@@ -137,7 +138,12 @@ double ProcessingElement::transfer_bytes(tlm::tlm_command cmd, const OperandPlac
         data_ext_->element_bits = std::uint32_t(config_.element_bits());
         data_ext_->nonzeros = std::uint64_t(double(data_ext_->elements) * density + 0.5);
         data_ext_->is_mask = mask;
+        // Functional mode: the tensor's values ride along for models that inspect them; the
+        // buffers account for bytes only, so nothing is copied through the data pointer.
         data_ext_->timing_only = true;
+        data_ext_->values = functional_ && place.tensor >= 0
+                                ? const_cast<std::int32_t*>(functional_->raw(place.tensor).data())
+                                : nullptr;
         sc_core::sc_time delay = clock_.until(at);
         buffer_socket->b_transport(data_trans_, delay);
         if (data_trans_.is_response_error())
@@ -166,14 +172,26 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
         const std::uint64_t a_slot = g.matmul ? (std::uint64_t(t.b) * g.ni + t.i) * g.nk + t.k : out_slot;
         const std::uint64_t b_slot = (g.b_batched ? std::uint64_t(t.b) * g.nk * g.nj : 0) +
                                      std::uint64_t(t.k) * g.nj + t.j;
+        // Functional mode: the tile's values are computed now (its producers have finished, so
+        // its operands exist) and their measured non-zeros replace the configured densities.
+        TileMeasure measured;
+        if (ctx.functional) {
+            measured = ctx.functional->run_tile(ctx, step);
+            unit.measured = &measured;
+        }
+        auto density = [&](const OperandPlace& p, std::uint64_t nonzeros, std::uint64_t elements) {
+            if (!ctx.functional) return p.layout->density;
+            return elements ? double(nonzeros) / double(elements) : 1.0;
+        };
         double ready = now;
         auto read = [&](const OperandPlace& p, std::uint64_t slot, std::uint64_t elements, double density) {
             ready = std::max(ready, transfer(tlm::TLM_READ_COMMAND, p, false, slot, elements, density, now));
             ready = std::max(ready, transfer(tlm::TLM_READ_COMMAND, p, true, slot, elements, density, now));
         };
-        if (step.read_a) read(ctx.a, a_slot, g.a_elements(t), ctx.a.layout->density);
-        if (ctx.a2.layout) read(ctx.a2, a_slot, g.a_elements(t), ctx.a2.layout->density);
-        if (step.read_b && ctx.b.layout) read(ctx.b, b_slot, g.b_elements(t), ctx.b.layout->density);
+        if (step.read_a) read(ctx.a, a_slot, g.a_elements(t), density(ctx.a, measured.a_nonzeros, g.a_elements(t)));
+        if (ctx.a2.layout) read(ctx.a2, a_slot, g.a_elements(t), density(ctx.a2, measured.a2_nonzeros, g.a_elements(t)));
+        if (step.read_b && ctx.b.layout)
+            read(ctx.b, b_slot, g.b_elements(t), density(ctx.b, measured.b_nonzeros, g.b_elements(t)));
         // Partial sums are kept dense, without a mask.
         if (step.read_psum)
             ready = std::max(ready, transfer(tlm::TLM_READ_COMMAND, ctx.out, false, out_slot,
@@ -184,6 +202,7 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
         const std::uint64_t pre_before = lane ? mac_lane->pre_sparsity().tiles() : 0;
         const std::uint64_t post_before = lane ? mac_lane->post_sparsity().tiles() : 0;
         const double cycles = double(unit.tile_cycles(ctx, step));
+        unit.measured = nullptr;
         const double start = std::max(ready, unit.compute_free);
         unit.activity.memory_wait_cycles += std::max(0.0, ready - std::max(now, unit.compute_free));
         unit.activity.busy_cycles += cycles;
@@ -195,7 +214,7 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
                         lane ? std::uint32_t(mac_lane->post_sparsity().tiles() - post_before) : 0);
         double written = end;
         if (step.write_output) {
-            const double d = ctx.out.layout->density;
+            const double d = density(ctx.out, measured.out_nonzeros, g.out_elements(t));
             written = std::max(written, transfer(tlm::TLM_WRITE_COMMAND, ctx.out, false, out_slot, g.out_elements(t), d, end));
             written = std::max(written, transfer(tlm::TLM_WRITE_COMMAND, ctx.out, true, out_slot, g.out_elements(t), d, end));
         } else if (step.write_psum) {

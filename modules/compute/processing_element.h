@@ -40,6 +40,8 @@ public:
     const ComputeUnit& unit(workloads::UnitClass c, int i) const { return *units_[int(c)][i]; }
     void set_observer(trace::ActivityObserver* observer) { observer_ = observer; }
     void set_detail(DetailLevel detail) { detail_ = detail; }
+    // Functional mode (full detail level only): tiles carry and produce real values.
+    void set_functional(FunctionalEngine* engine) { functional_ = engine; }
     // Chunks between a fast job's first and last tile (docs/model-reference.md §6a): one, as
     // more chunks measured no closer to the full level and cost events and transfers.
     static constexpr int kFastMiddleChunks = 1;
@@ -81,6 +83,7 @@ private:
     std::uint64_t capacity_[workloads::kBufferKinds];
     trace::ActivityObserver* observer_ = nullptr;
     DetailLevel detail_ = DetailLevel::Full;
+    FunctionalEngine* functional_ = nullptr;
 };
 
 }  // namespace acceltran::compute

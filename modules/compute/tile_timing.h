@@ -54,6 +54,13 @@ inline std::uint64_t softmax_tile_cycles(std::uint64_t elements, double density)
     return at_least_one(double(elements) * density);
 }
 
+// Top-k selection unit beside a softmax unit (functional mode, --sparsity topk): it takes the
+// row's probabilities at `elements_per_cycle` (sparsity.topk_elements_per_cycle, default 1: the
+// softmax unit's own rate) after the softmax has produced them. 0 cycles when top-k is off.
+inline std::uint64_t topk_tile_cycles(std::uint64_t elements, double elements_per_cycle) {
+    return elements == 0 ? 0 : at_least_one(double(elements) / elements_per_cycle);
+}
+
 // Layer-norm unit: original rule ceil(b * (x + y) * (1 - s_a)). RMSNorm uses the same rule: it
 // keeps both passes over the tile (a reduction per row, then a scaling per element) and only
 // drops the mean and the shift inside them, a difference the original's per-tile rule does

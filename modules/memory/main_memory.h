@@ -1,9 +1,13 @@
-// Off-chip main memory behind a TLM target: the `fixed_bandwidth` model (bandwidth from GB/s
-// and the clock, first-byte latency per transaction). Pluggable models come later through the
-// same socket, and any third-party TLM target can be bound to the DMA in its place.
+// Off-chip main memory behind a TLM target, with the MemoryModel the config selects
+// (`main_memory.model`): `fixed_bandwidth` (the default: bandwidth from GB/s and the clock,
+// first-byte latency per transaction), `dram`, or a plug-in's. Any third-party TLM target can
+// also be bound to the DMA in its place.
 #pragma once
 
+#include <memory>
+
 #include "modules/common/accelerator_config.h"
+#include "modules/common/model_registry.h"
 #include "modules/memory/memory_target.h"
 
 namespace acceltran {
@@ -14,11 +18,24 @@ public:
     static constexpr std::uint64_t kCapacity = std::uint64_t(1) << 40;
 
     MainMemory(const sc_core::sc_module_name& name, const Clock& clock, const AcceleratorConfig& config)
-        : MemoryTarget(name, clock, kCapacity, config.memory_bytes_per_cycle(),
-                       config.main_memory.latency_ns * 1e-3 * config.clock_mhz),
-          config_(config.main_memory) {}
+        : MemoryTarget(name, clock, kCapacity, make_model(clock, config)), config_(config.main_memory) {}
 
     const MainMemoryConfig& config() const { return config_; }
+
+    // The memory model `config.main_memory` selects, built from the registry.
+    static std::unique_ptr<TimingModel> make_model(const Clock& clock, const AcceleratorConfig& config) {
+        const MainMemoryConfig& m = config.main_memory;
+        ModelContext c;
+        c.instance = "main_memory";
+        c.clock_mhz = clock.mhz();
+        c.capacity_bytes = kCapacity;
+        c.banks = m.banks;
+        c.ranks = m.ranks;
+        c.channels = m.channels;
+        c.latency_cycles = m.latency_ns * 1e-3 * config.clock_mhz;
+        c.bytes_per_cycle = config.memory_bytes_per_cycle();
+        return ModelRegistry::instance().create(ModelKind::Memory, ModelSelection{m.model, m.model_parameters}, c);
+    }
 
 private:
     MainMemoryConfig config_;

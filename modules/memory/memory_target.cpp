@@ -5,12 +5,12 @@
 namespace acceltran {
 
 MemoryTarget::MemoryTarget(const sc_core::sc_module_name& name, const Clock& clock,
-                           std::uint64_t capacity, double bytes_per_cycle, double latency_cycles)
+                           std::uint64_t capacity, std::unique_ptr<TimingModel> model)
     : sc_module(name),
       socket("socket"),
       clock_(clock),
       capacity_(capacity),
-      port_(bytes_per_cycle, latency_cycles) {
+      model_(std::move(model)) {
     socket.register_b_transport(this, &MemoryTarget::b_transport);
     socket.register_transport_dbg(this, &MemoryTarget::transport_dbg);
 }
@@ -35,7 +35,13 @@ void MemoryTarget::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time
     }
     const std::uint64_t length = trans.get_data_length();
     const double arrival = clock_.to_cycles(sc_core::sc_time_stamp() + delay);
-    const double done = port_.reserve(arrival, length, clock_.now());
+    AccessRequest request;
+    request.write = cmd == tlm::TLM_WRITE_COMMAND;
+    request.address = trans.get_address();
+    request.bytes = length;
+    request.arrival = arrival;
+    request.now = clock_.now();
+    const double done = model_->access(request);
     delay = clock_.until(done);
 
     // Third-party initiators that send no extension move real bytes; timing-only transfers of
@@ -69,10 +75,10 @@ unsigned int MemoryTarget::transport_dbg(tlm::tlm_generic_payload& trans) {
 
 void MemoryTarget::set_observer(trace::ActivityObserver* observer, trace::Port id) {
     if (observer == nullptr) {
-        port_.set_listener(nullptr);
+        model_->set_listener(nullptr);
         return;
     }
-    port_.set_listener([observer, id](double start, double end, double bytes) {
+    model_->set_listener([observer, id](double start, double end, double bytes) {
         observer->on_port_busy(id, start, end, bytes);
     });
 }
@@ -83,8 +89,9 @@ MemoryTraffic MemoryTarget::traffic() const {
     t.write_bytes = write_bytes_;
     t.reads = reads_;
     t.writes = writes_;
-    t.busy_cycles = port_.busy_cycles();
-    t.queued_cycles = port_.queued_cycles();
+    const ModelStats s = model_->stats();
+    t.busy_cycles = s.busy_cycles;
+    t.queued_cycles = s.queued_cycles;
     return t;
 }
 

@@ -1,19 +1,21 @@
-// A memory-like TLM target: a window of `capacity` bytes behind a bandwidth-limited port,
-// loosely timed (b_transport returns the delay the port's occupancy implies and never waits,
-// so it may be called from method processes), with transport_dbg on real storage.
-// TileBuffer and MainMemory are this with their own parameters.
+// A memory-like TLM target: a window of `capacity` bytes whose timing comes from a pluggable
+// TimingModel (a BufferModel or a MemoryModel, chosen by name from the model registry), loosely
+// timed (b_transport returns the delay the model computes and never waits, so it may be called
+// from method processes), with transport_dbg on real storage. TileBuffer and MainMemory are this
+// with their own model and parameters.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "modules/common/bandwidth_port.h"
 #include "modules/common/clock.h"
 #include "modules/common/sparse_memory.h"
+#include "modules/common/timing_model.h"
 #include "modules/trace/activity_observer.h"
 
 namespace acceltran {
@@ -21,8 +23,8 @@ namespace acceltran {
 struct MemoryTraffic {
     std::uint64_t read_bytes = 0, write_bytes = 0;
     std::uint64_t reads = 0, writes = 0;
-    double busy_cycles = 0;    // port occupied
-    double queued_cycles = 0;  // requests waited for the port
+    double busy_cycles = 0;    // data path occupied (the model's ModelStats::busy_cycles)
+    double queued_cycles = 0;  // requests waited for a busy resource
 };
 
 class MemoryTarget : public sc_core::sc_module {
@@ -30,12 +32,12 @@ public:
     tlm_utils::simple_target_socket<MemoryTarget> socket;
 
     MemoryTarget(const sc_core::sc_module_name& name, const Clock& clock, std::uint64_t capacity,
-                 double bytes_per_cycle, double latency_cycles);
+                 std::unique_ptr<TimingModel> model);
 
     std::uint64_t capacity() const { return capacity_; }
-    const BandwidthPort& port() const { return port_; }
+    const TimingModel& model() const { return *model_; }
     MemoryTraffic traffic() const;
-    // Reports the port's busy stretches to `observer` as port `id`.
+    // Reports the model's busy stretches to `observer` as port `id`.
     void set_observer(trace::ActivityObserver* observer, trace::Port id);
 
 private:
@@ -45,7 +47,7 @@ private:
 
     const Clock& clock_;
     std::uint64_t capacity_;
-    BandwidthPort port_;
+    std::unique_ptr<TimingModel> model_;
     SparseMemory storage_;
     std::uint64_t read_bytes_ = 0, write_bytes_ = 0, reads_ = 0, writes_ = 0;
 };

@@ -55,13 +55,14 @@ EnergyBreakdown energy(const AcceleratorConfig& c, const Technology& tech, const
         // Energy per block applied to bytes / block size: linear in the bytes, so the energies of
         // the timeline's sample periods add up to the run's (a ceiling here would not).
         const double blocks = a.buffer_bytes[b] / tech.buffer_block_bytes;
-        e.buffers[b].dynamic = bt.access_energy_nj_for(configs[b]->size_mb) * 1e-9 * blocks;
+        e.buffers[b].dynamic = bt.access_energy_nj_for(configs[b]->size_mb) * 1e-9 * blocks + a.buffer_model_energy_j[b];
         const double powered = gating ? a.buffer_busy_cycles[b] : a.cycles;
         e.buffers[b].leakage = joules(bt.leakage_mw_per_mb * configs[b]->size_mb, powered, hz);
     }
     const MainMemoryConfig& m = c.main_memory;
     const double mm_blocks = a.memory_bytes / tech.main_memory_block_bytes;
-    e.main_memory.dynamic = tech.main_memory_access_nj(m.type, m.banks, m.ranks, m.channels) * 1e-9 * mm_blocks;
+    e.main_memory.dynamic =
+        tech.main_memory_access_nj(m.type, m.banks, m.ranks, m.channels) * 1e-9 * mm_blocks + a.memory_model_energy_j;
     return e;
 }
 

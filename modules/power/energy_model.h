@@ -23,6 +23,10 @@ struct RunActivity {
     double buffer_bytes[3] = {0, 0, 0};        // read + written; activation, weight, mask
     double buffer_busy_cycles[3] = {0, 0, 0};  // port busy
     double memory_bytes = 0;                   // main memory read + written
+    // Energy the buffer and memory models account for themselves (ModelStats::energy_j), added
+    // to the per-byte energy above: docs/plugins.md, "Energy". 0 for every built-in by default.
+    double buffer_model_energy_j[3] = {0, 0, 0};
+    double memory_model_energy_j = 0;
 };
 
 // Joules, each with its dynamic and leakage parts.

@@ -7,6 +7,8 @@
 #include "modules/power/technology.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/option_parser.h"
+#include "testbenches/cli/plugin_options.h"
+#include "modules/common/model_registry.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
 #include "workloads/tiled_program.h"
@@ -16,9 +18,14 @@ namespace acceltran::cli {
 int list_command(const std::vector<std::string>& args) {
     namespace po = boost::program_options;
     po::options_description desc("list options");
+    add_plugin_option(desc);
     po::variables_map vm;
-    if (!parse_options(args, desc, "usage: acceltran list\nThe shipped models and accelerator design points.", vm))
+    if (!parse_options(args, desc,
+                       "usage: acceltran list [--plugin LIB.so ...]\n"
+                       "The shipped models and accelerator design points, and the registered buffer and memory models.",
+                       vm))
         return 0;
+    load_plugins(vm);
     const std::string dir = data_dir();
     std::cout << "models (" << dir << "/workloads/models):\n";
     for (const auto& name : workloads::shipped_models(dir + "/workloads/models")) {
@@ -34,6 +41,20 @@ int list_command(const std::vector<std::string>& args) {
                   << a.weight_buffer.size_mb << "/" << a.mask_buffer.size_mb << " MB, " << a.main_memory.type << " "
                   << a.main_memory.bandwidth_gbps << " GB/s\n";
     }
+    // The registered buffer and memory models, each with its parameters (docs/plugins.md).
+    const ModelRegistry& registry = ModelRegistry::instance();
+    for (ModelKind kind : {ModelKind::Buffer, ModelKind::Memory}) {
+        std::cout << (kind == ModelKind::Buffer ? "buffer models (buffers.<name>.model):\n"
+                                                : "memory models (main_memory.model):\n");
+        for (const ModelEntry* e : registry.entries(kind)) {
+            std::cout << "  " << e->name << "  " << e->description;
+            if (e->origin != "built-in") std::cout << " [plug-in " << e->origin << "]";
+            std::cout << "\n";
+            for (const auto& p : e->parameters)
+                std::cout << "      " << p.name << " (" << p.type_text() << ", default " << p.default_value << ")  "
+                          << p.description << "\n";
+        }
+    }
     return 0;
 }
 
@@ -46,6 +67,7 @@ int validate_command(const std::vector<std::string>& args) {
         ("seq", po::value<int>()->default_value(128), "sequence length (with both --model and --accel)")
         ("batch", po::value<int>()->default_value(4), "batch size (with both --model and --accel)")
         ("set", po::value<std::vector<std::string>>()->composing(), "override an accelerator key: key.path=value");
+    add_plugin_option(desc);
     po::variables_map vm;
     if (!parse_options(args, desc,
                        "usage: acceltran validate [--model M] [--accel A [--set k=v ...]] [--seq N] [--batch N]\n"
@@ -53,6 +75,7 @@ int validate_command(const std::vector<std::string>& args) {
                        vm))
         return 0;
     if (!vm.count("model") && !vm.count("accel")) throw UsageError("give --model, --accel or both");
+    load_plugins(vm);
     const std::string dir = data_dir();
     std::vector<std::string> overrides;
     if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include <systemc>
 
@@ -19,8 +20,10 @@
 #include "modules/trace/timeline_report.h"
 #include "modules/trace/vcd_trace.h"
 #include "testbenches/cli/commands.h"
+#include "testbenches/cli/functional_run.h"
 #include "testbenches/cli/option_parser.h"
 #include "testbenches/cli/output_directory.h"
+#include "testbenches/cli/plugin_options.h"
 #include "testbenches/cli/progress_bar.h"
 #include "testbenches/cli/summary_report.h"
 #include "workloads/generation.h"
@@ -54,6 +57,8 @@ power::RunActivity activity_of(const RunResult& r) {
         a.buffer_busy_cycles[b] = r.buffers[b].busy_cycles;
     }
     a.memory_bytes = r.memory_read_bytes + r.memory_write_bytes;
+    for (int b = 0; b < workloads::kBufferKinds; ++b) a.buffer_model_energy_j[b] = r.buffers[b].model_energy_j;
+    a.memory_model_energy_j = r.memory_model_energy_j;
     return a;
 }
 
@@ -161,6 +166,8 @@ int run_command(const std::vector<std::string>& args) {
         ("no-progress", "no progress bar (it is shown only when stderr is a terminal)")
         ("force", "replace the output directory if it exists")
         ("quiet,q", "do not print the summary table");
+    FunctionalRun::add_options(desc);
+    add_plugin_option(desc);
     po::variables_map vm;
     if (!parse_options(args, desc,
                        "usage: acceltran run [--model M] [--accel A] [--seq N] [--batch N] [--out DIR] [--set key.path=value ...]\n"
@@ -169,8 +176,12 @@ int run_command(const std::vector<std::string>& args) {
                        "(and trace.vcd, trace.perfetto.json on request; see docs/outputs.md).",
                        vm))
         return 0;
+    load_plugins(vm);  // before the config, which may select a plug-in's model
     const std::string dir = data_dir();
     const DetailLevel detail = parse_detail_level(vm["detail"].as<std::string>());
+    std::optional<FunctionalRun> functional = FunctionalRun::from(vm);
+    if (functional && detail != DetailLevel::Full)
+        throw UsageError("--functional runs at --detail full (every tile computes its values)");
     std::vector<std::string> overrides;
     if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
     const std::string model_arg = vm["model"].as<std::string>(), accel_arg = vm["accel"].as<std::string>();
@@ -195,7 +206,13 @@ int run_command(const std::vector<std::string>& args) {
     const workloads::OpGraph graph =
         generating ? workloads::build_generation_graph(model, generation)
                    : workloads::build_op_graph(model, positive(vm, "seq"), positive(vm, "batch"), buffers);
-    const workloads::TiledProgram program = workloads::compile_program(graph, buffers);
+    workloads::CompileOptions compile = buffers;
+    if (functional) {
+        if (generating) throw UsageError("--functional supports encoders, not --prompt-len/--gen-len");
+        functional->prepare(graph, config);
+        compile.tensor_density = functional->planning_densities();
+    }
+    const workloads::TiledProgram program = workloads::compile_program(graph, compile);
     const power::Technology technology = power::load_technology(config.technology, dir + "/configs");
     technology.check_covers(config);  // refuse a design the table cannot price before simulating it
     const power::AreaBreakdown area = power::area(config, technology);
@@ -237,6 +254,7 @@ int run_command(const std::vector<std::string>& args) {
 
     const auto wall_start = std::chrono::steady_clock::now();
     Accelerator accelerator("acceltran", config, program, &observers, detail);
+    if (functional) accelerator.attach_functional(&functional->engine());
     sc_core::sc_start();
     progress.finish();
     const RunResult result = accelerator.result();
@@ -248,6 +266,14 @@ int run_command(const std::vector<std::string>& args) {
     const trace::TimelineReport timeline_report(timeline.samples(result.cycles), config, technology);
     add_energy(summary, power::energy(config, technology, activity_of(result)), result, timeline_report);
     if (generating) summary["generation"] = generation_json(generation, phases, timeline_report, program, result);
+    if (functional) {
+        summary["sparsity"] = functional->sparsity_json();
+        summary["functional"] = functional->functional_json();
+    } else {
+        summary["sparsity"] = {{"source", "configured"},
+                               {"activation", config.activation_sparsity},
+                               {"weight", config.weight_sparsity}};
+    }
     output.write("summary.json", summary.dump(2) + "\n");
     write_stream(output, "timeline.csv", [&](std::ostream& o) { timeline_report.write_csv(o); });
     if (vcd) write_stream(output, "trace.vcd", [&](std::ostream& o) { vcd->write(o, result.cycles, timeline_report); });

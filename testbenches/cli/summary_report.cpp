@@ -5,13 +5,43 @@
 
 namespace acceltran::cli {
 
+namespace {
+
+// A buffer or memory model's parameters beside the slot's shared keys, as the YAML has them.
+void add_model_parameters(nlohmann::json& slot, const ModelParameters& p) {
+    for (const auto& name : p.names()) {
+        const std::string& text = p.text(name);
+        if (text == "true" || text == "false") {
+            slot[name] = text == "true";
+            continue;
+        }
+        std::size_t used = 0;
+        double v = 0;
+        try {
+            v = std::stod(text, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == text.size() && !text.empty()) slot[name] = v;
+        else slot[name] = text;
+    }
+}
+
+}  // namespace
+
 nlohmann::json accelerator_json(const AcceleratorConfig& c) {
     // Every parameter the run used, defaults included, in the YAML's own layout.
     auto buffer = [](const BufferConfig& b) {
-        return nlohmann::json{{"model", b.model}, {"size_mb", b.size_mb}, {"banks", b.banks},
-                              {"bank_width_bytes", b.bank_width_bytes}, {"latency_cycles", b.latency_cycles}};
+        nlohmann::json j{{"model", b.model}, {"size_mb", b.size_mb}, {"banks", b.banks},
+                         {"bank_width_bytes", b.bank_width_bytes}, {"latency_cycles", b.latency_cycles}};
+        add_model_parameters(j, b.model_parameters);
+        return j;
     };
     const MainMemoryConfig& m = c.main_memory;
+    nlohmann::json memory{{"model", m.model}, {"type", m.type}, {"bandwidth_gbps", m.bandwidth_gbps},
+                          {"latency_ns", m.latency_ns}, {"banks", m.banks}, {"ranks", m.ranks},
+                          {"channels", m.channels}};
+    add_model_parameters(memory, m.model_parameters);
     return {{"name", c.name},
             {"source", c.source},
             {"clock_mhz", c.clock_mhz},
@@ -20,13 +50,12 @@ nlohmann::json accelerator_json(const AcceleratorConfig& c) {
                     {"softmax_per_pe", c.softmax_per_pe}, {"layernorm_per_pe", c.layernorm_per_pe},
                     {"nonlinearity", c.nonlinearity}}},
             {"tiling", {{"tile", {c.tile_b, c.tile_x, c.tile_y}}, {"loop_order", c.loop_order}}},
-            {"numerics", {{"int_bits", c.int_bits}, {"frac_bits", c.frac_bits}}},
-            {"sparsity", {{"activation", c.activation_sparsity}, {"weight", c.weight_sparsity}}},
+            {"numerics", {{"int_bits", c.int_bits}, {"frac_bits", c.frac_bits}, {"rounding", c.rounding}}},
+            {"sparsity", {{"activation", c.activation_sparsity}, {"weight", c.weight_sparsity},
+                          {"topk_elements_per_cycle", c.topk_elements_per_cycle}}},
             {"buffers", {{"activation", buffer(c.activation_buffer)}, {"weight", buffer(c.weight_buffer)},
                          {"mask", buffer(c.mask_buffer)}}},
-            {"main_memory", {{"model", m.model}, {"type", m.type}, {"bandwidth_gbps", m.bandwidth_gbps},
-                             {"latency_ns", m.latency_ns}, {"banks", m.banks}, {"ranks", m.ranks},
-                             {"channels", m.channels}}},
+            {"main_memory", memory},
             {"dma", {{"channels", c.dma.channels}, {"burst_bytes", c.dma.burst_bytes}}},
             {"power", {{"gating", c.power_gating}}}};
 }

@@ -15,6 +15,7 @@
 
 #include "modules/common/accelerator_config.h"
 #include "modules/common/clock.h"
+#include "modules/memory/fixed_bandwidth_memory_model.h"
 #include "modules/memory/main_memory.h"
 
 using namespace acceltran;
@@ -77,8 +78,9 @@ TEST_CASE("MainMemory: a 64 KiB read at 25.6 GB/s and 700 MHz takes 1792 + 35 = 
     cpu.bytes = 65536;
 
     // Bytes per cycle = 25.6e9 / 700e6 = 36.5714... ; latency = 50 ns * 0.7 cycles/ns = 35 cycles.
-    CHECK(memory.port().bytes_per_cycle() == Approx(25.6e9 / 700e6).epsilon(1e-12));
-    CHECK(memory.port().latency() == Approx(35).epsilon(1e-12));
+    const auto& model = dynamic_cast<const FixedBandwidthMemoryModel&>(memory.model());
+    CHECK(model.port().bytes_per_cycle() == Approx(25.6e9 / 700e6).epsilon(1e-12));
+    CHECK(model.port().latency() == Approx(35).epsilon(1e-12));
 
     sc_core::sc_start();
     REQUIRE(cpu.done.size() == 1);
@@ -183,4 +185,30 @@ TEST_CASE("MainMemory: a plain write (no extension) stores bytes that transport_
     cpu.socket->b_transport(t, delay);
     CHECK(t.get_response_status() == tlm::TLM_ADDRESS_ERROR_RESPONSE);
     CHECK(memory.traffic().writes == 1);
+}
+
+TEST_CASE("MainMemory: with model dram the TLM delay is the dram model's completion (row miss then hit)",
+          "[modules][main_memory][dram]") {
+    // 1000 MHz, so cycles are ns. LPDDR3-1600 preset: a first 32-byte read misses,
+    // tRCD + tCL + one burst = 18 + 15 + 5 = 38 ns; the same row again hits, tCL + burst = 20 ns
+    // after it arrives, which (loosely timed, arriving at 0) is behind the first on the bus: 43.
+    AcceleratorConfig config;
+    config.clock_mhz = 1000;
+    config.main_memory.model = "dram";
+    config.main_memory.model_parameters = ModelRegistry::instance().defaults(ModelKind::Memory, "dram").parameters;
+    Clock clock(config.clock_mhz);
+    MainMemory memory("main_memory", clock, config);
+    MemoryInitiator cpu("initiator");
+    cpu.socket.bind(memory.socket);
+    cpu.addresses = {0, 4 * 32};  // burst 4 of channel 0: same channel, bank and row as burst 0
+    cpu.bytes = 32;
+    sc_core::sc_start();
+    REQUIRE(cpu.done.size() == 2);
+    CHECK(clock.to_cycles(cpu.done[0]) == Approx(38).margin(kCycleMargin));
+    CHECK(clock.to_cycles(cpu.done[1]) == Approx(43).margin(kCycleMargin));
+    const ModelStats s = memory.model().stats();
+    REQUIRE(s.counters.size() == 4);
+    CHECK(s.counters[0] == std::make_pair(std::string("row_hits"), 1.0));
+    CHECK(s.counters[1] == std::make_pair(std::string("row_misses"), 1.0));
+    CHECK(memory.traffic().reads == 2);
 }

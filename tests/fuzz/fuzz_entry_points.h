@@ -16,6 +16,7 @@
 #include "modules/common/accelerator_config.h"
 #include "modules/common/config_node.h"
 #include "modules/common/errors.h"
+#include "workloads/functional/safetensors_file.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
 
@@ -55,6 +56,15 @@ inline Outcome model_dict_json(const std::string& text) {
 // Accelerator design point YAML (configs/accelerators/*.yaml), read as load_accelerator does.
 inline Outcome accelerator_yaml(const std::string& text) {
     return outcome_of([&] { parse_accelerator(ConfigNode::load_string(text, "fuzz.yaml").yaml(), "fuzz.yaml"); });
+}
+
+// Safetensors weight files (the functional mode's load_weights), parsed from memory; every
+// tensor that the header accepts is read and converted, so the offsets' checks are exercised.
+inline Outcome safetensors(const std::string& bytes) {
+    return outcome_of([&] {
+        const auto file = functional::SafetensorsFile::from_bytes(bytes, "fuzz.safetensors");
+        for (const auto& entry : file.tensors()) file.read(entry);
+    });
 }
 
 inline std::string bytes_text(const std::uint8_t* data, std::size_t size) {

@@ -263,7 +263,8 @@ TEST_CASE("bad accelerator files are rejected with located messages", "[config]"
                    Catch::Contains("main_memory.type: expected one of lpddr3, hbm2, rram "
                                    "(did you mean 'hbm2'?)"));
         CHECK_THAT(input_error(kMinimal + "main_memory: {model: dramsim}\n"),
-                   Catch::Contains("main_memory.model: expected one of fixed_bandwidth"));
+                   Catch::Contains("main_memory.model: unknown memory model 'dramsim'; registered memory "
+                                   "models: fixed_bandwidth, dram"));
         CHECK_THAT(input_error(kMinimal + "main_memory: {latency_ns: -1}\n"),
                    Catch::Contains("main_memory.latency_ns: expected a number of at least 0"));
         CHECK_THAT(input_error(kMinimal + "main_memory: {bandwidth_gbps: .inf}\n"),
@@ -274,8 +275,8 @@ TEST_CASE("bad accelerator files are rejected with located messages", "[config]"
                    Catch::Contains("dma.burst_bytes: expected an integer from 1 to 1048576"));
         CHECK_THAT(input_error("name: t\nbuffers:\n  activation: {size_mb: 4, model: dram}\n"
                                "  weight: {size_mb: 8}\n  mask: {size_mb: 1}\n"),
-                   Catch::Contains("buffers.activation.model: expected one of sram (did you mean "
-                                   "'sram'?), found 'dram'"));
+                   Catch::Contains("buffers.activation.model: unknown buffer model 'dram' (did you mean "
+                                   "'sram'?); registered buffer models: ideal, sram, banked_sram"));
         CHECK_THAT(input_error("name: t\nbuffers:\n  activation: {size_mb: 100000}\n"
                                "  weight: {size_mb: 8}\n  mask: {size_mb: 1}\n"),
                    Catch::Contains("buffers.activation.size_mb: expected a number greater than 0 "

@@ -101,3 +101,20 @@ TEST_CASE("energy: control modules are always on and gating off charges idle lea
     CHECK(ungated.buffers[1].leakage == Approx(210.40467e-3 * 8 * 1000 / kHz).epsilon(kEps));
     CHECK(ungated.total() > gated.total());
 }
+
+TEST_CASE("energy: a buffer or memory model's own energy adds to the per-byte energy of its part", "[energy]") {
+    // docs/plugins.md, "Energy": the two add up; nothing else changes.
+    Fixture f;
+    RunActivity a;
+    a.cycles = 1000;
+    a.buffer_bytes[0] = 640;
+    a.memory_bytes = 640;
+    const EnergyBreakdown base = energy(f.config, f.tech, a);
+    a.buffer_model_energy_j[0] = 3e-9;
+    a.memory_model_energy_j = 5e-9;
+    const EnergyBreakdown with = energy(f.config, f.tech, a);
+    CHECK(with.buffers[0].dynamic == Approx(base.buffers[0].dynamic + 3e-9).epsilon(kEps));
+    CHECK(with.main_memory.dynamic == Approx(base.main_memory.dynamic + 5e-9).epsilon(kEps));
+    CHECK(with.buffers[1].total() == base.buffers[1].total());
+    CHECK(with.total() == Approx(base.total() + 8e-9).epsilon(kEps));
+}

@@ -72,3 +72,7 @@ TEST_CASE("fuzz replay: accelerator YAML seeds and crash reproducers parse or ar
 TEST_CASE("fuzz replay: model-dict JSON seeds and crash reproducers parse or are refused", "[fuzz]") {
     replay("model_dict_json", acceltran::fuzz::model_dict_json);
 }
+
+TEST_CASE("fuzz replay: safetensors seeds and crash reproducers parse or are refused", "[fuzz]") {
+    replay("safetensors", acceltran::fuzz::safetensors);
+}

@@ -1,0 +1,27 @@
+// `throttled_sram`: an example out-of-tree buffer model. An SRAM whose port delivers only a
+// fraction `efficiency` of banks x bank_width_bytes per cycle (say, a bank arbitration or ECC
+// overhead) and adds `extra_latency_cycles` to each access. The port is the simulator's own
+// BandwidthPort (modules/common/bandwidth_port.h), which keeps busy intervals rather than one
+// "free at" time: loosely-timed initiators call in an order that is not time order, and a plain
+// first-come-first-served queue in call order would delay early requests behind late ones.
+#pragma once
+
+#include "modules/buffers/buffer_model.h"
+#include "modules/common/bandwidth_port.h"
+
+namespace example {
+
+class ThrottledSramBufferModel : public acceltran::BufferModel {
+public:
+    ThrottledSramBufferModel(const acceltran::ModelContext& context, const acceltran::ModelParameters& parameters);
+    static acceltran::ModelEntry entry();
+
+    double access(const acceltran::AccessRequest& request) override;
+    acceltran::ModelStats stats() const override;
+    double peak_bytes_per_cycle() const override { return port_.bytes_per_cycle(); }
+
+private:
+    acceltran::BandwidthPort port_;
+};
+
+}  // namespace example
