@@ -125,6 +125,12 @@ std::string summary_table(const nlohmann::json& s) {
     row("tile ops", std::to_string(s["program"]["tile_ops"].get<std::uint64_t>()));
     row("MACs (effectual/total)", fmt("%.3g", s["macs"]["effectual"].get<double>()) + " / " +
                                       fmt("%.3g", double(s["macs"]["total"].get<std::uint64_t>())));
+    if (s.contains("sparsity"))
+        row("sparsity (act./weight)", fmt("%.1f %%", 100.0 * s["sparsity"]["activation"].get<double>()) + " / " +
+                                          fmt("%.1f %%", 100.0 * s["sparsity"]["weight"].get<double>()) + " (" +
+                                          s["sparsity"]["source"].get<std::string>() + ")");
+    if (s.contains("functional"))
+        row("output error vs dense", fmt("%.3g rms", s["functional"]["output_error_vs_dense"]["rms"].get<double>()));
     row("loads/spills/stores", std::to_string(s["program"]["loads"].get<std::uint64_t>()) + " / " +
                                    std::to_string(s["program"]["spills"].get<std::uint64_t>()) + " / " +
                                    std::to_string(s["program"]["stores"].get<std::uint64_t>()));

@@ -109,6 +109,10 @@ TEST_CASE("functional outputs match the matched and the dense reference within t
     const auto& pm = pruned["functional"]["output_error_vs_matched_reference"];
     CHECK(pm["max_abs"].get<double>() <= 2 * 0.03);
     CHECK(pm["relative_rms"].get<double>() < 0.01);
+    // Stochastic rounding: the reference draws its own numbers, so only statistical agreement.
+    const auto stochastic = run_summary(dir, "stochastic", {"--functional", "--set", "numerics.rounding=stochastic"});
+    CHECK(stochastic["functional"]["output_error_vs_matched_reference"]["relative_rms"].get<double>() < 0.01);
+    CHECK(stochastic["functional"]["output_error_vs_dense"]["rms"].get<double>() <= 24 * lsb());
     // Pruning changes the output much more than rounding does: the dense error grows.
     CHECK(pruned["functional"]["output_error_vs_dense"]["rms"].get<double>() > 10 * dense["rms"].get<double>());
 }
