@@ -134,7 +134,9 @@ FunctionalEngine::View FunctionalEngine::view(int tensor, const Op& op) const {
     v.data = &store_[std::size_t(tensor)];
     v.rows = t.rows;
     v.cols = t.cols;
-    v.broadcast = t.batch == 1;
+    // Weights (and the position rows) are shared by every batch entry; an activation of batch 1
+    // is not (at batch 1 its attention ops still split it into heads).
+    v.broadcast = t.kind == TensorKind::Weight;
     v.heads = v.broadcast ? 1 : op.batch / t.batch;
     v.width = t.cols / v.heads;
     return v;

@@ -79,7 +79,7 @@ private:
     struct View {
         const std::vector<std::int32_t>* data = nullptr;
         std::int64_t rows = 0, cols = 0, heads = 1, width = 0;
-        bool broadcast = false;  // batch-1 tensor (weights, position rows) shared by every entry
+        bool broadcast = false;  // a weight (or the position rows), shared by every entry
         std::size_t index(std::int64_t e, std::int64_t r, std::int64_t c) const {
             const std::int64_t b = broadcast ? 0 : e / heads, h = broadcast ? 0 : e % heads;
             return std::size_t((b * rows + r) * cols + h * width + c);
