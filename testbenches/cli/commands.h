@@ -12,5 +12,6 @@ int analyze_command(const std::vector<std::string>& args);
 int validate_command(const std::vector<std::string>& args);
 int list_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);
+int sparsity_command(const std::vector<std::string>& args);
 
 }  // namespace acceltran::cli
