@@ -1,12 +1,20 @@
 #include "testbenches/cli/plugin_options.h"
 
-#include <string>
-#include <vector>
+#include <filesystem>
 
 #include "modules/common/model_registry.h"
 #include "modules/common/plugin_loader.h"
 
 namespace acceltran::cli {
+
+namespace {
+
+const std::vector<std::string>& plugin_paths(const boost::program_options::variables_map& vm) {
+    static const std::vector<std::string> none;
+    return vm.count("plugin") ? vm["plugin"].as<std::vector<std::string>>() : none;
+}
+
+}  // namespace
 
 void add_plugin_option(boost::program_options::options_description& desc) {
     desc.add_options()("plugin", boost::program_options::value<std::vector<std::string>>()->composing(),
@@ -14,9 +22,16 @@ void add_plugin_option(boost::program_options::options_description& desc) {
 }
 
 void load_plugins(const boost::program_options::variables_map& vm) {
-    if (!vm.count("plugin")) return;
-    for (const auto& path : vm["plugin"].as<std::vector<std::string>>())
-        PluginLoader::load(path, ModelRegistry::instance());
+    for (const auto& path : plugin_paths(vm)) PluginLoader::load(path, ModelRegistry::instance());
+}
+
+std::vector<std::string> plugin_arguments(const boost::program_options::variables_map& vm) {
+    std::vector<std::string> args;
+    for (const auto& path : plugin_paths(vm)) {
+        args.push_back("--plugin");
+        args.push_back(std::filesystem::absolute(path).lexically_normal().string());
+    }
+    return args;
 }
 
 }  // namespace acceltran::cli

@@ -33,6 +33,7 @@
 #include "testbenches/cli/design_space.h"
 #include "testbenches/cli/option_parser.h"
 #include "testbenches/cli/pareto.h"
+#include "testbenches/cli/plugin_options.h"
 #include "testbenches/cli/slurm_submitter.h"
 #include "testbenches/cli/sweep_runner.h"
 
@@ -47,12 +48,13 @@ constexpr std::uint64_t kMaxSweepPoints = 100000;
 
 const char* kUsage =
     "usage: acceltran sweep --space S --out DIR [--jobs N | --slurm [--partition P] [--time T] [--array-chunk K]\n"
-    "                       [--no-wait]] [--sample N [--seed S]] [--no-plot] [--dry-run]\n"
+    "                       [--no-wait]] [--sample N [--seed S]] [--plugin P]... [--no-plot] [--dry-run]\n"
     "       acceltran sweep --collect DIR\n"
     "Runs each point of the design space S (configs/design-spaces/*.yaml) as its own `acceltran run`,\n"
     "on N local processes or as a Slurm job array, and writes DIR/results.csv (one row per point),\n"
     "DIR/pareto.csv (the points no other beats on every metric) and DIR/pareto.png. Points already\n"
-    "done in DIR are skipped, so running the same command again resumes a sweep. See docs/sweeps.md.";
+    "done in DIR are skipped, so running the same command again resumes a sweep. --plugin loads model\n"
+    "plug-ins here (so that the space can select their models) and in every point's run. See docs/sweeps.md.";
 
 struct Totals {
     std::size_t ok = 0, failed = 0, missing = 0, front = 0;
@@ -248,16 +250,22 @@ Totals collect(const std::string& dir, bool plot) {
 
 // --- the sweep directory -----------------------------------------------------------------
 
+// `extra_args` (the --plugin arguments) go after each point's own run arguments; they are not part
+// of the space's identity, so a sweep can be resumed with the plug-ins at another path.
 nlohmann::json sweep_description(const DesignSpace& space, const std::vector<DesignPoint>& points,
-                                 const nlohmann::json& sample, std::uint64_t seed) {
+                                 const nlohmann::json& sample, std::uint64_t seed,
+                                 const std::vector<std::string>& extra_args) {
     nlohmann::json list = nlohmann::json::array();
-    for (const DesignPoint& p : points)
+    for (const DesignPoint& p : points) {
+        std::vector<std::string> args = space.run_arguments(p);
+        args.insert(args.end(), extra_args.begin(), extra_args.end());
         list.push_back({{"id", p.id},
                         {"model", p.model},
                         {"seq", p.seq},
                         {"batch", p.batch},
                         {"values", p.values},
-                        {"args", space.run_arguments(p)}});
+                        {"args", args}});
+    }
     nlohmann::json metrics = nlohmann::json::array();
     for (const Metric& m : space.metrics()) metrics.push_back({{"key", m.key}, {"goal", m.maximise ? "max" : "min"}});
     return {{"space", space.file()}, {"identity", space.identity()}, {"sample", sample}, {"seed", seed},
@@ -347,6 +355,7 @@ int sweep_command(const std::vector<std::string>& args) {
         ("no-plot", "do not draw DIR/pareto.png")
         ("no-progress", "no progress line (it is shown only when stderr is a terminal)")
         ("dry-run", "list the points (and which are done in DIR) without running anything");
+    add_plugin_option(desc);
     po::variables_map vm;
     if (!parse_options(args, desc, kUsage, vm)) return 0;
     auto refuse_with = [&](const std::string& mode, std::initializer_list<const char*> allowed) {
@@ -382,6 +391,7 @@ int sweep_command(const std::vector<std::string>& args) {
     const int jobs = vm.count("jobs") ? positive(vm, "jobs") : available_cores();
     if (vm.count("array-chunk")) (void)positive(vm, "array-chunk");
 
+    load_plugins(vm);  // before the space, whose base accelerator and values may select a plug-in's model
     const DesignSpace space = DesignSpace::load(vm["space"].as<std::string>(), data_dir());
     const std::uint64_t seed = vm["seed"].as<std::uint64_t>();
     nlohmann::json sample;  // null: the whole space
@@ -409,7 +419,7 @@ int sweep_command(const std::vector<std::string>& args) {
         }
         return 0;
     }
-    const nlohmann::json description = sweep_description(space, points, sample, seed);
+    const nlohmann::json description = sweep_description(space, points, sample, seed, plugin_arguments(vm));
     prepare_directory(dir, space, description);
 
     std::vector<PointRun> pending;
