@@ -21,15 +21,7 @@ class BufferModel : public TimingModel {};
 template <typename T>
 ModelEntry buffer_model_entry(std::string name, std::string description, std::vector<ParameterSpec> parameters) {
     static_assert(std::is_base_of<BufferModel, T>::value, "a buffer model derives from acceltran::BufferModel");
-    ModelEntry e;
-    e.kind = ModelKind::Buffer;
-    e.name = std::move(name);
-    e.description = std::move(description);
-    e.parameters = std::move(parameters);
-    e.factory = [](const ModelContext& c, const ModelParameters& p) -> std::unique_ptr<TimingModel> {
-        return std::make_unique<T>(c, p);
-    };
-    return e;
+    return model_entry<T>(ModelKind::Buffer, std::move(name), std::move(description), std::move(parameters));
 }
 
 }  // namespace acceltran

@@ -48,6 +48,23 @@ struct ModelEntry {
     std::string origin;  // "built-in" or the plug-in's path; set by the registry
 };
 
+// A registry entry for model class T of slot kind `kind`, constructed as
+// T(const ModelContext&, const ModelParameters&); buffer_model_entry and memory_model_entry
+// (buffer_model.h, memory_model.h) check that T implements the slot's interface.
+template <typename T>
+ModelEntry model_entry(ModelKind kind, std::string name, std::string description,
+                       std::vector<ParameterSpec> parameters) {
+    ModelEntry e;
+    e.kind = kind;
+    e.name = std::move(name);
+    e.description = std::move(description);
+    e.parameters = std::move(parameters);
+    e.factory = [](const ModelContext& c, const ModelParameters& p) -> std::unique_ptr<TimingModel> {
+        return std::make_unique<T>(c, p);
+    };
+    return e;
+}
+
 // The model a YAML slot selected, with its parameter values.
 struct ModelSelection {
     std::string name;

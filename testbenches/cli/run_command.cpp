@@ -78,14 +78,8 @@ void parse_window(const std::string& text, trace::VcdOptions& o) {
     const auto colon = text.find(':');
     auto number = [&](const std::string& s, double fallback) {
         if (s.empty()) return fallback;
-        std::size_t used = 0;
         double v = -1;
-        try {
-            v = std::stod(s, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used != s.size() || !(v >= 0))
+        if (!parse_number(s, v) || !(v >= 0))
             throw UsageError("--vcd-window expects START:END in cycles (non-negative numbers, either may be empty), got '" +
                              text + "'");
         return v;

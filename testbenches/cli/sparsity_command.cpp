@@ -88,14 +88,8 @@ std::string number(double v) {
 }
 
 double parse_threshold(const std::string& text, const std::string& whole) {
-    std::size_t used = 0;
     double v = 0;
-    try {
-        v = std::stod(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (text.empty() || used != text.size() || !std::isfinite(v))
+    if (!parse_number(text, v))
         throw UsageError("--thresholds expects START:STOP:STEP or a comma-separated list of numbers, got '" + whole +
                          "' ('" + text + "' is not a number)");
     if (v < 0) throw UsageError("--thresholds: thresholds must be >= 0, got " + text + " in '" + whole + "'");

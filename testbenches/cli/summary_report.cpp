@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "testbenches/cli/option_parser.h"
+
 namespace acceltran::cli {
 
 namespace {
@@ -15,15 +17,11 @@ void add_model_parameters(nlohmann::json& slot, const ModelParameters& p) {
             slot[name] = text == "true";
             continue;
         }
-        std::size_t used = 0;
         double v = 0;
-        try {
-            v = std::stod(text, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used == text.size() && !text.empty()) slot[name] = v;
-        else slot[name] = text;
+        if (parse_number(text, v))
+            slot[name] = v;
+        else
+            slot[name] = text;
     }
 }
 
