@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/csv_table.h"
 #include "tests/integration/integration_support.h"
 
 using namespace acceltran::testing;
@@ -25,48 +26,6 @@ std::vector<std::string> sparsity_args(std::vector<std::string> extra) {
     return a;
 }
 
-// sparsity.csv: a header and rows; the error column may be quoted (it can hold commas).
-struct Table {
-    std::vector<std::string> header;
-    std::vector<std::vector<std::string>> rows;
-    std::size_t column(const std::string& name) const {
-        const auto it = std::find(header.begin(), header.end(), name);
-        if (it == header.end()) throw std::runtime_error("no column " + name);
-        return std::size_t(it - header.begin());
-    }
-    const std::string& at(std::size_t row, const std::string& name) const { return rows.at(row).at(column(name)); }
-    double number(std::size_t row, const std::string& name) const { return std::stod(at(row, name)); }
-};
-
-Table read_csv(const std::string& path) {
-    const std::string text = read_text(path);
-    std::vector<std::vector<std::string>> lines(1, std::vector<std::string>(1));
-    bool quoted = false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (quoted && c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-            lines.back().back() += '"';
-            ++i;
-        } else if (c == '"') {
-            quoted = !quoted;
-        } else if (!quoted && c == ',') {
-            lines.back().emplace_back();
-        } else if (!quoted && c == '\n') {
-            lines.emplace_back(1);
-        } else {
-            lines.back().back() += c;
-        }
-    }
-    if (lines.back() == std::vector<std::string>(1)) lines.pop_back();
-    Table t;
-    if (lines.empty()) return t;
-    t.header = lines.front();
-    t.rows.assign(lines.begin() + 1, lines.end());
-    for (const auto& r : t.rows)
-        if (r.size() != t.header.size()) throw std::runtime_error(path + ": a row with " + std::to_string(r.size()) + " fields");
-    return t;
-}
-
 }  // namespace
 
 TEST_CASE("acceltran sparsity sweeps DynaTran thresholds and top-k k into sparsity.csv and sparsity.png",
@@ -79,7 +38,7 @@ TEST_CASE("acceltran sparsity sweeps DynaTran thresholds and top-k k into sparsi
     CHECK_THAT(r.out, Contains("dynatran") && Contains("topk") && Contains(out + "/sparsity.csv"));
     CHECK(entries_containing(dir.path(), ".tmp-").empty());
 
-    const Table t = read_csv(out + "/sparsity.csv");
+    const CsvTable t = read_csv(out + "/sparsity.csv");
     for (const char* c : {"series", "threshold", "k", "activation_sparsity", "weight_sparsity", "macs_total",
                           "macs_effectual", "macs_skipped_fraction", "cycles", "throughput_seq_per_s", "energy_j",
                           "energy_j_per_seq", "output_error_rms", "output_error_relative_rms", "output_error_max",
@@ -157,7 +116,7 @@ TEST_CASE("acceltran sparsity --target-sparsity calibrates the threshold from a 
     // search of a few runs cannot promise the default tolerance (0.02); the test allows 0.05.
     CHECK(c.at("achieved_sparsity").get<double>() == Approx(0.3).margin(0.05));
     CHECK(c.at("steps").size() >= 1);
-    const Table t = read_csv(out + "/sparsity.csv");
+    const CsvTable t = read_csv(out + "/sparsity.csv");
     REQUIRE(t.rows.size() == 1);  // the profiling run is not a row unless --thresholds has 0
     CHECK(t.at(0, "target_sparsity") == "0.3");
     CHECK(t.number(0, "activation_sparsity") == Approx(c.at("achieved_sparsity").get<double>()).epsilon(1e-8));  // CSV: 9 digits
@@ -173,7 +132,7 @@ TEST_CASE("acceltran sparsity records a failed point and exits 1", "[integration
     INFO(describe(r));
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.err, Contains("2 of 2 runs failed"));
-    const Table t = read_csv(out + "/sparsity.csv");
+    const CsvTable t = read_csv(out + "/sparsity.csv");
     REQUIRE(t.rows.size() == 2);
     for (std::size_t i = 0; i < 2; ++i) {
         CHECK(t.at(i, "status") == "failed");

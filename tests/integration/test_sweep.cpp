@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "tests/integration/csv_table.h"
 #include "tests/integration/integration_support.h"
 
 using namespace acceltran::testing;
@@ -22,56 +23,9 @@ namespace {
 const std::string kSmall = std::string(ACCELTRAN_SOURCE_DIR) + "/configs/design-spaces/small.yaml";
 const std::string kAcceltran = std::string(ACCELTRAN_SOURCE_DIR) + "/configs/design-spaces/acceltran.yaml";
 
-// A CSV file as written by the sweep: a header and rows, fields quoted where they hold commas.
-struct Table {
-    std::vector<std::string> header;
-    std::vector<std::vector<std::string>> rows;
-
-    std::size_t column(const std::string& name) const {
-        const auto it = std::find(header.begin(), header.end(), name);
-        if (it == header.end()) throw std::runtime_error("no column " + name);
-        return std::size_t(it - header.begin());
-    }
-    // The rows without one column (a timing that differs from run to run).
-    std::vector<std::vector<std::string>> without(const std::string& name) const {
-        auto out = rows;
-        for (auto& r : out) r.erase(r.begin() + std::ptrdiff_t(column(name)));
-        return out;
-    }
-};
-
-Table read_csv(const std::string& path) {
-    const std::string text = read_text(path);
-    std::vector<std::vector<std::string>> lines(1, std::vector<std::string>(1));
-    bool quoted = false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (quoted && c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-            lines.back().back() += '"';
-            ++i;
-        } else if (c == '"') {
-            quoted = !quoted;
-        } else if (!quoted && c == ',') {
-            lines.back().emplace_back();
-        } else if (!quoted && c == '\n') {
-            lines.emplace_back(1);
-        } else {
-            lines.back().back() += c;
-        }
-    }
-    if (lines.back() == std::vector<std::string>(1)) lines.pop_back();  // after the last newline
-    Table t;
-    if (lines.empty()) return t;
-    t.header = lines.front();
-    t.rows.assign(lines.begin() + 1, lines.end());
-    for (const auto& r : t.rows)
-        if (r.size() != t.header.size()) throw std::runtime_error(path + ": a row with " + std::to_string(r.size()) + " fields");
-    return t;
-}
-
 // The ids of the ok rows that no other ok row beats on all of small.yaml's metrics, found by
 // comparing every pair (the definition, independent of the sweep's own algorithm).
-std::set<std::string> brute_force_front(const Table& t) {
+std::set<std::string> brute_force_front(const CsvTable& t) {
     const std::vector<std::pair<std::size_t, bool>> metrics{{t.column("throughput_seq_per_s"), true},
                                                             {t.column("energy_j_per_seq"), false},
                                                             {t.column("area_mm2.total"), false}};
@@ -96,7 +50,7 @@ std::set<std::string> brute_force_front(const Table& t) {
     return front;
 }
 
-std::set<std::string> ids_of(const Table& t) {
+std::set<std::string> ids_of(const CsvTable& t) {
     std::set<std::string> ids;
     for (const auto& r : t.rows) ids.insert(r[0]);
     return ids;
@@ -144,7 +98,7 @@ TEST_CASE("sweep: a local sweep of small.yaml writes a row per point and its Par
     REQUIRE(r.exit_code == 0);
     CHECK(r.err.empty());  // no progress line off a terminal, no warning
 
-    const Table results = read_csv(out + "/results.csv");
+    const CsvTable results = read_csv(out + "/results.csv");
     CHECK(results.header == std::vector<std::string>{
                                 "id", "pe.count", "pe.softmax_per_pe", "main_memory.type", "main_memory.bandwidth_gbps",
                                 "main_memory.latency_ns", "model", "seq", "batch", "cycles", "seconds",
@@ -164,7 +118,7 @@ TEST_CASE("sweep: a local sweep of small.yaml writes a row per point and its Par
         CHECK(summary["accelerator"]["pe"]["count"].get<int>() == std::stoi(row[results.column("pe.count")]));
     }
 
-    const Table front = read_csv(out + "/pareto.csv");
+    const CsvTable front = read_csv(out + "/pareto.csv");
     CHECK(front.header == results.header);
     CHECK(!front.rows.empty());
     CHECK(ids_of(front) == brute_force_front(results));
@@ -210,7 +164,7 @@ TEST_CASE("sweep: an interrupted sweep stops cleanly and a second run completes 
     REQUIRE(!first.empty());
     REQUIRE(first.size() < 8);
     // results.csv holds what finished; the terminated run left nothing behind.
-    const Table partial = read_csv(out + "/results.csv");
+    const CsvTable partial = read_csv(out + "/results.csv");
     CHECK(partial.rows.size() == first.size());
     for (const auto& row : partial.rows) CHECK(first.count(row[0]) == 1);
     CHECK(entries_containing(out + "/points", ".tmp-").empty());
@@ -228,7 +182,7 @@ TEST_CASE("sweep: an interrupted sweep stops cleanly and a second run completes 
     // The same results as a sweep that was never interrupted, apart from the host's timings.
     const std::string fresh = dir / "fresh";
     REQUIRE(run_acceltran({"sweep", "--space", kSmall, "--out", fresh, "--no-plot"}, dir).exit_code == 0);
-    const Table resumed = read_csv(out + "/results.csv"), uninterrupted = read_csv(fresh + "/results.csv");
+    const CsvTable resumed = read_csv(out + "/results.csv"), uninterrupted = read_csv(fresh + "/results.csv");
     CHECK(resumed.header == uninterrupted.header);
     CHECK(resumed.without("wall_seconds") == uninterrupted.without("wall_seconds"));
 }
@@ -246,7 +200,7 @@ TEST_CASE("sweep: a point that fails is recorded with its error and the others f
     REQUIRE(r.exit_code == 0);
     CHECK_THAT(r.err, Catch::Contains("2 points failed"));
 
-    const Table results = read_csv(out + "/results.csv");
+    const CsvTable results = read_csv(out + "/results.csv");
     REQUIRE(results.rows.size() == 4);
     int failed = 0;
     for (const auto& row : results.rows) {
