@@ -50,14 +50,9 @@ DramTiming hbm2() {
 }
 
 DramTiming rram_m3d() {
-    DramTiming t;  // every figure an assumption: docs/model-reference.md §8a
-    t.channels = 8;
-    t.ranks = 1;
-    t.banks = 16;
-    t.bus_bits = 128;
-    t.data_rate_mtps = 2000;
-    t.burst_length = 4;
-    t.row_bytes = 2048;
+    // HBM2's interface and organisation; the cell timings are RRAM's. Every figure is an
+    // assumption: docs/model-reference.md §8a.
+    DramTiming t = hbm2();
     t.trcd_ns = 10;   // opening a row (non-destructive: nothing to restore)
     t.trp_ns = 0;     // nothing to restore: closing a row is free
     t.tcl_ns = 10;    // read: sensing the cells
