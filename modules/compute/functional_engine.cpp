@@ -37,7 +37,7 @@ FunctionalEngine::FunctionalEngine(const workloads::OpGraph& graph, const functi
                                    const std::vector<std::int32_t>& tokens,
                                    const functional::FixedPointFormat& format,
                                    const sparsity::DynaTranConfig& sparsity, std::uint64_t seed)
-    : graph_(graph), format_(format), sparsity_(sparsity), seed_(seed), weights_(weights) {
+    : graph_(graph), format_(format), sparsity_(sparsity), seed_(seed) {
     const std::string what = "--functional: ";
     if (graph.model.decoder())
         throw InputError(what + "model '" + graph.model.name +

@@ -44,8 +44,9 @@ struct ZeroCount {
 class FunctionalEngine {
 public:
     // `tokens` holds batch x seq token ids. Weights are quantized to `format` (after offline
-    // pruning, applied by the caller). Only BERT-family encoders whose graph has one head group
-    // per layer and no sliced weights are supported: InputError otherwise.
+    // pruning, applied by the caller); `weights` must outlive the engine (it keeps pointers to
+    // the biases). Only BERT-family encoders whose graph has one head group per layer and no
+    // sliced weights are supported: InputError otherwise.
     FunctionalEngine(const workloads::OpGraph& graph, const functional::ModelWeights& weights,
                      const std::vector<std::int32_t>& tokens, const functional::FixedPointFormat& format,
                      const sparsity::DynaTranConfig& sparsity, std::uint64_t seed);
@@ -109,13 +110,11 @@ private:
     std::vector<std::vector<std::int32_t>> store_;          // per tensor, raw values
     std::map<int, std::vector<std::int64_t>> accumulators_;  // per matmul op id, in progress
     std::map<int, std::uint64_t> outputs_written_;           // per op id: output tiles finished
-    std::vector<double> biases_flat_;
-    std::map<std::string, const std::vector<double>*> biases_;
+    std::map<std::string, const std::vector<double>*> biases_;  // into the weights: they outlive the engine
     std::map<std::string, functional::NormParams> norms_;
     // Pre-pruning magnitudes at the pruning points, subsampled (for magnitude_quantiles).
     std::vector<float> magnitude_sample_;
     std::uint64_t magnitude_seen_ = 0;
-    const functional::ModelWeights& weights_;
 };
 
 }  // namespace acceltran::compute

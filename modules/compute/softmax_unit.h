@@ -9,12 +9,9 @@ class SoftmaxUnit : public ComputeUnit {
 public:
     explicit SoftmaxUnit(double topk_elements_per_cycle = 1) : topk_elements_per_cycle_(topk_elements_per_cycle) {}
     std::uint64_t tile_cycles(const OpContext& ctx, const workloads::TileStep& step) override;
-    // Probabilities its top-k selection unit has handled (functional mode, top-k only).
-    std::uint64_t topk_elements() const { return topk_elements_; }
 
 private:
     double topk_elements_per_cycle_;
-    std::uint64_t topk_elements_ = 0;
 };
 
 }  // namespace acceltran::compute
