@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "modules/common/address_map.h"
-#include "modules/common/errors.h"
+#include "modules/tlm/address_map.h"
+#include "core/errors.h"
 #include "modules/compute/mac_lane.h"
 
 namespace acceltran {

@@ -10,16 +10,16 @@
 
 #include "modules/buffers/buffer_interconnect.h"
 #include "modules/buffers/tile_buffer.h"
-#include "modules/common/accelerator_config.h"
-#include "modules/common/clock.h"
-#include "modules/common/detail_level.h"
+#include "core/accelerator_config.h"
+#include "modules/tlm/clock.h"
+#include "core/detail_level.h"
 #include "modules/compute/op_context.h"
 #include "modules/compute/processing_element.h"
 #include "modules/control/control_block.h"
 #include "modules/control/dma.h"
 #include "modules/memory/main_memory.h"
 #include "modules/run_result.h"
-#include "modules/trace/activity_observer.h"
+#include "modules/activity/activity_observer.h"
 #include "workloads/tiled_program.h"
 
 namespace acceltran {
@@ -30,7 +30,7 @@ workloads::CompileOptions compile_options(const AcceleratorConfig& config);
 class Accelerator : public sc_core::sc_module {
 public:
     // `observer`, when given, hears every module's activity (traces, timeline, progress);
-    // `detail` chooses how finely the PEs simulate a job (modules/common/detail_level.h).
+    // `detail` chooses how finely the PEs simulate a job (core/detail_level.h).
     Accelerator(const sc_core::sc_module_name& name, const AcceleratorConfig& config,
                 const workloads::TiledProgram& program, trace::ActivityObserver* observer = nullptr,
                 DetailLevel detail = DetailLevel::Full);

@@ -9,7 +9,12 @@
 // Declares sc_main with C linkage, which libsystemc's main() calls.
 #include <systemc>
 
+#include "modules/builtin_models.h"
+
 int sc_main(int, char*[]) { return 0; }
+
+// Every test reads configurations that name the built-in buffer and memory models.
+static const bool kBuiltinModels = (acceltran::register_builtin_models(), true);
 
 // Keeps the SystemC banner out of test output (printed before main unless this is set).
 static const bool kQuietKernel = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0) == 0;

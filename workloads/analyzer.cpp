@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 
 namespace acceltran::workloads {
 

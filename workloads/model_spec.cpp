@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "modules/common/config_node.h"
-#include "modules/common/errors.h"
-#include "modules/common/input_file.h"
-#include "modules/common/json_locator.h"
+#include "core/config_node.h"
+#include "core/errors.h"
+#include "core/input_file.h"
+#include "core/json_locator.h"
 
 namespace acceltran::workloads {
 

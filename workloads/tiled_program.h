@@ -17,34 +17,13 @@
 #include <vector>
 
 #include "workloads/op_graph.h"
+#include "workloads/target_description.h"
 #include "workloads/tiling.h"
 
 namespace acceltran::workloads {
 
-enum class BufferKind : std::uint8_t { Activation = 0, Weight = 1, Mask = 2 };
 enum class EntryKind : std::uint8_t { Compute, Load, Spill, Store };
-enum class UnitClass : std::uint8_t { MacLane = 0, Softmax = 1, LayerNorm = 2 };
-constexpr int kUnitClasses = 3;
-constexpr int kBufferKinds = 3;
-
-const char* to_string(BufferKind b);
 const char* to_string(EntryKind e);
-const char* to_string(UnitClass u);
-UnitClass unit_class_of(OpKind kind);
-
-struct CompileOptions {
-    TileShape tile;
-    LoopOrder loop_order;
-    int element_bits = 20;
-    double activation_density = 0.5;  // 1 - activation sparsity
-    double weight_density = 0.5;      // 1 - weight sparsity
-    std::uint64_t capacity[kBufferKinds] = {4u << 20, 8u << 20, 1u << 20};
-    // Softmax, norms, GELU, SwiGLU and rotary overwrite an input that dies with them (Residency).
-    bool in_place_elementwise = true;
-    // Per tensor id, when not empty: the density of that tensor, overriding the two above
-    // (the functional mode: measured for weights and inputs, a dense bound for activations).
-    std::vector<double> tensor_density;
-};
 
 // How a tensor is stored: compressed data (non-zeros only) in its data buffer plus a one-bit-
 // per-element mask in the mask buffer, in main memory as on chip.
@@ -56,9 +35,6 @@ struct TensorLayout {
     std::uint64_t memory_address = 0;  // main-memory home (weights, inputs, spill slots)
 };
 
-// Bytes of `elements` values at `density` with `element_bits` per non-zero value.
-std::uint64_t compressed_bytes(std::uint64_t elements, double density, int element_bits);
-std::uint64_t mask_bytes(std::uint64_t elements);
 
 struct ProgramEntry {
     EntryKind kind = EntryKind::Compute;
@@ -110,8 +86,5 @@ struct TiledProgram {
     ProgramTotals totals;
 };
 
-// Builds the plan. A working set that cannot fit (one op's operands and output larger than a
-// buffer) is an InputError naming the op, the buffer, the bytes needed and the capacity.
-TiledProgram compile_program(const OpGraph& graph, const CompileOptions& options);
 
 }  // namespace acceltran::workloads

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <stdexcept>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 
 namespace acceltran::workloads {
 

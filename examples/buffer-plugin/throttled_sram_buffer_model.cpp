@@ -1,6 +1,6 @@
 #include "throttled_sram_buffer_model.h"
 
-#include "modules/common/plugin_api.h"
+#include "core/plugin_api.h"
 
 namespace example {
 

@@ -1,13 +1,13 @@
 // `throttled_sram`: an example out-of-tree buffer model. An SRAM whose port delivers only a
 // fraction `efficiency` of banks x bank_width_bytes per cycle (say, a bank arbitration or ECC
 // overhead) and adds `extra_latency_cycles` to each access. The port is the simulator's own
-// BandwidthPort (modules/common/bandwidth_port.h), which keeps busy intervals rather than one
+// BandwidthPort (core/bandwidth_port.h), which keeps busy intervals rather than one
 // "free at" time: loosely-timed initiators call in an order that is not time order, and a plain
 // first-come-first-served queue in call order would delay early requests behind late ones.
 #pragma once
 
-#include "modules/buffers/buffer_model.h"
-#include "modules/common/bandwidth_port.h"
+#include "core/buffer_model.h"
+#include "core/bandwidth_port.h"
 
 namespace example {
 

@@ -1,6 +1,6 @@
 #include "modules/buffers/buffer_interconnect.h"
 
-#include "modules/common/address_map.h"
+#include "modules/tlm/address_map.h"
 
 namespace acceltran {
 

@@ -5,8 +5,8 @@
 // completes when both parts have (docs/model-reference.md §7).
 #pragma once
 
-#include "modules/buffers/buffer_model.h"
-#include "modules/common/bandwidth_port.h"
+#include "core/buffer_model.h"
+#include "core/bandwidth_port.h"
 
 namespace acceltran {
 

@@ -3,7 +3,7 @@
 // buffer organisation can give (docs/model-reference.md §7).
 #pragma once
 
-#include "modules/buffers/buffer_model.h"
+#include "core/buffer_model.h"
 
 namespace acceltran {
 

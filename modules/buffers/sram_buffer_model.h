@@ -7,8 +7,8 @@
 
 #include <memory>
 
-#include "modules/buffers/buffer_model.h"
-#include "modules/common/bandwidth_port.h"
+#include "core/buffer_model.h"
+#include "core/bandwidth_port.h"
 
 namespace acceltran {
 

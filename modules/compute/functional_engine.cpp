@@ -5,7 +5,7 @@
 #include <functional>
 #include <limits>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 
 namespace acceltran::compute {
 

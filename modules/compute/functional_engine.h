@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "modules/compute/op_context.h"
-#include "modules/sparsity/dynatran.h"
+#include "core/sparsity_settings.h"
 #include "workloads/functional/fixed_point.h"
 #include "workloads/functional/model_weights.h"
 #include "workloads/op_graph.h"

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <string>
 
-#include "modules/common/address_map.h"
-#include "modules/common/command_extension.h"
-#include "modules/common/errors.h"
+#include "modules/tlm/address_map.h"
+#include "modules/tlm/command_extension.h"
+#include "core/errors.h"
 #include "modules/compute/functional_engine.h"
 #include "modules/compute/layer_norm_unit.h"
 #include "modules/compute/mac_lane.h"

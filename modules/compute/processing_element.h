@@ -16,14 +16,14 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "modules/common/accelerator_config.h"
-#include "modules/common/clock.h"
-#include "modules/common/detail_level.h"
-#include "modules/common/tile_extension.h"
+#include "core/accelerator_config.h"
+#include "modules/tlm/clock.h"
+#include "core/detail_level.h"
+#include "modules/tlm/tile_extension.h"
 #include "modules/compute/compute_unit.h"
 #include "modules/compute/job_plan.h"
 #include "modules/compute/op_context.h"
-#include "modules/trace/activity_observer.h"
+#include "modules/activity/activity_observer.h"
 
 namespace acceltran::compute {
 

@@ -2,9 +2,9 @@
 
 #include <sstream>
 
-#include "modules/common/address_map.h"
-#include "modules/common/command_extension.h"
-#include "modules/common/errors.h"
+#include "modules/tlm/address_map.h"
+#include "modules/tlm/command_extension.h"
+#include "core/errors.h"
 
 namespace acceltran {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <string>
 
-#include "modules/common/command_extension.h"
-#include "modules/common/errors.h"
+#include "modules/tlm/command_extension.h"
+#include "core/errors.h"
 #include "workloads/tiled_program.h"
 
 namespace acceltran {

@@ -15,10 +15,10 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "modules/common/accelerator_config.h"
-#include "modules/common/clock.h"
-#include "modules/common/tile_extension.h"
-#include "modules/trace/activity_observer.h"
+#include "core/accelerator_config.h"
+#include "modules/tlm/clock.h"
+#include "modules/tlm/tile_extension.h"
+#include "modules/activity/activity_observer.h"
 
 namespace acceltran {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 
 namespace acceltran {
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "modules/memory/memory_model.h"
+#include "core/memory_model.h"
 
 namespace acceltran {
 

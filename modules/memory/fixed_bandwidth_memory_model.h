@@ -3,8 +3,8 @@
 // the main-memory timing of earlier versions (docs/model-reference.md §8).
 #pragma once
 
-#include "modules/common/bandwidth_port.h"
-#include "modules/memory/memory_model.h"
+#include "core/bandwidth_port.h"
+#include "core/memory_model.h"
 
 namespace acceltran {
 

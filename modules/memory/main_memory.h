@@ -6,8 +6,8 @@
 
 #include <memory>
 
-#include "modules/common/accelerator_config.h"
-#include "modules/common/model_registry.h"
+#include "core/accelerator_config.h"
+#include "core/model_registry.h"
 #include "modules/memory/memory_target.h"
 
 namespace acceltran {

@@ -1,6 +1,6 @@
 #include "modules/memory/memory_target.h"
 
-#include "modules/common/tile_extension.h"
+#include "modules/tlm/tile_extension.h"
 
 namespace acceltran {
 

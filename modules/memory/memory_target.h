@@ -13,10 +13,10 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "modules/common/clock.h"
-#include "modules/common/sparse_memory.h"
-#include "modules/common/timing_model.h"
-#include "modules/trace/activity_observer.h"
+#include "modules/tlm/clock.h"
+#include "modules/tlm/sparse_memory.h"
+#include "core/timing_model.h"
+#include "modules/activity/activity_observer.h"
 
 namespace acceltran {
 

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "modules/common/accelerator_config.h"
+#include "core/accelerator_config.h"
 #include "modules/power/technology.h"
 
 namespace acceltran::power {

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <filesystem>
 
-#include "modules/common/config_node.h"
-#include "modules/common/errors.h"
-#include "modules/common/input_file.h"
+#include "core/config_node.h"
+#include "core/errors.h"
+#include "core/input_file.h"
 
 namespace acceltran::power {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "modules/common/accelerator_config.h"
+#include "core/accelerator_config.h"
 
 namespace acceltran::power {
 

@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "modules/common/accelerator_config.h"
-#include "modules/trace/activity_observer.h"
+#include "core/accelerator_config.h"
+#include "modules/activity/activity_observer.h"
 #include "modules/trace/timeline_report.h"
 #include "workloads/tiled_program.h"
 

@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "modules/trace/activity_observer.h"
+#include "modules/activity/activity_observer.h"
 
 namespace acceltran::trace {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <string>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 
 namespace acceltran::trace {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "modules/power/energy_model.h"
-#include "modules/trace/activity_observer.h"
+#include "modules/activity/activity_observer.h"
 
 namespace acceltran::trace {
 

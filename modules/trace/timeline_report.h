@@ -7,7 +7,7 @@
 #include <ostream>
 #include <vector>
 
-#include "modules/common/accelerator_config.h"
+#include "core/accelerator_config.h"
 #include "modules/power/energy_model.h"
 #include "modules/power/technology.h"
 #include "modules/trace/timeline.h"

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "modules/common/accelerator_config.h"
+#include "core/accelerator_config.h"
 #include "modules/power/technology.h"
-#include "modules/trace/activity_observer.h"
+#include "modules/activity/activity_observer.h"
 #include "modules/trace/timeline_report.h"
 #include "workloads/tiled_program.h"
 

@@ -1,13 +1,14 @@
 #include <iostream>
 #include <sstream>
 
-#include "modules/common/accelerator_config.h"
+#include "core/accelerator_config.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/option_parser.h"
 #include "workloads/analyzer.h"
 #include "workloads/generation.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
+#include "workloads/graph_builder.h"
 
 namespace acceltran::cli {
 

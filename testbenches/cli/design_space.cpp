@@ -8,10 +8,10 @@
 #include <random>
 #include <set>
 
-#include "modules/common/accelerator_config.h"
-#include "modules/common/config_node.h"
-#include "modules/common/errors.h"
-#include "modules/common/input_file.h"
+#include "core/accelerator_config.h"
+#include "core/config_node.h"
+#include "core/errors.h"
+#include "core/input_file.h"
 #include "workloads/model_spec.h"
 
 namespace acceltran::cli {

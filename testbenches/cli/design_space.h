@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "modules/common/detail_level.h"
+#include "core/detail_level.h"
 
 namespace acceltran::cli {
 

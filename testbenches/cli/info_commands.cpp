@@ -2,16 +2,18 @@
 #include <iostream>
 
 #include "modules/accelerator.h"
-#include "modules/common/accelerator_config.h"
+#include "core/accelerator_config.h"
 #include "modules/power/area_model.h"
 #include "modules/power/technology.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/option_parser.h"
 #include "testbenches/cli/plugin_options.h"
-#include "modules/common/model_registry.h"
+#include "core/model_registry.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
 #include "workloads/tiled_program.h"
+#include "workloads/graph_builder.h"
+#include "workloads/buffer_planner.h"
 
 namespace acceltran::cli {
 

@@ -7,7 +7,8 @@
 
 #include <systemc>
 
-#include "modules/common/errors.h"
+#include "modules/builtin_models.h"
+#include "core/errors.h"
 #include "testbenches/cli/commands.h"
 
 namespace {
@@ -46,6 +47,7 @@ int sc_main(int argc, char* argv[]) {
     }
     const std::string command = args.front();
     args.erase(args.begin());
+    acceltran::register_builtin_models();
     try {
         if (command == "-h" || command == "--help" || command == "help") {
             std::cout << kUsage;

@@ -9,7 +9,8 @@
 
 #include <boost/program_options.hpp>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
+#include "core/number_text.h"
 
 namespace acceltran::cli {
 
@@ -33,17 +34,6 @@ inline bool parse_options(const std::vector<std::string>& args, boost::program_o
         throw UsageError(std::string(e.what()) + " (see --help)");
     }
     return true;
-}
-
-// Parses the whole of `text` as a finite number into `value`; false if any of it is not one.
-inline bool parse_number(const std::string& text, double& value) {
-    std::size_t used = 0;
-    try {
-        value = std::stod(text, &used);
-    } catch (const std::exception&) {
-        return false;
-    }
-    return !text.empty() && used == text.size() && std::isfinite(value);
 }
 
 inline int positive(const boost::program_options::variables_map& vm, const std::string& name) {

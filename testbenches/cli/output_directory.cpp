@@ -6,7 +6,7 @@
 
 #include <unistd.h>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 
 namespace fs = std::filesystem;
 

@@ -2,8 +2,8 @@
 
 #include <filesystem>
 
-#include "modules/common/model_registry.h"
-#include "modules/common/plugin_loader.h"
+#include "core/model_registry.h"
+#include "core/plugin_loader.h"
 
 namespace acceltran::cli {
 

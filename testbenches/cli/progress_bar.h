@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "modules/trace/activity_observer.h"
+#include "modules/activity/activity_observer.h"
 
 namespace acceltran::cli {
 

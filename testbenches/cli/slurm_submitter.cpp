@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 #include "testbenches/cli/sweep_runner.h"
 
 namespace acceltran::cli {

@@ -25,8 +25,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "modules/common/accelerator_config.h"
-#include "modules/common/errors.h"
+#include "core/accelerator_config.h"
+#include "core/errors.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/option_parser.h"
 #include "testbenches/cli/output_directory.h"

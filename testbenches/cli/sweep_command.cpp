@@ -27,8 +27,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "modules/common/accelerator_config.h"
-#include "modules/common/errors.h"
+#include "core/accelerator_config.h"
+#include "core/errors.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/design_space.h"
 #include "testbenches/cli/option_parser.h"

@@ -15,7 +15,7 @@
 #include <map>
 #include <sstream>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 
 namespace acceltran::cli {
 

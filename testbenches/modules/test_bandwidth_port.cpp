@@ -1,11 +1,11 @@
-// Testbench for BandwidthPort (modules/common/bandwidth_port.h): plain C++, no SystemC kernel.
+// Testbench for BandwidthPort (core/bandwidth_port.h): plain C++, no SystemC kernel.
 // Every port here moves 16 bytes per cycle with a 2-cycle access latency unless stated, so a
 // transfer of B bytes occupies the port for B/16 cycles and is delivered 2 cycles after its
 // last byte has passed. All values are small integers and halves, exact in double precision,
 // so the comparisons are exact.
 #include <catch2/catch.hpp>
 
-#include "modules/common/bandwidth_port.h"
+#include "core/bandwidth_port.h"
 
 using acceltran::BandwidthPort;
 

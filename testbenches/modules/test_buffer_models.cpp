@@ -10,8 +10,8 @@
 #include "modules/buffers/double_buffered_buffer_model.h"
 #include "modules/buffers/ideal_buffer_model.h"
 #include "modules/buffers/sram_buffer_model.h"
-#include "modules/common/bandwidth_port.h"
-#include "modules/common/model_registry.h"
+#include "core/bandwidth_port.h"
+#include "core/model_registry.h"
 
 using namespace acceltran;
 

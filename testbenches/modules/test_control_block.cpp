@@ -17,14 +17,16 @@
 #include <tlm_utils/peq_with_get.h>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "modules/common/accelerator_config.h"
-#include "modules/common/clock.h"
-#include "modules/common/command_extension.h"
+#include "core/accelerator_config.h"
+#include "modules/tlm/clock.h"
+#include "modules/tlm/command_extension.h"
 #include "modules/accelerator.h"
 #include "modules/control/control_block.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
 #include "workloads/tiled_program.h"
+#include "workloads/graph_builder.h"
+#include "workloads/buffer_planner.h"
 
 using namespace acceltran;
 

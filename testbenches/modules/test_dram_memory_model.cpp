@@ -7,7 +7,7 @@
 #include <random>
 
 #include "modules/memory/dram_memory_model.h"
-#include "modules/common/model_registry.h"
+#include "core/model_registry.h"
 
 using namespace acceltran;
 

@@ -13,8 +13,8 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
-#include "modules/common/accelerator_config.h"
-#include "modules/common/clock.h"
+#include "core/accelerator_config.h"
+#include "modules/tlm/clock.h"
 #include "modules/memory/fixed_bandwidth_memory_model.h"
 #include "modules/memory/main_memory.h"
 

@@ -21,9 +21,9 @@
 
 #include "modules/buffers/buffer_interconnect.h"
 #include "modules/buffers/tile_buffer.h"
-#include "modules/common/address_map.h"
-#include "modules/common/clock.h"
-#include "modules/common/tile_extension.h"
+#include "modules/tlm/address_map.h"
+#include "modules/tlm/clock.h"
+#include "modules/tlm/tile_extension.h"
 
 using namespace acceltran;
 using workloads::BufferKind;

@@ -13,12 +13,14 @@
 #include <cstdint>
 #include <string>
 
-#include "modules/common/accelerator_config.h"
-#include "modules/common/config_node.h"
-#include "modules/common/errors.h"
+#include "core/accelerator_config.h"
+#include "modules/builtin_models.h"
+#include "core/config_node.h"
+#include "core/errors.h"
 #include "workloads/functional/safetensors_file.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
+#include "workloads/graph_builder.h"
 
 namespace acceltran::fuzz {
 
@@ -55,6 +57,7 @@ inline Outcome model_dict_json(const std::string& text) {
 
 // Accelerator design point YAML (configs/accelerators/*.yaml), read as load_accelerator does.
 inline Outcome accelerator_yaml(const std::string& text) {
+    register_builtin_models();
     return outcome_of([&] { parse_accelerator(ConfigNode::load_string(text, "fuzz.yaml").yaml(), "fuzz.yaml"); });
 }
 

@@ -1,5 +1,5 @@
 // Every bad input of docs/robustness.md, given to the real `acceltran` binary: each must exit with
-// its documented code (2 usage, 3 input; modules/common/errors.h) and a message that says where
+// its documented code (2 usage, 3 input; core/errors.h) and a message that says where
 // the problem is, what was expected and what was found, and a failed run must leave no output
 // directory behind (nor touch an existing one).
 //

@@ -1,5 +1,5 @@
 // The `acceltran` command as a user meets it: help and version, exit codes (0 success, 1
-// simulation error, 2 usage error, 3 input error; modules/common/errors.h), atomic output
+// simulation error, 2 usage error, 3 input error; core/errors.h), atomic output
 // directories, the analyze JSON, the keys of summary.json, and one end-to-end comparison of
 // design points. Every case runs the built binary as a child process.
 #include <catch2/catch.hpp>

@@ -27,7 +27,7 @@
 #include <systemc>
 
 #include "modules/accelerator.h"
-#include "modules/common/accelerator_config.h"
+#include "core/accelerator_config.h"
 #include "modules/compute/tile_timing.h"
 #include "modules/run_result.h"
 #include "tests/integration/integration_support.h"
@@ -35,6 +35,8 @@
 #include "workloads/op_graph.h"
 #include "workloads/tiled_program.h"
 #include "workloads/tiling.h"
+#include "workloads/graph_builder.h"
+#include "workloads/buffer_planner.h"
 
 using namespace acceltran;
 using namespace acceltran::workloads;

@@ -72,7 +72,7 @@ ExamplePlugin build_example_plugin(const ScratchDir& dir) {
     INFO(describe(r));
     REQUIRE(r.exit_code == 0);
     REQUIRE(fs::exists(prefix + "/lib/cmake/AccelTranSC/AccelTranSCConfig.cmake"));
-    REQUIRE(fs::exists(prefix + "/include/acceltran/modules/common/plugin_api.h"));
+    REQUIRE(fs::exists(prefix + "/include/acceltran/core/plugin_api.h"));
     r = run_shell("cmake -S " + shell_quote(kSource + "/examples/buffer-plugin") + " -B " + shell_quote(build) +
                   " -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + shell_quote(prefix) + " 2>&1 && cmake --build " +
                   shell_quote(build) + " -j2 2>&1");

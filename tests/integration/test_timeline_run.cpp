@@ -3,7 +3,7 @@
 // control block's peak occupancy), and the power timeline's energies to the run's energy.
 // Tolerances: busy cycles and bytes are sums of a few hundred thousand doubles spread over periods
 // (relative rounding well under 1e-9); ports leave unreported rounding slivers below 1e-6 cycle
-// per transfer (modules/common/bandwidth_port.cpp), which stays below 1e-6 relative here.
+// per transfer (core/bandwidth_port.cpp), which stays below 1e-6 relative here.
 #include <catch2/catch.hpp>
 
 #include <systemc>
@@ -15,6 +15,8 @@
 #include "modules/trace/timeline_report.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
+#include "workloads/graph_builder.h"
+#include "workloads/buffer_planner.h"
 
 using namespace acceltran;
 using workloads::UnitClass;

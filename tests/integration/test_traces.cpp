@@ -18,6 +18,8 @@
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
 #include "workloads/tiled_program.h"
+#include "workloads/graph_builder.h"
+#include "workloads/buffer_planner.h"
 
 using namespace acceltran;
 using namespace acceltran::testing;

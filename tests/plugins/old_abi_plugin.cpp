@@ -2,7 +2,7 @@
 // code 3 before calling its register function (tests/integration/test_plugins.cpp).
 #include <cstdlib>
 
-#include "modules/common/plugin_api.h"
+#include "core/plugin_api.h"
 
 extern "C" __attribute__((visibility("default"))) int acceltran_plugin_abi_version() {
     return acceltran::kPluginAbiVersion + 1000;

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "modules/common/accelerator_config.h"
-#include "modules/common/config_node.h"
-#include "modules/common/errors.h"
+#include "core/accelerator_config.h"
+#include "core/config_node.h"
+#include "core/errors.h"
 
 namespace fs = std::filesystem;
 using namespace acceltran;

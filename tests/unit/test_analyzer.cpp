@@ -4,11 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 #include "workloads/analyzer.h"
 #include "workloads/generation.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
+#include "workloads/graph_builder.h"
 
 using namespace acceltran;
 using namespace acceltran::workloads;

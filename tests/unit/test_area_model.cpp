@@ -6,8 +6,8 @@
 #include <sstream>
 #include <string>
 
-#include "modules/common/accelerator_config.h"
-#include "modules/common/errors.h"
+#include "core/accelerator_config.h"
+#include "core/errors.h"
 #include "modules/power/area_model.h"
 #include "modules/power/technology.h"
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 #include "tests/integration/integration_support.h"
 #include "testbenches/cli/design_space.h"
 

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "modules/common/accelerator_config.h"
+#include "core/accelerator_config.h"
 #include "modules/power/energy_model.h"
 #include "modules/power/technology.h"
 

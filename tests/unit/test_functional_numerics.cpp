@@ -4,7 +4,7 @@
 #include <cmath>
 #include <string>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 #include "tests/unit/functional_test_support.h"
 #include "workloads/functional/fixed_point.h"
 #include "workloads/functional/random_stream.h"

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "modules/accelerator.h"
-#include "modules/common/accelerator_config.h"
+#include "core/accelerator_config.h"
 #include "modules/compute/layer_norm_unit.h"
 #include "modules/compute/mac_lane.h"
 #include "modules/compute/softmax_unit.h"
@@ -17,6 +17,7 @@
 #include "workloads/model_spec.h"
 #include "workloads/tiled_program.h"
 #include "workloads/tiling.h"
+#include "workloads/buffer_planner.h"
 
 using namespace acceltran;
 using namespace acceltran::workloads;

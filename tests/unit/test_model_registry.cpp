@@ -1,4 +1,4 @@
-// The model registry (modules/common/model_registry.h): built-ins, selection of a model per
+// The model registry (core/model_registry.h): built-ins, selection of a model per
 // YAML slot with typed parameters and defaults, and the located errors for an unknown model,
 // an unknown parameter or a bad value.
 #include <catch2/catch.hpp>
@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <string>
 
-#include "modules/buffers/buffer_model.h"
-#include "modules/common/accelerator_config.h"
-#include "modules/common/config_node.h"
-#include "modules/common/errors.h"
-#include "modules/common/model_registry.h"
+#include "core/buffer_model.h"
+#include "core/accelerator_config.h"
+#include "core/config_node.h"
+#include "core/errors.h"
+#include "core/model_registry.h"
 
 using namespace acceltran;
 

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 #include "workloads/model_spec.h"
 
 using namespace acceltran;

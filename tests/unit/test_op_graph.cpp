@@ -5,9 +5,10 @@
 #include <map>
 #include <string>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
+#include "workloads/graph_builder.h"
 
 using namespace acceltran;
 using namespace acceltran::workloads;

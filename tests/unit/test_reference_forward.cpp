@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 #include "tests/unit/functional_test_support.h"
 #include "workloads/functional/reference_forward.h"
 #include "workloads/functional/weight_loader.h"

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 #include "tests/unit/functional_test_support.h"
 #include "workloads/functional/safetensors_file.h"
 #include "workloads/functional/weight_loader.h"

@@ -9,11 +9,13 @@
 #include <tuple>
 #include <vector>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
 #include "workloads/tiled_program.h"
 #include "workloads/tiling.h"
+#include "workloads/graph_builder.h"
+#include "workloads/buffer_planner.h"
 
 using namespace acceltran;
 using namespace acceltran::workloads;

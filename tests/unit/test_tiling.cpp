@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 #include "workloads/tiling.h"
 
 using namespace acceltran;

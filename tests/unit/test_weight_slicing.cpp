@@ -10,12 +10,14 @@
 #include <vector>
 
 #include "modules/accelerator.h"
-#include "modules/common/accelerator_config.h"
-#include "modules/common/errors.h"
+#include "core/accelerator_config.h"
+#include "core/errors.h"
 #include "workloads/generation.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
 #include "workloads/tiled_program.h"
+#include "workloads/graph_builder.h"
+#include "workloads/buffer_planner.h"
 
 using namespace acceltran;
 using namespace acceltran::workloads;

@@ -1,7 +1,7 @@
 #include "workloads/functional/fixed_point.h"
 
-#include "modules/common/errors.h"
-#include "modules/common/input_file.h"
+#include "core/errors.h"
+#include "core/input_file.h"
 
 namespace acceltran::functional {
 

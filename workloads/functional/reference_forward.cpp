@@ -4,7 +4,7 @@
 #include <cmath>
 #include <functional>
 
-#include "modules/common/errors.h"
+#include "core/errors.h"
 #include "workloads/functional/random_stream.h"
 #include "workloads/functional/weight_loader.h"
 

@@ -9,9 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "modules/common/errors.h"
-#include "modules/common/input_file.h"
-#include "modules/common/json_locator.h"
+#include "core/errors.h"
+#include "core/input_file.h"
+#include "core/json_locator.h"
 
 namespace acceltran::functional {
 

@@ -7,11 +7,12 @@
 #include <regex>
 #include <sstream>
 
-#include "modules/common/errors.h"
-#include "modules/common/input_file.h"
+#include "core/errors.h"
+#include "core/input_file.h"
 #include "workloads/functional/random_stream.h"
 #include "workloads/functional/safetensors_file.h"
 #include "workloads/op_graph.h"
+#include "workloads/graph_builder.h"
 
 namespace acceltran::functional {
 

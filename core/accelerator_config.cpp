@@ -1,0 +1,253 @@
+#include "core/accelerator_config.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+#include "core/config_node.h"
+#include "core/errors.h"
+#include "core/input_file.h"
+#include "core/model_registry.h"
+
+namespace acceltran {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string number_text(double v) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+}
+
+// ConfigNode has no bounded floating-point getter; these keep the range in the message.
+double positive_at_most(const ConfigNode& c, double hi) {
+    double v = c.as_double();
+    if (!(v > 0 && v <= hi)) c.fail("a number greater than 0 and at most " + number_text(hi));
+    return v;
+}
+
+double non_negative(const ConfigNode& c) {
+    double v = c.as_double();
+    if (!(v >= 0)) c.fail("a number of at least 0");
+    return v;
+}
+
+int int_in(const ConfigNode& n, const std::string& key, std::int64_t lo, std::int64_t hi,
+           int fallback) {
+    return int(n.get_int_in(key, lo, hi, fallback));
+}
+
+// Optional sub-mapping; absent means "all defaults", so callers get an empty map to read from.
+ConfigNode section(const ConfigNode& n, const std::string& key) {
+    if (n.has(key)) return n.child(key);
+    return ConfigNode(YAML::Node(YAML::NodeType::Map), n.file(),
+                      n.path().empty() ? key : n.path() + "." + key);
+}
+
+void parse_pe(const ConfigNode& n, AcceleratorConfig& c) {
+    n.expect_keys({"count", "lanes_per_pe", "macs_per_lane", "softmax_per_pe", "layernorm_per_pe",
+                   "nonlinearity"});
+    c.pes = int_in(n, "count", 1, 1 << 20, c.pes);
+    c.lanes_per_pe = int_in(n, "lanes_per_pe", 1, 4096, c.lanes_per_pe);
+    c.macs_per_lane = int_in(n, "macs_per_lane", 1, 4096, c.macs_per_lane);
+    c.softmax_per_pe = int_in(n, "softmax_per_pe", 1, 4096, c.softmax_per_pe);
+    c.layernorm_per_pe = int_in(n, "layernorm_per_pe", 1, 64, c.layernorm_per_pe);
+    c.nonlinearity = n.get_choice("nonlinearity", {"gelu", "relu"}, c.nonlinearity);
+}
+
+// Elaboration builds one SystemC module per PE and one object per MAC lane, softmax and
+// layer-norm unit. Measured on the RelWithDebInfo build: 16384 PEs of one lane and one softmax
+// unit take 220 MB, 64 PEs of 4096 lanes take 114 MB; these round that up. Each key's own range
+// allows designs (2^20 PEs of 4096 lanes) that would exhaust any machine's memory before the
+// first event, so the product is checked here, with the figures in the message.
+constexpr std::uint64_t kBytesPerPe = 16 << 10;
+constexpr std::uint64_t kBytesPerUnit = 512;
+constexpr std::uint64_t kMaxModuleBytes = 1ull << 30;
+
+void check_module_memory(const ConfigNode& pe, const AcceleratorConfig& c) {
+    const std::uint64_t units_per_pe =
+        std::uint64_t(c.lanes_per_pe) + std::uint64_t(c.softmax_per_pe) + std::uint64_t(c.layernorm_per_pe);
+    const std::uint64_t bytes = std::uint64_t(c.pes) * (kBytesPerPe + units_per_pe * kBytesPerUnit);
+    if (bytes <= kMaxModuleBytes) return;
+    const ConfigNode where = pe.has("count") ? pe.child("count") : pe;
+    where.fail_message("expected a design whose modules fit the simulator's " +
+                       std::to_string(kMaxModuleBytes >> 20) + " MiB limit (" +
+                       std::to_string(kBytesPerPe >> 10) + " KiB per PE, " + std::to_string(kBytesPerUnit) +
+                       " B per MAC lane, softmax or layer-norm unit), found " + std::to_string(c.pes) +
+                       " PEs of " + std::to_string(units_per_pe) + " units, about " +
+                       std::to_string(bytes >> 20) + " MiB");
+}
+
+// The original names a loop nest by its four tile loops joined with '_' (outermost first).
+bool is_loop_order(const std::string& s) {
+    if (s.size() != 7 || s[1] != '_' || s[3] != '_' || s[5] != '_') return false;
+    std::string loops{s[0], s[2], s[4], s[6]};
+    std::sort(loops.begin(), loops.end());
+    return loops == "bijk";
+}
+
+void parse_tiling(const ConfigNode& n, AcceleratorConfig& c) {
+    n.expect_keys({"tile", "loop_order"});
+    if (n.has("tile")) {
+        ConfigNode t = n.child("tile");
+        std::vector<ConfigNode> dims = t.elements();
+        if (dims.size() != 3)
+            t.fail_message("expected a list of 3 integers [b, x, y], found " +
+                           std::to_string(dims.size()) + " entries");
+        int* fields[3] = {&c.tile_b, &c.tile_x, &c.tile_y};
+        for (std::size_t i = 0; i < 3; ++i) {
+            std::int64_t v = dims[i].as_int();
+            if (v < 1 || v > 1024) dims[i].fail("an integer from 1 to 1024");
+            *fields[i] = int(v);
+        }
+    }
+    if (n.has("loop_order")) {
+        ConfigNode o = n.child("loop_order");
+        std::string v = o.as_string();
+        if (!is_loop_order(v))
+            o.fail("a permutation of the loops b, i, j, k joined with '_' (such as 'b_i_j_k')");
+        c.loop_order = v;
+    }
+}
+
+void parse_numerics(const ConfigNode& n, AcceleratorConfig& c) {
+    n.expect_keys({"int_bits", "frac_bits", "rounding"});
+    // With these ranges a word never exceeds 64 bits, so it always fits an integer register.
+    c.int_bits = int_in(n, "int_bits", 1, 32, c.int_bits);
+    c.frac_bits = int_in(n, "frac_bits", 0, 32, c.frac_bits);
+    const std::string rounding = n.get_string("rounding", c.rounding);
+    if (rounding != "nearest" && rounding != "stochastic") n.child("rounding").fail("one of nearest, stochastic");
+    c.rounding = rounding;
+}
+
+void parse_sparsity(const ConfigNode& n, AcceleratorConfig& c) {
+    n.expect_keys({"activation", "weight", "topk_elements_per_cycle"});
+    c.activation_sparsity = n.get_fraction("activation", c.activation_sparsity);
+    c.weight_sparsity = n.get_fraction("weight", c.weight_sparsity);
+    c.topk_elements_per_cycle = n.get_positive("topk_elements_per_cycle", c.topk_elements_per_cycle);
+}
+
+// Buffer capacity has no default that makes sense for every design point, so size_mb is required.
+void parse_buffer(const ConfigNode& buffers, const std::string& name, BufferConfig& b) {
+    ConfigNode n = buffers.child(name);
+    // The shared geometry keys go to every buffer model; the rest are the model's own
+    // parameters, checked against the registry (unknown model or key: a located error).
+    const ModelSelection model = ModelRegistry::instance().parse(
+        ModelKind::Buffer, n, {"size_mb", "banks", "bank_width_bytes", "latency_cycles"}, b.model);
+    b.name = name;
+    b.model = model.name;
+    b.model_parameters = model.parameters;
+    b.size_mb = positive_at_most(n.child("size_mb"), 65536);
+    b.banks = int_in(n, "banks", 1, 65536, b.banks);
+    b.bank_width_bytes = int_in(n, "bank_width_bytes", 1, 4096, b.bank_width_bytes);
+    b.latency_cycles = int_in(n, "latency_cycles", 0, 1000000, b.latency_cycles);
+}
+
+void parse_main_memory(const ConfigNode& n, MainMemoryConfig& m) {
+    const ModelSelection model = ModelRegistry::instance().parse(
+        ModelKind::Memory, n, {"type", "bandwidth_gbps", "latency_ns", "banks", "ranks", "channels"}, m.model);
+    m.model = model.name;
+    m.model_parameters = model.parameters;
+    m.type = n.get_choice("type", {"lpddr3", "hbm2", "rram"}, m.type);
+    m.bandwidth_gbps = n.get_positive("bandwidth_gbps", m.bandwidth_gbps);
+    if (n.has("latency_ns")) m.latency_ns = non_negative(n.child("latency_ns"));
+    m.banks = int_in(n, "banks", 1, 65536, m.banks);
+    m.ranks = int_in(n, "ranks", 1, 65536, m.ranks);
+    m.channels = int_in(n, "channels", 1, 65536, m.channels);
+}
+
+void parse_power(const ConfigNode& n, AcceleratorConfig& c) {
+    n.expect_keys({"gating"});
+    c.power_gating = n.get_bool("gating", c.power_gating);
+}
+
+void parse_dma(const ConfigNode& n, DmaConfig& d) {
+    n.expect_keys({"channels", "burst_bytes"});
+    d.channels = int_in(n, "channels", 1, 1024, d.channels);
+    d.burst_bytes = int_in(n, "burst_bytes", 1, 1 << 20, d.burst_bytes);
+}
+
+// The scheduler stages whole tiles, so one tile of each operand must fit its buffer; the mask
+// buffer holds one bit per element.
+void check_tile_fits(const ConfigNode& buffers, const AcceleratorConfig& c) {
+    std::uint64_t elements = std::uint64_t(c.tile_b) * c.tile_x * c.tile_y;
+    std::uint64_t data_bytes = (elements * c.element_bits() + 7) / 8;
+    std::uint64_t mask_bytes = (elements + 7) / 8;
+    struct Need {
+        const BufferConfig* buffer;
+        std::uint64_t bytes;
+        const char* what;
+    };
+    for (const Need& need : {Need{&c.activation_buffer, data_bytes, "dense data"},
+                             Need{&c.weight_buffer, data_bytes, "dense data"},
+                             Need{&c.mask_buffer, mask_bytes, "1-bit mask"}}) {
+        if (need.buffer->capacity_bytes() >= need.bytes) continue;
+        buffers.child(need.buffer->name)
+            .child("size_mb")
+            .fail_message("the " + need.buffer->name + " buffer (" +
+                          std::to_string(need.buffer->capacity_bytes()) +
+                          " bytes) cannot hold one " + std::to_string(c.tile_b) + "x" +
+                          std::to_string(c.tile_x) + "x" + std::to_string(c.tile_y) + " tile of " +
+                          need.what + " (" + std::to_string(need.bytes) + " bytes)");
+    }
+}
+
+}  // namespace
+
+AcceleratorConfig parse_accelerator(const YAML::Node& root, const std::string& source) {
+    ConfigNode top(root, source, "");
+    top.expect_keys({"name", "clock_mhz", "technology", "pe", "tiling", "numerics", "sparsity",
+                     "buffers", "main_memory", "dma", "power"});
+    AcceleratorConfig c;
+    c.source = source;
+    c.name = top.get_string("name");
+    if (c.name.empty()) top.child("name").fail("a non-empty name");
+    if (top.has("clock_mhz")) c.clock_mhz = positive_at_most(top.child("clock_mhz"), 100000);
+    c.technology = top.get_string("technology", c.technology);
+    if (c.technology.empty()) top.child("technology").fail("a technology name such as '14nm'");
+
+    parse_pe(section(top, "pe"), c);
+    check_module_memory(section(top, "pe"), c);
+    parse_tiling(section(top, "tiling"), c);
+    parse_numerics(section(top, "numerics"), c);
+    parse_sparsity(section(top, "sparsity"), c);
+
+    ConfigNode buffers = top.child("buffers");
+    buffers.expect_keys({"activation", "weight", "mask"});
+    parse_buffer(buffers, "activation", c.activation_buffer);
+    parse_buffer(buffers, "weight", c.weight_buffer);
+    parse_buffer(buffers, "mask", c.mask_buffer);
+
+    parse_main_memory(section(top, "main_memory"), c.main_memory);
+    parse_dma(section(top, "dma"), c.dma);
+    parse_power(section(top, "power"), c);
+    check_tile_fits(buffers, c);
+
+    // A snapshot, so that later edits to the caller's tree cannot change what summary.json reports.
+    c.resolved = YAML::Clone(root);
+    return c;
+}
+
+std::vector<std::string> shipped_accelerators(const std::string& configs_dir) {
+    return yaml_stems((fs::path(configs_dir) / "accelerators").string());
+}
+
+AcceleratorConfig load_accelerator(const std::string& name_or_path, const std::string& configs_dir,
+                                   const std::vector<std::string>& overrides) {
+    const InputKind kind{"accelerator", "an accelerator YAML", "shipped", "or give the path of a YAML file"};
+    const std::string file = resolve_input(name_or_path, (fs::path(configs_dir) / "accelerators").string(), kind);
+    ConfigNode root = ConfigNode::load_file(file, kind.file_kind);
+    for (const auto& assignment : overrides) apply_override(root.yaml(), assignment);
+    return parse_accelerator(root.yaml(), file);
+}
+
+std::string data_dir() {
+    const char* env = std::getenv("ACCELTRAN_DATA_DIR");
+    if (env && *env) return env;
+    return ACCELTRAN_DATA_DIR;
+}
+
+}  // namespace acceltran

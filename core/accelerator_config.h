@@ -1,0 +1,90 @@
+// One accelerator design point, as read from configs/accelerators/*.yaml (with --set overrides
+// applied). Plain C++ so that the compiler front end and tests can use it without SystemC.
+// Every field is documented, with its unit, in docs/configuration.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "core/model_parameters.h"
+
+namespace acceltran {
+
+struct BufferConfig {
+    std::string name;              // "activation", "weight", "mask"
+    std::string model = "sram";    // buffer model (core/model_registry.h); its parameters:
+    ModelParameters model_parameters;  // every parameter the model declares (defaults filled in)
+    double size_mb = 0;            // capacity in MiB (2^20 bytes)
+    int banks = 64;                // independent banks, each `bank_width_bytes` wide per cycle
+    int bank_width_bytes = 64;
+    int latency_cycles = 1;        // access latency added to each transaction
+    std::uint64_t capacity_bytes() const { return std::uint64_t(size_mb * 1024.0 * 1024.0); }
+    double bytes_per_cycle() const { return double(banks) * bank_width_bytes; }
+};
+
+struct MainMemoryConfig {
+    std::string model = "fixed_bandwidth";  // memory model (core/model_registry.h)
+    ModelParameters model_parameters;
+    std::string type = "lpddr3";   // lpddr3 | hbm2 | rram (technology, for energy tables)
+    double bandwidth_gbps = 25.6;  // GB/s, 1 GB = 1e9 bytes
+    double latency_ns = 50;        // first-byte latency of each transaction
+    int banks = 32, ranks = 2, channels = 1;
+};
+
+struct DmaConfig {
+    int channels = 2;              // transfers in flight at once
+    int burst_bytes = 4096;        // bytes per main-memory transaction
+};
+
+struct AcceleratorConfig {
+    std::string name;
+    std::string source;            // file it came from
+    double clock_mhz = 700;
+    int pes = 64;
+    int lanes_per_pe = 16;
+    int macs_per_lane = 16;
+    int softmax_per_pe = 4;
+    int layernorm_per_pe = 1;
+    std::string nonlinearity = "gelu";  // gelu | relu
+    int tile_b = 1, tile_x = 16, tile_y = 16;
+    std::string loop_order = "b_i_j_k";
+    int int_bits = 4, frac_bits = 16;   // fixed-point word: IL + FL bits per value
+    double activation_sparsity = 0.5;   // timing-only mode: fraction of zero activations
+    double weight_sparsity = 0.5;       // fraction of zero weights (offline pruned)
+    // Top-k baseline (functional mode): the selection unit beside each softmax unit handles this
+    // many probabilities per cycle (docs/dynatran.md §4).
+    double topk_elements_per_cycle = 1;
+    std::string rounding = "nearest";   // functional mode: nearest or stochastic
+    BufferConfig activation_buffer, weight_buffer, mask_buffer;
+    MainMemoryConfig main_memory;
+    DmaConfig dma;
+    std::string technology = "14nm";    // configs/technology/<name>.yaml
+    bool power_gating = true;           // idle units and buffers draw no leakage (as the original)
+    YAML::Node resolved;                // the YAML as read, after --set overrides
+
+    int element_bits() const { return int_bits + frac_bits; }
+    double clock_hz() const { return clock_mhz * 1e6; }
+    std::int64_t mac_lanes() const { return std::int64_t(pes) * lanes_per_pe; }
+    std::int64_t softmax_units() const { return std::int64_t(pes) * softmax_per_pe; }
+    std::int64_t layernorm_units() const { return std::int64_t(pes) * layernorm_per_pe; }
+    // Main-memory bandwidth in bytes per clock cycle: (GB/s * 1e9) / (clock in Hz).
+    double memory_bytes_per_cycle() const { return main_memory.bandwidth_gbps * 1e9 / clock_hz(); }
+};
+
+// Loads and validates a design point. `name_or_path` is a shipped name (configs/accelerators/
+// <name>.yaml under `configs_dir`) or a file path. `overrides` are "key.path=value" strings
+// applied before validation. Any problem is an InputError (UsageError for a bad override) with
+// file:line:column, the key path and what was expected.
+AcceleratorConfig load_accelerator(const std::string& name_or_path, const std::string& configs_dir,
+                                   const std::vector<std::string>& overrides = {});
+AcceleratorConfig parse_accelerator(const YAML::Node& root, const std::string& source);
+std::vector<std::string> shipped_accelerators(const std::string& configs_dir);
+
+// Directory holding workloads/ and configs/: $ACCELTRAN_DATA_DIR, else the source tree the
+// binary was built from.
+std::string data_dir();
+
+}  // namespace acceltran

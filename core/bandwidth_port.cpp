@@ -1,0 +1,85 @@
+#include "core/bandwidth_port.h"
+
+#include <algorithm>
+#include <iterator>
+
+namespace acceltran {
+
+namespace {
+// Gaps shorter than this (a millionth of a cycle) are rounding slivers, not bandwidth: filling
+// them would split a transfer into pieces too small to move `cursor` in double precision.
+constexpr double kSliver = 1e-6;
+}  // namespace
+
+double BandwidthPort::reserve(double arrival, std::uint64_t bytes, double now) {
+    // Forget intervals that ended before anything can still arrive.
+    while (!busy_.empty() && busy_.begin()->second <= now) busy_.erase(busy_.begin());
+
+    const double duration = double(bytes) / bytes_per_cycle_;
+    busy_cycles_ += duration;
+    bytes_ += bytes;
+    ++accesses_;
+    if (duration <= 0) return arrival + latency_;
+
+    // The common case, an arrival at or after the start of the last busy interval, appends
+    // without walking or reallocating the interval map.
+    if (!busy_.empty()) {
+        auto last = std::prev(busy_.end());
+        if (arrival >= last->first && arrival <= last->second) {
+            queued_cycles_ += last->second - arrival;
+            report(last->second, last->second + duration);
+            last->second += duration;
+            return last->second + latency_;
+        }
+        if (arrival > last->second + kSliver) {
+            busy_.emplace_hint(busy_.end(), arrival, arrival + duration);
+            report(arrival, arrival + duration);
+            return arrival + duration + latency_;
+        }
+    }
+
+    double cursor = arrival;
+    double remaining = duration;
+    // The interval containing or following the arrival.
+    auto it = busy_.upper_bound(cursor);
+    if (it != busy_.begin() && std::prev(it)->second > cursor) --it;
+    while (remaining > kSliver) {
+        if (it != busy_.end() && it->first <= cursor + kSliver) {
+            cursor = std::max(cursor, it->second);  // inside a busy interval: skip to its end
+            ++it;
+            continue;
+        }
+        const double gap_end = it == busy_.end() ? cursor + remaining : it->first;
+        const double take = std::min(remaining, gap_end - cursor);
+        occupy(cursor, cursor + take);
+        report(cursor, cursor + take);
+        cursor += take;
+        remaining -= take;
+        it = busy_.upper_bound(cursor);
+        if (it != busy_.begin() && std::prev(it)->second > cursor) --it;
+    }
+    if (remaining > 0) cursor += remaining;
+    queued_cycles_ += std::max(0.0, cursor - arrival - duration);
+    return cursor + latency_;
+}
+
+void BandwidthPort::occupy(double start, double end) {
+    // Merge with neighbours that touch, keeping the map small.
+    auto next = busy_.lower_bound(start);
+    if (next != busy_.begin()) {
+        auto prev = std::prev(next);
+        if (prev->second >= start) {
+            start = prev->first;
+            end = std::max(end, prev->second);
+            busy_.erase(prev);
+        }
+    }
+    next = busy_.lower_bound(start);
+    while (next != busy_.end() && next->first <= end) {
+        end = std::max(end, next->second);
+        next = busy_.erase(next);
+    }
+    busy_.emplace(start, end);
+}
+
+}  // namespace acceltran

@@ -1,0 +1,27 @@
+// A tile buffer's timing model: what the buffer does with a read or write of N bytes arriving
+// at cycle t (when it completes, the busy time, the energy it accounts for itself, counters).
+// TileBuffer (modules/buffers/tile_buffer.h) wraps one behind its TLM target socket. Built-ins:
+// ideal, sram (the default), banked_sram, double_buffered; plug-ins add more (docs/plugins.md).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "core/model_registry.h"
+#include "core/timing_model.h"
+
+namespace acceltran {
+
+class BufferModel : public TimingModel {};
+
+// A registry entry for buffer model T, constructed as T(const ModelContext&, const ModelParameters&).
+template <typename T>
+ModelEntry buffer_model_entry(std::string name, std::string description, std::vector<ParameterSpec> parameters) {
+    static_assert(std::is_base_of<BufferModel, T>::value, "a buffer model derives from acceltran::BufferModel");
+    return model_entry<T>(ModelKind::Buffer, std::move(name), std::move(description), std::move(parameters));
+}
+
+}  // namespace acceltran

@@ -1,0 +1,27 @@
+// Main memory's timing model: what off-chip memory does with a read or write of N bytes at
+// cycle t. MainMemory (modules/memory/main_memory.h) wraps one behind its TLM target socket.
+// Built-ins: fixed_bandwidth (the default) and dram (channels, ranks, banks, row buffers,
+// refresh; presets lpddr3-1600, hbm2, rram-m3d); plug-ins add more (docs/plugins.md).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "core/model_registry.h"
+#include "core/timing_model.h"
+
+namespace acceltran {
+
+class MemoryModel : public TimingModel {};
+
+// A registry entry for memory model T, constructed as T(const ModelContext&, const ModelParameters&).
+template <typename T>
+ModelEntry memory_model_entry(std::string name, std::string description, std::vector<ParameterSpec> parameters) {
+    static_assert(std::is_base_of<MemoryModel, T>::value, "a memory model derives from acceltran::MemoryModel");
+    return model_entry<T>(ModelKind::Memory, std::move(name), std::move(description), std::move(parameters));
+}
+
+}  // namespace acceltran

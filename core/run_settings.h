@@ -1,0 +1,38 @@
+// What one simulation run is asked to do, beside the model and the design point: the run's
+// shape (sequence length and batch, or a decoder's prompt and generation lengths), how finely
+// to simulate, and the timeline's sample period. Parsed once by a front end (the CLI's options,
+// the Python API's arguments) and handed to Simulation (modules/simulation/simulation.h).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/detail_level.h"
+#include "core/sparsity_settings.h"
+
+namespace acceltran {
+
+// The functional mode (docs/dynatran.md): real values in the design's fixed-point format, from
+// weights and tokens loaded or generated, with DynaTran or top-k deciding the zeros.
+struct FunctionalSettings {
+    std::string weights_path;  // .safetensors with Hugging Face names; empty: generated from seed
+    std::string tokens_path;   // one sequence of token ids per line; empty: random from seed
+    std::uint64_t seed = 1;    // generated weights and tokens, stochastic rounding
+    sparsity::DynaTranConfig sparsity;
+};
+
+struct RunSettings {
+    int seq = 128;    // encoders, and a decoder's prompt when it does not generate
+    int batch = 4;    // sequences per run
+    // Decoders: prompt tokens prefilled, then gen_len decode steps of one token each. Either set
+    // makes the run a generation run (docs/decoders.md); the other then defaults to 128 / 0.
+    std::optional<int> prompt_len, gen_len;
+    DetailLevel detail = DetailLevel::Full;
+    double sample_cycles = 0;  // timeline sample period in cycles; 0: adaptive (2,048-4,096 rows)
+    std::optional<FunctionalSettings> functional;  // empty: the timing-only model
+
+    bool generating() const { return prompt_len.has_value() || gen_len.has_value(); }
+};
+
+}  // namespace acceltran

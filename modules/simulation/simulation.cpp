@@ -1,0 +1,176 @@
+#include "modules/simulation/simulation.h"
+
+#include <chrono>
+#include <utility>
+
+#include <systemc>
+
+#include "core/errors.h"
+#include "modules/accelerator.h"
+#include "modules/builtin_models.h"
+#include "modules/power/energy_model.h"
+#include "modules/simulation/functional_run.h"
+#include "modules/simulation/run_summary.h"
+#include "modules/trace/observer_list.h"
+#include "modules/trace/phase_tracker.h"
+#include "modules/trace/timeline.h"
+#include "workloads/buffer_planner.h"
+#include "workloads/graph_builder.h"
+
+namespace acceltran {
+
+namespace {
+
+power::RunActivity activity_of(const RunResult& r) {
+    power::RunActivity a;
+    a.cycles = r.cycles;
+    a.lane_busy_unit_cycles = r.units[int(workloads::UnitClass::MacLane)].busy_unit_cycles;
+    a.softmax_busy_unit_cycles = r.units[int(workloads::UnitClass::Softmax)].busy_unit_cycles;
+    a.layernorm_busy_unit_cycles = r.units[int(workloads::UnitClass::LayerNorm)].busy_unit_cycles;
+    a.pre_sparsity_tiles = r.pre_sparsity_tiles;
+    a.post_sparsity_tiles = r.post_sparsity_tiles;
+    for (int b = 0; b < workloads::kBufferKinds; ++b) {
+        a.buffer_bytes[b] = r.buffers[b].read_bytes + r.buffers[b].write_bytes;
+        a.buffer_busy_cycles[b] = r.buffers[b].busy_cycles;
+    }
+    a.memory_bytes = r.memory_read_bytes + r.memory_write_bytes;
+    for (int b = 0; b < workloads::kBufferKinds; ++b) a.buffer_model_energy_j[b] = r.buffers[b].model_energy_j;
+    a.memory_model_energy_j = r.memory_model_energy_j;
+    return a;
+}
+
+void add_energy(nlohmann::json& summary, const power::EnergyBreakdown& e, const RunResult& r,
+                const trace::TimelineReport& timeline) {
+    const double total = e.total();
+    summary["energy_j"] = total;
+    summary["energy_j_per_seq"] = r.batch > 0 ? total / r.batch : 0;
+    summary["power_w"] = {{"average", r.seconds > 0 ? total / r.seconds : 0},
+                          {"peak", timeline.peak_power_w()},
+                          {"peak_sample_cycles", timeline.samples().empty() ? 0.0 : timeline.samples()[0].cycles}};
+    summary["energy_breakdown_j"] = power::to_json(e);
+}
+
+}  // namespace
+
+Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, RunSettings settings,
+                       const std::string& configs_dir)
+    : model_(std::move(model)), config_(std::move(config)), settings_(std::move(settings)) {
+    register_builtin_models();
+    if (settings_.functional && settings_.detail != DetailLevel::Full)
+        throw UsageError("--functional runs at --detail full (every tile computes its values)");
+    const bool generating = settings_.generating();
+    if (generating && !model_.decoder())
+        throw InputError("model '" + model_.name + "' is an encoder: --prompt-len and --gen-len need a decoder "
+                         "(e.g. gpt2, llama-1b; see acceltran list)");
+    if (settings_.seq < 1) throw UsageError("--seq must be a positive integer, got " + std::to_string(settings_.seq));
+    if (settings_.batch < 1)
+        throw UsageError("--batch must be a positive integer, got " + std::to_string(settings_.batch));
+    // The buffer capacities let the graph builder slice matmuls whose weights would not fit
+    // (docs/decoders.md §2.1); graphs that fit are unchanged.
+    const workloads::CompileOptions buffers = compile_options(config_);
+    if (generating) {
+        generation_.prompt_len = settings_.prompt_len.value_or(128);
+        generation_.gen_len = settings_.gen_len.value_or(0);
+        if (generation_.prompt_len < 0 || generation_.gen_len < 0)
+            throw UsageError("--prompt-len and --gen-len must be at least 0");
+        generation_.batch = settings_.batch;
+        generation_.buffers = buffers;
+        graph_ = std::make_unique<workloads::OpGraph>(workloads::build_generation_graph(model_, generation_));
+    } else {
+        graph_ = std::make_unique<workloads::OpGraph>(
+            workloads::build_op_graph(model_, settings_.seq, settings_.batch, buffers));
+    }
+    workloads::CompileOptions compile = buffers;
+    if (settings_.functional) {
+        if (generating) throw UsageError("--functional supports encoders, not --prompt-len/--gen-len");
+        functional_ = std::make_unique<FunctionalRun>(*settings_.functional);
+        functional_->prepare(*graph_, config_);
+        compile.tensor_density = functional_->planning_densities();
+    }
+    program_ = std::make_unique<workloads::TiledProgram>(workloads::compile_program(*graph_, compile));
+    technology_ = power::load_technology(config_.technology, configs_dir);
+    technology_.check_covers(config_);  // refuse a design the table cannot price before simulating it
+    area_ = power::area(config_, technology_);
+}
+
+Simulation::~Simulation() = default;
+
+void Simulation::attach(trace::ActivityObserver* sink) {
+    if (sink) sinks_.push_back(sink);
+}
+
+SimulationResult Simulation::run() {
+    if (ran_) throw std::logic_error("Simulation::run() called twice: SystemC elaborates once per process");
+    ran_ = true;
+    trace::Timeline timeline(settings_.sample_cycles);
+    trace::ObserverList observers;
+    observers.add(&timeline);
+    trace::PhaseTracker phases(*program_);
+    if (settings_.generating()) observers.add(&phases);
+    for (auto* sink : sinks_) observers.add(sink);
+
+    const auto wall_start = std::chrono::steady_clock::now();
+    Accelerator accelerator("acceltran", config_, *program_, &observers, settings_.detail);
+    if (functional_) accelerator.attach_functional(&functional_->engine());
+    sc_core::sc_start();
+    RunResult result = accelerator.result();
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+
+    nlohmann::json summary = summary_json(result, *graph_, config_, wall);
+    summary["area_mm2"] = power::to_json(area_);
+    summary["detail"] = to_string(settings_.detail);
+    trace::TimelineReport report(timeline.samples(result.cycles), config_, technology_);
+    add_energy(summary, power::energy(config_, technology_, activity_of(result)), result, report);
+    if (settings_.generating()) {
+        phases_done_ = {};
+        for (int t = 0; t < phases.steps(); ++t) phases_done_.push_back(phases.step_done(t));
+        summary["generation"] = generation_json(report, result);
+    }
+    if (functional_) {
+        summary["sparsity"] = functional_->sparsity_json();
+        summary["functional"] = functional_->functional_json();
+    } else {
+        summary["sparsity"] = {{"source", "configured"},
+                               {"activation", config_.activation_sparsity},
+                               {"weight", config_.weight_sparsity}};
+    }
+    return SimulationResult{std::move(result), std::move(report), std::move(summary)};
+}
+
+// Prefill and decode figures of a generation run (docs/decoders.md, docs/outputs.md).
+nlohmann::json Simulation::generation_json(const trace::TimelineReport& timeline, const RunResult& r) const {
+    const workloads::GenerationOptions& g = generation_;
+    const auto step_done = [&](int t) { return t < int(phases_done_.size()) ? phases_done_[std::size_t(t)] : 0.0; };
+    const double hz = r.clock_mhz * 1e6;
+    // With no prompt the first token comes out of decode step 1.
+    const int first_step = g.prompt_len > 0 ? 0 : 1;
+    const double first_token = step_done(first_step);
+    nlohmann::json steps = nlohmann::json::array();
+    double previous = first_token;
+    for (int t = first_step + 1; t <= g.gen_len; ++t) {
+        steps.push_back((step_done(t) - previous) / hz);
+        previous = step_done(t);
+    }
+    const double decode_cycles = r.cycles - first_token;
+    const double tokens = double(g.batch) * (g.gen_len - (first_step == 1 ? 1 : 0));
+    const double prefill_energy = timeline.energy_between(0, first_token);
+    const double decode_energy = timeline.energy_between(first_token, r.cycles);
+    std::uint64_t kv_bytes = 0;
+    for (const auto& e : program_->entries)
+        if (e.kind != workloads::EntryKind::Compute && e.tensor >= 0 &&
+            program_->graph->tensors[std::size_t(e.tensor)].cache != workloads::CacheRole::None)
+            kv_bytes += e.data_bytes + e.mask_bytes;
+    return {{"prompt_len", g.prompt_len},
+            {"gen_len", g.gen_len},
+            {"batch", g.batch},
+            {"time_to_first_token_s", first_token / hz},
+            {"time_per_output_token_s", steps.empty() ? 0.0 : decode_cycles / hz / double(steps.size())},
+            {"time_per_output_token_by_step_s", steps},
+            {"tokens_per_s", decode_cycles > 0 ? tokens / (decode_cycles / hz) : 0.0},
+            {"prefill_energy_j", prefill_energy},
+            {"decode_energy_j", decode_energy},
+            {"energy_per_token_j", tokens > 0 ? decode_energy / tokens : 0.0},
+            {"kv_cache_main_memory_bytes", kv_bytes}};
+}
+
+}  // namespace acceltran

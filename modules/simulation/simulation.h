@@ -1,0 +1,84 @@
+// One simulation: a model, a design point and run settings in; a result out. Every front end
+// (the acceltran CLI, the tests, an embedding program: examples/embed) runs the model through
+// this class, so none of them repeats the pipeline:
+//
+//   ModelSpec --build_op_graph / build_generation_graph--> OpGraph --compile_program-->
+//   TiledProgram --Accelerator + sc_start--> RunResult --energy, timeline--> SimulationResult
+//
+// Construction compiles the program and checks that the technology table covers the design,
+// so bad input is refused before anything is simulated. Sinks (VCD, Perfetto, a progress bar)
+// are activity observers the caller makes from config(), technology() and program() and
+// attaches before run(). SystemC elaborates once per process: run() may be called once, and
+// one Simulation runs per process (sweeps launch one process per point).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/accelerator_config.h"
+#include "core/run_settings.h"
+#include "modules/activity/activity_observer.h"
+#include "modules/power/area_model.h"
+#include "modules/power/technology.h"
+#include "modules/run_result.h"
+#include "modules/trace/timeline_report.h"
+#include "workloads/generation.h"
+#include "workloads/model_spec.h"
+#include "workloads/op_graph.h"
+#include "workloads/tiled_program.h"
+
+namespace acceltran {
+
+class FunctionalRun;
+
+struct SimulationResult {
+    RunResult run;                  // what the modules measured
+    trace::TimelineReport timeline; // utilization and power per sample period
+    nlohmann::json summary;         // summary.json (docs/outputs.md)
+};
+
+class Simulation {
+public:
+    // `configs_dir` holds the technology tables (configs/technology/) the design point names.
+    // Throws InputError/UsageError for what cannot run (a model too large for a buffer, a
+    // decoder option on an encoder, a design the technology table cannot price).
+    Simulation(workloads::ModelSpec model, AcceleratorConfig config, RunSettings settings,
+               const std::string& configs_dir);
+    ~Simulation();
+    Simulation(const Simulation&) = delete;
+    Simulation& operator=(const Simulation&) = delete;
+
+    const AcceleratorConfig& config() const { return config_; }
+    const RunSettings& settings() const { return settings_; }
+    const workloads::OpGraph& graph() const { return *graph_; }
+    const workloads::TiledProgram& program() const { return *program_; }
+    const power::Technology& technology() const { return technology_; }
+
+    // Adds a sink that hears every module's activity during run(); not owned.
+    void attach(trace::ActivityObserver* sink);
+
+    // Elaborates the accelerator, simulates to completion and gathers the result. Once.
+    SimulationResult run();
+
+private:
+    nlohmann::json generation_json(const trace::TimelineReport& timeline, const RunResult& r) const;
+
+    workloads::ModelSpec model_;
+    AcceleratorConfig config_;
+    RunSettings settings_;
+    workloads::GenerationOptions generation_;
+    std::unique_ptr<workloads::OpGraph> graph_;
+    std::unique_ptr<FunctionalRun> functional_;
+    std::unique_ptr<workloads::TiledProgram> program_;
+    power::Technology technology_;
+    power::AreaBreakdown area_;
+    std::vector<trace::ActivityObserver*> sinks_;
+    std::vector<double> phases_done_;  // generation runs: cycle each step's last op retired
+    bool ran_ = false;
+};
+
+}  // namespace acceltran

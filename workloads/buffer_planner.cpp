@@ -1,0 +1,343 @@
+#include "workloads/buffer_planner.h"
+
+#include <algorithm>
+#include <deque>
+#include <limits>
+#include <sstream>
+
+#include "core/errors.h"
+
+namespace acceltran::workloads {
+
+namespace {
+
+constexpr int kNever = std::numeric_limits<int>::max();
+
+std::string mib(std::uint64_t bytes) {
+    std::ostringstream s;
+    s.precision(4);
+    // Exact bytes too: a working set one byte over the capacity must not read as equal to it.
+    s << bytes << " bytes (" << double(bytes) / (1024.0 * 1024.0) << " MiB)";
+    return s.str();
+}
+
+// Walks the ops once, building the entries. Member names follow the header's vocabulary.
+class Planner {
+public:
+    Planner(const OpGraph& graph, const CompileOptions& options, TiledProgram& program)
+        : g_(graph), opt_(options), p_(program) {
+        const std::size_t n = g_.tensors.size();
+        resident_.assign(n, -1);
+        ready_entry_.assign(n, -1);
+        memory_entry_.assign(n, -1);
+        in_memory_.assign(n, false);
+        for (int b = 0; b < kBufferKinds; ++b) {
+            buffers_[b].free_bytes = opt_.capacity[b];
+            buffers_[b].pool.push_back(Chunk{opt_.capacity[b], {}});
+        }
+    }
+
+    void run() {
+        layout_tensors();
+        for (const Op& op : g_.ops) plan_op(op);
+    }
+
+private:
+    struct Chunk {
+        std::uint64_t bytes;
+        std::vector<std::uint32_t> deps;
+    };
+    struct BufferState {
+        std::deque<Chunk> pool;  // released space, oldest first
+        std::uint64_t free_bytes = 0;
+    };
+
+    void layout_tensors() {
+        p_.layouts.resize(g_.tensors.size());
+        std::uint64_t address = 0;
+        auto align = [](std::uint64_t a) { return (a + 63) & ~std::uint64_t(63); };
+        for (const Tensor& t : g_.tensors) {
+            TensorLayout& l = p_.layouts[t.id];
+            const bool parameter = t.kind == TensorKind::Weight;
+            l.buffer = parameter ? BufferKind::Weight : BufferKind::Activation;
+            // Parameters and the embedding rows they come from are pruned offline; activations
+            // carry the run-time activation sparsity.
+            l.density = t.kind == TensorKind::Activation ? opt_.activation_density : opt_.weight_density;
+            if (std::size_t(t.id) < opt_.tensor_density.size()) l.density = opt_.tensor_density[std::size_t(t.id)];
+            l.data_bytes = compressed_bytes(std::uint64_t(t.elements()), l.density, opt_.element_bits);
+            l.mask_bytes = mask_bytes(std::uint64_t(t.elements()));
+            // Every tensor has a home in main memory: parameters and inputs live there, and an
+            // activation's home is where it goes when spilled or written back.
+            l.memory_address = address;
+            address = align(address + l.data_bytes + l.mask_bytes);
+            in_memory_[t.id] = t.kind != TensorKind::Activation;
+        }
+    }
+
+    int next_use(int tensor, int after_op) const {
+        const auto& c = g_.consumers[tensor];
+        auto it = std::upper_bound(c.begin(), c.end(), after_op);
+        return it == c.end() ? kNever : *it;
+    }
+
+    bool is_output(int tensor) const {
+        return std::find(g_.outputs.begin(), g_.outputs.end(), tensor) != g_.outputs.end();
+    }
+
+    std::uint32_t add_entry(ProgramEntry e) {
+        std::sort(e.deps.begin(), e.deps.end());
+        e.deps.erase(std::unique(e.deps.begin(), e.deps.end()), e.deps.end());
+        p_.entries.push_back(std::move(e));
+        return std::uint32_t(p_.entries.size() - 1);
+    }
+
+    void use(std::uint32_t entry, int residency) {
+        p_.entries[entry].uses.push_back(std::uint32_t(residency));
+        users_[residency].push_back(entry);
+        p_.residencies[residency].users++;
+    }
+
+    // Frees a residency's space; whoever takes it waits for every entry that used it.
+    void release(int tensor) {
+        int r = resident_[tensor];
+        const Residency& res = p_.residencies[r];
+        give_back(res.buffer, res.data_bytes, users_[r]);
+        give_back(BufferKind::Mask, res.mask_bytes, users_[r]);
+        resident_[tensor] = -1;
+        resident_list_.erase(std::find(resident_list_.begin(), resident_list_.end(), tensor));
+    }
+
+    void give_back(BufferKind b, std::uint64_t bytes, const std::vector<std::uint32_t>& deps) {
+        if (bytes == 0) return;
+        BufferState& s = buffers_[int(b)];
+        s.pool.push_back(Chunk{bytes, deps});
+        s.free_bytes += bytes;
+    }
+
+    void evict(int tensor, int current_op) {
+        if (next_use(tensor, current_op) != kNever && !in_memory_[tensor]) {
+            ProgramEntry spill;
+            spill.kind = EntryKind::Spill;
+            spill.tensor = tensor;
+            spill.data_bytes = p_.layouts[tensor].data_bytes;
+            spill.mask_bytes = p_.layouts[tensor].mask_bytes;
+            spill.deps = {std::uint32_t(ready_entry_[tensor])};
+            std::uint32_t id = add_entry(std::move(spill));
+            use(id, resident_[tensor]);
+            in_memory_[tensor] = true;
+            memory_entry_[tensor] = int(id);
+            p_.totals.spill_entries++;
+            p_.totals.store_bytes += p_.layouts[tensor].data_bytes + p_.layouts[tensor].mask_bytes;
+        }
+        release(tensor);
+    }
+
+    // Takes `bytes` of buffer `b`, evicting (furthest next use first) what `pinned` does not
+    // protect; returns the entries the new occupant must wait for.
+    void reserve(BufferKind b, std::uint64_t bytes, const Op& op, const std::vector<int>& pinned,
+                 std::vector<std::uint32_t>& deps) {
+        BufferState& s = buffers_[int(b)];
+        const std::uint64_t capacity = opt_.capacity[int(b)];
+        while (s.free_bytes < bytes) {
+            int victim = -1, victim_use = -1;
+            for (int t : resident_list_) {
+                if (std::find(pinned.begin(), pinned.end(), t) != pinned.end()) continue;
+                if (b != BufferKind::Mask && p_.layouts[t].buffer != b) continue;
+                int u = next_use(t, op.id);
+                if (u > victim_use) {
+                    victim_use = u;
+                    victim = t;
+                }
+            }
+            if (victim < 0) {
+                std::uint64_t pinned_bytes = 0;
+                for (int t : pinned)
+                    if (resident_[t] >= 0)
+                        pinned_bytes += b == BufferKind::Mask ? p_.layouts[t].mask_bytes
+                                        : p_.layouts[t].buffer == b ? p_.layouts[t].data_bytes
+                                                                    : 0;
+                throw InputError("op '" + op.name + "' does not fit in the " + to_string(b) +
+                                 " buffer: it needs " + mib(pinned_bytes + bytes) +
+                                 " at once for its operands and output, the buffer holds " +
+                                 mib(capacity) + " (raise buffers." + to_string(b) +
+                                 ".size_mb or use a smaller sequence or batch)");
+            }
+            evict(victim, op.id);
+        }
+        std::uint64_t need = bytes;
+        while (need > 0) {
+            Chunk& c = s.pool.front();
+            std::uint64_t take = std::min(need, c.bytes);
+            deps.insert(deps.end(), c.deps.begin(), c.deps.end());
+            c.bytes -= take;
+            need -= take;
+            if (c.bytes == 0) s.pool.pop_front();
+        }
+        s.free_bytes -= bytes;
+    }
+
+    int new_residency(int tensor, std::uint32_t entry, std::uint64_t data_bytes) {
+        const TensorLayout& l = p_.layouts[tensor];
+        Residency r;
+        r.tensor = tensor;
+        r.buffer = l.buffer;
+        r.data_bytes = data_bytes;
+        r.mask_bytes = l.mask_bytes;
+        p_.residencies.push_back(r);
+        users_.emplace_back();
+        int id = int(p_.residencies.size() - 1);
+        p_.entries[entry].allocates.push_back(std::uint32_t(id));
+        resident_[tensor] = id;
+        resident_list_.push_back(tensor);
+        return id;
+    }
+
+    void check_fits(const Op& op, int tensor) const {
+        const TensorLayout& l = p_.layouts[tensor];
+        if (l.data_bytes > opt_.capacity[int(l.buffer)] || l.mask_bytes > opt_.capacity[int(BufferKind::Mask)]) {
+            const bool data = l.data_bytes > opt_.capacity[int(l.buffer)];
+            BufferKind b = data ? l.buffer : BufferKind::Mask;
+            throw InputError("tensor '" + g_.tensors[tensor].name + "' of op '" + op.name + "' needs " +
+                             mib(data ? l.data_bytes : l.mask_bytes) + " in the " + to_string(b) +
+                             " buffer, which holds " + mib(opt_.capacity[int(b)]) +
+                             " (raise buffers." + to_string(b) +
+                             ".size_mb or use a smaller sequence or batch)");
+        }
+    }
+
+    void load(int tensor, const Op& op, const std::vector<int>& pinned) {
+        check_fits(op, tensor);
+        const TensorLayout& l = p_.layouts[tensor];
+        ProgramEntry e;
+        e.kind = EntryKind::Load;
+        e.tensor = tensor;
+        e.data_bytes = l.data_bytes;
+        e.mask_bytes = l.mask_bytes;
+        reserve(l.buffer, l.data_bytes, op, pinned, e.deps);
+        reserve(BufferKind::Mask, l.mask_bytes, op, pinned, e.deps);
+        if (memory_entry_[tensor] >= 0) e.deps.push_back(std::uint32_t(memory_entry_[tensor]));
+        // Rows of a token sampled from earlier logits cannot be fetched before those exist.
+        for (int op_id : g_.tensors[tensor].known_after) e.deps.push_back(std::uint32_t(op_entry_[op_id]));
+        std::uint32_t id = add_entry(std::move(e));
+        int r = new_residency(tensor, id, l.data_bytes);
+        use(id, r);
+        ready_entry_[tensor] = int(id);
+        p_.totals.load_entries++;
+        p_.totals.load_bytes += l.data_bytes + l.mask_bytes;
+    }
+
+    void plan_op(const Op& op) {
+        const std::vector<int> inputs = op.inputs();
+        std::vector<int> pinned = inputs;
+        pinned.push_back(op.output);
+
+        for (int t : inputs)
+            if (resident_[t] < 0) load(t, op, pinned);
+
+        check_fits(op, op.output);
+        const TensorLayout& out = p_.layouts[op.output];
+        ProgramEntry e;
+        e.kind = EntryKind::Compute;
+        e.op = op.id;
+        e.unit = unit_class_of(op.kind);
+        e.grid = make_tile_grid(op, opt_.tile);
+        // When k is not the innermost loop a unit moves between outputs before finishing their
+        // k chains and parks dense partial sums in the output's space: reserve it dense.
+        const bool parks_partial_sums = e.grid.matmul && e.grid.nk > 1 && opt_.loop_order.letters()[3] != 'k';
+        const std::uint64_t out_bytes =
+            parks_partial_sums
+                ? std::max(out.data_bytes, compressed_bytes(std::uint64_t(g_.tensors[op.output].elements()), 1.0,
+                                                            opt_.element_bits))
+                : out.data_bytes;
+        const int in_place = in_place_input(op, out_bytes);
+        if (in_place >= 0) {
+            // The op overwrites its input: it must wait for every earlier reader of it.
+            const auto& readers = users_[resident_[in_place]];
+            e.deps.insert(e.deps.end(), readers.begin(), readers.end());
+        } else {
+            reserve(out.buffer, out_bytes, op, pinned, e.deps);
+            reserve(BufferKind::Mask, out.mask_bytes, op, pinned, e.deps);
+        }
+        for (int t : inputs) e.deps.push_back(std::uint32_t(ready_entry_[t]));
+        p_.totals.compute_entries++;
+        p_.totals.tile_ops += e.grid.tiles();
+        p_.totals.macs += std::uint64_t(op.macs());
+        std::uint32_t id = add_entry(std::move(e));
+        op_entry_.push_back(int(id));
+        for (int t : inputs) use(id, resident_[t]);
+        const int out_res = new_residency(op.output, id, out_bytes);
+        use(id, out_res);
+        ready_entry_[op.output] = int(id);
+        in_memory_[op.output] = false;
+
+        if (in_place >= 0) {
+            // The input's space now belongs to the output: drop the input without freeing it.
+            p_.residencies[resident_[in_place]].handed_over = true;
+            p_.residencies[out_res].inherited = true;
+            resident_[in_place] = -1;
+            resident_list_.erase(std::find(resident_list_.begin(), resident_list_.end(), in_place));
+        }
+        for (int t : inputs)
+            if (t != in_place && next_use(t, op.id) == kNever) retire(t);
+        if (g_.consumers[op.output].empty()) retire(op.output);
+    }
+
+    // The input a softmax, norm, GELU, SwiGLU or rotary op can overwrite with its output (the
+    // first operand): one whose last use this is, that need not go home, in the same buffer and
+    // of the same size. -1 if none.
+    int in_place_input(const Op& op, std::uint64_t out_bytes) const {
+        if (!opt_.in_place_elementwise) return -1;
+        if (op.kind == OpKind::MatMul || op.kind == OpKind::Add) return -1;
+        const int t = op.a_inputs.front();
+        if (next_use(t, op.id) != kNever || is_output(t)) return -1;
+        const Residency& r = p_.residencies[resident_[t]];
+        const TensorLayout& out = p_.layouts[op.output];
+        if (r.buffer != out.buffer || r.data_bytes != out_bytes || r.mask_bytes != out.mask_bytes) return -1;
+        return t;
+    }
+
+    // Frees a tensor nothing on chip needs any more, first writing it home if it is a graph
+    // output that is not there yet (a spill, when it had one, already wrote the same bytes).
+    // Outputs read by later ops (e.g. every layer's hidden state) go home after their last read.
+    void retire(int tensor) {
+        if (is_output(tensor) && !in_memory_[tensor]) {
+            const TensorLayout& l = p_.layouts[tensor];
+            ProgramEntry st;
+            st.kind = EntryKind::Store;
+            st.tensor = tensor;
+            st.data_bytes = l.data_bytes;
+            st.mask_bytes = l.mask_bytes;
+            st.deps = {std::uint32_t(ready_entry_[tensor])};
+            std::uint32_t sid = add_entry(std::move(st));
+            use(sid, resident_[tensor]);
+            in_memory_[tensor] = true;
+            p_.totals.store_entries++;
+            p_.totals.store_bytes += l.data_bytes + l.mask_bytes;
+        }
+        release(tensor);
+    }
+
+    const OpGraph& g_;
+    const CompileOptions& opt_;
+    TiledProgram& p_;
+    BufferState buffers_[kBufferKinds];
+    std::vector<int> resident_;      // tensor -> residency or -1
+    std::vector<int> resident_list_; // tensors currently resident
+    std::vector<int> ready_entry_;   // tensor -> entry that made its resident copy valid
+    std::vector<int> memory_entry_;  // tensor -> spill entry that wrote its main-memory copy
+    std::vector<bool> in_memory_;    // main-memory copy is current
+    std::vector<int> op_entry_;      // op id -> its compute entry
+    std::vector<std::vector<std::uint32_t>> users_;  // residency -> entries using it
+};
+
+}  // namespace
+
+TiledProgram compile_program(const OpGraph& graph, const CompileOptions& options) {
+    TiledProgram program;
+    program.graph = &graph;
+    program.options = options;
+    Planner(graph, options, program).run();
+    return program;
+}
+
+}  // namespace acceltran::workloads

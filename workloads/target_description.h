@@ -1,0 +1,42 @@
+// What the workload compiler knows of the hardware it compiles for: the buffers and unit classes
+// of the design point, its tile shape and loop order, and how tensors are stored (compressed
+// data plus a one-bit-per-element mask). Filled from an accelerator configuration by the modules
+// layer (compile_options in modules/accelerator.h); plain C++ so the compiler stays testable alone.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "workloads/op_graph.h"
+#include "workloads/tiling.h"
+
+namespace acceltran::workloads {
+
+enum class BufferKind : std::uint8_t { Activation = 0, Weight = 1, Mask = 2 };
+enum class UnitClass : std::uint8_t { MacLane = 0, Softmax = 1, LayerNorm = 2 };
+constexpr int kUnitClasses = 3;
+constexpr int kBufferKinds = 3;
+
+const char* to_string(BufferKind b);
+const char* to_string(UnitClass u);
+UnitClass unit_class_of(OpKind kind);
+
+struct CompileOptions {
+    TileShape tile;
+    LoopOrder loop_order;
+    int element_bits = 20;
+    double activation_density = 0.5;  // 1 - activation sparsity
+    double weight_density = 0.5;      // 1 - weight sparsity
+    std::uint64_t capacity[kBufferKinds] = {4u << 20, 8u << 20, 1u << 20};
+    // Softmax, norms, GELU, SwiGLU and rotary overwrite an input that dies with them (Residency).
+    bool in_place_elementwise = true;
+    // Per tensor id, when not empty: the density of that tensor, overriding the two above
+    // (the functional mode: measured for weights and inputs, a dense bound for activations).
+    std::vector<double> tensor_density;
+};
+
+// Bytes of `elements` values at `density` with `element_bits` per non-zero value.
+std::uint64_t compressed_bytes(std::uint64_t elements, double density, int element_bits);
+std::uint64_t mask_bytes(std::uint64_t elements);
+
+}  // namespace acceltran::workloads
