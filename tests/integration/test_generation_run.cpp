@@ -58,7 +58,7 @@ TEST_CASE("GPT-2 prefill and decode run on Edge and Server and report the genera
     }
     const auto edge = load_json(dir / "acceltran-edge/summary.json");
     // Decode streams every weight for one token: the memory port is nearly always busy and the
-    // lanes nearly always idle (papers.md §B.2: about 2 FLOPs per byte).
+    // lanes nearly always idle (Kim et al. survey, Sec. 2.2, Figs. 4-6: about 2 FLOPs per byte).
     CHECK(edge["utilization"]["main_memory"].get<double>() > 0.9);
     CHECK(edge["utilization"]["mac_lane"].get<double>() < 0.05);
     const auto server = load_json(dir / "acceltran-server/summary.json");

@@ -187,7 +187,7 @@ TEST_CASE("GPT-2 generation reproduces the survey's totals (Table 11)", "[analyz
         CHECK(a.total.bytes == Approx(85290240.0 * s + 9504.0 * s * (s + 1)).epsilon(1e-12));
         CHECK(a.total.flops == Approx(r.flops).epsilon(0.02));
         CHECK(a.total.bytes == Approx(r.bytes).epsilon(0.10));
-        // Matrix-vector work: about 2 FLOPs per byte (Papers §B.2).
+        // Matrix-vector work: about 2 FLOPs per byte (Kim et al. survey, Sec. 2.2, Figs. 4-6).
         CHECK(a.total.intensity() == Approx(2.0).epsilon(0.01));
         REQUIRE(a.phases.size() == 2);
         CHECK(a.phases[0].flops == 0);

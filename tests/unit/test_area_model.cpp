@@ -58,7 +58,8 @@ bool close(double a, double b, double rel = 1e-9) { return std::fabs(a - b) <= r
 
 }  // namespace
 
-// Hand calculation, 14 nm figures of acceltran-python-model.md §1.14 (µm²):
+// Hand calculation, 14 nm figures of the original simulator's
+// simulator/constants/constants.yaml (github.com/jha-lab/acceltran) (µm²):
 //   per MAC lane: A_lane(gelu, 16) + A_pre + A_post + A_fifo
 //     = 9418.667591 + 6216.896914 + 1181.201447 + 484.379110 = 17301.145062
 //   Edge (64 PEs, 16 lanes, 4 softmax, 1 LN, tile_x 16; buffers 4 / 8 / 1 MB):

@@ -62,7 +62,7 @@ TEST_CASE("sweep space: the shipped spaces have the documented number of points"
     CHECK(points[1].values == std::vector<std::string>{"32", "2", "rram", "256", "30"});
     CHECK(points[7].values == std::vector<std::string>{"64", "4", "rram", "256", "30"});
 
-    // papers.md §A.5 / acceltran-python-model.md §1.14: PEs 64..1024 (5), lanes 8..128 (5), MACs
+    // The original's simulator/design_space/design_space.yaml: PEs 64..1024 (5), lanes 8..128 (5), MACs
     // {1, 16}, softmax 2..64 (6), activation 4..64 MB (5), weight 8..128 MB (5), mask 0.5..16 MB
     // (6), tiles {1, 4} x {8, 16, 32} (6), 24 loop orders, 11 memories, batch {4, 16, 32}.
     const DesignSpace acceltran = DesignSpace::load(kSource + "/configs/design-spaces/acceltran.yaml", kSource);

@@ -1,5 +1,5 @@
 // Energy against hand calculation, one module class at a time, on AccelTran-Edge with the 14 nm
-// table (figures from acceltran-python-model.md §1.14, typed here independently of the YAML).
+// table (figures from the original simulator's constants.yaml, typed here independently of the YAML).
 // Edge: 700 MHz, GELU lanes with 16 MACs, 1x16x16 tiles, 4/8/1 MiB buffers, LP-DDR3 32x2x1.
 #include <catch2/catch.hpp>
 
