@@ -37,8 +37,8 @@ TEST_CASE("bench/run prints the table and writes the JSON for a case", "[integra
     CHECK(row["accelerator"] == "acceltran-edge");
     // BERT-Tiny at sequence 128, batch 4: 62,976 tile ops (the golden run's program size).
     const auto golden = load_json(std::string(ACCELTRAN_SOURCE_DIR) + "/tests/golden/bert-tiny_acceltran-edge.json");
-    CHECK(row["tile_ops"] == golden["program"]["tile_ops"]);
-    CHECK(row["cycles"] == golden["cycles"]);
+    CHECK(row["tile_ops"] == golden["figures"]["program"]["tile_ops"]);
+    CHECK(row["cycles"] == golden["figures"]["cycles"]);
     CHECK(row["wall_seconds"].get<double>() > 0);
     CHECK(row["peak_rss_mib"].get<double>() > 0);
     CHECK(j["failures"].empty());
