@@ -81,14 +81,6 @@ void check_module_memory(const ConfigNode& pe, const AcceleratorConfig& c) {
                        std::to_string(bytes >> 20) + " MiB");
 }
 
-// The original names a loop nest by its four tile loops joined with '_' (outermost first).
-bool is_loop_order(const std::string& s) {
-    if (s.size() != 7 || s[1] != '_' || s[3] != '_' || s[5] != '_') return false;
-    std::string loops{s[0], s[2], s[4], s[6]};
-    std::sort(loops.begin(), loops.end());
-    return loops == "bijk";
-}
-
 void parse_tiling(const ConfigNode& n, AcceleratorConfig& c) {
     n.expect_keys({"tile", "loop_order"});
     if (n.has("tile")) {
@@ -106,10 +98,14 @@ void parse_tiling(const ConfigNode& n, AcceleratorConfig& c) {
     }
     if (n.has("loop_order")) {
         ConfigNode o = n.child("loop_order");
-        std::string v = o.as_string();
-        if (!is_loop_order(v))
+        // The original names a loop nest by its four tile loops joined with '_' (outermost first).
+        const std::string v = o.as_string();
+        if (v.size() != 7) o.fail("a permutation of the loops b, i, j, k joined with '_' (such as 'b_i_j_k')");
+        try {
+            c.loop_order = LoopOrder::parse(v);
+        } catch (const InputError&) {
             o.fail("a permutation of the loops b, i, j, k joined with '_' (such as 'b_i_j_k')");
-        c.loop_order = v;
+        }
     }
 }
 

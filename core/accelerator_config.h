@@ -9,6 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/loop_order.h"
 #include "core/model_parameters.h"
 
 namespace acceltran {
@@ -50,7 +51,7 @@ struct AcceleratorConfig {
     int layernorm_per_pe = 1;
     std::string nonlinearity = "gelu";  // gelu | relu
     int tile_b = 1, tile_x = 16, tile_y = 16;
-    std::string loop_order = "b_i_j_k";
+    LoopOrder loop_order;  // b_i_j_k
     int int_bits = 4, frac_bits = 16;   // fixed-point word: IL + FL bits per value
     double activation_sparsity = 0.5;   // timing-only mode: fraction of zero activations
     double weight_sparsity = 0.5;       // fraction of zero weights (offline pruned)

@@ -14,7 +14,7 @@ using workloads::UnitClass;
 workloads::CompileOptions compile_options(const AcceleratorConfig& config) {
     workloads::CompileOptions o;
     o.tile = workloads::TileShape{config.tile_b, config.tile_x, config.tile_y};
-    o.loop_order = workloads::LoopOrder::parse(config.loop_order);
+    o.loop_order = config.loop_order;
     o.element_bits = config.element_bits();
     o.activation_density = 1.0 - config.activation_sparsity;
     o.weight_density = 1.0 - config.weight_sparsity;

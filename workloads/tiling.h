@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/loop_order.h"
 #include "workloads/op_graph.h"
 
 namespace acceltran::workloads {
@@ -24,22 +25,8 @@ struct TileShape {
     int b = 1, x = 16, y = 16;
 };
 
-// A permutation of the loop letters b, i, j, k, outermost first: "b_i_j_k" runs k innermost.
-class LoopOrder {
-public:
-    LoopOrder();  // b_i_j_k
-    // Accepts "b_i_j_k" or "bijk"; anything that is not a permutation of b,i,j,k is an
-    // InputError saying so.
-    static LoopOrder parse(const std::string& text);
-    static std::vector<LoopOrder> all();  // the 24 permutations
-    std::string str() const;              // "b_i_j_k"
-    // Loop letters, outermost first.
-    const std::array<char, 4>& letters() const { return letters_; }
-    bool operator==(const LoopOrder& o) const { return letters_ == o.letters_; }
-
-private:
-    std::array<char, 4> letters_;
-};
+// The loop order is read once, with the design point (core/loop_order.h).
+using LoopOrder = acceltran::LoopOrder;
 
 struct TileIndex {
     std::int64_t b = 0, i = 0, j = 0, k = 0;

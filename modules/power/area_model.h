@@ -1,5 +1,5 @@
 // Chip area of a design point, by the original AccelTran simulator's formula
-// (acceltran-python-model.md §1.5):
+// (ProcessingElement.__init__() in its simulator/src/pe.py, Accelerator.__init__() in simulator/src/accelerator.py):
 //   P × [ L × (A_lane + A_pre + A_post + A_fifo) + S × A_softmax(tile_x) + A_dataflow + A_dma
 //         + LN × A_layernorm(tile_x) ] + Σ_buffers A_per_MB × size_MB
 // with P PEs, L MAC lanes, S softmax and LN layer-norm modules per PE. The original always has one

@@ -44,7 +44,7 @@ nlohmann::json accelerator_json(const AcceleratorConfig& c) {
             {"pe", {{"count", c.pes}, {"lanes_per_pe", c.lanes_per_pe}, {"macs_per_lane", c.macs_per_lane},
                     {"softmax_per_pe", c.softmax_per_pe}, {"layernorm_per_pe", c.layernorm_per_pe},
                     {"nonlinearity", c.nonlinearity}}},
-            {"tiling", {{"tile", {c.tile_b, c.tile_x, c.tile_y}}, {"loop_order", c.loop_order}}},
+            {"tiling", {{"tile", {c.tile_b, c.tile_x, c.tile_y}}, {"loop_order", c.loop_order.str()}}},
             {"numerics", {{"int_bits", c.int_bits}, {"frac_bits", c.frac_bits}, {"rounding", c.rounding}}},
             {"sparsity", {{"activation", c.activation_sparsity}, {"weight", c.weight_sparsity},
                           {"topk_elements_per_cycle", c.topk_elements_per_cycle}}},

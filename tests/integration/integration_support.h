@@ -134,4 +134,18 @@ inline std::vector<std::string> entries_containing(const fs::path& dir, const st
     return found;
 }
 
+// Installs the already-built tree (no rebuild) into `prefix` and builds the out-of-tree project
+// `examples/<example>` against it in `build`, as a user of the installed package would. The
+// result describes the first step that failed (exit code 0 when both succeeded).
+inline CommandResult install_and_build_example(const std::string& example, const std::string& prefix,
+                                               const std::string& build) {
+    const std::string source = std::string(ACCELTRAN_SOURCE_DIR) + "/examples/" + example;
+    CommandResult r = run_shell("cmake --install " + shell_quote(ACCELTRAN_BUILD_DIR) + " --prefix " +
+                                shell_quote(prefix) + " 2>&1");
+    if (r.exit_code != 0) return r;
+    return run_shell("cmake -S " + shell_quote(source) + " -B " + shell_quote(build) +
+                     " -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + shell_quote(prefix) +
+                     " 2>&1 && cmake --build " + shell_quote(build) + " -j2 2>&1");
+}
+
 }  // namespace acceltran::testing

@@ -68,16 +68,11 @@ struct ExamplePlugin {
 
 ExamplePlugin build_example_plugin(const ScratchDir& dir) {
     const std::string prefix = dir / "prefix", build = dir / "build";
-    auto r = run_shell("cmake --install " + shell_quote(ACCELTRAN_BUILD_DIR) + " --prefix " + shell_quote(prefix) + " 2>&1");
+    const auto r = install_and_build_example("buffer-plugin", prefix, build);
     INFO(describe(r));
     REQUIRE(r.exit_code == 0);
     REQUIRE(fs::exists(prefix + "/lib/cmake/AccelTranSC/AccelTranSCConfig.cmake"));
     REQUIRE(fs::exists(prefix + "/include/acceltran/core/plugin_api.h"));
-    r = run_shell("cmake -S " + shell_quote(kSource + "/examples/buffer-plugin") + " -B " + shell_quote(build) +
-                  " -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + shell_quote(prefix) + " 2>&1 && cmake --build " +
-                  shell_quote(build) + " -j2 2>&1");
-    INFO(describe(r));
-    REQUIRE(r.exit_code == 0);
     ExamplePlugin p{prefix + "/bin/acceltran", build + "/libthrottled_sram.so"};
     REQUIRE(fs::exists(p.library));
     return p;

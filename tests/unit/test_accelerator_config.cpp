@@ -71,7 +71,7 @@ TEST_CASE("AccelTran-Edge loads with the values of config_tiny.yaml", "[config]"
     CHECK(c.layernorm_per_pe == 1);
     CHECK(c.nonlinearity == "gelu");
     CHECK((c.tile_b == 1 && c.tile_x == 16 && c.tile_y == 16));
-    CHECK(c.loop_order == "b_i_j_k");
+    CHECK(c.loop_order.str() == "b_i_j_k");
     CHECK(c.element_bits() == 20);
     CHECK(c.activation_sparsity == 0.5);
     CHECK(c.weight_sparsity == 0.5);
@@ -114,7 +114,7 @@ TEST_CASE("AccelTran-Server loads with the values of config_base.yaml", "[config
     CHECK(c.softmax_per_pe == 32);
     CHECK(c.layernorm_per_pe == 1);
     CHECK((c.tile_b == 1 && c.tile_x == 16 && c.tile_y == 16));
-    CHECK(c.loop_order == "b_i_j_k");
+    CHECK(c.loop_order.str() == "b_i_j_k");
     CHECK(c.activation_buffer.size_mb == 32);
     CHECK(c.weight_buffer.size_mb == 64);
     CHECK(c.mask_buffer.size_mb == 8);
