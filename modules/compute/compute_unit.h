@@ -1,6 +1,7 @@
 // A compute unit inside a processing element (MAC lane, softmax unit, layer-norm unit): the
-// state of the job it is running and its activity counters. Units are plain C++ objects driven
-// by their PE's event queue rather than SystemC processes, so 16K lanes cost no threads.
+// state of the job it is running and its activity counters; each unit kind executes tiles
+// (TileExecutor) in its own subclass. Units are plain C++ objects driven by their PE's event
+// queue rather than SystemC processes, so 16K lanes cost no threads.
 #pragma once
 
 #include <cstdint>
@@ -10,12 +11,12 @@
 #include <tlm>
 
 #include "modules/compute/op_context.h"
+#include "modules/compute/tile_executor.h"
 #include "workloads/tiling.h"
 
 namespace acceltran::compute {
 
 struct FastJobState;
-struct TileMeasure;
 
 struct UnitActivity {
     double busy_cycles = 0;         // cycles computing
@@ -24,10 +25,10 @@ struct UnitActivity {
     std::uint64_t jobs = 0;
 };
 
-class ComputeUnit {
+class ComputeUnit : public TileExecutor {
 public:
     ComputeUnit();
-    virtual ~ComputeUnit();
+    ~ComputeUnit() override;
 
     // Where the unit sits, set by its PE when it builds it (for traces).
     void set_identity(workloads::UnitClass unit_class, int index) {
@@ -36,9 +37,6 @@ public:
     }
     workloads::UnitClass unit_class() const { return unit_class_; }
     int index() const { return index_; }  // within its class in the PE
-
-    // Busy cycles for one tile of `ctx` (and the unit's activity bookkeeping for it).
-    virtual std::uint64_t tile_cycles(const OpContext& ctx, const workloads::TileStep& step) = 0;
 
     void begin_job(tlm::tlm_generic_payload* job, const OpContext* ctx,
                    const workloads::LaneTileSequence& tiles, double now);
@@ -55,9 +53,6 @@ public:
     double last_done = 0;         // cycle at which the last write of the job lands
     UnitActivity activity;
     std::unique_ptr<FastJobState> fast;  // the job in progress at the fast detail level
-    // Functional mode: the measured non-zeros of the tile tile_cycles() is asked about (set by
-    // the PE around the call); null in timing-only runs, where the configured densities apply.
-    const TileMeasure* measured = nullptr;
 
 private:
     workloads::UnitClass unit_class_ = workloads::UnitClass::MacLane;

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "modules/compute/mac_lane.h"
+#include "modules/compute/tile_density.h"
 
 namespace acceltran::compute {
 
@@ -22,7 +22,7 @@ void add(StreamSum& s, std::uint64_t slot, std::uint64_t bytes, std::uint64_t el
 }
 }  // namespace
 
-JobPlan::JobPlan(ComputeUnit& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
+JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
                  int bits, std::vector<TileRecord>* records) {
     const workloads::TileGrid& g = *ctx.grid;
     const std::uint64_t n = tiles.size();
@@ -37,8 +37,6 @@ JobPlan::JobPlan(ComputeUnit& unit, const OpContext& ctx, workloads::LaneTileSeq
     if (n >= 2) ends.push_back(n);
     chunks_.resize(ends.size());
 
-    const bool lane = unit.unit_class() == workloads::UnitClass::MacLane;
-    const auto* mac_lane = lane ? static_cast<const MacLane*>(&unit) : nullptr;
     std::size_t chunk = 0;
     workloads::TileStep step;
     for (std::uint64_t i = 0; tiles.next(step); ++i) {
@@ -50,35 +48,35 @@ JobPlan::JobPlan(ComputeUnit& unit, const OpContext& ctx, workloads::LaneTileSeq
         const std::uint64_t a_slot = g.matmul ? (std::uint64_t(t.b) * g.ni + t.i) * g.nk + t.k : out_slot;
         const std::uint64_t b_slot =
             (g.b_batched ? std::uint64_t(t.b) * g.nk * g.nj : 0) + std::uint64_t(t.k) * g.nj + t.j;
-        auto read = [&](ReadStream data, const OperandPlace& p, std::uint64_t slot, std::uint64_t elements) {
-            const double d = p.layout->density;
+        // The fast level is timing-only: the configured densities.
+        const TileDensity density = tile_density(ctx, step, nullptr);
+        auto read = [&](ReadStream data, std::uint64_t slot, std::uint64_t elements, double d) {
             add(c.reads[data], slot, tile_transfer_bytes(false, elements, d, bits), elements, d);
             add(c.reads[data + 1], slot, tile_transfer_bytes(true, elements, d, bits), elements, d);
         };
-        if (step.read_a) read(kReadA, ctx.a, a_slot, g.a_elements(t));
-        if (ctx.a2.layout) read(kReadA2, ctx.a2, a_slot, g.a_elements(t));
-        if (step.read_b && ctx.b.layout) read(kReadB, ctx.b, b_slot, g.b_elements(t));
+        if (step.read_a) read(kReadA, a_slot, g.a_elements(t), density.a);
+        if (ctx.a2.layout) read(kReadA2, a_slot, g.a_elements(t), density.a2);
+        if (step.read_b && ctx.b.layout) read(kReadB, b_slot, g.b_elements(t), density.b);
         const std::uint64_t out_elements = g.out_elements(t);
         if (step.read_psum)
             add(c.reads[kReadPsum], out_slot, tile_transfer_bytes(false, out_elements, 1.0, bits), out_elements, 1.0);
 
-        const std::uint64_t pre_before = lane ? mac_lane->pre_sparsity().tiles() : 0;
-        const std::uint64_t post_before = lane ? mac_lane->post_sparsity().tiles() : 0;
-        const double cycles = double(unit.tile_cycles(ctx, step));
+        const TileWork work = unit.execute(ctx, step, density);
+        const double cycles = double(work.cycles);
         if (c.tiles == 0) c.first_cycles = cycles;
         c.last_cycles = cycles;
         c.cycles += cycles;
         c.tiles++;
         cycles_ += cycles;
         tiles_++;
-        const auto pre = std::uint8_t(lane ? mac_lane->pre_sparsity().tiles() - pre_before : 0);
-        const auto post = std::uint8_t(lane ? mac_lane->post_sparsity().tiles() - post_before : 0);
+        const auto pre = std::uint8_t(work.pre_sparsity_tiles);
+        const auto post = std::uint8_t(work.post_sparsity_tiles);
         c.pre_sparsity_tiles += pre;
         c.post_sparsity_tiles += post;
         if (records) records->push_back(TileRecord{std::uint32_t(cycles), pre, post});
 
         if (step.write_output) {
-            const double d = ctx.out.layout->density;
+            const double d = density.out;
             add(c.writes[kWriteOut], out_slot, tile_transfer_bytes(false, out_elements, d, bits), out_elements, d);
             add(c.writes[kWriteOutMask], out_slot, tile_transfer_bytes(true, out_elements, d, bits), out_elements, d);
         } else if (step.write_psum) {

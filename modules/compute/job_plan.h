@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "modules/compute/compute_unit.h"
 #include "modules/compute/op_context.h"
+#include "modules/compute/tile_executor.h"
 #include "workloads/tiling.h"
 
 namespace acceltran::compute {
@@ -44,9 +44,9 @@ struct TileRecord {
 
 class JobPlan {
 public:
-    // Walks `tiles` on `unit` (which counts its activity per tile, as in the full path).
-    // `records`, when not null, receives one entry per tile.
-    JobPlan(ComputeUnit& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
+    // Walks `tiles` on `unit`'s executor (which counts its activity per tile, as in the full
+    // path). `records`, when not null, receives one entry per tile.
+    JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
             int element_bits, std::vector<TileRecord>* records);
 
     const std::vector<JobChunk>& chunks() const { return chunks_; }
@@ -63,7 +63,7 @@ private:
 // The PE advances it at the simulated time each chunk's reads are issued, so that the ports see
 // reservations in time order, as in the full path.
 struct FastJobState {
-    FastJobState(ComputeUnit& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
+    FastJobState(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
                  int element_bits, bool keep_records)
         : plan(unit, ctx, std::move(tiles), middle_chunks, element_bits, keep_records ? &records : nullptr) {}
     std::vector<TileRecord> records;  // declared before plan, which fills it

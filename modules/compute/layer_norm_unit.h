@@ -8,7 +8,7 @@ namespace acceltran::compute {
 
 class LayerNormUnit : public ComputeUnit {
 public:
-    std::uint64_t tile_cycles(const OpContext& ctx, const workloads::TileStep& step) override;
+    TileWork execute(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density) override;
 };
 
 }  // namespace acceltran::compute

@@ -13,7 +13,7 @@ namespace acceltran::compute {
 class MacLane : public ComputeUnit {
 public:
     explicit MacLane(int macs_per_lane) : macs_per_lane_(macs_per_lane) {}
-    std::uint64_t tile_cycles(const OpContext& ctx, const workloads::TileStep& step) override;
+    TileWork execute(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density) override;
 
     const sparsity::PreSparsity& pre_sparsity() const { return pre_; }
     const sparsity::PostSparsity& post_sparsity() const { return post_; }

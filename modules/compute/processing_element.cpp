@@ -10,6 +10,7 @@
 #include "modules/compute/layer_norm_unit.h"
 #include "modules/compute/mac_lane.h"
 #include "modules/compute/softmax_unit.h"
+#include "modules/compute/tile_density.h"
 
 namespace acceltran::compute {
 
@@ -175,46 +176,33 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
         // Functional mode: the tile's values are computed now (its producers have finished, so
         // its operands exist) and their measured non-zeros replace the configured densities.
         TileMeasure measured;
-        if (ctx.functional) {
-            measured = ctx.functional->run_tile(ctx, step);
-            unit.measured = &measured;
-        }
-        auto density = [&](const OperandPlace& p, std::uint64_t nonzeros, std::uint64_t elements) {
-            if (!ctx.functional) return p.layout->density;
-            return elements ? double(nonzeros) / double(elements) : 1.0;
-        };
+        if (ctx.functional) measured = ctx.functional->run_tile(ctx, step);
+        const TileDensity density = tile_density(ctx, step, ctx.functional ? &measured : nullptr);
         double ready = now;
-        auto read = [&](const OperandPlace& p, std::uint64_t slot, std::uint64_t elements, double density) {
-            ready = std::max(ready, transfer(tlm::TLM_READ_COMMAND, p, false, slot, elements, density, now));
-            ready = std::max(ready, transfer(tlm::TLM_READ_COMMAND, p, true, slot, elements, density, now));
+        auto read = [&](const OperandPlace& p, std::uint64_t slot, std::uint64_t elements, double d) {
+            ready = std::max(ready, transfer(tlm::TLM_READ_COMMAND, p, false, slot, elements, d, now));
+            ready = std::max(ready, transfer(tlm::TLM_READ_COMMAND, p, true, slot, elements, d, now));
         };
-        if (step.read_a) read(ctx.a, a_slot, g.a_elements(t), density(ctx.a, measured.a_nonzeros, g.a_elements(t)));
-        if (ctx.a2.layout) read(ctx.a2, a_slot, g.a_elements(t), density(ctx.a2, measured.a2_nonzeros, g.a_elements(t)));
-        if (step.read_b && ctx.b.layout)
-            read(ctx.b, b_slot, g.b_elements(t), density(ctx.b, measured.b_nonzeros, g.b_elements(t)));
+        if (step.read_a) read(ctx.a, a_slot, g.a_elements(t), density.a);
+        if (ctx.a2.layout) read(ctx.a2, a_slot, g.a_elements(t), density.a2);
+        if (step.read_b && ctx.b.layout) read(ctx.b, b_slot, g.b_elements(t), density.b);
         // Partial sums are kept dense, without a mask.
         if (step.read_psum)
             ready = std::max(ready, transfer(tlm::TLM_READ_COMMAND, ctx.out, false, out_slot,
                                              g.out_elements(t), 1.0, now));
 
-        const bool lane = unit.unit_class() == UnitClass::MacLane;
-        const auto* mac_lane = lane ? static_cast<const MacLane*>(&unit) : nullptr;
-        const std::uint64_t pre_before = lane ? mac_lane->pre_sparsity().tiles() : 0;
-        const std::uint64_t post_before = lane ? mac_lane->post_sparsity().tiles() : 0;
-        const double cycles = double(unit.tile_cycles(ctx, step));
-        unit.measured = nullptr;
+        const TileWork work = unit.execute(ctx, step, density);
+        const double cycles = double(work.cycles);
         const double start = std::max(ready, unit.compute_free);
         unit.activity.memory_wait_cycles += std::max(0.0, ready - std::max(now, unit.compute_free));
         unit.activity.busy_cycles += cycles;
         unit.activity.tiles++;
         const double end = start + cycles;
         unit.compute_free = end;
-        if (observer_)
-            report_tile(unit, start, end, lane ? std::uint32_t(mac_lane->pre_sparsity().tiles() - pre_before) : 0,
-                        lane ? std::uint32_t(mac_lane->post_sparsity().tiles() - post_before) : 0);
+        if (observer_) report_tile(unit, start, end, work.pre_sparsity_tiles, work.post_sparsity_tiles);
         double written = end;
         if (step.write_output) {
-            const double d = density(ctx.out, measured.out_nonzeros, g.out_elements(t));
+            const double d = density.out;
             written = std::max(written, transfer(tlm::TLM_WRITE_COMMAND, ctx.out, false, out_slot, g.out_elements(t), d, end));
             written = std::max(written, transfer(tlm::TLM_WRITE_COMMAND, ctx.out, true, out_slot, g.out_elements(t), d, end));
         } else if (step.write_psum) {

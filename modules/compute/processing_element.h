@@ -1,9 +1,11 @@
 // A processing element: MAC lanes, softmax units and layer-norm units sharing one initiator
 // socket to the buffers. The control block dispatches jobs (a range of output tiles of one op
 // for one unit) with nb_transport BEGIN_REQ and gets BEGIN_RESP when the job's last result has
-// been written. Per tile, the unit reads its operands through TLM (blocking, annotated), computes,
-// and writes its result; operand reads for the next tile overlap the current tile's compute
-// (the lane's operand FIFO). Everything is driven by one timed event queue per PE.
+// been written. Per tile, the PE takes the tile's densities from tile_density(), reads its operands
+// through TLM (blocking, annotated), hands the tile to the unit, whose executor (TileExecutor:
+// MacLane, SoftmaxUnit, LayerNormUnit) prices its compute, and writes the result; operand reads
+// for the next tile overlap the current tile's compute (the lane's operand FIFO). Everything is
+// driven by one timed event queue per PE.
 #pragma once
 
 #include <cstdint>

@@ -8,7 +8,7 @@ namespace acceltran::compute {
 class SoftmaxUnit : public ComputeUnit {
 public:
     explicit SoftmaxUnit(double topk_elements_per_cycle = 1) : topk_elements_per_cycle_(topk_elements_per_cycle) {}
-    std::uint64_t tile_cycles(const OpContext& ctx, const workloads::TileStep& step) override;
+    TileWork execute(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density) override;
 
 private:
     double topk_elements_per_cycle_;

@@ -53,6 +53,8 @@ inline std::uint64_t rotary_tile_cycles(std::uint64_t elements, double density, 
 inline std::uint64_t softmax_tile_cycles(std::uint64_t elements, double density) {
     return at_least_one(double(elements) * density);
 }
+// The same rule from the count of non-zero unmasked scores (TileDensity::visible_a_nonzeros).
+inline std::uint64_t softmax_tile_cycles(double nonzeros) { return at_least_one(nonzeros); }
 
 // Top-k selection unit beside a softmax unit (functional mode, --sparsity topk): it takes the
 // row's probabilities at `elements_per_cycle` (sparsity.topk_elements_per_cycle, default 1: the

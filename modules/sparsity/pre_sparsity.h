@@ -1,7 +1,8 @@
 // The pre-sparsity unit in front of each MAC lane: it ANDs the activation and weight masks of a
-// tile so the lane is fed only effectual pairs. In timing-only mode the masks are not real, so
-// the effectual count is the expected value for independent zeros: macs * d_a * d_b; in the
-// functional mode it is counted from the tile's values (FunctionalEngine).
+// tile so the lane is fed only effectual pairs. The count comes with the tile's densities
+// (modules/compute/tile_density.h): in timing-only mode the masks are not real, so it is the
+// expected value for independent zeros, macs * d_a * d_b; in the functional mode it is counted
+// from the tile's values (FunctionalEngine).
 #pragma once
 
 #include <cstdint>
@@ -10,13 +11,7 @@ namespace acceltran::sparsity {
 
 class PreSparsity {
 public:
-    double effectual_macs(std::uint64_t macs, double density_a, double density_b) {
-        ++tiles_;
-        double effectual = double(macs) * density_a * density_b;
-        effectual_ += effectual;
-        return effectual;
-    }
-    // Functional mode: the effectual pairs the real masks give.
+    // Passes one tile of `effectual` pairs to the lane.
     double record(double effectual) {
         ++tiles_;
         effectual_ += effectual;

@@ -1,0 +1,29 @@
+// What every compute unit kind does with a tile its PE hands it: the busy cycles of the tile at
+// the densities decided for it (TileDensity), and what its sparsity units did. The PE reads the
+// operands before and writes the result after; the executor only prices the compute, so each
+// unit kind's rule lives in one class (MacLane, SoftmaxUnit, LayerNormUnit) and the PE and the
+// fast level's JobPlan need not know which kind they are driving.
+#pragma once
+
+#include <cstdint>
+
+#include "modules/compute/op_context.h"
+#include "modules/compute/tile_density.h"
+#include "workloads/tiling.h"
+
+namespace acceltran::compute {
+
+struct TileWork {
+    std::uint64_t cycles = 0;                // busy cycles of the unit (tile_timing.h)
+    std::uint32_t pre_sparsity_tiles = 0;    // tiles through the pre-sparsity unit (MAC lanes: 0 or 1)
+    std::uint32_t post_sparsity_tiles = 0;   // tiles through the post-sparsity unit (MAC lanes: 0 or 1)
+};
+
+class TileExecutor {
+public:
+    virtual ~TileExecutor() = default;
+    // Runs one tile of `ctx` (and the unit's own bookkeeping for it, such as its sparsity counts).
+    virtual TileWork execute(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density) = 0;
+};
+
+}  // namespace acceltran::compute
