@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
+#include <cstdint>
 #include <sstream>
 
 #include <yaml-cpp/depthguard.h>  // YAML::DeepRecursion, which yaml.h does not include
@@ -40,39 +43,112 @@ std::string join(const std::vector<std::string>& items) {
     return out;
 }
 
-// Sees where each document of a YAML text starts, without building it.
-class DocumentStarts : public YAML::EventHandler {
+// Walks a YAML text's events without building it: where each document starts, and how many
+// nodes the text has once every alias is expanded. yaml-cpp shares an aliased node, but our
+// readers (and --set's copy of a value) walk it once per alias, so a few lines of nested
+// ten-way aliases ("billion laughs") would cost gigabytes; a very long list costs time and
+// memory when built. Both are refused before YAML::Load builds anything.
+class YamlShape : public YAML::EventHandler {
 public:
+    explicit YamlShape(std::uint64_t max_nodes) : max_nodes_(max_nodes) {}
+
     void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
     void OnDocumentEnd() override {}
-    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-    void OnSequenceEnd() override {}
-    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-    void OnMapEnd() override {}
+    void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor); }
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+        const auto it = anchor_nodes_.find(anchor);
+        add(mark, it == anchor_nodes_.end() ? 1 : it->second, true);
+    }
+    void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string&) override {
+        leaf(mark, anchor);
+    }
+    void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                         YAML::EmitterStyle::value) override {
+        open(mark, anchor);
+    }
+    void OnSequenceEnd() override { close(); }
+    void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                    YAML::EmitterStyle::value) override {
+        open(mark, anchor);
+    }
+    void OnMapEnd() override { close(); }
 
     std::vector<YAML::Mark> marks;
+    std::uint64_t nodes = 0;  // with every alias expanded
+    bool too_many = false;
+    bool through_alias = false;  // the limit was passed by expanding an alias
+    YAML::Mark where;
+
+private:
+    struct Open {
+        YAML::anchor_t anchor;
+        std::uint64_t nodes;
+    };
+    void leaf(const YAML::Mark& mark, YAML::anchor_t anchor) {
+        if (anchor) anchor_nodes_[anchor] = 1;
+        add(mark, 1, false);
+    }
+    void open(const YAML::Mark& mark, YAML::anchor_t anchor) {
+        add(mark, 1, false);
+        stack_.push_back({anchor, 1});
+    }
+    void close() {
+        if (stack_.empty()) return;
+        const Open done = stack_.back();
+        stack_.pop_back();
+        if (done.anchor) anchor_nodes_[done.anchor] = done.nodes;
+        if (!stack_.empty()) stack_.back().nodes = saturating(stack_.back().nodes, done.nodes - 1);
+    }
+    // Counts `n` nodes at `mark`, in the open collections too (an anchored one's size is what its
+    // aliases will cost).
+    void add(const YAML::Mark& mark, std::uint64_t n, bool alias) {
+        nodes = saturating(nodes, n);
+        if (!stack_.empty()) stack_.back().nodes = saturating(stack_.back().nodes, n);
+        if (nodes > max_nodes_ && !too_many) {
+            too_many = true;
+            through_alias = alias;
+            where = mark;
+            throw Stop();
+        }
+    }
+    static std::uint64_t saturating(std::uint64_t a, std::uint64_t b) {
+        return a > std::numeric_limits<std::uint64_t>::max() - b ? std::numeric_limits<std::uint64_t>::max() : a + b;
+    }
+
+    std::uint64_t max_nodes_;
+    std::vector<Open> stack_;
+    std::map<YAML::anchor_t, std::uint64_t> anchor_nodes_;
+
+public:
+    struct Stop {};
 };
 
 // YAML::Load reads the first document and silently drops the rest of the text, so a second one
 // is refused here. yaml-cpp 0.7 also stalls on a ',' where a document should start: it reports
 // an empty document there, again and again, without consuming anything (YAML::LoadAll never
 // returns; YAML::Load returns an empty document). A document starting where the previous one
-// did is that stall. Found by tests/fuzz (model_yaml, accelerator_yaml).
-void check_single_document(const std::string& text, const std::string& origin) {
+// did is that stall. Found by tests/fuzz (model_yaml, accelerator_yaml). Texts of more than
+// kMaxYamlNodes nodes, aliases expanded, are refused (YamlShape).
+void check_yaml_text(const std::string& text, const std::string& origin) {
     std::istringstream stream(text);
     YAML::Parser parser(stream);
-    DocumentStarts starts;
-    while (parser.HandleNextDocument(starts)) {
-        const std::vector<YAML::Mark>& m = starts.marks;
-        if (m.size() >= 2 && m.back().pos == m[m.size() - 2].pos)
-            throw InputError(mark_text(origin, m.back()) + ": malformed YAML: unexpected '" +
-                             printable_excerpt(text.substr(std::size_t(m.back().pos), 1)) + "'");
-        if (m.size() >= 2)
-            throw InputError(mark_text(origin, m.back()) + ": expected one YAML document, found a second " +
-                             "one here (after '---')");
+    YamlShape shape(kMaxYamlNodes);
+    try {
+        while (parser.HandleNextDocument(shape)) {
+            const std::vector<YAML::Mark>& m = shape.marks;
+            if (m.size() >= 2 && m.back().pos == m[m.size() - 2].pos)
+                throw InputError(mark_text(origin, m.back()) + ": malformed YAML: unexpected '" +
+                                 printable_excerpt(text.substr(std::size_t(m.back().pos), 1)) + "'");
+            if (m.size() >= 2)
+                throw InputError(mark_text(origin, m.back()) + ": expected one YAML document, found a second " +
+                                 "one here (after '---')");
+        }
+    } catch (const YamlShape::Stop&) {
+        throw InputError(mark_text(origin, shape.where) + ": expected at most " + std::to_string(kMaxYamlNodes) +
+                         " YAML nodes (the limit for configuration and model files), found more" +
+                         (shape.through_alias ? " once the aliases are expanded (an alias here repeats a large "
+                                                "anchored node; nested aliases multiply)"
+                                              : ""));
     }
 }
 
@@ -89,7 +165,7 @@ ConfigNode ConfigNode::load_string(const std::string& text, const std::string& o
     if (text.find('\0') != std::string::npos)
         throw InputError(origin + ": expected a YAML text file, found binary data (a NUL byte)");
     try {
-        check_single_document(text, origin);
+        check_yaml_text(text, origin);
         return ConfigNode(YAML::Load(text), origin, "");
     } catch (const YAML::DeepRecursion& e) {
         // yaml-cpp stops at a fixed nesting depth (so as not to overflow its stack) but reports
@@ -326,6 +402,7 @@ void apply_override(YAML::Node root, const std::string& assignment, bool create_
     std::string value_text = assignment.substr(eq + 1);
     YAML::Node value;
     try {
+        check_yaml_text(value_text, "--set '" + path + "'");
         value = without_marks(YAML::Load(value_text));
     } catch (const YAML::Exception& e) {
         throw UsageError("--set '" + assignment + "': value is not valid YAML: " + e.msg);

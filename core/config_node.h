@@ -14,6 +14,11 @@
 
 namespace acceltran {
 
+// The most nodes a YAML text may have, counting an aliased node once per alias. The shipped
+// files have a few hundred; a bound keeps a hostile file (a 4-million-element list, nested
+// aliases) from costing gigabytes before it is refused (docs/robustness.md).
+constexpr std::uint64_t kMaxYamlNodes = 100000;
+
 class ConfigNode {
 public:
     ConfigNode(YAML::Node node, std::string file, std::string path);
@@ -23,7 +28,7 @@ public:
     // should be in those messages ("an accelerator YAML").
     static ConfigNode load_file(const std::string& file, const std::string& kind = "a YAML");
     // Parses YAML text (tests, --set values, fuzzing); `origin` names it in messages. Refuses
-    // binary data and a text of more than one document.
+    // binary data, a text of more than one document and one of more than kMaxYamlNodes nodes.
     static ConfigNode load_string(const std::string& text, const std::string& origin);
 
     const YAML::Node& yaml() const { return node_; }

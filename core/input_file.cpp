@@ -44,7 +44,16 @@ std::size_t utf8_length(const std::string& text, std::size_t i) {
 std::optional<std::string> existing_input_file(const std::string& path, const std::string& kind) {
     std::error_code ec;
     const fs::file_status status = fs::status(path, ec);
-    if (ec || status.type() == fs::file_type::not_found) return std::nullopt;
+    if (ec && ec != std::errc::no_such_file_or_directory)  // a loop of links, no permission, ...
+        throw InputError(path + ": cannot open " + kind + " file: " + ec.message() +
+                         (ec == std::errc::too_many_symbolic_link_levels ? " (the symbolic links form a loop)" : ""));
+    if (ec || status.type() == fs::file_type::not_found) {
+        std::error_code link_ec;
+        if (fs::is_symlink(fs::symlink_status(path, link_ec)))
+            throw InputError(path + ": a symbolic link to '" + fs::read_symlink(path, link_ec).string() +
+                             "', which does not exist");
+        return std::nullopt;
+    }
     if (status.type() != fs::file_type::regular)
         throw InputError(path + ": expected " + kind + " file, found " + special_file_text(status.type()));
     return path;
