@@ -56,8 +56,23 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
                        const std::string& configs_dir)
     : model_(std::move(model)), config_(std::move(config)), settings_(std::move(settings)) {
     register_builtin_models();
+    // A configured rule that prunes can only be applied to values: it makes the run functional
+    // (docs/dynatran.md §1.1), for every front end.
+    if (!settings_.functional && config_.sparsity_rule.zero_skipping()) {
+        FunctionalSettings f;
+        f.sparsity = config_.sparsity_rule;
+        f.configured = true;
+        settings_.functional = std::move(f);
+    }
+    const std::string functional_why =
+        settings_.functional && settings_.functional->configured
+            ? "the accelerator's sparsity rule (sparsity.mode " +
+                  std::string(sparsity::to_string(config_.sparsity_rule.mode)) +
+                  ", which prunes; sparsity.mode none or a zero "
+                  "threshold and weight_threshold keep a run timing-only) makes this a functional run, which"
+            : "--functional";
     if (settings_.functional && settings_.detail != DetailLevel::Full)
-        throw UsageError("--functional runs at --detail full (every tile computes its values)");
+        throw UsageError(functional_why + " runs at --detail full (every tile computes its values)");
     const bool generating = settings_.generating();
     if (generating && !model_.decoder())
         throw InputError("model '" + model_.name + "' is an encoder: --prompt-len and --gen-len need a decoder "
@@ -82,7 +97,7 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
     }
     workloads::CompileOptions compile = buffers;
     if (settings_.functional) {
-        if (generating) throw UsageError("--functional supports encoders, not --prompt-len/--gen-len");
+        if (generating) throw UsageError(functional_why + " supports encoders, not --prompt-len/--gen-len");
         functional_ = std::make_unique<FunctionalRun>(*settings_.functional);
         functional_->prepare(*graph_, config_);
         compile.tensor_density = functional_->planning_densities();
