@@ -1,6 +1,7 @@
 #include "modules/simulation/simulation.h"
 
 #include <chrono>
+#include <sstream>
 #include <utility>
 
 #include <systemc>
@@ -20,6 +21,13 @@
 namespace acceltran {
 
 namespace {
+
+// A value as an architect wrote it (0.05, not 0.050000).
+std::string number_text(double v) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+}
 
 power::RunActivity activity_of(const RunResult& r) {
     power::RunActivity a;
@@ -64,13 +72,19 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
         f.configured = true;
         settings_.functional = std::move(f);
     }
-    const std::string functional_why =
-        settings_.functional && settings_.functional->configured
-            ? "the accelerator's sparsity rule (sparsity.mode " +
-                  std::string(sparsity::to_string(config_.sparsity_rule.mode)) +
-                  ", which prunes; sparsity.mode none or a zero "
-                  "threshold and weight_threshold keep a run timing-only) makes this a functional run, which"
-            : "--functional";
+    // What made the run functional, for the messages below.
+    std::string functional_why = "--functional";
+    if (settings_.functional && settings_.functional->configured) {
+        const sparsity::DynaTranConfig& rule = config_.sparsity_rule;
+        std::string what;
+        if (rule.mode == sparsity::SparsityMode::TopK) what = "sparsity.mode topk, k " + std::to_string(rule.k);
+        if (rule.prunes_activations()) what = "sparsity.mode dynatran with threshold " + number_text(rule.threshold);
+        if (rule.weight_threshold > 0)
+            what += (what.empty() ? "" : ", ") + std::string("sparsity.weight_threshold ") +
+                    number_text(rule.weight_threshold);
+        functional_why = "the accelerator's sparsity rule (" + what +
+                         ") prunes, which makes this a functional run (docs/dynatran.md §1.1); it";
+    }
     if (settings_.functional && settings_.detail != DetailLevel::Full)
         throw UsageError(functional_why + " runs at --detail full (every tile computes its values)");
     const bool generating = settings_.generating();
