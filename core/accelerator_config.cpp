@@ -119,11 +119,30 @@ void parse_numerics(const ConfigNode& n, AcceleratorConfig& c) {
     c.rounding = rounding;
 }
 
+// The ratios drive the timing-only model; mode, threshold, k and weight_threshold are the
+// functional mode's rule (core/sparsity_settings.h, docs/configuration.md). A key of the mode not
+// chosen must be 0 (or absent), so that a configured value is never silently ignored.
 void parse_sparsity(const ConfigNode& n, AcceleratorConfig& c) {
-    n.expect_keys({"activation", "weight", "topk_elements_per_cycle"});
+    n.expect_keys({"activation", "weight", "topk_elements_per_cycle", "mode", "threshold", "k",
+                   "weight_threshold"});
     c.activation_sparsity = n.get_fraction("activation", c.activation_sparsity);
     c.weight_sparsity = n.get_fraction("weight", c.weight_sparsity);
     c.topk_elements_per_cycle = n.get_positive("topk_elements_per_cycle", c.topk_elements_per_cycle);
+    sparsity::DynaTranConfig& rule = c.sparsity_rule;
+    if (n.has("mode"))
+        sparsity::parse_mode(n.get_choice("mode", {"none", "dynatran", "topk"}), rule.mode);
+    if (n.has("threshold")) rule.threshold = non_negative(n.child("threshold"));
+    rule.k = int_in(n, "k", 0, 1 << 30, rule.k);
+    if (n.has("weight_threshold")) rule.weight_threshold = non_negative(n.child("weight_threshold"));
+    const std::string mode = sparsity::to_string(rule.mode);
+    if (rule.mode != sparsity::SparsityMode::DynaTran && rule.threshold > 0)
+        n.child("threshold").fail("0 with mode " + mode + " (a threshold is DynaTran's: set mode: dynatran)");
+    if (rule.mode == sparsity::SparsityMode::TopK && rule.k < 1) {
+        if (n.has("k")) n.child("k").fail("an integer of at least 1 with mode topk (probabilities kept per row)");
+        n.child("mode").fail_message("mode topk needs sparsity.k, the probabilities kept per row (at least 1)");
+    }
+    if (rule.mode != sparsity::SparsityMode::TopK && rule.k != 0)
+        n.child("k").fail("0 with mode " + mode + " (k is top-k's: set mode: topk)");
 }
 
 // Buffer capacity has no default that makes sense for every design point, so size_mb is required.

@@ -11,6 +11,7 @@
 
 #include "core/loop_order.h"
 #include "core/model_parameters.h"
+#include "core/sparsity_settings.h"
 
 namespace acceltran {
 
@@ -58,6 +59,11 @@ struct AcceleratorConfig {
     // Top-k baseline (functional mode): the selection unit beside each softmax unit handles this
     // many probabilities per cycle (docs/dynatran.md §4).
     double topk_elements_per_cycle = 1;
+    // The functional mode's rule (sparsity.mode, threshold, k, weight_threshold): DynaTran with
+    // τ = 0 (nothing pruned) unless configured. A rule that prunes (zero_skipping()) makes every
+    // run of this design functional, since only values can decide its zeros; otherwise a run
+    // without --functional is timing-only with the ratios above (docs/dynatran.md §1.1).
+    sparsity::DynaTranConfig sparsity_rule{sparsity::SparsityMode::DynaTran};
     std::string rounding = "nearest";   // functional mode: nearest or stochastic
     BufferConfig activation_buffer, weight_buffer, mask_buffer;
     MainMemoryConfig main_memory;

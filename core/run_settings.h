@@ -20,6 +20,9 @@ struct FunctionalSettings {
     std::string tokens_path;   // one sequence of token ids per line; empty: random from seed
     std::uint64_t seed = 1;    // generated weights and tokens, stochastic rounding
     sparsity::DynaTranConfig sparsity;
+    // Functional because the accelerator's sparsity rule prunes (AcceleratorConfig::sparsity_rule),
+    // not because --functional asked: messages then name the configuration.
+    bool configured = false;
 };
 
 struct RunSettings {

@@ -68,6 +68,7 @@ nlohmann::json FunctionalRun::functional_json() const {
     for (std::size_t i = 0; i < fractions.size(); ++i)
         calibration.push_back({{"sparsity", fractions[i]}, {"threshold", quantiles[i]}});
     return {{"sparsity_mode", sparsity::to_string(settings_.sparsity.mode)},
+            {"requested_by", settings_.configured ? "accelerator sparsity rule" : "--functional"},
             {"threshold", settings_.sparsity.threshold},
             {"k", settings_.sparsity.k},
             {"weight_threshold", settings_.sparsity.weight_threshold},

@@ -1,6 +1,7 @@
 #include "modules/simulation/simulation.h"
 
 #include <chrono>
+#include <sstream>
 #include <utility>
 
 #include <systemc>
@@ -20,6 +21,13 @@
 namespace acceltran {
 
 namespace {
+
+// A value as an architect wrote it (0.05, not 0.050000).
+std::string number_text(double v) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+}
 
 power::RunActivity activity_of(const RunResult& r) {
     power::RunActivity a;
@@ -56,8 +64,29 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
                        const std::string& configs_dir)
     : model_(std::move(model)), config_(std::move(config)), settings_(std::move(settings)) {
     register_builtin_models();
+    // A configured rule that prunes can only be applied to values: it makes the run functional
+    // (docs/dynatran.md §1.1), for every front end.
+    if (!settings_.functional && config_.sparsity_rule.zero_skipping()) {
+        FunctionalSettings f;
+        f.sparsity = config_.sparsity_rule;
+        f.configured = true;
+        settings_.functional = std::move(f);
+    }
+    // What made the run functional, for the messages below.
+    std::string functional_why = "--functional";
+    if (settings_.functional && settings_.functional->configured) {
+        const sparsity::DynaTranConfig& rule = config_.sparsity_rule;
+        std::string what;
+        if (rule.mode == sparsity::SparsityMode::TopK) what = "sparsity.mode topk, k " + std::to_string(rule.k);
+        if (rule.prunes_activations()) what = "sparsity.mode dynatran with threshold " + number_text(rule.threshold);
+        if (rule.weight_threshold > 0)
+            what += (what.empty() ? "" : ", ") + std::string("sparsity.weight_threshold ") +
+                    number_text(rule.weight_threshold);
+        functional_why = "the accelerator's sparsity rule (" + what +
+                         ") prunes, which makes this a functional run (docs/dynatran.md §1.1); it";
+    }
     if (settings_.functional && settings_.detail != DetailLevel::Full)
-        throw UsageError("--functional runs at --detail full (every tile computes its values)");
+        throw UsageError(functional_why + " runs at --detail full (every tile computes its values)");
     const bool generating = settings_.generating();
     if (generating && !model_.decoder())
         throw InputError("model '" + model_.name + "' is an encoder: --prompt-len and --gen-len need a decoder "
@@ -82,7 +111,7 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
     }
     workloads::CompileOptions compile = buffers;
     if (settings_.functional) {
-        if (generating) throw UsageError("--functional supports encoders, not --prompt-len/--gen-len");
+        if (generating) throw UsageError(functional_why + " supports encoders, not --prompt-len/--gen-len");
         functional_ = std::make_unique<FunctionalRun>(*settings_.functional);
         functional_->prepare(*graph_, config_);
         compile.tensor_density = functional_->planning_densities();

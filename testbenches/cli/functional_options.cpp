@@ -15,43 +15,57 @@ void add_functional_options(po::options_description& desc) {
         ("weights", po::value<std::string>(), "functional: BERT weights from a .safetensors file (Hugging Face names); default: generated from --seed")
         ("tokens", po::value<std::string>(), "functional: token ids, one sequence of --seq ids per line, --batch lines; default: random from --seed")
         ("seed", po::value<std::uint64_t>()->default_value(1), "functional: seed of the generated weights, tokens and stochastic rounding")
-        ("sparsity", po::value<std::string>(), "functional: dynatran (default; prune |x| <= --threshold) or topk (keep the --k largest attention probabilities per row)")
-        ("threshold", po::value<double>(), "functional: DynaTran threshold tau on activations (default 0: no pruning, a dense run)")
-        ("k", po::value<int>(), "functional, --sparsity topk: probabilities kept per row (those above the row's k-th largest)")
-        ("weight-threshold", po::value<double>(), "functional: offline magnitude pruning of the weight matrices, |w| <= W becomes 0 (default 0: none)");
+        ("sparsity", po::value<std::string>(), "functional: dynatran (prune |x| <= --threshold), topk (keep the --k largest attention probabilities per row) or none; default: the accelerator's sparsity.mode")
+        ("threshold", po::value<double>(), "functional: DynaTran threshold tau on activations (default: the accelerator's sparsity.threshold, 0 as shipped: no pruning)")
+        ("k", po::value<int>(), "functional, --sparsity topk: probabilities kept per row (those above the row's k-th largest); default: sparsity.k")
+        ("weight-threshold", po::value<double>(), "functional: offline magnitude pruning of the weight matrices, |w| <= W becomes 0 (default: sparsity.weight_threshold, 0 as shipped)");
 }
 
-std::optional<FunctionalSettings> functional_settings(const po::variables_map& vm) {
+std::optional<FunctionalSettings> functional_settings(const po::variables_map& vm,
+                                                      const sparsity::DynaTranConfig& configured) {
     const char* needs[] = {"weights", "tokens", "sparsity", "threshold", "k", "weight-threshold"};
-    if (!vm.count("functional")) {
+    // A configured rule that prunes makes the run functional without the flag (docs/dynatran.md §1.1).
+    const bool by_configuration = configured.zero_skipping();
+    if (!vm.count("functional") && !by_configuration) {
         for (const char* n : needs)
             if (vm.count(n)) throw UsageError(std::string("--") + n + " needs --functional");
         return std::nullopt;
     }
     FunctionalSettings f;
+    f.configured = !vm.count("functional");
     if (vm.count("weights")) f.weights_path = vm["weights"].as<std::string>();
     if (vm.count("tokens")) f.tokens_path = vm["tokens"].as<std::string>();
     f.seed = vm["seed"].as<std::uint64_t>();
-    const std::string mode = vm.count("sparsity") ? vm["sparsity"].as<std::string>() : "dynatran";
-    if (mode == "dynatran") {
-        f.sparsity.mode = sparsity::SparsityMode::DynaTran;
-        if (vm.count("k")) throw UsageError("--k is for --sparsity topk");
-    } else if (mode == "topk") {
-        f.sparsity.mode = sparsity::SparsityMode::TopK;
-        if (!vm.count("k")) throw UsageError("--sparsity topk needs --k K (probabilities kept per row)");
-        if (vm.count("threshold")) throw UsageError("--threshold is for --sparsity dynatran, not topk");
+    // The accelerator's rule, then the flags over it: --sparsity picks the mode (and drops the
+    // configured value of the other mode), --threshold, --k and --weight-threshold their values.
+    f.sparsity = configured;
+    if (vm.count("sparsity")) {
+        const std::string mode = vm["sparsity"].as<std::string>();
+        if (!sparsity::parse_mode(mode, f.sparsity.mode))
+            throw UsageError("--sparsity expects dynatran or topk (or none), got '" + mode + "'");
+        if (f.sparsity.mode != sparsity::SparsityMode::DynaTran) f.sparsity.threshold = 0;
+        if (f.sparsity.mode != sparsity::SparsityMode::TopK) f.sparsity.k = 0;
+    }
+    const std::string source = vm.count("sparsity") ? "--sparsity " : "the accelerator's sparsity.mode ";
+    const std::string mode = source + sparsity::to_string(f.sparsity.mode);
+    if (vm.count("k")) {
+        if (f.sparsity.mode != sparsity::SparsityMode::TopK) throw UsageError("--k is for --sparsity topk, not " + mode);
         f.sparsity.k = vm["k"].as<int>();
         if (f.sparsity.k < 1) throw UsageError("--k must be at least 1, got " + std::to_string(f.sparsity.k));
-    } else {
-        throw UsageError("--sparsity expects dynatran or topk, got '" + mode + "'");
     }
+    if (f.sparsity.mode == sparsity::SparsityMode::TopK && f.sparsity.k < 1)
+        throw UsageError("--sparsity topk needs --k K (probabilities kept per row)");
     auto non_negative = [&](const char* name) {
         const double v = vm[name].as<double>();
         if (!(v >= 0) || !std::isfinite(v))
             throw UsageError(std::string("--") + name + " must be a finite number >= 0, got " + std::to_string(v));
         return v;
     };
-    if (vm.count("threshold")) f.sparsity.threshold = non_negative("threshold");
+    if (vm.count("threshold")) {
+        if (f.sparsity.mode != sparsity::SparsityMode::DynaTran)
+            throw UsageError("--threshold is for --sparsity dynatran, not " + mode);
+        f.sparsity.threshold = non_negative("threshold");
+    }
     if (vm.count("weight-threshold")) f.sparsity.weight_threshold = non_negative("weight-threshold");
     return f;
 }

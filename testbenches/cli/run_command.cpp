@@ -97,7 +97,6 @@ int run_command(const std::vector<std::string>& args) {
     const std::string dir = data_dir();
     RunSettings settings;
     settings.detail = parse_detail_level(vm["detail"].as<std::string>());
-    settings.functional = functional_settings(vm);
     settings.seq = vm["seq"].as<int>();
     settings.batch = vm["batch"].as<int>();
     if (vm.count("prompt-len")) settings.prompt_len = vm["prompt-len"].as<int>();
@@ -112,6 +111,7 @@ int run_command(const std::vector<std::string>& args) {
     if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
     const std::string model_arg = vm["model"].as<std::string>(), accel_arg = vm["accel"].as<std::string>();
     AcceleratorConfig config = load_accelerator(accel_arg, dir + "/configs", overrides);
+    settings.functional = functional_settings(vm, config.sparsity_rule);
     workloads::ModelSpec model = workloads::load_model(model_arg, dir + "/workloads/models");
     Simulation simulation(std::move(model), std::move(config), settings, dir + "/configs");
 

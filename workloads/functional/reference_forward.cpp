@@ -80,7 +80,7 @@ public:
         PruneCount& c = points_[point];
         c.elements += std::int64_t(n);
         for (std::size_t i = 0; i < n; ++i) {
-            v[i] = dynatran_prune(v[i], o_.threshold);
+            v[i] = sparsity::prune(v[i], o_.threshold);
             c.zeros += v[i] == 0.0;
         }
     }
@@ -176,7 +176,7 @@ public:
                         double sum = 0.0;
                         for (std::int64_t j = 0; j < S; ++j) sum += (row[j] = std::exp(row[j] - mx));
                         for (std::int64_t j = 0; j < S; ++j) row[j] = store(row[j] / sum);
-                        for (std::int64_t j = 0; j < S; ++j) row[j] = dynatran_prune(row[j], o_.threshold);
+                        for (std::int64_t j = 0; j < S; ++j) row[j] = sparsity::prune(row[j], o_.threshold);
                         if (o_.topk) topk_row(row, S, o_.k);
                     }
                     count(p + "attn.probs", scores.data(), scores.size());

@@ -17,7 +17,7 @@
 // token-type-0 row (ModelWeights). No attention mask (every token is real) and no pooler (the
 // op graph has none). GELU is the exact erf form; ReLU when the model says so.
 //
-// The pruning points are DynaTran's (papers.md §A.2) for the encoder. The scores are pruned
+// The pruning points are DynaTran's (modeling_dtbert.py, jha-lab/txf_design-space) for the encoder. The scores are pruned
 // after the 1/sqrt(head width) scaling: the functional mode scales them in the MAC lane, before
 // the post-sparsity unit sees them, so the threshold compares against the scaled scores.
 #pragma once
@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "core/sparsity_settings.h"
+
 #include "workloads/functional/fixed_point.h"
 #include "workloads/functional/model_weights.h"
 #include "workloads/model_spec.h"
@@ -35,7 +37,7 @@ namespace acceltran::functional {
 
 struct ReferenceOptions {
     // DynaTran's τ on activations: for τ > 0 every value with |x| <= τ at a pruning point
-    // becomes 0; τ = 0 disables pruning.
+    // becomes 0 (sparsity::prune); τ = 0 disables pruning.
     double threshold = 0.0;
     // Top-k baseline on the attention probabilities only: in each (batch, head, query row) keep
     // the entries strictly greater than the k-th largest value of the row; everything else,
@@ -83,11 +85,8 @@ ReferenceResult reference_forward(const workloads::ModelSpec& model, const Model
                                   const std::vector<std::int32_t>& tokens, std::int64_t seq, std::int64_t batch,
                                   const ReferenceOptions& options = {});
 
-// The pruning rule on its own, for tests and for the simulator's post-sparsity unit to share:
-// returns 0 for |x| <= threshold when threshold > 0, x otherwise.
-inline double dynatran_prune(double x, double threshold) {
-    return threshold > 0.0 && (x < 0 ? -x : x) <= threshold ? 0.0 : x;
-}
+// The pruning rule itself is sparsity::prune (core/sparsity_settings.h), shared with the
+// engine's post-sparsity unit and offline weight pruning.
 
 // The top-k rule on one row (see ReferenceOptions::topk), in place.
 void topk_row(double* row, std::int64_t n, int k);

@@ -9,6 +9,7 @@
 
 #include "core/errors.h"
 #include "core/input_file.h"
+#include "core/sparsity_settings.h"
 #include "workloads/functional/random_stream.h"
 #include "workloads/functional/safetensors_file.h"
 #include "workloads/op_graph.h"
@@ -275,7 +276,7 @@ WeightPruneStats prune_weights(ModelWeights& weights, double threshold) {
         if (!pruned) continue;
         stats.elements += std::int64_t(m.values.size());
         for (double& v : m.values) {
-            if (threshold > 0.0 && v != 0.0 && std::fabs(v) <= threshold) {
+            if (v != 0.0 && sparsity::pruned(v, threshold)) {  // the one rule (core/sparsity_settings.h)
                 v = 0.0;
                 ++stats.zeroed;
             }

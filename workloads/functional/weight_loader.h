@@ -48,7 +48,7 @@ struct WeightPruneStats {
     double fraction() const { return elements ? double(zeros) / double(elements) : 0.0; }
 };
 
-// Offline magnitude pruning with DynaTran's rule (papers.md §A.2): for threshold > 0 every
+// Offline magnitude pruning with DynaTran's rule (docs/dynatran.md §1): for threshold > 0 every
 // weight with |w| <= threshold becomes 0; threshold 0 prunes nothing (zeros are still counted).
 // Only the matmul weights wq, wk, wv, wo, w1, w2 of every layer: not the embeddings, biases or
 // norms. InputError for a negative or non-finite threshold.
