@@ -25,7 +25,7 @@ workloads::CompileOptions compile_options(const AcceleratorConfig& config) {
 }
 
 Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorConfig& config,
-                         const workloads::TiledProgram& program, trace::ActivityObserver* observer,
+                         const workloads::TiledProgram& program, activity::ActivityObserver* observer,
                          DetailLevel detail)
     : sc_module(name), config_(config), program_(program), clock_(config.clock_mhz) {
     build_contexts();
@@ -52,8 +52,8 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorC
     if (observer) {
         control_->set_observer(observer);
         dma_->set_observer(observer);
-        memory_->set_observer(observer, trace::Port::MainMemory);
-        for (int b = 0; b < workloads::kBufferKinds; ++b) buffers_[b]->set_observer(observer, trace::Port(b));
+        memory_->set_observer(observer, activity::Port::MainMemory);
+        for (int b = 0; b < workloads::kBufferKinds; ++b) buffers_[b]->set_observer(observer, activity::Port(b));
         for (auto& pe : pes_) pe->set_observer(observer);
     }
 }

@@ -32,7 +32,7 @@ public:
     // `observer`, when given, hears every module's activity (traces, timeline, progress);
     // `detail` chooses how finely the PEs simulate a job (core/detail_level.h).
     Accelerator(const sc_core::sc_module_name& name, const AcceleratorConfig& config,
-                const workloads::TiledProgram& program, trace::ActivityObserver* observer = nullptr,
+                const workloads::TiledProgram& program, activity::ActivityObserver* observer = nullptr,
                 DetailLevel detail = DetailLevel::Full);
 
     // Functional mode: every compute entry's tiles are computed by `engine` (before sc_start;

@@ -1,6 +1,6 @@
 #include "modules/activity/activity_observer.h"
 
-namespace acceltran::trace {
+namespace acceltran::activity {
 
 const char* to_string(Port p) {
     switch (p) {
@@ -12,4 +12,4 @@ const char* to_string(Port p) {
     return "?";
 }
 
-}  // namespace acceltran::trace
+}  // namespace acceltran::activity

@@ -9,7 +9,7 @@
 
 #include "workloads/tiled_program.h"
 
-namespace acceltran::trace {
+namespace acceltran::activity {
 
 // Bandwidth ports that report their busy intervals.
 enum class Port : std::uint8_t { ActivationBuffer = 0, WeightBuffer = 1, MaskBuffer = 2, MainMemory = 3 };
@@ -45,4 +45,4 @@ public:
     virtual void on_retire(std::uint32_t entry, double at, std::uint64_t retired, std::uint64_t total) {}
 };
 
-}  // namespace acceltran::trace
+}  // namespace acceltran::activity

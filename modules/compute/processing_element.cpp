@@ -220,7 +220,7 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
 
 void ProcessingElement::report_tile(const ComputeUnit& unit, double start, double end, std::uint32_t pre,
                                     std::uint32_t post) {
-    trace::TileEvent ev;
+    activity::TileEvent ev;
     ev.unit_class = unit.unit_class();
     ev.pe = index_;
     ev.unit = unit.index();

@@ -40,7 +40,7 @@ public:
     int index() const { return index_; }
     int units(workloads::UnitClass c) const { return int(units_[int(c)].size()); }
     const ComputeUnit& unit(workloads::UnitClass c, int i) const { return *units_[int(c)][i]; }
-    void set_observer(trace::ActivityObserver* observer) { observer_ = observer; }
+    void set_observer(activity::ActivityObserver* observer) { observer_ = observer; }
     void set_detail(DetailLevel detail) { detail_ = detail; }
     // Functional mode (full detail level only): tiles carry and produce real values.
     void set_functional(FunctionalEngine* engine) { functional_ = engine; }
@@ -83,7 +83,7 @@ private:
     tlm::tlm_generic_payload data_trans_;
     TileExtension* data_ext_;
     std::uint64_t capacity_[workloads::kBufferKinds];
-    trace::ActivityObserver* observer_ = nullptr;
+    activity::ActivityObserver* observer_ = nullptr;
     DetailLevel detail_ = DetailLevel::Full;
     FunctionalEngine* functional_ = nullptr;
 };

@@ -59,7 +59,7 @@ public:
     // Cycles to run the whole program one step at a time on one unit and one port of the
     // slowest bandwidth: an upper bound on the time between two retirements in a correct run.
     double serial_bound_cycles() const;
-    void set_observer(trace::ActivityObserver* observer) { observer_ = observer; }
+    void set_observer(activity::ActivityObserver* observer) { observer_ = observer; }
 
 private:
     SC_HAS_PROCESS(ControlBlock);
@@ -109,7 +109,7 @@ private:
     std::uint64_t occupancy_[workloads::kBufferKinds] = {0, 0, 0};
     std::uint64_t capacity_[workloads::kBufferKinds];
     ControlActivity activity_;
-    trace::ActivityObserver* observer_ = nullptr;
+    activity::ActivityObserver* observer_ = nullptr;
     std::vector<std::int64_t> unit_entry_[workloads::kUnitClasses];  // global unit -> entry, or -1
     std::vector<char> started_, retired_;
     sc_core::sc_event watchdog_event_;

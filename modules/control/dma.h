@@ -40,7 +40,7 @@ public:
     const DmaActivity& activity() const { return activity_; }
     int channels() const { return config_.channels; }
     int busy_channels() const { return busy_; }
-    void set_observer(trace::ActivityObserver* observer) { observer_ = observer; }
+    void set_observer(activity::ActivityObserver* observer) { observer_ = observer; }
 
 private:
     SC_HAS_PROCESS(Dma);
@@ -68,7 +68,7 @@ private:
     sc_core::sc_event queued_;
     int busy_ = 0;
     DmaActivity activity_;
-    trace::ActivityObserver* observer_ = nullptr;
+    activity::ActivityObserver* observer_ = nullptr;
 };
 
 }  // namespace acceltran

@@ -73,7 +73,7 @@ unsigned int MemoryTarget::transport_dbg(tlm::tlm_generic_payload& trans) {
     return static_cast<unsigned int>(length);
 }
 
-void MemoryTarget::set_observer(trace::ActivityObserver* observer, trace::Port id) {
+void MemoryTarget::set_observer(activity::ActivityObserver* observer, activity::Port id) {
     if (observer == nullptr) {
         model_->set_listener(nullptr);
         return;

@@ -38,7 +38,7 @@ public:
     const TimingModel& model() const { return *model_; }
     MemoryTraffic traffic() const;
     // Reports the model's busy stretches to `observer` as port `id`.
-    void set_observer(trace::ActivityObserver* observer, trace::Port id);
+    void set_observer(activity::ActivityObserver* observer, activity::Port id);
 
 private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

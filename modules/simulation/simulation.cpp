@@ -124,7 +124,7 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
 
 Simulation::~Simulation() = default;
 
-void Simulation::attach(trace::ActivityObserver* sink) {
+void Simulation::attach(activity::ActivityObserver* sink) {
     if (sink) sinks_.push_back(sink);
 }
 

@@ -59,7 +59,7 @@ public:
     const power::Technology& technology() const { return technology_; }
 
     // Adds a sink that hears every module's activity during run(); not owned.
-    void attach(trace::ActivityObserver* sink);
+    void attach(activity::ActivityObserver* sink);
 
     // Elaborates the accelerator, simulates to completion and gathers the result. Once.
     SimulationResult run();
@@ -76,7 +76,7 @@ private:
     std::unique_ptr<workloads::TiledProgram> program_;
     power::Technology technology_;
     power::AreaBreakdown area_;
-    std::vector<trace::ActivityObserver*> sinks_;
+    std::vector<activity::ActivityObserver*> sinks_;
     std::vector<double> phases_done_;  // generation runs: cycle each step's last op retired
     bool ran_ = false;
 };

@@ -7,6 +7,12 @@
 
 namespace acceltran::trace {
 
+// The trace layer implements the interface models report through (modules/activity/).
+using activity::ActivityObserver;
+using activity::kPorts;
+using activity::Port;
+using activity::TileEvent;
+
 class ObserverList : public ActivityObserver {
 public:
     void add(ActivityObserver* o) { observers_.push_back(o); }

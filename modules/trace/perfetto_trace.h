@@ -20,6 +20,12 @@
 
 namespace acceltran::trace {
 
+// The trace layer implements the interface models report through (modules/activity/).
+using activity::ActivityObserver;
+using activity::kPorts;
+using activity::Port;
+using activity::TileEvent;
+
 class PerfettoTrace : public ActivityObserver {
 public:
     // Writes the opening of the JSON document to `out`, which must outlive the trace.

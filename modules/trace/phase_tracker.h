@@ -9,6 +9,12 @@
 
 namespace acceltran::trace {
 
+// The trace layer implements the interface models report through (modules/activity/).
+using activity::ActivityObserver;
+using activity::kPorts;
+using activity::Port;
+using activity::TileEvent;
+
 class PhaseTracker : public ActivityObserver {
 public:
     explicit PhaseTracker(const workloads::TiledProgram& program);

@@ -16,6 +16,12 @@
 
 namespace acceltran::trace {
 
+// The trace layer implements the interface models report through (modules/activity/).
+using activity::ActivityObserver;
+using activity::kPorts;
+using activity::Port;
+using activity::TileEvent;
+
 struct TimelineSample {
     double start = 0;   // first cycle
     double cycles = 0;  // length (the last sample ends with the run)

@@ -24,6 +24,12 @@
 
 namespace acceltran::trace {
 
+// The trace layer implements the interface models report through (modules/activity/).
+using activity::ActivityObserver;
+using activity::kPorts;
+using activity::Port;
+using activity::TileEvent;
+
 struct VcdOptions {
     // Glob patterns (fnmatch) on scope paths such as "pe0/lane3"; a scope is kept when a pattern
     // matches its path or one of its ancestors' ("pe0" keeps all of pe0). Empty keeps all.

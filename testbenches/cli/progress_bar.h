@@ -10,7 +10,7 @@
 
 namespace acceltran::cli {
 
-class ProgressBar : public trace::ActivityObserver {
+class ProgressBar : public activity::ActivityObserver {
 public:
     // `enabled` false: never draws (e.g. --no-progress); otherwise draws if stderr is a terminal.
     explicit ProgressBar(bool enabled, std::FILE* stream = stderr);

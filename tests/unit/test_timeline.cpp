@@ -7,6 +7,7 @@
 
 using namespace acceltran;
 using namespace acceltran::trace;
+using namespace acceltran::activity;
 using workloads::BufferKind;
 using workloads::UnitClass;
 
