@@ -31,10 +31,12 @@
 #include "testbenches/cli/option_parser.h"
 #include "testbenches/cli/output_directory.h"
 #include "testbenches/cli/plugin_options.h"
-#include "testbenches/cli/sweep_runner.h"
+#include "explore/sweep_runner.h"
 #include "workloads/model_spec.h"
 
 namespace acceltran::cli {
+
+using namespace acceltran::explore;
 
 namespace {
 

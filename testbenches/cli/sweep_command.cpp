@@ -30,14 +30,16 @@
 #include "core/accelerator_config.h"
 #include "core/errors.h"
 #include "testbenches/cli/commands.h"
-#include "testbenches/cli/design_space.h"
+#include "explore/design_space.h"
 #include "testbenches/cli/option_parser.h"
-#include "testbenches/cli/pareto.h"
+#include "explore/pareto.h"
 #include "testbenches/cli/plugin_options.h"
-#include "testbenches/cli/slurm_submitter.h"
-#include "testbenches/cli/sweep_runner.h"
+#include "explore/slurm_submitter.h"
+#include "explore/sweep_runner.h"
 
 namespace acceltran::cli {
+
+using namespace acceltran::explore;
 
 namespace {
 

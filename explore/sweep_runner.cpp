@@ -1,4 +1,4 @@
-#include "testbenches/cli/sweep_runner.h"
+#include "explore/sweep_runner.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -17,7 +17,7 @@
 
 #include "core/errors.h"
 
-namespace acceltran::cli {
+namespace acceltran::explore {
 
 namespace {
 
@@ -296,4 +296,4 @@ void SweepRunner::clear_progress() {
     drawn_ = false;
 }
 
-}  // namespace acceltran::cli
+}  // namespace acceltran::explore

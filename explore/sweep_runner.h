@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace acceltran::cli {
+namespace acceltran::explore {
 
 // One point to run.
 struct PointRun {
@@ -71,4 +71,4 @@ private:
     std::chrono::steady_clock::time_point start_;
 };
 
-}  // namespace acceltran::cli
+}  // namespace acceltran::explore
