@@ -40,6 +40,9 @@ public:
 
     RunnerOutcome run(const std::vector<PointRun>& points);
 
+    // The cores this process may use (its CPU affinity), at least 1: the default pool size.
+    static int available_cores();
+
     // The message of a failed point: the last non-empty line of its .error file.
     static std::string error_message(const std::string& error_file);
     // The last line of `text` that is not blank ("" if none).
