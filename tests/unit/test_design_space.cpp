@@ -1,4 +1,4 @@
-// Design-space files (testbenches/cli/design_space.*): how many points a space has and which
+// Design-space files (explore/design_space.*): how many points a space has and which
 // they are, seeded sampling, ids that survive re-ordering, and a located message for each kind of
 // mistake in a space file.
 #include <catch2/catch.hpp>
@@ -9,11 +9,11 @@
 
 #include "core/errors.h"
 #include "tests/integration/integration_support.h"
-#include "testbenches/cli/design_space.h"
+#include "explore/design_space.h"
 
 using acceltran::InputError;
-using acceltran::cli::DesignPoint;
-using acceltran::cli::DesignSpace;
+using acceltran::explore::DesignPoint;
+using acceltran::explore::DesignSpace;
 using namespace acceltran::testing;
 
 namespace {

@@ -1,4 +1,4 @@
-// The Pareto front (testbenches/cli/pareto.*): hand-made cases, then random point sets checked
+// The Pareto front (explore/pareto.*): hand-made cases, then random point sets checked
 // against the definition applied to every pair.
 #include <catch2/catch.hpp>
 
@@ -6,9 +6,9 @@
 #include <random>
 #include <vector>
 
-#include "testbenches/cli/pareto.h"
+#include "explore/pareto.h"
 
-using acceltran::cli::ParetoFront;
+using acceltran::explore::ParetoFront;
 
 namespace {
 

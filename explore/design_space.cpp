@@ -1,4 +1,4 @@
-#include "testbenches/cli/design_space.h"
+#include "explore/design_space.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +14,7 @@
 #include "core/input_file.h"
 #include "workloads/model_spec.h"
 
-namespace acceltran::cli {
+namespace acceltran::explore {
 
 namespace {
 
@@ -427,4 +427,4 @@ std::vector<std::string> DesignSpace::run_arguments(const DesignPoint& p) const 
     return args;
 }
 
-}  // namespace acceltran::cli
+}  // namespace acceltran::explore

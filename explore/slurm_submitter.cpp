@@ -1,4 +1,4 @@
-#include "testbenches/cli/slurm_submitter.h"
+#include "explore/slurm_submitter.h"
 
 #include <unistd.h>
 
@@ -12,9 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
-#include "testbenches/cli/sweep_runner.h"
+#include "explore/sweep_runner.h"
 
-namespace acceltran::cli {
+namespace acceltran::explore {
 
 namespace {
 
@@ -182,4 +182,4 @@ void SlurmSubmitter::mark_done(const std::string& sweep_dir, int index) {
     SweepRunner::write_atomically(sweep_dir + "/slurm/done-" + std::to_string(index), "done\n");
 }
 
-}  // namespace acceltran::cli
+}  // namespace acceltran::explore

@@ -1,11 +1,11 @@
-#include "testbenches/cli/pareto.h"
+#include "explore/pareto.h"
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
-namespace acceltran::cli {
+namespace acceltran::explore {
 
 ParetoFront::ParetoFront(std::vector<bool> maximise) : maximise_(std::move(maximise)) {
     if (maximise_.empty()) throw std::invalid_argument("a Pareto front needs at least one metric");
@@ -51,4 +51,4 @@ std::vector<std::size_t> ParetoFront::of(const std::vector<std::vector<double>>&
     return front;
 }
 
-}  // namespace acceltran::cli
+}  // namespace acceltran::explore

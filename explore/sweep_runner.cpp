@@ -1,11 +1,13 @@
-#include "testbenches/cli/sweep_runner.h"
+#include "explore/sweep_runner.h"
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -17,7 +19,7 @@
 
 #include "core/errors.h"
 
-namespace acceltran::cli {
+namespace acceltran::explore {
 
 namespace {
 
@@ -124,6 +126,12 @@ std::string describe_status(int status) {
 
 SweepRunner::SweepRunner(std::string binary, int jobs, bool progress)
     : binary_(std::move(binary)), jobs_(jobs < 1 ? 1 : jobs), progress_(progress && ::isatty(STDERR_FILENO)) {}
+
+int SweepRunner::available_cores() {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+    return int(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+}
 
 void SweepRunner::write_atomically(const std::string& path, const std::string& text) {
     const std::string temp = path + ".tmp-" + std::to_string(::getpid());
@@ -296,4 +304,4 @@ void SweepRunner::clear_progress() {
     drawn_ = false;
 }
 
-}  // namespace acceltran::cli
+}  // namespace acceltran::explore

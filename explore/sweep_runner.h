@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace acceltran::cli {
+namespace acceltran::explore {
 
 // One point to run.
 struct PointRun {
@@ -39,6 +39,9 @@ public:
     SweepRunner(std::string binary, int jobs, bool progress);
 
     RunnerOutcome run(const std::vector<PointRun>& points);
+
+    // The cores this process may use (its CPU affinity), at least 1: the default pool size.
+    static int available_cores();
 
     // The message of a failed point: the last non-empty line of its .error file.
     static std::string error_message(const std::string& error_file);
@@ -71,4 +74,4 @@ private:
     std::chrono::steady_clock::time_point start_;
 };
 
-}  // namespace acceltran::cli
+}  // namespace acceltran::explore

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace acceltran::cli {
+namespace acceltran::explore {
 
 struct SlurmOptions {
     std::string partition;  // --partition; "" = the cluster's default
@@ -54,4 +54,4 @@ private:
     int chunks_ = 0;
 };
 
-}  // namespace acceltran::cli
+}  // namespace acceltran::explore

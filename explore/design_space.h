@@ -21,7 +21,7 @@
 
 #include "core/detail_level.h"
 
-namespace acceltran::cli {
+namespace acceltran::explore {
 
 // One point of the space. Its id is a hash of what it runs (model, seq, batch and the keys it
 // sets), never of its position, so a sweep resumed with another order, another sample or a
@@ -95,4 +95,4 @@ private:
     nlohmann::json identity_;
 };
 
-}  // namespace acceltran::cli
+}  // namespace acceltran::explore

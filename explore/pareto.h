@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <vector>
 
-namespace acceltran::cli {
+namespace acceltran::explore {
 
 class ParetoFront {
 public:
@@ -25,4 +25,4 @@ private:
     std::vector<bool> maximise_;
 };
 
-}  // namespace acceltran::cli
+}  // namespace acceltran::explore
