@@ -11,6 +11,7 @@
 #include "modules/builtin_models.h"
 #include "modules/power/energy_model.h"
 #include "modules/simulation/functional_run.h"
+#include "modules/simulation/op_kind_breakdown.h"
 #include "modules/simulation/run_summary.h"
 #include "modules/trace/observer_list.h"
 #include "modules/trace/phase_tracker.h"
@@ -134,6 +135,8 @@ SimulationResult Simulation::run() {
     trace::Timeline timeline(settings_.sample_cycles);
     trace::ObserverList observers;
     observers.add(&timeline);
+    OpKindBreakdown op_kinds(*program_);
+    observers.add(&op_kinds);
     trace::PhaseTracker phases(*program_);
     if (settings_.generating()) observers.add(&phases);
     for (auto* sink : sinks_) observers.add(sink);
@@ -148,6 +151,7 @@ SimulationResult Simulation::run() {
     nlohmann::json summary = summary_json(result, *graph_, config_, wall);
     summary["area_mm2"] = power::to_json(area_);
     summary["detail"] = to_string(settings_.detail);
+    summary["op_kinds"] = op_kinds.to_json();
     trace::TimelineReport report(timeline.samples(result.cycles), config_, technology_);
     add_energy(summary, power::energy(config_, technology_, activity_of(result)), result, report);
     if (settings_.generating()) {

@@ -134,6 +134,15 @@ inline std::vector<std::string> entries_containing(const fs::path& dir, const st
     return found;
 }
 
+// `acceltran run --out DIR/<name>` with the arguments of `base` and then `extra`.
+inline CommandResult run_into(const ScratchDir& dir, const std::string& name, const std::vector<std::string>& base,
+                              const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"run", "--out", dir / name};
+    args.insert(args.end(), base.begin(), base.end());
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_acceltran(args, dir);
+}
+
 // Installs the already-built tree (no rebuild) into `prefix` and builds the out-of-tree project
 // `examples/<example>` against it in `build`, as a user of the installed package would. The
 // result describes the first step that failed (exit code 0 when both succeeded).

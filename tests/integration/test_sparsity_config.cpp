@@ -20,10 +20,7 @@ const std::vector<std::string> kSmall = {"--model", "bert-tiny", "--accel", "acc
                                          "--seq", "32", "--batch", "2", "-q", "--no-progress"};
 
 nlohmann::json run_summary(ScratchDir& dir, const std::string& name, std::vector<std::string> extra) {
-    std::vector<std::string> args = {"run", "--out", dir / name};
-    args.insert(args.end(), kSmall.begin(), kSmall.end());
-    args.insert(args.end(), extra.begin(), extra.end());
-    const auto r = run_acceltran(args, dir);
+    const auto r = run_into(dir, name, kSmall, extra);
     INFO(describe(r));
     REQUIRE(r.exit_code == 0);
     return load_json(dir / (name + "/summary.json"));
