@@ -10,6 +10,7 @@
 #include "modules/builtin_models.h"
 #include "core/errors.h"
 #include "testbenches/cli/commands.h"
+#include "testbenches/cli/interrupt_watch.h"
 
 namespace {
 
@@ -34,7 +35,7 @@ const char* kUsage =
     "  -h, --help     this help; `acceltran <command> --help` for a command's options\n"
     "  --version      print the version\n"
     "\n"
-    "exit codes: 0 success, 1 simulation error, 2 usage error, 3 input error\n";
+    "exit codes: 0 success, 1 simulation error, 2 usage error, 3 input error, 130/143 interrupted (SIGINT/SIGTERM)\n";
 
 }  // namespace
 
@@ -74,6 +75,9 @@ int sc_main(int argc, char* argv[]) {
     } catch (const acceltran::SimulationError& e) {
         std::cerr << "acceltran " << command << ": simulation error: " << e.what() << "\n";
         return int(ExitCode::simulation_error);
+    } catch (const acceltran::cli::RunInterrupted& e) {
+        std::cerr << "acceltran " << command << ": " << e.what() << "\n";
+        return 128 + e.signal();
     } catch (const std::exception& e) {
         std::cerr << "acceltran " << command << ": internal error: " << e.what() << "\n";
         return int(ExitCode::simulation_error);

@@ -15,9 +15,16 @@ namespace acceltran::cli {
 OutputDirectory::OutputDirectory(std::string path, bool force) : path_(std::move(path)), force_(force) {
     while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
     std::error_code ec;
-    if (fs::exists(path_, ec) && !force_)
+    // symlink_status: a link (even one to nowhere) is something at the path, and renaming the
+    // finished directory onto it would fail only after the whole simulation.
+    const fs::file_status at_path = fs::symlink_status(path_, ec);
+    if (fs::is_symlink(at_path))
+        throw UsageError("output path '" + path_ + "' is a symbolic link (to '" + fs::read_symlink(path_, ec).string() +
+                         "'); name the directory itself with --out");
+    existed_ = fs::exists(at_path);
+    if (existed_ && !force_)
         throw UsageError("output directory '" + path_ + "' already exists; use --force to replace it or --out to choose another");
-    if (fs::exists(path_, ec) && !fs::is_directory(path_, ec))
+    if (existed_ && !fs::is_directory(at_path))
         throw UsageError("output path '" + path_ + "' exists and is not a directory");
     fs::path parent = fs::path(path_).parent_path();
     if (!parent.empty()) {
@@ -31,7 +38,7 @@ OutputDirectory::OutputDirectory(std::string path, bool force) : path_(std::move
 }
 
 OutputDirectory::~OutputDirectory() {
-    if (!committed_) {
+    if (!committed_ && !keep_temp_) {
         std::error_code ec;
         fs::remove_all(temp_, ec);
     }
@@ -49,7 +56,15 @@ void OutputDirectory::write(const std::string& name, const std::string& content)
 void OutputDirectory::commit() {
     std::error_code ec;
     std::string old;
-    if (fs::exists(path_, ec)) {
+    const bool exists_now = fs::exists(fs::symlink_status(path_, ec));
+    // Another run (or a person) created it while this one ran: it was not checked at the start,
+    // so it is not ours to replace. The result stays in the temporary directory, named.
+    if (exists_now && !existed_) {
+        keep_temp_ = true;
+        throw SimulationError("output directory '" + path_ + "' was created by someone else while this run was going; "
+                              "it is left alone and this run's result is in '" + temp_ + "'");
+    }
+    if (exists_now) {
         old = path_ + ".old-" + std::to_string(::getpid());
         fs::rename(path_, old, ec);
         if (ec) throw SimulationError("cannot move '" + path_ + "' aside: " + ec.message());

@@ -2,7 +2,8 @@
 // which is renamed into place only when everything has been written, so a crashed or failed
 // run never leaves something that looks like a complete result. An existing directory is
 // kept unless `force` is set, in which case it is replaced (moved aside, then removed, only
-// after the new one is in place).
+// after the new one is in place). A path that is a symbolic link is refused at the start; a
+// directory that appears at the path while the run goes is never replaced.
 #pragma once
 
 #include <string>
@@ -26,7 +27,9 @@ private:
     std::string path_;
     std::string temp_;
     bool force_;
+    bool existed_ = false;    // something was at `path` when the run started (then needs force)
     bool committed_ = false;
+    bool keep_temp_ = false;  // the result could not be put in place; keep it where it is
 };
 
 }  // namespace acceltran::cli

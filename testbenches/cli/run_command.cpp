@@ -12,6 +12,7 @@
 #include "modules/trace/vcd_trace.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/functional_options.h"
+#include "testbenches/cli/interrupt_watch.h"
 #include "testbenches/cli/option_parser.h"
 #include "testbenches/cli/output_directory.h"
 #include "testbenches/cli/plugin_options.h"
@@ -113,7 +114,10 @@ int run_command(const std::vector<std::string>& args) {
     AcceleratorConfig config = load_accelerator(accel_arg, dir + "/configs", overrides);
     settings.functional = functional_settings(vm, config.sparsity_rule);
     workloads::ModelSpec model = workloads::load_model(model_arg, dir + "/workloads/models");
+    InterruptWatch interrupts;
     Simulation simulation(std::move(model), std::move(config), settings, dir + "/configs");
+    interrupts.check();
+    simulation.attach(&interrupts);
 
     const std::string out = vm.count("out") ? vm["out"].as<std::string>()
                                             : "results/" + stem(model_arg) + "_" + stem(accel_arg);
@@ -137,8 +141,16 @@ int run_command(const std::vector<std::string>& args) {
     }
     ProgressBar progress(!vm.count("no-progress"));
     if (progress.active()) simulation.attach(&progress);
-    const SimulationResult result = simulation.run();
+    const SimulationResult result = [&] {
+        try {
+            return simulation.run();
+        } catch (const SimulationError&) {
+            interrupts.check();  // stopped by a signal, not by the model: say so
+            throw;
+        }
+    }();
     progress.finish();
+    interrupts.check();
     const nlohmann::json& summary = result.summary;
     const trace::TimelineReport& timeline_report = result.timeline;
     output.write("summary.json", summary.dump(2) + "\n");
