@@ -13,6 +13,7 @@
 #include "explore/summary_figure.h"
 #include "explore/threshold_calibration.h"
 #include "explore/threshold_text.h"
+#include "workloads/functional/weight_loader.h"
 #include "workloads/model_spec.h"
 
 namespace acceltran::explore {
@@ -183,9 +184,14 @@ std::vector<int> SparsitySweep::parse_ks(const std::string& text) {
     return ks;
 }
 
+// Every run would fail the same way on a bad weights or tokens file: read them once here,
+// before the output directory exists, so the command fails at once and leaves nothing behind.
 void SparsitySweep::check_inputs(const SparsitySweepOptions& o) {
     (void)load_accelerator(o.accel, data_dir() + "/configs", o.overrides);
-    (void)workloads::load_model(o.model, data_dir() + "/workloads/models");
+    const workloads::ModelSpec model = workloads::load_model(o.model, data_dir() + "/workloads/models");
+    if (o.weights || o.tokens) functional::check_functional_model(model);
+    if (o.weights) (void)functional::load_weights(model, *o.weights);
+    if (o.tokens) (void)functional::load_tokens(*o.tokens, o.batch.value_or(4), o.seq.value_or(128), model.vocab_size);
 }
 
 SparsitySweep::SparsitySweep(SparsitySweepOptions options, std::string work_dir)

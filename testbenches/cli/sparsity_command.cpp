@@ -137,11 +137,14 @@ int sparsity_command(const std::vector<std::string>& args) {
         if (vm.count(name) && !(vm[name].as<double>() >= 0 && std::isfinite(vm[name].as<double>())))
             throw UsageError(std::string("--") + name + " must be a finite number >= 0");
 
-    // Fail fast on what every run would fail on: plug-ins, the accelerator (with --set) and the model.
+    // Fail fast on what every run would fail on: plug-ins, the accelerator (with --set), the
+    // model, and the weights and tokens files.
     load_plugins(vm);
     if (vm.count("set")) o.overrides = vm["set"].as<std::vector<std::string>>();
     o.model = vm["model"].as<std::string>();
     o.accel = vm["accel"].as<std::string>();
+    if (vm.count("weights")) o.weights = vm["weights"].as<std::string>();
+    if (vm.count("tokens")) o.tokens = vm["tokens"].as<std::string>();
     SparsitySweep::check_inputs(o);
 
     const std::string out = vm["out"].as<std::string>();
@@ -149,8 +152,6 @@ int sparsity_command(const std::vector<std::string>& args) {
     OutputDirectory output(fs::absolute(out).lexically_normal().string(), vm.count("force") > 0);
     const std::string work = fs::path(output.file("")).parent_path().string();  // the temporary directory
 
-    if (vm.count("weights")) o.weights = vm["weights"].as<std::string>();
-    if (vm.count("tokens")) o.tokens = vm["tokens"].as<std::string>();
     if (vm.count("seed")) o.seed = vm["seed"].as<std::uint64_t>();
     if (vm.count("weight-threshold")) o.weight_threshold = vm["weight-threshold"].as<double>();
     o.extra_args = plugin_arguments(vm);

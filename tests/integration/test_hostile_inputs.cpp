@@ -107,3 +107,16 @@ TEST_CASE("hostile: a plug-in whose registration throws is named with what it sa
     check_refused(r, {ACCELTRAN_THROWING_PLUGIN, "acceltran_plugin_register threw", "licence server unreachable"});
     CHECK_THAT(r.err, !Contains("internal error"));
 }
+
+TEST_CASE("hostile: acceltran sparsity checks --weights and --tokens before it starts", "[integration][hostile]") {
+    ScratchDir dir("hostile-sparsity-weights");
+    const std::string bad = dir / "bad.safetensors";
+    write_text(bad, "garbage");
+    check_refused(run_acceltran({"sparsity", "--thresholds", "0:0.1:0.05", "--weights", bad, "--out", dir / "sp"}, dir),
+                  {bad.c_str(), "safetensors"});
+    check_refused(run_acceltran({"sparsity", "--thresholds", "0:0.1:0.05", "--tokens", dir / "none.txt", "--out",
+                                 dir / "sp"},
+                                dir),
+                  {"none.txt", "no such file"});
+    CHECK(entries_containing(dir.path(), "sp").empty());  // neither the directory nor a temporary one
+}
