@@ -1,5 +1,6 @@
 #include "modules/control/control_block.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "modules/tlm/address_map.h"
@@ -56,7 +57,22 @@ ControlBlock::ControlBlock(const sc_core::sc_module_name& name, const Clock& clo
         unit_entry_[c].assign(std::size_t(units_per_pe_[c]) * std::size_t(config.pes), -1);
     started_.assign(n, 0);
     retired_.assign(n, 0);
-    watchdog_cycles_ = 10 * serial_bound_cycles() + 1e6;
+    // SystemC time is a 64-bit count of picoseconds. A run whose upper bound does not fit (a
+    // clock of 1e-9 MHz, a bandwidth of bytes per day, a latency of days) would be clamped and
+    // come out wrong without a word, so it is refused; the watchdog is clamped to what fits.
+    const double serial = serial_bound_cycles();
+    const double max_cycles = kMaxSimulatedPicoseconds * config.clock_mhz / 1e6;
+    if (!(serial < max_cycles)) {
+        std::ostringstream m;
+        m << "this design point cannot be simulated: clock_mhz " << config.clock_mhz << ", main_memory.bandwidth_gbps "
+          << config.main_memory.bandwidth_gbps << " and main_memory.latency_ns " << config.main_memory.latency_ns
+          << " give the run an upper bound of " << serial << " cycles (" << serial / config.clock_hz()
+          << " s), past the " << kMaxSimulatedPicoseconds * 1e-12
+          << " s of simulated time SystemC's 64-bit picosecond clock holds; raise the clock or the bandwidths, or "
+             "lower the latencies";
+        throw InputError(m.str());
+    }
+    watchdog_cycles_ = std::min(10 * serial + 1e6, max_cycles);
 
     SC_METHOD(schedule);
     sensitive << wake_;

@@ -37,6 +37,10 @@ struct ControlActivity {
     std::uint64_t peak_occupancy[workloads::kBufferKinds] = {0, 0, 0};
 };
 
+// The longest simulated time a run may take: SystemC counts time in 64-bit picoseconds (2^63 ps,
+// about 107 days, leaving headroom below the unsigned limit).
+constexpr double kMaxSimulatedPicoseconds = 9.223372036854775807e18;
+
 class ControlBlock : public sc_core::sc_module {
 public:
     // Bound to every processing element, in PE index order.

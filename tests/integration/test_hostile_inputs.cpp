@@ -120,3 +120,18 @@ TEST_CASE("hostile: acceltran sparsity checks --weights and --tokens before it s
                   {"none.txt", "no such file"});
     CHECK(entries_containing(dir.path(), "sp").empty());  // neither the directory nor a temporary one
 }
+
+TEST_CASE("hostile: a clock, bandwidth or latency whose run would overflow simulated time is refused",
+          "[integration][hostile]") {
+    // At 1e-9 MHz BERT-Tiny used to come out at 9,223 cycles instead of 22,610 (time clamped at
+    // 2^63 ps, exit 0); a tiny bandwidth or a huge latency ended in the watchdog's internal error.
+    const std::pair<const char*, const char*> cases[] = {{"clock_mhz=1e-9", "clock_mhz 1e-09"},
+                                                         {"main_memory.bandwidth_gbps=1e-12", "bandwidth_gbps 1e-12"},
+                                                         {"main_memory.latency_ns=1e22", "latency_ns 1e+22"}};
+    for (const auto& [set, named] : cases) {
+        ScratchDir dir("hostile-time-overflow");
+        check_refused(run_acceltran({"run", "--set", set, "--out", dir / "run"}, dir),
+                      {"cannot be simulated", named, "64-bit picosecond clock"});
+        CHECK_FALSE(fs::exists(dir / "run"));
+    }
+}
