@@ -75,7 +75,6 @@ public:
 
     std::vector<YAML::Mark> marks;
     std::uint64_t nodes = 0;  // with every alias expanded
-    bool too_many = false;
     bool through_alias = false;  // the limit was passed by expanding an alias
     YAML::Mark where;
 
@@ -104,8 +103,7 @@ private:
     void add(const YAML::Mark& mark, std::uint64_t n, bool alias) {
         nodes = saturating(nodes, n);
         if (!stack_.empty()) stack_.back().nodes = saturating(stack_.back().nodes, n);
-        if (nodes > max_nodes_ && !too_many) {
-            too_many = true;
+        if (nodes > max_nodes_) {
             through_alias = alias;
             where = mark;
             throw Stop();

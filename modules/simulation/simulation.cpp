@@ -155,9 +155,7 @@ SimulationResult Simulation::run() {
     trace::TimelineReport report(timeline.samples(result.cycles), config_, technology_);
     add_energy(summary, power::energy(config_, technology_, activity_of(result)), result, report);
     if (settings_.generating()) {
-        phases_done_ = {};
-        for (int t = 0; t < phases.steps(); ++t) phases_done_.push_back(phases.step_done(t));
-        summary["generation"] = generation_json(report, result);
+        summary["generation"] = generation_json(phases, report, result);
     }
     if (functional_) {
         summary["sparsity"] = functional_->sparsity_json();
@@ -171,9 +169,10 @@ SimulationResult Simulation::run() {
 }
 
 // Prefill and decode figures of a generation run (docs/decoders.md, docs/outputs.md).
-nlohmann::json Simulation::generation_json(const trace::TimelineReport& timeline, const RunResult& r) const {
+nlohmann::json Simulation::generation_json(const trace::PhaseTracker& phases, const trace::TimelineReport& timeline,
+                                           const RunResult& r) const {
     const workloads::GenerationOptions& g = generation_;
-    const auto step_done = [&](int t) { return t < int(phases_done_.size()) ? phases_done_[std::size_t(t)] : 0.0; };
+    const auto step_done = [&](int t) { return phases.step_done(t); };
     const double hz = r.clock_mhz * 1e6;
     // With no prompt the first token comes out of decode step 1.
     const int first_step = g.prompt_len > 0 ? 0 : 1;

@@ -34,6 +34,9 @@
 namespace acceltran {
 
 class FunctionalRun;
+namespace trace {
+class PhaseTracker;
+}
 
 struct SimulationResult {
     RunResult run;                  // what the modules measured
@@ -65,7 +68,8 @@ public:
     SimulationResult run();
 
 private:
-    nlohmann::json generation_json(const trace::TimelineReport& timeline, const RunResult& r) const;
+    nlohmann::json generation_json(const trace::PhaseTracker& phases, const trace::TimelineReport& timeline,
+                                   const RunResult& r) const;
 
     workloads::ModelSpec model_;
     AcceleratorConfig config_;
@@ -77,7 +81,6 @@ private:
     power::Technology technology_;
     power::AreaBreakdown area_;
     std::vector<activity::ActivityObserver*> sinks_;
-    std::vector<double> phases_done_;  // generation runs: cycle each step's last op retired
     bool ran_ = false;
 };
 
