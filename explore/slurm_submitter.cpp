@@ -127,15 +127,12 @@ void SlurmSubmitter::wait(const std::string& job_id) const {
     auto next_query = start;
     int interval = 1, empty_answers = 0, failures = 0;
     std::string last_error;
+    ProgressMeter progress(options_.progress, "sweep", "array tasks");
     while (true) {
         int done = 0;
         for (int i = 0; i < chunks_; ++i) done += fs::exists(slurm_dir() + "/done-" + std::to_string(i)) ? 1 : 0;
         if (done == chunks_) break;
-        if (options_.progress) {
-            std::fprintf(stderr, "\r\033[Ksweep: Slurm job %s: %d/%d array tasks done, %.0f s", job_id.c_str(), done,
-                         chunks_, std::chrono::duration<double>(clock::now() - start).count());
-            std::fflush(stderr);
-        }
+        progress.update(done, chunks_, "Slurm job " + job_id);
         if (clock::now() >= next_query) {
             bool answered = false;
             const bool active = job_active(job_id, answered);
@@ -155,10 +152,6 @@ void SlurmSubmitter::wait(const std::string& job_id) const {
             interval = std::min(interval + 1, 15);
         }
         std::this_thread::sleep_for(std::chrono::seconds(1));
-    }
-    if (options_.progress) {
-        std::fprintf(stderr, "\r\033[K");
-        std::fflush(stderr);
     }
 }
 

@@ -13,13 +13,15 @@
 #include <string>
 #include <vector>
 
+#include "core/progress_meter.h"
+
 namespace acceltran::explore {
 
 struct SlurmOptions {
     std::string partition;  // --partition; "" = the cluster's default
     std::string time;       // --time limit per array task; "" = the partition's default
     int chunk = 0;          // points per array task; 0 = enough to stay within 1000 tasks
-    bool progress = false;  // a progress line on stderr while waiting
+    ProgressMode progress = ProgressMode::off;  // progress on stderr while waiting
 };
 
 class SlurmSubmitter {

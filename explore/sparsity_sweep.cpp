@@ -245,7 +245,7 @@ SparsityPoint& SparsitySweep::add(SparsityPoint p, const std::vector<std::string
     return points_.back();
 }
 
-int SparsitySweep::run(const std::string& binary, int jobs, bool progress) {
+int SparsitySweep::run(const std::string& binary, int jobs, ProgressMode progress) {
     SweepRunner runner(binary, jobs, progress);
     std::vector<PointRun> batch;
     for (const SparsityPoint& p : points_) batch.push_back(p.run);

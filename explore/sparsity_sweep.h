@@ -74,7 +74,7 @@ public:
     std::size_t size() const { return points_.size(); }
     // Runs the points on `jobs` processes of `binary`, then the calibration; returns the signal
     // that stopped it (nothing is complete then), else 0.
-    int run(const std::string& binary, int jobs, bool progress);
+    int run(const std::string& binary, int jobs, ProgressMode progress);
 
     // calibration.json (null without a target).
     const nlohmann::json& calibration() const { return calibration_; }

@@ -269,7 +269,7 @@ ChunkOutcome Sweep::run_chunk(const std::string& binary, int chunk) const {
         const std::string id = p.at("id").get<std::string>();
         if (wanted.count(id) && !point_done(id)) runs.push_back(point_run(p));
     }
-    const RunnerOutcome o = SweepRunner(binary, 1, false).run(runs);
+    const RunnerOutcome o = SweepRunner(binary, 1, ProgressMode::off).run(runs);
     ChunkOutcome c;
     c.points = ids.size();
     c.ok = o.ok;

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "core/output_file.h"
 
 namespace acceltran::explore {
 
@@ -74,13 +75,31 @@ private:
 
 struct Child {
     std::size_t point;
-    std::string stderr_file;
+    int stderr_fd;            // the child's stderr: a file without a name (see spawn)
     bool terminated = false;  // we sent SIGTERM while stopping
 };
 
+// What the child wrote to its stderr, from the start of the file, and the descriptor closed.
+std::string drain(int fd) {
+    std::string text;
+    char buffer[4096];
+    off_t at = 0;
+    for (ssize_t n; (n = ::pread(fd, buffer, sizeof buffer, at)) != 0;) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        text.append(buffer, std::size_t(n));
+        at += n;
+    }
+    ::close(fd);
+    return text;
+}
+
 // Forks and executes one point. Everything the child needs is prepared before fork(), so that
-// the child only makes system calls.
-pid_t spawn(const std::string& binary, const PointRun& p, const std::string& stderr_file, const sigset_t& mask) {
+// the child only makes system calls. The child's stderr goes to a file that is unlinked as soon
+// as it is opened: the runner reads it through `stderr_fd`, and however the runner ends (even by
+// SIGKILL) the kernel frees it, so no capture file is ever left in the sweep directory.
+pid_t spawn(const std::string& binary, const PointRun& p, const std::string& stderr_file, const sigset_t& mask,
+            int& stderr_fd) {
     std::vector<std::string> words{binary};
     words.insert(words.end(), p.args.begin(), p.args.end());
     std::vector<char*> argv;
@@ -88,8 +107,9 @@ pid_t spawn(const std::string& binary, const PointRun& p, const std::string& std
     argv.push_back(nullptr);
     std::error_code ec;
     fs::create_directories(fs::path(p.out_dir).parent_path(), ec);
-    const int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int err = ::open(stderr_file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (err < 0) throw SimulationError("cannot create " + stderr_file + ": " + std::strerror(errno));
+    ::unlink(stderr_file.c_str());
     const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
@@ -109,9 +129,12 @@ pid_t spawn(const std::string& binary, const PointRun& p, const std::string& std
         ::_exit(127);
     }
     const int fork_errno = errno;
-    ::close(err);
     if (null >= 0) ::close(null);
-    if (pid < 0) throw SimulationError(std::string("cannot start a child process: ") + std::strerror(fork_errno));
+    if (pid < 0) {
+        ::close(err);
+        throw SimulationError(std::string("cannot start a child process: ") + std::strerror(fork_errno));
+    }
+    stderr_fd = err;
     return pid;
 }
 
@@ -124,8 +147,8 @@ std::string describe_status(int status) {
 
 }  // namespace
 
-SweepRunner::SweepRunner(std::string binary, int jobs, bool progress)
-    : binary_(std::move(binary)), jobs_(jobs < 1 ? 1 : jobs), progress_(progress && ::isatty(STDERR_FILENO)) {}
+SweepRunner::SweepRunner(std::string binary, int jobs, ProgressMode progress)
+    : binary_(std::move(binary)), jobs_(jobs < 1 ? 1 : jobs), progress_(progress, "sweep", "points") {}
 
 int SweepRunner::available_cores() {
     cpu_set_t set;
@@ -135,11 +158,12 @@ int SweepRunner::available_cores() {
 
 void SweepRunner::write_atomically(const std::string& path, const std::string& text) {
     const std::string temp = path + ".tmp-" + std::to_string(::getpid());
-    {
-        std::ofstream out(temp, std::ios::binary);
-        out << text;
-        out.close();
-        if (!out) throw SimulationError("cannot write " + temp);
+    try {
+        OutputFile::write(temp, text);
+    } catch (const SimulationError&) {
+        std::error_code ignored;
+        fs::remove(temp, ignored);  // a half-written temporary is nobody's result
+        throw;
     }
     std::error_code ec;
     fs::rename(temp, path, ec);
@@ -165,7 +189,6 @@ std::string SweepRunner::last_line(const std::string& text) {
 
 RunnerOutcome SweepRunner::run(const std::vector<PointRun>& points) {
     RunnerOutcome outcome;
-    start_ = std::chrono::steady_clock::now();
     SignalScope signals;
     std::map<pid_t, Child> running;
     std::size_t next = 0;
@@ -176,8 +199,8 @@ RunnerOutcome SweepRunner::run(const std::vector<PointRun>& points) {
         std::error_code ec;
         // A child ended by a signal has no chance to remove its temporary run directory.
         fs::remove_all(p.out_dir + ".tmp-" + std::to_string(pid), ec);
+        const std::string child_stderr = drain(child.stderr_fd);
         if (child.terminated && WIFSIGNALED(status)) {
-            fs::remove(child.stderr_file, ec);
             ++outcome.not_run;
             return;
         }
@@ -186,13 +209,12 @@ RunnerOutcome SweepRunner::run(const std::vector<PointRun>& points) {
             fs::remove(p.error_file, ec);  // from an earlier attempt
             ++outcome.ok;
         } else {
-            std::string text = describe_status(status) + "\n" + SweepRunner::read_text(child.stderr_file);
+            std::string text = describe_status(status) + "\n" + child_stderr;
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 text += "acceltran run exited with code 0 but wrote no " + p.out_dir + "/summary.json\n";
             SweepRunner::write_atomically(p.error_file, text);
             ++outcome.failed;
         }
-        fs::remove(child.stderr_file, ec);
     };
     auto reap = [&] {
         int status = 0;
@@ -222,14 +244,15 @@ RunnerOutcome SweepRunner::run(const std::vector<PointRun>& points) {
         if (g_stop_signal) break;
         try {
             while (running.size() < std::size_t(jobs_) && next < points.size()) {
-                const std::string stderr_file = points[next].out_dir + ".stderr.tmp-" + std::to_string(::getpid());
-                const pid_t pid = spawn(binary_, points[next], stderr_file, signals.original_mask);
-                running[pid] = Child{next, stderr_file};
+                const std::string stderr_file = points[next].out_dir + ".stderr.tmp";
+                int stderr_fd = -1;
+                const pid_t pid = spawn(binary_, points[next], stderr_file, signals.original_mask, stderr_fd);
+                running[pid] = Child{next, stderr_fd};
                 ++next;
             }
         } catch (...) {
             terminate_running();  // no child may outlive a runner that gives up
-            clear_progress();
+            progress_.finish();
             throw;
         }
         if (running.empty()) break;
@@ -242,7 +265,8 @@ RunnerOutcome SweepRunner::run(const std::vector<PointRun>& points) {
         outcome.not_run += points.size() - next;
         terminate_running();
     }
-    clear_progress();
+    draw(outcome, 0, points.size());  // the final count, for the last line
+    progress_.finish();
     return outcome;
 }
 
@@ -289,19 +313,10 @@ SweepRunner::Captured SweepRunner::capture(const std::vector<std::string>& argv_
 }
 
 void SweepRunner::draw(const RunnerOutcome& o, std::size_t running, std::size_t total) {
-    if (!progress_) return;
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::fprintf(stderr, "\r\033[Ksweep: %zu/%zu points done (%zu failed), %zu running, %.0f s", o.ok + o.failed, total,
-                 o.failed, running, wall);
-    std::fflush(stderr);
-    drawn_ = true;
-}
-
-void SweepRunner::clear_progress() {
-    if (!drawn_) return;
-    std::fprintf(stderr, "\r\033[K");
-    std::fflush(stderr);
-    drawn_ = false;
+    const double done = double(o.ok + o.failed);
+    if (!progress_.due(done, double(total)) && done < double(total)) return;
+    progress_.update(done, double(total),
+                     std::to_string(o.failed) + " failed, " + std::to_string(running) + " running");
 }
 
 }  // namespace acceltran::explore

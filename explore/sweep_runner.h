@@ -12,10 +12,11 @@
 // SIGTERM if the runner itself dies (PR_SET_PDEATHSIG), so a killed sweep leaves no orphans.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <string>
 #include <vector>
+
+#include "core/progress_meter.h"
 
 namespace acceltran::explore {
 
@@ -34,9 +35,8 @@ struct RunnerOutcome {
 
 class SweepRunner {
 public:
-    // `binary`: the acceltran executable; `progress`: draw a progress line on stderr when it is
-    // a terminal.
-    SweepRunner(std::string binary, int jobs, bool progress);
+    // `binary`: the acceltran executable; `progress`: how to show progress on stderr.
+    SweepRunner(std::string binary, int jobs, ProgressMode progress);
 
     RunnerOutcome run(const std::vector<PointRun>& points);
 
@@ -65,13 +65,10 @@ public:
 
 private:
     void draw(const RunnerOutcome& o, std::size_t running, std::size_t total);
-    void clear_progress();
 
     std::string binary_;
     int jobs_;
-    bool progress_;
-    bool drawn_ = false;
-    std::chrono::steady_clock::time_point start_;
+    ProgressMeter progress_;
 };
 
 }  // namespace acceltran::explore

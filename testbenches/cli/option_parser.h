@@ -11,6 +11,7 @@
 
 #include "core/errors.h"
 #include "core/number_text.h"
+#include "core/progress_meter.h"
 
 namespace acceltran::cli {
 
@@ -40,6 +41,22 @@ inline int positive(const boost::program_options::variables_map& vm, const std::
     int v = vm[name].as<int>();
     if (v < 1) throw UsageError("--" + name + " must be a positive integer, got " + std::to_string(v));
     return v;
+}
+
+// --progress MODE and its older spelling --no-progress (= --progress off), for run, sweep and
+// sparsity alike.
+inline void add_progress_options(boost::program_options::options_description& desc) {
+    desc.add_options()
+        ("progress",
+         boost::program_options::value<std::string>()->default_value("auto")->notifier(
+             [](const std::string& mode) { parse_progress_mode(mode); }),
+         "auto|bar|lines|off: a bar redrawn on a terminal, a plain line every 10 s for logs and cluster jobs "
+         "(auto: the bar on a terminal, else lines once the job has run 10 s); with an ETA")
+        ("no-progress", "the same as --progress off");
+}
+
+inline ProgressMode progress_mode(const boost::program_options::variables_map& vm) {
+    return vm.count("no-progress") ? ProgressMode::off : parse_progress_mode(vm["progress"].as<std::string>());
 }
 
 }  // namespace acceltran::cli

@@ -1,33 +1,23 @@
-// A progress bar on stderr for long runs: program entries retired out of the total, simulated
-// cycle and wall time, redrawn at most ten times a second. It draws only when stderr is a
-// terminal, so logs, pipes and CI output stay clean.
+// The progress of `acceltran run` (program entries retired out of the total, simulated cycle,
+// wall time and the time left) in the form --progress asks for (core/progress_meter.h).
 #pragma once
 
-#include <chrono>
-#include <cstdio>
-
+#include "core/progress_meter.h"
 #include "modules/activity/activity_observer.h"
 
 namespace acceltran::cli {
 
 class ProgressBar : public activity::ActivityObserver {
 public:
-    // `enabled` false: never draws (e.g. --no-progress); otherwise draws if stderr is a terminal.
-    explicit ProgressBar(bool enabled, std::FILE* stream = stderr);
-    ~ProgressBar() override;
+    explicit ProgressBar(ProgressMode mode, std::FILE* stream = stderr);
 
     void on_retire(std::uint32_t entry, double at, std::uint64_t retired, std::uint64_t total) override;
-    // Clears the bar (before the summary is printed).
-    void finish();
-    bool active() const { return active_; }
+    // Clears the bar or writes the last line (before the summary is printed).
+    void finish() { meter_.finish(); }
+    bool active() const { return meter_.active(); }
 
 private:
-    void draw(double cycle, std::uint64_t retired, std::uint64_t total);
-
-    bool active_;
-    std::FILE* stream_;
-    bool drawn_ = false;
-    std::chrono::steady_clock::time_point start_, last_;
+    ProgressMeter meter_;
 };
 
 }  // namespace acceltran::cli

@@ -1,11 +1,12 @@
 #include <cmath>
-#include <fstream>
 #include <iostream>
 #include <limits>
 #include <memory>
 #include <utility>
 
 #include "core/accelerator_config.h"
+#include "core/output_directory.h"
+#include "core/output_file.h"
 #include "core/run_settings.h"
 #include "modules/simulation/simulation.h"
 #include "modules/trace/perfetto_trace.h"
@@ -14,7 +15,6 @@
 #include "testbenches/cli/functional_options.h"
 #include "testbenches/cli/interrupt_watch.h"
 #include "testbenches/cli/option_parser.h"
-#include "testbenches/cli/output_directory.h"
 #include "testbenches/cli/plugin_options.h"
 #include "testbenches/cli/progress_bar.h"
 #include "testbenches/cli/summary_report.h"
@@ -52,13 +52,12 @@ void parse_window(const std::string& text, trace::VcdOptions& o) {
         throw UsageError("--vcd-window END must be after START, got '" + text + "'");
 }
 
-// Writes a file of the output directory through a stream, failing loudly.
+// Writes a file of the output directory through a stream, failing loudly (with the reason).
 template <typename Write>
 void write_stream(const OutputDirectory& output, const std::string& name, Write write) {
-    std::ofstream out(output.file(name));
+    OutputFile out(output.file(name));
     write(out);
-    out.flush();
-    if (!out) throw SimulationError("could not write " + output.file(name));
+    out.close();
 }
 
 }  // namespace
@@ -81,11 +80,11 @@ int run_command(const std::vector<std::string>& args) {
         ("vcd-filter", po::value<std::vector<std::string>>()->composing(), "keep only scopes matching this glob, e.g. 'pe0/*' or 'pe[0-3]' or '*buffer' (repeatable; implies --vcd)")
         ("vcd-window", po::value<std::string>(), "keep only cycles START:END, e.g. 1000:5000 (implies --vcd)")
         ("perfetto", "also write trace.perfetto.json (Chrome trace events: one slice per tile op)")
-        ("no-progress", "no progress bar (it is shown only when stderr is a terminal)")
         ("force", "replace the output directory if it exists")
         ("quiet,q", "do not print the summary table");
     add_functional_options(desc);
     add_plugin_option(desc);
+    add_progress_options(desc);
     po::variables_map vm;
     if (!parse_options(args, desc,
                        "usage: acceltran run [--model M] [--accel A] [--seq N] [--batch N] [--out DIR] [--set key.path=value ...]\n"
@@ -132,14 +131,14 @@ int run_command(const std::vector<std::string>& args) {
         vcd = std::make_unique<trace::VcdTrace>(simulation.config(), simulation.technology(), simulation.program(), o);
         simulation.attach(vcd.get());
     }
-    std::ofstream perfetto_file;
+    std::unique_ptr<OutputFile> perfetto_file;
     std::unique_ptr<trace::PerfettoTrace> perfetto;
     if (vm.count("perfetto")) {
-        perfetto_file.open(output.file("trace.perfetto.json"));
-        perfetto = std::make_unique<trace::PerfettoTrace>(perfetto_file, simulation.config(), simulation.program());
+        perfetto_file = std::make_unique<OutputFile>(output.file("trace.perfetto.json"));
+        perfetto = std::make_unique<trace::PerfettoTrace>(*perfetto_file, simulation.config(), simulation.program());
         simulation.attach(perfetto.get());
     }
-    ProgressBar progress(!vm.count("no-progress"));
+    ProgressBar progress(progress_mode(vm));
     if (progress.active()) simulation.attach(&progress);
     const SimulationResult result = [&] {
         try {
@@ -158,9 +157,7 @@ int run_command(const std::vector<std::string>& args) {
     if (vcd) write_stream(output, "trace.vcd", [&](std::ostream& o) { vcd->write(o, result.run.cycles, timeline_report); });
     if (perfetto) {
         perfetto->finish(timeline_report);
-        perfetto_file.flush();
-        if (!perfetto_file) throw SimulationError("could not write " + output.file("trace.perfetto.json"));
-        perfetto_file.close();
+        perfetto_file->close();
     }
     output.commit();
     if (!vm.count("quiet")) {

@@ -22,7 +22,7 @@
 #include "explore/threshold_text.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/option_parser.h"
-#include "testbenches/cli/output_directory.h"
+#include "core/output_directory.h"
 #include "testbenches/cli/plugin_options.h"
 #include "testbenches/cli/self_binary.h"
 
@@ -108,9 +108,9 @@ int sparsity_command(const std::vector<std::string>& args) {
         ("jobs,j", po::value<int>(), "runs at once (default: the cores this process may use)")
         ("no-keep-runs", "remove each point's run directory after reading it (DIR/runs/<id>.error of failed points stay)")
         ("no-plot", "do not draw DIR/sparsity.png")
-        ("no-progress", "no progress line (it is shown only when stderr is a terminal)")
         ("quiet,q", "do not print the table");
     add_plugin_option(desc);
+    add_progress_options(desc);
     po::variables_map vm;
     if (!parse_options(args, desc, kUsage, vm)) return 0;
 
@@ -165,7 +165,7 @@ int sparsity_command(const std::vector<std::string>& args) {
                   << std::min<std::size_t>(std::size_t(jobs), sweep.size()) << " local processes"
                   << (target ? ", then up to " + std::to_string(calibration_runs) + " to reach the target sparsity" : std::string()) << "\n"
                   << std::flush;
-    if (const int signal = sweep.run(self_binary(), jobs, !vm.count("no-progress"))) {
+    if (const int signal = sweep.run(self_binary(), jobs, progress_mode(vm))) {
         std::cerr << "acceltran sparsity: stopped by " << strsignal(signal) << "; nothing was written\n";
         return 128 + signal;
     }

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <optional>
 
+#include "core/directory_lock.h"
 #include "core/accelerator_config.h"
 #include "core/errors.h"
 #include "explore/design_space.h"
@@ -95,9 +96,9 @@ int sweep_command(const std::vector<std::string>& args) {
         ("run-chunk", po::value<std::string>(), "(used by the Slurm batch script) run one chunk of DIR's plan")
         ("chunk", po::value<int>(), "with --run-chunk: the chunk (default $SLURM_ARRAY_TASK_ID)")
         ("no-plot", "do not draw DIR/pareto.png")
-        ("no-progress", "no progress line (it is shown only when stderr is a terminal)")
         ("dry-run", "list the points (and which are done in DIR) without running anything");
     add_plugin_option(desc);
+    add_progress_options(desc);
     po::variables_map vm;
     if (!parse_options(args, desc, kUsage, vm)) return 0;
     auto refuse_with = [&](const std::string& mode, std::initializer_list<const char*> allowed) {
@@ -151,10 +152,11 @@ int sweep_command(const std::vector<std::string>& args) {
         }
         return 0;
     }
+    const DirectoryLock lock(dir, "sweep directory");  // until the points ran (or were submitted)
     const std::vector<PointRun> pending = sweep.prepare(space, points, sample, seed, plugin_arguments(vm));
     const std::size_t done_before = points.size() - pending.size();
     const bool plot = !vm.count("no-plot");
-    const bool progress = !vm.count("no-progress");
+    const ProgressMode progress = progress_mode(vm);
     std::string resume = "acceltran sweep";
     for (const auto& a : args)
         resume += " " + (a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=,+-") ==
@@ -186,7 +188,7 @@ int sweep_command(const std::vector<std::string>& args) {
     if (vm.count("partition")) o.partition = vm["partition"].as<std::string>();
     if (vm.count("time")) o.time = vm["time"].as<std::string>();
     if (vm.count("array-chunk")) o.chunk = vm["array-chunk"].as<int>();
-    o.progress = progress && ::isatty(STDERR_FILENO);
+    o.progress = progress;
     SlurmSubmitter submitter(dir, self_binary(), o);
     std::vector<std::string> ids;
     for (const PointRun& p : pending) ids.push_back(p.id);

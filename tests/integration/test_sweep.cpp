@@ -241,7 +241,7 @@ TEST_CASE("sweep: the progress line appears on a terminal and is cleared at the 
     REQUIRE(std::system(("script -qec " + shell_quote(command) + " " + shell_quote(log) + " >/dev/null 2>&1 </dev/null")
                             .c_str()) == 0);
     const std::string tty = read_text(log);
-    CHECK_THAT(tty, Catch::Contains("sweep: 0/8 points done (0 failed), 2 running"));
+    CHECK_THAT(tty, Catch::Contains("sweep:   0%  0/8 points  0 failed, 2 running"));
     CHECK_THAT(tty, Catch::Contains("\r\033[K"));
     CHECK_THAT(tty, Catch::Contains("results  " + dir / "sweep" + "/results.csv: 8 points (8 ok, 0 failed)"));
 }

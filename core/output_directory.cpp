@@ -1,19 +1,26 @@
-#include "testbenches/cli/output_directory.h"
+#include "core/output_directory.h"
 
 #include <filesystem>
-#include <fstream>
 #include <system_error>
 
 #include <unistd.h>
 
 #include "core/errors.h"
+#include "core/output_file.h"
 
 namespace fs = std::filesystem;
 
-namespace acceltran::cli {
+namespace acceltran {
 
-OutputDirectory::OutputDirectory(std::string path, bool force) : path_(std::move(path)), force_(force) {
-    while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
+std::string OutputDirectory::without_trailing_slash(std::string path) {
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    return path;
+}
+
+// The lock is taken first: what is found at the path is only meaningful while no other run can
+// be about to put something there.
+OutputDirectory::OutputDirectory(std::string path, bool force)
+    : path_(without_trailing_slash(std::move(path))), lock_(path_, "output directory"), force_(force) {
     std::error_code ec;
     // symlink_status: a link (even one to nowhere) is something at the path, and renaming the
     // finished directory onto it would fail only after the whole simulation.
@@ -26,11 +33,9 @@ OutputDirectory::OutputDirectory(std::string path, bool force) : path_(std::move
         throw UsageError("output directory '" + path_ + "' already exists; use --force to replace it or --out to choose another");
     if (existed_ && !fs::is_directory(at_path))
         throw UsageError("output path '" + path_ + "' exists and is not a directory");
-    fs::path parent = fs::path(path_).parent_path();
-    if (!parent.empty()) {
-        fs::create_directories(parent, ec);
-        if (ec) throw UsageError("cannot create '" + parent.string() + "': " + ec.message());
-    }
+    // A run killed outright (SIGKILL, a lost node) could not remove its temporary directory; the
+    // lock file it left names it. Nobody else can be writing it: its process is gone.
+    if (!lock_.previous_holder().empty()) fs::remove_all(path_ + ".tmp-" + lock_.previous_holder(), ec);
     temp_ = path_ + ".tmp-" + std::to_string(::getpid());
     fs::remove_all(temp_, ec);
     fs::create_directory(temp_, ec);
@@ -47,10 +52,7 @@ OutputDirectory::~OutputDirectory() {
 std::string OutputDirectory::file(const std::string& name) const { return temp_ + "/" + name; }
 
 void OutputDirectory::write(const std::string& name, const std::string& content) const {
-    std::ofstream out(file(name), std::ios::binary);
-    out << content;
-    out.close();
-    if (!out) throw SimulationError("cannot write '" + file(name) + "'");
+    OutputFile::write(file(name), content);
 }
 
 void OutputDirectory::commit() {
@@ -71,11 +73,12 @@ void OutputDirectory::commit() {
     }
     fs::rename(temp_, path_, ec);
     if (ec) {
+        const std::string reason = ec.message();
         if (!old.empty()) fs::rename(old, path_, ec);
-        throw SimulationError("cannot rename '" + temp_ + "' to '" + path_ + "'");
+        throw SimulationError("cannot rename '" + temp_ + "' to '" + path_ + "': " + reason);
     }
     committed_ = true;
     if (!old.empty()) fs::remove_all(old, ec);
 }
 
-}  // namespace acceltran::cli
+}  // namespace acceltran
