@@ -1,4 +1,6 @@
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -58,7 +60,7 @@ void write_stream(const OutputDirectory& output, const std::string& name, Write 
     std::ofstream out(output.file(name));
     write(out);
     out.flush();
-    if (!out) throw SimulationError("could not write " + output.file(name));
+    if (!out) throw SimulationError("could not write " + output.file(name) + ": " + std::strerror(errno));
 }
 
 }  // namespace
@@ -129,6 +131,7 @@ int run_command(const std::vector<std::string>& args) {
         trace::VcdOptions o;
         if (vm.count("vcd-filter")) o.filters = vm["vcd-filter"].as<std::vector<std::string>>();
         if (vm.count("vcd-window")) parse_window(vm["vcd-window"].as<std::string>(), o);
+        o.spill_directory = output.temporary();  // its sorted runs: unlinked at once, nothing to clean up
         vcd = std::make_unique<trace::VcdTrace>(simulation.config(), simulation.technology(), simulation.program(), o);
         simulation.attach(vcd.get());
     }
