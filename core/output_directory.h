@@ -27,6 +27,7 @@ public:
     void write(const std::string& name, const std::string& content) const;
     void commit();
     const std::string& path() const { return path_; }
+    const std::string& temporary() const { return temp_; }  // for scratch files of the run
 
 private:
     static std::string without_trailing_slash(std::string path);

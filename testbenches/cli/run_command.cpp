@@ -128,6 +128,7 @@ int run_command(const std::vector<std::string>& args) {
         trace::VcdOptions o;
         if (vm.count("vcd-filter")) o.filters = vm["vcd-filter"].as<std::vector<std::string>>();
         if (vm.count("vcd-window")) parse_window(vm["vcd-window"].as<std::string>(), o);
+        o.spill_directory = output.temporary();  // its sorted runs: unlinked at once, nothing to clean up
         vcd = std::make_unique<trace::VcdTrace>(simulation.config(), simulation.technology(), simulation.program(), o);
         simulation.attach(vcd.get());
     }

@@ -85,7 +85,7 @@ Vcd parse_vcd(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("trace.vcd of BERT-Tiny converts with vcd2fst; a filtered, windowed one keeps only what was asked",
+TEST_CASE("trace.vcd of BERT-Tiny converts with vcd2fst, and a filtered, windowed one keeps only what was asked",
           "[integration][trace][vcd]") {
     ScratchDir dir("vcd");
     const auto full = run_acceltran({"run", "-q", "--vcd", "-o", dir / "full"}, dir);
