@@ -287,7 +287,8 @@ std::vector<std::int64_t> lm_head_slices(const ModelSpec& model, const Generatio
 
 std::vector<int> sampled_decode_steps(int gen_len, int budget) {
     if (budget < 0 || budget == 1)
-        throw UsageError("the decode-step budget must be 0 (every step) or at least 2, got " + std::to_string(budget));
+        throw UsageError("the decode steps simulated (--simulated-steps) must be 0 (every step) or at least 2, got " +
+                         std::to_string(budget));
     if (budget == 0 || gen_len <= budget) return {};
     const int head = std::clamp(budget / 4, 1, 8), spread = budget - head;
     std::vector<int> steps;
