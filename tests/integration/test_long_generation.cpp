@@ -49,16 +49,19 @@ TEST_CASE("a sampled generation matches simulating every step within the stated 
         INFO(figure << ": exact " << e[p] << ", sampled " << s[p]);
         CHECK(relative(s[p].get<double>(), e[p].get<double>()) < kTolerance);
     }
-    // Every step has a time, and the steps add up to the run.
+    // Every step has a time; they add up to the end of the last step, which the final logits'
+    // write-back follows, and the mean is taken over the whole decode phase, as in exact runs.
     const auto& g = s["generation"];
     REQUIRE(g["time_per_output_token_by_step_s"].size() == 64);
-    double sum = g["time_to_first_token_s"].get<double>();
+    const double ttft = g["time_to_first_token_s"].get<double>();
+    double sum = ttft;
     for (const auto& t : g["time_per_output_token_by_step_s"]) sum += t.get<double>();
-    CHECK(sum == Approx(s["seconds"].get<double>()).epsilon(1e-9));
+    CHECK(sum == Approx(s["seconds"].get<double>()).epsilon(1e-4));
+    CHECK(ttft + 64 * g["time_per_output_token_s"].get<double>() == Approx(s["seconds"].get<double>()).epsilon(1e-9));
     CHECK(g["prefill_energy_j"].get<double>() + g["decode_energy_j"].get<double>() ==
           Approx(s["energy_j"].get<double>()).epsilon(1e-9));
-    // The prefill is simulated alike in both.
-    CHECK(g["time_to_first_token_s"].get<double>() == Approx(e["generation"]["time_to_first_token_s"].get<double>()).epsilon(1e-9));
+    // The prefill is the same graph, but what it prefetches for the first step differs slightly.
+    CHECK(relative(ttft, e["generation"]["time_to_first_token_s"].get<double>()) < kTolerance);
 }
 
 TEST_CASE("a run whose memory estimate passes --max-memory is refused up front, naming the figures", "[integration][generation][memory]") {
@@ -75,7 +78,7 @@ TEST_CASE("a run whose memory estimate passes --max-memory is refused up front, 
     CHECK_FALSE(fs::exists(dir / "out"));
 }
 
-TEST_CASE("--max-memory takes sizes with binary suffixes; anything else is a usage error", "[integration][memory]") {
+TEST_CASE("acceltran run --max-memory takes sizes with binary suffixes; anything else is a usage error", "[integration][memory]") {
     ScratchDir dir("max-memory");
     for (const char* bad : {"lots", "0", "-1G", "12X"}) {
         const auto r = run_acceltran({"run", "-q", "--model", "gpt2", "--gen-len", "1", "--max-memory", bad, "-o", dir / "bad"}, dir);
