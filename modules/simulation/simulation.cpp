@@ -1,16 +1,17 @@
 #include "modules/simulation/simulation.h"
 
 #include <chrono>
+#include <new>
 #include <sstream>
 #include <utility>
 
 #include <systemc>
 
+#include "core/byte_size.h"
 #include "core/errors.h"
 #include "modules/accelerator.h"
 #include "modules/builtin_models.h"
 #include "modules/power/energy_model.h"
-#include "core/byte_size.h"
 #include "modules/simulation/decode_extrapolation.h"
 #include "modules/simulation/functional_run.h"
 #include "modules/simulation/memory_estimate.h"
