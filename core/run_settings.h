@@ -34,6 +34,12 @@ struct RunSettings {
     DetailLevel detail = DetailLevel::Full;
     double sample_cycles = 0;  // timeline sample period in cycles; 0: adaptive (2,048-4,096 rows)
     std::optional<FunctionalSettings> functional;  // empty: the timing-only model
+    // Generation runs: decode steps simulated one by one at most; a longer generation simulates
+    // that many and interpolates the others (docs/decoders.md §9). 0: every step.
+    int simulated_steps = 16;
+    // Bytes a run's memory estimate may reach before the run is refused (docs/robustness.md,
+    // "Memory"); 0: half the machine's physical memory.
+    std::uint64_t max_memory = 0;
 
     bool generating() const { return prompt_len.has_value() || gen_len.has_value(); }
 };

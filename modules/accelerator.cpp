@@ -101,9 +101,13 @@ void Accelerator::attach_functional(compute::FunctionalEngine* engine) {
 RunResult Accelerator::result() const {
     if (!control_->finished())
         throw SimulationError("simulation stopped before the program finished: " + control_->pending_report());
+    return counters(control_->activity().finish_cycle);
+}
+
+RunResult Accelerator::counters(double cycles) const {
     RunResult r;
     const ControlActivity& ca = control_->activity();
-    r.cycles = ca.finish_cycle;
+    r.cycles = cycles;
     r.clock_mhz = config_.clock_mhz;
     r.seconds = r.cycles / clock_.hz();
     r.batch = program_.graph->batch;

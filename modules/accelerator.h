@@ -41,6 +41,9 @@ public:
 
     // Throws SimulationError when the program did not run to completion (no progress possible).
     RunResult result() const;
+    // What the modules have counted so far, as if the run ended at `cycles` (a sampled
+    // generation's per-step figures: modules/simulation/decode_extrapolation.h).
+    RunResult counters(double cycles) const;
 
     const ControlBlock& control() const { return *control_; }
     const TileBuffer& buffer(workloads::BufferKind b) const { return *buffers_[int(b)]; }

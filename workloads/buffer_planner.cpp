@@ -61,8 +61,10 @@ private:
             const bool parameter = t.kind == TensorKind::Weight;
             l.buffer = parameter ? BufferKind::Weight : BufferKind::Activation;
             // Parameters and the embedding rows they come from are pruned offline; activations
-            // carry the run-time activation sparsity.
-            l.density = t.kind == TensorKind::Activation ? opt_.activation_density : opt_.weight_density;
+            // carry the run-time activation sparsity, and so do the cached K/V rows of decode
+            // steps a sampled generation leaves out (inputs here, activations when computed).
+            const bool activation = t.kind == TensorKind::Activation || t.cache != CacheRole::None;
+            l.density = activation ? opt_.activation_density : opt_.weight_density;
             if (std::size_t(t.id) < opt_.tensor_density.size()) l.density = opt_.tensor_density[std::size_t(t.id)];
             l.data_bytes = compressed_bytes(std::uint64_t(t.elements()), l.density, opt_.element_bits);
             l.mask_bytes = mask_bytes(std::uint64_t(t.elements()));

@@ -47,14 +47,44 @@ public:
             b_.set_phase(Phase::Prefill, 0);
             token_ops = step("prefill.", opt_.prompt_len, {});
         }
-        for (int t = 1; t <= opt_.gen_len; ++t) {
-            b_.set_phase(Phase::Decode, t);
-            token_ops = step("decode" + std::to_string(t) + ".", 1, token_ops);
+        if (opt_.decode_steps.empty()) {
+            for (int t = 1; t <= opt_.gen_len; ++t) decode(t, token_ops);
+        } else {
+            int previous = 0;
+            for (int t : opt_.decode_steps) {
+                if (t > previous + 1) skipped_rows(previous + 1, t - 1);
+                decode(t, token_ops);
+                previous = t;
+            }
         }
         b_.link();
     }
 
 private:
+    void decode(int t, std::vector<int>& token_ops) {
+        b_.set_phase(Phase::Decode, t);
+        token_ops = step("decode" + std::to_string(t) + ".", 1, token_ops);
+    }
+
+    // The K and V rows of decode steps first..last, which are not built: one segment per layer
+    // and role, in main memory from the start (the steps would have spilled them there once the
+    // cache outgrew the buffer, which is what makes a generation long enough to sample).
+    void skipped_rows(int first, int last) {
+        const std::string p = "decode" + std::to_string(first) + "-" + std::to_string(last) + ".";
+        const std::int64_t rows = last - first + 1;
+        for (std::size_t li = 0; li < model_.layers.size(); ++li) {
+            const int l = int(li);
+            const std::string lp = p + "l" + std::to_string(l) + ".attn.";
+            const int k = b_.tensor(lp + "k_rows", TensorKind::Input, l, opt_.batch, rows, kv_heads_ * width_);
+            const int v = b_.tensor(lp + "v_rows", TensorKind::Input, l, opt_.batch, rows, kv_heads_ * width_);
+            g_.tensors[k].cache = CacheRole::Key;
+            g_.tensors[v].cache = CacheRole::Value;
+            caches_[li].keys.push_back(k);
+            caches_[li].values.push_back(v);
+            caches_[li].length += rows;
+        }
+    }
+
     void create_weights() {
         const auto W = TensorKind::Weight;
         for (std::size_t li = 0; li < model_.layers.size(); ++li) {
@@ -255,6 +285,21 @@ std::vector<std::int64_t> lm_head_slices(const ModelSpec& model, const Generatio
     return slices;
 }
 
+std::vector<int> sampled_decode_steps(int gen_len, int budget) {
+    if (budget < 0 || budget == 1)
+        throw UsageError("the decode steps simulated (--simulated-steps) must be 0 (every step) or at least 2, got " +
+                         std::to_string(budget));
+    if (budget == 0 || gen_len <= budget) return {};
+    const int head = std::clamp(budget / 4, 1, 8), spread = budget - head;
+    std::vector<int> steps;
+    for (int t = 1; t <= head; ++t) steps.push_back(t);
+    // Step head + ceil(j (G - head) / spread) for j = 1..spread: strictly increasing since
+    // G - head > spread, and the last is G.
+    const std::int64_t rest = gen_len - head;
+    for (int j = 1; j <= spread; ++j) steps.push_back(head + int((std::int64_t(j) * rest + spread - 1) / spread));
+    return steps;
+}
+
 std::int64_t lm_head_slice_columns(const ModelSpec& model, const GenerationOptions& options) {
     return lm_head_slices(model, options).front();
 }
@@ -276,6 +321,14 @@ OpGraph build_generation_graph(const ModelSpec& model, const GenerationOptions& 
                          " has max_positions " + std::to_string(model.max_positions) + ")");
     if (options.batch < 1)
         throw InputError("batch " + std::to_string(options.batch) + " must be at least 1");
+    for (std::size_t i = 0; i < options.decode_steps.size(); ++i) {
+        const int t = options.decode_steps[i];
+        if (t < 1 || t > options.gen_len || (i > 0 && t <= options.decode_steps[i - 1]) ||
+            (i + 1 == options.decode_steps.size() && t != options.gen_len))
+            throw InputError("decode steps to build must ascend within 1.." + std::to_string(options.gen_len) +
+                             " and end at " + std::to_string(options.gen_len) + "; step " + std::to_string(t) +
+                             " at index " + std::to_string(i) + " does not");
+    }
     if (options.lm_head_columns < 0)
         throw InputError("LM-head slice width " + std::to_string(options.lm_head_columns) +
                          " must not be negative");

@@ -44,7 +44,19 @@ struct GenerationOptions {
     // docs/decoders.md §2), and so is the LM head when lm_head_columns is 0 and its default
     // slice does not fit. Empty: nothing is split beyond the LM-head slices.
     std::optional<CompileOptions> buffers = std::nullopt;
+    // The decode steps built, ascending within 1..G and ending at G (sampled_decode_steps());
+    // empty: every step. The K and V rows of each run of steps left out enter the cache of every
+    // later step as one segment per layer, an Input already in main memory, as if those steps
+    // had spilled them (docs/decoders.md §9).
+    std::vector<int> decode_steps;
 };
+
+// The decode steps a run simulates when it may simulate at most `budget` of the `gen_len`:
+// every step (an empty list) when gen_len <= budget or budget is 0; otherwise the first
+// min(8, budget / 4) steps (at least 1) one by one, then the rest of the budget spread evenly
+// over the remaining steps, ending at gen_len (docs/decoders.md §9). UsageError for a budget
+// of 1 or a negative one: the last step and one before it are needed to interpolate.
+std::vector<int> sampled_decode_steps(int gen_len, int budget);
 
 // Throws InputError for models that are not decoders and for shapes that cannot work
 // (P + G outside 1..max_positions, batch < 1, a negative length).

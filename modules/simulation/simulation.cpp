@@ -1,16 +1,20 @@
 #include "modules/simulation/simulation.h"
 
 #include <chrono>
+#include <new>
 #include <sstream>
 #include <utility>
 
 #include <systemc>
 
+#include "core/byte_size.h"
 #include "core/errors.h"
 #include "modules/accelerator.h"
 #include "modules/builtin_models.h"
 #include "modules/power/energy_model.h"
+#include "modules/simulation/decode_extrapolation.h"
 #include "modules/simulation/functional_run.h"
+#include "modules/simulation/memory_estimate.h"
 #include "modules/simulation/op_kind_breakdown.h"
 #include "modules/simulation/run_summary.h"
 #include "modules/trace/observer_list.h"
@@ -98,32 +102,60 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
     // The buffer capacities let the graph builder slice matmuls whose weights would not fit
     // (docs/decoders.md §2.1); graphs that fit are unchanged.
     const workloads::CompileOptions buffers = compile_options(config_);
-    if (generating) {
-        generation_.prompt_len = settings_.prompt_len.value_or(128);
-        generation_.gen_len = settings_.gen_len.value_or(0);
-        if (generation_.prompt_len < 0 || generation_.gen_len < 0)
-            throw UsageError("--prompt-len and --gen-len must be at least 0");
-        generation_.batch = settings_.batch;
-        generation_.buffers = buffers;
-        graph_ = std::make_unique<workloads::OpGraph>(workloads::build_generation_graph(model_, generation_));
-    } else {
-        graph_ = std::make_unique<workloads::OpGraph>(
-            workloads::build_op_graph(model_, settings_.seq, settings_.batch, buffers));
+    // The estimate refuses what cannot fit before anything large is built; an allocation that
+    // fails all the same is said to be one, never an internal error.
+    try {
+        if (generating) {
+            generation_.prompt_len = settings_.prompt_len.value_or(128);
+            generation_.gen_len = settings_.gen_len.value_or(0);
+            if (generation_.prompt_len < 0 || generation_.gen_len < 0)
+                throw UsageError("--prompt-len and --gen-len must be at least 0");
+            generation_.batch = settings_.batch;
+            generation_.buffers = buffers;
+            generation_.decode_steps = workloads::sampled_decode_steps(generation_.gen_len, settings_.simulated_steps);
+            refuse_beyond_memory_limit();
+            graph_ = std::make_unique<workloads::OpGraph>(workloads::build_generation_graph(model_, generation_));
+        } else {
+            graph_ = std::make_unique<workloads::OpGraph>(
+                workloads::build_op_graph(model_, settings_.seq, settings_.batch, buffers));
+        }
+        workloads::CompileOptions compile = buffers;
+        if (settings_.functional) {
+            if (generating) throw UsageError(functional_why + " supports encoders, not --prompt-len/--gen-len");
+            functional_ = std::make_unique<FunctionalRun>(*settings_.functional);
+            functional_->prepare(*graph_, config_);
+            compile.tensor_density = functional_->planning_densities();
+        }
+        program_ = std::make_unique<workloads::TiledProgram>(workloads::compile_program(*graph_, compile));
+    } catch (const std::bad_alloc&) {
+        throw SimulationError(out_of_memory("building the program of"));
     }
-    workloads::CompileOptions compile = buffers;
-    if (settings_.functional) {
-        if (generating) throw UsageError(functional_why + " supports encoders, not --prompt-len/--gen-len");
-        functional_ = std::make_unique<FunctionalRun>(*settings_.functional);
-        functional_->prepare(*graph_, config_);
-        compile.tensor_density = functional_->planning_densities();
-    }
-    program_ = std::make_unique<workloads::TiledProgram>(workloads::compile_program(*graph_, compile));
     technology_ = power::load_technology(config_.technology, configs_dir);
     technology_.check_covers(config_);  // refuse a design the table cannot price before simulating it
     area_ = power::area(config_, technology_);
 }
 
 Simulation::~Simulation() = default;
+
+void Simulation::refuse_beyond_memory_limit() {
+    // A shape the graph builder refuses is left to its message.
+    if (std::int64_t(generation_.prompt_len) + generation_.gen_len > model_.max_positions) return;
+    const MemoryEstimate e = estimate_generation_memory(model_, generation_);
+    const std::uint64_t limit = settings_.max_memory > 0 ? settings_.max_memory : default_memory_limit();
+    estimate_ = e.bytes;
+    if (e.bytes <= limit) return;
+    const workloads::GenerationOptions& g = generation_;
+    throw InputError("model '" + model_.name + "' generating " + std::to_string(g.gen_len) + " tokens (prompt " +
+                     std::to_string(g.prompt_len) + ", batch " + std::to_string(g.batch) + ", " +
+                     (g.decode_steps.empty() ? std::string("every decode step simulated")
+                                             : std::to_string(g.decode_steps.size()) + " decode steps simulated") +
+                     ") needs an estimated " + byte_size_text(e.bytes) + " of memory (" + std::to_string(e.ops) +
+                     " ops, " + std::to_string(e.cache_reads) + " KV-cache segment reads), above the limit of " +
+                     byte_size_text(limit) +
+                     (settings_.max_memory > 0 ? " set by --max-memory" : " (half of this machine's memory)") +
+                     "; raise it with --max-memory SIZE, or simulate fewer decode steps with "
+                     "--simulated-steps N (docs/robustness.md, Memory)");
+}
 
 void Simulation::attach(activity::ActivityObserver* sink) {
     if (sink) sinks_.push_back(sink);
@@ -132,6 +164,22 @@ void Simulation::attach(activity::ActivityObserver* sink) {
 SimulationResult Simulation::run() {
     if (ran_) throw std::logic_error("Simulation::run() called twice: SystemC elaborates once per process");
     ran_ = true;
+    try {
+        return simulate();
+    } catch (const std::bad_alloc&) {
+        throw SimulationError(out_of_memory("simulating"));
+    }
+}
+
+std::string Simulation::out_of_memory(const std::string& doing) const {
+    std::string m = "out of memory while " + doing + " model '" + model_.name + "'";
+    if (settings_.generating())
+        m += " (prompt " + std::to_string(generation_.prompt_len) + ", " + std::to_string(generation_.gen_len) +
+             " tokens generated, estimate " + byte_size_text(estimate_) + ")";
+    return m + "; lower --gen-len, --batch or --simulated-steps, or free memory (docs/robustness.md, Memory)";
+}
+
+SimulationResult Simulation::simulate() {
     trace::Timeline timeline(settings_.sample_cycles);
     trace::ObserverList observers;
     observers.add(&timeline);
@@ -139,23 +187,35 @@ SimulationResult Simulation::run() {
     observers.add(&op_kinds);
     trace::PhaseTracker phases(*program_);
     if (settings_.generating()) observers.add(&phases);
+    // A sampled generation snapshots the modules' counters as each simulated step finishes.
+    const Accelerator* counted = nullptr;
+    std::unique_ptr<DecodeExtrapolation> sampled;
+    if (!generation_.decode_steps.empty()) {
+        sampled = std::make_unique<DecodeExtrapolation>(*program_, generation_.decode_steps,
+                                                        [&counted](double at) { return counted->counters(at); });
+        observers.add(sampled.get());
+    }
     for (auto* sink : sinks_) observers.add(sink);
 
     const auto wall_start = std::chrono::steady_clock::now();
     Accelerator accelerator("acceltran", config_, *program_, &observers, settings_.detail);
+    counted = &accelerator;
     if (functional_) accelerator.attach_functional(&functional_->engine());
     sc_core::sc_start();
-    RunResult result = accelerator.result();
+    const RunResult simulated = accelerator.result();
+    RunResult result = sampled ? sampled->extrapolate(simulated) : simulated;
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
     nlohmann::json summary = summary_json(result, *graph_, config_, wall);
     summary["area_mm2"] = power::to_json(area_);
     summary["detail"] = to_string(settings_.detail);
-    summary["op_kinds"] = op_kinds.to_json();
-    trace::TimelineReport report(timeline.samples(result.cycles), config_, technology_);
-    add_energy(summary, power::energy(config_, technology_, activity_of(result)), result, report);
+    summary["op_kinds"] = sampled ? sampled->op_kinds() : op_kinds.to_json();
+    // The timeline covers the simulated run (for a sampled generation, its simulated steps).
+    trace::TimelineReport report(timeline.samples(simulated.cycles), config_, technology_);
+    const power::EnergyBreakdown energy = power::energy(config_, technology_, activity_of(result));
+    add_energy(summary, energy, result, report);
     if (settings_.generating()) {
-        summary["generation"] = generation_json(phases, report, result);
+        summary["generation"] = generation_json(phases, report, result, sampled.get(), energy.total());
     }
     if (functional_) {
         summary["sparsity"] = functional_->sparsity_json();
@@ -168,9 +228,11 @@ SimulationResult Simulation::run() {
     return SimulationResult{std::move(result), std::move(report), std::move(summary)};
 }
 
-// Prefill and decode figures of a generation run (docs/decoders.md, docs/outputs.md).
+// Prefill and decode figures of a generation run (docs/decoders.md, docs/outputs.md). A sampled
+// generation takes its step times, KV-cache bytes and decode energy from the extrapolation.
 nlohmann::json Simulation::generation_json(const trace::PhaseTracker& phases, const trace::TimelineReport& timeline,
-                                           const RunResult& r) const {
+                                           const RunResult& r, const DecodeExtrapolation* sampled,
+                                           double energy_j) const {
     const workloads::GenerationOptions& g = generation_;
     const auto step_done = [&](int t) { return phases.step_done(t); };
     const double hz = r.clock_mhz * 1e6;
@@ -178,20 +240,29 @@ nlohmann::json Simulation::generation_json(const trace::PhaseTracker& phases, co
     const int first_step = g.prompt_len > 0 ? 0 : 1;
     const double first_token = step_done(first_step);
     nlohmann::json steps = nlohmann::json::array();
-    double previous = first_token;
-    for (int t = first_step + 1; t <= g.gen_len; ++t) {
-        steps.push_back((step_done(t) - previous) / hz);
-        previous = step_done(t);
+    if (sampled) {
+        const std::vector<double> cycles = sampled->step_cycles();
+        for (int t = first_step + 1; t <= g.gen_len; ++t) steps.push_back(cycles[std::size_t(t - 1)] / hz);
+    } else {
+        double previous = first_token;
+        for (int t = first_step + 1; t <= g.gen_len; ++t) {
+            steps.push_back((step_done(t) - previous) / hz);
+            previous = step_done(t);
+        }
     }
     const double decode_cycles = r.cycles - first_token;
     const double tokens = double(g.batch) * (g.gen_len - (first_step == 1 ? 1 : 0));
     const double prefill_energy = timeline.energy_between(0, first_token);
-    const double decode_energy = timeline.energy_between(first_token, r.cycles);
+    const double decode_energy = sampled ? energy_j - prefill_energy : timeline.energy_between(first_token, r.cycles);
     std::uint64_t kv_bytes = 0;
-    for (const auto& e : program_->entries)
-        if (e.kind != workloads::EntryKind::Compute && e.tensor >= 0 &&
-            program_->graph->tensors[std::size_t(e.tensor)].cache != workloads::CacheRole::None)
-            kv_bytes += e.data_bytes + e.mask_bytes;
+    if (sampled) {
+        kv_bytes = sampled->kv_cache_bytes();
+    } else {
+        for (const auto& e : program_->entries)
+            if (e.kind != workloads::EntryKind::Compute && e.tensor >= 0 &&
+                program_->graph->tensors[std::size_t(e.tensor)].cache != workloads::CacheRole::None)
+                kv_bytes += e.data_bytes + e.mask_bytes;
+    }
     return {{"prompt_len", g.prompt_len},
             {"gen_len", g.gen_len},
             {"batch", g.batch},
@@ -202,7 +273,8 @@ nlohmann::json Simulation::generation_json(const trace::PhaseTracker& phases, co
             {"prefill_energy_j", prefill_energy},
             {"decode_energy_j", decode_energy},
             {"energy_per_token_j", tokens > 0 ? decode_energy / tokens : 0.0},
-            {"kv_cache_main_memory_bytes", kv_bytes}};
+            {"kv_cache_main_memory_bytes", kv_bytes},
+            {"simulated_steps", g.decode_steps.empty() ? g.gen_len : int(g.decode_steps.size())}};
 }
 
 }  // namespace acceltran

@@ -33,6 +33,7 @@
 
 namespace acceltran {
 
+class DecodeExtrapolation;
 class FunctionalRun;
 namespace trace {
 class PhaseTracker;
@@ -67,9 +68,17 @@ public:
     // Elaborates the accelerator, simulates to completion and gathers the result. Once.
     SimulationResult run();
 
+    // The memory estimate of a generation run (modules/simulation/memory_estimate.h); 0 for
+    // other runs.
+    std::uint64_t memory_estimate() const { return estimate_; }
+
 private:
+    // InputError when the run's memory estimate exceeds RunSettings::max_memory.
+    void refuse_beyond_memory_limit();
+    SimulationResult simulate();
+    std::string out_of_memory(const std::string& doing) const;
     nlohmann::json generation_json(const trace::PhaseTracker& phases, const trace::TimelineReport& timeline,
-                                   const RunResult& r) const;
+                                   const RunResult& r, const DecodeExtrapolation* sampled, double energy_j) const;
 
     workloads::ModelSpec model_;
     AcceleratorConfig config_;
@@ -81,6 +90,7 @@ private:
     power::Technology technology_;
     power::AreaBreakdown area_;
     std::vector<activity::ActivityObserver*> sinks_;
+    std::uint64_t estimate_ = 0;
     bool ran_ = false;
 };
 

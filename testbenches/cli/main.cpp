@@ -2,6 +2,7 @@
 // sc_main from its own main(), so this is the program's entry point.
 #include <cstdlib>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,9 @@ int sc_main(int argc, char* argv[]) {
     } catch (const acceltran::cli::RunInterrupted& e) {
         std::cerr << "acceltran " << command << ": " << e.what() << "\n";
         return 128 + e.signal();
+    } catch (const std::bad_alloc&) {
+        std::cerr << "acceltran " << command << ": simulation error: out of memory (docs/robustness.md, Memory)\n";
+        return int(ExitCode::simulation_error);
     } catch (const std::exception& e) {
         std::cerr << "acceltran " << command << ": internal error: " << e.what() << "\n";
         return int(ExitCode::simulation_error);

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/accelerator_config.h"
+#include "core/byte_size.h"
 #include "core/output_directory.h"
 #include "core/output_file.h"
 #include "core/run_settings.h"
@@ -71,6 +72,8 @@ int run_command(const std::vector<std::string>& args) {
         ("seq", po::value<int>()->default_value(128), "sequence length (a decoder without --gen-len: the prompt prefilled)")
         ("prompt-len", po::value<int>(), "decoders: prompt tokens prefilled before generating (default 128; 0 allowed)")
         ("gen-len", po::value<int>(), "decoders: tokens generated after the prefill, one decode step each (docs/decoders.md)")
+        ("simulated-steps", po::value<int>()->default_value(16), "decoders: decode steps simulated one by one at most; a longer generation interpolates the others (docs/decoders.md §9); 0: every step")
+        ("max-memory", po::value<std::string>(), "refuse a run whose memory estimate exceeds SIZE, e.g. 512M, 2G (default: half the physical memory; docs/robustness.md)")
         ("batch", po::value<int>()->default_value(4), "batch size (sequences per run)")
         ("out,o", po::value<std::string>(), "output directory (default results/<model>_<accel>)")
         ("set", po::value<std::vector<std::string>>()->composing(), "override an accelerator key, e.g. --set pe.count=128 (repeatable)")
@@ -101,6 +104,8 @@ int run_command(const std::vector<std::string>& args) {
     settings.batch = vm["batch"].as<int>();
     if (vm.count("prompt-len")) settings.prompt_len = vm["prompt-len"].as<int>();
     if (vm.count("gen-len")) settings.gen_len = vm["gen-len"].as<int>();
+    settings.simulated_steps = vm["simulated-steps"].as<int>();
+    if (vm.count("max-memory")) settings.max_memory = parse_byte_size(vm["max-memory"].as<std::string>(), "--max-memory");
     if (vm.count("sample-cycles")) {
         settings.sample_cycles = vm["sample-cycles"].as<double>();
         if (!(settings.sample_cycles >= 1) || !std::isfinite(settings.sample_cycles))

@@ -1,0 +1,70 @@
+// A sampled generation (docs/decoders.md §9): the run simulates the prefill and some decode
+// steps, and the steps left out between two simulated ones are interpolated. This observer
+// records every additive figure of the run (unit busy time, bytes, transfers, entries, energy
+// the buffer and memory models account, busy time per op kind, KV-cache bytes; not the models'
+// own counters) when each
+// simulated step finishes, and from those snapshots gives the figures of the whole generation:
+//
+//   step i's figures     D_i = S(t_i) - S(t_(i-1))         (S: snapshot at a step's last retirement)
+//   the n steps between  t_(i-1) and t_i: n (D_(i-1) + D_i) / 2  (linear in the step number)
+//   whole run            S(end) + the sum of those over every gap
+//
+// so a figure that grows linearly with the KV length (attention work, KV traffic) is exact up to
+// the simulated steps' own error, and the step times in between lie on straight lines.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "modules/activity/activity_observer.h"
+#include "modules/run_result.h"
+#include "workloads/tiled_program.h"
+
+namespace acceltran {
+
+class DecodeExtrapolation : public activity::ActivityObserver {
+public:
+    // `steps`: the decode steps the program holds, ascending, the last being gen_len.
+    // `counters(at)`: what the modules have counted up to cycle `at` (Accelerator::counters).
+    DecodeExtrapolation(const workloads::TiledProgram& program, std::vector<int> steps,
+                        std::function<RunResult(double)> counters);
+
+    void on_tile(const activity::TileEvent& t) override;
+    void on_retire(std::uint32_t entry, double at, std::uint64_t retired, std::uint64_t total) override;
+
+    // The figures of the whole generation from the simulated run's final result; derived ratios
+    // (seconds, utilizations, throughput) are recomputed. Call once, after the run; op_kinds()
+    // and kv_cache_bytes() then describe the whole generation too.
+    RunResult extrapolate(const RunResult& simulated);
+    // summary.json's op_kinds of the whole generation (OpKindBreakdown's layout).
+    nlohmann::json op_kinds() const;
+    // Data and mask bytes of KV-cache loads and spills over the whole generation.
+    std::uint64_t kv_cache_bytes() const;
+    // Cycles of every decode step 1..G (index t - 1): simulated ones as measured (from the end of
+    // the step before them in the run), the others interpolated.
+    std::vector<double> step_cycles() const;
+
+private:
+    // Running totals of what RunResult takes from the program rather than from the modules, per
+    // op kind, and of KV-cache bytes: counted as entries retire so that snapshots see them grow.
+    struct Tally {
+        double entries = 0, tile_ops = 0, macs = 0, loads = 0, spills = 0, stores = 0, kv_bytes = 0;
+        std::vector<double> kind_busy, kind_ops;
+    };
+    std::vector<double> flatten(RunResult r, const Tally& t) const;
+    std::vector<double> total(const RunResult& simulated) const;
+
+    const workloads::TiledProgram& program_;
+    std::vector<int> steps_;
+    std::function<RunResult(double)> counters_;
+    std::vector<std::uint32_t> compute_left_;  // per step 0..G: compute entries not yet retired
+    Tally tally_;
+    std::vector<double> prefill_;                 // snapshot when the prefill finished (or zeros)
+    std::vector<std::vector<double>> snapshots_;  // per simulated decode step
+    Tally whole_;  // the tallies of the whole generation, once extrapolated
+};
+
+}  // namespace acceltran
