@@ -32,6 +32,17 @@ std::string summary_table(const nlohmann::json& s) {
     row("cycles", fmt("%.0f", s["cycles"].get<double>()));
     row("latency", fmt("%.3f us", s["seconds"].get<double>() * 1e6));
     row("throughput", fmt("%.1f seq/s", s["throughput_seq_per_s"].get<double>()));
+    if (s.contains("generation")) {
+        const nlohmann::json& g = s["generation"];
+        row("time to first token", fmt("%.3f ms", g["time_to_first_token_s"].get<double>() * 1e3));
+        row("time per output token", fmt("%.3f ms", g["time_per_output_token_s"].get<double>() * 1e3));
+        row("tokens per second", fmt("%.1f", g["tokens_per_s"].get<double>()));
+        // An interpolated figure must never pass for a simulated one (docs/decoders.md §9).
+        if (g.contains("simulated_steps") && g["simulated_steps"].get<int>() < g["gen_len"].get<int>())
+            row("decode steps simulated", std::to_string(g["simulated_steps"].get<int>()) + " of " +
+                                              std::to_string(g["gen_len"].get<int>()) +
+                                              ", the others interpolated (--simulated-steps 0: all)");
+    }
     for (const char* c : {"mac_lane", "softmax", "layernorm", "dma", "main_memory"})
         row(std::string("utilization ") + c, fmt("%.1f %%", 100.0 * s["utilization"][c].get<double>()));
     row("main memory read", bytes_text(s["bytes"]["main_memory"]["read"].get<double>()));
