@@ -179,6 +179,11 @@ void parse_power(const ConfigNode& n, AcceleratorConfig& c) {
     c.power_gating = n.get_bool("gating", c.power_gating);
 }
 
+void parse_compat(const ConfigNode& n, CompatConfig& c) {
+    n.expect_keys(compat_option_names());
+    c.bandwidth_units = n.get_bool("bandwidth_units", c.bandwidth_units);
+}
+
 void parse_dma(const ConfigNode& n, DmaConfig& d) {
     n.expect_keys({"channels", "burst_bytes"});
     d.channels = int_in(n, "channels", 1, 1024, d.channels);
@@ -215,7 +220,7 @@ void check_tile_fits(const ConfigNode& buffers, const AcceleratorConfig& c) {
 AcceleratorConfig parse_accelerator(const YAML::Node& root, const std::string& source) {
     ConfigNode top(root, source, "");
     top.expect_keys({"name", "clock_mhz", "technology", "pe", "tiling", "numerics", "sparsity",
-                     "buffers", "main_memory", "dma", "power"});
+                     "buffers", "main_memory", "dma", "power", "compat"});
     AcceleratorConfig c;
     c.source = source;
     c.name = top.get_string("name");
@@ -239,11 +244,43 @@ AcceleratorConfig parse_accelerator(const YAML::Node& root, const std::string& s
     parse_main_memory(section(top, "main_memory"), c.main_memory);
     parse_dma(section(top, "dma"), c.dma);
     parse_power(section(top, "power"), c);
+    parse_compat(section(top, "compat"), c.compat);
     check_tile_fits(buffers, c);
 
     // A snapshot, so that later edits to the caller's tree cannot change what summary.json reports.
     c.resolved = YAML::Clone(root);
     return c;
+}
+
+const std::vector<std::string>& compat_option_names() {
+    static const std::vector<std::string> names{"bandwidth_units"};
+    return names;
+}
+
+std::vector<std::string> CompatConfig::enabled() const {
+    std::vector<std::string> on;
+    if (bandwidth_units) on.push_back("bandwidth_units");
+    return on;
+}
+
+void enable_compat(CompatConfig& compat, const std::string& list) {
+    std::stringstream ss(list);
+    bool any = false;
+    for (std::string name; std::getline(ss, name, ',');) {
+        any = true;
+        if (name == kCompatAll) {
+            compat.bandwidth_units = true;
+        } else if (name == "bandwidth_units") {
+            compat.bandwidth_units = true;
+        } else {
+            std::string known = kCompatAll;
+            for (const auto& n : compat_option_names()) known += ", " + n;
+            const std::string hint = closest_match(name, compat_option_names());
+            throw UsageError("--compat: unknown option '" + name + "'" +
+                             (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; known: " + known);
+        }
+    }
+    if (!any) throw UsageError("--compat: expected a comma-separated list of options or " + std::string(kCompatAll));
 }
 
 std::vector<std::string> shipped_accelerators(const std::string& configs_dir) {

@@ -41,6 +41,29 @@ struct DmaConfig {
     int burst_bytes = 4096;        // bytes per main-memory transaction
 };
 
+// Compatibility options: each switches on one modelling choice of the original AccelTran Python
+// simulator (github.com/jha-lab/acceltran, folder simulator/), to reconcile our results with its
+// (docs/validation.md §7.5). For comparison only: all are off by default, and no default result
+// depends on them. Set by a `compat:` block in the accelerator YAML or `acceltran run --compat`.
+struct CompatConfig {
+    // The original's main-memory units (`Buffer.load()` in its src/buffer.py divides its constant
+    // `main_memory.bandwidth`, GB/s·2^30·bits/f, into bits): data moves at (2^30/1e9)·(bits/8) =
+    // 2.684x the nominal bytes per cycle, and masks at that rate on a port of their own, as its
+    // mask buffer's own `Buffer.load()` counts down beside the data's.
+    bool bandwidth_units = false;
+
+    bool any() const { return bandwidth_units; }
+    std::vector<std::string> enabled() const;  // names of the options on, in ladder order
+};
+
+// Names of the compatibility options, in the order of the ladder (docs/validation.md §7.5).
+const std::vector<std::string>& compat_option_names();
+// The set name that switches every option on.
+inline constexpr const char* kCompatAll = "acceltran-py";
+// Switches on the options of a comma-separated list of names (or kCompatAll); an unknown name is
+// a UsageError that lists the known ones.
+void enable_compat(CompatConfig& compat, const std::string& list);
+
 struct AcceleratorConfig {
     std::string name;
     std::string source;            // file it came from
@@ -70,6 +93,7 @@ struct AcceleratorConfig {
     DmaConfig dma;
     std::string technology = "14nm";    // configs/technology/<name>.yaml
     bool power_gating = true;           // idle units and buffers draw no leakage (as the original)
+    CompatConfig compat;                // the original simulator's choices, for comparison only
     YAML::Node resolved;                // the YAML as read, after --set overrides
 
     int element_bits() const { return int_bits + frac_bits; }
@@ -79,6 +103,12 @@ struct AcceleratorConfig {
     std::int64_t layernorm_units() const { return std::int64_t(pes) * layernorm_per_pe; }
     // Main-memory bandwidth in bytes per clock cycle: (GB/s * 1e9) / (clock in Hz).
     double memory_bytes_per_cycle() const { return main_memory.bandwidth_gbps * 1e9 / clock_hz(); }
+    // What main memory moves per cycle: memory_bytes_per_cycle(), times the original's unit
+    // factor (2^30/1e9)·(bits/8) under compat.bandwidth_units.
+    double memory_port_bytes_per_cycle() const {
+        return memory_bytes_per_cycle() *
+               (compat.bandwidth_units ? double(std::uint64_t(1) << 30) / 1e9 * element_bits() / 8.0 : 1.0);
+    }
 };
 
 // Loads and validates a design point. `name_or_path` is a shipped name (configs/accelerators/

@@ -18,7 +18,10 @@ public:
     static constexpr std::uint64_t kCapacity = std::uint64_t(1) << 40;
 
     MainMemory(const sc_core::sc_module_name& name, const Clock& clock, const AcceleratorConfig& config)
-        : MemoryTarget(name, clock, kCapacity, make_model(clock, config)), config_(config.main_memory) {}
+        : MemoryTarget(name, clock, kCapacity, make_model(clock, config)), config_(config.main_memory) {
+        // compat.bandwidth_units: masks on a port of their own, as the original's mask buffer.
+        if (config.compat.bandwidth_units) set_mask_model(make_model(clock, config));
+    }
 
     const MainMemoryConfig& config() const { return config_; }
 
@@ -33,7 +36,7 @@ public:
         c.ranks = m.ranks;
         c.channels = m.channels;
         c.latency_cycles = m.latency_ns * 1e-3 * config.clock_mhz;
-        c.bytes_per_cycle = config.memory_bytes_per_cycle();
+        c.bytes_per_cycle = config.memory_port_bytes_per_cycle();  // the nominal rate unless compat
         return ModelRegistry::instance().create(ModelKind::Memory, ModelSelection{m.model, m.model_parameters}, c);
     }
 

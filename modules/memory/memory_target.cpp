@@ -35,19 +35,20 @@ void MemoryTarget::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time
     }
     const std::uint64_t length = trans.get_data_length();
     const double arrival = clock_.to_cycles(sc_core::sc_time_stamp() + delay);
+    // Third-party initiators that send no extension move real bytes; timing-only transfers of
+    // our own carry no values.
+    TileExtension* ext = nullptr;
+    trans.get_extension(ext);
+    TimingModel& timing = mask_model_ && ext != nullptr && ext->is_mask ? *mask_model_ : *model_;
     AccessRequest request;
     request.write = cmd == tlm::TLM_WRITE_COMMAND;
     request.address = trans.get_address();
     request.bytes = length;
     request.arrival = arrival;
     request.now = clock_.now();
-    const double done = model_->access(request);
+    const double done = timing.access(request);
     delay = clock_.until(done);
 
-    // Third-party initiators that send no extension move real bytes; timing-only transfers of
-    // our own carry no values.
-    TileExtension* ext = nullptr;
-    trans.get_extension(ext);
     const bool copy = (ext == nullptr || !ext->timing_only) && trans.get_data_ptr() != nullptr;
     if (cmd == tlm::TLM_READ_COMMAND) {
         read_bytes_ += length;
@@ -74,13 +75,16 @@ unsigned int MemoryTarget::transport_dbg(tlm::tlm_generic_payload& trans) {
 }
 
 void MemoryTarget::set_observer(activity::ActivityObserver* observer, activity::Port id) {
-    if (observer == nullptr) {
-        model_->set_listener(nullptr);
-        return;
+    for (TimingModel* m : {model_.get(), mask_model_.get()}) {
+        if (m == nullptr) continue;
+        if (observer == nullptr) {
+            m->set_listener(nullptr);
+            continue;
+        }
+        m->set_listener([observer, id](double start, double end, double bytes) {
+            observer->on_port_busy(id, start, end, bytes);
+        });
     }
-    model_->set_listener([observer, id](double start, double end, double bytes) {
-        observer->on_port_busy(id, start, end, bytes);
-    });
 }
 
 MemoryTraffic MemoryTarget::traffic() const {
@@ -89,9 +93,11 @@ MemoryTraffic MemoryTarget::traffic() const {
     t.write_bytes = write_bytes_;
     t.reads = reads_;
     t.writes = writes_;
+    // The data port's figures; a mask port (set_mask_model) runs beside it and adds its waits.
     const ModelStats s = model_->stats();
     t.busy_cycles = s.busy_cycles;
     t.queued_cycles = s.queued_cycles;
+    if (mask_model_) t.queued_cycles += mask_model_->stats().queued_cycles;
     return t;
 }
 

@@ -40,6 +40,12 @@ public:
     // Reports the model's busy stretches to `observer` as port `id`.
     void set_observer(activity::ActivityObserver* observer, activity::Port id);
 
+protected:
+    // A second timing model for transactions that carry a mask (TileExtension::is_mask): they then
+    // use a port of their own beside the data's (the original simulator's mask buffer loads in
+    // parallel; compat.bandwidth_units). Without one, masks share the data's model.
+    void set_mask_model(std::unique_ptr<TimingModel> model) { mask_model_ = std::move(model); }
+
 private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
@@ -48,6 +54,7 @@ private:
     const Clock& clock_;
     std::uint64_t capacity_;
     std::unique_ptr<TimingModel> model_;
+    std::unique_ptr<TimingModel> mask_model_;  // null unless set_mask_model()
     SparseMemory storage_;
     std::uint64_t read_bytes_ = 0, write_bytes_ = 0, reads_ = 0, writes_ = 0;
 };

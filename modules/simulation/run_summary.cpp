@@ -37,7 +37,7 @@ nlohmann::json accelerator_json(const AcceleratorConfig& c) {
                           {"latency_ns", m.latency_ns}, {"banks", m.banks}, {"ranks", m.ranks},
                           {"channels", m.channels}};
     add_model_parameters(memory, m.model_parameters);
-    return {{"name", c.name},
+    nlohmann::json j = {{"name", c.name},
             {"source", c.source},
             {"clock_mhz", c.clock_mhz},
             {"technology", c.technology},
@@ -57,6 +57,9 @@ nlohmann::json accelerator_json(const AcceleratorConfig& c) {
             {"main_memory", memory},
             {"dma", {{"channels", c.dma.channels}, {"burst_bytes", c.dma.burst_bytes}}},
             {"power", {{"gating", c.power_gating}}}};
+    // Only when an option is on, so that default summaries are unchanged.
+    if (c.compat.any()) j["compat"] = c.compat.enabled();
+    return j;
 }
 
 nlohmann::json summary_json(const RunResult& result, const workloads::OpGraph& graph,

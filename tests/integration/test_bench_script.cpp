@@ -51,3 +51,25 @@ TEST_CASE("bench/run rejects an unknown case with the list of known ones", "[int
     CHECK_THAT(r.out, Contains("no-such-case"));
     CHECK_THAT(r.out, Contains("base-server-fast"));
 }
+
+TEST_CASE("bench/run documents --peer and refuses a directory that is not the original", "[integration][bench]") {
+    const auto help = run_bench("--help");
+    INFO(describe(help));
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, Contains("--peer DIR"));
+    CHECK_THAT(help.out, Contains("jha-lab/acceltran"));
+
+    ScratchDir dir("bench-peer");
+    const std::string missing = dir / "no-such-checkout";
+    const auto r = run_bench("--cases none --peer " + shell_quote(missing));
+    INFO(describe(r));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.out, Contains("--peer " + missing + ": no such directory"));
+    CHECK_THAT(r.out, !Contains("peer: ours run"));  // refused before anything ran
+
+    // An existing directory without the original's run_simulator.py and src/simulator.py.
+    const auto not_original = run_bench("--cases none --peer " + shell_quote(dir.path().string()));
+    INFO(describe(not_original));
+    CHECK(not_original.exit_code == 2);
+    CHECK_THAT(not_original.out, Contains("not a checkout of the original AccelTran simulator"));
+}

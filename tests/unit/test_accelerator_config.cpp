@@ -338,3 +338,34 @@ TEST_CASE("data_dir prefers the environment", "[config]") {
     else
         unsetenv("ACCELTRAN_DATA_DIR");
 }
+
+TEST_CASE("compat options are off by default and set by a compat block or by name", "[config][compat]") {
+    AcceleratorConfig edge = load_accelerator("acceltran-edge", kConfigs);
+    CHECK_FALSE(edge.compat.any());
+    CHECK(edge.compat.enabled().empty());
+    CHECK(edge.memory_port_bytes_per_cycle() == edge.memory_bytes_per_cycle());
+
+    AcceleratorConfig c = parse_accelerator(YAML::Load(kMinimal + "compat: {bandwidth_units: true}\n"), "c.yaml");
+    CHECK(c.compat.bandwidth_units);
+    CHECK(c.compat.enabled() == std::vector<std::string>{"bandwidth_units"});
+    // The original's factor (2^30/1e9)·(20/8) on the nominal 25.6 GB/s at 700 MHz: 785.365 "bits"
+    // per cycle in its constants.yaml, i.e. 98.17 bytes per cycle.
+    CHECK(c.memory_bytes_per_cycle() == Approx(36.5714).epsilon(1e-5));
+    CHECK(c.memory_port_bytes_per_cycle() / c.memory_bytes_per_cycle() == Approx(2.684355).epsilon(1e-6));
+    CHECK(c.memory_port_bytes_per_cycle() * 8 == Approx(785.365).epsilon(1e-6));
+
+    CompatConfig by_name;
+    enable_compat(by_name, "bandwidth_units");
+    CHECK(by_name.bandwidth_units);
+    CompatConfig all;
+    enable_compat(all, kCompatAll);
+    CHECK(all.enabled() == compat_option_names());
+
+    CompatConfig bad;
+    CHECK_THROWS_WITH(enable_compat(bad, "bandwidth_unit"),
+                      Catch::Contains("unknown option 'bandwidth_unit' (did you mean 'bandwidth_units'?)") &&
+                          Catch::Contains("acceltran-py"));
+    CHECK_THROWS_AS(enable_compat(bad, ""), UsageError);
+    CHECK_THAT(input_error(kMinimal + "compat: {bandwith_units: true}\n"),
+               Catch::Contains("compat: unknown key 'bandwith_units' (did you mean 'bandwidth_units'?)"));
+}
