@@ -44,6 +44,39 @@ TEST_CASE("bench/run prints the table and writes the JSON for a case", "[integra
     CHECK(j["failures"].empty());
 }
 
+TEST_CASE("bench/run --compare gives each case's ratio to an earlier run and flags slowdowns", "[integration][bench]") {
+    ScratchDir dir("bench-compare");
+    // Two earlier results for the same case: one far faster than any real run (so this run is
+    // flagged as more than 20% slower) and one far slower (so it is not).
+    write_text(dir / "fast.json", R"({"cases": [{"case": "tiny-edge-fast", "wall_seconds": 1e-6}]})");
+    write_text(dir / "slow.json", R"({"cases": [{"case": "tiny-edge-fast", "wall_seconds": 1e6}]})");
+    const auto flagged = run_bench("--cases tiny-edge-fast --repeat 1 --json " + shell_quote(dir / "a.json") +
+                                   " --compare " + shell_quote(dir / "fast.json"));
+    INFO(describe(flagged));
+    REQUIRE(flagged.exit_code == 0);
+    CHECK_THAT(flagged.out, Contains("compared with " + dir / "fast.json") && Contains("SLOWER by more than 20%"));
+    CHECK(load_json(dir / "a.json")["compared_with"]["cases"][0]["slower"] == true);
+    const auto fine = run_bench("--cases tiny-edge-fast --repeat 1 --json " + shell_quote(dir / "b.json") +
+                                " --compare " + shell_quote(dir / "slow.json"));
+    INFO(describe(fine));
+    REQUIRE(fine.exit_code == 0);
+    CHECK_THAT(fine.out, Contains("tiny-edge-fast") && !Contains("SLOWER"));
+    CHECK(load_json(dir / "b.json")["compared_with"]["cases"][0]["slower"] == false);
+}
+
+TEST_CASE("bench/run's decoder set lists its cases and its 70B-style model is a valid model", "[integration][bench]") {
+    const auto r = run_bench("--set llm --cases no-such-case");
+    INFO(describe(r));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.out, Contains("llama8b-p128-g8064") && Contains("llama70b-p2048-g128"));
+    ScratchDir dir("bench-llm");
+    const auto v = run_acceltran({"validate", "--model", std::string(ACCELTRAN_SOURCE_DIR) +
+                                  "/bench/models/llama-70b-style.yaml", "--accel", "acceltran-server",
+                                  "--seq", "16", "--batch", "1"}, dir);
+    INFO(describe(v));
+    CHECK(v.exit_code == 0);
+}
+
 TEST_CASE("bench/run rejects an unknown case with the list of known ones", "[integration][bench]") {
     const auto r = run_bench("--cases no-such-case");
     INFO(describe(r));
