@@ -67,7 +67,7 @@ TEST_CASE("sram with its defaults times every access exactly as a BandwidthPort 
     CHECK(sram->peak_bytes_per_cycle() == 64);
 }
 
-TEST_CASE("sram: a dual-ported buffer overlaps a read with a write; a single-ported one serializes them",
+TEST_CASE("sram: a dual-ported buffer overlaps a read with a write, a single-ported one serializes them",
           "[modules][buffer_models]") {
     auto single = make("sram");
     CHECK(read(*single, 0, 640, 0) == 10 + 2);    // 640 / 64 = 10 cycles + latency
@@ -79,7 +79,7 @@ TEST_CASE("sram: a dual-ported buffer overlaps a read with a write; a single-por
     CHECK(dual->peak_bytes_per_cycle() == 128);
 }
 
-TEST_CASE("sram: block_bytes rounds a transfer up to whole blocks; bytes_per_cycle overrides the geometry",
+TEST_CASE("sram: block_bytes rounds a transfer up to whole blocks, bytes_per_cycle overrides the geometry",
           "[modules][buffer_models]") {
     auto blocked = make("sram", {{"block_bytes", 64}});
     CHECK(read(*blocked, 0, 65, 0) == 2 + 2);  // 65 B -> 2 blocks = 128 B = 2 cycles
@@ -112,7 +112,7 @@ TEST_CASE("banked_sram: accesses to one bank serialize, to different banks proce
     CHECK(parallel->stats().counters[0].second == 0);
 }
 
-TEST_CASE("banked_sram: a stripe over every bank moves banks x width bytes per cycle; an unaligned one pays its slowest bank",
+TEST_CASE("banked_sram: a stripe over every bank moves banks x width bytes per cycle, an unaligned one pays its slowest bank",
           "[modules][buffer_models]") {
     auto m = make("banked_sram");
     // 1024 B = 16 blocks, 4 per bank: 256 B / 16 = 16 cycles on every bank, as sram at 64 B/cycle.
@@ -133,7 +133,7 @@ TEST_CASE("banked_sram: a stripe over every bank moves banks x width bytes per c
     CHECK(read(*seven, 5, 100, 0) == Approx(15.0 / 16 + 2));
 }
 
-TEST_CASE("double_buffered: a load into one half overlaps reads of the other; the same half serializes",
+TEST_CASE("double_buffered: a load into one half overlaps reads of the other, the same half serializes",
           "[modules][buffer_models]") {
     // 1 MiB: halves [0, 512 KiB) and [512 KiB, 1 MiB), each 32 B/cycle (half of 4 x 16).
     auto m = make("double_buffered");

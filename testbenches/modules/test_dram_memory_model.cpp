@@ -130,7 +130,7 @@ TEST_CASE("dram rram-m3d: writes hold the bank for the programming time, reads d
     CHECK(after_write->counters().refreshes == 0);
 }
 
-TEST_CASE("dram: presets and parameters from the registry; a parameter given overrides the preset",
+TEST_CASE("dram: presets and parameters from the registry, a parameter given overrides the preset",
           "[modules][dram]") {
     ModelSelection s = ModelRegistry::instance().defaults(ModelKind::Memory, "dram");
     s.parameters.set("preset", 1, "hbm2", true);

@@ -79,7 +79,7 @@ TEST_CASE("a run whose memory estimate passes --max-memory is refused up front, 
     CHECK_FALSE(fs::exists(dir / "out"));
 }
 
-TEST_CASE("acceltran run --max-memory takes sizes with binary suffixes; anything else is a usage error", "[integration][memory]") {
+TEST_CASE("acceltran run --max-memory takes sizes with binary suffixes, anything else is a usage error", "[integration][memory]") {
     ScratchDir dir("max-memory");
     for (const char* bad : {"lots", "0", "-1G", "12X"}) {
         const auto r = run_acceltran({"run", "-q", "--model", "gpt2", "--gen-len", "1", "--max-memory", bad, "-o", dir / "bad"}, dir);

@@ -38,7 +38,7 @@ std::vector<int> key_segments(const Op& o) {
 
 }  // namespace
 
-TEST_CASE("a generation within the budget simulates every step; a longer one a head and a spread", "[generation][sampling]") {
+TEST_CASE("a generation within the budget simulates every step, a longer one a head and a spread", "[generation][sampling]") {
     CHECK(sampled_decode_steps(16, 16).empty());
     CHECK(sampled_decode_steps(8064, 0).empty());
     CHECK(sampled_decode_steps(5, 16).empty());

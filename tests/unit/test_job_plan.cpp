@@ -79,7 +79,7 @@ TEST_CASE("JobPlan: 10 k tiles make chunks of 1, 2, 2, 2, 2 and 1 tiles with the
     CHECK(lane.pre_sparsity().tiles() == 10);  // the unit counted its activity as in the full path
 }
 
-TEST_CASE("JobPlan: one tile is one chunk; two tiles are two; three tiles have one middle chunk", "[compute][job_plan]") {
+TEST_CASE("JobPlan: one tile is one chunk, two tiles are two, three tiles have one middle chunk", "[compute][job_plan]") {
     for (auto [k, chunks] : {std::pair<std::int64_t, std::size_t>{16, 1}, {32, 2}, {48, 3}}) {
         INFO("k " << k);
         MatmulJob job(k);
