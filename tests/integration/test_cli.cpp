@@ -221,7 +221,7 @@ TEST_CASE("summary.json of a BERT-Tiny run on AccelTran-Edge has the documented 
 // BERT-Base, seq 128, batch 4 (the full sequence length: well under the 60 s budget, so no need
 // to fall back to --seq 64). Measured on 2 cores, one at a time: 6.8 s on Edge, 9.7 s on Server
 // (16x the lanes, so 2.7x the jobs to dispatch). The two runs go side by side: 8.5-11 s wall.
-TEST_CASE("BERT-Base runs in fewer seconds on AccelTran-Server than on AccelTran-Edge", "[integration][cli][slow]") {
+TEST_CASE("BERT-Base runs in fewer seconds on AccelTran-Server than on AccelTran-Edge", "[unsanitized][integration][cli][slow]") {
     ScratchDir dir("base");
     CommandResult edge, server;
     std::thread t([&] { edge = run_acceltran({"run", "--model", "bert-base", "--accel", "acceltran-edge", "--quiet", "--out", dir / "edge"}, dir); });

@@ -60,7 +60,7 @@ TEST_CASE("fast and full detail agree on BERT-Tiny on AccelTran-Server", "[integ
     compare_levels({"--model", "bert-tiny", "--accel", "acceltran-server"});
 }
 
-TEST_CASE("fast and full detail agree on BERT-Mini on AccelTran-Edge and on AccelTran-Server", "[integration][detail]") {
+TEST_CASE("fast and full detail agree on BERT-Mini on AccelTran-Edge and on AccelTran-Server", "[unsanitized][integration][detail]") {
     compare_levels({"--model", "bert-mini", "--accel", "acceltran-edge"});
     compare_levels({"--model", "bert-mini", "--accel", "acceltran-server"});
 }

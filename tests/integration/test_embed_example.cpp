@@ -12,7 +12,7 @@
 using namespace acceltran::testing;
 
 TEST_CASE("the embedding example builds against the installed package and matches acceltran run",
-          "[integration][install][embed]") {
+          "[unsanitized][integration][install][embed]") {
     ScratchDir dir("embed");
     const std::string prefix = dir / "prefix", build = dir / "build";
     auto r = install_and_build_example("embed", prefix, build);

@@ -77,7 +77,7 @@ CsvTable run_and_check(const std::string& name, const ScratchDir& dir, const std
 
 }  // namespace
 
-TEST_CASE("scripts/figures/dataflow writes energy and reuse for all 24 loop orders", "[integration][figures]") {
+TEST_CASE("scripts/figures/dataflow writes energy and reuse for all 24 loop orders", "[unsanitized][integration][figures]") {
     ScratchDir dir("fig-dataflow");
     const auto t = run_and_check("dataflow", dir,
                                  {"model", "loop_order", "cycles", "energy_j", "onchip_energy_j", "buffer_energy_j",
@@ -93,7 +93,7 @@ TEST_CASE("scripts/figures/dataflow writes energy and reuse for all 24 loop orde
     CHECK(orders.size() == 24);
 }
 
-TEST_CASE("scripts/figures/design-space writes latency over PEs and buffer size", "[integration][figures]") {
+TEST_CASE("scripts/figures/design-space writes latency over PEs and buffer size", "[unsanitized][integration][figures]") {
     ScratchDir dir("fig-design-space");
     const auto t = run_and_check("design-space", dir,
                                  {"pe_count", "buffer_mb", "activation_mb", "weight_mb", "mask_mb", "cycles",
@@ -109,7 +109,7 @@ TEST_CASE("scripts/figures/design-space writes latency over PEs and buffer size"
 }
 
 TEST_CASE("scripts/figures/sparsity writes the timing-only series and the DynaTran series",
-          "[integration][figures]") {
+          "[unsanitized][integration][figures]") {
     ScratchDir dir("fig-sparsity");
     CommandResult run;
     const auto t = run_and_check(
@@ -163,7 +163,7 @@ TEST_CASE("scripts/figures/breakdown writes area and power shares of an Edge PE"
     CHECK(per_pe == Approx((54.064266652 - 1.21322332 - 2.35280664 - 0.302565) / 64).epsilon(1e-6));
 }
 
-TEST_CASE("scripts/figures/memory writes LP-DDR3, HBM2 and RRAM for Edge and Server", "[integration][figures]") {
+TEST_CASE("scripts/figures/memory writes LP-DDR3, HBM2 and RRAM for Edge and Server", "[unsanitized][integration][figures]") {
     ScratchDir dir("fig-memory");
     const auto t = run_and_check("memory", dir,
                                  {"design", "model", "seq", "memory", "bandwidth_gbps", "latency_ns", "cycles",
@@ -180,7 +180,7 @@ TEST_CASE("scripts/figures/memory writes LP-DDR3, HBM2 and RRAM for Edge and Ser
     CHECK(mm_energy.at("lpddr3") < mm_energy.at("hbm2"));
 }
 
-TEST_CASE("scripts/figures/design-points writes Edge and Server with analytic bounds", "[integration][figures]") {
+TEST_CASE("scripts/figures/design-points writes Edge and Server with analytic bounds", "[unsanitized][integration][figures]") {
     ScratchDir dir("fig-design-points");
     const auto t = run_and_check("design-points", dir,
                                  {"design", "model", "seq", "batch", "cycles", "throughput_seq_per_s",

@@ -17,7 +17,7 @@ namespace {
 // seconds, and returns the shell's report of its exit code and stderr.
 CommandResult interrupted_run(const ScratchDir& dir, const std::string& signal, const std::string& delay) {
     const std::string cmd = "SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 " + shell_quote(ACCELTRAN_BINARY) +
-                            " run --model bert-base --accel acceltran-server --no-progress -q --out " +
+                            " run --model bert-base --accel acceltran-server --seq " + kLongRunSeq + " --no-progress -q --out " +
                             shell_quote(dir / "run") + " 2>" + shell_quote(dir / "err.txt") + " & pid=$!; sleep " + delay +
                             "; kill -" + signal + " $pid; wait $pid; echo \"exit=$?\"";
     CommandResult r = run_shell(cmd);
@@ -57,7 +57,7 @@ TEST_CASE("a directory created at --out while a run goes is not replaced", "[int
     // The second command creates the directory while the first simulates BERT-Base.
     const std::string out = dir / "run";
     const auto r = run_shell("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 " + shell_quote(ACCELTRAN_BINARY) +
-                             " run --model bert-base --accel acceltran-server --no-progress -q --out " + shell_quote(out) +
+                             " run --model bert-base --accel acceltran-server --seq " + kLongRunSeq + " --no-progress -q --out " + shell_quote(out) +
                              " 2>" + shell_quote(dir / "err.txt") + " & pid=$!; sleep 1; mkdir " + shell_quote(out) +
                              " && echo mine > " + shell_quote(out + "/keep.txt") + "; wait $pid; echo \"exit=$?\"");
     const std::string err = read_text(dir / "err.txt");

@@ -30,7 +30,7 @@ double relative(double sampled, double exact) { return std::abs(sampled - exact)
 
 }  // namespace
 
-TEST_CASE("a sampled generation matches simulating every step within the stated tolerance", "[integration][generation][sampling]") {
+TEST_CASE("a sampled generation matches simulating every step within the stated tolerance", "[unsanitized][integration][generation][sampling]") {
     ScratchDir dir("sampled");
     const auto exact_run = run_into(dir, "exact", kGeneration, {"--simulated-steps", "0"});
     INFO(describe(exact_run));

@@ -36,7 +36,7 @@ TEST_CASE("two runs into one --out: the second is refused at its start, the firs
     const std::string out = dir / "run";
     // The first run simulates BERT-Base on Server for seconds; the second starts once the first
     // holds the lock and must be refused while the first is still going.
-    const std::string first = acceltran_command("run --model bert-base --accel acceltran-server -q --out " +
+    const std::string first = acceltran_command("run --model bert-base --accel acceltran-server --seq " + kLongRunSeq + " -q --out " +
                                                 shell_quote(out) + " >" + shell_quote(dir / "first.out") + " 2>" +
                                                 shell_quote(dir / "first.err"));
     CommandResult a;

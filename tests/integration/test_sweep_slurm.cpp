@@ -68,7 +68,7 @@ std::vector<std::vector<std::string>> rows_without_timing(const std::string& fil
 
 }  // namespace
 
-TEST_CASE("sweep on Slurm: a job array gives the local sweep's results", "[integration][sweep][slurm]") {
+TEST_CASE("sweep on Slurm: a job array gives the local sweep's results", "[unsanitized][integration][sweep][slurm]") {
     ScratchDir dir("sweep-slurm");
     // munged refuses a socket below a directory others cannot search; ScratchDir follows the umask.
     fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |

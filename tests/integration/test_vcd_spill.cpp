@@ -78,7 +78,7 @@ TEST_CASE("trace.vcd spilled in tiny sorted runs equals the in-memory trace: BER
 }
 
 TEST_CASE("trace.vcd spilled in tiny sorted runs equals the in-memory trace: GPT-2 generating",
-          "[integration][trace][vcd]") {
+          "[unsanitized][integration][trace][vcd]") {
     RunSettings settings;
     settings.prompt_len = 16;
     settings.gen_len = 4;
