@@ -123,10 +123,10 @@ std::vector<Value> values_of(const ConfigNode& n) {
     return out;
 }
 
-int positive_int(const Value& v) {
+int int_at_least(const Value& v, long long least, const char* expected) {
     const std::string text = v.node.IsScalar() ? v.node.Scalar() : "";
-    if (!is_integer_text(text) || std::stoll(text) < 1 || std::stoll(text) > std::numeric_limits<int>::max())
-        v.where.fail_message("expected a positive integer, found '" +
+    if (!is_integer_text(text) || std::stoll(text) < least || std::stoll(text) > std::numeric_limits<int>::max())
+        v.where.fail_message(std::string("expected ") + expected + ", found '" +
                              printable_excerpt(v.node.IsScalar() ? text : yaml_text(v.node)) + "'");
     return int(std::stoll(text));
 }
@@ -224,18 +224,29 @@ std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t n) {
 
 }  // namespace
 
-const std::vector<std::string>& DesignSpace::result_figures() {
+const std::vector<std::string>& DesignSpace::result_figures(bool generation) {
     static const std::vector<std::string> figures{"cycles",          "seconds",          "throughput_seq_per_s",
                                                   "energy_j",        "energy_j_per_seq", "area_mm2.total",
                                                   "power_w.average", "power_w.peak"};
-    return figures;
+    static const std::vector<std::string> with_generation = [] {
+        std::vector<std::string> f = figures;
+        for (const char* g : {"generation.time_to_first_token_s", "generation.time_per_output_token_s",
+                              "generation.tokens_per_s", "generation.energy_per_token_j"})
+            f.push_back(g);
+        return f;
+    }();
+    return generation ? with_generation : figures;
 }
 
 DesignSpace DesignSpace::load(const std::string& file, const std::string& data_dir) {
     DesignSpace s;
     s.file_ = file;
     const ConfigNode top = ConfigNode::load_file(file, "a design-space YAML");
-    top.expect_keys({"accelerator", "models", "seq", "batch", "detail", "parameters", "metrics"});
+    top.expect_keys({"accelerator", "models", "seq", "prompt_len", "gen_len", "batch", "detail", "parameters", "metrics"});
+    const bool generation = top.has("prompt_len") || top.has("gen_len");
+    if (generation && top.has("seq"))
+        top.child("seq").fail_message("give either seq (encoder passes) or prompt_len/gen_len (generations), not both: "
+                                      "a generation covers prompt + generated positions");
     const fs::path space_dir = fs::absolute(fs::path(file)).parent_path();
 
     // The base design point, loaded as `acceltran run` will load it.
@@ -253,28 +264,37 @@ DesignSpace DesignSpace::load(const std::string& file, const std::string& data_d
         const std::string name = v.where.is_scalar() ? v.node.Scalar() : "";
         if (name.empty()) v.where.fail("a model name or file");
         const std::string arg = resolve_relative(name, space_dir);
+        bool decoder = false;
         try {
-            (void)workloads::load_model(arg, data_dir + "/workloads/models");
+            decoder = workloads::load_model(arg, data_dir + "/workloads/models").decoder();
         } catch (const std::runtime_error& e) {
             v.where.fail_message(e.what());
         }
+        if (generation && !decoder)
+            v.where.fail_message("model '" + name + "' is an encoder; prompt_len and gen_len need decoders (e.g. gpt2)");
         if (std::find(s.models_.begin(), s.models_.end(), name) != s.models_.end())
             v.where.fail_message("model '" + name + "' is listed twice");
         s.models_.push_back(name);
         s.model_args_.push_back(arg);
     }
-    auto int_dimension = [&](const std::string& key, int fallback) {
+    auto int_dimension = [&](const std::string& key, int fallback, int least = 1) {
         std::vector<int> out;
         if (!top.has(key)) return std::vector<int>{fallback};
         for (const Value& v : values_of(top.child(key))) {
-            const int n = positive_int(v);
+            const int n = int_at_least(v, least, least == 1 ? "a positive integer" : "an integer of at least 0");
             if (std::find(out.begin(), out.end(), n) != out.end())
                 v.where.fail_message(key + " " + std::to_string(n) + " is listed twice");
             out.push_back(n);
         }
         return out;
     };
-    s.seqs_ = int_dimension("seq", 128);
+    if (generation) {
+        // The defaults are acceltran run's: a 128-token prompt, no tokens generated.
+        s.prompt_lens_ = int_dimension("prompt_len", 128, 0);
+        s.gen_lens_ = int_dimension("gen_len", 0, 0);
+    } else {
+        s.seqs_ = int_dimension("seq", 128);
+    }
     s.batches_ = int_dimension("batch", 4);
     s.detail_ = parse_detail_level(top.get_choice("detail", {"full", "fast"}, "full"));
 
@@ -331,7 +351,7 @@ DesignSpace DesignSpace::load(const std::string& file, const std::string& data_d
 
     if (top.has("metrics")) {
         const ConfigNode m = top.child("metrics");
-        m.expect_keys(result_figures());
+        m.expect_keys(result_figures(generation));
         for (const std::string& key : m.keys())
             s.metrics_.push_back({key, m.get_choice(key, {"max", "min"}) == "max"});
         if (s.metrics_.empty()) m.fail("at least one metric, e.g. {throughput_seq_per_s: max}");
@@ -345,7 +365,7 @@ DesignSpace DesignSpace::load(const std::string& file, const std::string& data_d
             top.fail_message("expected a space of at most 2^62 points, found more; split it into several spaces");
     };
     multiply(s.models_.size());
-    multiply(s.seqs_.size());
+    multiply(generation ? s.prompt_lens_.size() * s.gen_lens_.size() : s.seqs_.size());
     multiply(s.batches_.size());
     for (const Dimension& d : s.parameters_) multiply(d.choices.size());
 
@@ -356,6 +376,12 @@ DesignSpace DesignSpace::load(const std::string& file, const std::string& data_d
     s.identity_ = {{"accelerator", accel_written}, {"models", s.models_},  {"seq", s.seqs_},
                    {"batch", s.batches_},          {"detail", to_string(s.detail_)}, {"columns", s.columns_},
                    {"parameters", params},         {"metrics", metrics}};
+    // Only generation spaces carry these, so an encoder sweep started before they existed resumes.
+    if (generation) {
+        s.identity_.erase("seq");
+        s.identity_["prompt_len"] = s.prompt_lens_;
+        s.identity_["gen_len"] = s.gen_lens_;
+    }
     return s;
 }
 
@@ -373,13 +399,23 @@ DesignPoint DesignSpace::point(std::uint64_t index) const {
     }
     p.batch = batches_[rest % batches_.size()];
     rest /= batches_.size();
-    p.seq = seqs_[rest % seqs_.size()];
-    rest /= seqs_.size();
+    std::vector<std::string> lines{"model=", "batch=" + std::to_string(p.batch)};
+    if (generation()) {
+        p.gen_len = gen_lens_[rest % gen_lens_.size()];
+        rest /= gen_lens_.size();
+        p.prompt_len = prompt_lens_[rest % prompt_lens_.size()];
+        rest /= prompt_lens_.size();
+        lines.push_back("prompt_len=" + std::to_string(p.prompt_len));
+        lines.push_back("gen_len=" + std::to_string(p.gen_len));
+    } else {
+        p.seq = seqs_[rest % seqs_.size()];
+        rest /= seqs_.size();
+        lines.push_back("seq=" + std::to_string(p.seq));
+    }
     p.model = models_[rest];
+    lines[0] += p.model;
 
     // Sorted by key path, so that re-ordering the parameters of a space keeps every id.
-    std::vector<std::string> lines{"model=" + p.model, "seq=" + std::to_string(p.seq),
-                                   "batch=" + std::to_string(p.batch)};
     for (std::size_t i = 0; i < columns_.size(); ++i)
         if (!p.values[i].empty()) lines.push_back("set " + columns_[i] + "=" + p.values[i]);
     std::sort(lines.begin(), lines.end());
@@ -412,11 +448,13 @@ std::vector<DesignPoint> DesignSpace::sample(std::uint64_t count, std::uint64_t 
 std::vector<std::string> DesignSpace::run_arguments(const DesignPoint& p) const {
     const auto m = std::find(models_.begin(), models_.end(), p.model);
     if (m == models_.end()) throw std::invalid_argument("model '" + p.model + "' is not in the space");
-    std::vector<std::string> args{"run",     "--model", model_args_[std::size_t(m - models_.begin())],
-                                  "--accel", accelerator_,
-                                  "--seq",   std::to_string(p.seq),
-                                  "--batch", std::to_string(p.batch),
-                                  "--detail", to_string(detail_)};
+    std::vector<std::string> args{"run", "--model", model_args_[std::size_t(m - models_.begin())], "--accel",
+                                  accelerator_};
+    if (generation())
+        args.insert(args.end(), {"--prompt-len", std::to_string(p.prompt_len), "--gen-len", std::to_string(p.gen_len)});
+    else
+        args.insert(args.end(), {"--seq", std::to_string(p.seq)});
+    args.insert(args.end(), {"--batch", std::to_string(p.batch), "--detail", to_string(detail_)});
     for (std::size_t i = 0; i < columns_.size(); ++i)
         if (!p.values[i].empty()) {
             args.push_back("--set");

@@ -23,14 +23,16 @@
 
 namespace acceltran::explore {
 
-// One point of the space. Its id is a hash of what it runs (model, seq, batch and the keys it
+// One point of the space. Its id is a hash of what it runs (model, seq or prompt and generation
+// lengths, batch and the keys it
 // sets), never of its position, so a sweep resumed with another order, another sample or a
 // re-ordered space file finds the points it already ran.
 struct DesignPoint {
     std::string id;                   // 16 hex digits
     std::uint64_t index = 0;          // position in the enumeration of the whole space
     std::string model;                // as written in the space file
-    int seq = 0, batch = 0;
+    int seq = 0, batch = 0;           // seq: 0 in a generation space
+    int prompt_len = -1, gen_len = -1;  // a generation space's point; -1 in an encoder space
     std::vector<std::string> values;  // one per DesignSpace::columns(); "" = the base's value
 };
 
@@ -43,8 +45,9 @@ struct Metric {
 class DesignSpace {
 public:
     // The figures of summary.json that a sweep gathers per point (results.csv columns, in this
-    // order) and that a space may name as metrics.
-    static const std::vector<std::string>& result_figures();
+    // order) and that a space may name as metrics. A generation space (prompt_len/gen_len
+    // instead of seq) adds time to first token, time per output token and tokens per second.
+    static const std::vector<std::string>& result_figures(bool generation = false);
 
     // Reads and checks a space file. Shipped model and accelerator names are looked up in
     // `data_dir` (workloads/models, configs/accelerators); paths are relative to the space file.
@@ -70,6 +73,8 @@ public:
     const std::vector<std::string>& columns() const { return columns_; }
     const std::vector<Metric>& metrics() const { return metrics_; }
     DetailLevel detail() const { return detail_; }
+    // Whether the points are generations (prompt_len x gen_len) rather than encoder passes (seq).
+    bool generation() const { return !gen_lens_.empty(); }
     // A canonical description of the space (what it runs, not how the file is written), so that
     // a sweep directory can tell whether it is asked to continue the same space.
     const nlohmann::json& identity() const { return identity_; }
@@ -87,6 +92,7 @@ private:
     std::vector<std::string> models_;       // as written
     std::vector<std::string> model_args_;   // what children get as --model
     std::vector<int> seqs_, batches_;
+    std::vector<int> prompt_lens_, gen_lens_;  // both empty unless a generation space
     DetailLevel detail_ = DetailLevel::Full;
     std::vector<std::string> columns_;
     std::vector<Dimension> parameters_;

@@ -71,17 +71,20 @@ nlohmann::json sweep_description(const DesignSpace& space, const std::vector<Des
     for (const DesignPoint& p : points) {
         std::vector<std::string> args = space.run_arguments(p);
         args.insert(args.end(), extra_args.begin(), extra_args.end());
-        list.push_back({{"id", p.id},
-                        {"model", p.model},
-                        {"seq", p.seq},
-                        {"batch", p.batch},
-                        {"values", p.values},
-                        {"args", args}});
+        nlohmann::json point{{"id", p.id}, {"model", p.model}, {"batch", p.batch}, {"values", p.values}, {"args", args}};
+        if (space.generation()) {
+            point["prompt_len"] = p.prompt_len;
+            point["gen_len"] = p.gen_len;
+        } else {
+            point["seq"] = p.seq;
+        }
+        list.push_back(std::move(point));
     }
     nlohmann::json metrics = nlohmann::json::array();
     for (const Metric& m : space.metrics()) metrics.push_back({{"key", m.key}, {"goal", m.maximise ? "max" : "min"}});
     return {{"space", space.file()}, {"identity", space.identity()}, {"sample", sample}, {"seed", seed},
-            {"columns", space.columns()}, {"metrics", metrics}, {"points", list}};
+            {"generation", space.generation()}, {"columns", space.columns()}, {"metrics", metrics},
+            {"points", list}};
 }
 
 }  // namespace
@@ -176,10 +179,15 @@ std::vector<PointRun> Sweep::prepare(const DesignSpace& space, const std::vector
 SweepCollection Sweep::collect() const {
     const nlohmann::json sweep = read_description();
     const auto columns = sweep["columns"].get<std::vector<std::string>>();
-    const std::vector<std::string>& figures = DesignSpace::result_figures();
+    // Sweeps written before generation spaces existed have no "generation" entry: encoder passes.
+    const bool generation = sweep.value("generation", false);
+    const std::vector<std::string>& figures = DesignSpace::result_figures(generation);
+    const std::vector<std::string> point_keys = generation ? std::vector<std::string>{"prompt_len", "gen_len", "batch"}
+                                                           : std::vector<std::string>{"seq", "batch"};
     std::vector<std::string> header{"id"};
     header.insert(header.end(), columns.begin(), columns.end());
-    for (const char* c : {"model", "seq", "batch"}) header.push_back(c);
+    header.push_back("model");
+    header.insert(header.end(), point_keys.begin(), point_keys.end());
     header.insert(header.end(), figures.begin(), figures.end());
     for (const char* c : {"wall_seconds", "status", "error"}) header.push_back(c);
 
@@ -203,8 +211,7 @@ SweepCollection Sweep::collect() const {
         std::vector<std::string> row{id};
         for (const auto& v : p.at("values")) row.push_back(v.get<std::string>());
         row.push_back(p.at("model").get<std::string>());
-        row.push_back(std::to_string(p.at("seq").get<int>()));
-        row.push_back(std::to_string(p.at("batch").get<int>()));
+        for (const std::string& k : point_keys) row.push_back(std::to_string(p.at(k).get<int>()));
         std::string error;
         std::vector<std::string> values;
         double wall = 0;

@@ -54,6 +54,7 @@ VcdTrace::VcdTrace(const AcceleratorConfig& config, const power::Technology& tec
     // (each PE's scope is declared once), the DMA channels, DMA power, each port (busy, then a
     // buffer's occupancy, then its sampled power), total power.
     const double x = std::nan("");
+    filter_used_.assign(options_.filters.size(), false);
     const int per_pe[workloads::kUnitClasses] = {config.lanes_per_pe, config.softmax_per_pe, config.layernorm_per_pe};
     for (int c = 0; c < workloads::kUnitClasses; ++c) units_[c].resize(std::size_t(config.pes) * std::size_t(per_pe[c]));
     for (int p = 0; p < config.pes; ++p)
@@ -61,7 +62,7 @@ VcdTrace::VcdTrace(const AcceleratorConfig& config, const power::Technology& tec
             for (int u = 0; u < per_pe[c]; ++u) {
                 Track& t = units_[c][std::size_t(p) * per_pe[c] + u];
                 t.path = "pe" + std::to_string(p) + "/" + kUnitScope[c] + std::to_string(u);
-                t.kept = matches(options_.filters, t.path);
+                t.kept = keep(t.path);
                 if (!t.kept) continue;
                 t.block = add_block(Block{BlockKind::Unit, Source::Recorded, std::uint8_t(c), 0});
                 add_signal(t.path, "busy", VarType::Wire, 0);
@@ -72,7 +73,7 @@ VcdTrace::VcdTrace(const AcceleratorConfig& config, const power::Technology& tec
     for (int c = 0; c < config.dma.channels; ++c) {
         Track& t = channels_[c];
         t.path = "dma/channel" + std::to_string(c);
-        t.kept = matches(options_.filters, t.path);
+        t.kept = keep(t.path);
         if (!t.kept) continue;
         t.block = add_block(Block{BlockKind::Channel, Source::Recorded, 0, 0});
         add_signal(t.path, "busy", VarType::Wire, 0);
@@ -82,11 +83,11 @@ VcdTrace::VcdTrace(const AcceleratorConfig& config, const power::Technology& tec
         add_block(Block{BlockKind::Value, source, std::uint8_t(index), 0});
         add_signal(scope, "power_w", VarType::Real, 0);
     };
-    if (matches(options_.filters, "dma")) sampled("dma", Source::Dma, 0);
+    if (keep("dma")) sampled("dma", Source::Dma, 0);
     for (int p = 0; p < kPorts; ++p) {
         Track& t = ports_[p];
         t.path = to_string(Port(p));
-        t.kept = matches(options_.filters, t.path);
+        t.kept = keep(t.path);
         t.port = p;
         if (!t.kept) continue;
         t.block = add_block(Block{BlockKind::PortBusy, Source::Recorded, 0, 0});
@@ -99,7 +100,7 @@ VcdTrace::VcdTrace(const AcceleratorConfig& config, const power::Technology& tec
             sampled(t.path, Source::MainMemory, 0);
         }
     }
-    if (matches(options_.filters, "total")) sampled("total", Source::Total, 0);
+    if (keep("total")) sampled("total", Source::Total, 0);
 }
 
 std::uint32_t VcdTrace::add_block(Block b) {
@@ -112,6 +113,31 @@ std::uint32_t VcdTrace::add_block(Block b) {
 
 void VcdTrace::add_signal(const std::string& scope, const std::string& name, VarType type, double initial) {
     signals_.push_back(Signal{scope, name, type, vcd_id(signals_.size()), initial});
+}
+
+bool VcdTrace::keep(const std::string& path) {
+    if (options_.filters.empty()) return true;
+    bool kept = false;
+    for (std::size_t i = 0; i < options_.filters.size(); ++i)
+        if (matches({options_.filters[i]}, path)) kept = filter_used_[i] = true;
+    return kept;
+}
+
+std::vector<std::string> VcdTrace::unmatched_filters() const {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < options_.filters.size(); ++i)
+        if (!filter_used_[i]) out.push_back(options_.filters[i]);
+    return out;
+}
+
+std::string VcdTrace::scopes(const AcceleratorConfig& config) {
+    std::string s = "pe0..pe" + std::to_string(config.pes - 1) + " with lane0..lane" +
+                    std::to_string(config.lanes_per_pe - 1) + ", softmax0..softmax" +
+                    std::to_string(config.softmax_per_pe - 1) + ", layernorm0..layernorm" +
+                    std::to_string(config.layernorm_per_pe - 1) + "; dma, dma/channel0..dma/channel" +
+                    std::to_string(config.dma.channels - 1);
+    for (int p = 0; p < kPorts; ++p) s += std::string("; ") + to_string(Port(p));
+    return s + "; total";
 }
 
 bool VcdTrace::matches(const std::vector<std::string>& filters, const std::string& path) {

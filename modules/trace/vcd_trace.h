@@ -69,6 +69,10 @@ public:
 
     // Whether a scope path passes the filter (exposed for tests and `--help` examples).
     static bool matches(const std::vector<std::string>& filters, const std::string& path);
+    // The filters that matched no scope of this design (a typo, or a PE it does not have), and
+    // the scopes a design has, for the warning that names them.
+    std::vector<std::string> unmatched_filters() const;
+    static std::string scopes(const AcceleratorConfig& config);
 
     // Sorted runs written to the spill file so far (0 while everything fits the chunk).
     std::size_t spilled_runs() const { return events_.spilled_runs() + stretches_.spilled_runs(); }
@@ -153,6 +157,8 @@ private:
     double busy_mw_[workloads::kUnitClasses], idle_mw_[workloads::kUnitClasses];
     std::vector<Track> units_[workloads::kUnitClasses];  // [class][pe * per_pe + unit]
     std::vector<Track> channels_;
+    std::vector<bool> filter_used_;  // per options_.filters entry: whether it kept some scope
+    bool keep(const std::string& path);  // matches(), noting which filters matched
     Track ports_[kPorts];
     std::uint32_t occupancy_block_[workloads::kBufferKinds] = {};
     std::uint64_t occupancy_seq_[workloads::kBufferKinds] = {};

@@ -56,12 +56,10 @@ int analyze_command(const std::vector<std::string>& args) {
     }
     const workloads::ModelSpec model =
         workloads::load_model(vm["model"].as<std::string>(), data_dir() + "/workloads/models");
-    const bool generation = vm.count("prompt-len") || vm.count("gen-len");
+    const bool generation = generation_requested(vm);
     if ((generation || vm.count("no-lm-head")) && !model.decoder())
         throw UsageError("--prompt-len, --gen-len and --no-lm-head apply to decoders; '" + model.name +
                          "' is an encoder (use --seq)");
-    if (generation && !vm["seq"].defaulted())
-        throw UsageError("give either --seq or --prompt-len/--gen-len: a generation covers prompt + generated positions");
     workloads::GenerationOptions options;
     options.batch = positive(vm, "batch");
     options.prompt_len = generation ? non_negative(vm, "prompt-len") : positive(vm, "seq");

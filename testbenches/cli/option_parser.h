@@ -43,6 +43,16 @@ inline int positive(const boost::program_options::variables_map& vm, const std::
     return v;
 }
 
+// A generation is sized by --prompt-len and --gen-len; an explicit --seq beside them would be
+// ignored, so it is refused rather than silently dropped (run and analyze alike).
+inline bool generation_requested(const boost::program_options::variables_map& vm) {
+    const bool generation = vm.count("prompt-len") || vm.count("gen-len");
+    if (generation && !vm["seq"].defaulted())
+        throw UsageError("give either --seq or --prompt-len/--gen-len: a generation covers prompt + generated positions, "
+                         "so --seq would be ignored");
+    return generation;
+}
+
 // --progress MODE and its older spelling --no-progress (= --progress off), for run, sweep and
 // sparsity alike.
 inline void add_progress_options(boost::program_options::options_description& desc) {

@@ -69,7 +69,7 @@ int run_command(const std::vector<std::string>& args) {
     desc.add_options()
         ("model,m", po::value<std::string>()->default_value("bert-tiny"), "model: shipped name (see `acceltran list`) or a .yaml/.json file")
         ("accel,a", po::value<std::string>()->default_value("acceltran-edge"), "accelerator: shipped name or a .yaml file")
-        ("seq", po::value<int>()->default_value(128), "sequence length (a decoder without --gen-len: the prompt prefilled)")
+        ("seq", po::value<int>()->default_value(128), "sequence length (a decoder without --prompt-len/--gen-len: the prompt prefilled; not allowed with them)")
         ("prompt-len", po::value<int>(), "decoders: prompt tokens prefilled before generating (default 128; 0 allowed)")
         ("gen-len", po::value<int>(), "decoders: tokens generated after the prefill, one decode step each (docs/decoders.md)")
         ("simulated-steps", po::value<int>()->default_value(16), "decoders: decode steps simulated one by one at most; a longer generation interpolates the others (docs/decoders.md §9); 0: every step")
@@ -101,6 +101,7 @@ int run_command(const std::vector<std::string>& args) {
     const std::string dir = data_dir();
     RunSettings settings;
     settings.detail = parse_detail_level(vm["detail"].as<std::string>());
+    generation_requested(vm);
     settings.seq = vm["seq"].as<int>();
     settings.batch = vm["batch"].as<int>();
     if (vm.count("prompt-len")) settings.prompt_len = vm["prompt-len"].as<int>();
@@ -138,6 +139,9 @@ int run_command(const std::vector<std::string>& args) {
         if (vm.count("vcd-window")) parse_window(vm["vcd-window"].as<std::string>(), o);
         o.spill_directory = output.temporary();  // its sorted runs: unlinked at once, nothing to clean up
         vcd = std::make_unique<trace::VcdTrace>(simulation.config(), simulation.technology(), simulation.program(), o);
+        for (const std::string& f : vcd->unmatched_filters())
+            std::cerr << "acceltran run: warning: --vcd-filter '" << f << "' matches no scope of this design; its scopes: "
+                      << trace::VcdTrace::scopes(simulation.config()) << "\n";
         simulation.attach(vcd.get());
     }
     std::unique_ptr<OutputFile> perfetto_file;
@@ -175,6 +179,15 @@ int run_command(const std::vector<std::string>& args) {
         if (perfetto) files += ", trace.perfetto.json";
         std::cout << summary_table(summary) << "  output                      " << out << "/ (" << files << ")\n";
     }
+    // The design points' sparsity ratios come from encoder studies; a decoder inherits them
+    // unless told otherwise, and its time per token depends strongly on them: say so where it is seen.
+    const nlohmann::json& sparsity = summary["sparsity"];
+    if (summary.contains("generation") && sparsity["source"] == "configured" &&
+        (sparsity["activation"].get<double>() > 0 || sparsity["weight"].get<double>() > 0))
+        std::cerr << "acceltran run: note: this generation assumes the accelerator's configured sparsity (activation "
+                  << 100 * sparsity["activation"].get<double>() << " %, weight " << 100 * sparsity["weight"].get<double>()
+                  << " %; sparsity.activation and sparsity.weight in its YAML); for dense decoding add --set "
+                     "sparsity.activation=0 --set sparsity.weight=0\n";
     return 0;
 }
 

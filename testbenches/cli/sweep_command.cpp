@@ -30,19 +30,25 @@ namespace {
 
 const char* kUsage =
     "usage: acceltran sweep --space S --out DIR [--jobs N | --slurm [--partition P] [--time T] [--array-chunk K]\n"
-    "                       [--no-wait]] [--sample N [--seed S]] [--plugin P]... [--no-plot] [--dry-run]\n"
-    "       acceltran sweep --collect DIR\n"
+    "                       [--no-wait]] [--sample N [--seed S]] [--plugin P]... [--no-plot] [--dry-run] [-q]\n"
+    "       acceltran sweep --collect DIR [--no-plot] [-q]\n"
     "Runs each point of the design space S (configs/design-spaces/*.yaml) as its own `acceltran run`,\n"
     "on N local processes or as a Slurm job array, and writes DIR/results.csv (one row per point),\n"
     "DIR/pareto.csv (the points no other beats on every metric) and DIR/pareto.png. Points already\n"
     "done in DIR are skipped, so running the same command again resumes a sweep. --plugin loads model\n"
     "plug-ins here (so that the space can select their models) and in every point's run. See docs/sweeps.md.";
 
+// Where the progress report goes: stdout, or nowhere with -q (warnings still go to stderr).
+std::ostream& report(bool quiet) {
+    static std::ostream nowhere(nullptr);
+    return quiet ? nowhere : std::cout;
+}
+
 // Prints what a collection wrote, warns about points without a result, and draws pareto.png.
-SweepCollection collect(const Sweep& sweep, bool plot) {
+SweepCollection collect(const Sweep& sweep, bool plot, bool quiet) {
     const SweepCollection t = sweep.collect();
     const std::string& dir = sweep.dir();
-    std::cout << "results  " << dir << "/results.csv: " << t.rows << " points (" << t.ok << " ok, " << t.failed
+    report(quiet) << "results  " << dir << "/results.csv: " << t.rows << " points (" << t.ok << " ok, " << t.failed
               << " failed)\n"
               << "front    " << dir << "/pareto.csv: " << t.front << " points on " << t.metrics << "\n";
     if (t.missing > 0)
@@ -55,7 +61,7 @@ SweepCollection collect(const Sweep& sweep, bool plot) {
         // The figure is a convenience: without it the CSV files are still the results.
         const auto r = sweep.plot();
         if (r.exit_code == 0)
-            std::cout << "plot     " << dir << "/pareto.png\n";
+            report(quiet) << "plot     " << dir << "/pareto.png\n";
         else
             std::cerr << "acceltran sweep: warning: no pareto.png: " << SweepRunner::last_line(r.output) << "\n";
     }
@@ -96,11 +102,13 @@ int sweep_command(const std::vector<std::string>& args) {
         ("run-chunk", po::value<std::string>(), "(used by the Slurm batch script) run one chunk of DIR's plan")
         ("chunk", po::value<int>(), "with --run-chunk: the chunk (default $SLURM_ARRAY_TASK_ID)")
         ("no-plot", "do not draw DIR/pareto.png")
-        ("dry-run", "list the points (and which are done in DIR) without running anything");
+        ("dry-run", "list the points (and which are done in DIR) without running anything")
+        ("quiet,q", "print nothing but warnings and errors");
     add_plugin_option(desc);
     add_progress_options(desc);
     po::variables_map vm;
     if (!parse_options(args, desc, kUsage, vm)) return 0;
+    const bool quiet = vm.count("quiet") > 0;
     auto refuse_with = [&](const std::string& mode, std::initializer_list<const char*> allowed) {
         for (const auto& [name, value] : vm) {
             if (value.defaulted() || name == mode) continue;
@@ -120,8 +128,9 @@ int sweep_command(const std::vector<std::string>& args) {
         return run_chunk(vm["run-chunk"].as<std::string>(), chunk);
     }
     if (vm.count("collect")) {
-        refuse_with("collect", {"no-plot"});
-        const SweepCollection t = collect(Sweep(Sweep::absolute(vm["collect"].as<std::string>())), !vm.count("no-plot"));
+        refuse_with("collect", {"no-plot", "quiet"});
+        const SweepCollection t =
+            collect(Sweep(Sweep::absolute(vm["collect"].as<std::string>())), !vm.count("no-plot"), quiet);
         return t.ok == 0 && t.failed > 0 ? int(ExitCode::simulation_error) : 0;
     }
     if (!vm.count("space") || !vm.count("out"))
@@ -145,7 +154,12 @@ int sweep_command(const std::vector<std::string>& args) {
     if (vm.count("dry-run")) {
         std::cout << space.file() << ": " << points.size() << " of the space's " << space.size() << " points\n";
         for (const DesignPoint& p : points) {
-            std::cout << p.id << "  model=" << p.model << " seq=" << p.seq << " batch=" << p.batch;
+            std::cout << p.id << "  model=" << p.model;
+            if (p.gen_len >= 0)
+                std::cout << " prompt_len=" << p.prompt_len << " gen_len=" << p.gen_len;
+            else
+                std::cout << " seq=" << p.seq;
+            std::cout << " batch=" << p.batch;
             for (std::size_t c = 0; c < p.values.size(); ++c)
                 if (!p.values[c].empty()) std::cout << " " << space.columns()[c] << "=" << p.values[c];
             std::cout << (sweep.point_done(p.id) ? "  (done)" : "") << "\n";
@@ -165,23 +179,24 @@ int sweep_command(const std::vector<std::string>& args) {
                              : "'" + a + "'");
 
     if (!slurm) {
-        std::cout << "sweep: " << points.size() << " points of " << space.file() << " (" << done_before
-                  << " already done); ";
+        std::ostream& out = report(quiet);
+        out << "sweep: " << points.size() << " points of " << space.file() << " (" << done_before
+            << " already done); ";
         if (pending.empty())
-            std::cout << "nothing to run\n";
+            out << "nothing to run\n";
         else
-            std::cout << "running " << pending.size() << " on " << std::min<std::size_t>(std::size_t(jobs), pending.size())
+            out << "running " << pending.size() << " on " << std::min<std::size_t>(std::size_t(jobs), pending.size())
                       << " local processes\n";
-        std::cout << std::flush;
+        out << std::flush;
         const RunnerOutcome o = SweepRunner(self_binary(), jobs, progress).run(pending);
-        const SweepCollection t = collect(sweep, plot && !o.signal);
+        const SweepCollection t = collect(sweep, plot && !o.signal, quiet);
         if (o.signal) return stopped(o.signal, resume);
         return t.ok == 0 && t.failed > 0 ? int(ExitCode::simulation_error) : 0;
     }
 
     if (pending.empty()) {
-        std::cout << "sweep: all " << points.size() << " points are done; nothing to submit\n";
-        collect(sweep, plot);
+        report(quiet) << "sweep: all " << points.size() << " points are done; nothing to submit\n";
+        collect(sweep, plot, quiet);
         return 0;
     }
     SlurmOptions o;
@@ -202,7 +217,7 @@ int sweep_command(const std::vector<std::string>& args) {
     std::cerr << "acceltran sweep: waiting for Slurm job " << job << "; Ctrl-C stops waiting, not the job (`scancel "
               << job << "` does); then `acceltran sweep --collect " << dir << "`\n";
     submitter.wait(job);
-    const SweepCollection t = collect(sweep, plot);
+    const SweepCollection t = collect(sweep, plot, quiet);
     if (t.missing > 0) {
         std::cerr << "acceltran sweep: Slurm job " << job << " ended with " << t.missing << " points not run; see "
                   << dir << "/slurm/task-" << job << "_*.out\n";

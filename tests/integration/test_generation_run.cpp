@@ -66,7 +66,7 @@ TEST_CASE("GPT-2 prefill and decode run on Edge and Server and report the genera
           edge["generation"]["time_per_output_token_s"].get<double>());
 }
 
-TEST_CASE("a GPT-2 decode step on Edge costs its main-memory bytes at the memory's bandwidth", "[integration][generation]") {
+TEST_CASE("a GPT-2 decode step on Edge costs its main-memory bytes at the memory's bandwidth", "[unsanitized][integration][generation]") {
     // The third decode step is the difference between runs of 3 and 2 steps, in time and in bytes.
     ScratchDir dir("gen-step");
     double step_time[2], step_bytes[2];
@@ -100,7 +100,7 @@ TEST_CASE("a KV cache that fits on chip makes GPT-2 decode faster than one that 
           spills["generation"]["time_per_output_token_s"].get<double>());
 }
 
-TEST_CASE("the 1B-class Llama-style model runs prefill and decode on Edge and Server", "[integration][generation]") {
+TEST_CASE("the 1B-class Llama-style model runs prefill and decode on Edge and Server", "[unsanitized][integration][generation]") {
     // Its FFN weights do not fit Edge's 8 MiB weight buffer whole: the graph builder slices them
     // (docs/decoders.md §2.1). Batch 1: at the defaults the prefill's attention scores need more
     // than Edge's 4 MiB activation buffer.
@@ -126,4 +126,40 @@ TEST_CASE("acceltran run --gen-len on an encoder is an input error naming the mo
     const auto r = run_acceltran({"run", "-q", "--model", "bert-tiny", "--gen-len", "4", "-o", dir / "out"}, dir);
     CHECK(r.exit_code == 3);
     CHECK(r.err.find("model 'bert-tiny' is an encoder") != std::string::npos);
+}
+
+TEST_CASE("a generation that inherits the configured sparsity says so, and a dense one does not",
+          "[integration][generation]") {
+    ScratchDir dir("generation-sparsity-note");
+    const std::vector<std::string> base{"run", "--model", "gpt2", "--accel", "acceltran-edge", "--prompt-len", "8",
+                                        "--gen-len", "2", "--detail", "fast", "-q"};
+    auto with = [&](std::vector<std::string> extra, const std::string& out) {
+        std::vector<std::string> args = base;
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.insert(args.end(), {"--out", dir / out});
+        return run_acceltran(args, dir);
+    };
+    const auto inherited = with({}, "inherited");
+    INFO(describe(inherited));
+    REQUIRE(inherited.exit_code == 0);
+    CHECK_THAT(inherited.err, Catch::Contains("note: this generation assumes the accelerator's configured sparsity "
+                                              "(activation 50 %, weight 50 %") &&
+                                  Catch::Contains("--set sparsity.activation=0 --set sparsity.weight=0"));
+    const auto dense = with({"--set", "sparsity.activation=0", "--set", "sparsity.weight=0"}, "dense");
+    INFO(describe(dense));
+    REQUIRE(dense.exit_code == 0);
+    CHECK(dense.err.empty());
+    // The note is about a real difference: the dense decode takes longer per token.
+    const double sparse_tpot = load_json(dir / "inherited/summary.json")["generation"]["time_per_output_token_s"];
+    const double dense_tpot = load_json(dir / "dense/summary.json")["generation"]["time_per_output_token_s"];
+    CHECK(dense_tpot > sparse_tpot);
+    // --seq beside --gen-len would be ignored: refused, as a usage error.
+    const auto both = run_acceltran({"run", "--model", "gpt2", "--seq", "64", "--gen-len", "2", "-q", "--out",
+                                     dir / "both"}, dir);
+    CHECK(both.exit_code == 2);
+    CHECK_THAT(both.err, Catch::Contains("give either --seq or --prompt-len/--gen-len"));
+    // An encoder pass is not a generation: no note.
+    const auto encoder = run_acceltran({"run", "--model", "bert-tiny", "-q", "--out", dir / "encoder"}, dir);
+    CHECK(encoder.exit_code == 0);
+    CHECK(encoder.err.empty());
 }

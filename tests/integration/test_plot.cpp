@@ -110,3 +110,39 @@ TEST_CASE("scripts/plot exits 3 naming the missing file, column or key", "[integ
     CHECK_THAT(no_column.out, Contains(run_dir + "/timeline.csv") && Contains("util_dma"));
     CHECK(entries_containing(run_dir, ".png").empty());  // bad input writes no figure at all
 }
+
+TEST_CASE("scripts/plot marks where a generation's prefill ends and its decode steps begin", "[integration][plot]") {
+    ScratchDir dir("plot-generation");
+    const std::string run_dir = dir / "run";
+    const auto run = run_acceltran({"run", "--model", "gpt2", "--accel", "acceltran-edge", "--prompt-len", "8",
+                                    "--gen-len", "2", "--detail", "fast", "--quiet", "--out", run_dir},
+                                   dir);
+    INFO(describe(run));
+    REQUIRE(run.exit_code == 0);
+    const auto plot = run_plot(shell_quote(run_dir));
+    INFO(describe(plot));
+    REQUIRE(plot.exit_code == 0);
+    // The script's own figures, inspected in Python: every time-axis panel has a vertical line at
+    // the time to first token of summary.json, and the title names the generation's shape.
+    const std::string check =
+        "import importlib.machinery, importlib.util, json, sys\n"
+        "loader = importlib.machinery.SourceFileLoader('plot', sys.argv[1])\n"
+        "spec = importlib.util.spec_from_loader('plot', loader)\n"
+        "plot = importlib.util.module_from_spec(spec); loader.exec_module(plot)\n"
+        "run = plot.load_run(sys.argv[2])\n"
+        "ttft = 1e6 * json.load(open(sys.argv[2] + '/summary.json'))['generation']['time_to_first_token_s']\n"
+        "print(run['title'])\n"
+        "for make in (plot.utilization_figure, plot.power_figure, plot.occupancy_figure):\n"
+        "    fig = make(run)\n"
+        "    for ax in fig.axes:\n"
+        "        xs = [l.get_xdata()[0] for l in ax.get_lines() if len(set(l.get_xdata())) == 1]\n"
+        "        print(make.__name__, any(abs(x - ttft) <= 1e-9 * max(1.0, ttft) for x in xs))\n";
+    const auto r = run_shell("/usr/bin/python3 -c " + shell_quote(check) + " " + shell_quote(kPlot) + " " +
+                             shell_quote(run_dir) + " 2>&1");
+    INFO(describe(r));
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains("gpt2 (prompt 8, 2 generated, batch 4) on acceltran-edge"));
+    CHECK_THAT(r.out, Contains("utilization_figure True") && Contains("power_figure True") &&
+                          Contains("occupancy_figure True"));
+    CHECK_THAT(r.out, !Contains("False"));
+}

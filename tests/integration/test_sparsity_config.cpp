@@ -73,9 +73,9 @@ TEST_CASE("sparsity config: a configured threshold without --functional makes th
     CHECK(timing["sparsity"]["source"] == "configured");
     CHECK(timing.count("functional") == 0);
     // A functional run needs full detail and an encoder: said, naming the configuration.
-    for (const auto& extra : std::vector<std::vector<std::string>>{{"--detail", "fast"},
-                                                                    {"--model", "gpt2", "--gen-len", "2"}}) {
-        std::vector<std::string> args = {"run", "-q", "--seq", "32", "--batch", "2", "--out", dir / "refused",
+    for (const auto& extra : std::vector<std::vector<std::string>>{
+             {"--seq", "32", "--detail", "fast"}, {"--model", "gpt2", "--prompt-len", "32", "--gen-len", "2"}}) {
+        std::vector<std::string> args = {"run", "-q", "--batch", "2", "--out", dir / "refused",
                                          "--set", "sparsity.threshold=0.05"};
         args.insert(args.end(), extra.begin(), extra.end());
         const auto r = run_acceltran(args, dir);

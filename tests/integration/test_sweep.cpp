@@ -286,3 +286,35 @@ TEST_CASE("sweep: bad command lines and space files are refused before anything 
     CHECK(a.out != c.out);
     CHECK(!fs::exists(out));
 }
+
+TEST_CASE("sweep: a generation space writes the generation figures of each point, quietly with -q",
+          "[integration][sweep]") {
+    ScratchDir dir("sweep-decoder");
+    const std::string space = dir / "space.yaml", out = dir / "sweep";
+    write_text(space, "accelerator: acceltran-edge\nmodels: gpt2\nprompt_len: 8\ngen_len: [1, 3]\nbatch: 1\n"
+                      "detail: fast\nmetrics: {generation.time_per_output_token_s: min, generation.tokens_per_s: max}\n");
+    const auto r = run_acceltran({"sweep", "--space", space, "--out", out, "--jobs", "2", "-q"}, dir);
+    INFO(describe(r));
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.empty());
+    const CsvTable results = read_csv(out + "/results.csv");
+    REQUIRE(results.rows.size() == 2);
+    for (const char* c : {"prompt_len", "gen_len", "generation.time_to_first_token_s",
+                          "generation.time_per_output_token_s", "generation.tokens_per_s",
+                          "generation.energy_per_token_j"})
+        CHECK(std::find(results.header.begin(), results.header.end(), c) != results.header.end());
+    CHECK(std::find(results.header.begin(), results.header.end(), "seq") == results.header.end());
+    std::set<std::string> generated;
+    for (const auto& row : results.rows) {
+        REQUIRE(row[results.column("status")] == "ok");
+        generated.insert(row[results.column("gen_len")]);
+        const auto summary = load_json(out + "/points/" + row[0] + "/summary.json");
+        CHECK(summary["generation"]["gen_len"].get<int>() == std::stoi(row[results.column("gen_len")]));
+        CHECK(summary["generation"]["prompt_len"].get<int>() == 8);
+        char tpot[32];
+        std::snprintf(tpot, sizeof tpot, "%.9g", summary["generation"]["time_per_output_token_s"].get<double>());
+        CHECK(row[results.column("generation.time_per_output_token_s")] == tpot);
+    }
+    CHECK(generated == std::set<std::string>{"1", "3"});
+    CHECK(fs::exists(out + "/pareto.png"));
+}

@@ -139,6 +139,19 @@ TEST_CASE("trace.vcd of BERT-Tiny converts with vcd2fst, and a filtered, windowe
     for (auto t : p.times) CHECK((double(t) >= lo - 1 && double(t) <= hi + 1));
     CHECK(std::system(("vcd2fst " + shell_quote(dir / "part/trace.vcd") + " " + shell_quote(dir / "part.fst") +
                        " >/dev/null 2>&1").c_str()) == 0);
+    CHECK(part.err.empty());  // both filters matched something
+
+    // A filter that matches no scope (Edge has 64 PEs) is named in a warning listing the scopes.
+    const auto typo = run_acceltran({"run", "-q", "--vcd-filter", "pe64/*", "--vcd-filter", "pe0/lane0", "-o",
+                                     dir / "typo"}, dir);
+    INFO(describe(typo));
+    REQUIRE(typo.exit_code == 0);
+    CHECK_THAT(typo.err, Catch::Contains("warning: --vcd-filter 'pe64/*' matches no scope of this design; its scopes: "
+                                         "pe0..pe63 with lane0..lane15, softmax0..softmax3, layernorm0..layernorm0; "
+                                         "dma, dma/channel0..dma/channel1; activation_buffer") &&
+                             Catch::Contains("main_memory; total"));
+    CHECK_THAT(typo.err, !Catch::Contains("'pe0/lane0'"));
+    CHECK(parse_vcd(read_text(dir / "typo/trace.vcd")).scopes.count("acceltran/pe0/lane0") == 1);
 }
 
 TEST_CASE("acceltran run rejects a malformed --vcd-window with exit 2", "[integration][trace][vcd]") {

@@ -3,6 +3,7 @@
 // mistake in a space file.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -196,4 +197,45 @@ TEST_CASE("sweep space: mistakes in a space file are reported with file, line, c
                Catch::Contains("space.yaml:3:27: metrics.area_mm2.total: expected one of max, min, found 'smallest'"));
     CHECK_THAT(load_error(kHead + "detail: quick\n"), Catch::Contains("space.yaml:3:9: detail: expected one of full, fast"));
     CHECK_THAT(load_error(kHead + "parameters:\n  pe.count: [32\n"), Catch::Contains("space.yaml:5:1: malformed YAML"));
+}
+
+TEST_CASE("sweep space: a generation space runs prompt_len x gen_len points of decoders", "[sweep][space]") {
+    ScratchDir dir("space-generation");
+    const DesignSpace s = load_text(dir, "accelerator: acceltran-edge\nmodels: gpt2\nprompt_len: [16, 32]\n"
+                                         "gen_len: [0, 4, 8]\nbatch: 1\nmetrics: {generation.time_per_output_token_s: min}\n");
+    REQUIRE(s.generation());
+    REQUIRE(s.size() == 6);
+    const DesignPoint last = s.point(5);
+    CHECK(last.prompt_len == 32);
+    CHECK(last.gen_len == 8);
+    CHECK(last.seq == 0);
+    const std::vector<std::string> args = s.run_arguments(last);
+    const auto has = [&](const std::string& flag, const std::string& value) {
+        const auto f = std::find(args.begin(), args.end(), flag);
+        return f != args.end() && f + 1 != args.end() && *(f + 1) == value;
+    };
+    CHECK(has("--prompt-len", "32"));
+    CHECK(has("--gen-len", "8"));
+    CHECK(std::find(args.begin(), args.end(), "--seq") == args.end());
+    CHECK(ids(s.all()).size() == 6);
+    const auto& figures = DesignSpace::result_figures(true);
+    CHECK(std::find(figures.begin(), figures.end(), "generation.tokens_per_s") != figures.end());
+    // The shipped example: 3 generation lengths x 2 memories.
+    const DesignSpace shipped = DesignSpace::load(kSource + "/configs/design-spaces/decoder.yaml", kSource);
+    CHECK(shipped.generation());
+    CHECK(shipped.size() == 6);
+    // An encoder space keeps its ids and identity: no generation keys enter them.
+    const DesignSpace encoder = load_text(dir, kHead, "encoder.yaml");
+    CHECK_FALSE(encoder.generation());
+    CHECK_FALSE(encoder.identity().contains("gen_len"));
+
+    CHECK_THAT(load_error("accelerator: acceltran-edge\nmodels: gpt2\nseq: 64\ngen_len: 4\n"),
+               Catch::Contains("space.yaml:3:6: seq: give either seq (encoder passes) or prompt_len/gen_len"));
+    CHECK_THAT(load_error("accelerator: acceltran-edge\nmodels: [gpt2, bert-tiny]\ngen_len: 4\n"),
+               Catch::Contains("space.yaml:2:16: models[1]: model 'bert-tiny' is an encoder; prompt_len and gen_len need "
+                               "decoders"));
+    CHECK_THAT(load_error("accelerator: acceltran-edge\nmodels: gpt2\ngen_len: [4, -1]\n"),
+               Catch::Contains("gen_len[1]: expected an integer of at least 0, found '-1'"));
+    CHECK_THAT(load_error(kHead + "metrics: {generation.tokens_per_s: max}\n"),
+               Catch::Contains("unknown key 'generation.tokens_per_s'"));
 }
