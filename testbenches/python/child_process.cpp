@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <new>
 
 #include "core/errors.h"
@@ -78,6 +80,9 @@ nlohmann::json ChildProcess::run(const std::function<nlohmann::json()>& work) {
         ::close(fds[0]);
         write_all(fds[1], answer(work));
         ::close(fds[1]);
+        // What the simulation printed (SystemC's warnings) reaches the terminal: _exit flushes nothing.
+        std::cout.flush();
+        std::fflush(nullptr);
         ::_exit(0);
     }
     ::close(fds[1]);

@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdlib>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -53,6 +54,8 @@ std::string run(const std::string& model_arg, const std::string& accel_arg, int 
                 std::optional<int> prompt_len, std::optional<int> gen_len, const std::string& detail,
                 const std::vector<std::string>& overrides, int simulated_steps) {
     auto simulate = [&]() -> nlohmann::json {
+        // SystemC's banner would land in the middle of a notebook's output (the caller's setting wins).
+        ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
         const std::string dir = data_dir();
         RunSettings settings;
         settings.detail = parse_detail_level(detail);
