@@ -1,0 +1,134 @@
+// The `acceltran` Python module's compiled part, _acceltran (docs/python.md). It is a front end
+// like the CLI: run() takes the CLI's run options, simulates in a forked child (SystemC
+// elaborates once per process; child_process.h) and returns summary.json and timeline.csv as
+// text; analyze() runs the analytic counts in process (no SystemC there). The package's
+// __init__.py turns these into Python objects and adds sweep() and load().
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdlib>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/accelerator_config.h"
+#include "core/detail_level.h"
+#include "core/errors.h"
+#include "core/run_settings.h"
+#include "modules/builtin_models.h"
+#include "modules/simulation/simulation.h"
+#include "testbenches/python/child_process.h"
+#include "workloads/analyzer.h"
+#include "workloads/generation.h"
+#include "workloads/graph_builder.h"
+#include "workloads/model_spec.h"
+
+namespace py = pybind11;
+
+// Debian's libsystemc.so refers to sc_main (its main() calls it) and Python's dlopen resolves
+// every symbol at load time, so the module defines and exports one (pybind11 hides symbols by
+// default). It is never called: run() calls sc_start through Simulation.
+extern "C" __attribute__((visibility("default"))) int sc_main(int, char*[]) { return 1; }
+
+namespace acceltran::python {
+
+namespace {
+
+// The message the CLI prints for the same failure, raised as ValueError for bad input (the
+// CLI's exit codes 2 and 3) and RuntimeError otherwise.
+[[noreturn]] void raise(const std::string& command, ChildFailure::Kind kind, const std::string& message) {
+    const std::string prefix = "acceltran " + command + ": ";
+    switch (kind) {
+        case ChildFailure::Kind::usage: throw py::value_error(prefix + message);
+        case ChildFailure::Kind::input: throw py::value_error(prefix + "error: " + message);
+        case ChildFailure::Kind::simulation: throw std::runtime_error(prefix + "simulation error: " + message);
+        case ChildFailure::Kind::internal: break;
+    }
+    throw std::runtime_error(prefix + "internal error: " + message);
+}
+
+// {"summary": summary.json's object, "timeline_csv": timeline.csv's text}, as JSON text.
+std::string run(const std::string& model_arg, const std::string& accel_arg, int seq, int batch,
+                std::optional<int> prompt_len, std::optional<int> gen_len, const std::string& detail,
+                const std::vector<std::string>& overrides, int simulated_steps) {
+    auto simulate = [&]() -> nlohmann::json {
+        // SystemC's banner would land in the middle of a notebook's output (the caller's setting wins).
+        ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+        const std::string dir = data_dir();
+        RunSettings settings;
+        settings.detail = parse_detail_level(detail);
+        settings.seq = seq;
+        settings.batch = batch;
+        settings.prompt_len = prompt_len;
+        settings.gen_len = gen_len;
+        settings.simulated_steps = simulated_steps;
+        AcceleratorConfig config = load_accelerator(accel_arg, dir + "/configs", overrides);
+        workloads::ModelSpec model = workloads::load_model(model_arg, dir + "/workloads/models");
+        Simulation simulation(std::move(model), std::move(config), settings, dir + "/configs");
+        const SimulationResult result = simulation.run();
+        std::ostringstream timeline;
+        result.timeline.write_csv(timeline);
+        return {{"summary", result.summary}, {"timeline_csv", timeline.str()}};
+    };
+    try {
+        py::gil_scoped_release unlocked;  // the parent only waits for the child
+        return ChildProcess::run(simulate).dump();
+    } catch (const ChildFailure& e) {
+        raise("run", e.kind(), e.what());
+    }
+}
+
+void require_positive(const std::string& name, int value) {
+    if (value <= 0) throw UsageError(name + " must be a positive integer, got " + std::to_string(value));
+}
+
+// The `acceltran analyze --json` document as text.
+std::string analyze(const std::string& model_arg, int seq, int batch, std::optional<int> prompt_len,
+                    std::optional<int> gen_len, bool lm_head, double bytes_per_element) {
+    try {
+        if (!(bytes_per_element > 0 && bytes_per_element <= 1024))
+            throw UsageError("bytes_per_element must be a number greater than 0 and at most 1024, got " +
+                             std::to_string(bytes_per_element));
+        const workloads::ModelSpec model = workloads::load_model(model_arg, data_dir() + "/workloads/models");
+        const bool generation = prompt_len || gen_len;
+        if ((generation || !lm_head) && !model.decoder())
+            throw UsageError("prompt_len, gen_len and lm_head apply to decoders; '" + model.name +
+                             "' is an encoder (use seq)");
+        require_positive("batch", batch);
+        workloads::GenerationOptions options;
+        options.batch = batch;
+        options.prompt_len = generation ? prompt_len.value_or(0) : seq;
+        options.gen_len = generation ? gen_len.value_or(0) : 0;
+        if (!generation) require_positive("seq", seq);
+        if (options.prompt_len < 0 || options.gen_len < 0)
+            throw UsageError("prompt_len and gen_len must be 0 or more");
+        options.lm_head = lm_head;
+        const workloads::OpGraph graph = model.decoder()
+                                             ? workloads::build_generation_graph(model, options)
+                                             : workloads::build_op_graph(model, options.prompt_len, options.batch);
+        return workloads::analysis_json(graph, workloads::analyze(graph, bytes_per_element), bytes_per_element);
+    } catch (const UsageError& e) {
+        raise("analyze", ChildFailure::Kind::usage, e.what());
+    } catch (const InputError& e) {
+        raise("analyze", ChildFailure::Kind::input, e.what());
+    }
+}
+
+}  // namespace
+
+}  // namespace acceltran::python
+
+PYBIND11_MODULE(_acceltran, m) {
+    m.doc() = "AccelTran-SC's compiled core; use the acceltran package (docs/python.md)";
+    acceltran::register_builtin_models();
+    m.def("run", &acceltran::python::run, py::arg("model"), py::arg("accel"), py::arg("seq"), py::arg("batch"),
+          py::arg("prompt_len"), py::arg("gen_len"), py::arg("detail"), py::arg("overrides"),
+          py::arg("simulated_steps"));
+    m.def("analyze", &acceltran::python::analyze, py::arg("model"), py::arg("seq"), py::arg("batch"),
+          py::arg("prompt_len"), py::arg("gen_len"), py::arg("lm_head"), py::arg("bytes_per_element"));
+    m.def("data_dir", &acceltran::data_dir);
+    m.attr("binary") = ACCELTRAN_BINARY;
+    m.attr("version") = ACCELTRAN_VERSION;
+}
