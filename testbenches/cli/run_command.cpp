@@ -9,6 +9,7 @@
 #include "core/output_directory.h"
 #include "core/output_file.h"
 #include "core/run_settings.h"
+#include "modules/accelerator.h"
 #include "modules/simulation/simulation.h"
 #include "modules/trace/perfetto_trace.h"
 #include "modules/trace/vcd_trace.h"
@@ -19,6 +20,7 @@
 #include "testbenches/cli/plugin_options.h"
 #include "testbenches/cli/progress_bar.h"
 #include "testbenches/cli/summary_report.h"
+#include "workloads/mapping_plan.h"
 #include "workloads/model_spec.h"
 
 namespace acceltran::cli {
@@ -84,6 +86,7 @@ int run_command(const std::vector<std::string>& args) {
         ("vcd-filter", po::value<std::vector<std::string>>()->composing(), "keep only scopes matching this glob, e.g. 'pe0/*' or 'pe[0-3]' or '*buffer' (repeatable; implies --vcd)")
         ("vcd-window", po::value<std::string>(), "keep only cycles START:END, e.g. 1000:5000 (implies --vcd)")
         ("perfetto", "also write trace.perfetto.json (Chrome trace events: one slice per tile op)")
+        ("write-mapping", "also write mapping.yaml: the mapping of every op (blocks, tile, loop order; docs/mapping.md)")
         ("force", "replace the output directory if it exists")
         ("quiet,q", "do not print the summary table");
     add_functional_options(desc);
@@ -92,9 +95,9 @@ int run_command(const std::vector<std::string>& args) {
     po::variables_map vm;
     if (!parse_options(args, desc,
                        "usage: acceltran run [--model M] [--accel A] [--seq N] [--batch N] [--out DIR] [--set key.path=value ...]\n"
-                       "                     [--sample-cycles N] [--vcd] [--vcd-filter GLOB] [--vcd-window START:END] [--perfetto] [--force]\n"
+                       "                     [--sample-cycles N] [--vcd] [--vcd-filter GLOB] [--vcd-window START:END] [--perfetto] [--write-mapping] [--force]\n"
                        "Simulates one forward pass of the batch and writes DIR/summary.json and DIR/timeline.csv\n"
-                       "(and trace.vcd, trace.perfetto.json on request; see docs/outputs.md).",
+                       "(and trace.vcd, trace.perfetto.json, mapping.yaml on request; see docs/outputs.md).",
                        vm))
         return 0;
     load_plugins(vm);  // before the config, which may select a plug-in's model
@@ -168,6 +171,11 @@ int run_command(const std::vector<std::string>& args) {
     output.write("summary.json", summary.dump(2) + "\n");
     write_stream(output, "timeline.csv", [&](std::ostream& o) { timeline_report.write_csv(o); });
     if (vcd) write_stream(output, "trace.vcd", [&](std::ostream& o) { vcd->write(o, result.run.cycles, timeline_report); });
+    if (vm.count("write-mapping"))
+        write_stream(output, "mapping.yaml", [&](std::ostream& o) {
+            workloads::MappingPlan::derive(*simulation.program().graph, compile_options(simulation.config()))
+                .write_yaml(o, "default mapping of " + stem(model_arg) + " on " + stem(accel_arg));
+        });
     if (perfetto) {
         perfetto->finish(timeline_report);
         perfetto_file->close();
@@ -177,6 +185,7 @@ int run_command(const std::vector<std::string>& args) {
         std::string files = "summary.json, timeline.csv";
         if (vcd) files += ", trace.vcd";
         if (perfetto) files += ", trace.perfetto.json";
+        if (vm.count("write-mapping")) files += ", mapping.yaml";
         std::cout << summary_table(summary) << "  output                      " << out << "/ (" << files << ")\n";
     }
     // The design points' sparsity ratios come from encoder studies; a decoder inherits them

@@ -240,3 +240,23 @@ TEST_CASE("BERT-Base runs in fewer seconds on AccelTran-Server than on AccelTran
     CHECK(s["seconds"].get<double>() < e["seconds"].get<double>());
     CHECK(s["throughput_seq_per_s"].get<double>() > e["throughput_seq_per_s"].get<double>());
 }
+
+TEST_CASE("acceltran run --write-mapping writes the mapping of every op to mapping.yaml", "[integration][cli][mapping]") {
+    ScratchDir dir("write_mapping");
+    const std::string out = dir / "out";
+    const auto r = run_acceltran({"run", "--model", "bert-tiny", "--accel", "acceltran-edge", "--write-mapping",
+                                  "--out", out}, dir);
+    INFO(describe(r));
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains(out + "/ (summary.json, timeline.csv, mapping.yaml)"));
+    const std::string yaml = read_text(out + "/mapping.yaml");
+    CHECK_THAT(yaml, StartsWith("# The mapping of every op (docs/mapping.md), default mapping of bert-tiny on "
+                                "acceltran-edge.\nops:\n  - op: emb.sum\n    memory_block: whole\n"));
+    CHECK_THAT(yaml, Contains("  - op: l1.attn.scores\n    memory_block: whole\n    double_buffering: false\n"
+                              "    buffer_tile: {b: 1, x: 16, y: 16}\n    loop_order: b_i_j_k\n    stationary: output\n"));
+    // BERT-Tiny's graph fits Edge: one mapping per op, the 2 embedding ops and 14 per layer (q, k,
+    // v, scores, probs, context, out, residual, ln; ffn h1, gelu1, out, residual, ln), 2 layers.
+    std::size_t entries = 0;
+    for (std::size_t at = yaml.find("  - op: "); at != std::string::npos; at = yaml.find("  - op: ", at + 1)) ++entries;
+    CHECK(entries == 2 + 2 * 14);
+}

@@ -1,0 +1,35 @@
+// The mappings of every op of a graph (docs/mapping.md): what the compiler did to fit the graph
+// into a design point, as data. Derived from a compiled graph: its weights' blocking
+// (OpGraph::weight_blocking) and the design point's tile shape and loop order, which every op
+// shares today.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "workloads/op_graph.h"
+#include "workloads/op_mapping.h"
+#include "workloads/target_description.h"
+
+namespace acceltran::workloads {
+
+class MappingPlan {
+public:
+    // One mapping per op of `graph` in execution order; the ops of a blocked matmul (its slices
+    // `name.s<j>`, its depth groups `name.k<j>` and the adds `name.sum<j>` that accumulate them)
+    // share one mapping under `name`.
+    static MappingPlan derive(const OpGraph& graph, const CompileOptions& options);
+
+    const std::vector<OpMapping>& ops() const { return ops_; }
+    // std::out_of_range naming the op when it has no mapping.
+    const OpMapping& of(const std::string& op) const;
+
+    // The mapping file (docs/mapping.md, "File format"), `source` saying what it was derived from.
+    void write_yaml(std::ostream& out, const std::string& source) const;
+
+private:
+    std::vector<OpMapping> ops_;
+};
+
+}  // namespace acceltran::workloads
