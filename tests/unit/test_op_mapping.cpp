@@ -9,6 +9,7 @@
 
 #include "core/accelerator_config.h"
 #include "modules/accelerator.h"
+#include "tests/unit/shipped_design.h"
 #include "workloads/generation.h"
 #include "workloads/graph_builder.h"
 #include "workloads/mapping_plan.h"
@@ -16,15 +17,9 @@
 
 using namespace acceltran;
 using namespace acceltran::workloads;
-
-namespace {
-
-const std::string kModelsDir = std::string(ACCELTRAN_SOURCE_DIR) + "/workloads/models";
-const std::string kConfigs = std::string(ACCELTRAN_SOURCE_DIR) + "/configs";
-
-CompileOptions shipped(const std::string& accel) { return compile_options(load_accelerator(accel, kConfigs)); }
-
-}  // namespace
+using acceltran::testing::kConfigs;
+using acceltran::testing::kModelsDir;
+using acceltran::testing::shipped;
 
 TEST_CASE("a graph that fits maps every op whole, one mapping per op", "[mapping]") {
     const CompileOptions o = shipped("acceltran-edge");

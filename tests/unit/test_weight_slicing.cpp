@@ -12,6 +12,7 @@
 #include "modules/accelerator.h"
 #include "core/accelerator_config.h"
 #include "core/errors.h"
+#include "tests/unit/shipped_design.h"
 #include "workloads/generation.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
@@ -21,13 +22,11 @@
 
 using namespace acceltran;
 using namespace acceltran::workloads;
+using acceltran::testing::kConfigs;
+using acceltran::testing::kModelsDir;
+using acceltran::testing::shipped;
 
 namespace {
-
-const std::string kModelsDir = std::string(ACCELTRAN_SOURCE_DIR) + "/workloads/models";
-const std::string kConfigs = std::string(ACCELTRAN_SOURCE_DIR) + "/configs";
-
-CompileOptions shipped(const std::string& accel) { return compile_options(load_accelerator(accel, kConfigs)); }
 
 GenerationOptions run(int prompt, int gen, const std::optional<CompileOptions>& buffers) {
     GenerationOptions o;
