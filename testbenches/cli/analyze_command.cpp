@@ -3,6 +3,7 @@
 
 #include "core/accelerator_config.h"
 #include "testbenches/cli/commands.h"
+#include "testbenches/cli/input_arguments.h"
 #include "testbenches/cli/option_parser.h"
 #include "workloads/analyzer.h"
 #include "workloads/generation.h"
@@ -54,8 +55,7 @@ int analyze_command(const std::vector<std::string>& args) {
         found << bpe;
         throw UsageError("--bytes-per-element must be a number greater than 0 and at most 1024, got " + found.str());
     }
-    const workloads::ModelSpec model =
-        workloads::load_model(vm["model"].as<std::string>(), data_dir() + "/workloads/models");
+    const workloads::ModelSpec model = model_argument("analyze", vm["model"].as<std::string>());
     const bool generation = vm.count("prompt-len") || vm.count("gen-len");
     if ((generation || vm.count("no-lm-head")) && !model.decoder())
         throw UsageError("--prompt-len, --gen-len and --no-lm-head apply to decoders; '" + model.name +

@@ -6,6 +6,7 @@
 #include "modules/power/area_model.h"
 #include "modules/power/technology.h"
 #include "testbenches/cli/commands.h"
+#include "testbenches/cli/input_arguments.h"
 #include "testbenches/cli/option_parser.h"
 #include "testbenches/cli/plugin_options.h"
 #include "core/model_registry.h"
@@ -82,7 +83,7 @@ int validate_command(const std::vector<std::string>& args) {
     std::vector<std::string> overrides;
     if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
     if (vm.count("model")) {
-        const auto m = workloads::load_model(vm["model"].as<std::string>(), dir + "/workloads/models");
+        const auto m = model_argument("validate", vm["model"].as<std::string>());
         std::cout << "model " << m.name << ": ok (" << m.layers.size() << " layers)\n";
         if (vm.count("accel")) {
             const auto a = load_accelerator(vm["accel"].as<std::string>(), dir + "/configs", overrides);

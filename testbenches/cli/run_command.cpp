@@ -14,6 +14,7 @@
 #include "modules/trace/vcd_trace.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/functional_options.h"
+#include "testbenches/cli/input_arguments.h"
 #include "testbenches/cli/interrupt_watch.h"
 #include "testbenches/cli/option_parser.h"
 #include "testbenches/cli/plugin_options.h"
@@ -120,7 +121,7 @@ int run_command(const std::vector<std::string>& args) {
     if (vm.count("compat"))
         for (const auto& list : vm["compat"].as<std::vector<std::string>>()) enable_compat(config.compat, list);
     settings.functional = functional_settings(vm, config.sparsity_rule);
-    workloads::ModelSpec model = workloads::load_model(model_arg, dir + "/workloads/models");
+    workloads::ModelSpec model = model_argument("run", model_arg);
     InterruptWatch interrupts;
     Simulation simulation(std::move(model), std::move(config), settings, dir + "/configs");
     interrupts.check();

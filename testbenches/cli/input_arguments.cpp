@@ -1,0 +1,20 @@
+#include "testbenches/cli/input_arguments.h"
+
+#include <iostream>
+
+#include "core/accelerator_config.h"
+#include "workloads/import/model_import.h"
+
+namespace acceltran::cli {
+
+void print_notes(const std::string& command, const std::vector<std::string>& notes) {
+    for (const std::string& note : notes) std::cerr << "acceltran " << command << ": note: " << note << "\n";
+}
+
+workloads::ModelSpec model_argument(const std::string& command, const std::string& name_or_path) {
+    workloads::ImportedModel imported = workloads::import_model(name_or_path, data_dir() + "/workloads/models");
+    print_notes(command, imported.notes);
+    return std::move(imported.spec);
+}
+
+}  // namespace acceltran::cli
