@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "core/accelerator_config.h"
+#include "workloads/import/accelerator_import.h"
 #include "workloads/import/model_import.h"
 
 namespace acceltran::cli {
@@ -15,6 +16,14 @@ workloads::ModelSpec model_argument(const std::string& command, const std::strin
     workloads::ImportedModel imported = workloads::import_model(name_or_path, data_dir() + "/workloads/models");
     print_notes(command, imported.notes);
     return std::move(imported.spec);
+}
+
+AcceleratorConfig accelerator_argument(const std::string& command, const std::string& name_or_path,
+                                       const std::vector<std::string>& overrides) {
+    workloads::ImportedAccelerator imported =
+        workloads::import_accelerator(name_or_path, data_dir() + "/configs", overrides);
+    print_notes(command, imported.notes);
+    return std::move(imported.config);
 }
 
 }  // namespace acceltran::cli

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/accelerator_config.h"
 #include "workloads/model_spec.h"
 
 namespace acceltran::cli {
@@ -13,5 +14,7 @@ namespace acceltran::cli {
 void print_notes(const std::string& command, const std::vector<std::string>& notes);
 
 workloads::ModelSpec model_argument(const std::string& command, const std::string& name_or_path);
+AcceleratorConfig accelerator_argument(const std::string& command, const std::string& name_or_path,
+                                       const std::vector<std::string>& overrides);
 
 }  // namespace acceltran::cli

@@ -117,7 +117,7 @@ int run_command(const std::vector<std::string>& args) {
     std::vector<std::string> overrides;
     if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
     const std::string model_arg = vm["model"].as<std::string>(), accel_arg = vm["accel"].as<std::string>();
-    AcceleratorConfig config = load_accelerator(accel_arg, dir + "/configs", overrides);
+    AcceleratorConfig config = accelerator_argument("run", accel_arg, overrides);
     if (vm.count("compat"))
         for (const auto& list : vm["compat"].as<std::vector<std::string>>()) enable_compat(config.compat, list);
     settings.functional = functional_settings(vm, config.sparsity_rule);

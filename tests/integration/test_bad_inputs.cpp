@@ -54,6 +54,18 @@ BadInput hf_case(const std::string& name, const std::string& text, std::vector<s
     return {name, {{"config.json", text}}, {"analyze", "--model", "{dir}/config.json"}, 3, std::move(expected)};
 }
 
+// The original simulator's config format, with `from` replaced by `to`.
+BadInput original_case(const std::string& name, const std::string& from, const std::string& to,
+                       std::vector<std::string> expected) {
+    std::string text =
+        "tile: {tile_b: 1, tile_x: 16, tile_y: 16}\nnon_linearity: 'gelu'\nlanes_per_pe: 16\npe: 64\n"
+        "softmax_per_pe: 4\nmac_per_lane: 16\nbatch_size: 4\nactivation_buffer_size: 4\n"
+        "weight_buffer_size: 8\nmask_buffer_size: 1\nloop_unrolling: 'b_i_j_k'\nmain_memory:\n"
+        "  type: 'dram'\n  mode: 'lb'\n  banks: 32\n  ranks: 2\n  channels: 1\n";
+    text.replace(text.find(from), from.size(), to);
+    return {name, {{"o.yaml", text}}, {"run", "--accel", "{dir}/o.yaml"}, 3, std::move(expected)};
+}
+
 BadInput accel_case(const std::string& name, const std::string& text, std::vector<std::string> expected) {
     return {name, {{"a.yaml", text}}, {"run", "--accel", "{dir}/a.yaml"}, 3, std::move(expected)};
 }
@@ -162,6 +174,16 @@ std::vector<BadInput> bad_inputs() {
                 "{\"model_type\": \"mistral\", \"num_hidden_layers\": 2, \"hidden_size\": 256, \"num_attention_heads\": 8,"
                 " \"intermediate_size\": 512, \"vocab_size\": 1000, \"max_position_embeddings\": 128, \"hidden_act\": \"gelu\"}",
                 {"{dir}/config.json: hidden_act: expected \"silu\" (the SwiGLU feed-forward of mistral), found \"gelu\""}),
+
+        // --- the original simulator's accelerator config ---------------------------------------
+        original_case("original config: unknown memory type", "dram", "sram",
+                      {"{dir}/o.yaml:13:9: main_memory.type: expected one of dram, rram, hbm", "found 'sram'"}),
+        original_case("original config: misspelt key", "mac_per_lane: 16", "macs_per_lane: 16",
+                      {"{dir}/o.yaml:6:1: top level: unknown key 'macs_per_lane' (did you mean 'mac_per_lane'?)"}),
+        original_case("original config: missing key", "softmax_per_pe: 4\n", "",
+                      {"{dir}/o.yaml:1:1: top level: missing required key 'softmax_per_pe'"}),
+        original_case("original config: zero PEs", "pe: 64", "pe: 0",
+                      {"{dir}/o.yaml:4:5: pe.count: expected an integer from 1 to 1048576, found '0'"}),
 
         // --- accelerator YAML ----------------------------------------------------------------
         accel_case("accelerator: unknown key", kAccel + "pe:\n  cuont: 4\n",

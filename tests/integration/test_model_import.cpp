@@ -75,3 +75,29 @@ TEST_CASE("an imported config's notes name what was left out, on stderr", "[inte
     CHECK_THAT(r.err, Contains("note: ") && Contains("activation_function \"gelu_new\" is simulated as GELU") &&
                           Contains("ignored (no counterpart in the simulated graph): architectures, attn_pdrop"));
 }
+
+TEST_CASE("the original simulator's bert_nano.json and config_tiny.yaml run as their transcriptions do",
+          "[integration][import]") {
+    // Our acceltran-edge transcribes config_tiny.yaml and scripts/original/models/bert-nano.json
+    // is bert_nano.json cut to its l = 1 layer (docs/validation.md, section 7.1), so the files
+    // given unchanged must simulate the same design.
+    ScratchDir scratch("import-original");
+    const std::string original = std::string(ACCELTRAN_SOURCE_DIR) + "/tests/data/original/";
+    const CommandResult r = run_into(scratch, "original",
+                                     {"--model", original + "bert_nano.json", "--accel", original + "config_tiny.yaml"}, {});
+    INFO(describe(r));
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains("AccelTran-SC run: bert_nano (seq 128, batch 4) on config_tiny"));
+    CHECK_THAT(r.err, Contains("bert_nano.json: l = 1 but o (2), h (2), f (2) list more layers; the first 1 are read"));
+    CHECK_THAT(r.err, Contains("config_tiny.yaml: batch_size 4 has no counterpart") &&
+                          Contains("config_tiny.yaml: scheduler (compute-op batching, memory-op tiling) has no counterpart"));
+    const CommandResult ours = run_into(
+        scratch, "ours",
+        {"--model", std::string(ACCELTRAN_SOURCE_DIR) + "/scripts/original/models/bert-nano.json", "--quiet"}, {});
+    REQUIRE(ours.exit_code == 0);
+    const nlohmann::json a = load_json(scratch / "original/summary.json");
+    const nlohmann::json b = load_json(scratch / "ours/summary.json");
+    CHECK(a["cycles"] == b["cycles"]);
+    CHECK(a["energy_j"] == b["energy_j"]);
+    CHECK(a["area_mm2"] == b["area_mm2"]);
+}
