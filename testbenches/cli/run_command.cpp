@@ -68,8 +68,8 @@ int run_command(const std::vector<std::string>& args) {
     namespace po = boost::program_options;
     po::options_description desc("run options");
     desc.add_options()
-        ("model,m", po::value<std::string>()->default_value("bert-tiny"), "model: shipped name (see `acceltran list`) or a .yaml/.json file")
-        ("accel,a", po::value<std::string>()->default_value("acceltran-edge"), "accelerator: shipped name or a .yaml file")
+        ("model,m", po::value<std::string>()->default_value("bert-tiny"), "model: shipped name (see `acceltran list`), a model YAML, a Hugging Face config.json or a FlexiBERT dict (docs/models.md)")
+        ("accel,a", po::value<std::string>()->default_value("acceltran-edge"), "accelerator: shipped name, a .yaml file or the original simulator's config YAML (docs/models.md)")
         ("seq", po::value<int>()->default_value(128), "sequence length (a decoder without --gen-len: the prompt prefilled)")
         ("prompt-len", po::value<int>(), "decoders: prompt tokens prefilled before generating (default 128; 0 allowed)")
         ("gen-len", po::value<int>(), "decoders: tokens generated after the prefill, one decode step each (docs/decoders.md)")

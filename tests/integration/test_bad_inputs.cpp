@@ -175,6 +175,10 @@ std::vector<BadInput> bad_inputs() {
                 " \"intermediate_size\": 512, \"vocab_size\": 1000, \"max_position_embeddings\": 128, \"hidden_act\": \"gelu\"}",
                 {"{dir}/config.json: hidden_act: expected \"silu\" (the SwiGLU feed-forward of mistral), found \"gelu\""}),
 
+        {"import: a dict whose layers differ", {{"d.json", "{\"l\": 2, \"o\": [[\"sa_sdp_64\"], [\"sa_sdp_64\"]], \"h\": [64, 64], \"f\": [[128], [256]]}"}},
+         {"import", "{dir}/d.json", "--out", "{dir}/m.yaml"}, 3,
+         {"{dir}/d.json: cannot be written in the model YAML format", "layer 1 differs from layer 0"}},
+
         // --- the original simulator's accelerator config ---------------------------------------
         original_case("original config: unknown memory type", "dram", "sram",
                       {"{dir}/o.yaml:13:9: main_memory.type: expected one of dram, rram, hbm", "found 'sram'"}),

@@ -101,3 +101,18 @@ TEST_CASE("the original simulator's bert_nano.json and config_tiny.yaml run as t
     CHECK(a["energy_j"] == b["energy_j"]);
     CHECK(a["area_mm2"] == b["area_mm2"]);
 }
+
+TEST_CASE("acceltran import writes a model YAML that analyzes as the imported file does", "[integration][import]") {
+    ScratchDir scratch("import-command");
+    const std::string config = kData + "gpt2/config.json", out = scratch / "gpt2.yaml";
+    CommandResult r = run_acceltran({"import", config, "--out", out}, scratch);
+    INFO(describe(r));
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains("wrote " + out + " (model gpt2, 12 layers, from a Hugging Face config)"));
+    CHECK(analysis(scratch, out, {"--seq", "16"}) == analysis(scratch, config, {"--seq", "16"}));
+    // An existing file is kept without --force.
+    r = run_acceltran({"import", config, "--out", out}, scratch);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("exists; give --force to replace it"));
+    CHECK(run_acceltran({"import", config, "--out", out, "--force"}, scratch).exit_code == 0);
+}
