@@ -12,6 +12,8 @@
 #include "core/config_node.h"
 #include "core/errors.h"
 #include "core/input_file.h"
+#include "workloads/import/accelerator_import.h"
+#include "workloads/import/model_import.h"
 #include "workloads/model_spec.h"
 
 namespace acceltran::explore {
@@ -243,7 +245,7 @@ DesignSpace DesignSpace::load(const std::string& file, const std::string& data_d
     const std::string accel_written = accel_node.as_string();
     AcceleratorConfig base;
     try {
-        base = load_accelerator(resolve_relative(accel_written, space_dir), data_dir + "/configs");
+        base = workloads::import_accelerator(resolve_relative(accel_written, space_dir), data_dir + "/configs", {}).config;
     } catch (const std::runtime_error& e) {
         accel_node.fail_message(e.what());
     }
@@ -254,7 +256,7 @@ DesignSpace DesignSpace::load(const std::string& file, const std::string& data_d
         if (name.empty()) v.where.fail("a model name or file");
         const std::string arg = resolve_relative(name, space_dir);
         try {
-            (void)workloads::load_model(arg, data_dir + "/workloads/models");
+            (void)workloads::import_model(arg, data_dir + "/workloads/models");
         } catch (const std::runtime_error& e) {
             v.where.fail_message(e.what());
         }
