@@ -2,8 +2,12 @@
 // YAML must read back to the same spec, and a spec the format cannot hold is refused.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "core/errors.h"
 #include "workloads/import/model_import.h"
@@ -78,4 +82,49 @@ TEST_CASE("a model dict with layers of different shapes cannot be written as mod
     spec.layers[0].heads[0].width = 32;
     REQUIRE_THROWS_WITH(ModelYamlWriter("d.json", "FlexiBERT model dict").text(spec),
                         Contains("layer 0 has heads of width 32 in hidden 128"));
+}
+
+TEST_CASE("DistilBERT, RoBERTa and Mistral configs read their own key names", "[import]") {
+    const std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / ("acceltran-hf-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto write = [&](const std::string& name, const std::string& text) {
+        std::ofstream((dir / name).string()) << text;
+        return (dir / name).string();
+    };
+    // DistilBERT-base: 6 layers of BERT-Base's width.
+    const ImportedModel distil = import_model(
+        write("distil.json", R"({"model_type": "distilbert", "n_layers": 6, "dim": 768, "n_heads": 12,
+            "hidden_dim": 3072, "activation": "gelu", "vocab_size": 30522, "max_position_embeddings": 512,
+            "sinusoidal_pos_embds": false, "dropout": 0.1})"),
+        kModelsDir);
+    ModelSpec bert = load_model("bert-base", kModelsDir);
+    bert.layers.resize(6);
+    bert.name = "distil";
+    require_same_spec(distil.spec, bert);
+    const ImportedModel roberta = import_model(
+        write("roberta.json", R"({"model_type": "roberta", "num_hidden_layers": 12, "hidden_size": 768,
+            "num_attention_heads": 12, "intermediate_size": 3072, "vocab_size": 50265, "max_position_embeddings": 514})"),
+        kModelsDir);
+    CHECK(roberta.spec.vocab_size == 50265);
+    CHECK(roberta.spec.max_positions == 514);
+    CHECK_FALSE(roberta.spec.decoder());
+    // Mistral 7B v0.1: grouped-query attention (8 key/value heads for 32) and a sliding window.
+    const ImportedModel mistral = import_model(
+        write("mistral.json", R"({"model_type": "mistral", "num_hidden_layers": 32, "hidden_size": 4096,
+            "num_attention_heads": 32, "num_key_value_heads": 8, "intermediate_size": 14336, "hidden_act": "silu",
+            "vocab_size": 32000, "max_position_embeddings": 32768, "sliding_window": 4096})"),
+        kModelsDir);
+    CHECK(mistral.spec.decoder());
+    CHECK(mistral.spec.family == "llama");
+    CHECK(mistral.spec.activation == "swiglu");
+    CHECK(mistral.spec.norm == "rmsnorm");
+    CHECK(mistral.spec.position == "rotary");
+    CHECK_FALSE(mistral.spec.tie_embeddings);  // the transformers library's default for mistral
+    CHECK(mistral.spec.layers.front().key_value_heads() == 8);
+    CHECK(mistral.spec.layers.front().ffn == std::vector<int>{14336});
+    bool window_noted = false;
+    for (const std::string& note : mistral.notes) window_noted |= note.find("sliding_window 4096 is not modelled") != std::string::npos;
+    CHECK(window_noted);
+    std::filesystem::remove_all(dir);
 }
