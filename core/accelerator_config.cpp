@@ -283,13 +283,17 @@ void enable_compat(CompatConfig& compat, const std::string& list) {
     if (!any) throw UsageError("--compat: expected a comma-separated list of options or " + std::string(kCompatAll));
 }
 
+InputKind accelerator_input_kind() {
+    return {"accelerator", "an accelerator YAML", "shipped", "or give the path of a YAML file"};
+}
+
 std::vector<std::string> shipped_accelerators(const std::string& configs_dir) {
     return yaml_stems((fs::path(configs_dir) / "accelerators").string());
 }
 
 AcceleratorConfig load_accelerator(const std::string& name_or_path, const std::string& configs_dir,
                                    const std::vector<std::string>& overrides) {
-    const InputKind kind{"accelerator", "an accelerator YAML", "shipped", "or give the path of a YAML file"};
+    const InputKind kind = accelerator_input_kind();
     const std::string file = resolve_input(name_or_path, (fs::path(configs_dir) / "accelerators").string(), kind);
     ConfigNode root = ConfigNode::load_file(file, kind.file_kind);
     for (const auto& assignment : overrides) apply_override(root.yaml(), assignment);

@@ -9,6 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/input_file.h"
 #include "core/loop_order.h"
 #include "core/model_parameters.h"
 #include "core/sparsity_settings.h"
@@ -118,6 +119,8 @@ struct AcceleratorConfig {
 AcceleratorConfig load_accelerator(const std::string& name_or_path, const std::string& configs_dir,
                                    const std::vector<std::string>& overrides = {});
 AcceleratorConfig parse_accelerator(const YAML::Node& root, const std::string& source);
+// How an accelerator argument is named in messages (core/input_file.h).
+InputKind accelerator_input_kind();
 std::vector<std::string> shipped_accelerators(const std::string& configs_dir);
 
 // Directory holding workloads/ and configs/: $ACCELTRAN_DATA_DIR, else the source tree the

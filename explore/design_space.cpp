@@ -12,6 +12,8 @@
 #include "core/config_node.h"
 #include "core/errors.h"
 #include "core/input_file.h"
+#include "workloads/import/accelerator_import.h"
+#include "workloads/import/model_import.h"
 #include "workloads/model_spec.h"
 
 namespace acceltran::explore {
@@ -254,7 +256,7 @@ DesignSpace DesignSpace::load(const std::string& file, const std::string& data_d
     const std::string accel_written = accel_node.as_string();
     AcceleratorConfig base;
     try {
-        base = load_accelerator(resolve_relative(accel_written, space_dir), data_dir + "/configs");
+        base = workloads::import_accelerator(resolve_relative(accel_written, space_dir), data_dir + "/configs", {}).config;
     } catch (const std::runtime_error& e) {
         accel_node.fail_message(e.what());
     }
@@ -266,7 +268,7 @@ DesignSpace DesignSpace::load(const std::string& file, const std::string& data_d
         const std::string arg = resolve_relative(name, space_dir);
         bool decoder = false;
         try {
-            decoder = workloads::load_model(arg, data_dir + "/workloads/models").decoder();
+            decoder = workloads::import_model(arg, data_dir + "/workloads/models").spec.decoder();
         } catch (const std::runtime_error& e) {
             v.where.fail_message(e.what());
         }
@@ -443,6 +445,18 @@ std::vector<DesignPoint> DesignSpace::sample(std::uint64_t count, std::uint64_t 
     }
     for (std::uint64_t i : chosen) out.push_back(point(i));
     return out;
+}
+
+std::string DesignSpace::describe(const DesignPoint& p) const {
+    std::string s = "model=" + p.model;
+    if (generation())
+        s += " prompt_len=" + std::to_string(p.prompt_len) + " gen_len=" + std::to_string(p.gen_len);
+    else
+        s += " seq=" + std::to_string(p.seq);
+    s += " batch=" + std::to_string(p.batch);
+    for (std::size_t c = 0; c < p.values.size(); ++c)
+        if (!p.values[c].empty()) s += " " + columns_[c] + "=" + p.values[c];
+    return s;
 }
 
 std::vector<std::string> DesignSpace::run_arguments(const DesignPoint& p) const {

@@ -64,6 +64,9 @@ public:
     // Every point, in enumeration order.
     std::vector<DesignPoint> all() const { return sample(size_, 0); }
 
+    // What a point runs, on one line: "model=M seq=S batch=B key=value ..." (prompt_len and
+    // gen_len instead of seq in a generation space; only the keys the point sets).
+    std::string describe(const DesignPoint& p) const;
     // The `acceltran run` arguments of a point, without --out.
     std::vector<std::string> run_arguments(const DesignPoint& p) const;
 

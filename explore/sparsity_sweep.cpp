@@ -14,6 +14,8 @@
 #include "explore/threshold_calibration.h"
 #include "explore/threshold_text.h"
 #include "workloads/functional/weight_loader.h"
+#include "workloads/import/accelerator_import.h"
+#include "workloads/import/model_import.h"
 #include "workloads/model_spec.h"
 
 namespace acceltran::explore {
@@ -187,8 +189,8 @@ std::vector<int> SparsitySweep::parse_ks(const std::string& text) {
 // Every run would fail the same way on a bad weights or tokens file: read them once here,
 // before the output directory exists, so the command fails at once and leaves nothing behind.
 void SparsitySweep::check_inputs(const SparsitySweepOptions& o) {
-    (void)load_accelerator(o.accel, data_dir() + "/configs", o.overrides);
-    const workloads::ModelSpec model = workloads::load_model(o.model, data_dir() + "/workloads/models");
+    (void)workloads::import_accelerator(o.accel, data_dir() + "/configs", o.overrides);
+    const workloads::ModelSpec model = workloads::import_model(o.model, data_dir() + "/workloads/models").spec;
     if (o.weights || o.tokens) functional::check_functional_model(model);
     if (o.weights) (void)functional::load_weights(model, *o.weights);
     if (o.tokens) (void)functional::load_tokens(*o.tokens, o.batch.value_or(4), o.seq.value_or(128), model.vocab_size);

@@ -4,13 +4,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <sstream>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
 #include "core/config_node.h"
 #include "core/errors.h"
 #include "core/input_file.h"
-#include "core/json_locator.h"
+#include "core/json_reader.h"
 
 namespace acceltran::workloads {
 
@@ -18,14 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-// Limits far above any published transformer; they exist so that a typo (an extra zero or
-// three) fails here with a clear message instead of as an allocation failure deep in tiling.
-constexpr std::int64_t kMaxLayers = 1024;
-constexpr std::int64_t kMaxHidden = 65536;
-constexpr std::int64_t kMaxFfn = 262144;
-constexpr std::int64_t kMaxVocab = 10000000;
-constexpr std::int64_t kMaxPositions = 1048576;
 
 std::string join(const std::vector<std::string>& items) {
     std::string out;
@@ -49,32 +42,11 @@ std::string over_all_layers(std::int64_t limit, const char* what) {
 
 // --- FlexiBERT 2.0 model dict ------------------------------------------------------------
 
-std::string json_type(const json& j) {
-    if (j.is_number_integer()) return "the integer " + j.dump();
-    if (j.is_number()) return "the number " + j.dump();
-    if (j.is_string()) return "the string " + printable_excerpt(j.dump());
-    if (j.is_array()) return "a list";
-    if (j.is_object()) return "an object";
-    if (j.is_boolean()) return j.dump();
-    return "null";
-}
-
 // Every complaint about the dict names the file, the JSON path of the offending value and where
-// that value is in the text: "file: o[1][0]: message (at line 3, column 9)".
-class DictReader {
+// that value is in the text (core/json_reader.h).
+class DictReader : public JsonReader {
 public:
-    DictReader(std::string file, const std::string& text) : file_(std::move(file)), locator_(text) {}
-
-    const std::string& file() const { return file_; }
-    const JsonLocator& locator() const { return locator_; }
-
-    [[noreturn]] void fail(const std::string& path, const std::string& message) const {
-        fail_at(path, message, locator_.offset_of(path));
-    }
-    [[noreturn]] void fail_at(const std::string& path, const std::string& message, std::size_t offset) const {
-        throw InputError(file_ + ": " + (path.empty() ? std::string("top level") : path) + ": " + message +
-                         (offset == std::string::npos ? "" : " (at " + locator_.line_column(offset) + ")"));
-    }
+    using JsonReader::JsonReader;
 
     const json& key(const json& root, const char* name) const {
         auto it = root.find(name);
@@ -83,21 +55,15 @@ public:
     }
 
     int integer(const std::string& path, const json& j, std::int64_t hi) const {
-        // JSON has one number type; 2.0 for a layer count is as wrong as "2".
-        if (!j.is_number_integer()) fail(path, "expected a positive integer, found " + json_type(j));
-        std::int64_t v = j.is_number_unsigned()
-                             ? static_cast<std::int64_t>(std::min<std::uint64_t>(j.get<std::uint64_t>(), INT64_MAX))
-                             : j.get<std::int64_t>();
-        if (v < 1 || v > hi)
-            fail(path, "expected an integer from 1 to " + std::to_string(hi) + ", found " + j.dump());
-        return static_cast<int>(v);
+        return JsonReader::integer(path, j, 1, hi);
     }
 
-    const json& list(const std::string& path, const json& j, std::size_t expected_size,
+    // At least `min_size` entries (0: any); the caller reads the first min_size.
+    const json& list(const std::string& path, const json& j, std::size_t min_size,
                      const std::string& size_reason) const {
-        if (!j.is_array()) fail(path, "expected a list, found " + json_type(j));
-        if (expected_size != 0 && j.size() != expected_size)
-            fail(path, "expected " + std::to_string(expected_size) + " entries (" + size_reason + "), found " +
+        if (!j.is_array()) fail(path, "expected a list, found " + JsonReader::describe(j));
+        if (min_size != 0 && j.size() < min_size)
+            fail(path, "expected at least " + std::to_string(min_size) + " entries (" + size_reason + "), found " +
                            std::to_string(j.size()));
         if (j.empty()) fail(path, "expected a non-empty list, found an empty one");
         return j;
@@ -105,7 +71,7 @@ public:
 
     // "<type>_<param>_<width>", e.g. "sa_sdp_64".
     AttentionHeadSpec head(const std::string& path, const json& j, std::size_t layer, std::size_t index) const {
-        if (!j.is_string()) fail(path, "expected a head string such as \"sa_sdp_64\", found " + json_type(j));
+        if (!j.is_string()) fail(path, "expected a head string such as \"sa_sdp_64\", found " + JsonReader::describe(j));
         const std::string text = j.get<std::string>();
         const std::string shown = "\"" + printable_excerpt(text) + "\"";
         std::vector<std::string> parts;
@@ -133,16 +99,13 @@ public:
         return AttentionHeadSpec{type, static_cast<int>(width)};
     }
 
-private:
-    std::string file_;
-    JsonLocator locator_;
 };
 
 // The top level must be an object of known keys, each given once: nlohmann would keep only the
 // last of two "l" keys, and the error would then be about a list length instead of the key.
 void check_dict_keys(const DictReader& reader, const json& root) {
     if (!root.is_object())
-        reader.fail("", "expected a model dict object {\"l\", \"o\", \"h\", \"f\"}, found " + json_type(root));
+        reader.fail("", "expected a model dict object {\"l\", \"o\", \"h\", \"f\"}, found " + JsonReader::describe(root));
     const std::vector<std::string> allowed{"l", "o", "h", "f"};
     std::vector<std::string> seen;
     for (const auto& [key, offset] : reader.locator().top_level_keys()) {
@@ -248,44 +211,30 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& origin) {
         bert_only("activation", spec.activation != "swiglu", "activation: " + spec.activation);
         bert_only("kv_heads", kv_heads == heads, "grouped-query attention (kv_heads < heads)");
     }
+    set_uniform_layers(spec, layers, hidden, heads, kv_heads, ffn);
+    return spec;
+}
+
+void set_uniform_layers(ModelSpec& spec, int layers, int hidden, int heads, int kv_heads, int ffn) {
     LayerSpec layer;
     layer.hidden = hidden;
     layer.heads.assign(heads, AttentionHeadSpec{"sa_sdp", hidden / heads});
     layer.kv_heads = kv_heads;
     layer.ffn = {ffn};
     spec.layers.assign(layers, layer);
-    return spec;
 }
 
 ModelSpec load_model_yaml(const std::string& path) {
     return parse_model_yaml(read_input_file(path, "a model YAML"), path);
 }
 
-ModelSpec parse_model_dict_json(const std::string& text, const std::string& origin) {
+ModelSpec parse_model_dict_json(const std::string& text, const std::string& origin, std::vector<std::string>* notes) {
     DictReader reader(origin, text);
     if (reader.locator().depth() > kMaxJsonDepth)
         throw InputError(origin + ": expected a model dict, found JSON nested " +
                          std::to_string(reader.locator().depth()) + " levels deep (the limit is " +
                          std::to_string(kMaxJsonDepth) + "; a model dict needs 3)");
-    json root;
-    try {
-        root = json::parse(text);
-    } catch (const json::parse_error& e) {
-        // nlohmann's text starts "[json.exception.parse_error.101] parse error at line 1, column
-        // 16: "; the position is given once, in our words.
-        const std::string what = e.what();
-        const std::size_t detail = what.find(": ", what.find("parse error"));
-        throw InputError(origin + ": malformed JSON at byte " + std::to_string(e.byte) + " (" +
-                         reader.locator().line_column(e.byte == 0 ? 0 : e.byte - 1) +
-                         "): " + printable_excerpt(detail == std::string::npos ? what : what.substr(detail + 2), 200));
-    } catch (const json::exception& e) {
-        // Not a syntax error but a value nlohmann cannot hold, such as the number 1e999
-        // (out_of_range.406, found by tests/fuzz); its text names the token but not the place.
-        const std::string what = e.what();
-        const std::size_t detail = what.find("] ");
-        throw InputError(origin + ": malformed JSON: " +
-                         printable_excerpt(detail == std::string::npos ? what : what.substr(detail + 2), 120));
-    }
+    const json root = reader.parse(text);
     check_dict_keys(reader, root);
 
     const int layers = reader.integer("l", reader.key(root, "l"), kMaxLayers);
@@ -293,6 +242,15 @@ ModelSpec parse_model_dict_json(const std::string& text, const std::string& orig
     const json& o = reader.list("o", reader.key(root, "o"), layers, per_layer);
     const json& h = reader.list("h", reader.key(root, "h"), layers, per_layer);
     const json& f = reader.list("f", reader.key(root, "f"), layers, per_layer);
+    // The original's layer loop (get_ops() in its src/dict2ops.py) reads the first l entries of
+    // each list; its own bert_nano.json says l: 1 over two-entry lists.
+    std::vector<std::string> longer;
+    for (const auto& [key, list] : {std::pair{"o", &o}, std::pair{"h", &h}, std::pair{"f", &f}})
+        if (list->size() > std::size_t(layers)) longer.push_back(std::string(key) + " (" + std::to_string(list->size()) + ")");
+    if (notes && !longer.empty())
+        notes->push_back(origin + ": l = " + std::to_string(layers) + " but " + join(longer) +
+                         " list more layers; the first " + std::to_string(layers) +
+                         " are read, as the original AccelTran simulator reads them");
 
     ModelSpec spec;
     spec.name = fs::path(origin).stem().string();
@@ -321,14 +279,18 @@ ModelSpec parse_model_dict_json(const std::string& text, const std::string& orig
     return spec;
 }
 
-ModelSpec load_model_dict_json(const std::string& path) {
-    return parse_model_dict_json(read_input_file(path, "a model dict JSON"), path);
+ModelSpec load_model_dict_json(const std::string& path, std::vector<std::string>* notes) {
+    return parse_model_dict_json(read_input_file(path, "a model dict JSON"), path, notes);
+}
+
+InputKind model_input_kind() {
+    return {"model", "a model YAML or JSON", "shipped models", "or give a .yaml or .json file path"};
 }
 
 std::vector<std::string> shipped_models(const std::string& models_dir) { return yaml_stems(models_dir); }
 
 ModelSpec load_model(const std::string& name_or_path, const std::string& models_dir) {
-    const InputKind kind{"model", "a model YAML or JSON", "shipped models", "or give a .yaml or .json file path"};
+    const InputKind kind = model_input_kind();
     // A shipped model's alias (gpt2-small for gpt2) is no file stem: look for it before
     // resolve_input reports an unknown name.
     const std::vector<std::string> shipped = shipped_models(models_dir);

@@ -13,7 +13,18 @@
 #include <string>
 #include <vector>
 
+#include "core/input_file.h"
+
 namespace acceltran::workloads {
+
+// Limits far above any published transformer; they exist so that a typo (an extra zero or
+// three) fails when the model is read, with a clear message, instead of as an allocation failure
+// deep in tiling. Every model reader applies them.
+inline constexpr std::int64_t kMaxLayers = 1024;
+inline constexpr std::int64_t kMaxHidden = 65536;
+inline constexpr std::int64_t kMaxFfn = 262144;
+inline constexpr std::int64_t kMaxVocab = 10000000;
+inline constexpr std::int64_t kMaxPositions = 1048576;
 
 struct AttentionHeadSpec {
     std::string type = "sa_sdp";  // only scaled dot-product self-attention is simulated so far
@@ -61,13 +72,21 @@ struct ModelSpec {
 ModelSpec load_model_yaml(const std::string& path);
 // The same from text already read; `origin` names it in messages.
 ModelSpec parse_model_yaml(const std::string& text, const std::string& origin);
-ModelSpec parse_model_dict_json(const std::string& text, const std::string& origin);
+// `layers` identical layers of `heads` heads of width hidden/heads (heads must divide hidden),
+// `kv_heads` key/value heads and one FFN width: the shape every model-zoo file describes.
+void set_uniform_layers(ModelSpec& spec, int layers, int hidden, int heads, int kv_heads, int ffn);
 // Imports a FlexiBERT 2.0 model dict ({"l":..,"o":[[..]],"h":[..],"f":[[..]]}).
-// `sa_sdp` heads are supported; other head types are refused with a clear message.
-ModelSpec load_model_dict_json(const std::string& path);
+// `sa_sdp` heads are supported; other head types are refused with a clear message. Lists longer
+// than l are read as the original simulator reads them, the first l entries; a note saying so
+// goes to `notes` when given.
+ModelSpec parse_model_dict_json(const std::string& text, const std::string& origin,
+                                std::vector<std::string>* notes = nullptr);
+ModelSpec load_model_dict_json(const std::string& path, std::vector<std::string>* notes = nullptr);
 // `name_or_path` is a shipped model name or alias (looked up in <models_dir>/*.yaml) or a file
 // path (.yaml/.yml or .json). Unknown names list the shipped ones.
 ModelSpec load_model(const std::string& name_or_path, const std::string& models_dir);
+// How a model argument is named in messages (core/input_file.h).
+InputKind model_input_kind();
 // Names of the shipped models (file stems in models_dir), sorted. Aliases are not listed.
 std::vector<std::string> shipped_models(const std::string& models_dir);
 

@@ -3,6 +3,7 @@
 
 #include "core/accelerator_config.h"
 #include "testbenches/cli/commands.h"
+#include "testbenches/cli/input_arguments.h"
 #include "testbenches/cli/option_parser.h"
 #include "workloads/analyzer.h"
 #include "workloads/generation.h"
@@ -28,7 +29,7 @@ int analyze_command(const std::vector<std::string>& args) {
     namespace po = boost::program_options;
     po::options_description desc("analyze options");
     desc.add_options()
-        ("model,m", po::value<std::string>()->required(), "model: a shipped name (see `acceltran list`) or a .yaml/.json file")
+        ("model,m", po::value<std::string>()->required(), "model: a shipped name (see `acceltran list`), a model YAML, a Hugging Face config.json or a FlexiBERT dict (docs/models.md)")
         ("seq", po::value<int>()->default_value(128), "sequence length")
         ("batch", po::value<int>()->default_value(4), "batch size")
         ("prompt-len", po::value<int>(), "decoders: prompt tokens prefilled (default 0 with --gen-len)")
@@ -54,8 +55,7 @@ int analyze_command(const std::vector<std::string>& args) {
         found << bpe;
         throw UsageError("--bytes-per-element must be a number greater than 0 and at most 1024, got " + found.str());
     }
-    const workloads::ModelSpec model =
-        workloads::load_model(vm["model"].as<std::string>(), data_dir() + "/workloads/models");
+    const workloads::ModelSpec model = model_argument("analyze", vm["model"].as<std::string>());
     const bool generation = generation_requested(vm);
     if ((generation || vm.count("no-lm-head")) && !model.decoder())
         throw UsageError("--prompt-len, --gen-len and --no-lm-head apply to decoders; '" + model.name +

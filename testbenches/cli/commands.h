@@ -13,5 +13,6 @@ int validate_command(const std::vector<std::string>& args);
 int list_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);
 int sparsity_command(const std::vector<std::string>& args);
+int import_command(const std::vector<std::string>& args);
 
 }  // namespace acceltran::cli

@@ -6,6 +6,7 @@
 #include "modules/power/area_model.h"
 #include "modules/power/technology.h"
 #include "testbenches/cli/commands.h"
+#include "testbenches/cli/input_arguments.h"
 #include "testbenches/cli/option_parser.h"
 #include "testbenches/cli/plugin_options.h"
 #include "core/model_registry.h"
@@ -82,10 +83,10 @@ int validate_command(const std::vector<std::string>& args) {
     std::vector<std::string> overrides;
     if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
     if (vm.count("model")) {
-        const auto m = workloads::load_model(vm["model"].as<std::string>(), dir + "/workloads/models");
+        const auto m = model_argument("validate", vm["model"].as<std::string>());
         std::cout << "model " << m.name << ": ok (" << m.layers.size() << " layers)\n";
         if (vm.count("accel")) {
-            const auto a = load_accelerator(vm["accel"].as<std::string>(), dir + "/configs", overrides);
+            const auto a = accelerator_argument("validate", vm["accel"].as<std::string>(), overrides);
             // As run does: a design the technology table cannot price is refused here too.
             power::load_technology(a.technology, dir + "/configs").check_covers(a);
             const auto graph = workloads::build_op_graph(m, positive(vm, "seq"), positive(vm, "batch"));
@@ -94,7 +95,7 @@ int validate_command(const std::vector<std::string>& args) {
                       << program.totals.tile_ops << " tile ops, " << program.totals.spill_entries << " spills\n";
         }
     } else {
-        const auto a = load_accelerator(vm["accel"].as<std::string>(), dir + "/configs", overrides);
+        const auto a = accelerator_argument("validate", vm["accel"].as<std::string>(), overrides);
         const power::Technology technology = power::load_technology(a.technology, dir + "/configs");
         technology.check_covers(a);
         const power::AreaBreakdown area = power::area(a, technology);

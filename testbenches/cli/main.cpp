@@ -31,6 +31,7 @@ const char* kUsage =
     "  list      the shipped models and accelerator design points\n"
     "  sweep     run a design space (every local core or a Slurm job array); Pareto front\n"
     "  sparsity  functional runs over DynaTran thresholds and/or top-k k: sparsity, MACs, energy, error\n"
+    "  import    write a Hugging Face config or FlexiBERT dict as an editable model YAML\n"
     "\n"
     "options:\n"
     "  -h, --help     this help; `acceltran <command> --help` for a command's options\n"
@@ -65,6 +66,7 @@ int sc_main(int argc, char* argv[]) {
         if (command == "list") return acceltran::cli::list_command(args);
         if (command == "sweep") return acceltran::cli::sweep_command(args);
         if (command == "sparsity") return acceltran::cli::sparsity_command(args);
+        if (command == "import") return acceltran::cli::import_command(args);
         std::cerr << "acceltran: unknown command '" << command << "'\n\n" << kUsage;
         return int(ExitCode::usage_error);
     } catch (const acceltran::UsageError& e) {

@@ -15,13 +15,17 @@
 
 namespace acceltran::cli {
 
-// Parses `args`; returns false (after printing help to stdout) when --help was given.
+// Parses `args` (with `positional` arguments, if given); returns false (after printing help to stdout) when --help was given.
 inline bool parse_options(const std::vector<std::string>& args, boost::program_options::options_description& desc,
-                          const std::string& usage, boost::program_options::variables_map& vm) {
+                          const std::string& usage, boost::program_options::variables_map& vm,
+                          const boost::program_options::positional_options_description* positional = nullptr) {
     namespace po = boost::program_options;
     desc.add_options()("help,h", "show this help and exit")("version", "print the version and exit");
     try {
-        po::store(po::command_line_parser(args).options(desc).run(), vm);
+        po::command_line_parser parser(args);
+        parser.options(desc);
+        if (positional) parser.positional(*positional);
+        po::store(parser.run(), vm);
         if (vm.count("help")) {
             std::cout << usage << "\n\n" << desc << "\n";
             return false;

@@ -15,6 +15,7 @@
 #include "modules/trace/vcd_trace.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/functional_options.h"
+#include "testbenches/cli/input_arguments.h"
 #include "testbenches/cli/interrupt_watch.h"
 #include "testbenches/cli/option_parser.h"
 #include "testbenches/cli/plugin_options.h"
@@ -69,8 +70,8 @@ int run_command(const std::vector<std::string>& args) {
     namespace po = boost::program_options;
     po::options_description desc("run options");
     desc.add_options()
-        ("model,m", po::value<std::string>()->default_value("bert-tiny"), "model: shipped name (see `acceltran list`) or a .yaml/.json file")
-        ("accel,a", po::value<std::string>()->default_value("acceltran-edge"), "accelerator: shipped name or a .yaml file")
+        ("model,m", po::value<std::string>()->default_value("bert-tiny"), "model: shipped name (see `acceltran list`), a model YAML, a Hugging Face config.json or a FlexiBERT dict (docs/models.md)")
+        ("accel,a", po::value<std::string>()->default_value("acceltran-edge"), "accelerator: shipped name, a .yaml file or the original simulator's config YAML (docs/models.md)")
         ("seq", po::value<int>()->default_value(128), "sequence length (a decoder without --prompt-len/--gen-len: the prompt prefilled; not allowed with them)")
         ("prompt-len", po::value<int>(), "decoders: prompt tokens prefilled before generating (default 128; 0 allowed)")
         ("gen-len", po::value<int>(), "decoders: tokens generated after the prefill, one decode step each (docs/decoders.md)")
@@ -120,11 +121,11 @@ int run_command(const std::vector<std::string>& args) {
     std::vector<std::string> overrides;
     if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
     const std::string model_arg = vm["model"].as<std::string>(), accel_arg = vm["accel"].as<std::string>();
-    AcceleratorConfig config = load_accelerator(accel_arg, dir + "/configs", overrides);
+    AcceleratorConfig config = accelerator_argument("run", accel_arg, overrides);
     if (vm.count("compat"))
         for (const auto& list : vm["compat"].as<std::vector<std::string>>()) enable_compat(config.compat, list);
     settings.functional = functional_settings(vm, config.sparsity_rule);
-    workloads::ModelSpec model = workloads::load_model(model_arg, dir + "/workloads/models");
+    workloads::ModelSpec model = model_argument("run", model_arg);
     InterruptWatch interrupts;
     Simulation simulation(std::move(model), std::move(config), settings, dir + "/configs");
     interrupts.check();

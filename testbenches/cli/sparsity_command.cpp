@@ -17,7 +17,7 @@
 
 #include "core/errors.h"
 #include "explore/sparsity_sweep.h"
-#include "explore/summary_figure.h"
+#include "explore/sparsity_table.h"
 #include "explore/sweep_runner.h"
 #include "explore/threshold_text.h"
 #include "testbenches/cli/commands.h"
@@ -56,31 +56,6 @@ std::string number(double v) {
     char buffer[40];
     std::snprintf(buffer, sizeof buffer, "%.9g", v);
     return buffer;
-}
-
-void print_table(const std::vector<const SparsityPoint*>& rows, std::ostream& out) {
-    out << "series     threshold     k  act.sparsity  MACs skipped      cycles  energy/seq (uJ)  rel. RMS error  status\n";
-    for (const SparsityPoint* p : rows) {
-        char line[256];
-        if (p->ok) {
-            const auto& s = p->summary;
-            const double total = summary_figure(s, {"macs", "total"}), eff = summary_figure(s, {"macs", "effectual"});
-            std::snprintf(line, sizeof line, "%-9s %10s %5s %12.1f%% %12.1f%% %11.0f %16.3f %15.4g  ok%s\n",
-                          p->series == SparsitySeries::DynaTran ? "dynatran" : "topk",
-                          p->series == SparsitySeries::DynaTran ? threshold_text(p->threshold).c_str() : "-",
-                          p->series == SparsitySeries::TopK ? std::to_string(p->k).c_str() : "-",
-                          100 * summary_figure(s, {"sparsity", "activation"}), total > 0 ? 100 * (1 - eff / total) : 0.0,
-                          summary_figure(s, {"cycles"}), 1e6 * summary_figure(s, {"energy_j_per_seq"}),
-                          summary_figure(s, {"functional", "output_error_vs_dense", "relative_rms"}),
-                          p->target ? " (target)" : "");
-        } else {
-            std::snprintf(line, sizeof line, "%-9s %10s %5s %s\n", p->series == SparsitySeries::DynaTran ? "dynatran" : "topk",
-                          p->series == SparsitySeries::DynaTran ? threshold_text(p->threshold).c_str() : "-",
-                          p->series == SparsitySeries::TopK ? std::to_string(p->k).c_str() : "-",
-                          ("failed (exit " + std::to_string(p->exit_code) + "): " + p->error).c_str());
-        }
-        out << line;
-    }
 }
 
 }  // namespace
@@ -187,7 +162,7 @@ int sparsity_command(const std::vector<std::string>& args) {
     const std::string dir = output.path();
 
     if (!quiet) {
-        print_table(rows, std::cout);
+        std::cout << sparsity_table(rows);
         if (target && sweep.calibrated())
             std::cout << "target   activation sparsity " << number(*target) << ": threshold "
                       << threshold_text(calibration["threshold"].get<double>()) << " reached "

@@ -154,15 +154,7 @@ int sweep_command(const std::vector<std::string>& args) {
     if (vm.count("dry-run")) {
         std::cout << space.file() << ": " << points.size() << " of the space's " << space.size() << " points\n";
         for (const DesignPoint& p : points) {
-            std::cout << p.id << "  model=" << p.model;
-            if (p.gen_len >= 0)
-                std::cout << " prompt_len=" << p.prompt_len << " gen_len=" << p.gen_len;
-            else
-                std::cout << " seq=" << p.seq;
-            std::cout << " batch=" << p.batch;
-            for (std::size_t c = 0; c < p.values.size(); ++c)
-                if (!p.values[c].empty()) std::cout << " " << space.columns()[c] << "=" << p.values[c];
-            std::cout << (sweep.point_done(p.id) ? "  (done)" : "") << "\n";
+            std::cout << p.id << "  " << space.describe(p) << (sweep.point_done(p.id) ? "  (done)" : "") << "\n";
         }
         return 0;
     }

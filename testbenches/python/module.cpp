@@ -20,6 +20,8 @@
 #include "modules/builtin_models.h"
 #include "modules/simulation/simulation.h"
 #include "testbenches/python/child_process.h"
+#include "workloads/import/accelerator_import.h"
+#include "workloads/import/model_import.h"
 #include "workloads/analyzer.h"
 #include "workloads/generation.h"
 #include "workloads/graph_builder.h"
@@ -64,8 +66,9 @@ std::string run(const std::string& model_arg, const std::string& accel_arg, int 
         settings.prompt_len = prompt_len;
         settings.gen_len = gen_len;
         settings.simulated_steps = simulated_steps;
-        AcceleratorConfig config = load_accelerator(accel_arg, dir + "/configs", overrides);
-        workloads::ModelSpec model = workloads::load_model(model_arg, dir + "/workloads/models");
+        // Every form `acceltran run` takes (docs/models.md); the importers' notes are not shown here.
+        AcceleratorConfig config = workloads::import_accelerator(accel_arg, dir + "/configs", overrides).config;
+        workloads::ModelSpec model = workloads::import_model(model_arg, dir + "/workloads/models").spec;
         Simulation simulation(std::move(model), std::move(config), settings, dir + "/configs");
         const SimulationResult result = simulation.run();
         std::ostringstream timeline;
@@ -91,7 +94,7 @@ std::string analyze(const std::string& model_arg, int seq, int batch, std::optio
         if (!(bytes_per_element > 0 && bytes_per_element <= 1024))
             throw UsageError("bytes_per_element must be a number greater than 0 and at most 1024, got " +
                              std::to_string(bytes_per_element));
-        const workloads::ModelSpec model = workloads::load_model(model_arg, data_dir() + "/workloads/models");
+        const workloads::ModelSpec model = workloads::import_model(model_arg, data_dir() + "/workloads/models").spec;
         const bool generation = prompt_len || gen_len;
         if ((generation || !lm_head) && !model.decoder())
             throw UsageError("prompt_len, gen_len and lm_head apply to decoders; '" + model.name +

@@ -50,6 +50,22 @@ BadInput dict_case(const std::string& name, const std::string& text, std::vector
     return {name, {{"d.json", text}}, {"run", "--model", "{dir}/d.json"}, 3, std::move(expected)};
 }
 
+BadInput hf_case(const std::string& name, const std::string& text, std::vector<std::string> expected) {
+    return {name, {{"config.json", text}}, {"analyze", "--model", "{dir}/config.json"}, 3, std::move(expected)};
+}
+
+// The original simulator's config format, with `from` replaced by `to`.
+BadInput original_case(const std::string& name, const std::string& from, const std::string& to,
+                       std::vector<std::string> expected) {
+    std::string text =
+        "tile: {tile_b: 1, tile_x: 16, tile_y: 16}\nnon_linearity: 'gelu'\nlanes_per_pe: 16\npe: 64\n"
+        "softmax_per_pe: 4\nmac_per_lane: 16\nbatch_size: 4\nactivation_buffer_size: 4\n"
+        "weight_buffer_size: 8\nmask_buffer_size: 1\nloop_unrolling: 'b_i_j_k'\nmain_memory:\n"
+        "  type: 'dram'\n  mode: 'lb'\n  banks: 32\n  ranks: 2\n  channels: 1\n";
+    text.replace(text.find(from), from.size(), to);
+    return {name, {{"o.yaml", text}}, {"run", "--accel", "{dir}/o.yaml"}, 3, std::move(expected)};
+}
+
 BadInput accel_case(const std::string& name, const std::string& text, std::vector<std::string> expected) {
     return {name, {{"a.yaml", text}}, {"run", "--accel", "{dir}/a.yaml"}, 3, std::move(expected)};
 }
@@ -125,8 +141,8 @@ std::vector<BadInput> bad_inputs() {
                   {"{dir}/d.json: h[0]: expected an integer from 1 to 65536, found 1000000000 (at line 3, column 8)"}),
         dict_case("dict: wrong type", "{\"l\": 2.0, \"o\": [], \"h\": [], \"f\": []}",
                   {"{dir}/d.json: l: expected a positive integer, found the number 2.0 (at line 1, column 7)"}),
-        dict_case("dict: list length does not match l", "{\"l\": 2, \"o\": [[\"sa_sdp_64\"]], \"h\": [64, 64], \"f\": [[1], [1]]}",
-                  {"{dir}/d.json: o: expected 2 entries (one per layer, l = 2), found 1"}),
+        dict_case("dict: list shorter than l", "{\"l\": 2, \"o\": [[\"sa_sdp_64\"]], \"h\": [64, 64], \"f\": [[1], [1]]}",
+                  {"{dir}/d.json: o: expected at least 2 entries (one per layer, l = 2), found 1"}),
         dict_case("dict: unsupported head type", "{\"l\": 1, \"o\": [[\"sa_wma_64\"]], \"h\": [64], \"f\": [[128]]}",
                   {"{dir}/d.json: o[0][0]: head \"sa_wma_64\" (layer 0, head 0) is not supported: only sa_sdp"}),
         dict_case("dict: 'p' key", "{\"l\": 1, \"p\": []}", {"{dir}/d.json: p: model dicts with a 'p' key are not supported"}),
@@ -137,6 +153,41 @@ std::vector<BadInput> bad_inputs() {
         dict_case("dict: binary garbage", "\x89PNG\r\n\x1a\n\0\0\0"s, {"{dir}/d.json: malformed JSON at byte 1"}),
         dict_case("dict: empty file", "", {"{dir}/d.json: malformed JSON at byte 1", "unexpected end of input"}),
         dict_case("dict: not an object", "[1, 2]", {"{dir}/d.json: top level: expected a model dict object", "found a list"}),
+
+        // --- Hugging Face config.json ----------------------------------------------------------
+        hf_case("Hugging Face: unsupported model_type", "{\"model_type\": \"t5\", \"d_model\": 512}",
+                {"{dir}/config.json: model_type: model_type \"t5\" is not supported; supported: bert, roberta, "
+                 "distilbert, gpt2, llama, mistral", "(at line 1, column 16)"}),
+        hf_case("Hugging Face: missing key", "{\"model_type\": \"bert\", \"hidden_size\": 768}",
+                {"{dir}/config.json: top level: missing required key 'num_hidden_layers' (model_type bert)"}),
+        hf_case("Hugging Face: heads do not divide hidden",
+                "{\"model_type\": \"gpt2\", \"n_layer\": 2, \"n_embd\": 100,\n \"n_head\": 3}",
+                {"{dir}/config.json: n_head: n_head (3) must divide n_embd (100)", "(at line 2, column 12)"}),
+        hf_case("Hugging Face: key/value heads do not divide heads",
+                "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"hidden_size\": 256, \"num_attention_heads\": 8,"
+                " \"intermediate_size\": 512, \"vocab_size\": 1000, \"max_position_embeddings\": 128,"
+                " \"num_key_value_heads\": 3}",
+                {"{dir}/config.json: num_key_value_heads: num_key_value_heads (3) must divide num_attention_heads (8)"}),
+        hf_case("Hugging Face: wrong type", "{\"model_type\": \"bert\", \"num_hidden_layers\": \"12\"}",
+                {"{dir}/config.json: num_hidden_layers: expected a positive integer, found the string \"12\""}),
+        hf_case("Hugging Face: activation with no counterpart",
+                "{\"model_type\": \"mistral\", \"num_hidden_layers\": 2, \"hidden_size\": 256, \"num_attention_heads\": 8,"
+                " \"intermediate_size\": 512, \"vocab_size\": 1000, \"max_position_embeddings\": 128, \"hidden_act\": \"gelu\"}",
+                {"{dir}/config.json: hidden_act: expected \"silu\" (the SwiGLU feed-forward of mistral), found \"gelu\""}),
+
+        {"import: a dict whose layers differ", {{"d.json", "{\"l\": 2, \"o\": [[\"sa_sdp_64\"], [\"sa_sdp_64\"]], \"h\": [64, 64], \"f\": [[128], [256]]}"}},
+         {"import", "{dir}/d.json", "--out", "{dir}/m.yaml"}, 3,
+         {"{dir}/d.json: cannot be written in the model YAML format", "layer 1 differs from layer 0"}},
+
+        // --- the original simulator's accelerator config ---------------------------------------
+        original_case("original config: unknown memory type", "dram", "sram",
+                      {"{dir}/o.yaml:13:9: main_memory.type: expected one of dram, rram, hbm", "found 'sram'"}),
+        original_case("original config: misspelt key", "mac_per_lane: 16", "macs_per_lane: 16",
+                      {"{dir}/o.yaml:6:1: top level: unknown key 'macs_per_lane' (did you mean 'mac_per_lane'?)"}),
+        original_case("original config: missing key", "softmax_per_pe: 4\n", "",
+                      {"{dir}/o.yaml:1:1: top level: missing required key 'softmax_per_pe'"}),
+        original_case("original config: zero PEs", "pe: 64", "pe: 0",
+                      {"{dir}/o.yaml:4:5: pe.count: expected an integer from 1 to 1048576, found '0'"}),
 
         // --- accelerator YAML ----------------------------------------------------------------
         accel_case("accelerator: unknown key", kAccel + "pe:\n  cuont: 4\n",

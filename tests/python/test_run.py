@@ -41,6 +41,14 @@ class RunTest(unittest.TestCase):
         self.assertEqual(self.result.peak_power_w, self.cli["power_w"]["peak"])
         self.assertEqual(self.result.summary["accelerator"]["pe"]["count"], 32)
 
+    def test_a_hugging_face_config_runs_like_the_built_in_model(self):
+        # Every form `acceltran run --model` takes (docs/models.md), here a Hugging Face config.
+        source = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        config = os.path.join(source, "tests", "data", "models", "bert-base-uncased", "config.json")
+        imported = acceltran.run(model=config, seq=16, batch=1, detail="fast")
+        built_in = acceltran.run(model="bert-base", seq=16, batch=1, detail="fast")
+        self.assertEqual(imported.cycles, built_in.cycles)
+
     def test_op_table_and_timeline(self):
         self.assertEqual({row["kind"] for row in self.result.ops}, set(self.cli["op_kinds"]))
         self.assertEqual(self.result.busy_cycles["softmax"], self.cli["op_kinds"]["softmax"]["busy_unit_cycles"])
