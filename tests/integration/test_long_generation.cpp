@@ -65,6 +65,22 @@ TEST_CASE("a sampled generation matches simulating every step within the stated 
     CHECK(relative(ttft, e["generation"]["time_to_first_token_s"].get<double>()) < kTolerance);
 }
 
+// The sampled path through the binary at a size the sanitized suite affords (the comparison
+// above is [unsanitized]): every step gets a time, four of them simulated.
+TEST_CASE("a short sampled generation runs and reports every step", "[integration][generation][sampling]") {
+    ScratchDir dir("sampled-short");
+    const auto r = run_into(dir, "run",
+                            {"-q", "--detail", "fast", "--model", "gpt2", "--accel", "acceltran-edge", "--prompt-len", "8",
+                             "--gen-len", "24", "--batch", "1"},
+                            {"--simulated-steps", "4"});
+    INFO(describe(r));
+    REQUIRE(r.exit_code == 0);
+    const auto g = load_json(dir / "run/summary.json")["generation"];
+    CHECK(g["simulated_steps"] == 4);
+    CHECK(g["time_per_output_token_by_step_s"].size() == 24);
+    for (const auto& t : g["time_per_output_token_by_step_s"]) CHECK(t.get<double>() > 0);
+}
+
 TEST_CASE("a run whose memory estimate passes --max-memory is refused up front, naming the figures", "[integration][generation][memory]") {
     ScratchDir dir("memory");
     const auto r = run_acceltran({"run", "-q", "--model", "llama-8b", "--accel", "acceltran-server", "--prompt-len", "128",
