@@ -1,6 +1,7 @@
 #include "modules/trace/perfetto_trace.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,18 @@ const char* const kUnitName[workloads::kUnitClasses] = {"lane", "softmax", "laye
 std::string fixed(double v) {
     char buf[48];
     std::snprintf(buf, sizeof buf, "%.6f", v);
+    return buf;
+}
+
+// A slice's "ts" and "dur" fields (µs). Its start and end are each rounded to whole nanoseconds
+// once and the duration is their difference, so that a viewer that converts ts and dur to
+// nanoseconds separately (Perfetto does) sees back-to-back slices on a track touch, never
+// overlap. Rounding ts and dur each from picoseconds overlapped 211 of BERT-Tiny's 62,991 slices.
+std::string slice_time(double start_us, double end_us) {
+    const long long start = std::llround(start_us * 1e3), end = std::max(start, std::llround(end_us * 1e3));
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "\"ts\":%lld.%03lld,\"dur\":%lld.%03lld", start / 1000, start % 1000,
+                  (end - start) / 1000, (end - start) % 1000);
     return buf;
 }
 }  // namespace
@@ -67,9 +80,9 @@ void PerfettoTrace::on_tile(const TileEvent& t) {
     std::vector<char>& buf = slice_buffer_;
     buf.resize(name.size() + 256);
     const int n = std::snprintf(buf.data(), buf.size(),
-                                "%s{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":%.6f,\"dur\":%.6f,\"name\":%s,"
+                                "%s{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,%s,\"name\":%s,"
                                 "\"cat\":\"%s\",\"args\":{\"op_kind\":\"%s\",\"layer\":%d,\"op\":%d,\"entry\":%u}}",
-                                first_ ? "" : ",\n", pid, tid, us(t.start), us(t.end - t.start), name.c_str(), kind,
+                                first_ ? "" : ",\n", pid, tid, slice_time(us(t.start), us(t.end)).c_str(), name.c_str(), kind,
                                 kind, op.layer, op.id, unsigned(t.entry));
     first_ = false;
     out_.write(buf.data(), std::min<std::streamsize>(n, std::streamsize(buf.size()) - 1));
@@ -80,8 +93,8 @@ void PerfettoTrace::on_dma_transfer(int channel, std::uint32_t entry_index, doub
     const auto& entry = program_.entries[entry_index];
     const std::string tensor = entry.tensor >= 0 ? program_.graph->tensors[entry.tensor].name : "?";
     event_prefix();
-    out_ << "{\"ph\":\"X\",\"pid\":" << kMemoryProcess << ",\"tid\":" << channel << ",\"ts\":" << fixed(us(start))
-         << ",\"dur\":" << fixed(us(end - start)) << ",\"name\":"
+    out_ << "{\"ph\":\"X\",\"pid\":" << kMemoryProcess << ",\"tid\":" << channel << ","
+         << slice_time(us(start), us(end)) << ",\"name\":"
          << nlohmann::json(std::string(to_string(entry.kind)) + " " + tensor).dump()
          << ",\"cat\":\"dma\",\"args\":{\"kind\":\"" << to_string(entry.kind) << "\",\"tensor\":"
          << nlohmann::json(tensor).dump() << ",\"data_bytes\":" << entry.data_bytes
