@@ -10,17 +10,18 @@
 #include <unistd.h>
 
 #include "core/errors.h"
+#include "tests/unit/shipped_design.h"
 #include "workloads/import/model_import.h"
 #include "workloads/import/model_yaml_writer.h"
 
 using namespace acceltran;
 using namespace acceltran::workloads;
 using Catch::Matchers::Contains;
+using acceltran::testing::kModelsDir;
 
 namespace {
 
 const std::string kSource = ACCELTRAN_SOURCE_DIR;
-const std::string kModelsDir = kSource + "/workloads/models";
 
 // Every field but where the spec was read from.
 void require_same_spec(const ModelSpec& a, const ModelSpec& b) {
