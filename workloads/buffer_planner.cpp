@@ -4,6 +4,9 @@
 #include <deque>
 #include <limits>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/errors.h"
 
@@ -134,12 +137,11 @@ private:
         release(tensor);
     }
 
-    // Takes `bytes` of buffer `b`, evicting (furthest next use first) what `pinned` does not
-    // protect; returns the entries the new occupant must wait for.
-    void reserve(BufferKind b, std::uint64_t bytes, const Op& op, const std::vector<int>& pinned,
+    // Takes `bytes` of buffer `b` for `tensor`, evicting (furthest next use first) what `pinned`
+    // does not protect; returns the entries the new occupant must wait for.
+    void reserve(BufferKind b, std::uint64_t bytes, int tensor, const Op& op, const std::vector<int>& pinned,
                  std::vector<std::uint32_t>& deps) {
         BufferState& s = buffers_[int(b)];
-        const std::uint64_t capacity = opt_.capacity[int(b)];
         while (s.free_bytes < bytes) {
             int victim = -1, victim_use = -1;
             for (int t : resident_list_) {
@@ -151,19 +153,7 @@ private:
                     victim = t;
                 }
             }
-            if (victim < 0) {
-                std::uint64_t pinned_bytes = 0;
-                for (int t : pinned)
-                    if (resident_[t] >= 0)
-                        pinned_bytes += b == BufferKind::Mask ? p_.layouts[t].mask_bytes
-                                        : p_.layouts[t].buffer == b ? p_.layouts[t].data_bytes
-                                                                    : 0;
-                throw InputError("op '" + op.name + "' does not fit in the " + to_string(b) +
-                                 " buffer: it needs " + mib(pinned_bytes + bytes) +
-                                 " at once for its operands and output, the buffer holds " +
-                                 mib(capacity) + " (raise buffers." + to_string(b) +
-                                 ".size_mb or use a smaller sequence or batch)");
-            }
+            if (victim < 0) throw InputError(no_room_message(b, bytes, tensor, op));
             evict(victim, op.id);
         }
         std::uint64_t need = bytes;
@@ -176,6 +166,35 @@ private:
             if (c.bytes == 0) s.pool.pop_front();
         }
         s.free_bytes -= bytes;
+    }
+
+    // Nothing left to evict: every occupant of `b` is an operand or the output of `op`. Names
+    // them with the bytes each holds (a parked partial sum holds its dense size, more than its
+    // layout), so that the figures add up to the capacity.
+    std::string no_room_message(BufferKind b, std::uint64_t bytes, int tensor, const Op& op) const {
+        std::vector<std::pair<std::uint64_t, int>> occupants;
+        for (int t : resident_list_) {
+            const Residency& r = p_.residencies[resident_[t]];
+            const std::uint64_t held = b == BufferKind::Mask ? r.mask_bytes : r.buffer == b ? r.data_bytes : 0;
+            if (held > 0) occupants.emplace_back(held, t);
+        }
+        std::sort(occupants.rbegin(), occupants.rend());
+        std::string held_by;
+        for (std::size_t i = 0; i < occupants.size(); ++i) {
+            if (i == 4 && occupants.size() > 5) {
+                held_by += ", and " + std::to_string(occupants.size() - 4) + " more";
+                break;
+            }
+            held_by += std::string(i ? ", " : "") + "'" + g_.tensors[occupants[i].second].name + "' " +
+                       mib(occupants[i].first);
+        }
+        std::string message = "op '" + op.name + "' does not fit in the " + to_string(b) + " buffer, which holds " +
+                              mib(opt_.capacity[int(b)]) + ": its " + (tensor == op.output ? "output '" : "operand '") +
+                              g_.tensors[tensor].name + "' needs " + mib(bytes) + ", ";
+        message += occupants.empty() ? std::string("and nothing can be evicted")
+                                     : "while the op's own operands and output, which must stay, hold " + held_by;
+        return message + "; " + mib(buffers_[int(b)].free_bytes) + " free (raise buffers." + to_string(b) +
+               ".size_mb or use a smaller sequence or batch)";
     }
 
     int new_residency(int tensor, std::uint32_t entry, std::uint64_t data_bytes) {
@@ -215,8 +234,8 @@ private:
         e.tensor = tensor;
         e.data_bytes = l.data_bytes;
         e.mask_bytes = l.mask_bytes;
-        reserve(l.buffer, l.data_bytes, op, pinned, e.deps);
-        reserve(BufferKind::Mask, l.mask_bytes, op, pinned, e.deps);
+        reserve(l.buffer, l.data_bytes, tensor, op, pinned, e.deps);
+        reserve(BufferKind::Mask, l.mask_bytes, tensor, op, pinned, e.deps);
         if (memory_entry_[tensor] >= 0) e.deps.push_back(std::uint32_t(memory_entry_[tensor]));
         // Rows of a token sampled from earlier logits cannot be fetched before those exist.
         for (int op_id : g_.tensors[tensor].known_after) e.deps.push_back(std::uint32_t(op_entry_[op_id]));
@@ -257,8 +276,8 @@ private:
             const auto& readers = users_[resident_[in_place]];
             e.deps.insert(e.deps.end(), readers.begin(), readers.end());
         } else {
-            reserve(out.buffer, out_bytes, op, pinned, e.deps);
-            reserve(BufferKind::Mask, out.mask_bytes, op, pinned, e.deps);
+            reserve(out.buffer, out_bytes, op.output, op, pinned, e.deps);
+            reserve(BufferKind::Mask, out.mask_bytes, op.output, op, pinned, e.deps);
         }
         for (int t : inputs) e.deps.push_back(std::uint32_t(ready_entry_[t]));
         p_.totals.compute_entries++;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <queue>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -662,6 +663,23 @@ TEST_CASE("tiled program: a working set that cannot fit is an input error", "[ti
     const std::string activation = message(caps(kMinActivation128x4 - 1, 8 * MiB, 1 * MiB));
     CHECK_THAT(activation, Contains("l0.ffn.gelu1") && Contains("activation buffer") &&
                                Contains("buffers.activation.size_mb"));
+    // It names what else holds the buffer, and the figures add up: the bytes asked for, held by
+    // each occupant and free account for the whole capacity (issue: "needs 3.75 MiB, holds 4 MiB"
+    // said nothing of the occupants, and counted a parked partial sum at its compressed size).
+    {
+        std::vector<std::uint64_t> figures;  // capacity, needed, each occupant..., free
+        const std::regex bytes_figure("([0-9]+) bytes");
+        for (std::sregex_iterator i(activation.begin(), activation.end(), bytes_figure), end; i != end; ++i)
+            figures.push_back(std::stoull((*i)[1].str()));
+        REQUIRE(figures.size() >= 4);
+        CHECK(figures.front() == kMinActivation128x4 - 1);
+        std::uint64_t accounted = 0;
+        for (std::size_t i = 1; i < figures.size(); ++i) accounted += figures[i];
+        const std::uint64_t needed = figures[1], free_bytes = figures.back();
+        CHECK(accounted - needed == figures.front());
+        CHECK(needed > free_bytes);
+        CHECK_THAT(activation, Contains("l0.ffn.h1") && Contains("must stay"));
+    }
     const std::string mask = message(caps(4 * MiB, 8 * MiB, kMinMask128x4 - 1));
     CHECK_THAT(mask, Contains("l0.ffn.gelu1") && Contains("mask buffer"));
     // A single tensor larger than its buffer names the tensor as well.
