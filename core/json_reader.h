@@ -16,6 +16,11 @@ namespace acceltran {
 
 class JsonReader {
 public:
+    // Nesting the readers accept: deep enough for any real model description (a model dict
+    // nests three levels, Hugging Face a few, e.g. rope_scaling), shallow enough to refuse a
+    // pathological text before nlohmann's recursive parser sees it.
+    static constexpr std::size_t kMaxDepth = 64;
+
     // Keeps the text for locating values; parse() reads it.
     JsonReader(std::string file, const std::string& text);
 

@@ -8,7 +8,7 @@ namespace acceltran {
 
 namespace {
 
-std::string number_text(double v) {
+std::string exact_number_text(double v) {
     std::ostringstream out;
     out.precision(15);
     out << v;
@@ -34,7 +34,7 @@ ParameterSpec ParameterSpec::number(const std::string& name, double fallback, do
     ParameterSpec s;
     s.name = name;
     s.type = ParameterType::Number;
-    s.default_value = number_text(fallback);
+    s.default_value = exact_number_text(fallback);
     s.description = description;
     s.min = lo;
     s.max = hi;
@@ -65,9 +65,9 @@ std::string ParameterSpec::type_text() const {
     auto range = [&](const char* kind) {
         std::string t = kind;
         const bool lo = std::isfinite(min), hi = std::isfinite(max);
-        if (lo && hi) return t + " " + number_text(min) + ".." + number_text(max);
-        if (lo) return t + " >= " + number_text(min);
-        if (hi) return t + " <= " + number_text(max);
+        if (lo && hi) return t + " " + exact_number_text(min) + ".." + exact_number_text(max);
+        if (lo) return t + " >= " + exact_number_text(min);
+        if (hi) return t + " <= " + exact_number_text(max);
         return t;
     };
     switch (type) {

@@ -8,18 +8,13 @@
 
 #include "core/config_node.h"
 #include "core/errors.h"
+#include "core/text_list.h"
 
 namespace acceltran {
 
 namespace {
 
-std::string join_names(const std::vector<std::string>& names) {
-    std::string s;
-    for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
-    return s;
-}
-
-std::string number_text(double v) {
+std::string short_number_text(double v) {
     std::ostringstream out;
     out << v;
     return out.str();
@@ -73,11 +68,11 @@ void read_parameter(const ParameterSpec& p, const ConfigNode& slot, ModelParamet
             const double v = c.as_double();
             if (!(v >= p.min && v <= p.max)) {
                 std::string range = std::isfinite(p.max)
-                                        ? "from " + number_text(p.min) + " to " + number_text(p.max)
-                                        : "of at least " + number_text(p.min);
+                                        ? "from " + short_number_text(p.min) + " to " + short_number_text(p.max)
+                                        : "of at least " + short_number_text(p.min);
                 c.fail("a number " + range);
             }
-            out.set(p.name, v, number_text(v), true);
+            out.set(p.name, v, short_number_text(v), true);
             return;
         }
         case ParameterType::Boolean: {
@@ -155,7 +150,7 @@ ModelSelection ModelRegistry::defaults(ModelKind kind, const std::string& name) 
     const ModelEntry* e = find(kind, name);
     if (!e)
         throw InputError(std::string("unknown ") + to_string(kind) + " model '" + name + "'; registered: " +
-                         join_names(names(kind)));
+                         comma_list(names(kind)));
     ModelSelection s;
     s.name = name;
     for (const auto& p : e->parameters) {
@@ -179,7 +174,7 @@ ModelSelection ModelRegistry::parse(ModelKind kind, const ConfigNode& slot, cons
             const std::string hint = closest_match(name, known);
             m.fail_message(std::string("unknown ") + to_string(kind) + " model '" + name + "'" +
                            (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; registered " +
-                           to_string(kind) + " models: " + join_names(known) +
+                           to_string(kind) + " models: " + comma_list(known) +
                            " (plug-ins add more with --plugin; `acceltran list` shows them)");
         }
     }

@@ -17,18 +17,13 @@
 #include "workloads/import/accelerator_import.h"
 #include "workloads/import/model_import.h"
 #include "workloads/model_spec.h"
+#include "explore/csv_text.h"
 
 namespace acceltran::explore {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string number(double v) {
-    char buffer[40];
-    std::snprintf(buffer, sizeof buffer, "%.9g", v);
-    return buffer;
-}
 
 double parse_threshold(const std::string& text, const std::string& whole) {
     double v = 0;
@@ -87,13 +82,6 @@ void settle(SparsityPoint& p) {
     if (p.error.empty()) p.error = "not run (stopped)";
 }
 
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-    std::string q = "\"";
-    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
-
 const std::vector<std::string> kColumns = {
     "series", "threshold", "k", "activation_sparsity", "weight_sparsity", "macs_total", "macs_effectual",
     "macs_skipped_fraction", "cycles", "throughput_seq_per_s", "energy_j", "energy_j_per_seq", "output_error_rms",
@@ -114,11 +102,11 @@ std::vector<std::string> csv_row(const SparsityPoint& p) {
                          summary_figure(s, {"functional", "output_error_vs_dense", "rms"}),
                          summary_figure(s, {"functional", "output_error_vs_dense", "relative_rms"}),
                          summary_figure(s, {"functional", "output_error_vs_dense", "max_abs"})})
-            r.push_back(number(v));
+            r.push_back(nine_digit_text(v));
     } else {
         r.resize(r.size() + 12);
     }
-    r.push_back(p.target ? number(*p.target) : "");
+    r.push_back(p.target ? nine_digit_text(*p.target) : "");
     r.push_back("runs/" + p.id);
     r.push_back(p.ok ? "ok" : "failed");
     r.push_back(p.ok ? "0" : std::to_string(p.exit_code));
@@ -148,7 +136,7 @@ std::vector<double> SparsitySweep::parse_thresholds(const std::string& text) {
         if (stop < start) throw UsageError("--thresholds: STOP must be >= START, got '" + text + "'");
         const double count = std::floor((stop - start + 1e-9) / step) + 1;
         if (count > double(kMaxPoints))
-            throw UsageError("--thresholds '" + text + "' gives " + number(count) + " points, more than " +
+            throw UsageError("--thresholds '" + text + "' gives " + nine_digit_text(count) + " points, more than " +
                              std::to_string(kMaxPoints));
         for (std::size_t i = 0; i < std::size_t(count); ++i)
             values.push_back(std::stod(threshold_text(std::min(stop, start + double(i) * step))));
@@ -265,7 +253,7 @@ int SparsitySweep::run(const std::string& binary, int jobs, ProgressMode progres
     const bool finished = calibration.run(
         trial(points_[profile_]), [&](double tau, int step) -> std::optional<ThresholdCalibration::Trial> {
             SparsityPoint p;
-            p.id = "target-" + number(target) + "-step" + std::to_string(step);
+            p.id = "target-" + nine_digit_text(target) + "-step" + std::to_string(step);
             p.threshold = tau;
             p.in_table = false;
             SparsityPoint& added = add(std::move(p), {"--threshold", threshold_text(tau)});

@@ -11,6 +11,8 @@
 #include "core/errors.h"
 #include "explore/pareto.h"
 #include "explore/slurm_submitter.h"
+#include "core/number_text.h"
+#include "explore/csv_text.h"
 
 namespace acceltran::explore {
 
@@ -26,27 +28,14 @@ nlohmann::json read_json(const std::string& file, const std::string& what) {
     }
 }
 
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-    std::string q = "\"";
-    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
-
 std::string csv_line(const std::vector<std::string>& fields) {
     std::string line;
     for (std::size_t i = 0; i < fields.size(); ++i) line += (i ? "," : "") + csv_field(fields[i]);
     return line + "\n";
 }
 
-// 9 significant digits, as timeline.csv; the front is computed from these same texts, so that
+// Numbers are written with nine_digit_text(); the front is computed from these same texts, so that
 // pareto.csv is exactly the front of results.csv.
-std::string number(double v) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.9g", v);
-    return buffer;
-}
-
 // A figure of summary.json by key path ("power_w.average"); throws when it is not a number.
 double figure(const nlohmann::json& summary, const std::string& key) {
     const nlohmann::json* node = &summary;
@@ -219,7 +208,7 @@ SweepCollection Sweep::collect() const {
         if (point_done(id)) {
             try {
                 const nlohmann::json summary = read_json(summary_file, "a run summary");
-                for (const std::string& f : figures) values.push_back(number(figure(summary, f)));
+                for (const std::string& f : figures) values.push_back(nine_digit_text(figure(summary, f)));
                 wall = summary.contains("wall_seconds") ? figure(summary, "wall_seconds") : 0;
             } catch (const std::exception& e) {
                 error = summary_file + ": " + e.what();
@@ -234,7 +223,7 @@ SweepCollection Sweep::collect() const {
         const bool ok = error.empty();
         values.resize(figures.size());
         row.insert(row.end(), values.begin(), values.end());
-        row.push_back(ok ? number(wall) : "");
+        row.push_back(ok ? nine_digit_text(wall) : "");
         row.push_back(ok ? "ok" : "failed");
         row.push_back(error);
         if (ok) {

@@ -10,16 +10,11 @@
 #include "core/errors.h"
 #include "explore/summary_figure.h"
 #include "explore/threshold_text.h"
+#include "core/number_text.h"
 
 namespace acceltran::explore {
 
 namespace {
-
-std::string number(double v) {
-    char buffer[40];
-    std::snprintf(buffer, sizeof buffer, "%.9g", v);
-    return buffer;
-}
 
 double activation_sparsity(const nlohmann::json& summary) { return summary_figure(summary, {"sparsity", "activation"}); }
 
@@ -39,7 +34,7 @@ double ThresholdCalibration::interpolate_threshold(const nlohmann::json& profile
     }
     if (table.size() < 2) throw SimulationError("the profiling run's threshold_for_sparsity table has no usable entries");
     if (target <= base) {
-        note = "the run at threshold 0 already has activation sparsity " + number(base) + " >= the target";
+        note = "the run at threshold 0 already has activation sparsity " + nine_digit_text(base) + " >= the target";
         return 0.0;
     }
     std::size_t i = 1;
@@ -47,7 +42,7 @@ double ThresholdCalibration::interpolate_threshold(const nlohmann::json& profile
     const auto [s0, t0] = table[i - 1];
     const auto [s1, t1] = table[i];
     if (target > table.back().first)
-        note = "the target is above the table's last entry (" + number(table.back().first) + "); extrapolated linearly";
+        note = "the target is above the table's last entry (" + nine_digit_text(table.back().first) + "); extrapolated linearly";
     return std::max(0.0, t0 + (t1 - t0) * (target - s0) / (s1 - s0));
 }
 

@@ -12,6 +12,7 @@
 #include "core/errors.h"
 #include "core/input_file.h"
 #include "core/json_reader.h"
+#include "core/text_list.h"
 
 namespace acceltran::workloads {
 
@@ -20,20 +21,12 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-    return out;
-}
-
 // Over all layers. A model zoo file of 1024 layers of 65536 heads would otherwise be expanded
 // into 2^26 head records (about 2.7 GB) before anything else is checked; published encoders
 // have a few hundred heads in all (BERT-Large: 24 x 16). Feed-forward widths in a model dict
 // are limited the same way, since each one becomes two ops of the graph.
 constexpr std::int64_t kMaxTotalHeads = 65536;
 constexpr std::int64_t kMaxTotalFfn = 65536;
-// A model dict nests three levels ({"o": [[...]]}); the parser would accept any depth.
-constexpr std::size_t kMaxJsonDepth = 64;
 
 std::string over_all_layers(std::int64_t limit, const char* what) {
     return "at most " + std::to_string(limit) + " " + what +
@@ -118,7 +111,7 @@ void check_dict_keys(const DictReader& reader, const json& root) {
         if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
             std::string hint = closest_match(key, allowed);
             reader.fail_at("", "unknown key '" + shown + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                                   "; allowed keys: " + join(allowed),
+                                   "; allowed keys: " + comma_list(allowed),
                            offset);
         }
         if (std::find(seen.begin(), seen.end(), key) != seen.end())
@@ -230,10 +223,10 @@ ModelSpec load_model_yaml(const std::string& path) {
 
 ModelSpec parse_model_dict_json(const std::string& text, const std::string& origin, std::vector<std::string>* notes) {
     DictReader reader(origin, text);
-    if (reader.locator().depth() > kMaxJsonDepth)
+    if (reader.locator().depth() > JsonReader::kMaxDepth)
         throw InputError(origin + ": expected a model dict, found JSON nested " +
                          std::to_string(reader.locator().depth()) + " levels deep (the limit is " +
-                         std::to_string(kMaxJsonDepth) + "; a model dict needs 3)");
+                         std::to_string(JsonReader::kMaxDepth) + "; a model dict needs 3)");
     const json root = reader.parse(text);
     check_dict_keys(reader, root);
 
@@ -248,7 +241,7 @@ ModelSpec parse_model_dict_json(const std::string& text, const std::string& orig
     for (const auto& [key, list] : {std::pair{"o", &o}, std::pair{"h", &h}, std::pair{"f", &f}})
         if (list->size() > std::size_t(layers)) longer.push_back(std::string(key) + " (" + std::to_string(list->size()) + ")");
     if (notes && !longer.empty())
-        notes->push_back(origin + ": l = " + std::to_string(layers) + " but " + join(longer) +
+        notes->push_back(origin + ": l = " + std::to_string(layers) + " but " + comma_list(longer) +
                          " list more layers; the first " + std::to_string(layers) +
                          " are read, as the original AccelTran simulator reads them");
 

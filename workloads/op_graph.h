@@ -16,6 +16,8 @@ namespace acceltran::workloads {
 // RmsNorm, SwiGlu and Rotary appear in decoder graphs only (generation.h); new kinds go last so
 // that the encoder's kinds keep their values.
 enum class OpKind { MatMul, Softmax, LayerNorm, Gelu, Add, RmsNorm, SwiGlu, Rotary };
+// How many kinds there are (Rotary is the last), for tables indexed by kind.
+constexpr int kOpKindCount = int(OpKind::Rotary) + 1;
 // The survey's Table 3 categories, plus the decoder's vocabulary projection, which the survey
 // leaves out of its totals (docs/decoders.md).
 enum class OpCategory { MhaProjection, MhaActToAct, FfnProjection, Other, LmHead };

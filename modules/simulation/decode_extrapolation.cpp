@@ -9,9 +9,6 @@ namespace acceltran {
 
 namespace {
 
-// Rotary is the last kind: op_graph.h adds new kinds at the end.
-constexpr int kOpKinds = int(workloads::OpKind::Rotary) + 1;
-
 // Every figure of a run that adds up over its steps, in a fixed order, so that snapshots can be
 // flattened to vectors and the interpolated sums written back. Capacities, peaks, unit counts
 // and ratios are not among them, nor the models' own counters, whose keys a model may add as
@@ -70,8 +67,8 @@ DecodeExtrapolation::DecodeExtrapolation(const workloads::TiledProgram& program,
     compute_left_.assign(std::size_t(g.gen_len) + 1, 0);
     for (const auto& e : program.entries)
         if (e.kind == workloads::EntryKind::Compute) ++compute_left_[std::size_t(g.ops[std::size_t(e.op)].step)];
-    tally_.kind_busy.assign(kOpKinds, 0.0);
-    tally_.kind_ops.assign(kOpKinds, 0.0);
+    tally_.kind_busy.assign(workloads::kOpKindCount, 0.0);
+    tally_.kind_ops.assign(workloads::kOpKindCount, 0.0);
     snapshots_.resize(steps_.size());
 }
 
@@ -161,7 +158,7 @@ RunResult DecodeExtrapolation::extrapolate(const RunResult& simulated) {
 
 nlohmann::json DecodeExtrapolation::op_kinds() const {
     nlohmann::json j = nlohmann::json::object();
-    for (int k = 0; k < kOpKinds; ++k)
+    for (int k = 0; k < workloads::kOpKindCount; ++k)
         if (whole_.kind_ops[std::size_t(k)] > 0)
             j[workloads::to_string(workloads::OpKind(k))] = {
                 {"ops", std::uint64_t(std::llround(whole_.kind_ops[std::size_t(k)]))},

@@ -2,15 +2,8 @@
 
 namespace acceltran {
 
-namespace {
-
-// Rotary is the last kind: op_graph.h adds new kinds at the end.
-constexpr int kOpKinds = int(workloads::OpKind::Rotary) + 1;
-
-}  // namespace
-
 OpKindBreakdown::OpKindBreakdown(const workloads::TiledProgram& program)
-    : program_(program), busy_(kOpKinds, 0.0), ops_(kOpKinds, 0) {
+    : program_(program), busy_(workloads::kOpKindCount, 0.0), ops_(workloads::kOpKindCount, 0) {
     for (const auto& e : program.entries)
         if (e.kind == workloads::EntryKind::Compute) ++ops_[std::size_t(program.graph->ops[std::size_t(e.op)].kind)];
 }
@@ -22,7 +15,7 @@ void OpKindBreakdown::on_tile(const activity::TileEvent& t) {
 
 nlohmann::json OpKindBreakdown::to_json() const {
     nlohmann::json j = nlohmann::json::object();
-    for (int k = 0; k < kOpKinds; ++k)
+    for (int k = 0; k < workloads::kOpKindCount; ++k)
         if (ops_[std::size_t(k)] > 0)
             j[workloads::to_string(workloads::OpKind(k))] = {{"ops", ops_[std::size_t(k)]},
                                                              {"busy_unit_cycles", busy_[std::size_t(k)]}};

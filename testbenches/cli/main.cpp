@@ -19,7 +19,7 @@ namespace {
 // set; static initialisers of the executable run before that main, so set it here.
 const bool kQuietKernel = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0) == 0;
 
-const char* kUsage =
+const char* kCommandsUsage =
     "usage: acceltran <command> [options]\n"
     "\n"
     "AccelTran-SC: a SystemC/TLM-2.0 model of the AccelTran transformer accelerator.\n"
@@ -45,7 +45,7 @@ int sc_main(int argc, char* argv[]) {
     using acceltran::ExitCode;
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {
-        std::cerr << kUsage;
+        std::cerr << kCommandsUsage;
         return int(ExitCode::usage_error);
     }
     const std::string command = args.front();
@@ -53,7 +53,7 @@ int sc_main(int argc, char* argv[]) {
     acceltran::register_builtin_models();
     try {
         if (command == "-h" || command == "--help" || command == "help") {
-            std::cout << kUsage;
+            std::cout << kCommandsUsage;
             return 0;
         }
         if (command == "--version") {
@@ -67,7 +67,7 @@ int sc_main(int argc, char* argv[]) {
         if (command == "sweep") return acceltran::cli::sweep_command(args);
         if (command == "sparsity") return acceltran::cli::sparsity_command(args);
         if (command == "import") return acceltran::cli::import_command(args);
-        std::cerr << "acceltran: unknown command '" << command << "'\n\n" << kUsage;
+        std::cerr << "acceltran: unknown command '" << command << "'\n\n" << kCommandsUsage;
         return int(ExitCode::usage_error);
     } catch (const acceltran::UsageError& e) {
         std::cerr << "acceltran " << command << ": " << e.what() << "\n";

@@ -34,7 +34,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* kUsage =
+const char* kSparsityUsage =
     "usage: acceltran sparsity --out DIR [--model M] [--accel A] [--seq N] [--batch N] [--set key=value ...]\n"
     "                          [--thresholds START:STOP:STEP | --thresholds T1,T2,...] [--k K1,K2,...]\n"
     "                          [--target-sparsity S [--calibration-runs N] [--calibration-tolerance D]]\n"
@@ -87,7 +87,7 @@ int sparsity_command(const std::vector<std::string>& args) {
     add_plugin_option(desc);
     add_progress_options(desc);
     po::variables_map vm;
-    if (!parse_options(args, desc, kUsage, vm)) return 0;
+    if (!parse_options(args, desc, kSparsityUsage, vm)) return 0;
 
     if (!vm.count("thresholds") && !vm.count("k") && !vm.count("target-sparsity"))
         throw UsageError("give --thresholds, --k and/or --target-sparsity (see --help)");

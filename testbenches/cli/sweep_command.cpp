@@ -28,7 +28,7 @@ using namespace acceltran::explore;
 
 namespace {
 
-const char* kUsage =
+const char* kSweepUsage =
     "usage: acceltran sweep --space S --out DIR [--jobs N | --slurm [--partition P] [--time T] [--array-chunk K]\n"
     "                       [--no-wait]] [--sample N [--seed S]] [--plugin P]... [--no-plot] [--dry-run] [-q]\n"
     "       acceltran sweep --collect DIR [--no-plot] [-q]\n"
@@ -107,7 +107,7 @@ int sweep_command(const std::vector<std::string>& args) {
     add_plugin_option(desc);
     add_progress_options(desc);
     po::variables_map vm;
-    if (!parse_options(args, desc, kUsage, vm)) return 0;
+    if (!parse_options(args, desc, kSweepUsage, vm)) return 0;
     const bool quiet = vm.count("quiet") > 0;
     auto refuse_with = [&](const std::string& mode, std::initializer_list<const char*> allowed) {
         for (const auto& [name, value] : vm) {

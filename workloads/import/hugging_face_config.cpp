@@ -5,6 +5,7 @@
 
 #include "core/errors.h"
 #include "core/input_file.h"
+#include "core/text_list.h"
 
 namespace acceltran::workloads {
 
@@ -42,12 +43,6 @@ const TypeKeys& keys_of(const std::string& type) {
     throw std::logic_error("no keys for model_type " + type);
 }
 
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-    return out;
-}
-
 bool present(const json& root, const std::string& key) { return root.contains(key) && !root.at(key).is_null(); }
 
 }  // namespace
@@ -71,7 +66,7 @@ HuggingFaceConfig::HuggingFaceConfig(const JsonReader& reader, json root) : read
     const auto& supported = supported_model_types();
     if (std::find(supported.begin(), supported.end(), type_) == supported.end())
         reader_.fail("model_type", "model_type \"" + printable_excerpt(type_) +
-                                       "\" is not supported; supported: " + join(supported) +
+                                       "\" is not supported; supported: " + comma_list(supported) +
                                        " (other architectures: describe them in the model YAML format, docs/models.md)");
 }
 
@@ -110,7 +105,7 @@ std::string HuggingFaceConfig::activation(const std::string& key, const std::str
     if (act == "relu") return "relu";
     const std::vector<std::string> gelus{"gelu", "gelu_new", "gelu_fast", "gelu_pytorch_tanh", "quick_gelu", "gelu_python"};
     if (std::find(gelus.begin(), gelus.end(), act) == gelus.end())
-        reader_.fail(key, "expected relu or a GELU (" + join(gelus) + "), found \"" + printable_excerpt(act) + "\"");
+        reader_.fail(key, "expected relu or a GELU (" + comma_list(gelus) + "), found \"" + printable_excerpt(act) + "\"");
     if (act != "gelu")
         notes.push_back(reader_.file() + ": " + key + " \"" + act + "\" is simulated as GELU (the same lane operation)");
     return "gelu";
@@ -197,7 +192,7 @@ ModelSpec HuggingFaceConfig::to_model_spec(std::vector<std::string>& notes) cons
     for (const auto& [key, value] : root_.items())
         if (std::find(read_.begin(), read_.end(), key) == read_.end()) ignored.push_back(key);
     if (!ignored.empty())
-        notes.push_back(reader_.file() + ": ignored (no counterpart in the simulated graph): " + join(ignored));
+        notes.push_back(reader_.file() + ": ignored (no counterpart in the simulated graph): " + comma_list(ignored));
     return spec;
 }
 

@@ -10,15 +10,11 @@ namespace acceltran::workloads {
 
 namespace {
 
-// As the model-dict reader: deep enough for any real config (Hugging Face nests a few levels,
-// e.g. rope_scaling), shallow enough to refuse a pathological text before parsing it.
-constexpr std::size_t kMaxJsonDepth = 64;
-
 ImportedModel import_json(const std::string& file) {
     const std::string text = read_input_file(file, "a model JSON");
     JsonReader reader(file, text);
     // The model-dict reader words the depth refusal; a config that deep is no config either.
-    if (reader.locator().depth() <= kMaxJsonDepth) {
+    if (reader.locator().depth() <= JsonReader::kMaxDepth) {
         nlohmann::json root = reader.parse(text);
         if (HuggingFaceConfig::recognizes(root)) {
             ImportedModel imported{ModelSpec{}, "Hugging Face config", {}};
