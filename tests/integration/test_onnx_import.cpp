@@ -105,7 +105,7 @@ TEST_CASE("acceltran import writes an ONNX graph as a model YAML that analyzes t
     CHECK(analysis_without_name(scratch, out, {"--seq", "16"}) == analysis_without_name(scratch, onnx, {"--seq", "16"}));
 }
 
-TEST_CASE("an ONNX node of an unsupported op type is refused naming the node, its op type and the supported ones",
+TEST_CASE("an ONNX node of an unsupported op type, or a graph with no transformer, is refused naming what is wrong",
           "[integration][import][onnx]") {
     ScratchDir scratch("onnx-unsupported");
     const std::string onnx = make_onnx(scratch, "sigmoid", "--kind encoder --unsupported Sigmoid");
@@ -114,6 +114,12 @@ TEST_CASE("an ONNX node of an unsupported op type is refused naming the node, it
     CHECK(r.exit_code == 3);
     CHECK_THAT(r.err, Contains(onnx + ": node 'Sigmoid_") && Contains(", Sigmoid): op type 'Sigmoid' is not recognized") &&
                           Contains("supported: MatMul, Gemm, Add"));
+    // Supported op types in a graph with no transformer in it: the structure is refused, not guessed.
+    const std::string embeddings = make_onnx(scratch, "embeddings", "--kind encoder --layers 0");
+    const CommandResult e = analyze_file(scratch, embeddings);
+    INFO(describe(e));
+    CHECK(e.exit_code == 3);
+    CHECK_THAT(e.err, Contains(embeddings + ": no attention found: expected one Softmax between a score MatMul"));
 }
 
 TEST_CASE("a truncated, a text and an empty .onnx file get errors naming the file and the place", "[integration][import][onnx]") {

@@ -165,13 +165,31 @@ void OnnxGraph::index() {
     }
 }
 
+// The inputs each op type needs (the ONNX operator schemas' required ones), checked once so that
+// the recognizer can read them without a bounds check at every step.
+int OnnxGraph::required_inputs(const std::string& op_type) {
+    static const std::map<std::string, int> inputs{
+        {"MatMul", 2}, {"Gemm", 2}, {"Add", 2}, {"Sub", 2}, {"Mul", 2}, {"Div", 2}, {"Pow", 2}, {"Sqrt", 1},
+        {"ReduceMean", 1}, {"LayerNormalization", 2}, {"Softmax", 1}, {"Gelu", 1}, {"Erf", 1}, {"Tanh", 1},
+        {"Relu", 1}, {"Transpose", 1}, {"Reshape", 2}, {"Split", 1}, {"Concat", 1}, {"Unsqueeze", 1},
+        {"Gather", 2}, {"Where", 3}, {"Constant", 0}, {"Identity", 1}, {"Cast", 1}};
+    const auto it = inputs.find(op_type);
+    return it == inputs.end() ? -1 : it->second;
+}
+
 void OnnxGraph::check_op_types() const {
     const auto& supported = supported_op_types();
-    for (int i = 0; i < node_count(); ++i)
-        if (std::find(supported.begin(), supported.end(), node(i).op_type()) == supported.end())
-            fail(describe(i) + ": op type '" + printable_excerpt(node(i).op_type()) +
+    for (int i = 0; i < node_count(); ++i) {
+        const onnx::NodeProto& n = node(i);
+        if (std::find(supported.begin(), supported.end(), n.op_type()) == supported.end())
+            fail(describe(i) + ": op type '" + printable_excerpt(n.op_type()) +
                  "' is not recognized by the ONNX importer; supported: " + join(supported) +
                  " (docs/models.md, \"ONNX\")");
+        const int needed = required_inputs(n.op_type());
+        if (n.input_size() < needed || n.output_size() < 1 || n.output(0).empty())
+            fail(describe(i) + ": expected " + std::to_string(needed) + " input(s) and an output, found " +
+                 std::to_string(n.input_size()) + " and " + std::to_string(n.output_size()));
+    }
 }
 
 std::string OnnxGraph::describe(int index) const {

@@ -26,6 +26,9 @@ public:
 
     // Reads and checks `file`. InputError naming the file and the place otherwise.
     explicit OnnxGraph(const std::string& file);
+    // The indexes point into the parsed model.
+    OnnxGraph(const OnnxGraph&) = delete;
+    OnnxGraph& operator=(const OnnxGraph&) = delete;
 
     const std::string& file() const { return file_; }
     const onnx::GraphProto& graph() const { return model_.graph(); }
@@ -61,6 +64,7 @@ private:
     [[noreturn]] void fail_unparsable(const std::string& bytes) const;
     void index();
     void check_op_types() const;
+    static int required_inputs(const std::string& op_type);
 
     std::string file_;
     onnx::ModelProto model_;

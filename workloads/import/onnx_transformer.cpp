@@ -28,6 +28,10 @@ std::string dims_text(const std::vector<std::int64_t>& dims) {
 
 bool is_scalar(const std::optional<std::vector<double>>& values) { return values && values->size() == 1; }
 
+// A dimension read from a constant as a positive integer of sane size, else 0 (symbolic,
+// placeholder or nonsense), so that no double reaches an integer conversion out of range.
+std::int64_t whole_dim(double v) { return v >= 1 && v < 1e9 && v == std::floor(v) ? std::int64_t(v) : 0; }
+
 }  // namespace
 
 bool OnnxTransformer::weight_matmul(int node, WeightMatmul& found) const {
@@ -50,7 +54,7 @@ bool OnnxTransformer::weight_matmul(int node, WeightMatmul& found) const {
         transposed = !transposed;
     }
     const auto shape = g_.constant_shape(weight);
-    if (!shape || shape->size() != 2 || g_.constant(n.input(0))) return false;
+    if (!shape || shape->size() != 2 || (*shape)[0] < 1 || (*shape)[1] < 1 || g_.constant(n.input(0))) return false;
     found = {node, weight, (*shape)[transposed ? 1 : 0], (*shape)[transposed ? 0 : 1]};
     return true;
 }
@@ -80,7 +84,8 @@ OnnxTransformer::Projection OnnxTransformer::trace_projection(std::string tensor
                 }
                 if (split_index >= int(sizes.size()))
                     g_.fail(g_.describe(split_node) + ": fewer split sizes than outputs");
-                proj.width = std::int64_t(sizes[std::size_t(split_index)]);
+                proj.width = whole_dim(sizes[std::size_t(split_index)]);
+                if (proj.width < 1) g_.fail(g_.describe(split_node) + ": a split size is not a positive integer");
             }
             return proj;
         }
@@ -269,9 +274,15 @@ ModelSpec OnnxTransformer::to_model_spec(std::vector<std::string>& notes) const 
     if (word < 0)
         g_.fail("no word embedding found: expected a Gather from a [vocab, hidden] initializer by a graph input of "
                 "token ids");
+    auto bounded = [&](std::int64_t v, std::int64_t hi, const std::string& what) {
+        if (v < 1 || v > hi)
+            g_.fail(what + " is " + std::to_string(v) + ", expected 1 to " + std::to_string(hi));
+        return int(v);
+    };
     const auto word_shape = *g_.constant_shape(g_.node(word).input(0));
-    const std::int64_t vocab = word_shape[0], hidden = word_shape[1];
     const std::string word_table = g_.node(word).input(0);
+    const std::int64_t vocab = bounded(word_shape[0], kMaxVocab, "the vocabulary (word table '" + printable_excerpt(word_table) + "')");
+    const std::int64_t hidden = bounded(word_shape[1], kMaxHidden, "the hidden width (word table '" + printable_excerpt(word_table) + "')");
     // Other tables of the same width: the position table (the most rows, or named so) and the
     // token-type table BERT adds (segment 0 for every token in our graphs).
     int position = -1;
@@ -303,6 +314,8 @@ ModelSpec OnnxTransformer::to_model_spec(std::vector<std::string>& notes) const 
             ignored.push_back(g_.describe(i) + " (a Softmax on the output)");
             continue;
         }
+        if (layers.size() == std::size_t(kMaxLayers))
+            g_.fail("more than " + std::to_string(kMaxLayers) + " attention layers (the limit every model reader applies)");
         layers.push_back(attention_at(i, int(layers.size())));
     }
     if (layers.empty()) g_.fail("no attention found: expected one Softmax between a score MatMul and a context MatMul per layer");
@@ -344,12 +357,14 @@ ModelSpec OnnxTransformer::to_model_spec(std::vector<std::string>& notes) const 
         // Heads: the Reshape into [batch, seq, heads, width], else the 1/sqrt(width) scaling.
         std::int64_t heads = 0;
         const auto& shape = a.q.head_shape;
-        if (!shape.empty() && shape[2] > 0) heads = std::int64_t(shape[2]);
-        else if (!shape.empty() && shape[3] > 0 && a.q.width % std::int64_t(shape[3]) == 0) heads = a.q.width / std::int64_t(shape[3]);
-        else {
+        if (!shape.empty() && whole_dim(shape[2]) > 0) {
+            heads = whole_dim(shape[2]);
+        } else if (!shape.empty() && whole_dim(shape[3]) > 0 && a.q.width % whole_dim(shape[3]) == 0) {
+            heads = a.q.width / whole_dim(shape[3]);
+        } else {
             const double scale = a.scale * a.q.scale * a.k.scale, width = 1 / (scale * scale);
-            if (scale > 0 && std::abs(width - std::round(width)) < 1e-3 * width && a.q.width % std::int64_t(std::round(width)) == 0)
-                heads = a.q.width / std::int64_t(std::round(width));
+            const std::int64_t w = whole_dim(std::round(width));
+            if (w > 0 && std::abs(width - double(w)) < 1e-3 * width && a.q.width % w == 0) heads = a.q.width / w;
         }
         if (heads <= 0 || a.q.width % heads != 0)
             g_.fail(where + ": cannot tell the number of heads: the query's Reshape to [batch, seq, heads, width] "
@@ -406,7 +421,7 @@ ModelSpec OnnxTransformer::to_model_spec(std::vector<std::string>& notes) const 
         layer.hidden = int(hidden);
         layer.heads.assign(std::size_t(heads), AttentionHeadSpec{"sa_sdp", int(width)});
         layer.kv_heads = int(a.k.width / width);
-        layer.ffn = {int(ffn[0].cols)};
+        layer.ffn = {bounded(ffn[0].cols, kMaxFfn, where + ": the feed-forward width")};
         spec.layers.push_back(layer);
         for (const std::string& m : a.masks)
             if (l == 0) notes.push_back(file + ": " + m + " on layer 0's scores is not modelled (every token is real)");
@@ -421,15 +436,7 @@ ModelSpec OnnxTransformer::to_model_spec(std::vector<std::string>& notes) const 
                         " weight matmul after the last layer) found; the simulated decoder has one, tied to the word table");
     spec.tie_embeddings = !decoder || !lm_head || tied;
     spec.activation = activation;
-    auto bounded = [&](std::int64_t v, std::int64_t hi, const std::string& what) {
-        if (v < 1 || v > hi)
-            g_.fail(what + " is " + std::to_string(v) + ", expected 1 to " + std::to_string(hi));
-        return int(v);
-    };
-    bounded(L, kMaxLayers, "the number of layers");
-    bounded(hidden, kMaxHidden, "the hidden width (word table '" + printable_excerpt(word_table) + "')");
-    bounded(spec.layers.front().ffn.front(), kMaxFfn, "the feed-forward width");
-    spec.vocab_size = bounded(vocab, kMaxVocab, "the vocabulary (word table '" + printable_excerpt(word_table) + "')");
+    spec.vocab_size = int(vocab);
     spec.max_positions = bounded(positions, kMaxPositions, "the position table's rows");
 
     const auto& ids = g_.node(word).input(1);
