@@ -84,6 +84,8 @@ TEST_CASE("an ONNX GPT-2-style decoder gives the op graph and cycles of the same
     const nlohmann::json expected = analysis_without_name(scratch, native, generation);
     CHECK(expected["total"]["flops"].get<double>() > 0);
     CHECK(analysis_without_name(scratch, onnx, generation) == expected);
+    // Gemm by PyTorch-layout [out, in] weights (transB) over rows flattened to 2-d reads the same.
+    CHECK(analysis_without_name(scratch, make_onnx(scratch, "gemm", "--kind decoder --gemm"), generation) == expected);
     CHECK(run_figures(scratch, "onnx", onnx, generation) == run_figures(scratch, "native", native, generation));
     // The notes say what was approximated or left out, on stderr.
     const CommandResult r = run_acceltran({"validate", "--model", onnx}, scratch);

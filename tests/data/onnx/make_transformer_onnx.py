@@ -14,7 +14,8 @@ Two shapes, built node by node with onnx.helper the way exporters lay them out:
 
 Options choose among the forms exporters emit: the layer norm as one LayerNormalization node or
 decomposed (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add), GELU as a Gelu node, the
-Erf form or the tanh approximation. --unsupported inserts one node of an op type the importer
+Erf form or the tanh approximation; the linear layers as MatMul by an [in, out] weight or (--gemm)
+as Gemm by a PyTorch [out, in] weight with transB over rows flattened to 2-d. --unsupported inserts one node of an op type the importer
 does not know. Batch and sequence are symbolic ("batch", "seq") except the decoder's sequence,
 which its causal-mask constant fixes (--positions by default). Weights are N(0, 0.02^2) from
 --seed, so files are reproducible.
@@ -28,8 +29,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 
 class GraphWriter:
-    def __init__(self, seed):
+    def __init__(self, seed, gemm_seq=0):
         self.nodes, self.inits = [], []
+        self.gemm_seq = gemm_seq  # nonzero: linear layers as Gemm over [batch * seq, in] rows
         self.rng = np.random.default_rng(seed)
         self.count = 0
 
@@ -53,6 +55,12 @@ class GraphWriter:
         return outs[0] if outputs == 1 else outs
 
     def linear(self, x, prefix, k, n):
+        if self.gemm_seq:
+            # Gemm takes 2-d operands: rows flattened, a PyTorch [out, in] weight with transB = 1.
+            rows = self.node("Reshape", [x, self.const(self.name("rows"), np.array([-1, k], np.int64))])
+            y = self.node("Gemm", [rows, self.weight(prefix + ".weight", [n, k]), self.weight(prefix + ".bias", [n])],
+                          transB=1)
+            return self.node("Reshape", [y, self.const(self.name("unrows"), np.array([-1, self.gemm_seq, n], np.int64))])
         y = self.node("MatMul", [x, self.weight(prefix + ".weight", [k, n])])
         return self.node("Add", [y, self.weight(prefix + ".bias", [n])])
 
@@ -98,10 +106,12 @@ class GraphWriter:
 
 
 def build(a):
-    g = GraphWriter(a.seed)
     h, width = a.hidden, a.hidden // a.heads
     decoder = a.kind == "decoder"
     seq = a.seq or (a.positions if decoder else "seq")
+    if a.gemm and seq == "seq":
+        raise SystemExit("--gemm needs a fixed sequence length (--seq, or a decoder)")
+    g = GraphWriter(a.seed, seq if a.gemm else 0)
     inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", seq]),
               helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch", seq])]
     prefix = "transformer" if decoder else "bert"
@@ -164,6 +174,7 @@ def main():
     ap.add_argument("--seq", type=int, default=0, help="fixed sequence length (default: symbolic; decoder: --positions)")
     ap.add_argument("--norm", choices=["op", "decomposed"], default="op")
     ap.add_argument("--gelu", choices=["op", "erf", "tanh", "relu"], default="erf")
+    ap.add_argument("--gemm", action="store_true", help="linear layers as Gemm (transB = 1) over flattened rows")
     ap.add_argument("--unsupported", default="", help="insert one node of this op type after layer 0's attention")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", required=True)
