@@ -21,11 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Over all layers. A model zoo file of 1024 layers of 65536 heads would otherwise be expanded
-// into 2^26 head records (about 2.7 GB) before anything else is checked; published encoders
-// have a few hundred heads in all (BERT-Large: 24 x 16). Feed-forward widths in a model dict
-// are limited the same way, since each one becomes two ops of the graph.
-constexpr std::int64_t kMaxTotalHeads = 65536;
+// Feed-forward widths in a model dict are limited as heads are (kMaxTotalHeads), since each one
+// becomes two ops of the graph.
 constexpr std::int64_t kMaxTotalFfn = 65536;
 
 std::string over_all_layers(std::int64_t limit, const char* what) {
@@ -277,7 +274,7 @@ ModelSpec load_model_dict_json(const std::string& path, std::vector<std::string>
 }
 
 InputKind model_input_kind() {
-    return {"model", "a model YAML or JSON", "shipped models", "or give a .yaml or .json file path"};
+    return {"model", "a model YAML, JSON or ONNX", "shipped models", "or give a .yaml, .json or .onnx file path"};
 }
 
 std::vector<std::string> shipped_models(const std::string& models_dir) { return yaml_stems(models_dir); }
@@ -299,8 +296,12 @@ ModelSpec load_model(const std::string& name_or_path, const std::string& models_
     const std::string ext = fs::path(file).extension().string();
     if (ext == ".json") return load_model_dict_json(file);
     if (ext == ".yaml" || ext == ".yml") return load_model_yaml(file);
+    if (ext == ".onnx")
+        throw InputError(name_or_path + ": an ONNX graph is read by workloads::import_model (import/model_import.h), "
+                                        "not load_model");
     throw InputError(name_or_path + ": cannot tell the model format from the extension '" + ext +
-                     "'; expected .yaml or .yml (model zoo) or .json (FlexiBERT model dict)");
+                     "'; expected .yaml or .yml (model zoo), .json (FlexiBERT model dict or Hugging Face config) "
+                     "or .onnx (ONNX graph)");
 }
 
 }  // namespace acceltran::workloads

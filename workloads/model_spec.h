@@ -25,6 +25,10 @@ inline constexpr std::int64_t kMaxHidden = 65536;
 inline constexpr std::int64_t kMaxFfn = 262144;
 inline constexpr std::int64_t kMaxVocab = 10000000;
 inline constexpr std::int64_t kMaxPositions = 1048576;
+// Over all layers. A model of 1024 layers of 65536 heads would otherwise be expanded into 2^26
+// head records (about 2.7 GB) before anything else is checked; published encoders have a few
+// hundred heads in all (BERT-Large: 24 x 16).
+inline constexpr std::int64_t kMaxTotalHeads = 65536;
 
 struct AttentionHeadSpec {
     std::string type = "sa_sdp";  // only scaled dot-product self-attention is simulated so far

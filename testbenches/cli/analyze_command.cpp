@@ -29,7 +29,7 @@ int analyze_command(const std::vector<std::string>& args) {
     namespace po = boost::program_options;
     po::options_description desc("analyze options");
     desc.add_options()
-        ("model,m", po::value<std::string>()->required(), "model: a shipped name (see `acceltran list`), a model YAML, a Hugging Face config.json or a FlexiBERT dict (docs/models.md)")
+        ("model,m", po::value<std::string>()->required(), "model: a shipped name (see `acceltran list`), a model YAML, a Hugging Face config.json, an ONNX graph or a FlexiBERT dict (docs/models.md)")
         ("seq", po::value<int>()->default_value(128), "sequence length")
         ("batch", po::value<int>()->default_value(4), "batch size")
         ("prompt-len", po::value<int>(), "decoders: prompt tokens prefilled (default 0 with --gen-len)")

@@ -24,7 +24,7 @@ int import_command(const std::vector<std::string>& args) {
     po::variables_map vm;
     if (!parse_options(args, desc,
                        "usage: acceltran import FILE --out MODEL.yaml [--force]\n"
-                       "Writes a model given in another form (Hugging Face config.json, FlexiBERT model dict) in\n"
+                       "Writes a model given in another form (Hugging Face config.json, ONNX graph, FlexiBERT model dict) in\n"
                        "our model YAML format, to edit and give back with --model (docs/models.md).",
                        vm, &positional))
         return 0;

@@ -70,7 +70,7 @@ int run_command(const std::vector<std::string>& args) {
     namespace po = boost::program_options;
     po::options_description desc("run options");
     desc.add_options()
-        ("model,m", po::value<std::string>()->default_value("bert-tiny"), "model: shipped name (see `acceltran list`), a model YAML, a Hugging Face config.json or a FlexiBERT dict (docs/models.md)")
+        ("model,m", po::value<std::string>()->default_value("bert-tiny"), "model: shipped name (see `acceltran list`), a model YAML, a Hugging Face config.json, an ONNX graph or a FlexiBERT dict (docs/models.md)")
         ("accel,a", po::value<std::string>()->default_value("acceltran-edge"), "accelerator: shipped name, a .yaml file or the original simulator's config YAML (docs/models.md)")
         ("seq", po::value<int>()->default_value(128), "sequence length (a decoder without --prompt-len/--gen-len: the prompt prefilled; not allowed with them)")
         ("prompt-len", po::value<int>(), "decoders: prompt tokens prefilled before generating (default 128; 0 allowed)")

@@ -134,6 +134,20 @@ inline nlohmann::json load_json(const std::string& path) {
     return nlohmann::json::parse(in);
 }
 
+// `acceltran analyze --model MODEL --batch 1 --json SHAPE...` without the model's name, which
+// differs between forms of the same model by construction (docs/models.md); throws, describing
+// the command, unless it succeeds.
+inline nlohmann::json analysis_without_name(const ScratchDir& scratch, const std::string& model,
+                                            const std::vector<std::string>& shape) {
+    std::vector<std::string> args{"analyze", "--model", model, "--batch", "1", "--json"};
+    args.insert(args.end(), shape.begin(), shape.end());
+    const CommandResult r = run_acceltran(args, scratch);
+    if (r.exit_code != 0) throw std::runtime_error(describe(r));
+    nlohmann::json j = nlohmann::json::parse(r.out);
+    j.erase("model");
+    return j;
+}
+
 // Entries of `dir` whose name contains `needle` (e.g. ".tmp-" leftovers of an output directory).
 inline std::vector<std::string> entries_containing(const fs::path& dir, const std::string& needle) {
     std::vector<std::string> found;

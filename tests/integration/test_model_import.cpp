@@ -16,18 +16,6 @@ namespace {
 
 const std::string kData = std::string(ACCELTRAN_SOURCE_DIR) + "/tests/data/models/";
 
-// analyze --json without the model's name and source, which differ by construction.
-nlohmann::json analysis(const ScratchDir& scratch, const std::string& model, const std::vector<std::string>& shape) {
-    std::vector<std::string> args{"analyze", "--model", model, "--batch", "1", "--json"};
-    args.insert(args.end(), shape.begin(), shape.end());
-    const CommandResult r = run_acceltran(args, scratch);
-    INFO(describe(r));
-    REQUIRE(r.exit_code == 0);
-    nlohmann::json j = nlohmann::json::parse(r.out);
-    j.erase("model");
-    return j;
-}
-
 double cycles(const ScratchDir& scratch, const std::string& name, const std::string& model,
               const std::vector<std::string>& extra) {
     std::vector<std::string> args{"--model", model, "--batch", "1", "--quiet"};
@@ -56,9 +44,9 @@ TEST_CASE("a Hugging Face config of a shipped model gives the same op graph and 
     };
     for (const Case& c : cases) {
         INFO(c.config);
-        const nlohmann::json imported = analysis(scratch, kData + c.config, c.shape);
+        const nlohmann::json imported = analysis_without_name(scratch, kData + c.config, c.shape);
         CHECK(imported["total"]["flops"].get<double>() > 0);
-        CHECK(imported == analysis(scratch, c.builtin, c.shape));
+        CHECK(imported == analysis_without_name(scratch, c.builtin, c.shape));
         std::vector<std::string> run_args = c.shape;
         run_args.insert(run_args.end(), c.accel.begin(), c.accel.end());
         CHECK(cycles(scratch, "hf-" + c.builtin, kData + c.config, run_args) ==
@@ -109,7 +97,7 @@ TEST_CASE("acceltran import writes a model YAML that analyzes as the imported fi
     INFO(describe(r));
     REQUIRE(r.exit_code == 0);
     CHECK_THAT(r.out, Contains("wrote " + out + " (model gpt2, 12 layers, from a Hugging Face config)"));
-    CHECK(analysis(scratch, out, {"--seq", "16"}) == analysis(scratch, config, {"--seq", "16"}));
+    CHECK(analysis_without_name(scratch, out, {"--seq", "16"}) == analysis_without_name(scratch, config, {"--seq", "16"}));
     // An existing file is kept without --force.
     r = run_acceltran({"import", config, "--out", out}, scratch);
     CHECK(r.exit_code == 2);

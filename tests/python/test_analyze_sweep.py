@@ -30,6 +30,16 @@ class AnalyzeTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "'bert-tiny' is an encoder"):
             acceltran.analyze(model="bert-tiny", gen_len=4)
 
+    def test_onnx_graph_equals_cli_analyze(self):
+        # The Python API reads an ONNX file through the same importer as the CLI (docs/models.md).
+        maker = os.path.join(os.environ["ACCELTRAN_SOURCE_DIR"], "tests", "data", "onnx", "make_transformer_onnx.py")
+        with tempfile.TemporaryDirectory() as tmp:
+            model = os.path.join(tmp, "tiny.onnx")
+            subprocess.run(["/usr/bin/python3", maker, "--kind", "encoder", "--out", model], check=True)
+            py = acceltran.analyze(model=model, seq=16, batch=1)
+            self.assertEqual(py, self.cli_analyze("--model", model, "--seq", "16", "--batch", "1"))
+            self.assertEqual(py["model"], "tiny")
+
     def test_bad_model_raises_value_error(self):
         with self.assertRaisesRegex(ValueError, "^acceltran analyze: error: unknown model 'nope'"):
             acceltran.analyze(model="nope")

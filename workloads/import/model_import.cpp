@@ -5,6 +5,8 @@
 #include "core/input_file.h"
 #include "core/json_reader.h"
 #include "workloads/import/hugging_face_config.h"
+#include "workloads/import/onnx_graph.h"
+#include "workloads/import/onnx_transformer.h"
 
 namespace acceltran::workloads {
 
@@ -33,6 +35,12 @@ ImportedModel import_model(const std::string& name_or_path, const std::string& m
     const std::string ext = std::filesystem::path(name_or_path).extension().string();
     if (ext == ".json") {
         return import_json(resolve_input(name_or_path, models_dir, model_input_kind()));
+    }
+    if (ext == ".onnx") {
+        const OnnxGraph graph(resolve_input(name_or_path, models_dir, model_input_kind()));
+        ImportedModel imported{ModelSpec{}, "transformer graph in ONNX", {}};
+        imported.spec = OnnxTransformer(graph).to_model_spec(imported.notes);
+        return imported;
     }
     return ImportedModel{load_model(name_or_path, models_dir), "model YAML", {}};
 }

@@ -12,7 +12,7 @@ namespace acceltran::workloads {
 
 struct ImportedModel {
     ModelSpec spec;
-    std::string format;               // "model YAML", "FlexiBERT model dict", "Hugging Face config"
+    std::string format;  // "model YAML", "FlexiBERT model dict", "Hugging Face config", "transformer graph in ONNX"
     std::vector<std::string> notes;   // what the reader approximated or left out, for the user
 };
 
