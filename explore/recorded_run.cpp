@@ -62,13 +62,15 @@ std::string RecordedRun::describe(const std::vector<ChangedInput>& changes) {
     return text;
 }
 
-std::vector<ChangedInput> RecordedRun::check_inputs(bool force) const {
-    std::vector<ChangedInput> changes = changed_inputs();
-    if (!changes.empty() && !force)
+void RecordedRun::check_inputs(bool force, std::ostream& warnings) const {
+    const std::vector<ChangedInput> changes = changed_inputs();
+    if (changes.empty()) return;
+    if (!force)
         throw InputError(origin_ + ": provenance.inputs: " + std::to_string(changes.size()) +
                          " input file(s) changed since the run, so it would not be reproduced:\n" + describe(changes) +
                          "give --force to run it with them as they are now");
-    return changes;
+    warnings << "acceltran rerun: warning: input file(s) changed since the run; the result may differ:\n"
+             << describe(changes);
 }
 
 void RecordedRun::enter_working_directory() const {
@@ -119,7 +121,7 @@ std::vector<std::string> RecordedRun::rerun_arguments(const std::string& out, bo
         args.push_back(w);
     }
     args.push_back("--out");
-    args.push_back(out);
+    args.push_back(std::filesystem::absolute(out).lexically_normal().string());
     if (replace) args.push_back("--force");
     return args;
 }

@@ -5,6 +5,7 @@
 // recorded relative paths were given (docs/cli.md, rerun).
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -31,9 +32,9 @@ public:
     std::vector<ChangedInput> changed_inputs() const;
     // One line per change, for a warning or an error: "PATH (KIND): recorded SHA-256 X, now Y".
     static std::string describe(const std::vector<ChangedInput>& changes);
-    // changed_inputs(), refused with an InputError listing them unless `force` (then returned,
-    // for a warning): a run on other inputs would not reproduce the result.
-    std::vector<ChangedInput> check_inputs(bool force) const;
+    // changed_inputs(), refused with an InputError listing them (a run on other inputs would not
+    // reproduce the result) unless `force`, which lists them on `warnings` instead.
+    void check_inputs(bool force, std::ostream& warnings) const;
 
     // Where a rerun goes when not told: DIR-rerun beside DIR.
     std::string default_output() const { return directory_ + "-rerun"; }
@@ -43,7 +44,7 @@ public:
 
     // The arguments after `acceltran run`: the recorded ones without their output directory
     // (--out, -o, in any spelling the option parser accepts) and --force, then `--out out` and,
-    // when `replace`, --force.
+    // when `replace`, --force. `out` is made absolute: the run starts in the working directory.
     std::vector<std::string> rerun_arguments(const std::string& out, bool replace) const;
 
 private:

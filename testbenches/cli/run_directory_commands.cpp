@@ -1,6 +1,5 @@
 // `acceltran rerun DIR` and `acceltran diff A B`: the run directories of earlier runs, read back
 // (explore/recorded_run.h, explore/run_comparison.h).
-#include <filesystem>
 #include <iostream>
 
 #include "core/input_record.h"
@@ -28,13 +27,10 @@ int rerun_command(const std::vector<std::string>& args) {
                        vm, &positional))
         return 0;
     const explore::RecordedRun recorded{explore::RunDirectory(vm["dir"].as<std::string>())};
-    const auto changed = recorded.check_inputs(vm.count("force") > 0);
-    if (!changed.empty())
-        std::cerr << "acceltran rerun: warning: input file(s) changed since the run; the result may differ:\n"
-                  << explore::RecordedRun::describe(changed);
+    recorded.check_inputs(vm.count("force") > 0, std::cerr);
     const std::string out = vm.count("out") ? vm["out"].as<std::string>() : recorded.default_output();
     if (out.empty()) throw UsageError("--out must name a directory, got an empty path");
-    const auto run_args = recorded.rerun_arguments(std::filesystem::absolute(out).lexically_normal(), vm.count("force"));
+    const auto run_args = recorded.rerun_arguments(out, vm.count("force") > 0);
     recorded.enter_working_directory();
     InputRecord::clear();  // the rerun's provenance lists its own inputs only
     return run_command(run_args);
