@@ -105,6 +105,12 @@ std::string percent(double relative) {
     return text;
 }
 
+std::string share_text(double share) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f %%", 100 * share);
+    return text;
+}
+
 std::string padded(const std::string& s, std::size_t width) {
     return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
 }
@@ -117,16 +123,19 @@ std::string names(const std::vector<std::string>& list, std::size_t top) {
     return text;
 }
 
+// One row per difference; `share`: the impact is a share of the column's total (per op), shown.
 void write_differences(std::ostream& out, const std::vector<FigureDifference>& list, std::size_t top,
-                       const std::string& what) {
+                       const std::string& what, bool share) {
     std::size_t width = what.size();
     const std::size_t shown = top == 0 ? list.size() : std::min(top, list.size());
     for (std::size_t i = 0; i < shown; ++i) width = std::max(width, list[i].key.size());
-    out << "  " << padded(what, width + 2) << padded("A", 14) << padded("B", 14) << padded("B - A", 14) << "relative\n";
+    out << "  " << padded(what, width + 2) << padded("A", 14) << padded("B", 14) << padded("B - A", 14)
+        << (share ? padded("relative", 14) + "share of total" : "relative") << "\n";
     for (std::size_t i = 0; i < shown; ++i) {
         const FigureDifference& d = list[i];
         out << "  " << padded(d.key, width + 2) << padded(number(d.a), 14) << padded(number(d.b), 14)
-            << padded(number(d.absolute()), 14) << percent(d.relative()) << "\n";
+            << padded(number(d.absolute()), 14)
+            << (share ? padded(percent(d.relative()), 14) + share_text(d.impact) : percent(d.relative())) << "\n";
     }
     if (shown < list.size()) out << "  ... " << list.size() - shown << " more (--top 0 shows all)\n";
 }
@@ -227,7 +236,7 @@ void RunComparison::write(std::ostream& out, std::size_t top) const {
 
     out << "\nsummary figures: " << figures_.size() << " differ, " << equal_figures_
         << " equal (largest relative change first; wall_seconds not compared)\n";
-    if (!figures_.empty()) write_differences(out, figures_, top, "figure");
+    if (!figures_.empty()) write_differences(out, figures_, top, "figure", false);
     if (!figures_only_in_a_.empty()) out << "  only in A: " << names(figures_only_in_a_, top) << "\n";
     if (!figures_only_in_b_.empty()) out << "  only in B: " << names(figures_only_in_b_, top) << "\n";
 
@@ -237,7 +246,7 @@ void RunComparison::write(std::ostream& out, std::size_t top) const {
     }
     out << "\nper op (ops.csv): " << ops_.size()
         << " values differ (largest share of the column's total first)\n";
-    if (!ops_.empty()) write_differences(out, ops_, top, "op column");
+    if (!ops_.empty()) write_differences(out, ops_, top, "op column", true);
     if (!ops_only_in_a_.empty()) out << "  ops only in A: " << names(ops_only_in_a_, top) << "\n";
     if (!ops_only_in_b_.empty()) out << "  ops only in B: " << names(ops_only_in_b_, top) << "\n";
 }

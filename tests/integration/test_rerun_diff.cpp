@@ -34,13 +34,13 @@ TEST_CASE("rerun reproduces a BERT-Tiny run bit-identically from its directory",
     ScratchDir dir("rerun");
     // A relative --out and a relative model path, as a user types them, from another directory.
     fs::copy_file(std::string(ACCELTRAN_SOURCE_DIR) + "/workloads/models/bert-tiny.yaml", dir / "tiny.yaml");
-    const auto first = acceltran_in(dir.path(), "run -q --model ./tiny.yaml --seq 64 --batch 2 --out first");
+    const auto first = acceltran_in(dir.path(), "run -q --model ./tiny.yaml --seq 64 --batch 2 --perfetto --write-mapping --out first");
     INFO(describe(first));
     REQUIRE(first.exit_code == 0);
     const auto original = load_json(dir / "first/summary.json");
     const auto& p = original["provenance"];
-    CHECK(p["command_line"] == std::vector<std::string>{"acceltran", "run", "-q", "--model", "./tiny.yaml", "--seq",
-                                                         "64", "--batch", "2", "--out", "first"});
+    CHECK(p["command_line"] == std::vector<std::string>{"acceltran", "run", "-q", "--model", "./tiny.yaml", "--seq", "64",
+                                                         "--batch", "2", "--perfetto", "--write-mapping", "--out", "first"});
     CHECK(p["working_directory"] == dir.path().string());
     CHECK_FALSE(p["commit"].get<std::string>().empty());
     CHECK(p["settings"]["seq"] == 64);
@@ -54,15 +54,22 @@ TEST_CASE("rerun reproduces a BERT-Tiny run bit-identically from its directory",
     CHECK(model_found);
 
     // From elsewhere, into a new directory: everything but wall time and command line is equal,
-    // and the timeline byte for byte.
+    // and every other file byte for byte.
     const auto again = acceltran_in("/", "rerun " + shell_quote(dir / "first") + " --out " + shell_quote(dir / "second"));
     INFO(describe(again));
     REQUIRE(again.exit_code == 0);
     const auto rerun = load_json(dir / "second/summary.json");
     CHECK(reproducible_part(rerun) == reproducible_part(original));
     CHECK(rerun["provenance"]["command_line"].back() == dir / "second");
-    CHECK(read_text(dir / "second/timeline.csv") == read_text(dir / "first/timeline.csv"));
-    CHECK_FALSE(read_text(dir / "first/timeline.csv").empty());
+    std::vector<std::string> files;
+    for (const auto& e : fs::directory_iterator(dir / "first")) files.push_back(e.path().filename().string());
+    CHECK(files.size() >= 4);  // summary.json, timeline.csv, trace.perfetto.json, mapping.yaml (and ops.csv where written)
+    for (const std::string& f : files) {
+        if (f == "summary.json") continue;
+        INFO(f);
+        CHECK_FALSE(read_text(dir / ("first/" + f)).empty());
+        CHECK(read_text(dir / ("second/" + f)) == read_text(dir / ("first/" + f)));
+    }
 
     // An input that changed since is refused, naming the file and both digests; --force runs it.
     write_text(dir / "tiny.yaml", read_text(dir / "tiny.yaml") + "\n# edited\n");

@@ -142,6 +142,7 @@ TEST_CASE("a comparison lists configuration keys, then figures and ops by impact
     c.write(text, 2);
     CHECK_THAT(text.str(), Contains("accelerator.pe.count") && Contains("64  ->  128") && Contains("1 more"));
     CHECK(text.str().find("area_mm2.total") < text.str().find("cycles"));
+    CHECK_THAT(text.str(), Contains("share of total") && Contains("19.90 %"));  // ffn cycles: 200 of 1005
 
     const explore::RunDirectory no_key(run_directory(scratch, "c", a, "name,cycles\nq,1\n"));
     CHECK_THROWS_WITH(explore::RunComparison(da, no_key), Contains("c/ops.csv:1: expected a column named op"));
