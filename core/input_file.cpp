@@ -7,6 +7,7 @@
 
 #include "core/config_node.h"
 #include "core/errors.h"
+#include "core/input_record.h"
 
 namespace acceltran {
 
@@ -78,6 +79,7 @@ std::string read_input_file(const std::string& path, const std::string& kind) {
     if (text.size() > kMaxInputFileBytes)
         throw InputError(path + ": expected " + kind + " file of at most " + mib_text(kMaxInputFileBytes) +
                          " (the limit for input files), found more");
+    InputRecord::note_bytes(path, kind, text);
     return text;
 }
 

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/errors.h"
+#include "core/input_record.h"
 #include "core/plugin_api.h"
 
 namespace acceltran {
@@ -65,6 +66,7 @@ std::vector<std::string> PluginLoader::load(const std::string& path, ModelRegist
     if (ec || status.type() == fs::file_type::not_found) throw InputError("plug-in '" + path + "': no such file");
     if (status.type() != fs::file_type::regular) throw InputError("plug-in '" + path + "': not a regular file");
     check_elf_file(path);
+    InputRecord::note_file(path, "a plug-in");
     // dlopen searches the library path for a name without a slash; a plug-in is always a file.
     const std::string file = path.find('/') == std::string::npos ? "./" + path : path;
     void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);

@@ -10,6 +10,7 @@
 #include "core/accelerator_config.h"
 #include "core/errors.h"
 #include "core/number_text.h"
+#include "explore/sparsity_table.h"
 #include "explore/summary_figure.h"
 #include "explore/threshold_calibration.h"
 #include "explore/threshold_text.h"
@@ -322,6 +323,32 @@ SweepRunner::Captured SparsitySweep::plot() const {
         }
     return fs::exists(script) ? SweepRunner::capture({script, work_, "--title", title})
                               : SweepRunner::Captured{127, script + ": not found"};
+}
+
+int SparsitySweep::report(std::ostream& out, std::ostream& warnings, const std::string& dir, bool quiet,
+                          bool plotted, const std::optional<std::string>& plot_failure) const {
+    const std::optional<double>& target = options_.target;
+    const nlohmann::json& c = calibration_;
+    if (!quiet) {
+        out << sparsity_table(rows());
+        if (target && calibrated())
+            out << "target   activation sparsity " << number(*target) << ": threshold "
+                << threshold_text(c["threshold"].get<double>()) << " reached " << number(c["achieved_sparsity"].get<double>())
+                << " (" << (c["achieved_minus_target"].get<double>() >= 0 ? "+" : "")
+                << number(c["achieved_minus_target"].get<double>()) << ")\n";
+        out << "results  " << dir << "/sparsity.csv" << (target ? ", calibration.json" : "")
+            << (plotted ? ", sparsity.png" : "") << "\n";
+    } else if (target && calibrated()) {
+        out << "target " << number(*target) << " threshold " << threshold_text(c["threshold"].get<double>())
+            << " achieved " << number(c["achieved_sparsity"].get<double>()) << "\n";
+    }
+    if (plot_failure) warnings << "acceltran sparsity: warning: no sparsity.png: " << *plot_failure << "\n";
+    if (target && !calibrated())
+        warnings << "acceltran sparsity: --target-sparsity: " << c.value("error", std::string("failed")) << "\n";
+    if (failed() > 0)
+        warnings << "acceltran sparsity: " << failed() << " of " << size() << " runs failed; see the error column of "
+                 << dir << "/sparsity.csv and " << dir << "/runs/<id>.error\n";
+    return failed() > 0 || (target && !calibrated()) ? int(ExitCode::simulation_error) : 0;
 }
 
 }  // namespace acceltran::explore

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,12 @@ public:
     void remove_runs() const;
     // Draws WORK/sparsity.png from WORK/sparsity.csv with scripts/plot-sparsity.
     SweepRunner::Captured plot() const;
+    // What `acceltran sparsity` prints once DIR is written: the table, the calibration and the
+    // files on `out` (with `quiet` only the calibration, the answer asked for); why a wanted plot
+    // is missing (`plot_failure`), a failed calibration and failed runs on `warnings`. Returns
+    // the exit code: 1 (a simulation error) when a run failed or the calibration did.
+    int report(std::ostream& out, std::ostream& warnings, const std::string& dir, bool quiet, bool plotted,
+               const std::optional<std::string>& plot_failure) const;
 
 private:
     SparsityPoint& add(SparsityPoint p, const std::vector<std::string>& extra);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <ostream>
 #include <set>
 #include <stdexcept>
 
@@ -255,6 +256,30 @@ SweepRunner::Captured Sweep::plot() const {
     const std::string script = data_dir() + "/scripts/plot-sweep";
     return fs::exists(script) ? SweepRunner::capture({script, dir_}) : SweepRunner::Captured{127, script + ": not found"};
 }
+
+SweepCollection Sweep::collect_and_report(bool plot, std::ostream& report, std::ostream& warnings) const {
+    const SweepCollection t = collect();
+    report << "results  " << dir_ << "/results.csv: " << t.rows << " points (" << t.ok << " ok, " << t.failed
+           << " failed)\n"
+           << "front    " << dir_ << "/pareto.csv: " << t.front << " points on " << t.metrics << "\n";
+    if (t.missing > 0)
+        warnings << "acceltran sweep: warning: " << t.missing << " of " << t.points
+                 << " points have no result yet; run the same sweep command again to run them\n";
+    if (t.failed > 0)
+        warnings << "acceltran sweep: warning: " << t.failed << " points failed; the error column of " << dir_
+                 << "/results.csv has each one's message, " << dir_ << "/points/<id>.error the whole stderr\n";
+    if (plot) {
+        // The figure is a convenience: without it the CSV files are still the results.
+        const auto r = this->plot();
+        if (r.exit_code == 0)
+            report << "plot     " << dir_ << "/pareto.png\n";
+        else
+            warnings << "acceltran sweep: warning: no pareto.png: " << SweepRunner::last_line(r.output) << "\n";
+    }
+    return t;
+}
+
+int Sweep::exit_code(const SweepCollection& c) { return c.ok == 0 && c.failed > 0 ? int(ExitCode::simulation_error) : 0; }
 
 ChunkOutcome Sweep::run_chunk(const std::string& binary, int chunk) const {
     const nlohmann::json sweep = read_description();

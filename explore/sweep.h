@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include <ostream>
+
 #include <nlohmann/json.hpp>
 
 #include "explore/design_space.h"
@@ -74,6 +76,11 @@ public:
     SweepCollection collect() const;
     // Draws pareto.png with scripts/plot-sweep; a figure is a convenience, so failing is no error.
     SweepRunner::Captured plot() const;
+    // collect(), then what it wrote on `report`, warnings about points without a result or
+    // failed on `warnings`, and, when `plot`, pareto.png (a warning when it cannot be drawn).
+    SweepCollection collect_and_report(bool plot, std::ostream& report, std::ostream& warnings) const;
+    // The exit code of a collected sweep: 1 (a simulation error) when every point that ran failed.
+    static int exit_code(const SweepCollection& c);
 
     // For a Slurm array task: runs the points of chunk `chunk` of the plan that are not done, one
     // at a time, with `binary`, and marks the chunk done unless a signal stopped it.

@@ -9,6 +9,7 @@
 
 #include "core/byte_size.h"
 #include "core/errors.h"
+#include "core/provenance.h"
 #include "modules/accelerator.h"
 #include "modules/builtin_models.h"
 #include "modules/power/energy_model.h"
@@ -225,6 +226,7 @@ SimulationResult Simulation::simulate() {
                                {"activation", config_.activation_sparsity},
                                {"weight", config_.weight_sparsity}};
     }
+    summary["provenance"] = Provenance::of_this_process(command_line_, settings_).to_json();
     return SimulationResult{std::move(result), std::move(report), std::move(summary)};
 }
 

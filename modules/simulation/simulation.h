@@ -62,6 +62,10 @@ public:
     const workloads::TiledProgram& program() const { return *program_; }
     const power::Technology& technology() const { return technology_; }
 
+    // The command line that asked for this run, program name first, for summary.json's
+    // provenance (core/provenance.h; `acceltran rerun` runs it again). Empty by default.
+    void set_command_line(std::vector<std::string> words) { command_line_ = std::move(words); }
+
     // Adds a sink that hears every module's activity during run(); not owned.
     void attach(activity::ActivityObserver* sink);
 
@@ -90,6 +94,7 @@ private:
     power::Technology technology_;
     power::AreaBreakdown area_;
     std::vector<activity::ActivityObserver*> sinks_;
+    std::vector<std::string> command_line_;
     std::uint64_t estimate_ = 0;
     bool ran_ = false;
 };

@@ -14,5 +14,7 @@ int list_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);
 int sparsity_command(const std::vector<std::string>& args);
 int import_command(const std::vector<std::string>& args);
+int rerun_command(const std::vector<std::string>& args);
+int diff_command(const std::vector<std::string>& args);
 
 }  // namespace acceltran::cli

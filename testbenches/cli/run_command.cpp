@@ -130,6 +130,9 @@ int run_command(const std::vector<std::string>& args) {
     Simulation simulation(std::move(model), std::move(config), settings, dir + "/configs");
     interrupts.check();
     simulation.attach(&interrupts);
+    std::vector<std::string> command_line{"acceltran", "run"};
+    command_line.insert(command_line.end(), args.begin(), args.end());
+    simulation.set_command_line(std::move(command_line));
 
     const std::string out = vm.count("out") ? vm["out"].as<std::string>()
                                             : "results/" + stem(model_arg) + "_" + stem(accel_arg);

@@ -17,9 +17,7 @@
 
 #include "core/errors.h"
 #include "explore/sparsity_sweep.h"
-#include "explore/sparsity_table.h"
 #include "explore/sweep_runner.h"
-#include "explore/threshold_text.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/option_parser.h"
 #include "core/output_directory.h"
@@ -144,49 +142,14 @@ int sparsity_command(const std::vector<std::string>& args) {
         std::cerr << "acceltran sparsity: stopped by " << strsignal(signal) << "; nothing was written\n";
         return 128 + signal;
     }
-    const nlohmann::json& calibration = sweep.calibration();
-    if (target) output.write("calibration.json", calibration.dump(2) + "\n");
-    const std::vector<const SparsityPoint*> rows = sweep.rows();
+    if (target) output.write("calibration.json", sweep.calibration().dump(2) + "\n");
     output.write("sparsity.csv", sweep.csv());
-    const std::size_t failed = sweep.failed();
     if (vm.count("no-keep-runs")) sweep.remove_runs();
-
-    bool plotted = false;
-    std::string plot_message;
-    if (!vm.count("no-plot")) {
-        const auto r = sweep.plot();
-        plotted = r.exit_code == 0;
-        plot_message = SweepRunner::last_line(r.output);
-    }
+    std::optional<std::string> plot_failure;  // why a wanted sparsity.png is missing
+    const auto plot = vm.count("no-plot") ? SweepRunner::Captured{1, ""} : sweep.plot();
+    if (!vm.count("no-plot") && plot.exit_code != 0) plot_failure = SweepRunner::last_line(plot.output);
     output.commit();
-    const std::string dir = output.path();
-
-    if (!quiet) {
-        std::cout << sparsity_table(rows);
-        if (target && sweep.calibrated())
-            std::cout << "target   activation sparsity " << number(*target) << ": threshold "
-                      << threshold_text(calibration["threshold"].get<double>()) << " reached "
-                      << number(calibration["achieved_sparsity"].get<double>()) << " ("
-                      << (calibration["achieved_minus_target"].get<double>() >= 0 ? "+" : "")
-                      << number(calibration["achieved_minus_target"].get<double>()) << ")\n";
-        std::cout << "results  " << dir << "/sparsity.csv" << (target ? ", calibration.json" : "")
-                  << (plotted ? ", sparsity.png" : "") << "\n";
-    } else if (target && sweep.calibrated()) {
-        // The calibration is the answer the user asked for: printed even with -q.
-        std::cout << "target " << number(*target) << " threshold " << threshold_text(calibration["threshold"].get<double>())
-                  << " achieved " << number(calibration["achieved_sparsity"].get<double>()) << "\n";
-    }
-    if (!vm.count("no-plot") && !plotted)
-        std::cerr << "acceltran sparsity: warning: no sparsity.png: " << plot_message << "\n";
-    if (target && !sweep.calibrated())
-        std::cerr << "acceltran sparsity: --target-sparsity: " << calibration.value("error", std::string("failed")) << "\n";
-    if (failed > 0 || (target && !sweep.calibrated())) {
-        if (failed > 0)
-            std::cerr << "acceltran sparsity: " << failed << " of " << sweep.size() << " runs failed; see the error column of "
-                      << dir << "/sparsity.csv and " << dir << "/runs/<id>.error\n";
-        return int(ExitCode::simulation_error);
-    }
-    return 0;
+    return sweep.report(std::cout, std::cerr, output.path(), quiet, plot.exit_code == 0, plot_failure);
 }
 
 }  // namespace acceltran::cli

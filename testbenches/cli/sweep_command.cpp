@@ -44,30 +44,6 @@ std::ostream& report(bool quiet) {
     return quiet ? nowhere : std::cout;
 }
 
-// Prints what a collection wrote, warns about points without a result, and draws pareto.png.
-SweepCollection collect(const Sweep& sweep, bool plot, bool quiet) {
-    const SweepCollection t = sweep.collect();
-    const std::string& dir = sweep.dir();
-    report(quiet) << "results  " << dir << "/results.csv: " << t.rows << " points (" << t.ok << " ok, " << t.failed
-              << " failed)\n"
-              << "front    " << dir << "/pareto.csv: " << t.front << " points on " << t.metrics << "\n";
-    if (t.missing > 0)
-        std::cerr << "acceltran sweep: warning: " << t.missing << " of " << t.points
-                  << " points have no result yet; run the same sweep command again to run them\n";
-    if (t.failed > 0)
-        std::cerr << "acceltran sweep: warning: " << t.failed << " points failed; the error column of " << dir
-                  << "/results.csv has each one's message, " << dir << "/points/<id>.error the whole stderr\n";
-    if (plot) {
-        // The figure is a convenience: without it the CSV files are still the results.
-        const auto r = sweep.plot();
-        if (r.exit_code == 0)
-            report(quiet) << "plot     " << dir << "/pareto.png\n";
-        else
-            std::cerr << "acceltran sweep: warning: no pareto.png: " << SweepRunner::last_line(r.output) << "\n";
-    }
-    return t;
-}
-
 int stopped(int signal, const std::string& resume) {
     std::cerr << "acceltran sweep: stopped by " << strsignal(signal) << "; finished points are kept. To continue: "
               << resume << "\n";
@@ -129,9 +105,9 @@ int sweep_command(const std::vector<std::string>& args) {
     }
     if (vm.count("collect")) {
         refuse_with("collect", {"no-plot", "quiet"});
-        const SweepCollection t =
-            collect(Sweep(Sweep::absolute(vm["collect"].as<std::string>())), !vm.count("no-plot"), quiet);
-        return t.ok == 0 && t.failed > 0 ? int(ExitCode::simulation_error) : 0;
+        const SweepCollection t = Sweep(Sweep::absolute(vm["collect"].as<std::string>()))
+                                      .collect_and_report(!vm.count("no-plot"), report(quiet), std::cerr);
+        return Sweep::exit_code(t);
     }
     if (!vm.count("space") || !vm.count("out"))
         throw UsageError("--space and --out are required (or --collect DIR; see --help)");
@@ -181,14 +157,13 @@ int sweep_command(const std::vector<std::string>& args) {
                       << " local processes\n";
         out << std::flush;
         const RunnerOutcome o = SweepRunner(self_binary(), jobs, progress).run(pending);
-        const SweepCollection t = collect(sweep, plot && !o.signal, quiet);
-        if (o.signal) return stopped(o.signal, resume);
-        return t.ok == 0 && t.failed > 0 ? int(ExitCode::simulation_error) : 0;
+        const SweepCollection t = sweep.collect_and_report(plot && !o.signal, report(quiet), std::cerr);
+        return o.signal ? stopped(o.signal, resume) : Sweep::exit_code(t);
     }
 
     if (pending.empty()) {
         report(quiet) << "sweep: all " << points.size() << " points are done; nothing to submit\n";
-        collect(sweep, plot, quiet);
+        sweep.collect_and_report(plot, report(quiet), std::cerr);
         return 0;
     }
     SlurmOptions o;
@@ -209,13 +184,13 @@ int sweep_command(const std::vector<std::string>& args) {
     std::cerr << "acceltran sweep: waiting for Slurm job " << job << "; Ctrl-C stops waiting, not the job (`scancel "
               << job << "` does); then `acceltran sweep --collect " << dir << "`\n";
     submitter.wait(job);
-    const SweepCollection t = collect(sweep, plot, quiet);
+    const SweepCollection t = sweep.collect_and_report(plot, report(quiet), std::cerr);
     if (t.missing > 0) {
         std::cerr << "acceltran sweep: Slurm job " << job << " ended with " << t.missing << " points not run; see "
                   << dir << "/slurm/task-" << job << "_*.out\n";
         return int(ExitCode::simulation_error);
     }
-    return t.ok == 0 && t.failed > 0 ? int(ExitCode::simulation_error) : 0;
+    return Sweep::exit_code(t);
 }
 
 }  // namespace acceltran::cli

@@ -14,11 +14,14 @@
 //   bits fewer it grows by about 2^4.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "tests/integration/integration_support.h"
+#include "core/sha256.h"
 #include "workloads/functional/safetensors_file.h"
 #include "workloads/functional/weight_loader.h"
 #include "workloads/model_spec.h"
@@ -202,6 +205,12 @@ TEST_CASE("weights from a safetensors file give the run the same numbers as the 
     CHECK(std::fabs(loaded["functional"]["output_error_vs_dense"]["rms"].get<double>() -
                     generated["functional"]["output_error_vs_dense"]["rms"].get<double>()) < 4 * lsb());
     CHECK_THAT(loaded["functional"]["weights"].get<std::string>(), Contains("mini.safetensors"));
+    // The weights are one of the run's inputs, recorded with their digest (docs/outputs.md, provenance).
+    const auto& inputs = loaded["provenance"]["inputs"];
+    CHECK(std::any_of(inputs.begin(), inputs.end(), [&](const nlohmann::json& i) {
+        return i["kind"] == "a safetensors" && i["path"] == dir / "mini.safetensors" &&
+               i["sha256"] == acceltran::sha256_file_hex(dir / "mini.safetensors");
+    }));
 }
 
 TEST_CASE("functional misuse and bad weight or token files are refused with their message",

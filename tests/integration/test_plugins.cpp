@@ -203,6 +203,11 @@ TEST_CASE("the example plug-in builds out of tree against an installed AccelTran
     CHECK(throttled["accelerator"]["buffers"]["weight"]["model"] == "throttled_sram");
     CHECK(throttled["accelerator"]["buffers"]["weight"]["efficiency"] == 0.25);
     CHECK(throttled["buffers"]["weight"]["model_counters"]["accesses"].get<double>() > 0);
+    // The plug-in is one of the run's inputs (docs/outputs.md, provenance).
+    const json& inputs = throttled["provenance"]["inputs"];
+    CHECK(std::any_of(inputs.begin(), inputs.end(), [&](const json& i) {
+        return i["kind"] == "a plug-in" && i["path"] == fs::absolute(plugin).lexically_normal().string();
+    }));
     r = run(dir / "baseline", kSource + "/configs/accelerators/acceltran-edge.yaml", false);
     REQUIRE(r.exit_code == 0);
     const json baseline = load_json(dir / "baseline/summary.json");

@@ -11,6 +11,7 @@
 
 #include "core/errors.h"
 #include "core/input_file.h"
+#include "core/input_record.h"
 #include "core/json_locator.h"
 
 namespace acceltran::functional {
@@ -131,6 +132,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) {
     if (std::uint64_t(in.gcount()) != n) throw InputError(path + ": read error in the header");
     data_start_ = 8 + n;
     parse_header(header, size - data_start_);
+    InputRecord::note_file(path, "a safetensors");  // a well-formed one: hashed for the run's provenance
 }
 
 SafetensorsFile SafetensorsFile::from_bytes(std::string bytes, const std::string& origin) {
