@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/errors.h"
+#include "core/number_text.h"
 
 namespace acceltran {
 
@@ -138,6 +139,29 @@ DramTiming timing_from(const ModelParameters& p) {
 }
 
 }  // namespace
+
+ModelParameters dram_effective_parameters(const ModelParameters& parameters) {
+    const DramTiming t = timing_from(parameters);
+    ModelParameters effective = parameters;
+    auto fill = [&](const char* name, double value) {
+        if (effective.has(name)) effective.set(name, value, nine_digit_text(value), parameters.given(name));
+    };
+    fill("dram_channels", t.channels);
+    fill("dram_ranks", t.ranks);
+    fill("dram_banks", t.banks);
+    fill("bus_bits", t.bus_bits);
+    fill("burst_length", t.burst_length);
+    fill("row_bytes", t.row_bytes);
+    fill("data_rate_mtps", t.data_rate_mtps);
+    fill("trcd_ns", t.trcd_ns);
+    fill("trp_ns", t.trp_ns);
+    fill("tcl_ns", t.tcl_ns);
+    fill("tcwl_ns", t.tcwl_ns);
+    fill("twr_ns", t.twr_ns);
+    fill("trefi_ns", t.trefi_ns);
+    fill("trfc_ns", t.trfc_ns);
+    return effective;
+}
 
 DramMemoryModel::DramMemoryModel(const ModelContext& c, const ModelParameters& p)
     : DramMemoryModel(timing_from(p), c.clock_mhz) {}

@@ -43,6 +43,11 @@ struct DramTiming {
 DramTiming dram_preset(const std::string& name);
 std::vector<std::string> dram_preset_names();
 
+// `parameters` with every figure the preset fills in (a count left at 0, a timing not given)
+// replaced by the value the model runs with, for the configuration echo in summary.json: a
+// reader must see tRCD = 18 ns, not the 0 that means "the preset's".
+ModelParameters dram_effective_parameters(const ModelParameters& parameters);
+
 class DramMemoryModel : public MemoryModel {
 public:
     DramMemoryModel(const ModelContext& context, const ModelParameters& parameters);

@@ -1,6 +1,7 @@
 #include "modules/simulation/run_summary.h"
 
 #include "core/number_text.h"
+#include "modules/memory/dram_memory_model.h"
 
 namespace acceltran {
 
@@ -36,7 +37,8 @@ nlohmann::json accelerator_json(const AcceleratorConfig& c) {
     nlohmann::json memory{{"model", m.model}, {"type", m.type}, {"bandwidth_gbps", m.bandwidth_gbps},
                           {"latency_ns", m.latency_ns}, {"banks", m.banks}, {"ranks", m.ranks},
                           {"channels", m.channels}};
-    add_model_parameters(memory, m.model_parameters);
+    // The dram model's 0 means "the preset's figure": echo the figure it runs with instead.
+    add_model_parameters(memory, m.model == "dram" ? dram_effective_parameters(m.model_parameters) : m.model_parameters);
     nlohmann::json j = {{"name", c.name},
             {"source", c.source},
             {"clock_mhz", c.clock_mhz},

@@ -148,3 +148,27 @@ TEST_CASE("dram: presets and parameters from the registry, a parameter given ove
     CHECK(m->access(AccessRequest{false, 0, 64, 0, 0}) == Approx(30 + 14 + 2));
     CHECK(m->stats().energy_j == Approx(2e-9));  // one activate
 }
+
+TEST_CASE("dram: the configuration echo shows the figures the model runs with, not the 0 meaning the preset's",
+          "[modules][dram]") {
+    ModelSelection s = ModelRegistry::instance().defaults(ModelKind::Memory, "dram");
+    s.parameters.set("preset", 1, "hbm2", true);
+    s.parameters.set("trcd_ns", 30, "30", true);
+    const ModelParameters echo = dram_effective_parameters(s.parameters);
+    const DramTiming hbm2 = dram_preset("hbm2");
+    // Left to the preset: its figures, and still marked as not given.
+    CHECK(s.parameters.integer("dram_channels") == 0);
+    CHECK(echo.integer("dram_channels") == hbm2.channels);
+    CHECK(echo.integer("bus_bits") == hbm2.bus_bits);
+    CHECK(echo.number("data_rate_mtps") == hbm2.data_rate_mtps);
+    CHECK(echo.number("trp_ns") == hbm2.trp_ns);
+    CHECK(echo.number("trefi_ns") == hbm2.trefi_ns);
+    CHECK_FALSE(echo.given("trp_ns"));
+    // Given in the YAML: as given.
+    CHECK(echo.number("trcd_ns") == 30);
+    CHECK(echo.given("trcd_ns"));
+    CHECK(echo.text("preset") == "hbm2");
+    // refresh: false turns refresh off whatever the preset says; the echo's interval is then 0.
+    s.parameters.set("refresh", 0, "false", true);
+    CHECK(dram_effective_parameters(s.parameters).number("trefi_ns") == 0);
+}
