@@ -23,10 +23,14 @@ std::string sparsity_table(const std::vector<const SparsityPoint*>& rows) {
                           summary_figure(s, {"functional", "output_error_vs_dense", "relative_rms"}),
                           p->target ? " (target)" : "");
         } else {
-            std::snprintf(line, sizeof line, "%-9s %10s %5s %s\n", p->series == SparsitySeries::DynaTran ? "dynatran" : "topk",
+            // The error text goes after the fixed-width columns, whole: an error can be longer
+            // than any line buffer.
+            std::snprintf(line, sizeof line, "%-9s %10s %5s ", p->series == SparsitySeries::DynaTran ? "dynatran" : "topk",
                           p->series == SparsitySeries::DynaTran ? threshold_text(p->threshold).c_str() : "-",
-                          p->series == SparsitySeries::TopK ? std::to_string(p->k).c_str() : "-",
-                          ("failed (exit " + std::to_string(p->exit_code) + "): " + p->error).c_str());
+                          p->series == SparsitySeries::TopK ? std::to_string(p->k).c_str() : "-");
+            out += line;
+            out += "failed (exit " + std::to_string(p->exit_code) + "): " + p->error + "\n";
+            continue;
         }
         out += line;
     }
