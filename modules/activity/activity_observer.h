@@ -37,6 +37,11 @@ public:
     virtual void on_tile(const TileEvent&) {}
     // The port moved `bytes` during [start, end).
     virtual void on_port_busy(Port, double start, double end, double bytes) {}
+    // A compute unit working on program entry `entry` (a compute entry) issued a read or write
+    // of `bytes` to a buffer, as one request (its port time reaches on_port_busy, which cannot
+    // tell whose bytes it carries). The DMA's side is on_dma_transfer with the entry's bytes.
+    virtual void on_buffer_access(std::uint32_t entry, workloads::BufferKind buffer, bool write,
+                                  std::uint64_t bytes) {}
     // A DMA channel spent [start, end) on program entry `entry` (a load, spill or store).
     virtual void on_dma_transfer(int channel, std::uint32_t entry, double start, double end) {}
     // The planned occupancy of a buffer became `bytes` at cycle `at`.

@@ -14,5 +14,6 @@ int list_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);
 int sparsity_command(const std::vector<std::string>& args);
 int import_command(const std::vector<std::string>& args);
+int report_command(const std::vector<std::string>& args);
 
 }  // namespace acceltran::cli

@@ -32,6 +32,7 @@ const char* kCommandsUsage =
     "  sweep     run a design space (every local core or a Slurm job array); Pareto front\n"
     "  sparsity  functional runs over DynaTran thresholds and/or top-k k: sparsity, MACs, energy, error\n"
     "  import    write a Hugging Face config or FlexiBERT dict as an editable model YAML\n"
+    "  report    a run directory's per-op table (ops.csv), grouped by op, layer or kind\n"
     "\n"
     "options:\n"
     "  -h, --help     this help; `acceltran <command> --help` for a command's options\n"
@@ -67,6 +68,7 @@ int sc_main(int argc, char* argv[]) {
         if (command == "sweep") return acceltran::cli::sweep_command(args);
         if (command == "sparsity") return acceltran::cli::sparsity_command(args);
         if (command == "import") return acceltran::cli::import_command(args);
+        if (command == "report") return acceltran::cli::report_command(args);
         std::cerr << "acceltran: unknown command '" << command << "'\n\n" << kCommandsUsage;
         return int(ExitCode::usage_error);
     } catch (const acceltran::UsageError& e) {
