@@ -12,6 +12,7 @@
 #include "explore/op_report.h"
 #include "modules/accelerator.h"
 #include "modules/simulation/simulation.h"
+#include "modules/simulation/summary_table.h"
 #include "modules/trace/perfetto_trace.h"
 #include "modules/trace/vcd_trace.h"
 #include "testbenches/cli/commands.h"
@@ -21,7 +22,6 @@
 #include "testbenches/cli/option_parser.h"
 #include "testbenches/cli/plugin_options.h"
 #include "testbenches/cli/progress_bar.h"
-#include "testbenches/cli/summary_report.h"
 #include "workloads/mapping_plan.h"
 #include "workloads/model_spec.h"
 
