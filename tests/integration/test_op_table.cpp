@@ -139,3 +139,23 @@ TEST_CASE("acceltran report groups ops.csv by op, layer and kind", "[integration
     CHECK(bad.exit_code == 3);
     CHECK(bad.err.find("ops.csv:1: header lacks column") != std::string::npos);
 }
+
+TEST_CASE("acceltran report says when a sampled generation's rows cover only its simulated steps", "[integration][ops][generation]") {
+    ScratchDir dir("ops-sampled");
+    nlohmann::json s;
+    const OpTable t = run_table(
+        dir, {"--model", "gpt2", "--prompt-len", "4", "--gen-len", "5", "--simulated-steps", "2", "--batch", "1"}, s);
+    REQUIRE(s["generation"]["simulated_steps"].get<int>() == 2);
+    // Steps 1 and 5 simulated (docs/decoders.md §9): their ops have rows, step 3's have none.
+    bool step5 = false, step3 = false;
+    for (const OpRow& r : t.rows) {
+        step5 = step5 || r.step == 5;
+        step3 = step3 || r.step == 3;
+    }
+    CHECK(step5);
+    CHECK_FALSE(step3);
+    const auto r = run_acceltran({"report", dir / "run", "--by", "kind"}, dir);
+    INFO(describe(r));
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("a sampled generation") != std::string::npos);
+}
