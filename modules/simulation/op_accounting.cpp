@@ -75,7 +75,7 @@ void OpAccounting::on_tile(const activity::TileEvent& t) {
     started(r, t.start);
 }
 
-void OpAccounting::on_buffer_access(std::uint32_t entry, BufferKind buffer, bool write, std::uint64_t bytes) {
+void OpAccounting::on_buffer_bytes(std::uint32_t entry, BufferKind buffer, bool write, std::uint64_t bytes) {
     Tally& r = rows_[row_of_entry_[entry]];
     (write ? r.compute_write : r.compute_read) += bytes;
     (write ? r.buffer_write : r.buffer_read)[int(buffer)] += bytes;

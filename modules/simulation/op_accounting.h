@@ -30,7 +30,7 @@ public:
     explicit OpAccounting(const workloads::TiledProgram& program);
 
     void on_tile(const activity::TileEvent& t) override;
-    void on_buffer_access(std::uint32_t entry, workloads::BufferKind buffer, bool write, std::uint64_t bytes) override;
+    void on_buffer_bytes(std::uint32_t entry, workloads::BufferKind buffer, bool write, std::uint64_t bytes) override;
     void on_dma_transfer(int channel, std::uint32_t entry, double start, double end) override;
     void on_retire(std::uint32_t entry, double at, std::uint64_t retired, std::uint64_t total) override;
 
