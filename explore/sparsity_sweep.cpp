@@ -18,7 +18,7 @@
 #include "workloads/import/accelerator_import.h"
 #include "workloads/import/model_import.h"
 #include "workloads/model_spec.h"
-#include "explore/csv_text.h"
+#include "core/csv_text.h"
 
 namespace acceltran::explore {
 
@@ -332,15 +332,15 @@ int SparsitySweep::report(std::ostream& out, std::ostream& warnings, const std::
     if (!quiet) {
         out << sparsity_table(rows());
         if (target && calibrated())
-            out << "target   activation sparsity " << number(*target) << ": threshold "
-                << threshold_text(c["threshold"].get<double>()) << " reached " << number(c["achieved_sparsity"].get<double>())
+            out << "target   activation sparsity " << nine_digit_text(*target) << ": threshold "
+                << threshold_text(c["threshold"].get<double>()) << " reached " << nine_digit_text(c["achieved_sparsity"].get<double>())
                 << " (" << (c["achieved_minus_target"].get<double>() >= 0 ? "+" : "")
-                << number(c["achieved_minus_target"].get<double>()) << ")\n";
+                << nine_digit_text(c["achieved_minus_target"].get<double>()) << ")\n";
         out << "results  " << dir << "/sparsity.csv" << (target ? ", calibration.json" : "")
             << (plotted ? ", sparsity.png" : "") << "\n";
     } else if (target && calibrated()) {
-        out << "target " << number(*target) << " threshold " << threshold_text(c["threshold"].get<double>())
-            << " achieved " << number(c["achieved_sparsity"].get<double>()) << "\n";
+        out << "target " << nine_digit_text(*target) << " threshold " << threshold_text(c["threshold"].get<double>())
+            << " achieved " << nine_digit_text(c["achieved_sparsity"].get<double>()) << "\n";
     }
     if (plot_failure) warnings << "acceltran sparsity: warning: no sparsity.png: " << *plot_failure << "\n";
     if (target && !calibrated())

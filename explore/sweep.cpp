@@ -13,7 +13,7 @@
 #include "explore/pareto.h"
 #include "explore/slurm_submitter.h"
 #include "core/number_text.h"
-#include "explore/csv_text.h"
+#include "core/csv_text.h"
 
 namespace acceltran::explore {
 

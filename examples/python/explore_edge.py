@@ -37,6 +37,13 @@ print("\nbusy unit-cycles per op kind, seq=%d, %d PEs:" % (sequence_lengths[-1],
 for row in sorted(largest.ops, key=lambda row: -row["busy_unit_cycles"]):
     print("  %-12s %6d ops %14.0f" % (row["kind"], row["ops"], row["busy_unit_cycles"]))
 
+# %% The ops that held the critical path longest (ops.csv's rows; `acceltran report DIR` prints
+# the same from a run directory).
+print("\nops with the most critical-path cycles:")
+for row in sorted(largest.op_table, key=lambda row: -row["critical_cycles"])[:3]:
+    print("  %-12s %-8s %8.0f cycles %6.1f %%" % (row["op"], row["kind"], row["critical_cycles"],
+                                                  100 * row["critical_cycles"] / largest.cycles))
+
 # %% The power timeline of that point: one row of timeline.csv per sample period.
 timeline = largest.timeline
 print("\n%d timeline samples; power from %.2f W to %.2f W" % (len(timeline["power_w_total"]),

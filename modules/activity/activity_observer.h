@@ -37,6 +37,12 @@ public:
     virtual void on_tile(const TileEvent&) {}
     // The port moved `bytes` during [start, end).
     virtual void on_port_busy(Port, double start, double end, double bytes) {}
+    // A compute unit's job for program entry `entry` (a compute entry) read or wrote `bytes` of
+    // a buffer in all: once per buffer and direction when the job ends (the transfers' port
+    // time reaches on_port_busy, which cannot tell whose bytes they carry). The DMA's side is
+    // on_dma_transfer with the entry's bytes.
+    virtual void on_buffer_bytes(std::uint32_t entry, workloads::BufferKind buffer, bool write,
+                                 std::uint64_t bytes) {}
     // A DMA channel spent [start, end) on program entry `entry` (a load, spill or store).
     virtual void on_dma_transfer(int channel, std::uint32_t entry, double start, double end) {}
     // The planned occupancy of a buffer became `bytes` at cycle `at`.

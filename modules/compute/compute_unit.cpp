@@ -16,6 +16,8 @@ void ComputeUnit::begin_job(tlm::tlm_generic_payload* job, const OpContext* ctx,
     if (compute_free < now) compute_free = now;
     last_done = now;
     ++activity.jobs;
+    for (auto& direction : job_bytes)
+        for (auto& b : direction) b = 0;
 }
 
 bool ComputeUnit::take_tile(workloads::TileStep& step) { return tiles_->next(step); }

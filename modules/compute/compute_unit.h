@@ -52,6 +52,10 @@ public:
     double compute_free = 0;      // cycle at which the compute pipeline is free
     double last_done = 0;         // cycle at which the last write of the job lands
     UnitActivity activity;
+    // Bytes the job has read ([0]) and written ([1]) per buffer, reported to the observers once
+    // when it ends rather than once per transfer (a transfer is too frequent an event to pay an
+    // observer call for).
+    std::uint64_t job_bytes[2][workloads::kBufferKinds] = {};
     std::unique_ptr<FastJobState> fast;  // the job in progress at the fast detail level
 
 private:

@@ -97,20 +97,21 @@ void ProcessingElement::on_wakeup() {
     if (!wakeups_.empty()) wakeup_event_.notify(clock_.until(wakeups_.top().at));
 }
 
-double ProcessingElement::transfer(tlm::tlm_command cmd, const OperandPlace& place, bool mask,
+double ProcessingElement::transfer(ComputeUnit& unit, tlm::tlm_command cmd, const OperandPlace& place, bool mask,
                                    std::uint64_t slot, std::uint64_t elements, double density,
                                    double at) {
     const std::uint64_t bytes = tile_transfer_bytes(mask, elements, density, config_.element_bits());
-    return transfer_bytes(cmd, place, mask, slot, bytes, elements, density, at);
+    return transfer_bytes(unit, cmd, place, mask, slot, bytes, elements, density, at);
 }
 
-double ProcessingElement::transfer_bytes(tlm::tlm_command cmd, const OperandPlace& place, bool mask,
+double ProcessingElement::transfer_bytes(ComputeUnit& unit, tlm::tlm_command cmd, const OperandPlace& place, bool mask,
                                          std::uint64_t slot, std::uint64_t bytes, std::uint64_t elements,
                                          double density, double at) {
     if (bytes == 0) return at;
     const BufferKind kind = mask ? BufferKind::Mask : place.layout->buffer;
     const std::uint64_t base = mask ? place.mask_base : place.data_base;
     const std::uint64_t capacity = capacity_[int(kind)];
+    unit.job_bytes[cmd == tlm::TLM_WRITE_COMMAND ? 1 : 0][int(kind)] += bytes;
     // Pieces: a fast chunk can re-read more bytes than the buffer holds; 64 KiB bounds the
     // scratch area the payload points to (timing-only transfers never touch it).
     const std::uint64_t piece_limit = std::max<std::uint64_t>(1, std::min<std::uint64_t>(capacity / 2, 64u << 10));
@@ -180,15 +181,15 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
         const TileDensity density = tile_density(ctx, step, ctx.functional ? &measured : nullptr);
         double ready = now;
         auto read = [&](const OperandPlace& p, std::uint64_t slot, std::uint64_t elements, double d) {
-            ready = std::max(ready, transfer(tlm::TLM_READ_COMMAND, p, false, slot, elements, d, now));
-            ready = std::max(ready, transfer(tlm::TLM_READ_COMMAND, p, true, slot, elements, d, now));
+            ready = std::max(ready, transfer(unit, tlm::TLM_READ_COMMAND, p, false, slot, elements, d, now));
+            ready = std::max(ready, transfer(unit, tlm::TLM_READ_COMMAND, p, true, slot, elements, d, now));
         };
         if (step.read_a) read(ctx.a, a_slot, g.a_elements(t), density.a);
         if (ctx.a2.layout) read(ctx.a2, a_slot, g.a_elements(t), density.a2);
         if (step.read_b && ctx.b.layout) read(ctx.b, b_slot, g.b_elements(t), density.b);
         // Partial sums are kept dense, without a mask.
         if (step.read_psum)
-            ready = std::max(ready, transfer(tlm::TLM_READ_COMMAND, ctx.out, false, out_slot,
+            ready = std::max(ready, transfer(unit, tlm::TLM_READ_COMMAND, ctx.out, false, out_slot,
                                              g.out_elements(t), 1.0, now));
 
         const TileWork work = unit.execute(ctx, step, density);
@@ -203,10 +204,10 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
         double written = end;
         if (step.write_output) {
             const double d = density.out;
-            written = std::max(written, transfer(tlm::TLM_WRITE_COMMAND, ctx.out, false, out_slot, g.out_elements(t), d, end));
-            written = std::max(written, transfer(tlm::TLM_WRITE_COMMAND, ctx.out, true, out_slot, g.out_elements(t), d, end));
+            written = std::max(written, transfer(unit, tlm::TLM_WRITE_COMMAND, ctx.out, false, out_slot, g.out_elements(t), d, end));
+            written = std::max(written, transfer(unit, tlm::TLM_WRITE_COMMAND, ctx.out, true, out_slot, g.out_elements(t), d, end));
         } else if (step.write_psum) {
-            written = std::max(written, transfer(tlm::TLM_WRITE_COMMAND, ctx.out, false, out_slot,
+            written = std::max(written, transfer(unit, tlm::TLM_WRITE_COMMAND, ctx.out, false, out_slot,
                                                  g.out_elements(t), 1.0, end));
         }
         unit.last_done = std::max(unit.last_done, written);
@@ -273,7 +274,7 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
         double done = at;
         for (int k = 0; k < workloads::kBufferKinds; ++k)
             if (place[k])
-                done = std::max(done, transfer_bytes(cmd, *place[k], k == int(BufferKind::Mask), by_kind[k].first_slot,
+                done = std::max(done, transfer_bytes(unit, cmd, *place[k], k == int(BufferKind::Mask), by_kind[k].first_slot,
                                                      by_kind[k].bytes, by_kind[k].elements, by_kind[k].density, at));
         return done;
     };
@@ -324,6 +325,12 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
 
 void ProcessingElement::finish_job(ComputeUnit& unit) {
     tlm::tlm_generic_payload* trans = unit.job();
+    if (observer_)
+        for (int direction = 0; direction < 2; ++direction)
+            for (int b = 0; b < workloads::kBufferKinds; ++b)
+                if (unit.job_bytes[direction][b] > 0)
+                    observer_->on_buffer_bytes(unit.context()->entry, BufferKind(b), direction == 1,
+                                               unit.job_bytes[direction][b]);
     unit.end_job();
     trans->set_response_status(tlm::TLM_OK_RESPONSE);
     tlm::tlm_phase phase = tlm::BEGIN_RESP;

@@ -65,12 +65,13 @@ private:
     void run_chunks_fast(ComputeUnit& unit, double now);
     void report_tile(const ComputeUnit& unit, double start, double end, std::uint32_t pre, std::uint32_t post);
     void finish_job(ComputeUnit& unit);
-    // One blocking transfer of a tile's data or mask, issued at cycle `at`; returns completion.
-    double transfer(tlm::tlm_command cmd, const OperandPlace& place, bool mask, std::uint64_t slot,
+    // One blocking transfer of a tile's data or mask for `unit`'s job, issued at cycle `at`;
+    // returns completion.
+    double transfer(ComputeUnit& unit, tlm::tlm_command cmd, const OperandPlace& place, bool mask, std::uint64_t slot,
                     std::uint64_t elements, double density, double at);
     // A transfer of `bytes` (one tile's, or a fast chunk's sum), split into pieces no larger than
     // the buffer when a chunk re-reads more than the buffer holds; returns the last completion.
-    double transfer_bytes(tlm::tlm_command cmd, const OperandPlace& place, bool mask, std::uint64_t slot,
+    double transfer_bytes(ComputeUnit& unit, tlm::tlm_command cmd, const OperandPlace& place, bool mask, std::uint64_t slot,
                           std::uint64_t bytes, std::uint64_t elements, double density, double at);
 
     int index_;

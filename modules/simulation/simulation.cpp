@@ -16,6 +16,7 @@
 #include "modules/simulation/decode_extrapolation.h"
 #include "modules/simulation/functional_run.h"
 #include "modules/simulation/memory_estimate.h"
+#include "modules/simulation/op_accounting.h"
 #include "modules/simulation/op_kind_breakdown.h"
 #include "modules/simulation/run_summary.h"
 #include "modules/trace/observer_list.h"
@@ -186,6 +187,8 @@ SimulationResult Simulation::simulate() {
     observers.add(&timeline);
     OpKindBreakdown op_kinds(*program_);
     observers.add(&op_kinds);
+    OpAccounting op_accounting(*program_);
+    observers.add(&op_accounting);
     trace::PhaseTracker phases(*program_);
     if (settings_.generating()) observers.add(&phases);
     // A sampled generation snapshots the modules' counters as each simulated step finishes.
@@ -227,7 +230,9 @@ SimulationResult Simulation::simulate() {
                                {"weight", config_.weight_sparsity}};
     }
     summary["provenance"] = Provenance::of_this_process(command_line_, settings_).to_json();
-    return SimulationResult{std::move(result), std::move(report), std::move(summary)};
+    OpTable ops = op_accounting.table(simulated, config_, technology_);
+    ops.sampled = sampled != nullptr;
+    return SimulationResult{std::move(result), std::move(report), std::move(summary), std::move(ops)};
 }
 
 // Prefill and decode figures of a generation run (docs/decoders.md, docs/outputs.md). A sampled

@@ -25,6 +25,7 @@
 #include "modules/power/area_model.h"
 #include "modules/power/technology.h"
 #include "modules/run_result.h"
+#include "modules/simulation/op_table.h"
 #include "modules/trace/timeline_report.h"
 #include "workloads/generation.h"
 #include "workloads/model_spec.h"
@@ -43,6 +44,7 @@ struct SimulationResult {
     RunResult run;                  // what the modules measured
     trace::TimelineReport timeline; // utilization and power per sample period
     nlohmann::json summary;         // summary.json (docs/outputs.md)
+    OpTable ops;                    // ops.csv: the run per op (op_accounting.h)
 };
 
 class Simulation {

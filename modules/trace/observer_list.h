@@ -29,6 +29,9 @@ public:
     void on_port_busy(Port p, double start, double end, double bytes) override {
         for (auto* o : observers_) o->on_port_busy(p, start, end, bytes);
     }
+    void on_buffer_bytes(std::uint32_t entry, workloads::BufferKind b, bool write, std::uint64_t bytes) override {
+        for (auto* o : observers_) o->on_buffer_bytes(entry, b, write, bytes);
+    }
     void on_dma_transfer(int channel, std::uint32_t entry, double start, double end) override {
         for (auto* o : observers_) o->on_dma_transfer(channel, entry, start, end);
     }

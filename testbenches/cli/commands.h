@@ -16,5 +16,6 @@ int sparsity_command(const std::vector<std::string>& args);
 int import_command(const std::vector<std::string>& args);
 int rerun_command(const std::vector<std::string>& args);
 int diff_command(const std::vector<std::string>& args);
+int report_command(const std::vector<std::string>& args);
 
 }  // namespace acceltran::cli

@@ -34,6 +34,7 @@ const char* kCommandsUsage =
     "  import    write a Hugging Face config or FlexiBERT dict as an editable model YAML\n"
     "  rerun     run again what a run directory's summary.json recorded (its provenance)\n"
     "  diff      compare two run directories: configuration, summary figures, per op\n"
+    "  report    a run directory's per-op table (ops.csv), grouped by op, layer or kind\n"
     "\n"
     "options:\n"
     "  -h, --help     this help; `acceltran <command> --help` for a command's options\n"
@@ -71,6 +72,7 @@ int sc_main(int argc, char* argv[]) {
         if (command == "import") return acceltran::cli::import_command(args);
         if (command == "rerun") return acceltran::cli::rerun_command(args);
         if (command == "diff") return acceltran::cli::diff_command(args);
+        if (command == "report") return acceltran::cli::report_command(args);
         std::cerr << "acceltran: unknown command '" << command << "'\n\n" << kCommandsUsage;
         return int(ExitCode::usage_error);
     } catch (const acceltran::UsageError& e) {

@@ -9,8 +9,10 @@
 #include "core/output_directory.h"
 #include "core/output_file.h"
 #include "core/run_settings.h"
+#include "explore/op_report.h"
 #include "modules/accelerator.h"
 #include "modules/simulation/simulation.h"
+#include "modules/simulation/summary_table.h"
 #include "modules/trace/perfetto_trace.h"
 #include "modules/trace/vcd_trace.h"
 #include "testbenches/cli/commands.h"
@@ -20,7 +22,6 @@
 #include "testbenches/cli/option_parser.h"
 #include "testbenches/cli/plugin_options.h"
 #include "testbenches/cli/progress_bar.h"
-#include "testbenches/cli/summary_report.h"
 #include "workloads/mapping_plan.h"
 #include "workloads/model_spec.h"
 
@@ -97,7 +98,7 @@ int run_command(const std::vector<std::string>& args) {
     if (!parse_options(args, desc,
                        "usage: acceltran run [--model M] [--accel A] [--seq N] [--batch N] [--out DIR] [--set key.path=value ...]\n"
                        "                     [--sample-cycles N] [--vcd] [--vcd-filter GLOB] [--vcd-window START:END] [--perfetto] [--write-mapping] [--force]\n"
-                       "Simulates one forward pass of the batch and writes DIR/summary.json and DIR/timeline.csv\n"
+                       "Simulates one forward pass of the batch and writes DIR/summary.json, DIR/timeline.csv and DIR/ops.csv\n"
                        "(and trace.vcd, trace.perfetto.json, mapping.yaml on request; see docs/outputs.md).",
                        vm))
         return 0;
@@ -174,6 +175,7 @@ int run_command(const std::vector<std::string>& args) {
     const trace::TimelineReport& timeline_report = result.timeline;
     output.write("summary.json", summary.dump(2) + "\n");
     write_stream(output, "timeline.csv", [&](std::ostream& o) { timeline_report.write_csv(o); });
+    write_stream(output, "ops.csv", [&](std::ostream& o) { result.ops.write_csv(o); });
     if (vcd) write_stream(output, "trace.vcd", [&](std::ostream& o) { vcd->write(o, result.run.cycles, timeline_report); });
     if (vm.count("write-mapping"))
         write_stream(output, "mapping.yaml", [&](std::ostream& o) {
@@ -186,11 +188,13 @@ int run_command(const std::vector<std::string>& args) {
     }
     output.commit();
     if (!vm.count("quiet")) {
-        std::string files = "summary.json, timeline.csv";
+        std::string files = "summary.json, timeline.csv, ops.csv";
         if (vcd) files += ", trace.vcd";
         if (perfetto) files += ", trace.perfetto.json";
         if (vm.count("write-mapping")) files += ", mapping.yaml";
-        std::cout << summary_table(summary) << "  output                      " << out << "/ (" << files << ")\n";
+        std::cout << summary_table(summary) << "  output                      " << out << "/ (" << files << ")\n"
+                  << "  top ops by critical-path cycles (acceltran report " << out << " for more):\n"
+                  << explore::op_report_text(result.ops, explore::OpGrouping::Op, 5);
     }
     // The design points' sparsity ratios come from encoder studies; a decoder inherits them
     // unless told otherwise, and its time per token depends strongly on them: say so where it is seen.

@@ -1,6 +1,6 @@
 // The `acceltran` Python module's compiled part, _acceltran (docs/python.md). It is a front end
 // like the CLI: run() takes the CLI's run options, simulates in a forked child (SystemC
-// elaborates once per process; child_process.h) and returns summary.json and timeline.csv as
+// elaborates once per process; child_process.h) and returns summary.json, timeline.csv and ops.csv as
 // text; analyze() runs the analytic counts in process (no SystemC there). The package's
 // __init__.py turns these into Python objects and adds sweep() and load().
 #include <pybind11/pybind11.h>
@@ -51,7 +51,8 @@ namespace {
     throw std::runtime_error(prefix + "internal error: " + message);
 }
 
-// {"summary": summary.json's object, "timeline_csv": timeline.csv's text}, as JSON text.
+// {"summary": summary.json's object, "timeline_csv": timeline.csv's text, "ops_csv": ops.csv's
+// text}, as JSON text.
 std::string run(const std::string& model_arg, const std::string& accel_arg, int seq, int batch,
                 std::optional<int> prompt_len, std::optional<int> gen_len, const std::string& detail,
                 const std::vector<std::string>& overrides, int simulated_steps) {
@@ -71,9 +72,10 @@ std::string run(const std::string& model_arg, const std::string& accel_arg, int 
         workloads::ModelSpec model = workloads::import_model(model_arg, dir + "/workloads/models").spec;
         Simulation simulation(std::move(model), std::move(config), settings, dir + "/configs");
         const SimulationResult result = simulation.run();
-        std::ostringstream timeline;
+        std::ostringstream timeline, ops;
         result.timeline.write_csv(timeline);
-        return {{"summary", result.summary}, {"timeline_csv", timeline.str()}};
+        result.ops.write_csv(ops);  // ops.csv's text, as `acceltran run` writes it
+        return {{"summary", result.summary}, {"timeline_csv", timeline.str()}, {"ops_csv", ops.str()}};
     };
     try {
         py::gil_scoped_release unlocked;  // the parent only waits for the child

@@ -2,9 +2,11 @@
 
 Run by ctest (python-test_run) with PYTHONPATH at the built module and ACCELTRAN_BINARY at the CLI.
 """
+import csv
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -61,6 +63,18 @@ class RunTest(unittest.TestCase):
         # from timeline.csv's text, 9 significant digits, each within 5e-9 relative of its value,
         # so their positive sum too; 1e-8 leaves room for the float sums' rounding.
         self.assertAlmostEqual(sum(self.result.timeline["energy_j"]) / self.result.energy_j, 1.0, delta=1e-8)
+
+    def test_per_op_table_is_the_cli_runs_ops_csv(self):
+        # The same rows, columns and numbers as the CLI's ops.csv (docs/outputs.md), and its
+        # critical-path cycles partition the run (the same bound as tests/integration/test_op_table.cpp).
+        with open(os.path.join(self.cli_dir, "ops.csv"), newline="") as f:
+            cli_rows = list(csv.DictReader(f))
+        self.assertEqual([row["op"] for row in self.result.op_table], [row["op"] for row in cli_rows])
+        self.assertEqual(self.result.op_table[0]["energy_j"], float(cli_rows[0]["energy_j"]))
+        critical = sum(row["critical_cycles"] for row in self.result.op_table)
+        bound = (self.cli["program"]["entries"] + 2 * len(cli_rows)) * sys.float_info.epsilon * self.result.cycles
+        self.assertLessEqual(abs(critical - self.result.cycles), bound)
+        self.assertEqual(acceltran.load(self.cli_dir).op_table, self.result.op_table)
 
     def test_to_dict_is_plain_json(self):
         d = json.loads(json.dumps(self.result.to_dict()))

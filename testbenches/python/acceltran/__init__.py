@@ -3,7 +3,7 @@
     import acceltran
     r = acceltran.run(model="bert-tiny", accel="acceltran-edge", seq=128, batch=4,
                       overrides={"pe.count": 128})
-    r.cycles, r.energy_j, r.timeline["power_w_total"], r.ops
+    r.cycles, r.energy_j, r.timeline["power_w_total"], r.op_table
 
 run() simulates one point (in a forked child process: SystemC elaborates once per process),
 analyze() gives the analytic FLOP and byte counts, sweep() runs a design space with the acceltran
@@ -41,16 +41,21 @@ def _timeline_columns(csv_text):
 
 
 class Result:
-    """One simulated point: summary.json's figures, the per-op-kind table and the power timeline.
+    """One simulated point: summary.json's figures, the per-op table, the per-op-kind table and
+    the power timeline.
 
     summary   the whole summary.json document (a dict; docs/outputs.md)
     timeline  timeline.csv's columns by name: numpy arrays when numpy imports, else lists
+    op_table  ops.csv's rows: one dict per op (op, layer, kind, critical_cycles, bytes, energy_j,
+              ...), numbers as floats
     ops       one dict per op kind: kind, ops, busy_unit_cycles (summary.json's op_kinds)
     """
 
-    def __init__(self, summary, timeline_csv):
+    def __init__(self, summary, timeline_csv, ops_csv=""):
         self.summary = summary
         self.timeline = _timeline_columns(timeline_csv)
+        self.op_table = [{key: _number(value) for key, value in row.items()}
+                         for row in csv.DictReader(io.StringIO(ops_csv))]
         self.ops = [dict(kind=kind, **figures) for kind, figures in sorted(summary.get("op_kinds", {}).items())]
 
     cycles = property(lambda self: self.summary["cycles"])
@@ -70,8 +75,8 @@ class Result:
         return {row["kind"]: row["busy_unit_cycles"] for row in self.ops}
 
     def to_dict(self):
-        """Plain data: the summary, the op table and the timeline as lists (json.dumps-able)."""
-        return {"summary": self.summary, "ops": self.ops,
+        """Plain data: the summary, the op tables and the timeline as lists (json.dumps-able)."""
+        return {"summary": self.summary, "ops": self.ops, "op_table": self.op_table,
                 "timeline": {name: list(map(float, values)) for name, values in self.timeline.items()}}
 
     def __repr__(self):
@@ -99,7 +104,7 @@ def run(model="bert-tiny", accel="acceltran-edge", seq=128, batch=4, prompt_len=
     text = _acceltran.run(model, accel, seq, batch, prompt_len, gen_len, detail, _override_arguments(overrides),
                           simulated_steps)
     reply = json.loads(text)
-    return Result(reply["summary"], reply["timeline_csv"])
+    return Result(reply["summary"], reply["timeline_csv"], reply["ops_csv"])
 
 
 def analyze(model, seq=128, batch=4, prompt_len=None, gen_len=None, lm_head=True, bytes_per_element=1.0):
@@ -109,16 +114,19 @@ def analyze(model, seq=128, batch=4, prompt_len=None, gen_len=None, lm_head=True
 
 
 def load(directory):
-    """A Result from a run directory written by `acceltran run --out DIR` (summary.json and
-    timeline.csv)."""
+    """A Result from a run directory written by `acceltran run --out DIR` (summary.json,
+    timeline.csv and ops.csv; a file the directory lacks gives an empty table)."""
     with open(os.path.join(directory, "summary.json")) as f:
         summary = json.load(f)
-    timeline = os.path.join(directory, "timeline.csv")
-    csv_text = ""
-    if os.path.exists(timeline):
-        with open(timeline) as f:
-            csv_text = f.read()
-    return Result(summary, csv_text)
+
+    def text(name):
+        path = os.path.join(directory, name)
+        if not os.path.exists(path):
+            return ""
+        with open(path, newline="") as f:
+            return f.read()
+
+    return Result(summary, text("timeline.csv"), text("ops.csv"))
 
 
 def sweep(space, out, jobs=None, sample=None, seed=None, plot=False):

@@ -1,10 +1,10 @@
-// How explore/ quotes a CSV cell: per RFC 4180, when it holds a comma, quote or line break.
+// How results files quote a CSV cell: per RFC 4180, when it holds a comma, quote or line break.
 // Numbers are written with nine_digit_text() (core/number_text.h).
 #pragma once
 
 #include <string>
 
-namespace acceltran::explore {
+namespace acceltran {
 
 inline std::string csv_field(const std::string& s) {
     if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
@@ -13,4 +13,4 @@ inline std::string csv_field(const std::string& s) {
     return q + "\"";
 }
 
-}  // namespace acceltran::explore
+}  // namespace acceltran

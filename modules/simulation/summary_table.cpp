@@ -1,9 +1,9 @@
-#include "testbenches/cli/summary_report.h"
+#include "modules/simulation/summary_table.h"
 
 #include <cstdio>
 #include <sstream>
 
-namespace acceltran::cli {
+namespace acceltran {
 
 namespace {
 
@@ -77,4 +77,4 @@ std::string summary_table(const nlohmann::json& s) {
     return o.str();
 }
 
-}  // namespace acceltran::cli
+}  // namespace acceltran
