@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/provenance.h"
-#include "explore/csv_table.h"
+#include "core/csv_table.h"
 
 namespace acceltran::explore {
 

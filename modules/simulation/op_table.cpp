@@ -7,6 +7,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "core/csv_table.h"
 #include "core/csv_text.h"
 #include "core/errors.h"
 #include "core/number_text.h"
@@ -97,32 +98,6 @@ const std::vector<Column>& columns() {
     return list;
 }
 
-// The fields of one line, or false for an unterminated quote.
-bool split_line(const std::string& line, std::vector<std::string>& fields) {
-    fields.assign(1, "");
-    bool in_quotes = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-        const char ch = line[i];
-        if (in_quotes) {
-            if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-                fields.back() += '"';
-                ++i;
-            } else if (ch == '"') {
-                in_quotes = false;
-            } else {
-                fields.back() += ch;
-            }
-        } else if (ch == '"') {
-            in_quotes = true;
-        } else if (ch == ',') {
-            fields.emplace_back();
-        } else {
-            fields.back() += ch;
-        }
-    }
-    return !in_quotes;
-}
-
 }  // namespace
 
 void OpTable::write_csv(std::ostream& out) const {
@@ -137,43 +112,29 @@ void OpTable::write_csv(std::ostream& out) const {
 
 OpTable OpTable::read_csv(const std::string& text, const std::string& path) {
     const auto& cols = columns();
-    std::istringstream in(text);
-    std::string line;
-    std::vector<std::string> fields;
-    int number = 0;
+    const CsvTable csv = CsvTable::parse(text, path);
     OpTable table;
     // Columns by their header position, so that a file with extra or reordered columns reads.
+    std::map<std::string, int> known;
+    for (std::size_t i = 0; i < cols.size(); ++i) known[cols[i].name] = int(i);
     std::vector<int> column_at;
-    while (std::getline(in, line)) {
-        ++number;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.empty()) continue;
-        if (!split_line(line, fields))
-            throw InputError(path + ":" + std::to_string(number) + ": unterminated quote");
-        if (column_at.empty()) {
-            std::map<std::string, int> known;
-            for (std::size_t i = 0; i < cols.size(); ++i) known[cols[i].name] = int(i);
-            for (const auto& f : fields) column_at.push_back(known.count(f) ? known[f] : -1);
-            for (const auto& c : cols)
-                if (std::find(fields.begin(), fields.end(), c.name) == fields.end())
-                    throw InputError(path + ":" + std::to_string(number) + ": header lacks column '" + c.name +
-                                     "' (expected the header acceltran run writes; docs/outputs.md, ops.csv)");
-            continue;
-        }
-        if (fields.size() != column_at.size())
-            throw InputError(path + ":" + std::to_string(number) + ": " + std::to_string(fields.size()) +
-                             " fields, expected " + std::to_string(column_at.size()) + " as in the header");
+    for (const auto& f : csv.header()) column_at.push_back(known.count(f) ? known[f] : -1);
+    for (const auto& c : cols)
+        if (!csv.column(c.name))
+            throw InputError(path + ":1: header lacks column '" + c.name +
+                             "' (expected the header acceltran run writes; docs/outputs.md, ops.csv)");
+    for (std::size_t r = 0; r < csv.rows().size(); ++r) {
+        const auto& fields = csv.rows()[r];
         OpRow row;
         for (std::size_t i = 0; i < fields.size(); ++i) {
             if (column_at[i] < 0) continue;
             const Column& c = cols[std::size_t(column_at[i])];
             if (!c.parse(row, fields[i]))
-                throw InputError(path + ":" + std::to_string(number) + ": column '" + c.name + "' holds '" +
+                throw InputError(path + ":" + std::to_string(csv.line(r)) + ": column '" + c.name + "' holds '" +
                                  fields[i] + "', expected a number");
         }
         table.rows.push_back(std::move(row));
     }
-    if (column_at.empty()) throw InputError(path + ": empty, expected the ops.csv header and rows (docs/outputs.md)");
     return table;
 }
 

@@ -1,5 +1,5 @@
 // Provenance (core/provenance.h, core/sha256.h) and the run-directory tools built on it
-// (explore/recorded_run.h, explore/run_comparison.h, explore/csv_table.h), on hand-written files.
+// (explore/recorded_run.h, explore/run_comparison.h, core/csv_table.h), on hand-written files.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -8,7 +8,7 @@
 #include "core/errors.h"
 #include "core/provenance.h"
 #include "core/sha256.h"
-#include "explore/csv_table.h"
+#include "core/csv_table.h"
 #include "explore/recorded_run.h"
 #include "explore/run_comparison.h"
 #include "tests/integration/integration_support.h"
@@ -87,13 +87,13 @@ TEST_CASE("rerun arguments drop every spelling of the output directory and --for
 }
 
 TEST_CASE("a CSV table reads quoted fields and names the line of a short row", "[provenance]") {
-    const auto t = explore::CsvTable::parse("op,shape,cycles\nq,\"1,2\",3\n\"say \"\"hi\"\"\",x,4\n", "t.csv");
+    const auto t = acceltran::CsvTable::parse("op,shape,cycles\nq,\"1,2\",3\n\"say \"\"hi\"\"\",x,4\n", "t.csv");
     REQUIRE(t.rows().size() == 2);
     CHECK(t.rows()[0][1] == "1,2");
     CHECK(t.rows()[1][0] == "say \"hi\"");
     CHECK(t.column("cycles") == std::optional<std::size_t>(2));
-    CHECK_THROWS_WITH(explore::CsvTable::parse("a,b\n1,2\n3\n", "t.csv"), Contains("t.csv:3: expected 2 fields"));
-    CHECK_THROWS_WITH(explore::CsvTable::parse("a,b\n\"1,2\n", "t.csv"), Contains("t.csv:2: a quoted field is not closed"));
+    CHECK_THROWS_WITH(acceltran::CsvTable::parse("a,b\n1,2\n3\n", "t.csv"), Contains("t.csv:3: expected 2 fields"));
+    CHECK_THROWS_WITH(acceltran::CsvTable::parse("a,b\n\"1,2\n", "t.csv"), Contains("t.csv:2: a quoted field is not closed"));
 }
 
 TEST_CASE("a comparison lists configuration keys, then figures and ops by impact", "[provenance]") {

@@ -1,8 +1,8 @@
-#include "explore/csv_table.h"
+#include "core/csv_table.h"
 
 #include "core/errors.h"
 
-namespace acceltran::explore {
+namespace acceltran {
 
 CsvTable CsvTable::parse(const std::string& text, const std::string& origin) {
     std::vector<std::vector<std::string>> records;
@@ -62,6 +62,7 @@ CsvTable CsvTable::parse(const std::string& text, const std::string& origin) {
                              std::to_string(t.header_.size()) + " fields as in the header, found " +
                              std::to_string(records[r].size()));
         t.rows_.push_back(std::move(records[r]));
+        t.row_lines_.push_back(record_lines[r]);
     }
     return t;
 }
@@ -72,4 +73,4 @@ std::optional<std::size_t> CsvTable::column(const std::string& name) const {
     return std::nullopt;
 }
 
-}  // namespace acceltran::explore
+}  // namespace acceltran
