@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "workloads/op_directive.h"
 #include "workloads/op_graph.h"
 #include "workloads/tiling.h"
 
@@ -33,6 +34,8 @@ struct CompileOptions {
     // Per tensor id, when not empty: the density of that tensor, overriding the two above
     // (the functional mode: measured for weights and inputs, a dense bound for activations).
     std::vector<double> tensor_density;
+    // Per op id, when not empty: what a mapping decides for that op (op_directive.h).
+    std::vector<OpDirective> op_directives;
 };
 
 // Bytes of `elements` values at `density` with `element_bits` per non-zero value.

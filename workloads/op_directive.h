@@ -1,0 +1,41 @@
+// What a mapping decides for one op, when it differs from the design point's defaults
+// (docs/mapping.md): the tile a compute unit takes from a buffer, the loop order over those
+// tiles, and how the op is blocked between main memory and the buffers. A mapping file
+// (`acceltran run --mapping`) or the mapper (`acceltran map`) gives one per op; the compiler
+// (buffer_planner.h) follows it and refuses, with the op and the buffer named, a choice that
+// does not fit.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "workloads/tiling.h"
+
+namespace acceltran::workloads {
+
+// Main-memory blocking inside one op: the op runs block by block, each block's operand slices
+// loaded from main memory and its output slice stored back (docs/mapping.md §1). Sizes are in
+// the op's own dimensions (batch counts batch entries x heads for attention ops); 0 means the
+// whole extent. `rows` below m needs `batch` = 1 (a block never spans two batch entries
+// partially); `columns` below n is for matmuls whose B is a weight (row-wise ops need whole
+// rows, and attention keeps every key of a row together).
+struct MemoryBlock {
+    std::int64_t batch = 0, rows = 0, columns = 0;
+    bool operator==(const MemoryBlock& o) const {
+        return batch == o.batch && rows == o.rows && columns == o.columns;
+    }
+};
+
+struct OpDirective {
+    std::optional<TileShape> tile;         // else the design point's
+    std::optional<LoopOrder> loop_order;   // else the design point's
+    // Set: block the op this way (a block equal to the whole op means "never block").
+    // Unset: whole when the op fits the buffers, else the default blocking heuristic.
+    std::optional<MemoryBlock> block;
+    // Where the directive came from ("mapping.yaml:12"), for the compiler's errors; empty for
+    // directives made in code.
+    std::string origin;
+};
+
+}  // namespace acceltran::workloads
