@@ -2,10 +2,11 @@
 // overrides and model parameters read back from their text: "12abc" or "" is not a number, and
 // neither is inf or nan. nine_digit_text: how results files (timeline.csv, results.csv, the
 // sparsity tables) write a figure, 9 significant digits, enough to tell apart any two figures a
-// reader would.
+// reader would. byte_count_text: a buffer size or working set in error messages.
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -26,6 +27,14 @@ inline bool parse_number(const std::string& text, double& value) {
 inline std::string nine_digit_text(double value) {
     char buffer[40];
     std::snprintf(buffer, sizeof buffer, "%.9g", value);
+    return buffer;
+}
+
+// Exact bytes and MiB: a working set one byte over a capacity must not read as equal to it.
+inline std::string byte_count_text(std::uint64_t bytes) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%llu bytes (%.4g MiB)", static_cast<unsigned long long>(bytes),
+                  double(bytes) / (1024.0 * 1024.0));
     return buffer;
 }
 

@@ -81,7 +81,7 @@ void Accelerator::build_contexts() {
         c.entry = e;
         c.op = &op;
         c.grid = &entry.grid;
-        c.loop_order = program_.options.loop_order;
+        c.loop_order = entry.loop_order;
         c.element_bits = program_.options.element_bits;
         c.a = place(op.a_inputs.empty() ? -1 : op.a_inputs[0]);
         // Element-wise ops with a second input (residual add, SwiGLU's up projection, rotary's

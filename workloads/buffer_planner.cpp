@@ -3,26 +3,19 @@
 #include <algorithm>
 #include <deque>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/errors.h"
+#include "core/number_text.h"
+#include "workloads/op_blocking.h"
 
 namespace acceltran::workloads {
 
 namespace {
 
 constexpr int kNever = std::numeric_limits<int>::max();
-
-std::string mib(std::uint64_t bytes) {
-    std::ostringstream s;
-    s.precision(4);
-    // Exact bytes too: a working set one byte over the capacity must not read as equal to it.
-    s << bytes << " bytes (" << double(bytes) / (1024.0 * 1024.0) << " MiB)";
-    return s.str();
-}
 
 // Walks the ops once, building the entries. Member names follow the header's vocabulary.
 class Planner {
@@ -32,7 +25,9 @@ public:
         const std::size_t n = g_.tensors.size();
         resident_.assign(n, -1);
         ready_entry_.assign(n, -1);
-        memory_entry_.assign(n, -1);
+        memory_deps_.assign(n, {});
+        op_done_.assign(g_.ops.size(), {});
+        p_.blocked.assign(g_.ops.size(), std::nullopt);
         in_memory_.assign(n, false);
         for (int b = 0; b < kBufferKinds; ++b) {
             buffers_[b].free_bytes = opt_.capacity[b];
@@ -119,21 +114,24 @@ private:
         s.free_bytes += bytes;
     }
 
+    // Writes a resident tensor home; its space stays taken until the spill has read it.
+    void spill(int tensor) {
+        ProgramEntry spill;
+        spill.kind = EntryKind::Spill;
+        spill.tensor = tensor;
+        spill.data_bytes = p_.layouts[tensor].data_bytes;
+        spill.mask_bytes = p_.layouts[tensor].mask_bytes;
+        spill.deps = {std::uint32_t(ready_entry_[tensor])};
+        std::uint32_t id = add_entry(std::move(spill));
+        use(id, resident_[tensor]);
+        in_memory_[tensor] = true;
+        memory_deps_[tensor] = {id};
+        p_.totals.spill_entries++;
+        p_.totals.store_bytes += p_.layouts[tensor].data_bytes + p_.layouts[tensor].mask_bytes;
+    }
+
     void evict(int tensor, int current_op) {
-        if (next_use(tensor, current_op) != kNever && !in_memory_[tensor]) {
-            ProgramEntry spill;
-            spill.kind = EntryKind::Spill;
-            spill.tensor = tensor;
-            spill.data_bytes = p_.layouts[tensor].data_bytes;
-            spill.mask_bytes = p_.layouts[tensor].mask_bytes;
-            spill.deps = {std::uint32_t(ready_entry_[tensor])};
-            std::uint32_t id = add_entry(std::move(spill));
-            use(id, resident_[tensor]);
-            in_memory_[tensor] = true;
-            memory_entry_[tensor] = int(id);
-            p_.totals.spill_entries++;
-            p_.totals.store_bytes += p_.layouts[tensor].data_bytes + p_.layouts[tensor].mask_bytes;
-        }
+        if (next_use(tensor, current_op) != kNever && !in_memory_[tensor]) spill(tensor);
         release(tensor);
     }
 
@@ -186,14 +184,14 @@ private:
                 break;
             }
             held_by += std::string(i ? ", " : "") + "'" + g_.tensors[occupants[i].second].name + "' " +
-                       mib(occupants[i].first);
+                       byte_count_text(occupants[i].first);
         }
         std::string message = "op '" + op.name + "' does not fit in the " + to_string(b) + " buffer, which holds " +
-                              mib(opt_.capacity[int(b)]) + ": its " + (tensor == op.output ? "output '" : "operand '") +
-                              g_.tensors[tensor].name + "' needs " + mib(bytes) + ", ";
+                              byte_count_text(opt_.capacity[int(b)]) + ": its " + (tensor == op.output ? "output '" : "operand '") +
+                              g_.tensors[tensor].name + "' needs " + byte_count_text(bytes) + ", ";
         message += occupants.empty() ? std::string("and nothing can be evicted")
                                      : "while the op's own operands and output, which must stay, hold " + held_by;
-        return message + "; " + mib(buffers_[int(b)].free_bytes) + " free (raise buffers." + to_string(b) +
+        return message + "; " + byte_count_text(buffers_[int(b)].free_bytes) + " free (raise buffers." + to_string(b) +
                ".size_mb or use a smaller sequence or batch)";
     }
 
@@ -219,11 +217,19 @@ private:
             const bool data = l.data_bytes > opt_.capacity[int(l.buffer)];
             BufferKind b = data ? l.buffer : BufferKind::Mask;
             throw InputError("tensor '" + g_.tensors[tensor].name + "' of op '" + op.name + "' needs " +
-                             mib(data ? l.data_bytes : l.mask_bytes) + " in the " + to_string(b) +
-                             " buffer, which holds " + mib(opt_.capacity[int(b)]) +
+                             byte_count_text(data ? l.data_bytes : l.mask_bytes) + " in the " + to_string(b) +
+                             " buffer, which holds " + byte_count_text(opt_.capacity[int(b)]) +
                              " (raise buffers." + to_string(b) +
                              ".size_mb or use a smaller sequence or batch)");
         }
+    }
+
+    // A load from a tensor's home waits for whatever wrote it there, and the rows of a token
+    // sampled from earlier logits cannot be fetched before those exist.
+    void wait_for_home(int tensor, std::vector<std::uint32_t>& deps) const {
+        deps.insert(deps.end(), memory_deps_[tensor].begin(), memory_deps_[tensor].end());
+        for (int op_id : g_.tensors[tensor].known_after)
+            deps.insert(deps.end(), op_done_[std::size_t(op_id)].begin(), op_done_[std::size_t(op_id)].end());
     }
 
     void load(int tensor, const Op& op, const std::vector<int>& pinned) {
@@ -236,9 +242,7 @@ private:
         e.mask_bytes = l.mask_bytes;
         reserve(l.buffer, l.data_bytes, tensor, op, pinned, e.deps);
         reserve(BufferKind::Mask, l.mask_bytes, tensor, op, pinned, e.deps);
-        if (memory_entry_[tensor] >= 0) e.deps.push_back(std::uint32_t(memory_entry_[tensor]));
-        // Rows of a token sampled from earlier logits cannot be fetched before those exist.
-        for (int op_id : g_.tensors[tensor].known_after) e.deps.push_back(std::uint32_t(op_entry_[op_id]));
+        wait_for_home(tensor, e.deps);
         std::uint32_t id = add_entry(std::move(e));
         int r = new_residency(tensor, id, l.data_bytes);
         use(id, r);
@@ -247,7 +251,210 @@ private:
         p_.totals.load_bytes += l.data_bytes + l.mask_bytes;
     }
 
+    const OpDirective* directive_of(const Op& op) const {
+        return std::size_t(op.id) < opt_.op_directives.size() ? &opt_.op_directives[std::size_t(op.id)] : nullptr;
+    }
+    TileShape tile_of(const Op& op) const {
+        const OpDirective* d = directive_of(op);
+        return d && d->tile ? *d->tile : opt_.tile;
+    }
+    LoopOrder loop_order_of(const Op& op) const {
+        const OpDirective* d = directive_of(op);
+        return d && d->loop_order ? *d->loop_order : opt_.loop_order;
+    }
+
+    // Bytes a tensor takes on chip: its residency's when resident (a parked partial sum is
+    // dense), else its layout's.
+    std::pair<std::uint64_t, std::uint64_t> held_bytes(int tensor) const {
+        if (resident_[tensor] >= 0) {
+            const Residency& r = p_.residencies[resident_[tensor]];
+            return {r.data_bytes, r.mask_bytes};
+        }
+        return {p_.layouts[tensor].data_bytes, p_.layouts[tensor].mask_bytes};
+    }
+
+    // Whether the op's operands and output fit the buffers together, as plan_whole needs them
+    // (an element-wise op running in place adds nothing for its output).
+    bool fits_whole(const Op& op, std::uint64_t out_bytes) const {
+        std::uint64_t need[kBufferKinds] = {};
+        const std::vector<int> inputs = op.inputs();
+        for (int t : inputs) {
+            const auto [data, mask] = held_bytes(t);
+            need[int(p_.layouts[t].buffer)] += data;
+            need[int(BufferKind::Mask)] += mask;
+        }
+        const TensorLayout& out = p_.layouts[op.output];
+        bool in_place = false;
+        if (opt_.in_place_elementwise && op.kind != OpKind::MatMul && op.kind != OpKind::Add) {
+            const int t = op.a_inputs.front();
+            const auto [data, mask] = held_bytes(t);
+            in_place = next_use(t, op.id) == kNever && !is_output(t) && p_.layouts[t].buffer == out.buffer &&
+                       data == out_bytes && mask == out.mask_bytes;
+        }
+        if (!in_place) {
+            need[int(out.buffer)] += out_bytes;
+            need[int(BufferKind::Mask)] += out.mask_bytes;
+        }
+        for (int b = 0; b < kBufferKinds; ++b)
+            if (need[b] > opt_.capacity[b]) return false;
+        return true;
+    }
+
+    // The output bytes a whole op reserves: dense when a unit parks partial sums in it (k not the
+    // innermost loop), else its layout's.
+    std::uint64_t whole_output_bytes(const Op& op, const TileGrid& grid, const LoopOrder& order) const {
+        const TensorLayout& out = p_.layouts[op.output];
+        const bool parks_partial_sums = grid.matmul && grid.nk > 1 && order.letters()[3] != 'k';
+        return parks_partial_sums ? std::max(out.data_bytes, compressed_bytes(std::uint64_t(g_.tensors[op.output].elements()),
+                                                                              1.0, opt_.element_bits))
+                                  : out.data_bytes;
+    }
+
+    // An op runs whole unless its mapping blocks it or it does not fit whole; then block by block.
     void plan_op(const Op& op) {
+        const OpDirective* d = directive_of(op);
+        const TileShape tile = tile_of(op);
+        const LoopOrder order = loop_order_of(op);
+        const std::string origin = d ? d->origin : std::string();
+        if (d && d->block) {
+            const OpBlocking blocking(g_, op, p_.layouts, opt_, tile, order);
+            const MemoryBlock block = blocking.resolve(*d->block, origin);
+            if (!blocking.whole(block)) return plan_blocked(op, blocking.settle(block, origin), blocking);
+        } else if (!fits_whole(op, whole_output_bytes(op, make_tile_grid(op, tile), order))) {
+            const OpBlocking blocking(g_, op, p_.layouts, opt_, tile, order);
+            return plan_blocked(op, blocking.choose(), blocking);
+        }
+        if (origin.empty()) return plan_whole(op);
+        try {
+            plan_whole(op);
+        } catch (const InputError& e) {
+            throw InputError(origin + ": " + e.what());
+        }
+    }
+
+    // A space for one block's slice of a tensor, allocated by `entry` and not the tensor's
+    // residency (the tensor itself stays in main memory).
+    std::uint32_t slice_residency(const OpBlocking::Slice& s, std::uint32_t entry) {
+        Residency r;
+        r.tensor = s.tensor;
+        r.buffer = s.buffer;
+        r.data_bytes = s.data_bytes;
+        r.mask_bytes = s.mask_bytes;
+        r.slice = true;
+        p_.residencies.push_back(r);
+        users_.emplace_back();
+        const auto id = std::uint32_t(p_.residencies.size() - 1);
+        p_.entries[entry].allocates.push_back(id);
+        return id;
+    }
+
+    void release_slice(std::uint32_t residency) {
+        const Residency& r = p_.residencies[residency];
+        give_back(r.buffer, r.data_bytes, users_[residency]);
+        give_back(BufferKind::Mask, r.mask_bytes, users_[residency]);
+    }
+
+    // Loads one block's slice of a tensor from its home; returns {residency, load entry}.
+    std::pair<std::uint32_t, std::uint32_t> load_slice(const OpBlocking::Slice& s, const Op& op,
+                                                        const std::vector<int>& pinned) {
+        ProgramEntry e;
+        e.kind = EntryKind::Load;
+        e.tensor = s.tensor;
+        e.data_bytes = s.data_bytes;
+        e.mask_bytes = s.mask_bytes;
+        e.memory_offset = s.memory_offset;
+        reserve(s.buffer, s.data_bytes, s.tensor, op, pinned, e.deps);
+        reserve(BufferKind::Mask, s.mask_bytes, s.tensor, op, pinned, e.deps);
+        wait_for_home(s.tensor, e.deps);
+        const std::uint32_t id = add_entry(std::move(e));
+        const std::uint32_t r = slice_residency(s, id);
+        use(id, int(r));
+        p_.totals.load_entries++;
+        p_.totals.load_bytes += s.data_bytes + s.mask_bytes;
+        return {r, id};
+    }
+
+    // Main-memory blocking inside the op (op_blocking.h): rows outer, columns inner. Each row
+    // block of a matmul loads its slices of the A operands (and of a batched B), each (row,
+    // column) block its columns of a weight B unless the weight is kept whole (or an
+    // element-wise op's input slices), computes, and stores its output slice home. The op's
+    // output ends in main memory, where its consumers load it from.
+    void plan_blocked(const Op& op, const BlockedOp& choice, const OpBlocking& blocking) {
+        p_.blocked[std::size_t(op.id)] = choice;
+        const std::vector<int> inputs = op.inputs();
+        for (int t : inputs)
+            if (resident_[t] >= 0 && !in_memory_[t]) spill(t);
+        std::vector<int> pinned;
+        int weight_residency = -1;
+        std::vector<std::uint32_t> weight_ready;
+        if (choice.weight_whole) {
+            pinned.push_back(op.b_input);
+            if (resident_[op.b_input] < 0) load(op.b_input, op, pinned);
+            weight_residency = resident_[op.b_input];
+            weight_ready = {std::uint32_t(ready_entry_[op.b_input])};
+        }
+        std::vector<std::uint32_t> computes, stores;
+        for (const OpBlocking::Range& rows : blocking.row_ranges(choice.block)) {
+            std::vector<std::uint32_t> row_residencies, row_loads;
+            for (const OpBlocking::Slice& s : blocking.row_slices(rows)) {
+                const auto [r, entry] = load_slice(s, op, pinned);
+                row_residencies.push_back(r);
+                row_loads.push_back(entry);
+            }
+            for (const OpBlocking::Range& block : blocking.column_ranges(choice.block, rows)) {
+                ProgramEntry e;
+                e.kind = EntryKind::Compute;
+                e.op = op.id;
+                e.unit = unit_class_of(op.kind);
+                e.grid = blocking.grid(block);
+                e.loop_order = loop_order_of(op);
+                e.deps = row_loads;
+                e.deps.insert(e.deps.end(), weight_ready.begin(), weight_ready.end());
+                std::vector<std::uint32_t> block_residencies;
+                for (const OpBlocking::Slice& s : blocking.block_slices(block, choice.weight_whole)) {
+                    const auto [r, entry] = load_slice(s, op, pinned);
+                    block_residencies.push_back(r);
+                    e.deps.push_back(entry);
+                }
+                const OpBlocking::Slice out = blocking.output_slice(block);
+                reserve(out.buffer, out.data_bytes, op.output, op, pinned, e.deps);
+                reserve(BufferKind::Mask, out.mask_bytes, op.output, op, pinned, e.deps);
+                p_.totals.compute_entries++;
+                p_.totals.tile_ops += e.grid.tiles();
+                const std::uint32_t id = add_entry(std::move(e));
+                const std::uint32_t out_residency = slice_residency(out, id);
+                for (std::uint32_t r : row_residencies) use(id, int(r));
+                if (weight_residency >= 0) use(id, weight_residency);
+                for (std::uint32_t r : block_residencies) use(id, int(r));
+                use(id, int(out_residency));
+
+                ProgramEntry st;
+                st.kind = EntryKind::Store;
+                st.tensor = op.output;
+                st.data_bytes = out.data_bytes;
+                st.mask_bytes = out.mask_bytes;
+                st.memory_offset = out.memory_offset;
+                st.deps = {id};
+                const std::uint32_t sid = add_entry(std::move(st));
+                use(sid, int(out_residency));
+                p_.totals.store_entries++;
+                p_.totals.store_bytes += out.data_bytes + out.mask_bytes;
+                release_slice(out_residency);
+                for (std::uint32_t r : block_residencies) release_slice(r);
+                computes.push_back(id);
+                stores.push_back(sid);
+            }
+            for (std::uint32_t r : row_residencies) release_slice(r);
+        }
+        p_.totals.macs += std::uint64_t(op.macs());
+        op_done_[std::size_t(op.id)] = computes;
+        in_memory_[op.output] = true;
+        memory_deps_[op.output] = stores;
+        for (int t : inputs)
+            if (resident_[t] >= 0 && next_use(t, op.id) == kNever) retire(t);
+    }
+
+    void plan_whole(const Op& op) {
         const std::vector<int> inputs = op.inputs();
         std::vector<int> pinned = inputs;
         pinned.push_back(op.output);
@@ -261,15 +468,11 @@ private:
         e.kind = EntryKind::Compute;
         e.op = op.id;
         e.unit = unit_class_of(op.kind);
-        e.grid = make_tile_grid(op, opt_.tile);
+        e.grid = make_tile_grid(op, tile_of(op));
+        e.loop_order = loop_order_of(op);
         // When k is not the innermost loop a unit moves between outputs before finishing their
         // k chains and parks dense partial sums in the output's space: reserve it dense.
-        const bool parks_partial_sums = e.grid.matmul && e.grid.nk > 1 && opt_.loop_order.letters()[3] != 'k';
-        const std::uint64_t out_bytes =
-            parks_partial_sums
-                ? std::max(out.data_bytes, compressed_bytes(std::uint64_t(g_.tensors[op.output].elements()), 1.0,
-                                                            opt_.element_bits))
-                : out.data_bytes;
+        const std::uint64_t out_bytes = whole_output_bytes(op, e.grid, e.loop_order);
         const int in_place = in_place_input(op, out_bytes);
         if (in_place >= 0) {
             // The op overwrites its input: it must wait for every earlier reader of it.
@@ -284,7 +487,7 @@ private:
         p_.totals.tile_ops += e.grid.tiles();
         p_.totals.macs += std::uint64_t(op.macs());
         std::uint32_t id = add_entry(std::move(e));
-        op_entry_.push_back(int(id));
+        op_done_[std::size_t(op.id)] = {id};
         for (int t : inputs) use(id, resident_[t]);
         const int out_res = new_residency(op.output, id, out_bytes);
         use(id, out_res);
@@ -345,9 +548,9 @@ private:
     std::vector<int> resident_;      // tensor -> residency or -1
     std::vector<int> resident_list_; // tensors currently resident
     std::vector<int> ready_entry_;   // tensor -> entry that made its resident copy valid
-    std::vector<int> memory_entry_;  // tensor -> spill entry that wrote its main-memory copy
+    std::vector<std::vector<std::uint32_t>> memory_deps_;  // tensor -> entries that wrote its main-memory copy
     std::vector<bool> in_memory_;    // main-memory copy is current
-    std::vector<int> op_entry_;      // op id -> its compute entry
+    std::vector<std::vector<std::uint32_t>> op_done_;  // op id -> its compute entries
     std::vector<std::vector<std::uint32_t>> users_;  // residency -> entries using it
 };
 

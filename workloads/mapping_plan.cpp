@@ -89,8 +89,11 @@ MappingPlan MappingPlan::derive(const OpGraph& graph, const CompileOptions& opti
                 twice = twice && fit.fits(rows, widths_of(graph, o->a_inputs), o->n, 2);
             }
         }
-        plan.ops_.emplace_back(b.name, first.kind, first.b_batched, block, twice, options.tile,
-                               options.loop_order);
+        const bool directed = std::size_t(first.id) < options.op_directives.size();
+        const OpDirective none;
+        const OpDirective& d = directed ? options.op_directives[std::size_t(first.id)] : none;
+        plan.ops_.emplace_back(b.name, first.kind, first.b_batched, block, twice, d.tile ? *d.tile : options.tile,
+                               d.loop_order ? *d.loop_order : options.loop_order);
     }
     return plan;
 }

@@ -18,8 +18,9 @@ namespace acceltran::workloads {
 // loaded from main memory and its output slice stored back (docs/mapping.md §1). Sizes are in
 // the op's own dimensions (batch counts batch entries x heads for attention ops); 0 means the
 // whole extent. `rows` below m needs `batch` = 1 (a block never spans two batch entries
-// partially); `columns` below n is for matmuls whose B is a weight (row-wise ops need whole
-// rows, and attention keeps every key of a row together).
+// partially); `columns` below n is for matmuls whose B is a weight and element-wise ops (GELU,
+// add, SwiGLU): softmax and norms need whole rows, rotary pairs of columns, attention every key
+// of a row.
 struct MemoryBlock {
     std::int64_t batch = 0, rows = 0, columns = 0;
     bool operator==(const MemoryBlock& o) const {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,9 @@ struct ProgramEntry {
     int tensor = -1;   // memory: tensor moved
     UnitClass unit = UnitClass::MacLane;  // compute only
     TileGrid grid;     // compute only
+    LoopOrder loop_order;  // compute only: the op's (its mapping's, else the design point's)
     std::uint64_t data_bytes = 0;  // memory: data bytes moved (mask bytes separately)
+    std::uint64_t memory_offset = 0;  // memory: a block's slice starts this far into the tensor's home
     std::uint64_t mask_bytes = 0;
     std::vector<std::uint32_t> deps;   // entries that must complete first (all earlier)
     // Residencies this entry allocates (when it starts) and uses (released after their last user).
@@ -62,6 +65,7 @@ struct Residency {
     std::uint32_t users = 0;  // entries listing it in `uses`; released when all have completed
     bool inherited = false;   // space taken over from the in-place op's input
     bool handed_over = false; // space passed on to the in-place op's output
+    bool slice = false;       // one main-memory block's part of the tensor (op_blocking.h), not a copy of it
 
     std::uint64_t allocated_data() const { return inherited ? 0 : data_bytes; }
     std::uint64_t allocated_mask() const { return inherited ? 0 : mask_bytes; }
@@ -77,6 +81,13 @@ struct ProgramTotals {
     std::uint64_t store_bytes = 0;       // buffers -> main memory (spills and final outputs)
 };
 
+// How the planner blocked an op between main memory and the buffers (op_blocking.h).
+struct BlockedOp {
+    MemoryBlock block;             // every size filled in
+    bool weight_whole = false;     // a weight B loaded whole once and kept for every block
+    bool double_buffered = false;  // two blocks' slices fit: the next loads while one runs
+};
+
 struct TiledProgram {
     const OpGraph* graph = nullptr;
     CompileOptions options;
@@ -84,6 +95,8 @@ struct TiledProgram {
     std::vector<ProgramEntry> entries;
     std::vector<Residency> residencies;
     ProgramTotals totals;
+    // Per op id: how it was blocked, or nothing when it ran whole.
+    std::vector<std::optional<BlockedOp>> blocked;
 };
 
 

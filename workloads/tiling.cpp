@@ -69,7 +69,7 @@ std::uint64_t TileGrid::macs(const TileIndex& t) const {
 }
 
 std::int64_t TileGrid::key_begin(const TileIndex& t) const {
-    return keys_on_depth ? t.k * shape.y : t.j * shape.y;
+    return keys_on_depth ? t.k * shape.y : col_origin + t.j * shape.y;
 }
 
 std::int64_t TileGrid::key_extent(const TileIndex& t) const {
@@ -77,19 +77,19 @@ std::int64_t TileGrid::key_extent(const TileIndex& t) const {
 }
 
 std::uint64_t TileGrid::visible(const TileIndex& t) const {
-    const std::int64_t row = t.i * shape.x, key = key_begin(t);
+    const std::int64_t row = first_row(t.i), key = key_begin(t);
     return std::uint64_t(rows_b(t.b)) *
            std::uint64_t(causal.pairs(row, row + rows_i(t.i), key, key + key_extent(t)));
 }
 
 bool TileGrid::masked(const TileIndex& t) const {
     // The last row of the tile sees the most keys.
-    return causal.on && causal.last_key(t.i * shape.x + rows_i(t.i) - 1) < key_begin(t);
+    return causal.on && causal.last_key(first_row(t.i) + rows_i(t.i) - 1) < key_begin(t);
 }
 
 std::int64_t TileGrid::last_k(const TileIndex& t) const {
     if (!causal.on || !keys_on_depth) return nk - 1;
-    return std::min(nk - 1, causal.last_key(t.i * shape.x + rows_i(t.i) - 1) / shape.y);
+    return std::min(nk - 1, causal.last_key(first_row(t.i) + rows_i(t.i) - 1) / shape.y);
 }
 
 std::uint64_t TileGrid::tiles() const {
@@ -98,7 +98,7 @@ std::uint64_t TileGrid::tiles() const {
     std::uint64_t per_batch = 0;
     const std::int64_t key_blocks = keys_on_depth ? nk : nj, other = keys_on_depth ? nj : nk;
     for (std::int64_t i = 0; i < ni; ++i) {
-        const std::int64_t last = causal.last_key(i * shape.x + rows_i(i) - 1);
+        const std::int64_t last = causal.last_key(first_row(i) + rows_i(i) - 1);
         per_batch += std::uint64_t(std::min(key_blocks, last / shape.y + 1) * other);
     }
     return std::uint64_t(nb) * per_batch;

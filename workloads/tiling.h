@@ -42,6 +42,10 @@ struct TileGrid {
     CausalMask causal;       // rows are queries; keys run along k (keys_on_depth) or n
     bool keys_on_depth = false;
     std::int64_t nb = 1, ni = 1, nj = 1, nk = 1;  // nk = 1 for element-wise
+    // A main-memory block of a larger op (op_directive.h) covers the op's batch entries, rows
+    // and columns from these offsets on; extents above are the block's. The causal mask and the
+    // functional mode need the op's own coordinates.
+    std::int64_t batch_origin = 0, row_origin = 0, col_origin = 0;
 
     // Tiles that run: all of them, or those with an unmasked pair under a causal mask.
     std::uint64_t tiles() const;
@@ -67,6 +71,7 @@ struct TileGrid {
 
 private:
     std::int64_t key_begin(const TileIndex& t) const;
+    std::int64_t first_row(std::int64_t ii) const { return row_origin + ii * shape.x; }
     std::int64_t key_extent(const TileIndex& t) const;
 };
 

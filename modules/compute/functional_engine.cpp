@@ -38,11 +38,11 @@ TileMeasure FunctionalEngine::run_tile(const OpContext& ctx, const workloads::Ti
     const workloads::TileGrid& g = *ctx.grid;
     const auto& t = step.index;
     Block out;
-    out.e0 = t.b * g.shape.b;
+    out.e0 = g.batch_origin + t.b * g.shape.b;
     out.e1 = out.e0 + g.rows_b(t.b);
-    out.r0 = t.i * g.shape.x;
+    out.r0 = g.row_origin + t.i * g.shape.x;
     out.r1 = out.r0 + g.rows_i(t.i);
-    out.c0 = t.j * g.shape.y;
+    out.c0 = g.col_origin + t.j * g.shape.y;
     out.c1 = out.c0 + g.cols_j(t.j);
     TileMeasure m;
     if (ctx.op->kind == workloads::OpKind::MatMul)

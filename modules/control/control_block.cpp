@@ -171,7 +171,7 @@ void ControlBlock::issue_memory(std::uint32_t e) {
     cmd->entry = e;
     cmd->program_entry = &entry;
     cmd->to_buffer = entry.kind == EntryKind::Load;
-    cmd->memory_address = layout.memory_address;
+    cmd->memory_address = layout.memory_address + entry.memory_offset;
     cmd->buffer_address = AddressMap::place(layout.buffer, layout.memory_address, layout.data_bytes,
                                             capacity_[int(layout.buffer)]);
     cmd->mask_address = AddressMap::place(BufferKind::Mask, layout.memory_address / 8, layout.mask_bytes,

@@ -1,0 +1,248 @@
+#include "workloads/op_blocking.h"
+
+#include <algorithm>
+
+#include "core/errors.h"
+#include "core/number_text.h"
+
+namespace acceltran::workloads {
+
+namespace {
+
+std::int64_t blocking_ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+std::int64_t round_up_to(std::int64_t a, std::int64_t step) { return blocking_ceil_div(a, step) * step; }
+
+// Decreasing block sizes for an extent cut into 1, 2, 3, ... pieces, rounded up to whole
+// `step`s (tiles), down to one step: the candidates the default tries, largest first.
+std::vector<std::int64_t> shrinking_sizes(std::int64_t extent, std::int64_t step) {
+    std::vector<std::int64_t> sizes{extent};
+    const std::int64_t floor = std::min(extent, step);
+    for (std::int64_t q = 2; sizes.back() > floor; ++q) {
+        const std::int64_t s = std::max(floor, std::min(extent, round_up_to(blocking_ceil_div(extent, q), step)));
+        if (s < sizes.back()) sizes.push_back(s);
+    }
+    return sizes;
+}
+
+}  // namespace
+
+OpBlocking::OpBlocking(const OpGraph& graph, const Op& op, const std::vector<TensorLayout>& layouts,
+                       const CompileOptions& options, TileShape tile, LoopOrder order)
+    : g_(graph), op_(op), layouts_(layouts), opt_(options), tile_(tile), order_(order) {
+    weight_b_ = op.kind == OpKind::MatMul && op.b_input >= 0 && !op.b_batched &&
+                graph.tensors[std::size_t(op.b_input)].kind == TensorKind::Weight;
+    // Element-wise ops work on each element alone; softmax and the norms need whole rows,
+    // rotary pairs of columns, attention matmuls every key of a row.
+    columns_ok_ = weight_b_ || op.kind == OpKind::Gelu || op.kind == OpKind::Add || op.kind == OpKind::SwiGlu;
+}
+
+MemoryBlock OpBlocking::resolve(const MemoryBlock& block, const std::string& origin) const {
+    const std::string where = (origin.empty() ? std::string() : origin + ": ") + "op '" + op_.name + "': block ";
+    if (block.batch < 0 || block.rows < 0 || block.columns < 0)
+        throw InputError(where + "sizes must be 0 (the whole extent) or positive");
+    MemoryBlock r{block.batch ? block.batch : op_.batch, block.rows ? block.rows : op_.m,
+                  block.columns ? block.columns : op_.n};
+    if (r.batch > op_.batch || r.rows > op_.m || r.columns > op_.n)
+        throw InputError(where + describe(r) + " is larger than the op (" + describe({op_.batch, op_.m, op_.n}) + ")");
+    if (r.rows < op_.m && r.batch != 1)
+        throw InputError(where + "of " + std::to_string(r.rows) + " rows, fewer than the op's " +
+                         std::to_string(op_.m) + ", must have batch: 1 (a block never splits two batch entries)");
+    if (r.columns < op_.n && !columns_ok_)
+        throw InputError(where + "of " + std::to_string(r.columns) + " columns, fewer than the op's " +
+                         std::to_string(op_.n) + ": only a matmul whose B is a weight and element-wise ops (GELU, " +
+                         "add, SwiGLU) can be blocked by columns (softmax and norms need whole rows, rotary pairs " +
+                         "of columns, attention every key of a row)");
+    return r;
+}
+
+bool OpBlocking::whole(const MemoryBlock& r) const {
+    return r.batch == op_.batch && r.rows == op_.m && r.columns == op_.n;
+}
+
+std::vector<OpBlocking::Range> OpBlocking::row_ranges(const MemoryBlock& r) const {
+    std::vector<Range> out;
+    if (r.rows == op_.m) {
+        for (std::int64_t b0 = 0; b0 < op_.batch; b0 += r.batch)
+            out.push_back({b0, std::min(r.batch, op_.batch - b0), 0, op_.m, 0, op_.n});
+        return out;
+    }
+    for (std::int64_t b = 0; b < op_.batch; ++b)
+        for (std::int64_t r0 = 0; r0 < op_.m; r0 += r.rows) out.push_back({b, 1, r0, std::min(r.rows, op_.m - r0), 0, op_.n});
+    return out;
+}
+
+std::vector<OpBlocking::Range> OpBlocking::column_ranges(const MemoryBlock& r, const Range& rows) const {
+    std::vector<Range> out;
+    for (std::int64_t c0 = 0; c0 < op_.n; c0 += r.columns) {
+        Range c = rows;
+        c.c0 = c0;
+        c.nc = std::min(r.columns, op_.n - c0);
+        out.push_back(c);
+    }
+    return out;
+}
+
+OpBlocking::Slice OpBlocking::slice(int tensor, std::uint64_t num, std::uint64_t den, std::uint64_t offset_num) const {
+    const TensorLayout& l = layouts_[std::size_t(tensor)];
+    const auto elements = std::uint64_t(g_.tensors[std::size_t(tensor)].elements());
+    Slice s;
+    s.tensor = tensor;
+    s.buffer = l.buffer;
+    s.elements = (elements * num + den - 1) / den;
+    s.data_bytes = compressed_bytes(s.elements, l.density, opt_.element_bits);
+    s.mask_bytes = mask_bytes(s.elements);
+    // Nominal: where the slice would start if the tensor were stored in this op's order.
+    s.memory_offset = l.data_bytes * offset_num / den;
+    return s;
+}
+
+std::vector<OpBlocking::Slice> OpBlocking::row_slices(const Range& r) const {
+    std::vector<Slice> out;
+    if (op_.kind != OpKind::MatMul) return out;
+    const auto rows = std::uint64_t(op_.batch * op_.m);
+    for (int t : op_.inputs()) {
+        if (t == op_.b_input && weight_b_) continue;
+        const bool batched_b = op_.b_batched && (t == op_.b_input ||
+                                                 std::find(op_.b_more.begin(), op_.b_more.end(), t) != op_.b_more.end());
+        if (batched_b)
+            out.push_back(slice(t, std::uint64_t(r.nb), std::uint64_t(op_.batch), std::uint64_t(r.b0)));
+        else
+            out.push_back(slice(t, std::uint64_t(r.nb * r.nr), rows, std::uint64_t(r.b0 * op_.m + r.r0)));
+    }
+    return out;
+}
+
+std::vector<OpBlocking::Slice> OpBlocking::block_slices(const Range& r, bool weight_whole) const {
+    if (op_.kind == OpKind::MatMul) {
+        if (weight_b_ && !weight_whole) return {weight_slice(r)};
+        return {};
+    }
+    std::vector<Slice> out;
+    const auto all = std::uint64_t(op_.batch * op_.m * op_.n);
+    const auto offset = std::uint64_t((r.b0 * op_.m + r.r0) * op_.n + r.c0 * r.nr);
+    for (int t : op_.inputs()) {
+        if (g_.tensors[std::size_t(t)].elements() < op_.out_elements()) {
+            // Broadcast over the batch (position rows, rotary angles): the block's part of it.
+            out.push_back(slice(t, std::uint64_t(r.nr * r.nc), std::uint64_t(op_.m * op_.n),
+                                std::uint64_t(r.r0 * op_.n + r.c0 * r.nr)));
+        } else {
+            out.push_back(slice(t, std::uint64_t(r.nb * r.nr * r.nc), all, offset));
+        }
+    }
+    return out;
+}
+
+OpBlocking::Slice OpBlocking::weight_slice(const Range& r) const {
+    return slice(op_.b_input, std::uint64_t(r.nc), std::uint64_t(op_.n), std::uint64_t(r.c0));
+}
+
+bool OpBlocking::parks_partial_sums(const Range& r) const {
+    return op_.kind == OpKind::MatMul && grid(r).nk > 1 && order_.letters()[3] != 'k';
+}
+
+OpBlocking::Slice OpBlocking::output_slice(const Range& r) const {
+    const auto all = std::uint64_t(op_.batch * op_.m * op_.n);
+    Slice s = slice(op_.output, std::uint64_t(r.nb * r.nr * r.nc), all,
+                    std::uint64_t((r.b0 * op_.m + r.r0) * op_.n + r.c0 * r.nr));
+    // Partial sums parked between k steps are dense (the planner's rule for whole ops).
+    if (parks_partial_sums(r)) s.data_bytes = std::max(s.data_bytes, compressed_bytes(s.elements, 1.0, opt_.element_bits));
+    return s;
+}
+
+TileGrid OpBlocking::grid(const Range& r) const {
+    Op part = op_;
+    part.batch = r.nb;
+    part.m = r.nr;
+    part.n = r.nc;
+    TileGrid g = make_tile_grid(part, tile_);
+    g.batch_origin = r.b0;
+    g.row_origin = r.r0;
+    g.col_origin = r.c0;
+    return g;
+}
+
+std::vector<std::uint64_t> OpBlocking::need(const MemoryBlock& resolved, int copies, bool weight_whole) const {
+    std::vector<std::uint64_t> bytes(kBufferKinds, 0);
+    const auto add = [&](const Slice& s, std::uint64_t times) {
+        bytes[std::size_t(s.buffer)] += s.data_bytes * times;
+        bytes[std::size_t(BufferKind::Mask)] += s.mask_bytes * times;
+    };
+    const Range rows = row_ranges(resolved).front();
+    const Range block = column_ranges(resolved, rows).front();
+    for (const Slice& s : row_slices(rows)) add(s, std::uint64_t(copies));
+    for (const Slice& s : block_slices(block, weight_whole)) add(s, std::uint64_t(copies));
+    add(output_slice(block), std::uint64_t(copies));
+    if (weight_b_ && weight_whole) add(weight_slice({0, 1, 0, 1, 0, op_.n}), 1);
+    return bytes;
+}
+
+bool OpBlocking::fits(const MemoryBlock& resolved, int copies, bool weight_whole) const {
+    const std::vector<std::uint64_t> bytes = need(resolved, copies, weight_whole);
+    for (int b = 0; b < kBufferKinds; ++b)
+        if (bytes[std::size_t(b)] > opt_.capacity[b]) return false;
+    return true;
+}
+
+std::string OpBlocking::describe(const MemoryBlock& r) const {
+    return std::to_string(r.batch) + " batch entries x " + std::to_string(r.rows) + " rows x " +
+           std::to_string(r.columns) + " columns";
+}
+
+OpBlocking::Choice OpBlocking::settle(const MemoryBlock& resolved, const std::string& origin) const {
+    for (int copies : {2, 1}) {
+        if (weight_b_ && fits(resolved, copies, true)) return {resolved, true, copies == 2};
+        if (fits(resolved, copies, false)) return {resolved, false, copies == 2};
+    }
+    const std::vector<std::uint64_t> bytes = need(resolved, 1, false);
+    int worst = 0;
+    for (int b = 0; b < kBufferKinds; ++b)
+        if (bytes[std::size_t(b)] > opt_.capacity[b]) {
+            worst = b;
+            break;
+        }
+    const auto b = BufferKind(worst);
+    throw InputError((origin.empty() ? std::string() : origin + ": ") + "op '" + op_.name + "' does not fit in the " +
+                     to_string(b) + " buffer, which holds " + byte_count_text(opt_.capacity[worst]) +
+                     ", even in blocks: a block of " + describe(resolved) + " needs " +
+                     byte_count_text(bytes[std::size_t(worst)]) + " there (raise buffers." + to_string(b) + ".size_mb" +
+                     (origin.empty() ? std::string(")") : std::string(" or choose a smaller block)")));
+}
+
+OpBlocking::Choice OpBlocking::choose() const {
+    // Row blocks: whole batch entries in fewer and fewer groups, then single entries cut into
+    // whole tiles of rows, then below a tile. Column blocks (columns_ok_): whole tiles of columns.
+    std::vector<MemoryBlock> rows;
+    std::int64_t last = 0;
+    for (std::int64_t q = 1; q <= op_.batch; ++q) {
+        const std::int64_t e = blocking_ceil_div(op_.batch, q);
+        if (e != last) rows.push_back({e, op_.m, op_.n});
+        last = e;
+    }
+    std::vector<std::int64_t> row_sizes = shrinking_sizes(op_.m, tile_.x);
+    // Below one tile of rows, halving down to one row (a long row of a wide op).
+    while (row_sizes.back() > 1) row_sizes.push_back(row_sizes.back() / 2);
+    for (std::size_t i = 1; i < row_sizes.size(); ++i) rows.push_back({1, row_sizes[i], op_.n});
+    const std::vector<std::int64_t> columns =
+        columns_ok_ ? shrinking_sizes(op_.n, tile_.y) : std::vector<std::int64_t>{op_.n};
+
+    // Keeping the weight whole costs one load of it; slicing it reloads it once per row block,
+    // so it comes second. Two copies (double buffering) before one.
+    for (int copies : {2, 1}) {
+        if (weight_b_)
+            for (const MemoryBlock& r : rows)
+                if (fits(r, copies, true)) return {r, true, copies == 2};
+        for (MemoryBlock r : rows) {
+            r.columns = columns.back();
+            if (!fits(r, copies, false)) continue;
+            for (std::int64_t c : columns) {
+                r.columns = c;
+                if (fits(r, copies, false)) return {r, false, copies == 2};
+            }
+        }
+    }
+    MemoryBlock smallest = rows.back();
+    smallest.columns = columns.back();
+    return settle(smallest, "");  // throws: nothing fits once
+}
+
+}  // namespace acceltran::workloads

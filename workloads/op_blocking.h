@@ -1,0 +1,89 @@
+// Main-memory blocking inside one op (docs/mapping.md §1, "Blocks inside an op"): which slices of
+// its operands and output one block holds, how many bytes they take in each buffer, and the
+// default choice of block for an op whose operands and output do not fit the buffers at once.
+// The buffer planner (buffer_planner.h) turns the blocks into loads, computes and stores.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "workloads/op_directive.h"
+#include "workloads/op_graph.h"
+#include "workloads/target_description.h"
+#include "workloads/tiled_program.h"
+
+namespace acceltran::workloads {
+
+class OpBlocking {
+public:
+    // One block: batch entries [b0, b0 + nb), rows [r0, r0 + nr) of each, output columns
+    // [c0, c0 + nc), in the op's own dimensions.
+    struct Range {
+        std::int64_t b0 = 0, nb = 0, r0 = 0, nr = 0, c0 = 0, nc = 0;
+    };
+    // The part of one tensor a block needs.
+    struct Slice {
+        int tensor = -1;
+        BufferKind buffer = BufferKind::Activation;
+        std::uint64_t elements = 0, data_bytes = 0, mask_bytes = 0;
+        std::uint64_t memory_offset = 0;  // bytes from the tensor's main-memory home
+    };
+    using Choice = BlockedOp;
+
+    OpBlocking(const OpGraph& graph, const Op& op, const std::vector<TensorLayout>& layouts,
+               const CompileOptions& options, TileShape tile, LoopOrder order);
+
+    // A matmul whose B is a weight (shared by the batch): the weight can be kept whole.
+    bool weight_matmul() const { return weight_b_; }
+    // `block` with zeros replaced by the op's extents; InputError (prefixed by `origin` when
+    // given) when it is not a legal block of this op (op_directive.h says what is).
+    MemoryBlock resolve(const MemoryBlock& block, const std::string& origin) const;
+    // Whether the block is the whole op.
+    bool whole(const MemoryBlock& resolved) const;
+
+    // The blocks, rows outer (batch entries, then rows), columns inner.
+    std::vector<Range> row_ranges(const MemoryBlock& resolved) const;
+    std::vector<Range> column_ranges(const MemoryBlock& resolved, const Range& rows) const;
+
+    // Slices one row block of a matmul keeps for all its column blocks (the A operands, a
+    // batched B and its later KV segments), and those of one (row, column) block: a weight B's
+    // columns unless the weight is kept whole, an element-wise op's inputs; the output.
+    std::vector<Slice> row_slices(const Range& r) const;
+    std::vector<Slice> block_slices(const Range& r, bool weight_whole) const;
+    Slice weight_slice(const Range& r) const;
+    Slice output_slice(const Range& r) const;
+    // The compute grid of a block, with its origin in the op.
+    TileGrid grid(const Range& r) const;
+
+    // Whether `copies` blocks of this size fit the buffers at once, beside the whole weight
+    // when `weight_whole`.
+    bool fits(const MemoryBlock& resolved, int copies, bool weight_whole) const;
+    // The default: the largest block that fits twice (keeping a weight whole when it can), else
+    // once. InputError naming the op, the buffer and the bytes when even the smallest block
+    // (one batch entry, one tile of rows and, for a weight matmul, one tile of columns) does
+    // not fit.
+    Choice choose() const;
+    // The same choice for a given block: whether its weight stays whole and it fits twice;
+    // InputError (prefixed by `origin`) when it does not fit once.
+    Choice settle(const MemoryBlock& resolved, const std::string& origin) const;
+
+private:
+    Slice slice(int tensor, std::uint64_t num, std::uint64_t den, std::uint64_t offset_num) const;
+    bool parks_partial_sums(const Range& r) const;
+    // Bytes per buffer (data in [Activation], [Weight]; masks in [Mask]) of `copies` blocks of
+    // the first (largest) range, plus the whole weight once when `weight_whole`.
+    std::vector<std::uint64_t> need(const MemoryBlock& resolved, int copies, bool weight_whole) const;
+    std::string describe(const MemoryBlock& resolved) const;
+
+    const OpGraph& g_;
+    const Op& op_;
+    const std::vector<TensorLayout>& layouts_;
+    const CompileOptions& opt_;
+    TileShape tile_;
+    LoopOrder order_;
+    bool weight_b_ = false;
+    bool columns_ok_ = false;  // the op can be blocked by output columns
+};
+
+}  // namespace acceltran::workloads
