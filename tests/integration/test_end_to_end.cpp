@@ -31,6 +31,7 @@
 #include "modules/compute/tile_timing.h"
 #include "modules/run_result.h"
 #include "tests/integration/integration_support.h"
+#include "tests/source_tree.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
 #include "workloads/tiled_program.h"
@@ -41,12 +42,11 @@
 using namespace acceltran;
 using namespace acceltran::workloads;
 using acceltran::testing::ScratchDir;
+using acceltran::testing::kModelsDir;
+using acceltran::testing::kConfigsDir;
 
 namespace {
 
-const std::string kSourceDir = ACCELTRAN_SOURCE_DIR;
-const std::string kModelsDir = kSourceDir + "/workloads/models";
-const std::string kConfigsDir = kSourceDir + "/configs";
 
 // ---------------------------------------------------------------------------------------------
 // Bytes each buffer reads and writes, derived from the program.
