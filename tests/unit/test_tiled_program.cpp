@@ -965,14 +965,25 @@ void fuzz_random_graphs(int graphs, int schedules, std::uint64_t seed) {
     CHECK(with_spills > compiled / 4);
 }
 
+// How many random cases the two fuzz tests below try. Under the sanitizers (scripts/test
+// --sanitize) the compiler runs 5-10 times slower and these two took about a minute each on a
+// loaded 2-core machine, so there they try a third as many (the same seeds, so the first cases
+// are the same): enough to reach spills and spilled outputs under ASan, which the tests check.
+// The normal suite tries them all.
+#ifdef ACCELTRAN_SANITIZED
+constexpr int kFuzzTrials = 8, kFuzzGraphs = 70;
+#else
+constexpr int kFuzzTrials = 25, kFuzzGraphs = 200;
+#endif
+
 }  // namespace
 
 TEST_CASE("tiled program: random capacities, densities and outputs", "[tiled_program]") {
-    fuzz_programs({load_model("bert-tiny", kModelsDir), heterogeneous()}, {{128, 4}, {17, 3}}, 25,
+    fuzz_programs({load_model("bert-tiny", kModelsDir), heterogeneous()}, {{128, 4}, {17, 3}}, kFuzzTrials,
                   10, 0xacce1);
 }
 
-TEST_CASE("tiled program: random graphs", "[tiled_program]") { fuzz_random_graphs(200, 8, 43); }
+TEST_CASE("tiled program: random graphs", "[tiled_program]") { fuzz_random_graphs(kFuzzGraphs, 8, 43); }
 
 // Several seconds; run by hand after changing the planner: `<test binary> "[.stress]"`.
 TEST_CASE("tiled program: random capacities, densities and outputs (long)", "[.stress]") {
