@@ -8,6 +8,6 @@ namespace acceltran::testing {
 
 inline const std::string kSourceDir = ACCELTRAN_SOURCE_DIR;
 inline const std::string kModelsDir = ACCELTRAN_SOURCE_DIR "/workloads/models";
-inline const std::string kConfigsDir = ACCELTRAN_SOURCE_DIR "/configs";
+inline const std::string kConfigs = ACCELTRAN_SOURCE_DIR "/configs";
 
 }  // namespace acceltran::testing

@@ -13,7 +13,7 @@ namespace acceltran::testing {
 
 // The compile options (buffer capacities) of a shipped accelerator, e.g. "acceltran-edge".
 inline workloads::CompileOptions shipped(const std::string& accel) {
-    return compile_options(load_accelerator(accel, kConfigsDir));
+    return compile_options(load_accelerator(accel, kConfigs));
 }
 
 }  // namespace acceltran::testing

@@ -16,7 +16,7 @@
 namespace fs = std::filesystem;
 using namespace acceltran;
 using acceltran::testing::ScratchDir;
-using acceltran::testing::kConfigsDir;
+using acceltran::testing::kConfigs;
 using acceltran::testing::kMinimalAccelerator;
 
 namespace {
@@ -26,7 +26,7 @@ std::string accelerator_input_error(const std::string& text) {
     ScratchDir dir;
     std::string file = dir.write("bad.yaml", text);
     try {
-        load_accelerator(file, kConfigsDir);
+        load_accelerator(file, kConfigs);
     } catch (const InputError& e) {
         return e.what();
     }
@@ -36,9 +36,9 @@ std::string accelerator_input_error(const std::string& text) {
 }  // namespace
 
 TEST_CASE("AccelTran-Edge loads with the values of config_tiny.yaml", "[config]") {
-    AcceleratorConfig c = load_accelerator("acceltran-edge", kConfigsDir);
+    AcceleratorConfig c = load_accelerator("acceltran-edge", kConfigs);
     CHECK(c.name == "acceltran-edge");
-    CHECK(c.source == kConfigsDir + "/accelerators/acceltran-edge.yaml");
+    CHECK(c.source == kConfigs + "/accelerators/acceltran-edge.yaml");
     CHECK(c.clock_mhz == 700);
     CHECK(c.technology == "14nm");
     CHECK(c.pes == 64);
@@ -83,7 +83,7 @@ TEST_CASE("AccelTran-Edge loads with the values of config_tiny.yaml", "[config]"
 }
 
 TEST_CASE("AccelTran-Server loads with the values of config_base.yaml", "[config]") {
-    AcceleratorConfig c = load_accelerator("acceltran-server", kConfigsDir);
+    AcceleratorConfig c = load_accelerator("acceltran-server", kConfigs);
     CHECK(c.name == "acceltran-server");
     CHECK(c.pes == 512);
     CHECK(c.lanes_per_pe == 32);
@@ -112,14 +112,14 @@ TEST_CASE("AccelTran-Server loads with the values of config_base.yaml", "[config
 }
 
 TEST_CASE("shipped accelerators are listed sorted", "[config]") {
-    CHECK(shipped_accelerators(kConfigsDir) ==
+    CHECK(shipped_accelerators(kConfigs) ==
           std::vector<std::string>{"acceltran-edge", "acceltran-server"});
     CHECK(shipped_accelerators("/nonexistent").empty());
 }
 
 TEST_CASE("overrides change values before validation", "[config]") {
     AcceleratorConfig c =
-        load_accelerator("acceltran-edge", kConfigsDir, {"pe.count=128", "buffers.weight.size_mb=16"});
+        load_accelerator("acceltran-edge", kConfigs, {"pe.count=128", "buffers.weight.size_mb=16"});
     CHECK(c.pes == 128);
     CHECK(c.weight_buffer.size_mb == 16);
     CHECK(c.mac_lanes() == 2048);
@@ -127,7 +127,7 @@ TEST_CASE("overrides change values before validation", "[config]") {
     CHECK(c.resolved["buffers"]["weight"]["size_mb"].as<double>() == 16);
 
     SECTION("a mapping value replaces a whole section") {
-        AcceleratorConfig m = load_accelerator("acceltran-edge", kConfigsDir,
+        AcceleratorConfig m = load_accelerator("acceltran-edge", kConfigs,
                                                {"buffers.mask={size_mb: 2, banks: 32}"});
         CHECK(m.mask_buffer.size_mb == 2);
         CHECK(m.mask_buffer.banks == 32);
@@ -135,7 +135,7 @@ TEST_CASE("overrides change values before validation", "[config]") {
     }
     SECTION("a bad path is a usage error with a suggestion") {
         try {
-            load_accelerator("acceltran-edge", kConfigsDir, {"pe.cuont=128"});
+            load_accelerator("acceltran-edge", kConfigs, {"pe.cuont=128"});
             FAIL("no error");
         } catch (const UsageError& e) {
             CHECK_THAT(e.what(), Catch::Contains("no key 'pe.cuont'") &&
@@ -144,11 +144,11 @@ TEST_CASE("overrides change values before validation", "[config]") {
     }
     SECTION("a bad value names the file but no position inside it") {
         try {
-            load_accelerator("acceltran-edge", kConfigsDir, {"pe.count=0"});
+            load_accelerator("acceltran-edge", kConfigs, {"pe.count=0"});
             FAIL("no error");
         } catch (const InputError& e) {
             CHECK(std::string(e.what()) ==
-                  kConfigsDir + "/accelerators/acceltran-edge.yaml: pe.count: expected an integer "
+                  kConfigs + "/accelerators/acceltran-edge.yaml: pe.count: expected an integer "
                              "from 1 to 1048576, found '0'");
         }
     }
@@ -172,7 +172,7 @@ TEST_CASE("bad accelerator files are rejected with located messages", "[config]"
         ScratchDir dir;
         std::string file = dir.write("typo.yaml", kMinimalAccelerator + "pe:\n  cuont: 64\n");
         try {
-            load_accelerator(file, kConfigsDir);
+            load_accelerator(file, kConfigs);
             FAIL("no error");
         } catch (const InputError& e) {
             CHECK_THAT(e.what(), Catch::StartsWith(file + ":7:3: pe: unknown key 'cuont' "
@@ -286,7 +286,7 @@ TEST_CASE("bad accelerator files are rejected with located messages", "[config]"
 
 TEST_CASE("unknown accelerator names list the shipped ones", "[config]") {
     try {
-        load_accelerator("acceltran-edg", kConfigsDir);
+        load_accelerator("acceltran-edg", kConfigs);
         FAIL("no error");
     } catch (const InputError& e) {
         CHECK_THAT(e.what(), Catch::StartsWith("unknown accelerator 'acceltran-edg' (did you mean "
@@ -294,13 +294,13 @@ TEST_CASE("unknown accelerator names list the shipped ones", "[config]") {
                                                "acceltran-server"));
     }
     try {
-        load_accelerator("tpu", kConfigsDir);
+        load_accelerator("tpu", kConfigs);
         FAIL("no error");
     } catch (const InputError& e) {
         CHECK_THAT(e.what(), Catch::StartsWith("unknown accelerator 'tpu'; shipped: "
                                                "acceltran-edge, acceltran-server"));
     }
-    CHECK_THROWS_AS(load_accelerator(kConfigsDir, kConfigsDir), InputError);
+    CHECK_THROWS_AS(load_accelerator(kConfigs, kConfigs), InputError);
 }
 
 TEST_CASE("data_dir prefers the environment", "[config]") {
@@ -317,7 +317,7 @@ TEST_CASE("data_dir prefers the environment", "[config]") {
 }
 
 TEST_CASE("compat options are off by default and set by a compat block or by name", "[config][compat]") {
-    AcceleratorConfig edge = load_accelerator("acceltran-edge", kConfigsDir);
+    AcceleratorConfig edge = load_accelerator("acceltran-edge", kConfigs);
     CHECK_FALSE(edge.compat.any());
     CHECK(edge.compat.enabled().empty());
     CHECK(edge.memory_port_bytes_per_cycle() == edge.memory_bytes_per_cycle());

@@ -14,11 +14,11 @@
 
 using namespace acceltran;
 using namespace acceltran::power;
-using acceltran::testing::kConfigsDir;
+using acceltran::testing::kConfigs;
 
 namespace {
 
-const std::string kTechFile = kConfigsDir + "/technology/14nm.yaml";
+const std::string kTechFile = kConfigs + "/technology/14nm.yaml";
 
 std::string shipped_text() {
     std::ifstream in(kTechFile, std::ios::binary);
@@ -45,8 +45,8 @@ std::string parse_error(const std::string& text) {
 }
 
 std::string area_error(const std::vector<std::string>& overrides) {
-    AcceleratorConfig c = load_accelerator("acceltran-edge", kConfigsDir, overrides);
-    Technology t = load_technology(c.technology, kConfigsDir);
+    AcceleratorConfig c = load_accelerator("acceltran-edge", kConfigs, overrides);
+    Technology t = load_technology(c.technology, kConfigs);
     try {
         area(c, t);
     } catch (const InputError& e) {
@@ -79,8 +79,8 @@ bool close(double a, double b, double rel = 1e-9) { return std::fabs(a - b) <= r
 //     = 1,829,696,316.763136 µm² = 1,829.696 mm² (the original prints 1,829.696)
 // Tolerance 1e-9 relative: only floating-point rounding separates the model from these sums.
 TEST_CASE("area: AccelTran-Edge matches the hand calculation", "[area]") {
-    AcceleratorConfig c = load_accelerator("acceltran-edge", kConfigsDir);
-    Technology t = load_technology(c.technology, kConfigsDir);
+    AcceleratorConfig c = load_accelerator("acceltran-edge", kConfigs);
+    Technology t = load_technology(c.technology, kConfigs);
     AreaBreakdown a = area(c, t);
     CHECK(close(a.total, 54.064266652032));
     CHECK(close(a.mac_lanes, 64 * 16 * 9418.667591 / 1e6));
@@ -96,8 +96,8 @@ TEST_CASE("area: AccelTran-Edge matches the hand calculation", "[area]") {
 }
 
 TEST_CASE("area: AccelTran-Server matches the hand calculation", "[area]") {
-    AcceleratorConfig c = load_accelerator("acceltran-server", kConfigsDir);
-    Technology t = load_technology(c.technology, kConfigsDir);
+    AcceleratorConfig c = load_accelerator("acceltran-server", kConfigs);
+    Technology t = load_technology(c.technology, kConfigs);
     AreaBreakdown a = area(c, t);
     CHECK(close(a.total, 1829.696316763136));
     CHECK(close(a.softmax, 512 * 32 * 87573.326116 / 1e6));
@@ -106,8 +106,8 @@ TEST_CASE("area: AccelTran-Server matches the hand calculation", "[area]") {
 
 TEST_CASE("area: the breakdown and its JSON sum to the total", "[area]") {
     for (const char* name : {"acceltran-edge", "acceltran-server"}) {
-        AcceleratorConfig c = load_accelerator(name, kConfigsDir);
-        AreaBreakdown a = area(c, load_technology("14nm", kConfigsDir));
+        AcceleratorConfig c = load_accelerator(name, kConfigs);
+        AreaBreakdown a = area(c, load_technology("14nm", kConfigs));
         double sum = a.mac_lanes + a.sparsity + a.fifo + a.softmax + a.layernorm + a.dataflow +
                      a.dma + a.buffers.activation + a.buffers.weight + a.buffers.mask;
         CHECK(close(sum, a.total, 1e-12));
@@ -127,7 +127,7 @@ TEST_CASE("area: the breakdown and its JSON sum to the total", "[area]") {
 }
 
 TEST_CASE("area: the 14 nm technology table holds the original's figures", "[area][technology]") {
-    Technology t = load_technology("14nm", kConfigsDir);
+    Technology t = load_technology("14nm", kConfigs);
     CHECK(t.name == "14nm");
     CHECK(t.source == kTechFile);
     CHECK(t.clock_mhz == 700);
@@ -146,7 +146,7 @@ TEST_CASE("area: the 14 nm technology table holds the original's figures", "[are
     CHECK(t.main_memory_access_nj("rram", 32, 2, 1) == 8.63281599);
     CHECK(t.main_memory_access_nj("hbm2", 32, 1, 4) == 26.5569841);
     // A path works as well as a shipped name.
-    CHECK(load_technology(kTechFile, kConfigsDir).name == "14nm");
+    CHECK(load_technology(kTechFile, kConfigs).name == "14nm");
 }
 
 TEST_CASE("area: technology file errors name the place and the fix", "[area][technology]") {
@@ -184,7 +184,7 @@ TEST_CASE("area: a configuration the table cannot answer is an InputError", "[ar
                                "size 64; softmax has tile sizes: 8, 16, 32"));
     CHECK(area_error({"pe.nonlinearity=relu", "pe.macs_per_lane=1"}).empty());
 
-    Technology t = load_technology("14nm", kConfigsDir);
+    Technology t = load_technology("14nm", kConfigs);
     try {
         t.main_memory_access_nj("lpddr3", 64, 2, 1);
         FAIL("no error");
@@ -200,7 +200,7 @@ TEST_CASE("area: a configuration the table cannot answer is an InputError", "[ar
 
 TEST_CASE("area: an unknown technology name lists the shipped ones", "[area][technology]") {
     try {
-        load_technology("14mn", kConfigsDir);
+        load_technology("14mn", kConfigs);
         FAIL("no error");
     } catch (const InputError& e) {
         CHECK_THAT(e.what(), Catch::Contains("unknown technology '14mn' (did you mean '14nm'?)") &&

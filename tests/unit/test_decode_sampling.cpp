@@ -17,7 +17,7 @@
 using namespace acceltran;
 using namespace acceltran::workloads;
 using acceltran::testing::kModelsDir;
-using acceltran::testing::kConfigsDir;
+using acceltran::testing::kConfigs;
 
 namespace {
 
@@ -27,7 +27,7 @@ GenerationOptions sampling_shape(int prompt, int gen, const std::string& accel) 
     o.prompt_len = prompt;
     o.gen_len = gen;
     o.batch = 1;
-    o.buffers = compile_options(load_accelerator(accel, kConfigsDir));
+    o.buffers = compile_options(load_accelerator(accel, kConfigs));
     return o;
 }
 

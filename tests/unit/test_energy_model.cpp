@@ -12,7 +12,7 @@
 
 using namespace acceltran;
 using namespace acceltran::power;
-using acceltran::testing::kConfigsDir;
+using acceltran::testing::kConfigs;
 
 namespace {
 
@@ -21,8 +21,8 @@ constexpr double kHz = 700e6;
 constexpr double kEps = 1e-12;
 
 struct Fixture {
-    AcceleratorConfig config = load_accelerator("acceltran-edge", kConfigsDir);
-    Technology tech = load_technology("14nm", kConfigsDir);
+    AcceleratorConfig config = load_accelerator("acceltran-edge", kConfigs);
+    Technology tech = load_technology("14nm", kConfigs);
 };
 
 }  // namespace

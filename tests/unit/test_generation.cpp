@@ -20,7 +20,7 @@ using namespace acceltran;
 using namespace acceltran::workloads;
 using Catch::Matchers::Contains;
 using acceltran::testing::kModelsDir;
-using acceltran::testing::kConfigsDir;
+using acceltran::testing::kConfigs;
 
 namespace {
 
@@ -282,7 +282,7 @@ TEST_CASE("a generation graph split to fit Edge's buffers is consistent", "[gene
     // llama-1b's FFN and LM head are split on Edge (tests/unit/test_weight_slicing.cpp); its
     // forward pass through build_op_graph is split the same way.
     const ModelSpec m = load_model("llama-1b", kModelsDir);
-    const CompileOptions edge = compile_options(load_accelerator("acceltran-edge", kConfigsDir));
+    const CompileOptions edge = compile_options(load_accelerator("acceltran-edge", kConfigs));
     GenerationOptions o = generation_shape(8, 2, 2);
     o.buffers = edge;
     const OpGraph g = build_generation_graph(m, o);

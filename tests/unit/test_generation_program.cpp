@@ -24,7 +24,7 @@
 using namespace acceltran;
 using namespace acceltran::workloads;
 using acceltran::testing::kModelsDir;
-using acceltran::testing::kConfigsDir;
+using acceltran::testing::kConfigs;
 
 namespace {
 
@@ -63,7 +63,7 @@ TEST_CASE("GPT-2 small, prompt 32 and 8 decode steps, compiles on both shipped a
     const OpGraph g = build_generation_graph(m, program_shape(32, 8, 1));
     for (const char* accel : {"acceltran-edge", "acceltran-server"}) {
         INFO(accel);
-        const CompileOptions options = compile_options(load_accelerator(accel, kConfigsDir));
+        const CompileOptions options = compile_options(load_accelerator(accel, kConfigs));
         const TiledProgram p = compile_program(g, options);
         CHECK(p.totals.compute_entries == g.ops.size());
         std::uint64_t macs = 0;

@@ -17,7 +17,7 @@
 
 using namespace acceltran;
 using namespace acceltran::workloads;
-using acceltran::testing::kConfigsDir;
+using acceltran::testing::kConfigs;
 using acceltran::testing::kModelsDir;
 using acceltran::testing::shipped;
 

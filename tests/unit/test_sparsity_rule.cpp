@@ -23,7 +23,7 @@
 
 using namespace acceltran;
 namespace fs = std::filesystem;
-using acceltran::testing::kConfigsDir;
+using acceltran::testing::kConfigs;
 using acceltran::testing::kMinimalAccelerator;
 
 TEST_CASE("sparsity rule: double and raw forms agree at and around |x| == tau", "[sparsity][dynatran]") {
@@ -113,7 +113,7 @@ struct ConfigFile {
 std::string sparsity_input_error(const std::string& text, const std::vector<std::string>& overrides = {}) {
     ConfigFile file(text);
     try {
-        load_accelerator(file.path.string(), kConfigsDir, overrides);
+        load_accelerator(file.path.string(), kConfigs, overrides);
     } catch (const InputError& e) {
         return e.what();
     }
@@ -124,24 +124,24 @@ std::string sparsity_input_error(const std::string& text, const std::vector<std:
 
 TEST_CASE("sparsity config: rule keys parse, default to DynaTran at tau 0 and take --set", "[config][sparsity]") {
     ConfigFile minimal(kMinimalAccelerator);
-    const AcceleratorConfig d = load_accelerator(minimal.path.string(), kConfigsDir);
+    const AcceleratorConfig d = load_accelerator(minimal.path.string(), kConfigs);
     CHECK(d.sparsity_rule.mode == sparsity::SparsityMode::DynaTran);
     CHECK(d.sparsity_rule.threshold == 0);
     CHECK_FALSE(d.sparsity_rule.zero_skipping());  // a timing-only design
 
     for (const char* name : {"acceltran-edge", "acceltran-server"}) {
-        const AcceleratorConfig c = load_accelerator(name, kConfigsDir);
+        const AcceleratorConfig c = load_accelerator(name, kConfigs);
         CHECK_FALSE(c.sparsity_rule.zero_skipping());  // shipped designs stay timing-only
-        const AcceleratorConfig o = load_accelerator(name, kConfigsDir, {"sparsity.threshold=0.02"});
+        const AcceleratorConfig o = load_accelerator(name, kConfigs, {"sparsity.threshold=0.02"});
         CHECK(o.sparsity_rule.threshold == 0.02);
         CHECK(o.sparsity_rule.zero_skipping());
         const AcceleratorConfig k =
-            load_accelerator(name, kConfigsDir, {"sparsity.mode=topk", "sparsity.k=8"});
+            load_accelerator(name, kConfigs, {"sparsity.mode=topk", "sparsity.k=8"});
         CHECK(k.sparsity_rule.mode == sparsity::SparsityMode::TopK);
         CHECK(k.sparsity_rule.k == 8);
     }
     ConfigFile full(kMinimalAccelerator + "sparsity: {mode: none, weight_threshold: 0.01}\n");
-    const AcceleratorConfig n = load_accelerator(full.path.string(), kConfigsDir);
+    const AcceleratorConfig n = load_accelerator(full.path.string(), kConfigs);
     CHECK(n.sparsity_rule.mode == sparsity::SparsityMode::None);
     CHECK(n.sparsity_rule.weight_threshold == 0.01);
     CHECK(n.sparsity_rule.zero_skipping());
