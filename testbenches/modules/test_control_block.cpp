@@ -78,7 +78,7 @@ struct Ticker : sc_core::sc_module {
     }
 };
 
-struct Bench {
+struct ControlBench {
     AcceleratorConfig config;
     workloads::OpGraph graph;
     workloads::TiledProgram program;
@@ -87,7 +87,7 @@ struct Bench {
     std::vector<std::unique_ptr<StandIn>> pes;
     std::unique_ptr<StandIn> dma;
 
-    explicit Bench(int drop_pe_request = -1) {
+    explicit ControlBench(int drop_pe_request = -1) {
         const std::string src = ACCELTRAN_SOURCE_DIR;
         config = load_accelerator("acceltran-edge", src + "/configs", {"pe.count=2", "pe.lanes_per_pe=2"});
         graph = workloads::build_op_graph(workloads::load_model("bert-tiny", src + "/workloads/models"), 16, 1);
@@ -107,7 +107,7 @@ struct Bench {
 
 TEST_CASE("ControlBlock: every entry of BERT-Tiny retires, each compute entry in min(outputs, units) jobs",
           "[modules][control_block]") {
-    Bench b;
+    ControlBench b;
     sc_core::sc_start();
     REQUIRE(b.control->finished());
     std::uint64_t jobs = 0;
@@ -132,7 +132,7 @@ TEST_CASE("ControlBlock: every entry of BERT-Tiny retires, each compute entry in
 
 TEST_CASE("ControlBlock: a job that never comes back is reported by the watchdog as a deadlock, naming its op and unit",
           "[modules][control_block]") {
-    Bench b(0);  // pe0 keeps its first job; nothing else keeps the simulation going
+    ControlBench b(0);  // pe0 keeps its first job; nothing else keeps the simulation going
     std::string message;
     try {
         sc_core::sc_start();
@@ -151,7 +151,7 @@ TEST_CASE("ControlBlock: a job that never comes back is reported by the watchdog
 
 TEST_CASE("ControlBlock: the watchdog stops a run that keeps time moving without retiring anything",
           "[modules][control_block]") {
-    Bench b(0);
+    ControlBench b(0);
     Ticker ticker("ticker");
     b.control->set_watchdog_cycles(50000);
     std::string message;

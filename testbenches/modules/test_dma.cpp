@@ -45,8 +45,8 @@ using workloads::BufferKind;
 
 namespace {
 
-constexpr double kMargin = 2e-3;  // cycles, see header
-constexpr std::uint64_t kData = 10240, kMask = 1024;
+constexpr double kDmaMargin = 2e-3;  // cycles, see header
+constexpr std::uint64_t kDataBytes = 10240, kMaskBytes = 1024;
 
 AcceleratorConfig dma_config(int channels) {
     AcceleratorConfig c;  // 700 MHz, 25.6 GB/s, 50 ns
@@ -130,7 +130,7 @@ struct Controller : sc_core::sc_module {
     }
 };
 
-struct Bench {
+struct DmaBench {
     AcceleratorConfig config;
     Clock clock;
     Dma dma;
@@ -139,7 +139,7 @@ struct Bench {
     TileBuffer activation, weight, mask;
     Controller controller;
 
-    explicit Bench(int channels)
+    explicit DmaBench(int channels)
         : config(dma_config(channels)),
           clock(config.clock_mhz),
           dma("dma", clock, config.dma),
@@ -160,14 +160,14 @@ struct Bench {
 };
 
 Request load(std::uint32_t entry, std::uint64_t memory_address, std::uint64_t offset) {
-    return Request{entry, true, memory_address, offset, offset / 8, kData, kMask};
+    return Request{entry, true, memory_address, offset, offset / 8, kDataBytes, kMaskBytes};
 }
 
 }  // namespace
 
 TEST_CASE("Dma: one load of 10240 data + 1024 mask bytes finishes when memory bandwidth predicts (344.5 cycles)",
           "[modules][dma]") {
-    Bench bench(2);
+    DmaBench bench(2);
     bench.controller.requests = {load(7, 0x10000, 0)};
     sc_core::sc_start();
 
@@ -179,35 +179,35 @@ TEST_CASE("Dma: one load of 10240 data + 1024 mask bytes finishes when memory ba
     // Done = max(66, 344.5) = 344.5 cycles
     //      = (N + M) * 7 / 256 (308) + 35 latency + 2048 / 4096 (0.5) + 1 buffer latency.
     REQUIRE(bench.controller.done.count(7) == 1);
-    CHECK(bench.controller.done.at(7) == Approx(344.5).margin(kMargin));
+    CHECK(bench.controller.done.at(7) == Approx(344.5).margin(kDmaMargin));
     CHECK(bench.controller.accepted.at(0) == tlm::TLM_UPDATED);  // END_REQ returned at once
 
     const DmaActivity& a = bench.dma.activity();
     CHECK(a.transfers == 1);
-    CHECK(a.bytes_to_buffers == kData + kMask);
+    CHECK(a.bytes_to_buffers == kDataBytes + kMaskBytes);
     CHECK(a.bytes_to_memory == 0);
-    CHECK(a.busy_channel_cycles == Approx(344.5).margin(kMargin));
+    CHECK(a.busy_channel_cycles == Approx(344.5).margin(kDmaMargin));
     CHECK(bench.dma.busy_channels() == 0);
 
     const MemoryTraffic m = bench.memory.traffic();
     CHECK(m.reads == 4);  // 3 data bursts + 1 mask burst
-    CHECK(m.read_bytes == kData + kMask);
+    CHECK(m.read_bytes == kDataBytes + kMaskBytes);
     CHECK(m.writes == 0);
     CHECK(m.busy_cycles == Approx(308).margin(1e-9));  // 11264 * 7 / 256
     // Each burst waited for the earlier ones: 0 (mask) + 28 + 140 + 252.
     CHECK(m.queued_cycles == Approx(420).margin(1e-9));
     const MemoryTraffic act = bench.activation.traffic();
     CHECK(act.writes == 3);
-    CHECK(act.write_bytes == kData);
+    CHECK(act.write_bytes == kDataBytes);
     const MemoryTraffic msk = bench.mask.traffic();
     CHECK(msk.writes == 1);
-    CHECK(msk.write_bytes == kMask);
+    CHECK(msk.write_bytes == kMaskBytes);
     CHECK(bench.weight.traffic().writes == 0);
 }
 
 TEST_CASE("Dma: with 2 channels two simultaneous loads overlap (344.5 and 652.5 cycles)",
           "[modules][dma]") {
-    Bench bench(2);
+    DmaBench bench(2);
     bench.controller.requests = {load(1, 0x10000, 0), load(2, 0x40000, 65536)};
     sc_core::sc_start();
 
@@ -221,28 +221,28 @@ TEST_CASE("Dma: with 2 channels two simultaneous loads overlap (344.5 and 652.5 
     // channels hide request 2's latency and buffer-write tail behind request 1:
     // 689 - 652.5 = 36.5 cycles = 35 + 0.5 + 1.
     REQUIRE(bench.controller.done.size() == 2);
-    CHECK(bench.controller.done.at(1) == Approx(344.5).margin(kMargin));
-    CHECK(bench.controller.done.at(2) == Approx(652.5).margin(kMargin));
+    CHECK(bench.controller.done.at(1) == Approx(344.5).margin(kDmaMargin));
+    CHECK(bench.controller.done.at(2) == Approx(652.5).margin(kDmaMargin));
     CHECK(bench.controller.peak_busy == 2);
 
     const DmaActivity& a = bench.dma.activity();
     CHECK(a.transfers == 2);
-    CHECK(a.bytes_to_buffers == 2 * (kData + kMask));
-    CHECK(a.busy_channel_cycles == Approx(344.5 + 652.5).margin(2 * kMargin));
+    CHECK(a.bytes_to_buffers == 2 * (kDataBytes + kMaskBytes));
+    CHECK(a.busy_channel_cycles == Approx(344.5 + 652.5).margin(2 * kDmaMargin));
     const MemoryTraffic m = bench.memory.traffic();
     CHECK(m.reads == 8);
-    CHECK(m.read_bytes == 2 * (kData + kMask));
+    CHECK(m.read_bytes == 2 * (kDataBytes + kMaskBytes));
     CHECK(m.busy_cycles == Approx(616).margin(1e-9));
     // Every burst arrives at 0 and queues until its start: request 1's at 0, 28, 140, 252,
     // request 2's at 308, 336, 448, 560.
     CHECK(m.queued_cycles == Approx(0 + 28 + 140 + 252 + 308 + 336 + 448 + 560).margin(1e-9));
-    CHECK(bench.activation.traffic().write_bytes == 2 * kData);
-    CHECK(bench.mask.traffic().write_bytes == 2 * kMask);
+    CHECK(bench.activation.traffic().write_bytes == 2 * kDataBytes);
+    CHECK(bench.mask.traffic().write_bytes == 2 * kMaskBytes);
 }
 
 TEST_CASE("Dma: with 1 channel the second load waits for the first (344.5 and 689 cycles)",
           "[modules][dma]") {
-    Bench bench(1);
+    DmaBench bench(1);
     bench.controller.requests = {load(1, 0x10000, 0), load(2, 0x40000, 65536)};
     sc_core::sc_start();
     // Request 2 starts at 344.5, when the channel frees; the memory port is idle since 308:
@@ -250,10 +250,10 @@ TEST_CASE("Dma: with 1 channel the second load waits for the first (344.5 and 68
     //   data [372.5, 484.5) -> 521.5; [484.5, 596.5) -> 633.5;
     //        [596.5, 652.5) -> 687.5 -> write [687.5, 688) + 1 = 689 = 2 x 344.5.
     REQUIRE(bench.controller.done.size() == 2);
-    CHECK(bench.controller.done.at(1) == Approx(344.5).margin(kMargin));
-    CHECK(bench.controller.done.at(2) == Approx(689).margin(kMargin));
+    CHECK(bench.controller.done.at(1) == Approx(344.5).margin(kDmaMargin));
+    CHECK(bench.controller.done.at(2) == Approx(689).margin(kDmaMargin));
     CHECK(bench.controller.peak_busy == 1);
-    CHECK(bench.dma.activity().busy_channel_cycles == Approx(689).margin(2 * kMargin));
+    CHECK(bench.dma.activity().busy_channel_cycles == Approx(689).margin(2 * kDmaMargin));
     // Each request's bursts queue 0 + 28 + 140 + 252 = 420 behind its own earlier bursts (the
     // start cycle 344.5 went through sc_time: margin 1e-3).
     CHECK(bench.memory.traffic().queued_cycles == Approx(2 * 420).margin(1e-3));
@@ -261,7 +261,7 @@ TEST_CASE("Dma: with 1 channel the second load waits for the first (344.5 and 68
 
 TEST_CASE("Dma: a store moves buffer bytes to main memory and finishes at the memory write time (345 cycles)",
           "[modules][dma]") {
-    Bench bench(2);
+    DmaBench bench(2);
     Request store = load(3, 0x80000, 8192);
     store.to_buffer = false;
     bench.controller.requests = {store};
@@ -273,15 +273,15 @@ TEST_CASE("Dma: a store moves buffer bytes to main memory and finishes at the me
     //         activation read [1, 2) + 1 = 3       -> memory write [142, 254) + 35 = 289
     //         activation read [2, 2.5) + 1 = 3.5   -> memory write [254, 310) + 35 = 345
     REQUIRE(bench.controller.done.count(3) == 1);
-    CHECK(bench.controller.done.at(3) == Approx(345).margin(kMargin));
+    CHECK(bench.controller.done.at(3) == Approx(345).margin(kDmaMargin));
     const DmaActivity& a = bench.dma.activity();
-    CHECK(a.bytes_to_memory == kData + kMask);
+    CHECK(a.bytes_to_memory == kDataBytes + kMaskBytes);
     CHECK(a.bytes_to_buffers == 0);
     CHECK(bench.memory.traffic().writes == 4);
-    CHECK(bench.memory.traffic().write_bytes == kData + kMask);
+    CHECK(bench.memory.traffic().write_bytes == kDataBytes + kMaskBytes);
     // Queued = end - arrival - duration per burst: 0 + (142 - 2 - 112) + (254 - 3 - 112)
     //          + (310 - 3.5 - 56) = 0 + 28 + 139 + 250.5 = 417.5 cycles.
     CHECK(bench.memory.traffic().queued_cycles == Approx(417.5).margin(1e-9));
-    CHECK(bench.activation.traffic().read_bytes == kData);
-    CHECK(bench.mask.traffic().read_bytes == kMask);
+    CHECK(bench.activation.traffic().read_bytes == kDataBytes);
+    CHECK(bench.mask.traffic().read_bytes == kMaskBytes);
 }

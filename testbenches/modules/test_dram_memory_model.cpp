@@ -13,13 +13,13 @@ using namespace acceltran;
 
 namespace {
 
-constexpr double kClockMhz = 1000;
+constexpr double kDramClockMhz = 1000;
 
-std::unique_ptr<DramMemoryModel> make(const std::string& preset, bool refresh = true, const std::string& page = "open") {
+std::unique_ptr<DramMemoryModel> make_dram(const std::string& preset, bool refresh = true, const std::string& page = "open") {
     DramTiming t = dram_preset(preset);
     if (!refresh) t.trefi_ns = 0;
     t.open_page = page == "open";
-    return std::make_unique<DramMemoryModel>(t, kClockMhz);
+    return std::make_unique<DramMemoryModel>(t, kDramClockMhz);
 }
 
 // Bytes per ns (GB/s) a saturating stream of 4 KiB reads (all queued at cycle 0, as a DMA with
@@ -43,14 +43,14 @@ TEST_CASE("dram: a streaming read reaches each preset's peak bandwidth within 10
     // The issue's acceptance figure. What is lost: refresh (tRFC / tREFI = 3.3% for LPDDR3, 6.7%
     // for HBM2, none for RRAM) and the row misses after each refresh and at each new row.
     for (const char* preset : {"lpddr3-1600", "hbm2", "rram-m3d"}) {
-        auto m = make(preset);
+        auto m = make_dram(preset);
         const double peak = m->timing().peak_gbps();
         const double got = stream_gbps(*m, 16u << 20);
         INFO(preset << ": " << got << " GB/s of " << peak);
         CHECK(got <= peak * (1 + 1e-9));
         CHECK(got >= 0.9 * peak);
         // Without refresh only the first activate of each bank is exposed: within 1%.
-        auto quiet = make(preset, false);
+        auto quiet = make_dram(preset, false);
         CHECK(stream_gbps(*quiet, 16u << 20) >= 0.99 * peak);
         // Each row holds the runs of 4 consecutive 4 KiB transactions on its channel (LPDDR3:
         // 4 KiB rows, 1 KiB per channel per transaction; HBM2/RRAM: 2 KiB rows, 512 B), so at best
@@ -68,7 +68,7 @@ TEST_CASE("dram: dependent random reads slow down by exactly what their row miss
     const DramTiming t = dram_preset("lpddr3-1600");
     const double hit = t.tcl_ns + t.burst_ns(), miss = t.trcd_ns + hit, conflict = t.trp_ns + miss;
     auto run = [&](bool random) {
-        auto m = make("lpddr3-1600", false);
+        auto m = make_dram("lpddr3-1600", false);
         std::mt19937_64 rng(11);
         double now = 0;
         for (int i = 0; i < 4000; ++i) {
@@ -91,7 +91,7 @@ TEST_CASE("dram: dependent random reads slow down by exactly what their row miss
 }
 
 TEST_CASE("dram: the closed-page policy turns conflicts into misses and hits into misses", "[modules][dram]") {
-    auto m = make("lpddr3-1600", false, "closed");
+    auto m = make_dram("lpddr3-1600", false, "closed");
     double now = 0;
     for (int i = 0; i < 100; ++i) now = m->access(AccessRequest{false, std::uint64_t(i) * 32, 32, now, now});
     CHECK(m->counters().row_hits == 0);
@@ -103,13 +103,13 @@ TEST_CASE("dram: refresh blocks a rank for tRFC every tREFI and closes its rows"
     // A read arriving inside the first refresh window [tREFI, tREFI + tRFC) waits for its end,
     // then pays a miss; the same read without refresh is a row hit.
     const DramTiming t = dram_preset("lpddr3-1600");
-    auto m = make("lpddr3-1600");
+    auto m = make_dram("lpddr3-1600");
     m->access(AccessRequest{false, 0, 32, 0, 0});  // opens the row
     const double arrival = t.trefi_ns + 10;
     const double done = m->access(AccessRequest{false, 0, 32, arrival, arrival});
     CHECK(done == Approx(t.trefi_ns + t.trfc_ns + t.trcd_ns + t.tcl_ns + t.burst_ns()));
     CHECK(m->counters().refreshes == 1);
-    auto quiet = make("lpddr3-1600", false);
+    auto quiet = make_dram("lpddr3-1600", false);
     quiet->access(AccessRequest{false, 0, 32, 0, 0});
     CHECK(quiet->access(AccessRequest{false, 0, 32, arrival, arrival}) == Approx(arrival + t.tcl_ns + t.burst_ns()));
 }
@@ -119,10 +119,10 @@ TEST_CASE("dram rram-m3d: writes hold the bank for the programming time, reads d
     // after a read the second waits for nothing; after a write it waits tWR = 50 ns.
     const DramTiming t = dram_preset("rram-m3d");
     const std::uint64_t other_row = std::uint64_t(t.channels) * t.row_bytes * t.banks * t.ranks;
-    auto after_read = make("rram-m3d");
+    auto after_read = make_dram("rram-m3d");
     const double r1 = after_read->access(AccessRequest{false, 0, 64, 0, 0});
     const double r2 = after_read->access(AccessRequest{false, other_row, 64, r1, r1});
-    auto after_write = make("rram-m3d");
+    auto after_write = make_dram("rram-m3d");
     const double w1 = after_write->access(AccessRequest{true, 0, 64, 0, 0});
     const double w2 = after_write->access(AccessRequest{false, other_row, 64, w1, w1});
     CHECK(r2 - r1 == Approx(t.trp_ns + t.trcd_ns + t.tcl_ns + t.burst_ns()));
@@ -137,7 +137,7 @@ TEST_CASE("dram: presets and parameters from the registry, a parameter given ove
     s.parameters.set("trcd_ns", 30, "30", true);
     s.parameters.set("activate_energy_nj", 2, "2", true);
     ModelContext c;
-    c.clock_mhz = kClockMhz;
+    c.clock_mhz = kDramClockMhz;
     auto m = ModelRegistry::instance().create(ModelKind::Memory, s, c);
     const auto& dram = dynamic_cast<const DramMemoryModel&>(*m);
     CHECK(dram.timing().channels == 8);

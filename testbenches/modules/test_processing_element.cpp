@@ -52,7 +52,7 @@ using workloads::UnitClass;
 
 namespace {
 
-constexpr double kMargin = 2e-3;  // cycles, see header
+constexpr double kPeMargin = 2e-3;  // cycles, see header
 
 AcceleratorConfig pe_config() {
     AcceleratorConfig c;  // 700 MHz, 4 + 16 bits
@@ -117,7 +117,7 @@ struct Dispatcher : sc_core::sc_module {
 };
 
 // One op, its single program entry and context, a PE and the buffers.
-struct Bench {
+struct PeBench {
     AcceleratorConfig config = pe_config();
     Clock clock{config.clock_mhz};
     workloads::Op op;
@@ -133,7 +133,7 @@ struct Bench {
 
     // `kind` with out[batch=1][m][n] (= A[m][k] x W[k][n] for a matmul), every tensor at
     // density 0.5, on unit `unit` of its class, all output tiles in one job.
-    Bench(workloads::OpKind kind, std::int64_t m, std::int64_t n, std::int64_t k, int unit,
+    PeBench(workloads::OpKind kind, std::int64_t m, std::int64_t n, std::int64_t k, int unit,
           const std::string& loop_order = "b_i_j_k") {
         op.id = 0;
         op.name = "op";
@@ -234,7 +234,7 @@ TEST_CASE("tile_timing: per-tile cycle formulas of the MAC lane, softmax and lay
 
 TEST_CASE("ProcessingElement: one 16x16 matmul tile (k = 16) at 0.5/0.5 finishes at 11 + 64 + 11 = 86 cycles",
           "[modules][processing_element]") {
-    Bench bench(workloads::OpKind::MatMul, 16, 16, 16, 1);
+    PeBench bench(workloads::OpKind::MatMul, 16, 16, 16, 1);
     REQUIRE(bench.entry.grid.tiles() == 1);  // nb = ni = nj = nk = 1
     sc_core::sc_start();
 
@@ -249,13 +249,13 @@ TEST_CASE("ProcessingElement: one 16x16 matmul tile (k = 16) at 0.5/0.5 finishes
     CHECK(bench.dispatcher.accepted == tlm::TLM_UPDATED);
     CHECK(bench.dispatcher.accepted_phase == tlm::END_REQ);
     CHECK(bench.dispatcher.responses == 1);
-    CHECK(bench.dispatcher.done == Approx(86).margin(kMargin));
+    CHECK(bench.dispatcher.done == Approx(86).margin(kPeMargin));
 
     const ComputeUnit& lane = bench.pe->unit(UnitClass::MacLane, 1);
     CHECK(lane.activity.busy_cycles == 64);
     CHECK(lane.activity.tiles == 1);
     CHECK(lane.activity.jobs == 1);
-    CHECK(lane.activity.memory_wait_cycles == Approx(11).margin(kMargin));  // ready 11 - now 0
+    CHECK(lane.activity.memory_wait_cycles == Approx(11).margin(kPeMargin));  // ready 11 - now 0
     CHECK(lane.job() == nullptr);
     CHECK(static_cast<const MacLane&>(lane).effectual_macs() == 1024);
     CHECK(bench.pe->unit(UnitClass::MacLane, 0).activity.jobs == 0);  // the other lane idle
@@ -276,16 +276,16 @@ TEST_CASE("ProcessingElement: one 16x16 matmul tile (k = 16) at 0.5/0.5 finishes
 
 TEST_CASE("ProcessingElement: one 16x16 softmax tile at density 0.5 computes 128 cycles and finishes at 150",
           "[modules][processing_element]") {
-    Bench bench(workloads::OpKind::Softmax, 16, 16, 0, 2);  // softmax unit 2 of 4
+    PeBench bench(workloads::OpKind::Softmax, 16, 16, 0, 2);  // softmax unit 2 of 4
     sc_core::sc_start();
     // Reads at 0: input data activation [0, 10) + 1 = 11, mask [0, 4) + 1 = 5 -> ready 11.
     // Compute 256 * 0.5 = 128 cycles: [11, 139). Write at 139: data [139, 149) + 1 = 150,
     // mask [139, 143) + 1 = 144. BEGIN_RESP at 150.
-    CHECK(bench.dispatcher.done == Approx(150).margin(kMargin));
+    CHECK(bench.dispatcher.done == Approx(150).margin(kPeMargin));
     const ComputeUnit& unit = bench.pe->unit(UnitClass::Softmax, 2);
     CHECK(unit.activity.busy_cycles == 128);
     CHECK(unit.activity.tiles == 1);
-    CHECK(unit.activity.memory_wait_cycles == Approx(11).margin(kMargin));
+    CHECK(unit.activity.memory_wait_cycles == Approx(11).margin(kPeMargin));
     for (int u : {0, 1, 3}) CHECK(bench.pe->unit(UnitClass::Softmax, u).activity.jobs == 0);
     CHECK(bench.weight.traffic().reads == 0);  // element-wise: no B operand
     CHECK(bench.activation.traffic().read_bytes == 320);
@@ -294,21 +294,21 @@ TEST_CASE("ProcessingElement: one 16x16 softmax tile at density 0.5 computes 128
 
 TEST_CASE("ProcessingElement: one 16x16 layer-norm tile computes ceil(1*(16+16)*0.5) = 16 cycles and finishes at 38",
           "[modules][processing_element]") {
-    Bench bench(workloads::OpKind::LayerNorm, 16, 16, 0, 0);
+    PeBench bench(workloads::OpKind::LayerNorm, 16, 16, 0, 0);
     sc_core::sc_start();
     // ready 11 (as for softmax); compute 16 cycles [11, 27); write [27, 37) + 1 = 38,
     // mask [27, 31) + 1 = 32. BEGIN_RESP at 38.
-    CHECK(bench.dispatcher.done == Approx(38).margin(kMargin));
+    CHECK(bench.dispatcher.done == Approx(38).margin(kPeMargin));
     const ComputeUnit& unit = bench.pe->unit(UnitClass::LayerNorm, 0);
     CHECK(unit.activity.busy_cycles == 16);
     CHECK(unit.activity.tiles == 1);
-    CHECK(unit.activity.memory_wait_cycles == Approx(11).margin(kMargin));
+    CHECK(unit.activity.memory_wait_cycles == Approx(11).margin(kPeMargin));
 }
 
 TEST_CASE("ProcessingElement: a k-chain of 4 matmul tiles (b_i_j_k) accumulates in the lane and overlaps reads with compute (278 cycles)",
           "[modules][processing_element]") {
     // 16x64 x 64x16: nk = 64 / 16 = 4 tiles, one output tile, all on lane 0.
-    Bench bench(workloads::OpKind::MatMul, 16, 16, 64, 0);
+    PeBench bench(workloads::OpKind::MatMul, 16, 16, 64, 0);
     REQUIRE(bench.entry.grid.nk == 4);
     REQUIRE(bench.entry.grid.output_tiles() == 1);
     sc_core::sc_start();
@@ -322,14 +322,14 @@ TEST_CASE("ProcessingElement: a k-chain of 4 matmul tiles (b_i_j_k) accumulates 
     //        data [267, 277) + 1 = 278, mask [267, 271) + 1 = 272.
     // BEGIN_RESP at 278 = 11 (first operands) + 4 x 64 + 11 (output write), where fetching
     // serially would give 4 x (11 + 64) + 11 = 311.
-    CHECK(bench.dispatcher.done == Approx(278).margin(kMargin));
+    CHECK(bench.dispatcher.done == Approx(278).margin(kPeMargin));
 
     const ComputeUnit& lane = bench.pe->unit(UnitClass::MacLane, 0);
     CHECK(lane.activity.busy_cycles == 4 * 64);
     CHECK(lane.activity.tiles == 4);
     CHECK(lane.activity.jobs == 1);
     // Only the first tile waited for operands (11 cycles); later reads were hidden.
-    CHECK(lane.activity.memory_wait_cycles == Approx(11).margin(kMargin));
+    CHECK(lane.activity.memory_wait_cycles == Approx(11).margin(kPeMargin));
     const auto& mac = static_cast<const MacLane&>(lane);
     CHECK(mac.effectual_macs() == 4 * 1024);
     CHECK(mac.post_sparsity().tiles() == 1);  // one finished output tile
@@ -351,7 +351,7 @@ TEST_CASE("ProcessingElement: k-outer loop order (k_b_i_j) spills dense partial 
     // 16x32 x 32x32: nj = 2, nk = 2, two output tiles, both on lane 0. Loop order k_b_i_j runs
     // (j0,k0) (j1,k0) (j0,k1) (j1,k1): the lane cannot keep both accumulators, so each k = 0
     // result is written as a dense 640-B partial sum and read back for k = 1.
-    Bench bench(workloads::OpKind::MatMul, 16, 32, 32, 0, "k_b_i_j");
+    PeBench bench(workloads::OpKind::MatMul, 16, 32, 32, 0, "k_b_i_j");
     REQUIRE(bench.entry.grid.nj == 2);
     REQUIRE(bench.entry.grid.nk == 2);
     sc_core::sc_start();
@@ -368,12 +368,12 @@ TEST_CASE("ProcessingElement: k-outer loop order (k_b_i_j) spills dense partial 
     //         read [159, 179) -> 180 (behind the second write); compute [203, 267);
     //         output write at 267: [267, 277) -> 278, mask [267, 271) -> 272.
     // BEGIN_RESP at 278.
-    CHECK(bench.dispatcher.done == Approx(278).margin(kMargin));
+    CHECK(bench.dispatcher.done == Approx(278).margin(kPeMargin));
 
     const ComputeUnit& lane = bench.pe->unit(UnitClass::MacLane, 0);
     CHECK(lane.activity.busy_cycles == 4 * 64);
     CHECK(lane.activity.tiles == 4);
-    CHECK(lane.activity.memory_wait_cycles == Approx(11).margin(kMargin));
+    CHECK(lane.activity.memory_wait_cycles == Approx(11).margin(kPeMargin));
 
     // Activation reads: 2 A blocks (320 B) + 2 partial sums (640 B); writes: 2 partial sums
     // (640 B) + 2 outputs (320 B).
@@ -406,15 +406,15 @@ TEST_CASE("ProcessingElement: k-outer loop order (k_b_i_j) spills dense partial 
 // ready 150, starts at 203, ends 267: also 278, with the same bytes in fewer transactions.
 namespace {
 void check_four_k_tiles(DetailLevel detail) {
-    Bench bench(workloads::OpKind::MatMul, 16, 16, 64, 0);
+    PeBench bench(workloads::OpKind::MatMul, 16, 16, 64, 0);
     REQUIRE(bench.entry.grid.tiles() == 4);
     bench.pe->set_detail(detail);
     sc_core::sc_start();
-    CHECK(bench.dispatcher.done == Approx(278).margin(kMargin));
+    CHECK(bench.dispatcher.done == Approx(278).margin(kPeMargin));
     const ComputeUnit& lane = bench.pe->unit(UnitClass::MacLane, 0);
     CHECK(lane.activity.busy_cycles == 256);
     CHECK(lane.activity.tiles == 4);
-    CHECK(lane.activity.memory_wait_cycles == Approx(11).margin(kMargin));
+    CHECK(lane.activity.memory_wait_cycles == Approx(11).margin(kPeMargin));
     const MemoryTraffic act = bench.activation.traffic(), w = bench.weight.traffic(), m = bench.mask.traffic();
     CHECK(act.read_bytes == 4 * 320);
     CHECK(act.write_bytes == 320);

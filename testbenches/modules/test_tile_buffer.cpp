@@ -30,8 +30,8 @@ using workloads::BufferKind;
 
 namespace {
 
-constexpr double kClockMhz = 1000;
-constexpr double kMargin = 1e-6;  // cycles: double rounding of ps -> s -> cycles only
+constexpr double kBufferClockMhz = 1000;
+constexpr double kBufferMargin = 1e-6;  // cycles: double rounding of ps -> s -> cycles only
 
 BufferConfig small_buffer(const char* name) {
     BufferConfig c;
@@ -84,8 +84,8 @@ struct ReadInitiator : sc_core::sc_module {
 };
 
 // The hierarchy shared by the test cases.
-struct Bench {
-    Clock clock{kClockMhz};
+struct BufferBench {
+    Clock clock{kBufferClockMhz};
     BufferInterconnect interconnect{"interconnect"};
     TileBuffer activation{"activation_buffer", clock, small_buffer("activation")};
     TileBuffer weight{"weight_buffer", clock, small_buffer("weight")};
@@ -93,7 +93,7 @@ struct Bench {
     ReadInitiator first{"first", clock};
     ReadInitiator second{"second", clock};
 
-    Bench() {
+    BufferBench() {
         // Order of binding = workloads::BufferKind order.
         interconnect.buffers.bind(activation.socket);
         interconnect.buffers.bind(weight.socket);
@@ -117,7 +117,7 @@ unsigned dbg(tlm_utils::simple_initiator_socket<ReadInitiator>& socket, tlm::tlm
 
 TEST_CASE("TileBuffer: two simultaneous reads contend for the port and the second lands bytes/bandwidth later",
           "[modules][tile_buffer]") {
-    Bench bench;
+    BufferBench bench;
     // Both read 640 B from the activation buffer at cycle 0.
     bench.first.address = AddressMap::base(BufferKind::Activation) + 0;
     bench.second.address = AddressMap::base(BufferKind::Activation) + 4096;
@@ -130,9 +130,9 @@ TEST_CASE("TileBuffer: two simultaneous reads contend for the port and the secon
     // the other waits for the port: [10, 20) + 2 = 22, i.e. 640 / 64 = 10 cycles later.
     const double early = std::min(bench.first.done, bench.second.done);
     const double late = std::max(bench.first.done, bench.second.done);
-    CHECK(early == Approx(12).margin(kMargin));
-    CHECK(late == Approx(22).margin(kMargin));
-    CHECK(late - early == Approx(640.0 / 64).margin(kMargin));
+    CHECK(early == Approx(12).margin(kBufferMargin));
+    CHECK(late == Approx(22).margin(kBufferMargin));
+    CHECK(late - early == Approx(640.0 / 64).margin(kBufferMargin));
 
     const MemoryTraffic t = bench.activation.traffic();
     CHECK(t.reads == 2);
@@ -147,34 +147,34 @@ TEST_CASE("TileBuffer: two simultaneous reads contend for the port and the secon
 
 TEST_CASE("TileBuffer: reads to different buffers at the same time do not contend",
           "[modules][tile_buffer]") {
-    Bench bench;
+    BufferBench bench;
     bench.first.address = AddressMap::base(BufferKind::Weight) + 100;
     bench.second.address = AddressMap::base(BufferKind::Mask) + 100;
     bench.first.bytes = 640;   // 10 cycles + 2 = 12
     bench.second.bytes = 128;  // 2 cycles + 2 = 4
     sc_core::sc_start();
-    CHECK(bench.first.done == Approx(12).margin(kMargin));
-    CHECK(bench.second.done == Approx(4).margin(kMargin));
+    CHECK(bench.first.done == Approx(12).margin(kBufferMargin));
+    CHECK(bench.second.done == Approx(4).margin(kBufferMargin));
     CHECK(bench.weight.traffic().queued_cycles == 0);
     CHECK(bench.mask.traffic().queued_cycles == 0);
 }
 
 TEST_CASE("TileBuffer: a read issued after the port frees is not delayed",
           "[modules][tile_buffer]") {
-    Bench bench;
+    BufferBench bench;
     bench.first.address = bench.second.address = AddressMap::base(BufferKind::Activation);
     bench.first.bytes = 640;  // [0, 10) -> 12
     bench.second.bytes = 64;  // issued at 15: [15, 16) -> 18
     bench.second.issue_at = 15;
     sc_core::sc_start();
-    CHECK(bench.first.done == Approx(12).margin(kMargin));
-    CHECK(bench.second.done == Approx(18).margin(kMargin));
+    CHECK(bench.first.done == Approx(12).margin(kBufferMargin));
+    CHECK(bench.second.done == Approx(18).margin(kBufferMargin));
     CHECK(bench.activation.traffic().queued_cycles == 0);
 }
 
 TEST_CASE("TileBuffer: transport_dbg write then read returns the bytes, through the interconnect and directly",
           "[modules][tile_buffer]") {
-    Bench bench;
+    BufferBench bench;
     sc_core::sc_start();  // completes elaboration (binds the sockets); no reads configured
 
     std::vector<unsigned char> written(300);
@@ -209,7 +209,7 @@ TEST_CASE("TileBuffer: transport_dbg write then read returns the bytes, through 
 
 TEST_CASE("TileBuffer: an out-of-range access gets TLM_ADDRESS_ERROR_RESPONSE",
           "[modules][tile_buffer]") {
-    Bench bench;
+    BufferBench bench;
     // first: 64 B starting 32 B before the end of the 65536-B activation buffer.
     bench.first.address = AddressMap::base(BufferKind::Activation) + 65536 - 32;
     bench.first.bytes = 64;
@@ -220,7 +220,7 @@ TEST_CASE("TileBuffer: an out-of-range access gets TLM_ADDRESS_ERROR_RESPONSE",
     CHECK(bench.first.status == tlm::TLM_ADDRESS_ERROR_RESPONSE);
     CHECK(bench.second.status == tlm::TLM_ADDRESS_ERROR_RESPONSE);
     // Rejected requests take no port time and count no traffic.
-    CHECK(bench.first.done == Approx(0).margin(kMargin));
+    CHECK(bench.first.done == Approx(0).margin(kBufferMargin));
     CHECK(bench.activation.traffic().reads == 0);
     CHECK(bench.activation.traffic().busy_cycles == 0);
 
@@ -234,7 +234,7 @@ TEST_CASE("TileBuffer: an out-of-range access gets TLM_ADDRESS_ERROR_RESPONSE",
 
 TEST_CASE("TileBuffer: timing-only TileExtension transfers do not touch storage but plain ones do",
           "[modules][tile_buffer]") {
-    Bench bench;
+    BufferBench bench;
     sc_core::sc_start();
 
     const std::uint64_t address = AddressMap::base(BufferKind::Activation) + 256;

@@ -11,7 +11,7 @@
 
 namespace acceltran::testing {
 
-struct CsvTable {
+struct CsvContents {
     std::vector<std::string> header;
     std::vector<std::vector<std::string>> rows;  // each as long as the header
 
@@ -31,7 +31,7 @@ struct CsvTable {
 };
 
 // Throws std::runtime_error naming the file for a row whose field count differs from the header's.
-inline CsvTable read_csv(const std::string& path) {
+inline CsvContents read_csv(const std::string& path) {
     const std::string text = read_text(path);
     std::vector<std::vector<std::string>> lines(1, std::vector<std::string>(1));
     bool quoted = false;
@@ -51,7 +51,7 @@ inline CsvTable read_csv(const std::string& path) {
         }
     }
     if (lines.back() == std::vector<std::string>(1)) lines.pop_back();  // after the last newline
-    CsvTable t;
+    CsvContents t;
     if (lines.empty()) return t;
     t.header = lines.front();
     t.rows.assign(lines.begin() + 1, lines.end());

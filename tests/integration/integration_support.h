@@ -24,6 +24,10 @@ namespace acceltran::testing {
 
 namespace fs = std::filesystem;
 
+// What refusing a hostile input may cost the acceltran process at most (tests/hostile/README.md).
+inline constexpr double kRefusalMaxSeconds = 10;
+inline constexpr long kRefusalMaxResidentKiB = 1L << 20;  // 1 GiB
+
 // The --seq of the BERT-Base-on-Server runs that tests race against (a lock, a signal, a
 // directory that appears meanwhile): at 128 one lasts seconds. The sanitized build
 // (ACCELTRAN_SANITIZE, scripts/test --sanitize) is 5-10x slower, so there 32 lasts about as long.
@@ -36,7 +40,7 @@ inline const std::string kLongRunSeq = "128";
 // A fresh directory under the system temp dir, removed (with its contents) on destruction.
 class ScratchDir {
 public:
-    explicit ScratchDir(const std::string& tag) {
+    explicit ScratchDir(const std::string& tag = "test") {
         static std::atomic<int> counter{0};
         path_ = fs::temp_directory_path() /
                 ("acceltran-it-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
@@ -52,6 +56,9 @@ public:
 
     const fs::path& path() const { return path_; }
     std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+    // Writes `bytes` to the file `name` in this directory and returns its path.
+    std::string write(const std::string& name, const std::string& bytes) const;
 
 private:
     fs::path path_;
@@ -68,6 +75,11 @@ inline void write_text(const std::string& path, const std::string& text) {
     std::ofstream out(path, std::ios::binary);
     out << text;
     if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+inline std::string ScratchDir::write(const std::string& name, const std::string& bytes) const {
+    write_text(file(name), bytes);
+    return file(name);
 }
 
 // Single-quotes an argument for /bin/sh.
@@ -157,6 +169,11 @@ inline std::vector<std::string> entries_containing(const fs::path& dir, const st
     return found;
 }
 
+// The arguments of a quiet BERT-Tiny run on AccelTran-Edge into `out`.
+inline std::vector<std::string> tiny_run(const std::string& out) {
+    return {"run", "--model", "bert-tiny", "--accel", "acceltran-edge", "--quiet", "--out", out};
+}
+
 // `acceltran run --out DIR/<name>` with the arguments of `base` and then `extra`.
 inline CommandResult run_into(const ScratchDir& dir, const std::string& name, const std::vector<std::string>& base,
                               const std::vector<std::string>& extra) {
@@ -164,6 +181,14 @@ inline CommandResult run_into(const ScratchDir& dir, const std::string& name, co
     args.insert(args.end(), base.begin(), base.end());
     args.insert(args.end(), extra.begin(), extra.end());
     return run_acceltran(args, dir);
+}
+
+// The summary.json of run_into(dir, name, base, extra); throws with the run's output if it failed.
+inline nlohmann::json run_summary(const ScratchDir& dir, const std::string& name, const std::vector<std::string>& base,
+                                  const std::vector<std::string>& extra) {
+    const CommandResult r = run_into(dir, name, base, extra);
+    if (r.exit_code != 0) throw std::runtime_error(describe(r));
+    return load_json(dir / (name + "/summary.json"));
 }
 
 // Installs the already-built tree (no rebuild) into `prefix` and builds the out-of-tree project

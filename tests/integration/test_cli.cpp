@@ -11,21 +11,18 @@
 #include <vector>
 
 #include "tests/integration/integration_support.h"
+#include "tests/source_tree.h"
 #include "workloads/model_spec.h"
 
 using namespace acceltran::testing;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
+using acceltran::testing::kModelsDir;
 
 namespace {
 
-const std::string kModelsDir = std::string(ACCELTRAN_SOURCE_DIR) + "/workloads/models";
 
 // A BERT-Tiny run on AccelTran-Edge (about 0.1 s).
-std::vector<std::string> tiny_run(const std::string& out) {
-    return {"run", "--model", "bert-tiny", "--accel", "acceltran-edge", "--quiet", "--out", out};
-}
-
 }  // namespace
 
 TEST_CASE("acceltran --help and --version exit 0 and print usage and version", "[integration][cli]") {

@@ -31,6 +31,7 @@
 #include "modules/compute/tile_timing.h"
 #include "modules/run_result.h"
 #include "tests/integration/integration_support.h"
+#include "tests/source_tree.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
 #include "workloads/tiled_program.h"
@@ -41,12 +42,11 @@
 using namespace acceltran;
 using namespace acceltran::workloads;
 using acceltran::testing::ScratchDir;
+using acceltran::testing::kModelsDir;
+using acceltran::testing::kConfigs;
 
 namespace {
 
-const std::string kSourceDir = ACCELTRAN_SOURCE_DIR;
-const std::string kModelsDir = kSourceDir + "/workloads/models";
-const std::string kConfigsDir = kSourceDir + "/configs";
 
 // ---------------------------------------------------------------------------------------------
 // Bytes each buffer reads and writes, derived from the program.
@@ -214,7 +214,7 @@ std::int64_t units_of(const AcceleratorConfig& c, UnitClass u) {
 // Runs BERT-Tiny in this process (once per process: SystemC elaborates once) and checks it.
 RunResult check_bert_tiny(const std::string& accel, int seq = 128, int batch = 4,
                           const std::vector<std::string>& overrides = {}) {
-    const AcceleratorConfig config = load_accelerator(accel, kConfigsDir, overrides);
+    const AcceleratorConfig config = load_accelerator(accel, kConfigs, overrides);
     const ModelSpec model = load_model("bert-tiny", kModelsDir);
     const OpGraph graph = build_op_graph(model, seq, batch);
     const TiledProgram program = compile_program(graph, compile_options(config));
@@ -366,7 +366,7 @@ TEST_CASE("loop order k_b_i_j completes and spills partial sums to the activatio
     for (int o = 0; o < 2; ++o) {
         std::vector<std::string> overrides = single_lane;
         overrides.push_back("tiling.loop_order=" + orders[o]);
-        const AcceleratorConfig config = load_accelerator("acceltran-edge", kConfigsDir, overrides);
+        const AcceleratorConfig config = load_accelerator("acceltran-edge", kConfigs, overrides);
         programs[o] = compile_program(graph, compile_options(config));
         expected[o] = program_traffic(programs[o], Walk::FullRange);
 

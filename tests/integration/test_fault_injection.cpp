@@ -160,7 +160,7 @@ TEST_CASE("a sweep killed again and again and resumed ends as if never interrupt
     const auto resumed = run_acceltran(args, dir);
     INFO(describe(resumed));
     REQUIRE(resumed.exit_code == 0);
-    const CsvTable a = read_csv(out + "/results.csv"), b = read_csv(reference + "/results.csv");
+    const CsvContents a = read_csv(out + "/results.csv"), b = read_csv(reference + "/results.csv");
     CHECK(a.header == b.header);
     CHECK(a.without("wall_seconds") == b.without("wall_seconds"));
     const auto leftovers = entries_containing(out + "/points", ".tmp");

@@ -20,11 +20,11 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-const std::string kFigures = std::string(ACCELTRAN_SOURCE_DIR) + "/scripts/figures/";
+const std::string kFigureScripts = std::string(ACCELTRAN_SOURCE_DIR) + "/scripts/figures/";
 
 // Runs scripts/figures/<name> --reduced into `out` with the test build's binary.
 CommandResult run_figure(const std::string& name, const std::string& out, const std::string& extra = "") {
-    return run_shell(shell_quote(kFigures + name) + " --reduced --jobs 2 --out " + shell_quote(out) + " --binary " +
+    return run_shell(shell_quote(kFigureScripts + name) + " --reduced --jobs 2 --out " + shell_quote(out) + " --binary " +
                      shell_quote(ACCELTRAN_BINARY) + " " + extra + " 2>&1");
 }
 
@@ -54,7 +54,7 @@ void check_png(const std::string& path) {
 }
 
 // Runs the figure and checks the files every figure must write; returns its table.
-CsvTable run_and_check(const std::string& name, const ScratchDir& dir, const std::vector<std::string>& columns,
+CsvContents run_and_check(const std::string& name, const ScratchDir& dir, const std::vector<std::string>& columns,
                     std::size_t rows, CommandResult* result = nullptr) {
     const std::string out = dir / "figures";
     const auto run = run_figure(name, out);
@@ -202,13 +202,13 @@ TEST_CASE("scripts/figures exit 3 naming a missing binary, and all documents its
           "[integration][figures]") {
     ScratchDir dir("fig-all");
     const std::string missing = dir / "no-such-acceltran";
-    const auto bad = run_shell(shell_quote(kFigures + "memory") + " --reduced --out " + shell_quote(dir / "x") +
+    const auto bad = run_shell(shell_quote(kFigureScripts + "memory") + " --reduced --out " + shell_quote(dir / "x") +
                                " --binary " + shell_quote(missing) + " 2>&1");
     INFO(describe(bad));
     CHECK(bad.exit_code == 3);
     CHECK_THAT(bad.out, Contains(missing) && Contains("scripts/setup"));
 
-    const auto help = run_shell(shell_quote(kFigures + "all") + " --help 2>&1");
+    const auto help = run_shell(shell_quote(kFigureScripts + "all") + " --help 2>&1");
     INFO(describe(help));
     CHECK(help.exit_code == 0);
     CHECK_THAT(help.out, Contains("--reduced") && Contains("--jobs") && Contains("--binary"));

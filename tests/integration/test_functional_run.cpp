@@ -31,15 +31,8 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-const std::vector<std::string> kSmall = {"--model", "bert-tiny", "--accel", "acceltran-edge",
+const std::vector<std::string> kFunctionalRunArgs = {"--model", "bert-tiny", "--accel", "acceltran-edge",
                                          "--seq", "32", "--batch", "2", "-q"};
-
-nlohmann::json run_summary(ScratchDir& dir, const std::string& name, std::vector<std::string> extra) {
-    const auto r = run_into(dir, name, kSmall, extra);
-    INFO(describe(r));
-    REQUIRE(r.exit_code == 0);
-    return load_json(dir / (name + "/summary.json"));
-}
 
 double lsb(int frac_bits = 16) { return std::ldexp(1.0, -frac_bits); }
 
@@ -48,8 +41,8 @@ double lsb(int frac_bits = 16) { return std::ldexp(1.0, -frac_bits); }
 TEST_CASE("functional run at tau 0 takes exactly the cycles and bytes of a dense timing run",
           "[integration][functional]") {
     ScratchDir dir("functional-dense");
-    const auto f = run_summary(dir, "functional", {"--functional", "--threshold", "0"});
-    const auto t = run_summary(dir, "timing", {"--set", "sparsity.activation=0", "--set", "sparsity.weight=0"});
+    const auto f = run_summary(dir, "functional", kFunctionalRunArgs, {"--functional", "--threshold", "0"});
+    const auto t = run_summary(dir, "timing", kFunctionalRunArgs, {"--set", "sparsity.activation=0", "--set", "sparsity.weight=0"});
     CHECK(f["cycles"].get<double>() == t["cycles"].get<double>());
     CHECK(f["bytes"] == t["bytes"]);
     CHECK(f["macs"]["effectual"].get<double>() == double(f["macs"]["total"].get<std::uint64_t>()));
@@ -65,7 +58,7 @@ TEST_CASE("raising tau raises measured sparsity and lowers MAC work and cycles m
     double last_sparsity = -1, last_effectual = 1e300, last_lane = 1e300, last_cycles = 1e300;
     for (const std::string tau : {"0", "0.01", "0.03", "0.06", "0.1"}) {
         INFO("tau " << tau);
-        const auto s = run_summary(dir, "tau" + tau, {"--functional", "--threshold", tau});
+        const auto s = run_summary(dir, "tau" + tau, kFunctionalRunArgs, {"--functional", "--threshold", tau});
         const double sparsity = s["sparsity"]["activation"].get<double>();
         const double effectual = s["macs"]["effectual"].get<double>();
         const double lane = s["units"]["mac_lane"]["busy_unit_cycles"].get<double>();
@@ -85,7 +78,7 @@ TEST_CASE("raising tau raises measured sparsity and lowers MAC work and cycles m
 TEST_CASE("functional outputs match the matched and the dense reference within the format's bounds",
           "[integration][functional]") {
     ScratchDir dir("functional-error");
-    const auto s = run_summary(dir, "dense", {"--functional"});
+    const auto s = run_summary(dir, "dense", kFunctionalRunArgs, {"--functional"});
     const auto& matched = s["functional"]["output_error_vs_matched_reference"];
     const auto& dense = s["functional"]["output_error_vs_dense"];
     CHECK(matched["max_abs"].get<double>() <= 32 * lsb());
@@ -95,7 +88,7 @@ TEST_CASE("functional outputs match the matched and the dense reference within t
 
     // 12 fraction bits: an LSB 16 times larger, and the error against the dense reference with it
     // (between 4x and 64x: the noise is a sum of many roundings, not one).
-    const auto coarse = run_summary(dir, "coarse", {"--functional", "--set", "numerics.frac_bits=12"});
+    const auto coarse = run_summary(dir, "coarse", kFunctionalRunArgs, {"--functional", "--set", "numerics.frac_bits=12"});
     const double ratio = coarse["functional"]["output_error_vs_dense"]["rms"].get<double>() / dense["rms"].get<double>();
     INFO("rms error ratio FL12 / FL16: " << ratio);
     CHECK(ratio > 4);
@@ -105,7 +98,7 @@ TEST_CASE("functional outputs match the matched and the dense reference within t
     // computations; each such flip moves it by at most tau + 1 LSB where it happens, and the
     // layers after it carry that on (measured: 1.03 tau at the output). Bound 2 tau; rms stays
     // small because flips are rare.
-    const auto pruned = run_summary(dir, "pruned", {"--functional", "--threshold", "0.03"});
+    const auto pruned = run_summary(dir, "pruned", kFunctionalRunArgs, {"--functional", "--threshold", "0.03"});
     const auto& pm = pruned["functional"]["output_error_vs_matched_reference"];
     CHECK(pm["max_abs"].get<double>() <= 2 * 0.03);
     CHECK(pm["relative_rms"].get<double>() < 0.01);
@@ -119,7 +112,7 @@ TEST_CASE("functional outputs match the matched and the dense reference within t
     CHECK(b1["functional"]["output_error_vs_matched_reference"]["max_abs"].get<double>() <= 32 * lsb());
     CHECK(b1["sparsity"]["by_op"]["context"].get<double>() < 0.01);
     // Stochastic rounding: the reference draws its own numbers, so only statistical agreement.
-    const auto stochastic = run_summary(dir, "stochastic", {"--functional", "--set", "numerics.rounding=stochastic"});
+    const auto stochastic = run_summary(dir, "stochastic", kFunctionalRunArgs, {"--functional", "--set", "numerics.rounding=stochastic"});
     CHECK(stochastic["functional"]["output_error_vs_matched_reference"]["relative_rms"].get<double>() < 0.01);
     CHECK(stochastic["functional"]["output_error_vs_dense"]["rms"].get<double>() <= 24 * lsb());
     // Pruning changes the output much more than rounding does: the dense error grows.
@@ -129,8 +122,8 @@ TEST_CASE("functional outputs match the matched and the dense reference within t
 TEST_CASE("top-k keeps fewer than k probabilities per row and pays for its selection unit",
           "[integration][functional]") {
     ScratchDir dir("functional-topk");
-    const auto dense = run_summary(dir, "dense", {"--functional"});
-    const auto topk = run_summary(dir, "topk", {"--functional", "--sparsity", "topk", "--k", "4"});
+    const auto dense = run_summary(dir, "dense", kFunctionalRunArgs, {"--functional"});
+    const auto topk = run_summary(dir, "topk", kFunctionalRunArgs, {"--functional", "--sparsity", "topk", "--k", "4"});
     // At most k - 1 = 3 of a row's 32 probabilities survive.
     CHECK(topk["sparsity"]["by_op"]["probs"].get<double>() >= 1.0 - 3.0 / 32.0);
     CHECK(topk["functional"]["output_error_vs_matched_reference"]["relative_rms"].get<double>() < 0.01);

@@ -131,8 +131,10 @@ TEST_CASE("acceltran run --gen-len on an encoder is an input error naming the mo
 TEST_CASE("a generation that inherits the configured sparsity says so, and a dense one does not",
           "[integration][generation]") {
     ScratchDir dir("generation-sparsity-note");
+    // --no-progress: a run that lasts over 10 s (sanitizers on a loaded machine) prints progress
+    // lines on stderr even with -q, and this test reads stderr.
     const std::vector<std::string> base{"run", "--model", "gpt2", "--accel", "acceltran-edge", "--prompt-len", "8",
-                                        "--gen-len", "2", "--detail", "fast", "-q"};
+                                        "--gen-len", "2", "--detail", "fast", "-q", "--no-progress"};
     auto with = [&](std::vector<std::string> extra, const std::string& out) {
         std::vector<std::string> args = base;
         args.insert(args.end(), extra.begin(), extra.end());

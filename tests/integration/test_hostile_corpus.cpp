@@ -18,17 +18,15 @@
 #include <unistd.h>
 
 #include "tests/integration/integration_support.h"
+#include "tests/source_tree.h"
 
 using namespace acceltran::testing;
 using Catch::Contains;
+using acceltran::testing::kSourceDir;
 
 namespace {
 
-constexpr double kMaxSeconds = 10;
-constexpr long kMaxResidentKiB = 1L << 20;  // 1 GiB
-const std::string kSource = ACCELTRAN_SOURCE_DIR;
-
-struct Outcome {
+struct CorpusOutcome {
     int exit_code = -1, signal = 0;
     double seconds = 0;
     long peak_kib = 0;
@@ -37,7 +35,7 @@ struct Outcome {
 
 // Runs acceltran with `args`, killing it after twice the allowed time so a hang fails the test
 // instead of stalling the suite.
-Outcome run_case(const std::vector<std::string>& args, const std::string& scratch) {
+CorpusOutcome run_case(const std::vector<std::string>& args, const std::string& scratch) {
     std::vector<std::string> words{ACCELTRAN_BINARY};
     words.insert(words.end(), args.begin(), args.end());
     std::vector<char*> argv;
@@ -53,11 +51,11 @@ Outcome run_case(const std::vector<std::string>& args, const std::string& scratc
         ::execv(argv[0], argv.data());
         ::_exit(127);
     }
-    Outcome o;
+    CorpusOutcome o;
     int status = 0;
     rusage usage{};
     while (::wait4(pid, &status, WNOHANG, &usage) == 0) {
-        if (std::chrono::steady_clock::now() - start > std::chrono::duration<double>(2 * kMaxSeconds)) {
+        if (std::chrono::steady_clock::now() - start > std::chrono::duration<double>(2 * kRefusalMaxSeconds)) {
             ::kill(pid, SIGKILL);
             ::wait4(pid, &status, 0, &usage);
             break;
@@ -73,7 +71,7 @@ Outcome run_case(const std::vector<std::string>& args, const std::string& scratc
 }
 
 // The promises every case shares; `input` and `problem` must both appear in the message.
-void check_refused(const Outcome& o, const std::string& out, int exit_code, const std::string& input,
+void check_corpus_refusal(const CorpusOutcome& o, const std::string& out, int exit_code, const std::string& input,
                    const std::string& problem) {
     INFO("stderr: " << o.err << "\nexit " << o.exit_code << ", signal " << o.signal << ", " << o.seconds << " s, "
                     << o.peak_kib << " KiB");
@@ -81,8 +79,8 @@ void check_refused(const Outcome& o, const std::string& out, int exit_code, cons
     CHECK(o.exit_code == exit_code);
     CHECK_THAT(o.err, Contains(input) && Contains(problem));
     CHECK_THAT(o.err, !Contains("internal error"));
-    CHECK(o.seconds < kMaxSeconds);
-    CHECK(o.peak_kib < kMaxResidentKiB);
+    CHECK(o.seconds < kRefusalMaxSeconds);
+    CHECK(o.peak_kib < kRefusalMaxResidentKiB);
     CHECK_FALSE(fs::exists(out));
     CHECK_FALSE(fs::exists(out + ".lock"));
     CHECK(entries_containing(fs::path(out).parent_path(), fs::path(out).filename().string() + ".tmp-").empty());
@@ -106,7 +104,7 @@ std::string substitute(std::string text, const std::string& key, const std::stri
 
 TEST_CASE("hostile corpus: command-line values", "[integration][hardening][hostile]") {
     ScratchDir dir("hostile-cli");
-    std::ifstream table(kSource + "/tests/hostile/cli-values.tsv");
+    std::ifstream table(kSourceDir + "/tests/hostile/cli-values.tsv");
     REQUIRE(table);
     int cases = 0;
     for (std::string line; std::getline(table, line);) {
@@ -116,10 +114,10 @@ TEST_CASE("hostile corpus: command-line values", "[integration][hardening][hosti
         const std::string out = dir / ("case" + std::to_string(++cases));
         std::vector<std::string> args;
         for (std::size_t i = 2; i < fields.size(); ++i)
-            args.push_back(substitute(substitute(fields[i], "{out}", out), "{source}", kSource));
+            args.push_back(substitute(substitute(fields[i], "{out}", out), "{source}", kSourceDir));
         INFO("case " << cases << ": " << line);
         // The problem phrase names the offending option or key, so it is also the "input".
-        check_refused(run_case(args, dir.path().string()), out, std::stoi(fields[0]), fields[1], fields[1]);
+        check_corpus_refusal(run_case(args, dir.path().string()), out, std::stoi(fields[0]), fields[1], fields[1]);
     }
     CHECK(cases >= 20);
 }
@@ -137,7 +135,7 @@ TEST_CASE("hostile corpus: the parsers' corpora and the fuzzers' findings", "[in
     int cases = 0;
     for (const Slot& slot : slots) {
         for (const std::string kind : {"corpus", "crashes"}) {
-            const fs::path folder = fs::path(kSource) / "tests/fuzz" / kind / slot.target;
+            const fs::path folder = fs::path(kSourceDir) / "tests/fuzz" / kind / slot.target;
             for (const auto& entry : fs::directory_iterator(folder)) {
                 const std::string name = entry.path().filename().string();
                 if (name.rfind("valid-", 0) == 0) continue;  // seeds that must parse
@@ -154,7 +152,7 @@ TEST_CASE("hostile corpus: the parsers' corpora and the fuzzers' findings", "[in
                 args.push_back(file);
                 args.insert(args.end(), {"--out", out});
                 INFO(kind << "/" << slot.target << "/" << name);
-                const Outcome o = run_case(args, dir.path().string());
+                const CorpusOutcome o = run_case(args, dir.path().string());
                 // The message names the file; the problem differs per case (the fuzz replay test
                 // pins the parsers' own messages), so here the rest of the line after the file's
                 // name must say something: at least three words.
@@ -164,7 +162,7 @@ TEST_CASE("hostile corpus: the parsers' corpora and the fuzzers' findings", "[in
                     at == std::string::npos ? "" : o.err.substr(at + base.size(), o.err.find('\n', at) - at - base.size());
                 INFO("after the file name: '" << after << "'");
                 CHECK(std::count(after.begin(), after.end(), ' ') >= 3);
-                check_refused(o, out, 3, base, "error:");
+                check_corpus_refusal(o, out, 3, base, "error:");
             }
         }
     }
@@ -187,11 +185,11 @@ TEST_CASE("hostile corpus: files that are not plug-ins", "[integration][hardenin
          {"empty.so", "text.so", "truncated.so", "header-only.so", "executable.so", "directory.so", "missing.so"}) {
         const std::string out = dir / ("case" + std::to_string(++cases));
         INFO(name);
-        check_refused(run_case({"run", "--plugin", dir / name, "--out", out}, dir.path().string()), out, 3, name,
+        check_corpus_refusal(run_case({"run", "--plugin", dir / name, "--out", out}, dir.path().string()), out, 3, name,
                       "plug-in");
     }
     // A real library that is no plug-in: the C library has no registration entry.
     const std::string out = dir / "libc", libc = "/lib/x86_64-linux-gnu/libc.so.6";  // Debian's, on amd64
     REQUIRE(fs::exists(libc));
-    check_refused(run_case({"run", "--plugin", libc, "--out", out}, dir.path().string()), out, 3, "libc.so.6", "plug-in");
+    check_corpus_refusal(run_case({"run", "--plugin", libc, "--out", out}, dir.path().string()), out, 3, "libc.so.6", "plug-in");
 }

@@ -17,21 +17,18 @@ using Catch::Contains;
 
 namespace {
 
-constexpr double kMaxSeconds = 10;
-constexpr long kMaxResidentKiB = 1L << 20;  // 1 GiB
-
 long children_peak_kib() {
     rusage usage{};
     getrusage(RUSAGE_CHILDREN, &usage);
     return usage.ru_maxrss;
 }
 
-void check_refused(const CommandResult& r, std::initializer_list<const char*> phrases) {
+void check_refusal(const CommandResult& r, std::initializer_list<const char*> phrases) {
     INFO(describe(r));
     CHECK(r.exit_code == 3);
     for (const char* p : phrases) CHECK_THAT(r.err, Contains(p));
-    CHECK(r.wall_seconds < kMaxSeconds);
-    CHECK(children_peak_kib() < kMaxResidentKiB);
+    CHECK(r.wall_seconds < kRefusalMaxSeconds);
+    CHECK(children_peak_kib() < kRefusalMaxResidentKiB);
 }
 
 // Nine levels of ten-way aliases: 10^9 scalars once expanded, 300 bytes of text.
@@ -51,7 +48,7 @@ std::string alias_bomb() {
 TEST_CASE("hostile: a YAML alias bomb in --set is refused before it is expanded", "[integration][hostile]") {
     ScratchDir dir("hostile-alias-set");
     const auto r = run_acceltran({"run", "--set", "pe.count=" + alias_bomb(), "--out", dir / "run"}, dir);
-    check_refused(r, {"--set 'pe.count'", "YAML nodes", "aliases are expanded"});
+    check_refusal(r, {"--set 'pe.count'", "YAML nodes", "aliases are expanded"});
     CHECK_FALSE(fs::exists(dir / "run"));
 }
 
@@ -60,7 +57,7 @@ TEST_CASE("hostile: a YAML alias bomb in an accelerator file is refused with its
     const std::string accel = dir / "bomb.yaml";
     write_text(accel, "name: bomb\njunk: " + alias_bomb() + "\n");
     const auto r = run_acceltran({"validate", "--accel", accel}, dir);
-    check_refused(r, {(accel + ":2:").c_str(), "YAML nodes", "aliases are expanded"});
+    check_refusal(r, {(accel + ":2:").c_str(), "YAML nodes", "aliases are expanded"});
 }
 
 TEST_CASE("hostile: an 8 MB YAML list is refused quickly and in little memory", "[integration][hostile]") {
@@ -73,7 +70,7 @@ TEST_CASE("hostile: an 8 MB YAML list is refused quickly and in little memory", 
         out << "]\n";
     }
     const auto r = run_acceltran({"validate", "--accel", accel}, dir);
-    check_refused(r, {(accel + ":2:").c_str(), "expected at most 100000 YAML nodes"});
+    check_refusal(r, {(accel + ":2:").c_str(), "expected at most 100000 YAML nodes"});
 }
 
 TEST_CASE("hostile: a symbolic-link loop as an input names the loop", "[integration][hostile]") {
@@ -81,12 +78,12 @@ TEST_CASE("hostile: a symbolic-link loop as an input names the loop", "[integrat
     const std::string a = dir / "a.yaml", b = dir / "b.yaml";
     fs::create_symlink(b, a);
     fs::create_symlink(a, b);
-    check_refused(run_acceltran({"validate", "--model", a}, dir), {a.c_str(), "symbolic links form a loop"});
-    check_refused(run_acceltran({"validate", "--accel", a}, dir), {a.c_str(), "symbolic links form a loop"});
-    check_refused(run_acceltran({"list", "--plugin", a}, dir), {a.c_str(), "Too many levels of symbolic links"});
+    check_refusal(run_acceltran({"validate", "--model", a}, dir), {a.c_str(), "symbolic links form a loop"});
+    check_refusal(run_acceltran({"validate", "--accel", a}, dir), {a.c_str(), "symbolic links form a loop"});
+    check_refusal(run_acceltran({"list", "--plugin", a}, dir), {a.c_str(), "Too many levels of symbolic links"});
     const std::string dangling = dir / "dangling.yaml";
     fs::create_symlink(dir / "nowhere.yaml", dangling);
-    check_refused(run_acceltran({"validate", "--model", dangling}, dir), {"a symbolic link to", "which does not exist"});
+    check_refusal(run_acceltran({"validate", "--model", dangling}, dir), {"a symbolic link to", "which does not exist"});
 }
 
 TEST_CASE("hostile: a truncated plug-in is refused before it is mapped", "[integration][hostile][plugins]") {
@@ -95,16 +92,16 @@ TEST_CASE("hostile: a truncated plug-in is refused before it is mapped", "[integ
     REQUIRE(whole.size() > 4096);
     const std::string cut = dir / "libcut.so";
     write_text(cut, whole.substr(0, whole.size() / 2));
-    check_refused(run_acceltran({"list", "--plugin", cut}, dir), {cut.c_str(), "truncated"});
+    check_refusal(run_acceltran({"list", "--plugin", cut}, dir), {cut.c_str(), "truncated"});
     const std::string text = dir / "libtext.so";
     write_text(text, "#!/bin/sh\necho not a library\n");
-    check_refused(run_acceltran({"list", "--plugin", text}, dir), {text.c_str(), "no ELF signature"});
+    check_refusal(run_acceltran({"list", "--plugin", text}, dir), {text.c_str(), "no ELF signature"});
 }
 
 TEST_CASE("hostile: a plug-in whose registration throws is named with what it said", "[integration][hostile][plugins]") {
     ScratchDir dir("hostile-throwing-plugin");
     const auto r = run_acceltran({"list", "--plugin", ACCELTRAN_THROWING_PLUGIN}, dir);
-    check_refused(r, {ACCELTRAN_THROWING_PLUGIN, "acceltran_plugin_register threw", "licence server unreachable"});
+    check_refusal(r, {ACCELTRAN_THROWING_PLUGIN, "acceltran_plugin_register threw", "licence server unreachable"});
     CHECK_THAT(r.err, !Contains("internal error"));
 }
 
@@ -112,9 +109,9 @@ TEST_CASE("hostile: acceltran sparsity checks --weights and --tokens before it s
     ScratchDir dir("hostile-sparsity-weights");
     const std::string bad = dir / "bad.safetensors";
     write_text(bad, "garbage");
-    check_refused(run_acceltran({"sparsity", "--thresholds", "0:0.1:0.05", "--weights", bad, "--out", dir / "sp"}, dir),
+    check_refusal(run_acceltran({"sparsity", "--thresholds", "0:0.1:0.05", "--weights", bad, "--out", dir / "sp"}, dir),
                   {bad.c_str(), "safetensors"});
-    check_refused(run_acceltran({"sparsity", "--thresholds", "0:0.1:0.05", "--tokens", dir / "none.txt", "--out",
+    check_refusal(run_acceltran({"sparsity", "--thresholds", "0:0.1:0.05", "--tokens", dir / "none.txt", "--out",
                                  dir / "sp"},
                                 dir),
                   {"none.txt", "no such file"});
@@ -130,7 +127,7 @@ TEST_CASE("hostile: a clock, bandwidth or latency whose run would overflow simul
                                                          {"main_memory.latency_ns=1e22", "latency_ns 1e+22"}};
     for (const auto& [set, named] : cases) {
         ScratchDir dir("hostile-time-overflow");
-        check_refused(run_acceltran({"run", "--set", set, "--out", dir / "run"}, dir),
+        check_refusal(run_acceltran({"run", "--set", set, "--out", dir / "run"}, dir),
                       {"cannot be simulated", named, "64-bit picosecond clock"});
         CHECK_FALSE(fs::exists(dir / "run"));
     }

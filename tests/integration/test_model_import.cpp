@@ -14,7 +14,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-const std::string kData = std::string(ACCELTRAN_SOURCE_DIR) + "/tests/data/models/";
+const std::string kImportData = std::string(ACCELTRAN_SOURCE_DIR) + "/tests/data/models/";
 
 double cycles(const ScratchDir& scratch, const std::string& name, const std::string& model,
               const std::vector<std::string>& extra) {
@@ -44,19 +44,19 @@ TEST_CASE("a Hugging Face config of a shipped model gives the same op graph and 
     };
     for (const Case& c : cases) {
         INFO(c.config);
-        const nlohmann::json imported = analysis_without_name(scratch, kData + c.config, c.shape);
+        const nlohmann::json imported = analysis_without_name(scratch, kImportData + c.config, c.shape);
         CHECK(imported["total"]["flops"].get<double>() > 0);
         CHECK(imported == analysis_without_name(scratch, c.builtin, c.shape));
         std::vector<std::string> run_args = c.shape;
         run_args.insert(run_args.end(), c.accel.begin(), c.accel.end());
-        CHECK(cycles(scratch, "hf-" + c.builtin, kData + c.config, run_args) ==
+        CHECK(cycles(scratch, "hf-" + c.builtin, kImportData + c.config, run_args) ==
               cycles(scratch, "builtin-" + c.builtin, c.builtin, run_args));
     }
 }
 
 TEST_CASE("an imported config's notes name what was left out, on stderr", "[integration][import]") {
     ScratchDir scratch("import-notes");
-    const CommandResult r = run_acceltran({"validate", "--model", kData + "gpt2/config.json"}, scratch);
+    const CommandResult r = run_acceltran({"validate", "--model", kImportData + "gpt2/config.json"}, scratch);
     INFO(describe(r));
     REQUIRE(r.exit_code == 0);
     CHECK_THAT(r.out, Contains("model gpt2: ok (12 layers)"));
@@ -92,7 +92,7 @@ TEST_CASE("the original simulator's bert_nano.json and config_tiny.yaml run as t
 
 TEST_CASE("acceltran import writes a model YAML that analyzes as the imported file does", "[integration][import]") {
     ScratchDir scratch("import-command");
-    const std::string config = kData + "gpt2/config.json", out = scratch / "gpt2.yaml";
+    const std::string config = kImportData + "gpt2/config.json", out = scratch / "gpt2.yaml";
     CommandResult r = run_acceltran({"import", config, "--out", out}, scratch);
     INFO(describe(r));
     REQUIRE(r.exit_code == 0);

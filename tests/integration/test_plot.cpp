@@ -16,14 +16,10 @@ using Catch::Matchers::Contains;
 namespace {
 
 const std::string kPlot = std::string(ACCELTRAN_SOURCE_DIR) + "/scripts/plot";
-const std::vector<std::string> kFigures = {"utilization.png", "power.png", "occupancy.png", "energy_breakdown.png",
+const std::vector<std::string> kPlotFiles = {"utilization.png", "power.png", "occupancy.png", "energy_breakdown.png",
                                            "area_breakdown.png"};
 
 // A BERT-Tiny run on AccelTran-Edge (about 0.1 s) into `out`.
-std::vector<std::string> tiny_run(const std::string& out) {
-    return {"run", "--model", "bert-tiny", "--accel", "acceltran-edge", "--quiet", "--out", out};
-}
-
 CommandResult run_plot(const std::string& args) { return run_shell(shell_quote(kPlot) + " " + args + " 2>&1"); }
 
 // Per image: the standard deviation of its RGB values (0..1) and the fraction of its pixels with
@@ -49,12 +45,12 @@ TEST_CASE("scripts/plot draws the five figures of a run as non-blank PNG files",
     INFO(describe(plot));
     REQUIRE(plot.exit_code == 0);
     std::string expected_listing;
-    for (const auto& name : kFigures) expected_listing += run_dir + "/" + name + "\n";
+    for (const auto& name : kPlotFiles) expected_listing += run_dir + "/" + name + "\n";
     CHECK(plot.out == expected_listing);
     CHECK(entries_containing(run_dir, ".tmp").empty());  // every temporary file was renamed
 
     std::string files;
-    for (const auto& name : kFigures) {
+    for (const auto& name : kPlotFiles) {
         const std::string path = run_dir + "/" + name;
         INFO(path);
         REQUIRE(fs::exists(path));
@@ -68,7 +64,7 @@ TEST_CASE("scripts/plot draws the five figures of a run as non-blank PNG files",
     INFO(describe(stats));
     REQUIRE(stats.exit_code == 0);
     std::istringstream lines(stats.out);
-    for (const auto& name : kFigures) {
+    for (const auto& name : kPlotFiles) {
         double deviation = -1, coloured = -1;
         lines >> deviation >> coloured;
         INFO(name << ": pixel standard deviation " << deviation << ", coloured fraction " << coloured);
@@ -83,7 +79,7 @@ TEST_CASE("scripts/plot draws the five figures of a run as non-blank PNG files",
     const auto elsewhere = run_plot(shell_quote(run_dir) + " --out " + shell_quote(other));
     INFO(describe(elsewhere));
     CHECK(elsewhere.exit_code == 0);
-    for (const auto& name : kFigures) CHECK(fs::exists(other + "/" + name));
+    for (const auto& name : kPlotFiles) CHECK(fs::exists(other + "/" + name));
 }
 
 TEST_CASE("scripts/plot exits 3 naming the missing file, column or key", "[integration][plot]") {

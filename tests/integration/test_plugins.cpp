@@ -11,14 +11,15 @@
 #include <vector>
 
 #include "tests/integration/integration_support.h"
+#include "tests/source_tree.h"
 
 using namespace acceltran::testing;
 using nlohmann::json;
+using acceltran::testing::kSourceDir;
 
 namespace {
 
-const std::string kSource = ACCELTRAN_SOURCE_DIR;
-const std::string kEdge = read_text(kSource + "/configs/accelerators/acceltran-edge.yaml");
+const std::string kEdge = read_text(kSourceDir + "/configs/accelerators/acceltran-edge.yaml");
 
 // acceltran-edge.yaml with `from` replaced by `to` (each must occur once).
 std::string edge_with(const std::vector<std::pair<std::string, std::string>>& edits) {
@@ -208,7 +209,7 @@ TEST_CASE("the example plug-in builds out of tree against an installed AccelTran
     CHECK(std::any_of(inputs.begin(), inputs.end(), [&](const json& i) {
         return i["kind"] == "a plug-in" && i["path"] == fs::absolute(plugin).lexically_normal().string();
     }));
-    r = run(dir / "baseline", kSource + "/configs/accelerators/acceltran-edge.yaml", false);
+    r = run(dir / "baseline", kSourceDir + "/configs/accelerators/acceltran-edge.yaml", false);
     REQUIRE(r.exit_code == 0);
     const json baseline = load_json(dir / "baseline/summary.json");
     check_same_bytes(baseline, throttled);

@@ -17,11 +17,11 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-const std::vector<std::string> kSmall = {"--model", "bert-tiny", "--accel", "acceltran-edge", "--seq", "32", "--batch", "1"};
+const std::vector<std::string> kSparsityCommandArgs = {"--model", "bert-tiny", "--accel", "acceltran-edge", "--seq", "32", "--batch", "1"};
 
 std::vector<std::string> sparsity_args(std::vector<std::string> extra) {
     std::vector<std::string> a{"sparsity"};
-    a.insert(a.end(), kSmall.begin(), kSmall.end());
+    a.insert(a.end(), kSparsityCommandArgs.begin(), kSparsityCommandArgs.end());
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
 }
@@ -38,7 +38,7 @@ TEST_CASE("acceltran sparsity sweeps DynaTran thresholds and top-k k into sparsi
     CHECK_THAT(r.out, Contains("dynatran") && Contains("topk") && Contains(out + "/sparsity.csv"));
     CHECK(entries_containing(dir.path(), ".tmp-").empty());
 
-    const CsvTable t = read_csv(out + "/sparsity.csv");
+    const CsvContents t = read_csv(out + "/sparsity.csv");
     for (const char* c : {"series", "threshold", "k", "activation_sparsity", "weight_sparsity", "macs_total",
                           "macs_effectual", "macs_skipped_fraction", "cycles", "throughput_seq_per_s", "energy_j",
                           "energy_j_per_seq", "output_error_rms", "output_error_relative_rms", "output_error_max",
@@ -116,7 +116,7 @@ TEST_CASE("acceltran sparsity --target-sparsity calibrates the threshold from a 
     // search of a few runs cannot promise the default tolerance (0.02); the test allows 0.05.
     CHECK(c.at("achieved_sparsity").get<double>() == Approx(0.3).margin(0.05));
     CHECK(c.at("steps").size() >= 1);
-    const CsvTable t = read_csv(out + "/sparsity.csv");
+    const CsvContents t = read_csv(out + "/sparsity.csv");
     REQUIRE(t.rows.size() == 1);  // the profiling run is not a row unless --thresholds has 0
     CHECK(t.at(0, "target_sparsity") == "0.3");
     CHECK(t.number(0, "activation_sparsity") == Approx(c.at("achieved_sparsity").get<double>()).epsilon(1e-8));  // CSV: 9 digits
@@ -134,7 +134,7 @@ TEST_CASE("acceltran sparsity records a failed point and exits 1", "[integration
     INFO(describe(r));
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.err, Contains("2 of 2 runs failed"));
-    const CsvTable t = read_csv(out + "/sparsity.csv");
+    const CsvContents t = read_csv(out + "/sparsity.csv");
     REQUIRE(t.rows.size() == 2);
     for (std::size_t i = 0; i < 2; ++i) {
         CHECK(t.at(i, "status") == "failed");

@@ -18,15 +18,8 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-const std::vector<std::string> kSmall = {"--model", "bert-tiny", "--accel", "acceltran-edge",
+const std::vector<std::string> kSparsityRunArgs = {"--model", "bert-tiny", "--accel", "acceltran-edge",
                                          "--seq", "32", "--batch", "2", "-q", "--no-progress"};
-
-nlohmann::json run_summary(ScratchDir& dir, const std::string& name, std::vector<std::string> extra) {
-    const auto r = run_into(dir, name, kSmall, extra);
-    INFO(describe(r));
-    REQUIRE(r.exit_code == 0);
-    return load_json(dir / (name + "/summary.json"));
-}
 
 // What the run computed and measured, without the wall time and how the rule was requested.
 nlohmann::json outcome(nlohmann::json s) {
@@ -41,35 +34,35 @@ nlohmann::json outcome(nlohmann::json s) {
 TEST_CASE("sparsity config: --set sparsity.threshold equals --threshold, and the flags win",
           "[integration][sparsity][functional]") {
     ScratchDir dir("sparsity-config-set");
-    const auto flag = run_summary(dir, "flag", {"--functional", "--threshold", "0.05"});
-    const auto set = run_summary(dir, "set", {"--functional", "--set", "sparsity.threshold=0.05"});
+    const auto flag = run_summary(dir, "flag", kSparsityRunArgs, {"--functional", "--threshold", "0.05"});
+    const auto set = run_summary(dir, "set", kSparsityRunArgs, {"--functional", "--set", "sparsity.threshold=0.05"});
     CHECK(outcome(set) == outcome(flag));
     CHECK(set["functional"]["threshold"] == 0.05);
     CHECK(set["sparsity"]["source"] == "measured");
     CHECK(flag["sparsity"]["activation"].get<double>() > 0.05);  // τ = 0.05 prunes something
     // The flag overrides the configured value.
     const auto both =
-        run_summary(dir, "both", {"--functional", "--set", "sparsity.threshold=0.5", "--threshold", "0.05"});
+        run_summary(dir, "both", kSparsityRunArgs, {"--functional", "--set", "sparsity.threshold=0.5", "--threshold", "0.05"});
     CHECK(outcome(both) == outcome(flag));
     // --sparsity topk drops the configured threshold (it is DynaTran's) and takes --k.
-    const auto topk = run_summary(dir, "topk", {"--functional", "--set", "sparsity.threshold=0.05", "--sparsity",
+    const auto topk = run_summary(dir, "topk", kSparsityRunArgs, {"--functional", "--set", "sparsity.threshold=0.05", "--sparsity",
                                                 "topk", "--k", "4"});
     CHECK(topk["functional"]["sparsity_mode"] == "topk");
     CHECK(topk["functional"]["threshold"] == 0.0);
-    const auto topk_set = run_summary(dir, "topk-set", {"--set", "sparsity.mode=topk", "--set", "sparsity.k=4"});
+    const auto topk_set = run_summary(dir, "topk-set", kSparsityRunArgs, {"--set", "sparsity.mode=topk", "--set", "sparsity.k=4"});
     CHECK(outcome(topk_set) == outcome(topk));
 }
 
 TEST_CASE("sparsity config: a configured threshold without --functional makes the run functional",
           "[integration][sparsity][functional]") {
     ScratchDir dir("sparsity-config-implied");
-    const auto flag = run_summary(dir, "flag", {"--functional", "--threshold", "0.05"});
-    const auto configured = run_summary(dir, "configured", {"--set", "sparsity.threshold=0.05"});
+    const auto flag = run_summary(dir, "flag", kSparsityRunArgs, {"--functional", "--threshold", "0.05"});
+    const auto configured = run_summary(dir, "configured", kSparsityRunArgs, {"--set", "sparsity.threshold=0.05"});
     CHECK(outcome(configured) == outcome(flag));
     CHECK(configured["functional"]["requested_by"] == "accelerator sparsity rule");
     CHECK(flag["functional"]["requested_by"] == "--functional");
     // With nothing pruned (τ = 0, as shipped) the run stays timing-only with the ratios.
-    const auto timing = run_summary(dir, "timing", {});
+    const auto timing = run_summary(dir, "timing", kSparsityRunArgs, {});
     CHECK(timing["sparsity"]["source"] == "configured");
     CHECK(timing.count("functional") == 0);
     // A functional run needs full detail and an encoder: said, naming the configuration.
@@ -144,7 +137,7 @@ TEST_CASE("sparsity config: a design space sweeps sparsity.threshold", "[integra
     const auto r = run_acceltran({"sweep", "--space", dir / "space.yaml", "--out", out, "--no-plot"}, dir);
     INFO(describe(r));
     REQUIRE(r.exit_code == 0);
-    const CsvTable results = read_csv(out + "/results.csv");
+    const CsvContents results = read_csv(out + "/results.csv");
     REQUIRE(results.rows.size() == 2);
     std::map<std::string, double> measured;
     for (const auto& row : results.rows) {

@@ -21,12 +21,12 @@ using namespace acceltran::testing;
 
 namespace {
 
-const std::string kSmall = std::string(ACCELTRAN_SOURCE_DIR) + "/configs/design-spaces/small.yaml";
-const std::string kAcceltran = std::string(ACCELTRAN_SOURCE_DIR) + "/configs/design-spaces/acceltran.yaml";
+const std::string kSmallSpace = std::string(ACCELTRAN_SOURCE_DIR) + "/configs/design-spaces/small.yaml";
+const std::string kAcceltranSpace = std::string(ACCELTRAN_SOURCE_DIR) + "/configs/design-spaces/acceltran.yaml";
 
 // The ids of the ok rows that no other ok row beats on all of small.yaml's metrics, found by
 // comparing every pair (the definition, independent of the sweep's own algorithm).
-std::set<std::string> brute_force_front(const CsvTable& t) {
+std::set<std::string> brute_force_front(const CsvContents& t) {
     const std::vector<std::pair<std::size_t, bool>> metrics{{t.column("throughput_seq_per_s"), true},
                                                             {t.column("energy_j_per_seq"), false},
                                                             {t.column("area_mm2.total"), false}};
@@ -51,7 +51,7 @@ std::set<std::string> brute_force_front(const CsvTable& t) {
     return front;
 }
 
-std::set<std::string> ids_of(const CsvTable& t) {
+std::set<std::string> ids_of(const CsvContents& t) {
     std::set<std::string> ids;
     for (const auto& r : t.rows) ids.insert(r[0]);
     return ids;
@@ -94,7 +94,7 @@ pid_t start_acceltran(const std::vector<std::string>& args, const std::string& o
 TEST_CASE("sweep: a local sweep of small.yaml writes a row per point and its Pareto front", "[integration][sweep]") {
     ScratchDir dir("sweep-small");
     const std::string out = dir / "sweep";
-    const auto r = run_acceltran({"sweep", "--space", kSmall, "--out", out, "--jobs", "2"}, dir);
+    const auto r = run_acceltran({"sweep", "--space", kSmallSpace, "--out", out, "--jobs", "2"}, dir);
     INFO(describe(r));
     REQUIRE(r.exit_code == 0);
     // No warning. Off a terminal, progress comes as plain lines once the sweep has run 10 s
@@ -106,7 +106,7 @@ TEST_CASE("sweep: a local sweep of small.yaml writes a row per point and its Par
         CHECK_THAT(line, Catch::Contains(" points  ") && !Catch::Contains("\r"));
     }
 
-    const CsvTable results = read_csv(out + "/results.csv");
+    const CsvContents results = read_csv(out + "/results.csv");
     CHECK(results.header == std::vector<std::string>{
                                 "id", "pe.count", "pe.softmax_per_pe", "main_memory.type", "main_memory.bandwidth_gbps",
                                 "main_memory.latency_ns", "model", "seq", "batch", "cycles", "seconds",
@@ -126,7 +126,7 @@ TEST_CASE("sweep: a local sweep of small.yaml writes a row per point and its Par
         CHECK(summary["accelerator"]["pe"]["count"].get<int>() == std::stoi(row[results.column("pe.count")]));
     }
 
-    const CsvTable front = read_csv(out + "/pareto.csv");
+    const CsvContents front = read_csv(out + "/pareto.csv");
     CHECK(front.header == results.header);
     CHECK(!front.rows.empty());
     CHECK(ids_of(front) == brute_force_front(results));
@@ -137,7 +137,7 @@ TEST_CASE("sweep: a local sweep of small.yaml writes a row per point and its Par
     const std::string png = read_text(out + "/pareto.png");
     CHECK(png.substr(0, 8) == "\x89PNG\r\n\x1a\n");
     CHECK(png.size() > 30000);
-    CHECK(read_text(out + "/space.yaml") == read_text(kSmall));
+    CHECK(read_text(out + "/space.yaml") == read_text(kSmallSpace));
 
     // Gathering again gives the same files.
     const std::string csv_before = read_text(out + "/results.csv"), front_before = read_text(out + "/pareto.csv");
@@ -150,7 +150,7 @@ TEST_CASE("sweep: a local sweep of small.yaml writes a row per point and its Par
 TEST_CASE("sweep: an interrupted sweep stops cleanly and a second run completes it", "[integration][sweep]") {
     ScratchDir dir("sweep-resume");
     const std::string out = dir / "sweep";
-    const std::vector<std::string> args{"sweep", "--space", kSmall, "--out", out, "--no-plot"};
+    const std::vector<std::string> args{"sweep", "--space", kSmallSpace, "--out", out, "--no-plot"};
     std::vector<std::string> one_at_a_time = args;
     one_at_a_time.insert(one_at_a_time.end(), {"--jobs", "1"});
     const pid_t pid = start_acceltran(one_at_a_time, dir / "first.out", dir / "first.err");
@@ -172,7 +172,7 @@ TEST_CASE("sweep: an interrupted sweep stops cleanly and a second run completes 
     REQUIRE(!first.empty());
     REQUIRE(first.size() < 8);
     // results.csv holds what finished; the terminated run left nothing behind.
-    const CsvTable partial = read_csv(out + "/results.csv");
+    const CsvContents partial = read_csv(out + "/results.csv");
     CHECK(partial.rows.size() == first.size());
     for (const auto& row : partial.rows) CHECK(first.count(row[0]) == 1);
     CHECK(entries_containing(out + "/points", ".tmp-").empty());
@@ -189,8 +189,8 @@ TEST_CASE("sweep: an interrupted sweep stops cleanly and a second run completes 
 
     // The same results as a sweep that was never interrupted, apart from the host's timings.
     const std::string fresh = dir / "fresh";
-    REQUIRE(run_acceltran({"sweep", "--space", kSmall, "--out", fresh, "--no-plot"}, dir).exit_code == 0);
-    const CsvTable resumed = read_csv(out + "/results.csv"), uninterrupted = read_csv(fresh + "/results.csv");
+    REQUIRE(run_acceltran({"sweep", "--space", kSmallSpace, "--out", fresh, "--no-plot"}, dir).exit_code == 0);
+    const CsvContents resumed = read_csv(out + "/results.csv"), uninterrupted = read_csv(fresh + "/results.csv");
     CHECK(resumed.header == uninterrupted.header);
     CHECK(resumed.without("wall_seconds") == uninterrupted.without("wall_seconds"));
 }
@@ -209,7 +209,7 @@ TEST_CASE("sweep: a point that fails is recorded with its error and the others f
     REQUIRE(r.exit_code == 0);
     CHECK_THAT(r.err, Catch::Contains("2 points failed"));
 
-    const CsvTable results = read_csv(out + "/results.csv");
+    const CsvContents results = read_csv(out + "/results.csv");
     REQUIRE(results.rows.size() == 4);
     int failed = 0;
     for (const auto& row : results.rows) {
@@ -233,7 +233,7 @@ TEST_CASE("sweep: a point that fails is recorded with its error and the others f
 
     // Another space into the same directory is refused, and nothing there changes.
     const std::string before = read_text(out + "/results.csv");
-    const auto other = run_acceltran({"sweep", "--space", kSmall, "--out", out}, dir);
+    const auto other = run_acceltran({"sweep", "--space", kSmallSpace, "--out", out}, dir);
     CHECK(other.exit_code == 2);
     CHECK_THAT(other.err, Catch::Contains(out + " holds a sweep of another space (its copy: " + out + "/space.yaml"));
     CHECK(read_text(out + "/results.csv") == before);
@@ -244,7 +244,7 @@ TEST_CASE("sweep: the progress line appears on a terminal and is cleared at the 
     ScratchDir dir("sweep-progress");
     // Off a terminal stderr stays empty (the first test case checks that); under `script`
     // (util-linux, a pseudo-terminal) the line is drawn while points run.
-    const std::string command = shell_quote(ACCELTRAN_BINARY) + " sweep --no-plot --jobs 2 --space " + shell_quote(kSmall) +
+    const std::string command = shell_quote(ACCELTRAN_BINARY) + " sweep --no-plot --jobs 2 --space " + shell_quote(kSmallSpace) +
                                 " --out " + shell_quote(dir / "sweep");
     const std::string log = dir / "tty.log";
     REQUIRE(std::system(("script -qec " + shell_quote(command) + " " + shell_quote(log) + " >/dev/null 2>&1 </dev/null")
@@ -266,21 +266,21 @@ TEST_CASE("sweep: bad command lines and space files are refused before anything 
         CHECK(!fs::exists(out));
     };
     refused({"sweep", "--out", out}, 2, "--space and --out are required");
-    refused({"sweep", "--space", kSmall, "--out", out, "--slurm", "--jobs", "2"}, 2, "--jobs is for local sweeps");
-    refused({"sweep", "--space", kSmall, "--out", out, "--partition", "p"}, 2, "--partition needs --slurm");
-    refused({"sweep", "--space", kSmall, "--out", out, "--jobs", "0"}, 2, "--jobs must be a positive integer");
+    refused({"sweep", "--space", kSmallSpace, "--out", out, "--slurm", "--jobs", "2"}, 2, "--jobs is for local sweeps");
+    refused({"sweep", "--space", kSmallSpace, "--out", out, "--partition", "p"}, 2, "--partition needs --slurm");
+    refused({"sweep", "--space", kSmallSpace, "--out", out, "--jobs", "0"}, 2, "--jobs must be a positive integer");
     refused({"sweep", "--collect", out, "--jobs", "2"}, 2, "--jobs cannot be combined with --collect");
     refused({"sweep", "--collect", out}, 2, out + " is not a sweep directory");
-    refused({"sweep", "--space", kAcceltran, "--out", out}, 2,
+    refused({"sweep", "--space", kAcceltranSpace, "--out", out}, 2,
             "has 213840000 points, more than a sweep runs at once (100000); draw some with --sample N");
     write_text(dir / "bad.yaml", "accelerator: acceltran-edge\nmodels: bert-tiny\nparameters:\n  pe.lanes: [8]\n");
     refused({"sweep", "--space", dir / "bad.yaml", "--out", out}, 3,
             "bad.yaml:4:13: parameters.pe.lanes: the base accelerator 'acceltran-edge' has no key 'pe.lanes'");
 
     // --dry-run lists a seeded sample without running it: the same seed gives the same points.
-    const auto a = run_acceltran({"sweep", "--space", kAcceltran, "--out", out, "--sample", "3", "--seed", "5", "--dry-run"}, dir);
-    const auto b = run_acceltran({"sweep", "--space", kAcceltran, "--out", out, "--sample", "3", "--seed", "5", "--dry-run"}, dir);
-    const auto c = run_acceltran({"sweep", "--space", kAcceltran, "--out", out, "--sample", "3", "--seed", "6", "--dry-run"}, dir);
+    const auto a = run_acceltran({"sweep", "--space", kAcceltranSpace, "--out", out, "--sample", "3", "--seed", "5", "--dry-run"}, dir);
+    const auto b = run_acceltran({"sweep", "--space", kAcceltranSpace, "--out", out, "--sample", "3", "--seed", "5", "--dry-run"}, dir);
+    const auto c = run_acceltran({"sweep", "--space", kAcceltranSpace, "--out", out, "--sample", "3", "--seed", "6", "--dry-run"}, dir);
     CHECK(a.exit_code == 0);
     CHECK(std::count(a.out.begin(), a.out.end(), '\n') == 4);  // a heading and three points
     CHECK(a.out == b.out);
@@ -298,7 +298,7 @@ TEST_CASE("sweep: a generation space writes the generation figures of each point
     INFO(describe(r));
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.empty());
-    const CsvTable results = read_csv(out + "/results.csv");
+    const CsvContents results = read_csv(out + "/results.csv");
     REQUIRE(results.rows.size() == 2);
     for (const char* c : {"prompt_len", "gen_len", "generation.time_to_first_token_s",
                           "generation.time_per_output_token_s", "generation.tokens_per_s",

@@ -13,27 +13,28 @@
 #include <thread>
 
 #include "tests/integration/integration_support.h"
+#include "tests/source_tree.h"
 
 using namespace acceltran::testing;
+using acceltran::testing::kSourceDir;
 
 namespace {
 
-const std::string kSource = ACCELTRAN_SOURCE_DIR;
-const std::string kSmall = kSource + "/configs/design-spaces/small.yaml";
+const std::string kSlurmSpace = kSourceDir + "/configs/design-spaces/small.yaml";
 
 // Starts the cluster in `dir` and stops it when it goes out of scope, whatever the test did.
 class LocalSlurm {
 public:
     explicit LocalSlurm(const std::string& dir) : dir_(dir) {
         const std::string log = dir + ".log";
-        const int status = std::system(("'" + kSource + "/scripts/slurm-local' start '" + dir + "' >'" + log + "' 2>&1").c_str());
+        const int status = std::system(("'" + kSourceDir + "/scripts/slurm-local' start '" + dir + "' >'" + log + "' 2>&1").c_str());
         started_ = status == 0;
         output_ = read_text(log);
         // The script prints `export SLURM_CONF=...`; sbatch and squeue in the sweep read it.
         if (started_) setenv("SLURM_CONF", (dir + "/slurm.conf").c_str(), 1);
     }
     ~LocalSlurm() {
-        (void)!std::system(("'" + kSource + "/scripts/slurm-local' stop '" + dir_ + "' >/dev/null 2>&1").c_str());
+        (void)!std::system(("'" + kSourceDir + "/scripts/slurm-local' stop '" + dir_ + "' >/dev/null 2>&1").c_str());
     }
     LocalSlurm(const LocalSlurm&) = delete;
     LocalSlurm& operator=(const LocalSlurm&) = delete;
@@ -78,11 +79,11 @@ TEST_CASE("sweep on Slurm: a job array gives the local sweep's results", "[unsan
     REQUIRE(cluster.started());
 
     const std::string local = dir / "local", slurm = dir / "slurm";
-    const auto l = run_acceltran({"sweep", "--space", kSmall, "--out", local, "--jobs", "2", "--no-plot"}, dir);
+    const auto l = run_acceltran({"sweep", "--space", kSlurmSpace, "--out", local, "--jobs", "2", "--no-plot"}, dir);
     REQUIRE(l.exit_code == 0);
 
     // Three points per array task: three tasks, the last one short.
-    const auto s = run_acceltran({"sweep", "--space", kSmall, "--out", slurm, "--slurm", "--array-chunk", "3", "--no-plot"}, dir);
+    const auto s = run_acceltran({"sweep", "--space", kSlurmSpace, "--out", slurm, "--slurm", "--array-chunk", "3", "--no-plot"}, dir);
     INFO(describe(s));
     REQUIRE(s.exit_code == 0);
     CHECK_THAT(s.out, Catch::Contains("submitted Slurm job ") && Catch::Contains(": 8 points in 3 array tasks"));
@@ -94,7 +95,7 @@ TEST_CASE("sweep on Slurm: a job array gives the local sweep's results", "[unsan
 
     // --no-wait returns at once with the job id; --collect gathers once the job has left the queue.
     const std::string later = dir / "later";
-    const auto n = run_acceltran({"sweep", "--space", kSmall, "--out", later, "--slurm", "--no-wait", "--no-plot"}, dir);
+    const auto n = run_acceltran({"sweep", "--space", kSlurmSpace, "--out", later, "--slurm", "--no-wait", "--no-plot"}, dir);
     INFO(describe(n));
     REQUIRE(n.exit_code == 0);
     CHECK_THAT(n.out, Catch::Contains("when it has finished: acceltran sweep --collect " + later));

@@ -15,6 +15,7 @@
 
 #include "modules/accelerator.h"
 #include "tests/integration/integration_support.h"
+#include "tests/source_tree.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
 #include "workloads/tiled_program.h"
@@ -23,11 +24,11 @@
 
 using namespace acceltran;
 using namespace acceltran::testing;
+using acceltran::testing::kSourceDir;
 
 namespace {
 
-const std::string kSourceDir = ACCELTRAN_SOURCE_DIR;
-constexpr double kClockMhz = 700;  // AccelTran-Edge (configs/accelerators/acceltran-edge.yaml)
+constexpr double kEdgeClockMhz = 700;  // AccelTran-Edge (configs/accelerators/acceltran-edge.yaml)
 
 struct Vcd {
     std::string timescale;
@@ -115,7 +116,7 @@ TEST_CASE("trace.vcd of BERT-Tiny converts with vcd2fst, and a filtered, windowe
     CHECK(v.ids.size() == 64 * 21 * 3 + 2 * 2 + 1 + 3 * 3 + 2 + 1);
     const auto summary = load_json(dir / "full/summary.json");
     // The last timestamp is the end of the run (cycles at 700 MHz in ps).
-    CHECK(double(v.times.back()) == Approx(summary["cycles"].get<double>() * 1e6 / kClockMhz).margin(1));
+    CHECK(double(v.times.back()) == Approx(summary["cycles"].get<double>() * 1e6 / kEdgeClockMhz).margin(1));
 
     const auto part = run_acceltran({"run", "-q", "--vcd-filter", "pe0/*", "--vcd-filter", "*buffer",
                                      "--vcd-window", "1000:5000", "-o", dir / "part"}, dir);
@@ -133,7 +134,7 @@ TEST_CASE("trace.vcd of BERT-Tiny converts with vcd2fst, and a filtered, windowe
     CHECK(p.scopes.count("acceltran/pe1/lane0") == 0);
     CHECK(p.scopes.count("acceltran/main_memory") == 0);
     REQUIRE(!p.times.empty());
-    const double lo = 1000 * 1e6 / kClockMhz, hi = 5000 * 1e6 / kClockMhz;
+    const double lo = 1000 * 1e6 / kEdgeClockMhz, hi = 5000 * 1e6 / kEdgeClockMhz;
     CHECK(double(p.times.front()) == Approx(lo).margin(1));
     CHECK(double(p.times.back()) == Approx(hi).margin(1));
     for (auto t : p.times) CHECK((double(t) >= lo - 1 && double(t) <= hi + 1));

@@ -15,15 +15,16 @@
 #include "modules/simulation/simulation.h"
 #include "modules/trace/vcd_trace.h"
 #include "tests/integration/integration_support.h"
+#include "tests/source_tree.h"
 #include "workloads/model_spec.h"
 
 using namespace acceltran;
 using namespace acceltran::testing;
 using Catch::Contains;
+using acceltran::testing::kSourceDir;
 
 namespace {
 
-const std::string kSourceDir = ACCELTRAN_SOURCE_DIR;
 
 // Simulates once with four traces attached (`whole` and a filtered, windowed one, each in memory
 // and spilled) and compares each spilled trace with its in-memory twin.

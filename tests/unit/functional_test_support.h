@@ -1,5 +1,6 @@
-// Helpers shared by the [functional] tests: a scratch directory, a tiny BERT spec and raw
-// safetensors bytes built by hand (so that the reader is not only tested against our writer).
+// Helpers shared by the [functional] tests (with integration_support.h's ScratchDir): a tiny BERT
+// spec and raw safetensors bytes built by hand (so that the reader is not only tested against our
+// writer).
 #pragma once
 
 #include <cstdint>
@@ -8,33 +9,10 @@
 #include <fstream>
 #include <string>
 
+#include "tests/integration/integration_support.h"
 #include "workloads/model_spec.h"
 
-namespace acceltran::functional::testing {
-
-class ScratchDir {
-public:
-    ScratchDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "acceltran-functional-XXXXXX").string();
-        if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-    std::string write(const std::string& name, const std::string& bytes) const {
-        std::ofstream out(file(name), std::ios::binary);
-        out << bytes;
-        return file(name);
-    }
-
-private:
-    std::filesystem::path path_;
-};
+namespace acceltran::testing {
 
 // hidden 8, 2 heads of width 4, ffn 16, vocab 10, max_positions 8, `layers` layers.
 inline workloads::ModelSpec tiny_bert(int layers = 1) {
@@ -77,4 +55,4 @@ inline std::string safetensors_bytes(const std::string& header, const std::strin
     return out + header + data;
 }
 
-}  // namespace acceltran::functional::testing
+}  // namespace acceltran::testing

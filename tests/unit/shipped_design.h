@@ -6,12 +6,10 @@
 
 #include "core/accelerator_config.h"
 #include "modules/accelerator.h"
+#include "tests/source_tree.h"
 #include "workloads/graph_builder.h"
 
 namespace acceltran::testing {
-
-inline const std::string kModelsDir = std::string(ACCELTRAN_SOURCE_DIR) + "/workloads/models";
-inline const std::string kConfigs = std::string(ACCELTRAN_SOURCE_DIR) + "/configs";
 
 // The compile options (buffer capacities) of a shipped accelerator, e.g. "acceltran-edge".
 inline workloads::CompileOptions shipped(const std::string& accel) {

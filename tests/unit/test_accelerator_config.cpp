@@ -9,44 +9,21 @@
 #include "core/accelerator_config.h"
 #include "core/config_node.h"
 #include "core/errors.h"
+#include "tests/integration/integration_support.h"
+#include "tests/source_tree.h"
+#include "tests/unit/minimal_accelerator.h"
 
 namespace fs = std::filesystem;
 using namespace acceltran;
+using acceltran::testing::ScratchDir;
+using acceltran::testing::kConfigs;
+using acceltran::testing::kMinimalAccelerator;
 
 namespace {
 
-const std::string kConfigs = std::string(ACCELTRAN_SOURCE_DIR) + "/configs";
-
-// ctest may run test cases in parallel processes, so each case gets its own directory.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "acceltran-config-XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string write(const std::string& name, const std::string& text) const {
-        fs::path file = path / name;
-        std::ofstream(file, std::ios::binary) << text;
-        return file.string();
-    }
-};
-
-// The smallest valid file: buffer sizes are the only values without a default.
-const std::string kMinimal =
-    "name: t\n"
-    "buffers:\n"
-    "  activation: {size_mb: 4}\n"
-    "  weight: {size_mb: 8}\n"
-    "  mask: {size_mb: 1}\n";
-
 // Loads `text` as an accelerator file and returns the InputError message ("" if none).
-std::string input_error(const std::string& text) {
-    TempDir dir;
+std::string accelerator_input_error(const std::string& text) {
+    ScratchDir dir;
     std::string file = dir.write("bad.yaml", text);
     try {
         load_accelerator(file, kConfigs);
@@ -178,7 +155,7 @@ TEST_CASE("overrides change values before validation", "[config]") {
 }
 
 TEST_CASE("a minimal file takes the defaults", "[config]") {
-    AcceleratorConfig c = parse_accelerator(YAML::Load(kMinimal), "mem.yaml");
+    AcceleratorConfig c = parse_accelerator(YAML::Load(kMinimalAccelerator), "mem.yaml");
     AcceleratorConfig d;
     CHECK(c.source == "mem.yaml");
     CHECK(c.pes == d.pes);
@@ -192,8 +169,8 @@ TEST_CASE("a minimal file takes the defaults", "[config]") {
 
 TEST_CASE("bad accelerator files are rejected with located messages", "[config]") {
     SECTION("unknown key, with suggestion and file:line:col") {
-        TempDir dir;
-        std::string file = dir.write("typo.yaml", kMinimal + "pe:\n  cuont: 64\n");
+        ScratchDir dir;
+        std::string file = dir.write("typo.yaml", kMinimalAccelerator + "pe:\n  cuont: 64\n");
         try {
             load_accelerator(file, kConfigs);
             FAIL("no error");
@@ -204,105 +181,105 @@ TEST_CASE("bad accelerator files are rejected with located messages", "[config]"
         }
     }
     SECTION("unknown top-level key") {
-        CHECK_THAT(input_error(kMinimal + "clock_mzh: 700\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "clock_mzh: 700\n"),
                    Catch::Contains(":6:1: top level: unknown key 'clock_mzh' "
                                    "(did you mean 'clock_mhz'?)"));
     }
     SECTION("wrong type") {
-        CHECK_THAT(input_error(kMinimal + "pe:\n  count: many\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "pe:\n  count: many\n"),
                    Catch::Contains(":7:10: pe.count: expected an integer, found 'many'"));
-        CHECK_THAT(input_error(kMinimal + "pe: 64\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "pe: 64\n"),
                    Catch::Contains("pe: expected a mapping, found '64'"));
-        CHECK_THAT(input_error(kMinimal + "clock_mhz: [700]\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "clock_mhz: [700]\n"),
                    Catch::Contains("clock_mhz: expected a number, found a list"));
-        CHECK_THAT(input_error(kMinimal + "pe: {lanes_per_pe: 16.5}\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "pe: {lanes_per_pe: 16.5}\n"),
                    Catch::Contains("pe.lanes_per_pe: expected an integer, found '16.5'"));
     }
     SECTION("zero PEs") {
-        CHECK_THAT(input_error(kMinimal + "pe: {count: 0}\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "pe: {count: 0}\n"),
                    Catch::Contains("pe.count: expected an integer from 1 to 1048576, found '0'"));
     }
     SECTION("sparsity of 1.0") {
-        CHECK_THAT(input_error(kMinimal + "sparsity: {activation: 1.0}\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "sparsity: {activation: 1.0}\n"),
                    Catch::Contains("sparsity.activation: expected a fraction in [0, 1), "
                                    "found '1.0'"));
     }
     SECTION("loop order that is not a permutation") {
-        CHECK_THAT(input_error(kMinimal + "tiling: {loop_order: b_i_i_k}\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "tiling: {loop_order: b_i_i_k}\n"),
                    Catch::Contains("tiling.loop_order: expected a permutation of the loops b, i, "
                                    "j, k joined with '_' (such as 'b_i_j_k'), found 'b_i_i_k'"));
-        CHECK(input_error(kMinimal + "tiling: {loop_order: k_j_b_i}\n").empty());
-        CHECK_FALSE(input_error(kMinimal + "tiling: {loop_order: bijk}\n").empty());
+        CHECK(accelerator_input_error(kMinimalAccelerator + "tiling: {loop_order: k_j_b_i}\n").empty());
+        CHECK_FALSE(accelerator_input_error(kMinimalAccelerator + "tiling: {loop_order: bijk}\n").empty());
     }
     SECTION("tile of 2 entries") {
-        CHECK_THAT(input_error(kMinimal + "tiling: {tile: [16, 16]}\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "tiling: {tile: [16, 16]}\n"),
                    Catch::Contains("tiling.tile: expected a list of 3 integers [b, x, y], "
                                    "found 2 entries"));
-        CHECK_THAT(input_error(kMinimal + "tiling: {tile: 16}\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "tiling: {tile: 16}\n"),
                    Catch::Contains("tiling.tile: expected a list, found '16'"));
-        CHECK_THAT(input_error(kMinimal + "tiling: {tile: [1, 16, 2048]}\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "tiling: {tile: [1, 16, 2048]}\n"),
                    Catch::Contains("tiling.tile[2]: expected an integer from 1 to 1024"));
     }
     SECTION("tile larger than a buffer") {
         // A 1x16x16 tile of 20-bit words is 640 bytes; 0.0005 MiB is 524 bytes.
-        CHECK_THAT(input_error("name: t\nbuffers:\n  activation: {size_mb: 0.0005}\n"
+        CHECK_THAT(accelerator_input_error("name: t\nbuffers:\n  activation: {size_mb: 0.0005}\n"
                                "  weight: {size_mb: 8}\n  mask: {size_mb: 1}\n"),
                    Catch::Contains(":3:25: buffers.activation.size_mb: the activation buffer "
                                    "(524 bytes) cannot hold one 1x16x16 tile of dense data "
                                    "(640 bytes)"));
-        CHECK_THAT(input_error(kMinimal + "tiling: {tile: [1024, 1024, 1024]}\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "tiling: {tile: [1024, 1024, 1024]}\n"),
                    Catch::Contains("the activation buffer"));
     }
     SECTION("other ranges and choices") {
-        CHECK_THAT(input_error(kMinimal + "numerics: {int_bits: 0}\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "numerics: {int_bits: 0}\n"),
                    Catch::Contains("numerics.int_bits: expected an integer from 1 to 32"));
-        CHECK_THAT(input_error(kMinimal + "clock_mhz: 0\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "clock_mhz: 0\n"),
                    Catch::Contains("clock_mhz: expected a number greater than 0 and at most "
                                    "100000, found '0'"));
-        CHECK_THAT(input_error(kMinimal + "main_memory: {type: hbm}\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "main_memory: {type: hbm}\n"),
                    Catch::Contains("main_memory.type: expected one of lpddr3, hbm2, rram "
                                    "(did you mean 'hbm2'?)"));
-        CHECK_THAT(input_error(kMinimal + "main_memory: {model: dramsim}\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "main_memory: {model: dramsim}\n"),
                    Catch::Contains("main_memory.model: unknown memory model 'dramsim'; registered memory "
                                    "models: fixed_bandwidth, dram"));
-        CHECK_THAT(input_error(kMinimal + "main_memory: {latency_ns: -1}\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "main_memory: {latency_ns: -1}\n"),
                    Catch::Contains("main_memory.latency_ns: expected a number of at least 0"));
-        CHECK_THAT(input_error(kMinimal + "main_memory: {bandwidth_gbps: .inf}\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "main_memory: {bandwidth_gbps: .inf}\n"),
                    Catch::Contains("main_memory.bandwidth_gbps: expected a number"));
-        CHECK_THAT(input_error(kMinimal + "pe: {nonlinearity: silu}\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "pe: {nonlinearity: silu}\n"),
                    Catch::Contains("pe.nonlinearity: expected one of gelu, relu"));
-        CHECK_THAT(input_error(kMinimal + "dma: {burst_bytes: 2000000}\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "dma: {burst_bytes: 2000000}\n"),
                    Catch::Contains("dma.burst_bytes: expected an integer from 1 to 1048576"));
-        CHECK_THAT(input_error("name: t\nbuffers:\n  activation: {size_mb: 4, model: dram}\n"
+        CHECK_THAT(accelerator_input_error("name: t\nbuffers:\n  activation: {size_mb: 4, model: dram}\n"
                                "  weight: {size_mb: 8}\n  mask: {size_mb: 1}\n"),
                    Catch::Contains("buffers.activation.model: unknown buffer model 'dram' (did you mean "
                                    "'sram'?); registered buffer models: ideal, sram, banked_sram"));
-        CHECK_THAT(input_error("name: t\nbuffers:\n  activation: {size_mb: 100000}\n"
+        CHECK_THAT(accelerator_input_error("name: t\nbuffers:\n  activation: {size_mb: 100000}\n"
                                "  weight: {size_mb: 8}\n  mask: {size_mb: 1}\n"),
                    Catch::Contains("buffers.activation.size_mb: expected a number greater than 0 "
                                    "and at most 65536"));
     }
     SECTION("missing required keys") {
-        CHECK_THAT(input_error("buffers: {activation: {size_mb: 4}}\n"),
+        CHECK_THAT(accelerator_input_error("buffers: {activation: {size_mb: 4}}\n"),
                    Catch::Contains("top level: missing required key 'name'"));
-        CHECK_THAT(input_error("name: t\n"),
+        CHECK_THAT(accelerator_input_error("name: t\n"),
                    Catch::Contains("top level: missing required key 'buffers'"));
-        CHECK_THAT(input_error("name: t\nbuffers:\n  activation: {size_mb: 4}\n"
+        CHECK_THAT(accelerator_input_error("name: t\nbuffers:\n  activation: {size_mb: 4}\n"
                                "  weight: {size_mb: 8}\n  mask: {banks: 4}\n"),
                    Catch::Contains("buffers.mask: missing required key 'size_mb'"));
     }
     SECTION("duplicate key") {
-        CHECK_THAT(input_error(kMinimal + "pe:\n  count: 64\n  count: 128\n"),
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "pe:\n  count: 64\n  count: 128\n"),
                    Catch::Contains(":8:3: pe: duplicate key 'count'"));
     }
     SECTION("malformed YAML") {
-        CHECK_THAT(input_error(kMinimal + "pe: {count: 64\n"), Catch::Contains("malformed YAML"));
+        CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "pe: {count: 64\n"), Catch::Contains("malformed YAML"));
     }
     SECTION("empty file") {
-        CHECK_THAT(input_error(""), Catch::Contains("top level: expected a mapping, found nothing"));
+        CHECK_THAT(accelerator_input_error(""), Catch::Contains("top level: expected a mapping, found nothing"));
     }
     SECTION("a file with NUL bytes") {
-        CHECK_THAT(input_error(std::string("name: t\0\0\n", 10)),
+        CHECK_THAT(accelerator_input_error(std::string("name: t\0\0\n", 10)),
                    Catch::Contains("expected a YAML text file, found binary data"));
     }
 }
@@ -345,7 +322,7 @@ TEST_CASE("compat options are off by default and set by a compat block or by nam
     CHECK(edge.compat.enabled().empty());
     CHECK(edge.memory_port_bytes_per_cycle() == edge.memory_bytes_per_cycle());
 
-    AcceleratorConfig c = parse_accelerator(YAML::Load(kMinimal + "compat: {bandwidth_units: true}\n"), "c.yaml");
+    AcceleratorConfig c = parse_accelerator(YAML::Load(kMinimalAccelerator + "compat: {bandwidth_units: true}\n"), "c.yaml");
     CHECK(c.compat.bandwidth_units);
     CHECK(c.compat.enabled() == std::vector<std::string>{"bandwidth_units"});
     // The original's factor (2^30/1e9)·(20/8) on the nominal 25.6 GB/s at 700 MHz: 785.365 "bits"
@@ -366,6 +343,6 @@ TEST_CASE("compat options are off by default and set by a compat block or by nam
                       Catch::Contains("unknown option 'bandwidth_unit' (did you mean 'bandwidth_units'?)") &&
                           Catch::Contains("acceltran-py"));
     CHECK_THROWS_AS(enable_compat(bad, ""), UsageError);
-    CHECK_THAT(input_error(kMinimal + "compat: {bandwith_units: true}\n"),
+    CHECK_THAT(accelerator_input_error(kMinimalAccelerator + "compat: {bandwith_units: true}\n"),
                Catch::Contains("compat: unknown key 'bandwith_units' (did you mean 'bandwidth_units'?)"));
 }

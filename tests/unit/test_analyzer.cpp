@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
+#include "tests/source_tree.h"
 #include "workloads/analyzer.h"
 #include "workloads/generation.h"
 #include "workloads/model_spec.h"
@@ -14,10 +15,10 @@
 using namespace acceltran;
 using namespace acceltran::workloads;
 using Catch::Matchers::Contains;
+using acceltran::testing::kModelsDir;
 
 namespace {
 
-const std::string kModelsDir = std::string(ACCELTRAN_SOURCE_DIR) + "/workloads/models";
 
 // The survey extrapolates BERT-Base past its 512 learned positions; so do we, for the check.
 OpGraph bert_base(int seq) {

@@ -10,13 +10,14 @@
 #include "core/errors.h"
 #include "modules/power/area_model.h"
 #include "modules/power/technology.h"
+#include "tests/source_tree.h"
 
 using namespace acceltran;
 using namespace acceltran::power;
+using acceltran::testing::kConfigs;
 
 namespace {
 
-const std::string kConfigs = std::string(ACCELTRAN_SOURCE_DIR) + "/configs";
 const std::string kTechFile = kConfigs + "/technology/14nm.yaml";
 
 std::string shipped_text() {

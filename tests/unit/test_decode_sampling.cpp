@@ -10,23 +10,24 @@
 #include "core/errors.h"
 #include "modules/accelerator.h"
 #include "modules/simulation/memory_estimate.h"
+#include "tests/source_tree.h"
 #include "workloads/generation.h"
 #include "workloads/model_spec.h"
 
 using namespace acceltran;
 using namespace acceltran::workloads;
+using acceltran::testing::kModelsDir;
+using acceltran::testing::kConfigs;
 
 namespace {
 
-const std::string kModelsDir = std::string(ACCELTRAN_SOURCE_DIR) + "/workloads/models";
-const std::string kConfigsDir = std::string(ACCELTRAN_SOURCE_DIR) + "/configs";
 
-GenerationOptions shape(int prompt, int gen, const std::string& accel) {
+GenerationOptions sampling_shape(int prompt, int gen, const std::string& accel) {
     GenerationOptions o;
     o.prompt_len = prompt;
     o.gen_len = gen;
     o.batch = 1;
-    o.buffers = compile_options(load_accelerator(accel, kConfigsDir));
+    o.buffers = compile_options(load_accelerator(accel, kConfigs));
     return o;
 }
 
@@ -60,7 +61,7 @@ TEST_CASE("a generation within the budget simulates every step, a longer one a h
 
 TEST_CASE("listing every decode step builds the exact graph", "[generation][sampling]") {
     const ModelSpec m = load_model("gpt2", kModelsDir);
-    GenerationOptions exact = shape(8, 6, "acceltran-edge");
+    GenerationOptions exact = sampling_shape(8, 6, "acceltran-edge");
     GenerationOptions listed = exact;
     listed.decode_steps = {1, 2, 3, 4, 5, 6};
     const OpGraph a = build_generation_graph(m, exact), b = build_generation_graph(m, listed);
@@ -74,7 +75,7 @@ TEST_CASE("listing every decode step builds the exact graph", "[generation][samp
 
 TEST_CASE("steps left out leave one input segment per gap and layer in the cache", "[generation][sampling]") {
     const ModelSpec m = load_model("gpt2", kModelsDir);
-    GenerationOptions o = shape(8, 20, "acceltran-edge");
+    GenerationOptions o = sampling_shape(8, 20, "acceltran-edge");
     o.decode_steps = {1, 2, 10, 20};
     const OpGraph g = build_generation_graph(m, o);
     CHECK(g.gen_len == 20);
@@ -105,7 +106,7 @@ TEST_CASE("steps left out leave one input segment per gap and layer in the cache
 
 TEST_CASE("the memory estimate counts the graph's ops and cache reads, exact and sampled", "[generation][sampling][memory]") {
     const ModelSpec m = load_model("gpt2", kModelsDir);
-    GenerationOptions o = shape(16, 12, "acceltran-server");
+    GenerationOptions o = sampling_shape(16, 12, "acceltran-server");
     const MemoryEstimate e = estimate_generation_memory(m, o);
     const OpGraph g = build_generation_graph(m, o);
     CHECK(e.ops == g.ops.size());
@@ -127,13 +128,13 @@ TEST_CASE("the memory estimate counts the graph's ops and cache reads, exact and
     CHECK(s.cache_reads == reads);
 
     // Without a prompt the first step is the smallest graph.
-    GenerationOptions np = shape(0, 5, "acceltran-server");
+    GenerationOptions np = sampling_shape(0, 5, "acceltran-server");
     CHECK(estimate_generation_memory(m, np).ops == build_generation_graph(m, np).ops.size());
 }
 
 TEST_CASE("llama-8b's 8064-token generation: every step is far beyond 1 GiB, sampled far below", "[generation][sampling][memory]") {
     const ModelSpec m = load_model("llama-8b", kModelsDir);
-    GenerationOptions o = shape(128, 8064, "acceltran-server");
+    GenerationOptions o = sampling_shape(128, 8064, "acceltran-server");
     const MemoryEstimate exact = estimate_generation_memory(m, o);
     // 2 attention ops x 32 layers x (the prefill's one segment + sum over t of t + 1 segments).
     CHECK(exact.cache_reads == 64ull * (1 + 8064ull * 8065 / 2 + 8064));

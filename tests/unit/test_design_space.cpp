@@ -11,19 +11,20 @@
 #include "core/errors.h"
 #include "tests/integration/integration_support.h"
 #include "explore/design_space.h"
+#include "tests/source_tree.h"
 
 using acceltran::InputError;
 using acceltran::explore::DesignPoint;
 using acceltran::explore::DesignSpace;
 using namespace acceltran::testing;
+using acceltran::testing::kSourceDir;
 
 namespace {
 
-const std::string kSource = ACCELTRAN_SOURCE_DIR;
 
 DesignSpace load_text(const ScratchDir& dir, const std::string& text, const std::string& name = "space.yaml") {
     write_text(dir / name, text);
-    return DesignSpace::load(dir / name, kSource);
+    return DesignSpace::load(dir / name, kSourceDir);
 }
 
 // The message of the InputError that loading `text` must raise.
@@ -49,7 +50,7 @@ const std::string kHead = "accelerator: acceltran-edge\nmodels: bert-tiny\n";
 }  // namespace
 
 TEST_CASE("sweep space: the shipped spaces have the documented number of points", "[sweep][space]") {
-    const DesignSpace small = DesignSpace::load(kSource + "/configs/design-spaces/small.yaml", kSource);
+    const DesignSpace small = DesignSpace::load(kSourceDir + "/configs/design-spaces/small.yaml", kSourceDir);
     CHECK(small.size() == 8);  // 2 PE counts x 2 softmax counts x 2 memories
     CHECK(small.columns() == std::vector<std::string>{"pe.count", "pe.softmax_per_pe", "main_memory.type",
                                                       "main_memory.bandwidth_gbps", "main_memory.latency_ns"});
@@ -66,7 +67,7 @@ TEST_CASE("sweep space: the shipped spaces have the documented number of points"
     // The original's simulator/design_space/design_space.yaml: PEs 64..1024 (5), lanes 8..128 (5), MACs
     // {1, 16}, softmax 2..64 (6), activation 4..64 MB (5), weight 8..128 MB (5), mask 0.5..16 MB
     // (6), tiles {1, 4} x {8, 16, 32} (6), 24 loop orders, 11 memories, batch {4, 16, 32}.
-    const DesignSpace acceltran = DesignSpace::load(kSource + "/configs/design-spaces/acceltran.yaml", kSource);
+    const DesignSpace acceltran = DesignSpace::load(kSourceDir + "/configs/design-spaces/acceltran.yaml", kSourceDir);
     CHECK(acceltran.size() == 5ull * 5 * 2 * 6 * 5 * 5 * 6 * 6 * 24 * 11 * 3);
     const DesignPoint last = acceltran.point(acceltran.size() - 1);
     CHECK(last.batch == 32);
@@ -118,7 +119,7 @@ parameters:
 }
 
 TEST_CASE("sweep space: samples are seeded, distinct and the same on every machine", "[sweep][space]") {
-    const DesignSpace s = DesignSpace::load(kSource + "/configs/design-spaces/acceltran.yaml", kSource);
+    const DesignSpace s = DesignSpace::load(kSourceDir + "/configs/design-spaces/acceltran.yaml", kSourceDir);
     const auto a = s.sample(50, 7), b = s.sample(50, 7), c = s.sample(50, 8);
     REQUIRE(a.size() == 50);
     CHECK(ids(a).size() == 50);
@@ -137,7 +138,7 @@ TEST_CASE("sweep space: samples are seeded, distinct and the same on every machi
     CHECK(fixed[1].index == 108004380);
     CHECK(fixed[2].index == 188921196);
     // Asking for at least the whole space gives every point.
-    const DesignSpace small = DesignSpace::load(kSource + "/configs/design-spaces/small.yaml", kSource);
+    const DesignSpace small = DesignSpace::load(kSourceDir + "/configs/design-spaces/small.yaml", kSourceDir);
     CHECK(ids(small.sample(100, 3)) == ids(small.all()));
     CHECK(small.sample(8, 3).size() == 8);
 }
@@ -221,7 +222,7 @@ TEST_CASE("sweep space: a generation space runs prompt_len x gen_len points of d
     const auto& figures = DesignSpace::result_figures(true);
     CHECK(std::find(figures.begin(), figures.end(), "generation.tokens_per_s") != figures.end());
     // The shipped example: 3 generation lengths x 2 memories.
-    const DesignSpace shipped = DesignSpace::load(kSource + "/configs/design-spaces/decoder.yaml", kSource);
+    const DesignSpace shipped = DesignSpace::load(kSourceDir + "/configs/design-spaces/decoder.yaml", kSourceDir);
     CHECK(shipped.generation());
     CHECK(shipped.size() == 6);
     // An encoder space keeps its ids and identity: no generation keys enter them.

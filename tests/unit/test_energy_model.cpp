@@ -8,13 +8,14 @@
 #include "core/accelerator_config.h"
 #include "modules/power/energy_model.h"
 #include "modules/power/technology.h"
+#include "tests/source_tree.h"
 
 using namespace acceltran;
 using namespace acceltran::power;
+using acceltran::testing::kConfigs;
 
 namespace {
 
-const std::string kConfigs = std::string(ACCELTRAN_SOURCE_DIR) + "/configs";
 constexpr double kHz = 700e6;
 // Relative tolerance: the only error is double rounding of a handful of operations.
 constexpr double kEps = 1e-12;

@@ -12,8 +12,8 @@
 
 using namespace acceltran;
 using namespace acceltran::functional;
-using acceltran::functional::testing::ScratchDir;
-using acceltran::functional::testing::tiny_bert;
+using acceltran::testing::ScratchDir;
+using acceltran::testing::tiny_bert;
 using Catch::Matchers::Contains;
 
 TEST_CASE("fixed point: rounding names parse and print", "[functional]") {

@@ -10,6 +10,7 @@
 #include "modules/accelerator.h"
 #include "core/accelerator_config.h"
 #include "core/errors.h"
+#include "tests/source_tree.h"
 #include "workloads/generation.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
@@ -18,13 +19,13 @@
 using namespace acceltran;
 using namespace acceltran::workloads;
 using Catch::Matchers::Contains;
+using acceltran::testing::kModelsDir;
+using acceltran::testing::kConfigs;
 
 namespace {
 
-const std::string kModelsDir = std::string(ACCELTRAN_SOURCE_DIR) + "/workloads/models";
-const std::string kConfigsDir = std::string(ACCELTRAN_SOURCE_DIR) + "/configs";
 
-GenerationOptions shape(int prompt, int gen, int batch, bool lm_head = true) {
+GenerationOptions generation_shape(int prompt, int gen, int batch, bool lm_head = true) {
     GenerationOptions o;
     o.prompt_len = prompt;
     o.gen_len = gen;
@@ -54,7 +55,7 @@ std::int64_t rows(const OpGraph& g, const std::vector<int>& tensors) {
 }
 
 // Every consumer relies on these (as for the encoder graph in test_op_graph.cpp).
-void check_consistent(const OpGraph& g) {
+void check_generation_graph(const OpGraph& g) {
     REQUIRE(g.producer.size() == g.tensors.size());
     for (std::size_t i = 0; i < g.ops.size(); ++i) {
         const Op& o = g.ops[i];
@@ -92,8 +93,8 @@ void check_consistent(const OpGraph& g) {
 TEST_CASE("a GPT-2 generation graph holds the prefill and every decode step", "[generation]") {
     const ModelSpec m = load_model("gpt2", kModelsDir);
     const int P = 32, G = 8, B = 2;
-    const OpGraph g = build_generation_graph(m, shape(P, G, B));
-    check_consistent(g);
+    const OpGraph g = build_generation_graph(m, generation_shape(P, G, B));
+    check_generation_graph(g);
     CHECK(g.seq == P + G);
     CHECK(g.prompt_len == P);
     CHECK(g.gen_len == G);
@@ -102,7 +103,7 @@ TEST_CASE("a GPT-2 generation graph holds the prefill and every decode step", "[
     // projection, add, norm, FFN up, GELU, FFN down, add (14); the final norm and the LM head
     // in slices as wide as the FFN (3072 columns: 16 full slices and one of 1105).
     const std::size_t L = m.layers.size(), slices = (50257 + 3071) / 3072;
-    CHECK(lm_head_slice_columns(m, shape(P, G, B)) == 3072);
+    CHECK(lm_head_slice_columns(m, generation_shape(P, G, B)) == 3072);
     const std::size_t per_step = 1 + 14 * L + 1 + slices;
     CHECK(g.ops.size() == (G + 1) * per_step);
     for (int step = 0; step <= G; ++step) {
@@ -133,8 +134,8 @@ TEST_CASE("decode step t attends to a cache of P + t positions", "[generation]")
     for (int P : {0, 1, 17}) {
         const int G = 5, B = 3;
         INFO("prompt " << P);
-        const OpGraph g = build_generation_graph(m, shape(P, G, B));
-        check_consistent(g);
+        const OpGraph g = build_generation_graph(m, generation_shape(P, G, B));
+        check_generation_graph(g);
         for (int t = 1; t <= G; ++t) {
             INFO("step " << t);
             const std::string p = "decode" + std::to_string(t) + ".l4.attn.";
@@ -165,7 +166,7 @@ TEST_CASE("KV-cache bytes read per decode step grow linearly", "[generation]") {
         INFO(name);
         const ModelSpec m = load_model(name, kModelsDir);
         const int P = 6, G = 4, B = 2;
-        const OpGraph g = build_generation_graph(m, shape(P, G, B));
+        const OpGraph g = build_generation_graph(m, generation_shape(P, G, B));
         const std::int64_t L = m.layers.size(), kv = m.layers[0].key_value_heads(),
                            width = m.layers[0].heads[0].width;
         for (int t = 1; t <= G; ++t) {
@@ -185,9 +186,9 @@ TEST_CASE("grouped-query attention shrinks K/V weights and the cache by heads/kv
     for (LayerSpec& l : mha.layers) l.kv_heads = int(l.heads.size());
     const std::int64_t heads = 32, kv = 8, group = heads / kv, width = 64, B = 2, P = 8;
     REQUIRE(gqa.layers[0].key_value_heads() == kv);
-    const OpGraph a = build_generation_graph(gqa, shape(int(P), 2, int(B)));
-    const OpGraph b = build_generation_graph(mha, shape(int(P), 2, int(B)));
-    check_consistent(a);
+    const OpGraph a = build_generation_graph(gqa, generation_shape(int(P), 2, int(B)));
+    const OpGraph b = build_generation_graph(mha, generation_shape(int(P), 2, int(B)));
+    check_generation_graph(a);
     for (const char* w : {"l0.attn.wk", "l0.attn.wv"})
         CHECK(b.tensor(w).elements() == group * a.tensor(w).elements());
     CHECK(a.tensor("l0.attn.wq").elements() == b.tensor("l0.attn.wq").elements());
@@ -205,7 +206,7 @@ TEST_CASE("grouped-query attention shrinks K/V weights and the cache by heads/kv
 TEST_CASE("the prefill's attention computes the lower triangle only", "[generation]") {
     const ModelSpec m = load_model("llama-1b", kModelsDir);
     const std::int64_t P = 13, B = 2, heads = 32, width = 64;
-    const OpGraph g = build_generation_graph(m, shape(int(P), 1, int(B)));
+    const OpGraph g = build_generation_graph(m, generation_shape(int(P), 1, int(B)));
     // Query i sees keys 0..i: P (P + 1) / 2 pairs per sequence and head.
     const std::int64_t pairs = B * heads * P * (P + 1) / 2;
     const Op& scores = g.op("prefill.l0.attn.scores");
@@ -224,8 +225,8 @@ TEST_CASE("the prefill's attention computes the lower triangle only", "[generati
 
 TEST_CASE("Llama layers use RMSNorm, rotary embedding and SwiGLU", "[generation]") {
     const ModelSpec m = load_model("llama-1b", kModelsDir);
-    const OpGraph g = build_generation_graph(m, shape(4, 1, 1));
-    check_consistent(g);
+    const OpGraph g = build_generation_graph(m, generation_shape(4, 1, 1));
+    check_generation_graph(g);
     // Per layer: norm, Q, K, V, 2 rotations, Q.K^T, softmax, probs x V, output projection, add,
     // norm, gate, up, SwiGLU, down, add = 17; per step a final norm and the LM head slices
     // (8192 columns wide: 16 slices for 128256 words). No embedding add: positions are rotary.
@@ -246,7 +247,7 @@ TEST_CASE("Llama layers use RMSNorm, rotary embedding and SwiGLU", "[generation]
 
 TEST_CASE("a decode step's token is fetched only after the previous step's logits", "[generation]") {
     const ModelSpec m = load_model("gpt2", kModelsDir);
-    const OpGraph g = build_generation_graph(m, shape(5, 3, 1));
+    const OpGraph g = build_generation_graph(m, generation_shape(5, 3, 1));
     CHECK(g.tensor("prefill.emb.word_rows").known_after.empty());
     for (int t = 1; t <= 3; ++t) {
         const std::string prev = t == 1 ? "prefill." : "decode" + std::to_string(t - 1) + ".";
@@ -259,7 +260,7 @@ TEST_CASE("a decode step's token is fetched only after the previous step's logit
         CHECK(g.tensor("decode" + std::to_string(t) + ".emb.pos_rows").known_after.empty());
     }
     // Without an LM head the step's last hidden state stands for its token.
-    const OpGraph bare = build_generation_graph(m, shape(5, 1, 1, false));
+    const OpGraph bare = build_generation_graph(m, generation_shape(5, 1, 1, false));
     const Op& last = bare.op("prefill.l11.ffn.residual");
     CHECK(bare.tensor("decode1.emb.word_rows").known_after == std::vector<int>{last.id});
     CHECK(bare.outputs == std::vector<int>{last.output, bare.op("decode1.l11.ffn.residual").output});
@@ -268,7 +269,7 @@ TEST_CASE("a decode step's token is fetched only after the previous step's logit
 TEST_CASE("a decoder's forward pass is a prefill", "[generation]") {
     const ModelSpec m = load_model("gpt2-medium", kModelsDir);
     const OpGraph a = build_op_graph(m, 24, 2);
-    const OpGraph b = build_generation_graph(m, shape(24, 0, 2));
+    const OpGraph b = build_generation_graph(m, generation_shape(24, 0, 2));
     REQUIRE(a.ops.size() == b.ops.size());
     for (std::size_t i = 0; i < a.ops.size(); ++i) {
         CHECK(a.ops[i].name == b.ops[i].name);
@@ -281,33 +282,33 @@ TEST_CASE("a generation graph split to fit Edge's buffers is consistent", "[gene
     // llama-1b's FFN and LM head are split on Edge (tests/unit/test_weight_slicing.cpp); its
     // forward pass through build_op_graph is split the same way.
     const ModelSpec m = load_model("llama-1b", kModelsDir);
-    const CompileOptions edge = compile_options(load_accelerator("acceltran-edge", kConfigsDir));
-    GenerationOptions o = shape(8, 2, 2);
+    const CompileOptions edge = compile_options(load_accelerator("acceltran-edge", kConfigs));
+    GenerationOptions o = generation_shape(8, 2, 2);
     o.buffers = edge;
     const OpGraph g = build_generation_graph(m, o);
-    check_consistent(g);
+    check_generation_graph(g);
     CHECK(g.op("decode2.l15.ffn.down.sum5").kind == OpKind::Add);
     const OpGraph prefill = build_op_graph(m, 8, 2, edge);
-    check_consistent(prefill);
+    check_generation_graph(prefill);
     CHECK(prefill.op("prefill.l0.ffn.gate.s5").n == 1360);
 }
 
 TEST_CASE("generation refuses shapes and models that cannot work", "[generation]") {
     const ModelSpec gpt2 = load_model("gpt2", kModelsDir);
-    REQUIRE_THROWS_WITH(build_generation_graph(gpt2, shape(1000, 25, 1)),
+    REQUIRE_THROWS_WITH(build_generation_graph(gpt2, generation_shape(1000, 25, 1)),
                         Contains("(1025) is outside 1..1024") && Contains("max_positions 1024"));
-    REQUIRE_THROWS_WITH(build_generation_graph(gpt2, shape(0, 0, 1)), Contains("(0) is outside"));
-    REQUIRE_THROWS_WITH(build_generation_graph(gpt2, shape(-1, 4, 1)), Contains("must not be negative"));
-    REQUIRE_THROWS_WITH(build_generation_graph(gpt2, shape(4, 4, 0)), Contains("batch 0"));
-    REQUIRE_THROWS_WITH(build_generation_graph(load_model("bert-tiny", kModelsDir), shape(4, 4, 1)),
+    REQUIRE_THROWS_WITH(build_generation_graph(gpt2, generation_shape(0, 0, 1)), Contains("(0) is outside"));
+    REQUIRE_THROWS_WITH(build_generation_graph(gpt2, generation_shape(-1, 4, 1)), Contains("must not be negative"));
+    REQUIRE_THROWS_WITH(build_generation_graph(gpt2, generation_shape(4, 4, 0)), Contains("batch 0"));
+    REQUIRE_THROWS_WITH(build_generation_graph(load_model("bert-tiny", kModelsDir), generation_shape(4, 4, 1)),
                         Contains("is an encoder"));
     ModelSpec odd = gpt2;
     odd.layers[3].kv_heads = 5;
-    REQUIRE_THROWS_WITH(build_generation_graph(odd, shape(4, 4, 1)),
+    REQUIRE_THROWS_WITH(build_generation_graph(odd, generation_shape(4, 4, 1)),
                         Contains("layer 3") && Contains("kv_heads (5) must divide"));
     ModelSpec mixed = gpt2;
     mixed.layers[0].heads[0].width = 32;
-    REQUIRE_THROWS_WITH(build_generation_graph(mixed, shape(4, 4, 1)), Contains("one width"));
+    REQUIRE_THROWS_WITH(build_generation_graph(mixed, generation_shape(4, 4, 1)), Contains("one width"));
     ModelSpec encoder_gqa = load_model("bert-tiny", kModelsDir);
     encoder_gqa.layers[0].kv_heads = 1;
     REQUIRE_THROWS_WITH(build_op_graph(encoder_gqa, 8, 1), Contains("needs a decoder"));

@@ -14,6 +14,7 @@
 #include "modules/compute/softmax_unit.h"
 #include "modules/compute/tile_density.h"
 #include "modules/compute/tile_timing.h"
+#include "tests/source_tree.h"
 #include "workloads/generation.h"
 #include "workloads/model_spec.h"
 #include "workloads/tiled_program.h"
@@ -22,13 +23,13 @@
 
 using namespace acceltran;
 using namespace acceltran::workloads;
+using acceltran::testing::kModelsDir;
+using acceltran::testing::kConfigs;
 
 namespace {
 
-const std::string kModelsDir = std::string(ACCELTRAN_SOURCE_DIR) + "/workloads/models";
-const std::string kConfigs = std::string(ACCELTRAN_SOURCE_DIR) + "/configs";
 
-GenerationOptions shape(int prompt, int gen, int batch) {
+GenerationOptions program_shape(int prompt, int gen, int batch) {
     GenerationOptions o;
     o.prompt_len = prompt;
     o.gen_len = gen;
@@ -59,7 +60,7 @@ Op causal_op(OpKind kind, bool transposed, std::int64_t batch, std::int64_t rows
 TEST_CASE("GPT-2 small, prompt 32 and 8 decode steps, compiles on both shipped accelerators",
           "[generation][tiled_program]") {
     const ModelSpec m = load_model("gpt2", kModelsDir);
-    const OpGraph g = build_generation_graph(m, shape(32, 8, 1));
+    const OpGraph g = build_generation_graph(m, program_shape(32, 8, 1));
     for (const char* accel : {"acceltran-edge", "acceltran-server"}) {
         INFO(accel);
         const CompileOptions options = compile_options(load_accelerator(accel, kConfigs));

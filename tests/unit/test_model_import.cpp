@@ -18,10 +18,10 @@ using namespace acceltran;
 using namespace acceltran::workloads;
 using Catch::Matchers::Contains;
 using acceltran::testing::kModelsDir;
+using acceltran::testing::kSourceDir;
 
 namespace {
 
-const std::string kSource = ACCELTRAN_SOURCE_DIR;
 
 // Every field but where the spec was read from.
 void require_same_spec(const ModelSpec& a, const ModelSpec& b) {
@@ -52,8 +52,8 @@ void require_same_spec(const ModelSpec& a, const ModelSpec& b) {
 
 TEST_CASE("every imported form written as model YAML reads back to the same spec", "[import]") {
     for (const std::string& file :
-         {kSource + "/tests/data/models/bert-base-uncased/config.json", kSource + "/tests/data/models/gpt2/config.json",
-          kSource + "/tests/data/models/llama-3.2-1b/config.json", kSource + "/tests/data/original/bert_nano.json",
+         {kSourceDir + "/tests/data/models/bert-base-uncased/config.json", kSourceDir + "/tests/data/models/gpt2/config.json",
+          kSourceDir + "/tests/data/models/llama-3.2-1b/config.json", kSourceDir + "/tests/data/original/bert_nano.json",
           std::string("gpt2"), std::string("llama-8b")}) {
         INFO(file);
         const ImportedModel imported = import_model(file, kModelsDir);
@@ -63,7 +63,7 @@ TEST_CASE("every imported form written as model YAML reads back to the same spec
 }
 
 TEST_CASE("a Hugging Face config maps onto the shipped model it describes", "[import]") {
-    const ImportedModel llama = import_model(kSource + "/tests/data/models/llama-3.2-1b/config.json", kModelsDir);
+    const ImportedModel llama = import_model(kSourceDir + "/tests/data/models/llama-3.2-1b/config.json", kModelsDir);
     CHECK(llama.format == "Hugging Face config");
     CHECK(llama.spec.name == "llama-3.2-1b");  // the checkpoint folder's name
     ModelSpec builtin = load_model("llama-1b", kModelsDir);

@@ -37,7 +37,7 @@ std::string error_of(const std::string& text) {
     return "";
 }
 
-bool contains(const std::vector<std::string>& v, const std::string& s) {
+bool has_name(const std::vector<std::string>& v, const std::string& s) {
     return std::find(v.begin(), v.end(), s) != v.end();
 }
 
@@ -46,8 +46,8 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 TEST_CASE("ModelRegistry: the built-in buffer and memory models are registered", "[unit][model_registry]") {
     const ModelRegistry& r = ModelRegistry::instance();
     const auto buffers = r.names(ModelKind::Buffer), memories = r.names(ModelKind::Memory);
-    for (const char* n : {"ideal", "sram", "banked_sram", "double_buffered"}) CHECK(contains(buffers, n));
-    for (const char* n : {"fixed_bandwidth", "dram"}) CHECK(contains(memories, n));
+    for (const char* n : {"ideal", "sram", "banked_sram", "double_buffered"}) CHECK(has_name(buffers, n));
+    for (const char* n : {"fixed_bandwidth", "dram"}) CHECK(has_name(memories, n));
     CHECK(buffers.size() == 4);
     CHECK(memories.size() == 2);
     CHECK(r.find(ModelKind::Buffer, "dram") == nullptr);  // kinds are separate name spaces

@@ -8,38 +8,20 @@
 #include <string>
 
 #include "core/errors.h"
+#include "tests/integration/integration_support.h"
+#include "tests/source_tree.h"
 #include "workloads/model_spec.h"
 
 using namespace acceltran;
 using namespace acceltran::workloads;
 using Catch::Matchers::Contains;
+using acceltran::testing::ScratchDir;
+using acceltran::testing::kModelsDir;
 
 namespace {
 
-const std::string kModelsDir = std::string(ACCELTRAN_SOURCE_DIR) + "/workloads/models";
 
 // A fresh directory per test case, removed when the case ends.
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "acceltran-model-XXXXXX").string();
-        if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::string file = (path_ / name).string();
-        std::ofstream(file) << text;
-        return file;
-    }
-
-private:
-    std::filesystem::path path_;
-};
 
 void check_uniform(const ModelSpec& m, int layers, int hidden, int heads, int ffn) {
     REQUIRE(m.layers.size() == std::size_t(layers));
@@ -91,7 +73,7 @@ TEST_CASE("every shipped model loads with its published dimensions", "[model_spe
 }
 
 TEST_CASE("load_model takes YAML and JSON paths and explains unknown names", "[model_spec]") {
-    TempDir dir;
+    ScratchDir dir;
     ModelSpec m = load_model(dir.write("toy.yml", kGoodYaml), kModelsDir);
     CHECK(m.name == "toy");
     CHECK(m.activation == "relu");
@@ -118,7 +100,7 @@ TEST_CASE("load_model takes YAML and JSON paths and explains unknown names", "[m
 }
 
 TEST_CASE("model YAML errors name the file, line and the problem", "[model_spec]") {
-    TempDir dir;
+    ScratchDir dir;
     SECTION("unknown key with a suggestion") {
         std::string f = dir.write("typo.yaml", "name: t\nlayers: 2\nhiden: 128\nheads: 2\nffn: 512\n");
         REQUIRE_THROWS_AS(load_model_yaml(f), InputError);
@@ -160,7 +142,7 @@ TEST_CASE("model YAML errors name the file, line and the problem", "[model_spec]
 }
 
 TEST_CASE("FlexiBERT model dicts are imported", "[model_spec]") {
-    TempDir dir;
+    ScratchDir dir;
     SECTION("a two-layer sa_sdp dict") {
         std::string f = dir.write("flexi.json", R"({"l": 2,
             "o": [["sa_sdp_64", "sa_sdp_64"], ["sa_sdp_64", "sa_sdp_64"]],
@@ -289,7 +271,7 @@ TEST_CASE("a shipped model answers to its aliases", "[model_spec]") {
 }
 
 TEST_CASE("decoder keys are validated with their location", "[model_spec]") {
-    TempDir dir;
+    ScratchDir dir;
     const std::string base = "name: t\narchitecture: decoder\nlayers: 2\nhidden: 128\nffn: 512\n";
     SECTION("kv_heads must divide heads") {
         std::string f = dir.write("kv.yaml", base + "heads: 8\nkv_heads: 3\n");

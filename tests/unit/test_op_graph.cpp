@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/errors.h"
+#include "tests/source_tree.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
 #include "workloads/graph_builder.h"
@@ -13,13 +14,13 @@
 using namespace acceltran;
 using namespace acceltran::workloads;
 using Catch::Matchers::Contains;
+using acceltran::testing::kModelsDir;
 
 namespace {
 
-const std::string kModelsDir = std::string(ACCELTRAN_SOURCE_DIR) + "/workloads/models";
 
 // Structural invariants every consumer relies on.
-void check_consistent(const OpGraph& g) {
+void check_graph_links(const OpGraph& g) {
     REQUIRE(g.producer.size() == g.tensors.size());
     REQUIRE(g.consumers.size() == g.tensors.size());
     for (std::size_t t = 0; t < g.tensors.size(); ++t) {
@@ -83,7 +84,7 @@ TEST_CASE("op graph of a uniform BERT matches the closed forms", "[op_graph]") {
                 CHECK(macs == L * (B * S * (4 * h * h + 2 * h * f) + 2 * B * S * S * h));
                 REQUIRE(g.outputs.size() == 1);
                 CHECK(g.tensors[g.outputs[0]].name == "l" + std::to_string(L - 1) + ".ffn.ln");
-                check_consistent(g);
+                check_graph_links(g);
             }
         }
     }
@@ -175,7 +176,7 @@ TEST_CASE("heterogeneous FlexiBERT layers get head groups and projections", "[op
     b.ffn = {256};
     m.layers = {a, b};
     OpGraph g = build_op_graph(m, 64, 2);
-    check_consistent(g);
+    check_graph_links(g);
 
     // Layer 0: 2 groups x 6 ops + O + add + LN + 3 FFN matmuls + 2 GELU + add + LN = 22.
     // Layer 1: projection 128 -> 256 + 14. Embedding: 2.

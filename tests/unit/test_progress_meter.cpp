@@ -32,7 +32,7 @@ private:
     std::FILE* file_;
 };
 
-std::size_t count(const std::string& text, const std::string& needle) {
+std::size_t occurrences(const std::string& text, const std::string& needle) {
     std::size_t n = 0;
     for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
     return n;
@@ -74,7 +74,7 @@ TEST_CASE("explicit lines: a line at the start, one per interval, and one at the
     }
     const std::string text = out.text();
     INFO(text);
-    CHECK(count(text, "\n") == 3);
+    CHECK(occurrences(text, "\n") == 3);
     CHECK(text.find('\r') == std::string::npos);
     CHECK_THAT(text, Contains("sweep:   0%  0/40 points  0 running  0 s\n"));
     CHECK_THAT(text, Contains("sweep:  50%  20/40 points  2 running  12 s  ETA 12 s\n"));
@@ -97,7 +97,7 @@ TEST_CASE("auto away from a terminal: silent for a short job, lines for a long o
     }
     const std::string text = long_job.text();
     INFO(text);
-    CHECK(count(text, "\n") == 3);  // at 10 s, at 20 s, and the end
+    CHECK(occurrences(text, "\n") == 3);  // at 10 s, at 20 s, and the end
     CHECK_THAT(text, Contains("run:  40%  40/100 entries  10 s  ETA 15 s\n"));
     CHECK_THAT(text, Contains("run: 100%  100/100 entries  25 s\n"));
 }
@@ -111,7 +111,7 @@ TEST_CASE("the bar redraws at most ten times a second and is cleared at the end"
     }
     const std::string text = out.text();
     // The first update, then one per 0.1 s (about ten), and the last entry: 10 to 12 draws.
-    const std::size_t draws = count(text, "\r\033[K[");
+    const std::size_t draws = occurrences(text, "\r\033[K[");
     CHECK(draws >= 10);
     CHECK(draws <= 12);
     CHECK_THAT(text, Contains("[##############################] run: 100%  100/100 entries  cycle 7  1 s "));

@@ -12,7 +12,7 @@
 
 using namespace acceltran;
 using namespace acceltran::functional;
-using acceltran::functional::testing::tiny_bert;
+using acceltran::testing::tiny_bert;
 using Catch::Matchers::Contains;
 
 namespace {

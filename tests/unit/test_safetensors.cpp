@@ -12,9 +12,9 @@
 
 using namespace acceltran;
 using namespace acceltran::functional;
-using acceltran::functional::testing::safetensors_bytes;
-using acceltran::functional::testing::ScratchDir;
-using acceltran::functional::testing::tiny_bert;
+using acceltran::testing::safetensors_bytes;
+using acceltran::testing::ScratchDir;
+using acceltran::testing::tiny_bert;
 using Catch::Matchers::Contains;
 
 namespace {

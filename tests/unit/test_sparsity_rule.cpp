@@ -16,11 +16,15 @@
 #include "core/accelerator_config.h"
 #include "core/errors.h"
 #include "core/sparsity_settings.h"
+#include "tests/source_tree.h"
+#include "tests/unit/minimal_accelerator.h"
 #include "workloads/functional/fixed_point.h"
 #include "workloads/functional/weight_loader.h"
 
 using namespace acceltran;
 namespace fs = std::filesystem;
+using acceltran::testing::kConfigs;
+using acceltran::testing::kMinimalAccelerator;
 
 TEST_CASE("sparsity rule: double and raw forms agree at and around |x| == tau", "[sparsity][dynatran]") {
     for (int fl : {0, 4, 8, 16, 20}) {
@@ -93,15 +97,6 @@ TEST_CASE("sparsity rule: offline weight pruning applies the same rule at the bo
 
 namespace {
 
-const std::string kConfigs = std::string(ACCELTRAN_SOURCE_DIR) + "/configs";
-
-const std::string kMinimal =
-    "name: t\n"
-    "buffers:\n"
-    "  activation: {size_mb: 4}\n"
-    "  weight: {size_mb: 8}\n"
-    "  mask: {size_mb: 1}\n";
-
 struct ConfigFile {
     fs::path path;
     explicit ConfigFile(const std::string& text) {
@@ -115,7 +110,7 @@ struct ConfigFile {
     }
 };
 
-std::string input_error(const std::string& text, const std::vector<std::string>& overrides = {}) {
+std::string sparsity_input_error(const std::string& text, const std::vector<std::string>& overrides = {}) {
     ConfigFile file(text);
     try {
         load_accelerator(file.path.string(), kConfigs, overrides);
@@ -128,7 +123,7 @@ std::string input_error(const std::string& text, const std::vector<std::string>&
 }  // namespace
 
 TEST_CASE("sparsity config: rule keys parse, default to DynaTran at tau 0 and take --set", "[config][sparsity]") {
-    ConfigFile minimal(kMinimal);
+    ConfigFile minimal(kMinimalAccelerator);
     const AcceleratorConfig d = load_accelerator(minimal.path.string(), kConfigs);
     CHECK(d.sparsity_rule.mode == sparsity::SparsityMode::DynaTran);
     CHECK(d.sparsity_rule.threshold == 0);
@@ -145,7 +140,7 @@ TEST_CASE("sparsity config: rule keys parse, default to DynaTran at tau 0 and ta
         CHECK(k.sparsity_rule.mode == sparsity::SparsityMode::TopK);
         CHECK(k.sparsity_rule.k == 8);
     }
-    ConfigFile full(kMinimal + "sparsity: {mode: none, weight_threshold: 0.01}\n");
+    ConfigFile full(kMinimalAccelerator + "sparsity: {mode: none, weight_threshold: 0.01}\n");
     const AcceleratorConfig n = load_accelerator(full.path.string(), kConfigs);
     CHECK(n.sparsity_rule.mode == sparsity::SparsityMode::None);
     CHECK(n.sparsity_rule.weight_threshold == 0.01);
@@ -154,26 +149,26 @@ TEST_CASE("sparsity config: rule keys parse, default to DynaTran at tau 0 and ta
 
 TEST_CASE("sparsity config: bad rule keys and values are located errors", "[config][sparsity]") {
     using Catch::Contains;
-    CHECK_THAT(input_error(kMinimal + "sparsity:\n  mode: dynatrn\n"),
+    CHECK_THAT(sparsity_input_error(kMinimalAccelerator + "sparsity:\n  mode: dynatrn\n"),
                Contains(":7:9: sparsity.mode: expected one of none, dynatran, topk (did you mean 'dynatran'?), "
                         "found 'dynatrn'"));
-    CHECK_THAT(input_error(kMinimal + "sparsity:\n  threshold: -0.5\n"),
+    CHECK_THAT(sparsity_input_error(kMinimalAccelerator + "sparsity:\n  threshold: -0.5\n"),
                Contains(":7:14: sparsity.threshold: expected a number of at least 0, found '-0.5'"));
-    CHECK_THAT(input_error(kMinimal + "sparsity:\n  threshold: lots\n"),
+    CHECK_THAT(sparsity_input_error(kMinimalAccelerator + "sparsity:\n  threshold: lots\n"),
                Contains(":7:14: sparsity.threshold: expected a number, found 'lots'"));
-    CHECK_THAT(input_error(kMinimal + "sparsity:\n  treshold: 0.1\n"),
+    CHECK_THAT(sparsity_input_error(kMinimalAccelerator + "sparsity:\n  treshold: 0.1\n"),
                Contains("unknown key 'treshold'") && Contains("did you mean 'threshold'?"));
-    CHECK_THAT(input_error(kMinimal + "sparsity:\n  mode: topk\n"),
+    CHECK_THAT(sparsity_input_error(kMinimalAccelerator + "sparsity:\n  mode: topk\n"),
                Contains(":7:9: sparsity.mode: mode topk needs sparsity.k"));
-    CHECK_THAT(input_error(kMinimal + "sparsity:\n  mode: topk\n  k: 0\n"),
+    CHECK_THAT(sparsity_input_error(kMinimalAccelerator + "sparsity:\n  mode: topk\n  k: 0\n"),
                Contains(":8:6: sparsity.k: expected an integer of at least 1 with mode topk"));
-    CHECK_THAT(input_error(kMinimal + "sparsity:\n  mode: none\n  threshold: 0.1\n"),
+    CHECK_THAT(sparsity_input_error(kMinimalAccelerator + "sparsity:\n  mode: none\n  threshold: 0.1\n"),
                Contains(":8:14: sparsity.threshold: expected 0 with mode none"));
-    CHECK_THAT(input_error(kMinimal + "sparsity:\n  k: 4\n"),
+    CHECK_THAT(sparsity_input_error(kMinimalAccelerator + "sparsity:\n  k: 4\n"),
                Contains(":7:6: sparsity.k: expected 0 with mode dynatran"));
-    CHECK_THAT(input_error(kMinimal + "sparsity:\n  weight_threshold: inf\n"),
+    CHECK_THAT(sparsity_input_error(kMinimalAccelerator + "sparsity:\n  weight_threshold: inf\n"),
                Contains(":7:21: sparsity.weight_threshold: expected a finite number, found 'inf'"));
     // Through --set: the file and the key path (a --set value has no line of its own).
-    CHECK_THAT(input_error(kMinimal + "sparsity: {threshold: 0}\n", {"sparsity.threshold=-1"}),
+    CHECK_THAT(sparsity_input_error(kMinimalAccelerator + "sparsity: {threshold: 0}\n", {"sparsity.threshold=-1"}),
                Contains("sparsity.threshold: expected a number of at least 0, found '-1'"));
 }

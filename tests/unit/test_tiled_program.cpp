@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "tests/source_tree.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
 #include "workloads/tiled_program.h"
@@ -21,10 +22,10 @@
 using namespace acceltran;
 using namespace acceltran::workloads;
 using Catch::Matchers::Contains;
+using acceltran::testing::kModelsDir;
 
 namespace {
 
-const std::string kModelsDir = std::string(ACCELTRAN_SOURCE_DIR) + "/workloads/models";
 
 constexpr std::uint64_t KiB = 1024, MiB = 1024 * 1024;
 
@@ -121,7 +122,7 @@ std::vector<std::vector<char>> closure(const TiledProgram& p) {
     return before;
 }
 
-bool contains(const std::vector<std::uint32_t>& v, std::uint32_t x) {
+bool has_tile(const std::vector<std::uint32_t>& v, std::uint32_t x) {
     return std::find(v.begin(), v.end(), x) != v.end();
 }
 
@@ -196,7 +197,7 @@ void check_structure(const OpGraph& g, const TiledProgram& p) {
             REQUIRE(r < nr);
             CHECK(allocator[r] == -1);
             allocator[r] = int(e);
-            CHECK(contains(p.entries[e].uses, r));
+            CHECK(has_tile(p.entries[e].uses, r));
         }
         for (std::uint32_t r : p.entries[e].uses) {
             REQUIRE(r < nr);
@@ -243,7 +244,7 @@ void check_structure(const OpGraph& g, const TiledProgram& p) {
         INFO("entry " << e << " reads " << g.tensors[tensor].name);
         const int r = live_of_tensor[tensor];
         REQUIRE(r >= 0);
-        CHECK(contains(p.entries[e].uses, std::uint32_t(r)));
+        CHECK(has_tile(p.entries[e].uses, std::uint32_t(r)));
         const int a = allocator[r];
         CHECK((a == int(e) || before[e][a]));
         after_producer(e, tensor);
@@ -343,7 +344,7 @@ void check_structure(const OpGraph& g, const TiledProgram& p) {
         if (t.kind != TensorKind::Activation && !g.consumers[t.id].empty()) CHECK(loads_of[t.id] >= 1);
         // A spill is only worth it if the tensor comes back.
         if (spill_of[t.id] >= 0) CHECK(loads_of[t.id] >= 1);
-        const bool output = contains(std::vector<std::uint32_t>(g.outputs.begin(), g.outputs.end()),
+        const bool output = has_tile(std::vector<std::uint32_t>(g.outputs.begin(), g.outputs.end()),
                                      std::uint32_t(t.id));
         // Outputs reach main memory exactly once: by a store, or by the spill that already put
         // the same bytes there. One nobody reads after its op cannot have been spilled.
@@ -903,8 +904,8 @@ std::uint64_t minimum_capacity(const OpGraph& g, const CompileOptions& base, int
 // random extra graph outputs, each program checked structurally and under random schedules.
 constexpr std::size_t kStructureCheckEntries = 3000;
 
-void fuzz(const std::vector<ModelSpec>& models, const std::vector<std::pair<int, int>>& shapes,
-          int trials, int schedules, std::uint64_t seed) {
+void fuzz_programs(const std::vector<ModelSpec>& models, const std::vector<std::pair<int, int>>& shapes,
+                   int trials, int schedules, std::uint64_t seed) {
     std::mt19937_64 rng(seed);
     int compiled = 0, with_spills = 0, spilled_outputs = 0, with_blocks = 0;
     for (const ModelSpec& m : models)
@@ -1070,20 +1071,31 @@ void fuzz_random_graphs(int graphs, int schedules, std::uint64_t seed) {
     CHECK(with_spills > unblocked / 4);
 }
 
+// How many random cases the two fuzz tests below try. Under the sanitizers (scripts/test
+// --sanitize) the compiler runs 5-10 times slower and these two took about a minute each on a
+// loaded 2-core machine, so there they try a third as many (the same seeds, so the first cases
+// are the same): enough to reach spills and spilled outputs under ASan, which the tests check.
+// The normal suite tries them all.
+#ifdef ACCELTRAN_SANITIZED
+constexpr int kFuzzTrials = 8, kFuzzGraphs = 70;
+#else
+constexpr int kFuzzTrials = 25, kFuzzGraphs = 200;
+#endif
+
 }  // namespace
 
 TEST_CASE("tiled program: random capacities, densities and outputs", "[tiled_program]") {
-    fuzz({load_model("bert-tiny", kModelsDir), heterogeneous()}, {{128, 4}, {17, 3}}, 25, 10,
-         0xacce1);
+    fuzz_programs({load_model("bert-tiny", kModelsDir), heterogeneous()}, {{128, 4}, {17, 3}}, kFuzzTrials,
+                  10, 0xacce1);
 }
 
-TEST_CASE("tiled program: random graphs", "[tiled_program]") { fuzz_random_graphs(200, 8, 43); }
+TEST_CASE("tiled program: random graphs", "[tiled_program]") { fuzz_random_graphs(kFuzzGraphs, 8, 43); }
 
 // Several seconds; run by hand after changing the planner: `<test binary> "[.stress]"`.
 TEST_CASE("tiled program: random capacities, densities and outputs (long)", "[.stress]") {
-    fuzz({load_model("bert-tiny", kModelsDir), load_model("bert-mini", kModelsDir),
-          load_model("bert-small", kModelsDir), heterogeneous()},
-         {{128, 4}, {32, 1}, {17, 3}, {64, 2}}, 60, 20, 42);
+    fuzz_programs({load_model("bert-tiny", kModelsDir), load_model("bert-mini", kModelsDir),
+                   load_model("bert-small", kModelsDir), heterogeneous()},
+                  {{128, 4}, {32, 1}, {17, 3}, {64, 2}}, 60, 20, 42);
     fuzz_random_graphs(3000, 20, 44);
 }
 

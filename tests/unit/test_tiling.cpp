@@ -72,7 +72,7 @@ std::vector<TileIndex> full_nest(const TileGrid& g, const LoopOrder& order) {
     return tiles;
 }
 
-std::vector<TileStep> run(const TileGrid& g, const LoopOrder& order, std::uint64_t first,
+std::vector<TileStep> walk_tiles(const TileGrid& g, const LoopOrder& order, std::uint64_t first,
                           std::uint64_t end) {
     LaneTileSequence seq(g, order, first, end);
     std::vector<TileStep> steps;
@@ -115,7 +115,7 @@ std::vector<Ranges> partitions(std::uint64_t outputs) {
 struct Counts {
     int read_a = 0, read_b = 0, read_psum = 0, write_psum = 0, write_output = 0;
 };
-Counts count(const std::vector<TileStep>& steps) {
+Counts count_steps(const std::vector<TileStep>& steps) {
     Counts c;
     for (const auto& s : steps) {
         c.read_a += s.read_a;
@@ -142,7 +142,7 @@ TEST_CASE("every loop order covers every output tile and every k step exactly on
                 std::map<Key, int> seen;
                 for (const auto& [first, end] : ranges) {
                     LaneTileSequence seq(g, order, first, end);
-                    const auto steps = run(g, order, first, end);
+                    const auto steps = walk_tiles(g, order, first, end);
                     CHECK(seq.size() == (end - first) * g.nk);
                     CHECK(steps.size() == seq.size());
 
@@ -183,7 +183,7 @@ TEST_CASE("one range over all outputs is the full loop nest", "[tiling]") {
     for (const auto& g : {grid_a(), grid_batched(), grid_softmax()}) {
         for (const auto& order : LoopOrder::all()) {
             INFO(order.str());
-            CHECK(indices(run(g, order, 0, g.output_tiles())) == full_nest(g, order));
+            CHECK(indices(walk_tiles(g, order, 0, g.output_tiles())) == full_nest(g, order));
         }
     }
 }
@@ -193,7 +193,7 @@ TEST_CASE("b_i_j_k keeps each output's k chain together: no partial sums", "[til
     for (const auto& g : {grid_a(), grid_batched(), grid_deep()}) {
         for (const auto& ranges : partitions(g.output_tiles())) {
             for (const auto& [first, end] : ranges) {
-                const auto c = count(run(g, order, first, end));
+                const auto c = count_steps(walk_tiles(g, order, first, end));
                 CHECK(c.read_psum == 0);
                 CHECK(c.write_psum == 0);
                 CHECK(std::uint64_t(c.write_output) == end - first);
@@ -209,11 +209,11 @@ TEST_CASE("k_b_i_j interleaves outputs, so partial sums spill and come back", "[
     // Every k0 and k1 step is followed by the other output: 4 writes of partial sums; every k1
     // and k2 step follows the other output: 4 reads. A(b,i,k) is shared by j0 and j1: read on
     // the first step of each k (3). B(k,j) changes on every step (6).
-    const auto steps = run(g, order, 0, 2);
+    const auto steps = walk_tiles(g, order, 0, 2);
     const std::vector<TileIndex> expected = {{0, 0, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1},
                                              {0, 0, 1, 1}, {0, 0, 0, 2}, {0, 0, 1, 2}};
     CHECK(indices(steps) == expected);
-    const auto c = count(steps);
+    const auto c = count_steps(steps);
     CHECK(c.write_psum == 4);
     CHECK(c.read_psum == 4);
     CHECK(c.write_output == 2);
@@ -227,13 +227,13 @@ TEST_CASE("k_b_i_j interleaves outputs, so partial sums spill and come back", "[
     CHECK_FALSE(steps[4].write_psum);
 
     // A range of one output runs its k chain back to back.
-    const auto single = count(run(g, order, 2, 3));
+    const auto single = count_steps(walk_tiles(g, order, 2, 3));
     CHECK(single.read_psum == 0);
     CHECK(single.write_psum == 0);
 
     // grid_a over all 18 outputs, nk 2: every k0 step spills (18), every k1 step reads (18).
     const auto ga = grid_a();
-    const auto all = count(run(ga, order, 0, ga.output_tiles()));
+    const auto all = count_steps(walk_tiles(ga, order, 0, ga.output_tiles()));
     CHECK(all.write_psum == 18);
     CHECK(all.read_psum == 18);
     CHECK(all.write_output == 18);
@@ -247,20 +247,20 @@ TEST_CASE("b_i_k_j reuses the A block across j", "[tiling]") {
     // share (b, i, k): A is read on the first tile of each run only (4 of 8). B (k, j) differs
     // between neighbours (8). Each output's k0 step is followed by another output (4 spills,
     // 4 reads back).
-    const auto steps = run(g, order, 1, 5);
+    const auto steps = walk_tiles(g, order, 1, 5);
     const std::vector<TileIndex> expected = {{0, 0, 1, 0}, {0, 0, 2, 0}, {0, 0, 1, 1},
                                              {0, 0, 2, 1}, {0, 1, 0, 0}, {0, 1, 1, 0},
                                              {0, 1, 0, 1}, {0, 1, 1, 1}};
     REQUIRE(indices(steps) == expected);
     for (std::size_t s = 0; s < steps.size(); ++s) CHECK(steps[s].read_a == (s % 2 == 0));
-    const auto c = count(steps);
+    const auto c = count_steps(steps);
     CHECK(c.read_a == 4);
     CHECK(c.read_b == 8);
     CHECK(c.write_psum == 4);
     CHECK(c.read_psum == 4);
 
     // All 36 tiles: one A read per (b, i, k) run, nb*ni*nk = 12.
-    CHECK(count(run(g, order, 0, g.output_tiles())).read_a == 12);
+    CHECK(count_steps(walk_tiles(g, order, 0, g.output_tiles())).read_a == 12);
 }
 
 TEST_CASE("k_j_b_i reuses a weight B block across b and i", "[tiling]") {
@@ -269,23 +269,23 @@ TEST_CASE("k_j_b_i reuses a weight B block across b and i", "[tiling]") {
     // read nk*nj = 6 times for 36 tiles. i is innermost and changes on every step (at a b or j
     // boundary it wraps 2 -> 0), so A is never reused (36).
     const auto g = grid_a();
-    const auto c = count(run(g, order, 0, g.output_tiles()));
+    const auto c = count_steps(walk_tiles(g, order, 0, g.output_tiles()));
     CHECK(c.read_b == 6);
     CHECK(c.read_a == 36);
 
     // Range [0, 3) = outputs (j0, b0, i0..2): three tiles at k0 then three at k1, one B read
     // per k.
-    CHECK(count(run(g, order, 0, 3)).read_b == 2);
+    CHECK(count_steps(walk_tiles(g, order, 0, 3)).read_b == 2);
 
     // A batched B has a block per batch entry: reuse only within (k, j, b), nk*nj*nb = 12 reads.
     const auto gb = grid_a(true);
-    CHECK(count(run(gb, order, 0, gb.output_tiles())).read_b == 12);
+    CHECK(count_steps(walk_tiles(gb, order, 0, gb.output_tiles())).read_b == 12);
 }
 
 TEST_CASE("element-wise tiles read one input, never B or partial sums", "[tiling]") {
     const auto g = grid_softmax();
     for (const auto& order : LoopOrder::all()) {
-        const auto steps = run(g, order, 0, g.output_tiles());
+        const auto steps = walk_tiles(g, order, 0, g.output_tiles());
         CHECK(steps.size() == 12);
         for (const auto& s : steps) {
             CHECK(s.read_a);
@@ -367,7 +367,7 @@ TEST_CASE("tile MACs and outputs add up to the op's", "[tiling]") {
         for (const auto& shape : shapes) {
             const auto g = make_tile_grid(op, shape);
             std::uint64_t macs = 0, out = 0;
-            for (const auto& s : run(g, LoopOrder::parse("j_k_b_i"), 0, g.output_tiles())) {
+            for (const auto& s : walk_tiles(g, LoopOrder::parse("j_k_b_i"), 0, g.output_tiles())) {
                 macs += g.macs(s.index);
                 if (s.write_output) out += g.out_elements(s.index);
             }

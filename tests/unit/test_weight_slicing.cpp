@@ -30,7 +30,7 @@ using acceltran::testing::shipped;
 
 namespace {
 
-GenerationOptions run(int prompt, int gen, const std::optional<CompileOptions>& buffers) {
+GenerationOptions sliced_run(int prompt, int gen, const std::optional<CompileOptions>& buffers) {
     GenerationOptions o;
     o.prompt_len = prompt;
     o.gen_len = gen;
@@ -145,7 +145,7 @@ TEST_CASE("llama-1b, prompt 32 and 4 decode steps, compiles on both shipped acce
     for (const char* accel : {"acceltran-edge", "acceltran-server"}) {
         INFO(accel);
         const CompileOptions o = shipped(accel);
-        const OpGraph g = build_generation_graph(m, run(32, 4, o));
+        const OpGraph g = build_generation_graph(m, sliced_run(32, 4, o));
         TiledProgram p;
         REQUIRE_NOTHROW(p = compile_program(g, o));
         CHECK(p.totals.compute_entries == g.ops.size());
@@ -155,12 +155,12 @@ TEST_CASE("llama-1b, prompt 32 and 4 decode steps, compiles on both shipped acce
         CHECK(split.elements == whole.elements);
         CHECK(split.data == whole.data);
         CHECK(split.mask == whole.mask);
-        CHECK(total_macs(build_generation_graph(m, run(32, 4, std::nullopt))) == llama_1b_macs(32, 4));
+        CHECK(total_macs(build_generation_graph(m, sliced_run(32, 4, std::nullopt))) == llama_1b_macs(32, 4));
     }
     // Unsplit, its 2048 x 8192 FFN weight (20 MiB compressed) does not fit Edge's 8 MiB whole:
     // the planner blocks the op inside instead (op_blocking.h).
     const CompileOptions edge = shipped("acceltran-edge");
-    const OpGraph unsplit = build_generation_graph(m, run(32, 4, std::nullopt));
+    const OpGraph unsplit = build_generation_graph(m, sliced_run(32, 4, std::nullopt));
     CHECK(compile_program(unsplit, edge).blocked[std::size_t(unsplit.op("prefill.l0.ffn.gate").id)].has_value());
 }
 
@@ -175,7 +175,7 @@ TEST_CASE("llama-1b on Edge: six FFN slices and 79 LM-head slices, by hand", "[s
     //   LM head: its default slice (2048 x 8192, 20 MiB) does not fit; 128256 columns are 8016
     //     tiles, 102 per slice: ceil(8016 / 102) = 79 slices of 101 or 102 tiles.
     const ModelSpec m = load_model("llama-1b", kModelsDir);
-    const OpGraph g = build_generation_graph(m, run(32, 4, shipped("acceltran-edge")));
+    const OpGraph g = build_generation_graph(m, sliced_run(32, 4, shipped("acceltran-edge")));
     for (const std::string step : {"prefill.", "decode4."}) {
         INFO(step);
         CHECK(widths(ops_named(g, step + "l0.ffn.gate.s")) == std::vector<std::int64_t>{1376, 1376, 1360, 1360, 1360, 1360});
@@ -198,8 +198,8 @@ TEST_CASE("llama-1b on Edge: six FFN slices and 79 LM-head slices, by hand", "[s
         }
         CHECK(vocab == kVocab);
     }
-    CHECK(lm_head_slice_columns(m, run(32, 4, shipped("acceltran-edge"))) == 1632);
-    CHECK(lm_head_slice_columns(m, run(32, 4, std::nullopt)) == kFfn);
+    CHECK(lm_head_slice_columns(m, sliced_run(32, 4, shipped("acceltran-edge"))) == 1632);
+    CHECK(lm_head_slice_columns(m, sliced_run(32, 4, std::nullopt)) == kFfn);
     // Every slice fits twice in the weight buffer (the whole attention matrices, 5 MiB, once).
     const CompileOptions o = shipped("acceltran-edge");
     for (const Tensor& t : g.tensors)
@@ -218,12 +218,12 @@ TEST_CASE("graphs that fit the shipped buffers are unchanged by slicing", "[slic
             check_same(build_op_graph(m, 128, 4, o), build_op_graph(m, 128, 4));
         }
         const ModelSpec gpt2 = load_model("gpt2", kModelsDir);
-        check_same(build_generation_graph(gpt2, run(32, 4, o)), build_generation_graph(gpt2, run(32, 4, std::nullopt)));
+        check_same(build_generation_graph(gpt2, sliced_run(32, 4, o)), build_generation_graph(gpt2, sliced_run(32, 4, std::nullopt)));
     }
     // llama-1b's matrices (20 MiB at most) fit Server's 64 MiB weight buffer whole.
     const ModelSpec llama = load_model("llama-1b", kModelsDir);
-    check_same(build_generation_graph(llama, run(32, 4, shipped("acceltran-server"))),
-               build_generation_graph(llama, run(32, 4, std::nullopt)));
+    check_same(build_generation_graph(llama, sliced_run(32, 4, shipped("acceltran-server"))),
+               build_generation_graph(llama, sliced_run(32, 4, std::nullopt)));
 }
 
 TEST_CASE("a huge FFN on a tiny weight buffer gets the slices the arithmetic gives", "[slicing][op_graph]") {
@@ -241,8 +241,8 @@ TEST_CASE("a huge FFN on a tiny weight buffer gets the slices the arithmetic giv
         layer.heads.assign(4, AttentionHeadSpec{"sa_sdp", 64});
         layer.ffn = {4096};
         m.layers = {layer, layer};
-        const OpGraph g = build_generation_graph(m, run(16, 2, o));
-        const OpGraph whole = build_generation_graph(m, run(16, 2, std::nullopt));
+        const OpGraph g = build_generation_graph(m, sliced_run(16, 2, o));
+        const OpGraph whole = build_generation_graph(m, sliced_run(16, 2, std::nullopt));
         for (const std::string step : {"prefill.l1.", "decode2.l0."}) {
             INFO(step);
             // h1, 256 x c: 2 * 256 c <= 262,144 -> c <= 512: 4096 / 512 = 8 slices of 512.
@@ -258,7 +258,7 @@ TEST_CASE("a huge FFN on a tiny weight buffer gets the slices the arithmetic giv
         // LM head: 8000 columns are 500 tiles, 32 per slice: 16 slices, 4 of 32 tiles, 12 of 31.
         std::vector<std::int64_t> head(4, 512);
         head.insert(head.end(), 12, 496);
-        CHECK(lm_head_slices(m, run(16, 2, o)) == head);
+        CHECK(lm_head_slices(m, sliced_run(16, 2, o)) == head);
         CHECK(widths(ops_named(g, "decode1.lm_head.s")) == head);
         // Same work, same weights, and it compiles where the whole graph cannot.
         CHECK(total_macs(g) == total_macs(whole));
