@@ -55,7 +55,7 @@ bool mapping_parse_list(const std::string& text, std::vector<std::int64_t>& out)
 
 // Checks `memory_block` (and `depth_parts`) of an entry against the blocking the graph builder
 // made: the file may restate it, not change it.
-void check_memory_block(const ConfigNode& entry, const OpMapping& made) {
+void mapping_check_memory_block(const ConfigNode& entry, const OpMapping& made) {
     const WeightSplit& split = made.memory_block();
     const std::string expected = mapping_split_text(split.kind, split.sizes);
     const std::string unsupported = "; the graph builder blocked this op as '" + expected +
@@ -111,7 +111,7 @@ bool mapping_weight_matmul(const OpGraph& graph, const Op& o) {
     return o.kind == OpKind::MatMul && o.b_input >= 0 && graph.tensors[std::size_t(o.b_input)].kind == TensorKind::Weight;
 }
 
-MemoryBlock read_block(const ConfigNode& n, const OpGraph& graph, const std::vector<int>& ids) {
+MemoryBlock mapping_read_block(const ConfigNode& n, const OpGraph& graph, const std::vector<int>& ids) {
     n.expect_keys({"batch", "rows", "columns"});
     const MappingExtent extent = mapping_extent_of(graph, ids);
     const Op& first = graph.ops[std::size_t(ids.front())];
@@ -143,7 +143,7 @@ MemoryBlock read_block(const ConfigNode& n, const OpGraph& graph, const std::vec
 }
 
 // The op an entry names, as an index into plan.ops(); InputError for one the plan does not have.
-std::size_t find_entry_op(const ConfigNode& name_node, const MappingPlan& plan, const OpGraph& graph,
+std::size_t mapping_find_entry_op(const ConfigNode& name_node, const MappingPlan& plan, const OpGraph& graph,
                           const std::map<std::string, std::size_t>& index) {
     const std::string name = name_node.as_string();
     const auto it = index.find(name);
@@ -186,12 +186,12 @@ MappingDirectives MappingFile::directives(const OpGraph& graph, const MappingPla
         entry.expect_keys({"op", "memory_block", "depth_parts", "block", "double_buffering", "buffer_tile",
                            "loop_order", "stationary"});
         const ConfigNode name = entry.child("op");
-        const std::size_t at = find_entry_op(name, plan, graph, index);
+        const std::size_t at = mapping_find_entry_op(name, plan, graph, index);
         const auto [first, fresh] = listed.emplace(at, mapping_line_of(entry));
         if (!fresh) name.fail_message("op '" + plan.ops()[at].op() + "' is mapped twice; first at " + first->second);
         const OpMapping& made = plan.ops()[at];
         const std::vector<int>& ids = plan.op_ids(at);
-        check_memory_block(entry, made);
+        mapping_check_memory_block(entry, made);
 
         OpDirective directive;
         directive.origin = mapping_line_of(entry);
@@ -223,7 +223,7 @@ MappingDirectives MappingFile::directives(const OpGraph& graph, const MappingPla
                                   " keeps in place for this op (docs/mapping.md §1), found '" + given +
                                   "'; stationary follows from loop_order: change that, or leave stationary out");
         }
-        if (entry.has("block")) directive.block = read_block(entry.child("block"), graph, ids);
+        if (entry.has("block")) directive.block = mapping_read_block(entry.child("block"), graph, ids);
         if (entry.has("double_buffering")) {
             const ConfigNode d = entry.child("double_buffering");
             if (d.as_bool() != made.double_buffered())

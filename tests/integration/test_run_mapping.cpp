@@ -20,6 +20,12 @@ CommandResult run_mapping_point(const ScratchDir& dir, const std::string& name, 
     return run_acceltran(args, dir);
 }
 
+// BERT-Tiny into `dir/out` following a mapping file `dir/m.yaml` of `text`.
+CommandResult run_mapping_text(const ScratchDir& dir, const std::string& text) {
+    write_text(dir / "m.yaml", text);
+    return run_mapping_point(dir, "out", {"--mapping", dir / "m.yaml"});
+}
+
 // summary.json without what differs between two runs of the same point: wall time and how it
 // was asked for.
 nlohmann::json mapping_run_figures(nlohmann::json summary) {
@@ -76,11 +82,10 @@ TEST_CASE("run --mapping of what --write-mapping wrote reproduces the run bit fo
 
 TEST_CASE("run --mapping refuses a bad entry with its file and line before writing anything", "[integration][mapping]") {
     ScratchDir dir("run_mapping_bad");
-    write_text(dir / "bad.yaml", "ops:\n  - op: l0.attn.q\n  - op: l9.attn.q\n");
-    const auto r = run_mapping_point(dir, "out", {"--mapping", dir / "bad.yaml"});
+    const auto r = run_mapping_text(dir, "ops:\n  - op: l0.attn.q\n  - op: l9.attn.q\n");
     INFO(describe(r));
     CHECK(r.exit_code == 3);
-    CHECK_THAT(r.err, Contains(dir / "bad.yaml" + ":3:") && Contains("unknown op 'l9.attn.q'"));
+    CHECK_THAT(r.err, Contains(dir / "m.yaml" + ":3:") && Contains("unknown op 'l9.attn.q'"));
     CHECK_FALSE(fs::exists(dir / "out"));
     const auto missing = run_mapping_point(dir, "out", {"--mapping", dir / "none.yaml"});
     CHECK(missing.exit_code == 3);
@@ -89,8 +94,7 @@ TEST_CASE("run --mapping refuses a bad entry with its file and line before writi
 
 TEST_CASE("run --mapping warns about a derived double_buffering that disagrees and runs", "[integration][mapping]") {
     ScratchDir dir("run_mapping_warning");
-    write_text(dir / "m.yaml", "ops:\n  - op: l1.ffn.h1\n    double_buffering: true\n");
-    const auto r = run_mapping_point(dir, "out", {"--mapping", dir / "m.yaml"});
+    const auto r = run_mapping_text(dir, "ops:\n  - op: l1.ffn.h1\n    double_buffering: true\n");
     INFO(describe(r));
     CHECK(r.exit_code == 0);
     CHECK_THAT(r.err, Contains("acceltran run: warning: " + dir / "m.yaml" + ":3:") &&
