@@ -107,7 +107,10 @@ MappingExtent mapping_extent_of(const OpGraph& graph, const std::vector<int>& id
     return e;
 }
 
-bool mapping_weight_matmul(const OpGraph& graph, const Op& o) {
+// Whether a block may take fewer columns than the op has (op_directive.h, MemoryBlock): a matmul
+// whose B is a weight, or an element-wise op that treats each column alone.
+bool mapping_columns_blockable(const OpGraph& graph, const Op& o) {
+    if (o.kind == OpKind::Gelu || o.kind == OpKind::Add || o.kind == OpKind::SwiGlu) return true;
     return o.kind == OpKind::MatMul && o.b_input >= 0 && graph.tensors[std::size_t(o.b_input)].kind == TensorKind::Weight;
 }
 
@@ -134,11 +137,11 @@ MemoryBlock mapping_read_block(const ConfigNode& n, const OpGraph& graph, const 
         n.child("rows").fail_message("a block of " + std::to_string(b.rows) + " of the op's " +
                                      std::to_string(extent.m) + " rows needs batch: 1 (a block never spans two batch "
                                      "entries partially), found batch " + std::to_string(batch));
-    if (b.columns > 0 && b.columns < extent.n && !mapping_weight_matmul(graph, first))
+    if (b.columns > 0 && b.columns < extent.n && !mapping_columns_blockable(graph, first))
         n.child("columns").fail_message("columns below the op's " + std::to_string(extent.n) +
-                                        " need a matmul whose B is a weight; '" + first.name +
-                                        "' is not one (row-wise ops need whole rows, attention keeps a row's keys "
-                                        "together): leave columns out or give 0");
+                                        " need a matmul whose B is a weight or an element-wise GELU, add or SwiGLU; '" +
+                                        first.name + "' is not one (softmax and norms need whole rows, rotary pairs "
+                                        "of columns, attention every key of a row): leave columns out or give 0");
     return b;
 }
 
@@ -233,12 +236,7 @@ MappingDirectives MappingFile::directives(const OpGraph& graph, const MappingPla
                     " for this op (whether a block fits the buffers twice, docs/mapping.md §1); the value here is "
                     "derived, not a choice, and is ignored");
         }
-        for (int id : ids) {
-            OpDirective& d = result.ops[std::size_t(id)];
-            d = directive;
-            // The adds accumulating a depth-blocked matmul are element-wise: whole rows.
-            if (d.block && !mapping_weight_matmul(graph, graph.ops[std::size_t(id)])) d.block->columns = 0;
-        }
+        for (int id : ids) result.ops[std::size_t(id)] = directive;
     }
     return result;
 }

@@ -112,9 +112,9 @@ TEST_CASE("a logical op's entry applies to each of its graph ops, sums included"
         REQUIRE(dir.block);
         CHECK(dir.block->batch == 1);
         CHECK(dir.block->rows == 32);
-        // The depth groups are weight matmuls and keep the column block; the adds summing them
-        // are element-wise and keep whole rows.
-        CHECK(dir.block->columns == (o.kind == OpKind::MatMul ? 64 : 0));
+        // The depth groups are weight matmuls, the adds summing them element-wise: both may
+        // take column blocks.
+        CHECK(dir.block->columns == 64);
     }
     // The depth groups and the adds between them.
     CHECK(directed == int(2 * w2.memory_block().sizes.size() - 1));
@@ -154,8 +154,11 @@ TEST_CASE("mapping file errors name the file, the line and what was expected", "
     // batch 0 is the whole batch (2 here), so rows below m are refused alike.
     CHECK_THAT(error("  - op: l0.attn.q\n    block: {rows: 32}\n"), Contains("found batch 2"));
     CHECK_THAT(error("  - op: l0.attn.scores\n    block: {columns: 16}\n"),
-               Contains("m.yaml:3:") && Contains("need a matmul whose B is a weight; 'l0.attn.scores' is not one"));
-    CHECK_THAT(error("  - op: l0.attn.probs\n    block: {columns: 16}\n"), Contains("is not one"));
+               Contains("m.yaml:3:") && Contains("need a matmul whose B is a weight or an element-wise GELU, add or "
+                                                 "SwiGLU; 'l0.attn.scores' is not one"));
+    CHECK_THAT(error("  - op: l0.attn.probs\n    block: {columns: 16}\n"), Contains("'l0.attn.probs' is not one"));
+    CHECK_THAT(error("  - op: l0.ffn.ln\n    block: {columns: 16}\n"), Contains("'l0.ffn.ln' is not one"));
+    CHECK(error("  - op: l0.ffn.gelu1\n    block: {batch: 1, rows: 16, columns: 16}\n").empty());
     CHECK_THAT(error("  - op: l0.attn.q\n    block: {rows: 65}\n"),
                Contains("m.yaml:3:") && Contains("ops[0].block.rows: expected at most 64, the op's rows m"));
     CHECK_THAT(error("  - op: l0.attn.q\n    block: {batch: 3}\n"), Contains("expected at most 2, the op's batch"));
