@@ -100,3 +100,29 @@ TEST_CASE("run --mapping warns about a derived double_buffering that disagrees a
     CHECK_THAT(r.err, Contains("acceltran run: warning: " + dir / "m.yaml" + ":3:") &&
                           Contains("ops[0].double_buffering: the default mapping gives false"));
 }
+
+// Hidden ([.]) until the compiler follows tile and loop-order directives (main's buffer_planner
+// work for issue 19): remove the tag when it lands. Run it by name to check.
+TEST_CASE("run --mapping of another tile or loop order for one op changes its ops.csv row and none before it",
+          "[integration][mapping][.]") {
+    ScratchDir dir("run_mapping_directive");
+    const auto base = run_mapping_point(dir, "base", {});
+    INFO(describe(base));
+    REQUIRE(base.exit_code == 0);
+    const std::string rows = read_text(dir / "base/ops.csv");
+    const std::size_t at = rows.find("\nl1.ffn.h1,");
+    REQUIRE(at != std::string::npos);
+    const std::string before = rows.substr(0, at + 1);
+    const std::string row = rows.substr(at + 1, rows.find('\n', at + 1) - at);
+    for (const std::string& entry : {std::string("    buffer_tile: {b: 1, x: 8, y: 32}\n"),
+                                     std::string("    loop_order: b_k_j_i\n    stationary: weight\n")}) {
+        INFO(entry);
+        const auto r = run_mapping_text(dir, "ops:\n  - op: l1.ffn.h1\n" + entry);
+        INFO(describe(r));
+        REQUIRE(r.exit_code == 0);
+        const std::string mapped = read_text(dir / "out/ops.csv");
+        CHECK(mapped.substr(0, before.size()) == before);
+        CHECK(mapped.substr(before.size(), row.size()) != row);
+        fs::remove_all(dir / "out");
+    }
+}
