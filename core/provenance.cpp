@@ -74,7 +74,8 @@ nlohmann::json run_settings_json(const RunSettings& s) {
                         {"detail", to_string(s.detail)},
                         {"sample_cycles", s.sample_cycles},
                         {"simulated_steps", s.simulated_steps},
-                        {"max_memory", s.max_memory}};
+                        {"max_memory", s.max_memory},
+                        {"mapping", s.mapping.empty() ? nlohmann::json() : nlohmann::json(s.mapping)}};
     if (s.functional) {
         const FunctionalSettings& f = *s.functional;
         j["functional"] = {{"weights_path", f.weights_path},

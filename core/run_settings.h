@@ -40,6 +40,9 @@ struct RunSettings {
     // Bytes a run's memory estimate may reach before the run is refused (docs/robustness.md,
     // "Memory"); 0: half the machine's physical memory.
     std::uint64_t max_memory = 0;
+    // A mapping file to follow (docs/mapping.md §3, workloads/mapping_file.h); empty: the
+    // default mapping.
+    std::string mapping;
 
     bool generating() const { return prompt_len.has_value() || gen_len.has_value(); }
 };

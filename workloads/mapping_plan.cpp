@@ -23,6 +23,7 @@ struct Blocked {
     std::string name;
     WeightSplit::Kind kind = WeightSplit::Kind::Whole;
     std::vector<const Op*> ops;  // the blocks (for Depth: the partial matmuls, not the sums)
+    std::vector<int> members;    // every graph op of the logical op, sums included, in order
 };
 
 // Groups the graph's ops into logical ops, in order of their first op. A matmul with a weight
@@ -34,8 +35,9 @@ std::vector<Blocked> group_blocks(const OpGraph& g) {
     std::map<int, bool> column_output;         // tensor id -> made by a column block
     const auto add = [&](const std::string& name, WeightSplit::Kind kind, const Op* o) {
         auto [it, fresh] = index.emplace(name, groups.size());
-        if (fresh) groups.push_back({name, kind, {}});
-        if (o) groups[it->second].ops.push_back(o);
+        if (fresh) groups.push_back({name, kind, {}, {}});
+        groups[it->second].ops.push_back(o);
+        groups[it->second].members.push_back(o->id);
     };
     for (const Op& o : g.ops) {
         const bool weight_b = o.kind == OpKind::MatMul && o.b_input >= 0 &&
@@ -47,7 +49,7 @@ std::vector<Blocked> group_blocks(const OpGraph& g) {
         } else if (weight_b && !(base = strip_slice(o.name, "k")).empty()) {
             add(base, WeightSplit::Kind::Depth, &o);
         } else if (o.kind == OpKind::Add && !(base = strip_slice(o.name, "sum")).empty() && index.count(base)) {
-            continue;  // part of the depth-blocked op it accumulates
+            groups[index[base]].members.push_back(o.id);  // part of the depth-blocked op it accumulates
         } else if (o.kind != OpKind::MatMul && !(base = strip_slice(o.name, "s")).empty() &&
                    !o.a_inputs.empty() && column_output.count(o.a_inputs.front())) {
             add(base, WeightSplit::Kind::Columns, &o);
@@ -89,11 +91,14 @@ MappingPlan MappingPlan::derive(const OpGraph& graph, const CompileOptions& opti
                 twice = twice && fit.fits(rows, widths_of(graph, o->a_inputs), o->n, 2);
             }
         }
-        const bool directed = std::size_t(first.id) < options.op_directives.size();
-        const OpDirective none;
-        const OpDirective& d = directed ? options.op_directives[std::size_t(first.id)] : none;
-        plan.ops_.emplace_back(b.name, first.kind, first.b_batched, block, twice, d.tile ? *d.tile : options.tile,
-                               d.loop_order ? *d.loop_order : options.loop_order);
+        // A mapping file's directives (mapping_file.h) apply alike to every op of a logical op.
+        const OpDirective* directed =
+            options.op_directives.empty() ? nullptr : &options.op_directives.at(std::size_t(first.id));
+        plan.ops_.emplace_back(b.name, first.kind, first.b_batched, block, twice,
+                               directed && directed->tile ? *directed->tile : options.tile,
+                               directed && directed->loop_order ? *directed->loop_order : options.loop_order);
+        if (directed) plan.ops_.back().set_directed_block(directed->block);
+        plan.members_.push_back(b.members);
     }
     return plan;
 }

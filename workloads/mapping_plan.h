@@ -1,7 +1,7 @@
 // The mappings of every op of a graph (docs/mapping.md): what the compiler did to fit the graph
 // into a design point, as data. Derived from a compiled graph: its weights' blocking
-// (OpGraph::weight_blocking) and the design point's tile shape and loop order, which every op
-// shares today.
+// (OpGraph::weight_blocking) and the tile shape and loop order of each op: the design point's,
+// or those CompileOptions::op_directives give (a mapping file, mapping_file.h).
 #pragma once
 
 #include <ostream>
@@ -22,6 +22,9 @@ public:
     static MappingPlan derive(const OpGraph& graph, const CompileOptions& options);
 
     const std::vector<OpMapping>& ops() const { return ops_; }
+    // The graph op ids of ops()[i], in execution order: one op, or a blocked matmul's blocks
+    // and the adds that accumulate its depth groups.
+    const std::vector<int>& op_ids(std::size_t i) const { return members_.at(i); }
     // std::out_of_range naming the op when it has no mapping.
     const OpMapping& of(const std::string& op) const;
 
@@ -30,6 +33,7 @@ public:
 
 private:
     std::vector<OpMapping> ops_;
+    std::vector<std::vector<int>> members_;
 };
 
 }  // namespace acceltran::workloads

@@ -24,6 +24,7 @@
 #include "modules/trace/timeline.h"
 #include "workloads/buffer_planner.h"
 #include "workloads/graph_builder.h"
+#include "workloads/mapping_file.h"
 
 namespace acceltran {
 
@@ -122,6 +123,13 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
                 workloads::build_op_graph(model_, settings_.seq, settings_.batch, buffers));
         }
         workloads::CompileOptions compile = buffers;
+        if (!settings_.mapping.empty()) {
+            // Read after the graph: the file names its ops and is checked against their extents.
+            const workloads::MappingDirectives directives = workloads::MappingFile::load(settings_.mapping).directives(
+                *graph_, workloads::MappingPlan::derive(*graph_, buffers), buffers);
+            compile.op_directives = directives.ops;
+            warnings_ = directives.warnings;
+        }
         if (settings_.functional) {
             if (generating) throw UsageError(functional_why + " supports encoders, not --prompt-len/--gen-len");
             functional_ = std::make_unique<FunctionalRun>(*settings_.functional);
@@ -129,6 +137,7 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
             compile.tensor_density = functional_->planning_densities();
         }
         program_ = std::make_unique<workloads::TiledProgram>(workloads::compile_program(*graph_, compile));
+        compile_ = std::move(compile);
     } catch (const std::bad_alloc&) {
         throw SimulationError(out_of_memory("building the program of"));
     }
@@ -138,6 +147,8 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
 }
 
 Simulation::~Simulation() = default;
+
+workloads::MappingPlan Simulation::mapping_plan() const { return workloads::MappingPlan::derive(*graph_, compile_); }
 
 void Simulation::refuse_beyond_memory_limit() {
     // A shape the graph builder refuses is left to its message.

@@ -28,6 +28,7 @@
 #include "modules/simulation/op_table.h"
 #include "modules/trace/timeline_report.h"
 #include "workloads/generation.h"
+#include "workloads/mapping_plan.h"
 #include "workloads/model_spec.h"
 #include "workloads/op_graph.h"
 #include "workloads/tiled_program.h"
@@ -63,6 +64,12 @@ public:
     const workloads::OpGraph& graph() const { return *graph_; }
     const workloads::TiledProgram& program() const { return *program_; }
     const power::Technology& technology() const { return technology_; }
+    // The mapping of every op as compiled: the default one, or RunSettings::mapping's choices
+    // (docs/mapping.md); what `--write-mapping` writes.
+    workloads::MappingPlan mapping_plan() const;
+    // Doubtful but harmless input the run went ahead with (a mapping file's derived value that
+    // disagrees), one "file:line:column: ..." line each, for the front end to show.
+    const std::vector<std::string>& warnings() const { return warnings_; }
 
     // The command line that asked for this run, program name first, for summary.json's
     // provenance (core/provenance.h; `acceltran rerun` runs it again). Empty by default.
@@ -93,6 +100,8 @@ private:
     std::unique_ptr<workloads::OpGraph> graph_;
     std::unique_ptr<FunctionalRun> functional_;
     std::unique_ptr<workloads::TiledProgram> program_;
+    workloads::CompileOptions compile_;  // as the program was compiled: directives, densities
+    std::vector<std::string> warnings_;
     power::Technology technology_;
     power::AreaBreakdown area_;
     std::vector<activity::ActivityObserver*> sinks_;

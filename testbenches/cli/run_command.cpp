@@ -88,7 +88,8 @@ int run_command(const std::vector<std::string>& args) {
         ("vcd-filter", po::value<std::vector<std::string>>()->composing(), "keep only scopes matching this glob, e.g. 'pe0/*' or 'pe[0-3]' or '*buffer' (repeatable; implies --vcd)")
         ("vcd-window", po::value<std::string>(), "keep only cycles START:END, e.g. 1000:5000 (implies --vcd)")
         ("perfetto", "also write trace.perfetto.json (Chrome trace events: one slice per tile op)")
-        ("write-mapping", "also write mapping.yaml: the mapping of every op (blocks, tile, loop order; docs/mapping.md)")
+        ("mapping", po::value<std::string>(), "follow the mapping FILE gives (per op: tile, loop order, main-memory block; docs/mapping.md §3), e.g. one --write-mapping or acceltran map wrote")
+        ("write-mapping", "also write mapping.yaml: the mapping of every op as run (blocks, tile, loop order; docs/mapping.md)")
         ("force", "replace the output directory if it exists")
         ("quiet,q", "do not print the summary table");
     add_functional_options(desc);
@@ -97,7 +98,7 @@ int run_command(const std::vector<std::string>& args) {
     po::variables_map vm;
     if (!parse_options(args, desc,
                        "usage: acceltran run [--model M] [--accel A] [--seq N] [--batch N] [--out DIR] [--set key.path=value ...]\n"
-                       "                     [--sample-cycles N] [--vcd] [--vcd-filter GLOB] [--vcd-window START:END] [--perfetto] [--write-mapping] [--force]\n"
+                       "                     [--sample-cycles N] [--vcd] [--vcd-filter GLOB] [--vcd-window START:END] [--perfetto] [--mapping FILE] [--write-mapping] [--force]\n"
                        "Simulates one forward pass of the batch and writes DIR/summary.json, DIR/timeline.csv and DIR/ops.csv\n"
                        "(and trace.vcd, trace.perfetto.json, mapping.yaml on request; see docs/outputs.md).",
                        vm))
@@ -112,6 +113,7 @@ int run_command(const std::vector<std::string>& args) {
     if (vm.count("prompt-len")) settings.prompt_len = vm["prompt-len"].as<int>();
     if (vm.count("gen-len")) settings.gen_len = vm["gen-len"].as<int>();
     settings.simulated_steps = vm["simulated-steps"].as<int>();
+    if (vm.count("mapping")) settings.mapping = vm["mapping"].as<std::string>();
     if (vm.count("max-memory")) settings.max_memory = parse_byte_size(vm["max-memory"].as<std::string>(), "--max-memory");
     if (vm.count("sample-cycles")) {
         settings.sample_cycles = vm["sample-cycles"].as<double>();
@@ -130,6 +132,7 @@ int run_command(const std::vector<std::string>& args) {
     InterruptWatch interrupts;
     Simulation simulation(std::move(model), std::move(config), settings, dir + "/configs");
     interrupts.check();
+    for (const std::string& w : simulation.warnings()) std::cerr << "acceltran run: warning: " << w << "\n";
     simulation.attach(&interrupts);
     std::vector<std::string> command_line{"acceltran", "run"};
     command_line.insert(command_line.end(), args.begin(), args.end());
@@ -179,8 +182,9 @@ int run_command(const std::vector<std::string>& args) {
     if (vcd) write_stream(output, "trace.vcd", [&](std::ostream& o) { vcd->write(o, result.run.cycles, timeline_report); });
     if (vm.count("write-mapping"))
         write_stream(output, "mapping.yaml", [&](std::ostream& o) {
-            workloads::MappingPlan::derive(*simulation.program().graph, compile_options(simulation.config()))
-                .write_yaml(o, "default mapping of " + stem(model_arg) + " on " + stem(accel_arg));
+            simulation.mapping_plan().write_yaml(o, (settings.mapping.empty() ? "default mapping" : "mapping") + std::string(" of ") +
+                                                        stem(model_arg) + " on " + stem(accel_arg) +
+                                                        (settings.mapping.empty() ? "" : " from " + settings.mapping));
         });
     if (perfetto) {
         perfetto->finish(timeline_report);

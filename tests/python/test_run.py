@@ -106,6 +106,25 @@ class RunTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "no key 'pe.no_such_key'"):
             acceltran.run(overrides={"pe.no_such_key": 1})
 
+    def test_mapping_file_replays_and_warns_like_the_cli(self):
+        # The mapping the CLI run would write, read back: the same figures (docs/mapping.md §3).
+        out = os.path.join(self.tmp.name, "mapped")
+        cli_run(out, "--model", "bert-tiny", "--seq", "64", "--batch", "2", "--set", "pe.count=32", "--write-mapping")
+        mapping = os.path.join(out, "mapping.yaml")
+        replayed = acceltran.run(model="bert-tiny", seq=64, batch=2, overrides={"pe.count": 32}, mapping=mapping)
+        self.assertEqual(replayed.cycles, self.result.cycles)
+        self.assertEqual(replayed.energy_j, self.result.energy_j)
+        self.assertEqual(replayed.summary["provenance"]["settings"]["mapping"], mapping)
+        doubtful = os.path.join(self.tmp.name, "doubtful.yaml")
+        with open(doubtful, "w") as f:
+            f.write("ops:\n  - op: l0.attn.q\n    double_buffering: true\n")
+        with self.assertWarnsRegex(UserWarning, "doubtful.yaml:3:.*double_buffering"):
+            acceltran.run(model="bert-tiny", seq=64, batch=2, detail="fast", mapping=doubtful)
+        with self.assertRaisesRegex(ValueError, "unknown op 'l0.atn.q'"):
+            with open(doubtful, "w") as f:
+                f.write("ops:\n  - op: l0.atn.q\n")
+            acceltran.run(model="bert-tiny", seq=64, batch=2, detail="fast", mapping=doubtful)
+
     def test_decoder_generation_figures(self):
         r = acceltran.run(model="gpt2", batch=1, prompt_len=8, gen_len=2, detail="fast")
         self.assertEqual(r.generation["gen_len"], 2)

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import subprocess
+import warnings
 
 from . import _acceltran
 
@@ -96,14 +97,18 @@ def _override_arguments(overrides):
 
 
 def run(model="bert-tiny", accel="acceltran-edge", seq=128, batch=4, prompt_len=None, gen_len=None,
-        detail="full", overrides=None, simulated_steps=16):
+        detail="full", overrides=None, simulated_steps=16, mapping=None):
     """Simulates one point, as `acceltran run` with the same option names; returns a Result.
 
-    overrides: {"pe.count": 128, ...}, each the same as `--set pe.count=128`. Raises ValueError
-    for bad input and RuntimeError for a failed simulation, with the CLI's message."""
+    overrides: {"pe.count": 128, ...}, each the same as `--set pe.count=128`. mapping: a mapping
+    file to follow, as `--mapping FILE` (docs/mapping.md); its warnings become Python warnings.
+    Raises ValueError for bad input and RuntimeError for a failed simulation, with the CLI's
+    message."""
     text = _acceltran.run(model, accel, seq, batch, prompt_len, gen_len, detail, _override_arguments(overrides),
-                          simulated_steps)
+                          simulated_steps, "" if mapping is None else os.fspath(mapping))
     reply = json.loads(text)
+    for message in reply.get("warnings", []):
+        warnings.warn(message, stacklevel=2)
     return Result(reply["summary"], reply["timeline_csv"], reply["ops_csv"])
 
 
