@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 
+#include "workloads/op_directive.h"
 #include "workloads/op_graph.h"
 #include "workloads/tiling.h"
 
@@ -36,6 +38,10 @@ public:
     // Whether each block fits the buffers twice, so the next loads while this one runs.
     bool double_buffered() const { return double_buffered_; }
     Stationary stationary() const;
+    // Main-memory blocking inside the op (op_directive.h), when a mapping chose one; written as
+    // `block:` (the mapper's choice, docs/mapping.md §7).
+    const std::optional<MemoryBlock>& block() const { return inner_block_; }
+    void set_block(const MemoryBlock& block) { inner_block_ = block; }
 
     // One entry of a mapping file's `ops` list (docs/mapping.md, "File format").
     void write_yaml(std::ostream& out) const;
@@ -48,6 +54,7 @@ private:
     bool double_buffered_;
     TileShape tile_;
     LoopOrder order_;
+    std::optional<MemoryBlock> inner_block_;
 };
 
 const char* to_string(OpMapping::Stationary s);
