@@ -230,3 +230,26 @@ TEST_CASE("mapspace search: exhaustive finds the minimum, random and heuristic r
     CHECK_THROWS_AS(parse_objective("speed"), UsageError);
     CHECK_THROWS_AS(parse_search("greedy"), UsageError);
 }
+
+TEST_CASE("cost model: the worked example of docs/mapping.md §8 (BERT-Base Q projection at 512 on Edge)", "[mapper]") {
+    const AcceleratorConfig edge = load_accelerator("acceltran-edge", kConfigs);
+    const OpCostModel model(edge, power::load_technology(edge.technology, kConfigs));
+    const OpShape q = costmodel_matmul(1, 512, 768, 768);
+    const OpCost design = model.evaluate(q, model.default_choice());
+    REQUIRE(design.fits);
+    CHECK(design.busy_unit_cycles == 1536 * 48 * 64);
+    CHECK(design.compute_cycles == 6144);
+    CHECK(design.buffer_bytes[int(workloads::BufferKind::Activation)] == Approx(24084480));
+    CHECK(design.buffer_bytes[int(workloads::BufferKind::Weight)] == Approx(24330240));
+    CHECK(design.buffer_bytes[int(workloads::BufferKind::Mask)] == Approx(4841472));
+    CHECK(design.memory_bytes == Approx(811008));
+    CHECK(design.memory_cycles == Approx(811008 / (25.6e9 / 700e6) + 35));
+    CHECK(design.cycles == Approx(6144 + design.memory_cycles));
+    // Tiles of 32 x 16: one output tile per lane, each A block read once per k step.
+    MappingChoice tall = model.default_choice();
+    tall.tile.x = 32;
+    const OpCost better = model.evaluate(q, tall);
+    CHECK(better.compute_cycles == 6144);
+    CHECK(better.buffer_bytes[int(workloads::BufferKind::Weight)] == Approx(12533760));
+    CHECK(better.edp() < design.edp());
+}
