@@ -26,7 +26,7 @@ using namespace acceltran::testing;
 namespace {
 
 // Ranks with ties averaged (Spearman's rho is Pearson's r of the ranks).
-std::vector<double> mapper_ranks(const std::vector<double>& v) {
+std::vector<double> mappertlm_ranks(const std::vector<double>& v) {
     std::vector<std::size_t> order(v.size());
     for (std::size_t i = 0; i < v.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
@@ -40,12 +40,12 @@ std::vector<double> mapper_ranks(const std::vector<double>& v) {
     return rank;
 }
 
-workloads::OpKind model_graph_kind(const workloads::ModelSpec& model, const std::string& op) {
+workloads::OpKind mappertlm_kind(const workloads::ModelSpec& model, const std::string& op) {
     return workloads::build_op_graph(model, 64, 2).op(op).kind;
 }
 
-double mapper_spearman(const std::vector<double>& x, const std::vector<double>& y) {
-    const std::vector<double> rx = mapper_ranks(x), ry = mapper_ranks(y);
+double mappertlm_spearman(const std::vector<double>& x, const std::vector<double>& y) {
+    const std::vector<double> rx = mappertlm_ranks(x), ry = mappertlm_ranks(y);
     const double n = double(rx.size());
     double mx = 0, my = 0;
     for (std::size_t i = 0; i < rx.size(); ++i) {
@@ -131,7 +131,7 @@ TEST_CASE("the analytic cost model ranks mappings as the TLM model does", "[inte
     // Per op kind, pooled over its ops and the sample: Spearman's rho and the mean and largest
     // relative error of the analytic figure against the TLM's.
     std::map<std::string, std::vector<std::string>> kinds;
-    for (const std::string& name : ops) kinds[workloads::to_string(model_graph_kind(model, name))].push_back(name);
+    for (const std::string& name : ops) kinds[workloads::to_string(mappertlm_kind(model, name))].push_back(name);
     for (const auto& [kind, names] : kinds) {
         std::vector<double> ac, tc, ae, te;
         for (const std::string& name : names) {
@@ -151,7 +151,7 @@ TEST_CASE("the analytic cost model ranks mappings as the TLM model does", "[inte
         };
         const auto [cycles_mean, cycles_worst] = errors(ac, tc);
         const auto [energy_mean, energy_worst] = errors(ae, te);
-        const double cycles_rho = mapper_spearman(ac, tc), energy_rho = mapper_spearman(ae, te);
+        const double cycles_rho = mappertlm_spearman(ac, tc), energy_rho = mappertlm_spearman(ae, te);
         WARN(kind << " (" << ac.size() << " op x mapping pairs): Spearman cycles " << cycles_rho << ", energy "
                   << energy_rho << "; relative error cycles mean " << cycles_mean << " max " << cycles_worst
                   << ", energy mean " << energy_mean << " max " << energy_worst);
