@@ -312,15 +312,21 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
             if (need[b] > capacity_[b]) return false;
         return true;
     };
+    // A weight is loaded whole and kept when it fits beside two blocks; otherwise each block
+    // loads its column slice, and the weight comes again for every row block when there are
+    // several column blocks. A batched B (attention) comes in slices of the batch block, loaded
+    // once: a batch block's rows all use the same slice.
+    const bool weight_b = mm && op.b_weight;
     bool b_kept = true;
     if (!blocked) {
         cost.fits = footprint_fits(1, true);
-    } else if (footprint_fits(2, true)) {
+    } else if (weight_b && footprint_fits(2, true)) {
         cost.fits = cost.double_buffered = true;
     } else {
-        b_kept = !mm || col_blocks == 1;
-        cost.double_buffered = footprint_fits(2, b_kept);
-        cost.fits = cost.double_buffered || footprint_fits(1, b_kept);
+        b_kept = !weight_b || col_blocks == 1;
+        const bool b_whole = weight_b && b_kept;  // one column block: the same weight for every block
+        cost.double_buffered = footprint_fits(2, b_whole);
+        cost.fits = cost.double_buffered || footprint_fits(1, b_whole);
     }
     if (!cost.fits) return cost;
 

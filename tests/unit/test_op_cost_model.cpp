@@ -253,3 +253,25 @@ TEST_CASE("cost model: the worked example of docs/mapping.md §8 (BERT-Base Q pr
     CHECK(better.buffer_bytes[int(workloads::BufferKind::Weight)] == Approx(12533760));
     CHECK(better.edp() < design.edp());
 }
+
+TEST_CASE("cost model: attention blocked by heads fits where the whole op does not", "[mapper]") {
+    const AcceleratorConfig edge = load_accelerator("acceltran-edge", kConfigs);
+    const OpCostModel model(edge, power::load_technology(edge.technology, kConfigs));
+    // BERT-Base's Q.K^T at 512: 12 heads of 512 x 512 scores, 3.75 MiB of output data beside
+    // 0.47 MiB each of Q and K: more than the 4 MiB activation buffer (the compiler refuses it).
+    OpShape scores = costmodel_matmul(12, 512, 512, 64);
+    scores.b_weight = false;
+    scores.b_batched = true;
+    MappingChoice whole = model.default_choice();
+    CHECK_FALSE(model.evaluate(scores, whole).fits);
+    // One head per block: Q, K slices and the scores of one head, twice, fit.
+    MappingChoice heads = whole;
+    heads.block.batch = 1;
+    const OpCost blocked = model.evaluate(scores, heads);
+    REQUIRE(blocked.fits);
+    CHECK(blocked.blocks == 12);
+    CHECK(blocked.double_buffered);
+    // Q and K loaded once (each head's slice), the scores stored once: data and masks.
+    const double q = 12.0 * 512 * 64, out = 12.0 * 512 * 512;
+    CHECK(blocked.memory_bytes == Approx((2 * q + out) * (1.25 + 0.125)));
+}
