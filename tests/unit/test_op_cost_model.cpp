@@ -275,3 +275,24 @@ TEST_CASE("cost model: attention blocked by heads fits where the whole op does n
     const double q = 12.0 * 512 * 64, out = 12.0 * 512 * 512;
     CHECK(blocked.memory_bytes == Approx((2 * q + out) * (1.25 + 0.125)));
 }
+
+TEST_CASE("cost model: smaller buffers are never faster on the same mapping", "[mapper]") {
+    const AcceleratorConfig edge = load_accelerator("acceltran-edge", kConfigs);
+    AcceleratorConfig small = edge;
+    small.activation_buffer.size_mb = small.weight_buffer.size_mb = 0.25;  // bandwidth (banks) unchanged
+    small.mask_buffer.size_mb = 0.0625;
+    const power::Technology tech = power::load_technology(edge.technology, kConfigs);
+    const OpCostModel large_model(edge, tech), small_model(small, tech);
+    const OpShape shape = costmodel_matmul(4, 128, 1024, 768);
+    const Mapspace space(shape, large_model.default_choice(), true);
+    int compared = 0;
+    for (std::uint64_t i = 0; i < space.size(); i += 13) {
+        const MappingChoice c = space.at(i);
+        const OpCost large = large_model.evaluate(shape, c), tight = small_model.evaluate(shape, c);
+        if (!tight.fits) continue;
+        REQUIRE(large.fits);  // what fits a small buffer fits a large one
+        CHECK(tight.cycles >= large.cycles);
+        ++compared;
+    }
+    CHECK(compared > 100);
+}
