@@ -12,8 +12,9 @@ namespace acceltran::explore {
 
 namespace {
 
-// The largest mapspace an exhaustive search takes on (a few seconds at the model's speed).
-constexpr std::uint64_t kExhaustiveLimit = 50'000'000;
+// The largest mapspace an exhaustive search takes on: a few seconds at the model's speed, and
+// 80 MB for the objectives kept for the statistics.
+constexpr std::uint64_t kExhaustiveLimit = 10'000'000;
 
 // Keeps the best candidate and every valid candidate's objective.
 struct SearchTally {
