@@ -22,7 +22,10 @@ void MapRequest::run(const OutputDirectory& output, const std::string& configs_d
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     std::ostringstream yaml;
-    mapper.write_yaml(yaml, source);
+    mapper.write_yaml(yaml, !source.empty() ? source
+                                            : "acceltran map of " + model.name + " on " + config.name + " (" +
+                                                  to_string(search) + " search, objective " + to_string(objective) +
+                                                  ")");
     output.write("mapping.yaml", yaml.str());
     const nlohmann::json summary = {{"model", model.name},
                                     {"accelerator", config.name},

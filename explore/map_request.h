@@ -21,7 +21,7 @@ struct MapRequest {
     Objective objective = Objective::Edp;
     SearchKind search = SearchKind::Random;
     std::uint64_t budget = 10000, seed = 1;
-    std::string source;  // what the mapping file says produced it
+    std::string source;  // what the mapping file says produced it (empty: this map, its search)
 
     // Searches, writes both files into `output` (not committed) and a few lines on `report`:
     // ops, distinct shapes, candidates, time and mappings per second.

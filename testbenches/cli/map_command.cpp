@@ -38,8 +38,6 @@ int map_command(const std::vector<std::string>& args) {
     request.seed = std::uint64_t(positive(vm, "seed"));
     request.config = accelerator_argument("map", vm["accel"].as<std::string>(), {});
     request.model = model_argument("map", vm["model"].as<std::string>());
-    request.source = "acceltran map of " + request.model.name + " on " + request.config.name + " (" +
-                     explore::to_string(request.search) + " search, objective " + explore::to_string(request.objective) + ")";
     OutputDirectory output(vm["out"].as<std::string>(), vm.count("force") > 0);
     request.run(output, data_dir() + "/configs", std::cout);
     output.commit();
