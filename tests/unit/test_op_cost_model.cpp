@@ -3,6 +3,8 @@
 // energy from the power model's own rates, the buffer-fit rules and the block pipeline.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <set>
