@@ -34,9 +34,9 @@ void OpMapping::write_yaml(std::ostream& out) const {
         for (std::size_t j = 0; j < block_.parts.size(); ++j) out << (j ? ", " : "") << block_.parts[j];
         out << "]\n";
     }
-    if (directed_block_)
-        out << "    block: {batch: " << directed_block_->batch << ", rows: " << directed_block_->rows
-            << ", columns: " << directed_block_->columns << "}\n";
+    if (inner_block_)
+        out << "    block: {batch: " << inner_block_->batch << ", rows: " << inner_block_->rows
+            << ", columns: " << inner_block_->columns << "}\n";
     out << "    double_buffering: " << (double_buffered() ? "true" : "false") << "\n"
         << "    buffer_tile: {b: " << tile_.b << ", x: " << tile_.x << ", y: " << tile_.y << "}\n"
         << "    loop_order: " << order_.str() << "\n"

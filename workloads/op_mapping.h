@@ -38,10 +38,11 @@ public:
     // Whether each block fits the buffers twice, so the next loads while this one runs.
     bool double_buffered() const { return double_buffered_; }
     Stationary stationary() const;
-    // Main-memory blocking inside the op that a mapping file asked for (`block`), unset when
-    // none did; written back by write_yaml so that a replayed mapping is written as used.
-    const std::optional<MemoryBlock>& directed_block() const { return directed_block_; }
-    void set_directed_block(std::optional<MemoryBlock> block) { directed_block_ = block; }
+    // Main-memory blocking inside the op (op_directive.h): what the planner did (op_blocking.h)
+    // or a mapping asked for; unset for an op that runs whole. Written as `block:`.
+    const std::optional<MemoryBlock>& block() const { return inner_block_; }
+    void set_block(std::optional<MemoryBlock> block) { inner_block_ = block; }
+    void set_double_buffered(bool twice) { double_buffered_ = twice; }
 
     // One entry of a mapping file's `ops` list (docs/mapping.md, "File format").
     void write_yaml(std::ostream& out) const;
@@ -54,7 +55,7 @@ private:
     bool double_buffered_;
     TileShape tile_;
     LoopOrder order_;
-    std::optional<MemoryBlock> directed_block_;
+    std::optional<MemoryBlock> inner_block_;
 };
 
 const char* to_string(OpMapping::Stationary s);

@@ -17,5 +17,6 @@ int import_command(const std::vector<std::string>& args);
 int rerun_command(const std::vector<std::string>& args);
 int diff_command(const std::vector<std::string>& args);
 int report_command(const std::vector<std::string>& args);
+int map_command(const std::vector<std::string>& args);
 
 }  // namespace acceltran::cli

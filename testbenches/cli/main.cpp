@@ -35,6 +35,7 @@ const char* kCommandsUsage =
     "  rerun     run again what a run directory's summary.json recorded (its provenance)\n"
     "  diff      compare two run directories: configuration, summary figures, per op\n"
     "  report    a run directory's per-op table (ops.csv), grouped by op, layer or kind\n"
+    "  map       search each op's mappings with the analytic cost model; writes mapping.yaml\n"
     "\n"
     "options:\n"
     "  -h, --help     this help; `acceltran <command> --help` for a command's options\n"
@@ -73,6 +74,7 @@ int sc_main(int argc, char* argv[]) {
         if (command == "rerun") return acceltran::cli::rerun_command(args);
         if (command == "diff") return acceltran::cli::diff_command(args);
         if (command == "report") return acceltran::cli::report_command(args);
+        if (command == "map") return acceltran::cli::map_command(args);
         std::cerr << "acceltran: unknown command '" << command << "'\n\n" << kCommandsUsage;
         return int(ExitCode::usage_error);
     } catch (const acceltran::UsageError& e) {

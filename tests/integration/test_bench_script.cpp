@@ -108,3 +108,19 @@ TEST_CASE("bench/run documents --peer and refuses a directory that is not the or
     CHECK(not_original.exit_code == 2);
     CHECK_THAT(not_original.out, Contains("not a checkout of the original AccelTran simulator"));
 }
+
+TEST_CASE("bench/run's mapper set times acceltran map and reports mappings per second", "[integration][bench]") {
+    ScratchDir dir("bench-mapper");
+    const std::string json_path = dir / "mapper.json";
+    const auto r = run_bench("--set mapper --cases map-tiny-edge-exhaustive --json " + shell_quote(json_path));
+    INFO(describe(r));
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains("mappings/s") && Contains("map-tiny-edge-exhaustive"));
+    const auto j = load_json(json_path);
+    REQUIRE(j["cases"].size() == 1);
+    const auto& row = j["cases"][0];
+    CHECK(row["evaluated"].get<double>() > 0);
+    CHECK(row["mappings_per_second"].get<double>() ==
+          Approx(row["evaluated"].get<double>() / row["search_seconds"].get<double>()));
+    CHECK(j["failures"].empty());
+}

@@ -1,0 +1,54 @@
+#include "explore/map_request.h"
+
+#include <chrono>
+#include <sstream>
+
+#include "explore/model_mapper.h"
+#include "modules/accelerator.h"
+#include "modules/power/technology.h"
+#include "workloads/graph_builder.h"
+
+namespace acceltran::explore {
+
+void MapRequest::run(const OutputDirectory& output, const std::string& configs_dir, std::ostream& report) const {
+    const workloads::CompileOptions options = compile_options(config);
+    const workloads::OpGraph graph = workloads::build_op_graph(model, seq, batch, options);
+    const power::Technology technology = power::load_technology(config.technology, configs_dir);
+    technology.check_covers(config);
+    const OpCostModel cost_model(config, technology);
+    const MapspaceSearch searcher(cost_model, objective, search, budget, seed);
+    const auto started = std::chrono::steady_clock::now();
+    const ModelMapper mapper(graph, options, cost_model, searcher);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+    std::ostringstream yaml;
+    mapper.write_yaml(yaml, !source.empty() ? source
+                                            : "acceltran map of " + model.name + " on " + config.name + " (" +
+                                                  to_string(search) + " search, objective " + to_string(objective) +
+                                                  ")");
+    output.write("mapping.yaml", yaml.str());
+    const nlohmann::json summary = {{"model", model.name},
+                                    {"accelerator", config.name},
+                                    {"seq", seq},
+                                    {"batch", batch},
+                                    {"objective", to_string(objective)},
+                                    {"search", to_string(search)},
+                                    {"budget", budget},
+                                    {"seed", seed},
+                                    {"evaluated", mapper.evaluated()},
+                                    // Wall time of the searches alone (bench/run's mappings per second).
+                                    {"search_seconds", seconds},
+                                    {"shapes", mapper.mapspace_json()}};
+    output.write("mapspace.json", summary.dump(2) + "\n");
+    std::size_t unmapped = 0;
+    for (const auto& s : mapper.shapes()) unmapped += s.result.found ? 0 : 1;
+    report << "  ops mapped                  " << mapper.ops().size() << " (" << mapper.shapes().size()
+           << " distinct shapes searched once each)\n"
+           << "  candidates evaluated        " << mapper.evaluated() << " in " << seconds << " s ("
+           << (seconds > 0 ? double(mapper.evaluated()) / seconds : 0.0) << " mappings/s)\n";
+    if (unmapped)
+        report << "  shapes with no mapping that fits: " << unmapped
+               << " (mapspace.json \"best\": null; their ops keep the design point's mapping)\n";
+}
+
+}  // namespace acceltran::explore

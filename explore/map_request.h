@@ -1,0 +1,31 @@
+// One `acceltran map` (docs/mapping.md §7, docs/cli.md): a model at a sequence and batch on a
+// design point, searched op by op; writes DIR/mapping.yaml and DIR/mapspace.json.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "core/accelerator_config.h"
+#include "core/output_directory.h"
+#include "explore/mapspace_search.h"
+#include "explore/op_cost_model.h"
+#include "workloads/model_spec.h"
+
+namespace acceltran::explore {
+
+struct MapRequest {
+    workloads::ModelSpec model;
+    AcceleratorConfig config;
+    int seq = 128, batch = 4;
+    Objective objective = Objective::Edp;
+    SearchKind search = SearchKind::Random;
+    std::uint64_t budget = 10000, seed = 1;
+    std::string source;  // what the mapping file says produced it (empty: this map, its search)
+
+    // Searches, writes both files into `output` (not committed) and a few lines on `report`:
+    // ops, distinct shapes, candidates, time and mappings per second.
+    void run(const OutputDirectory& output, const std::string& configs_dir, std::ostream& report) const;
+};
+
+}  // namespace acceltran::explore

@@ -1,0 +1,41 @@
+// The mapspace of one op (docs/mapping.md §7): every mapping the mapper may choose for it, as a
+// product of independent choices (tile b, x, y; loop order; main-memory batch-and-rows block;
+// column block), numbered so that a search can enumerate, sample or walk it by index.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "explore/op_cost_model.h"
+
+namespace acceltran::explore {
+
+class Mapspace {
+public:
+    // The dimensions, in the order their digits take in an index (the first varies slowest).
+    enum Dimension { TileB, TileX, TileY, Order, RowBlock, ColumnBlock, kDimensions };
+
+    // `design` gives the tile and loop order of ops whose units are synthesized for one tile
+    // size (softmax, layer-norm) and of element-wise ops' order; `blocks` false keeps the op
+    // whole in main memory (an op the graph already splits by columns or depth).
+    Mapspace(const OpShape& op, const MappingChoice& design, bool blocks);
+
+    std::uint64_t size() const { return size_; }
+    std::size_t choices(Dimension d) const { return radix_[d]; }
+    MappingChoice at(std::uint64_t index) const;
+    MappingChoice at(const std::array<std::size_t, kDimensions>& digits) const;
+    std::array<std::size_t, kDimensions> digits(std::uint64_t index) const;
+    // The digits of `choice` when it is in the space (the design point's own mapping is).
+    bool find(const MappingChoice& choice, std::array<std::size_t, kDimensions>& digits) const;
+
+private:
+    std::vector<int> tile_b_, tile_x_, tile_y_;
+    std::vector<LoopOrder> orders_;
+    std::vector<workloads::MemoryBlock> row_blocks_;  // batch and rows (columns 0)
+    std::vector<std::int64_t> column_blocks_;
+    std::array<std::size_t, kDimensions> radix_{};
+    std::uint64_t size_ = 1;
+};
+
+}  // namespace acceltran::explore

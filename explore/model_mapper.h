@@ -1,0 +1,55 @@
+// The mapper over a whole model (docs/mapping.md §7): the best mapping of every op of a graph on
+// a design point, each distinct op shape searched once, written as a mapping file for
+// `acceltran run --mapping` and as mapspace statistics.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "explore/mapspace_search.h"
+#include "explore/op_cost_model.h"
+#include "workloads/mapping_plan.h"
+#include "workloads/op_graph.h"
+#include "workloads/target_description.h"
+
+namespace acceltran::explore {
+
+class ModelMapper {
+public:
+    // One op (a graph op, or the ops a blocked matmul shares a mapping under) and its search.
+    struct MappedOp {
+        workloads::OpMapping mapping;  // the graph-level split of MappingPlan, the chosen rest
+        std::size_t shape = 0;         // index into shapes()
+    };
+    struct SearchedShape {
+        OpShape shape;
+        bool blocks = true;            // main-memory blocks were in its mapspace
+        std::vector<std::string> ops;  // the ops of this shape, in execution order
+        SearchResult result;
+        OpCost design;                 // the design point's own mapping (tile, order, whole)
+    };
+
+    // Searches every distinct op shape of `graph` (compiled for `options`) with `search`.
+    ModelMapper(const workloads::OpGraph& graph, const workloads::CompileOptions& options, const OpCostModel& model,
+                const MapspaceSearch& search);
+
+    const std::vector<MappedOp>& ops() const { return ops_; }
+    const std::vector<SearchedShape>& shapes() const { return shapes_; }
+    std::uint64_t evaluated() const;
+
+    // The mapping file (docs/mapping.md §3); `source` says what produced it.
+    void write_yaml(std::ostream& out, const std::string& source) const;
+    // Per distinct shape: its ops, mapspace size, candidates evaluated, best and design costs,
+    // median and 10th percentile relative to the best, share within 3x.
+    nlohmann::json mapspace_json() const;
+
+private:
+    std::vector<MappedOp> ops_;
+    std::vector<SearchedShape> shapes_;
+};
+
+}  // namespace acceltran::explore

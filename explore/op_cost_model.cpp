@@ -1,0 +1,369 @@
+#include "explore/op_cost_model.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "core/errors.h"
+#include "modules/compute/tile_timing.h"
+#include "modules/power/energy_model.h"
+
+namespace acceltran::explore {
+
+namespace {
+
+using workloads::BufferKind;
+using workloads::OpKind;
+using workloads::UnitClass;
+
+constexpr int kAct = int(BufferKind::Activation), kWgt = int(BufferKind::Weight), kMask = int(BufferKind::Mask);
+
+std::int64_t cost_ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+// One dimension cut into tiles of `size`: how many full tiles and the extent of the edge tile.
+struct CostTileCut {
+    std::int64_t full = 0, edge = 0;  // edge = 0: no edge tile
+    CostTileCut(std::int64_t extent, std::int64_t size) : full(extent / size), edge(extent % size) {}
+    std::int64_t count(int which) const { return which == 0 ? full : (edge > 0 ? 1 : 0); }
+    std::int64_t extent(int which, std::int64_t size) const { return which == 0 ? size : edge; }
+};
+
+// Busy cycles of one tile of `op` (docs/model-reference.md §4, the rules of tile_timing.h).
+double cost_tile_cycles(const OpShape& op, std::int64_t bb, std::int64_t ii, std::int64_t jj, std::int64_t kk,
+                        int macs_per_lane) {
+    const auto elements = std::uint64_t(bb * ii * jj);
+    switch (op.kind) {
+        case OpKind::MatMul:
+            return double(compute::matmul_tile_cycles(double(elements) * double(kk) * op.density_a * op.density_b,
+                                                      macs_per_lane));
+        case OpKind::Add: return double(compute::add_tile_cycles(elements, op.density_a, macs_per_lane));
+        case OpKind::SwiGlu:
+            return double(compute::swiglu_tile_cycles(elements, op.density_a, op.density_b, macs_per_lane));
+        case OpKind::Rotary: return double(compute::rotary_tile_cycles(elements, op.density_a, macs_per_lane));
+        case OpKind::Softmax:
+            return double(compute::softmax_tile_cycles(std::uint64_t(double(elements) * op.unmasked), op.density_a));
+        case OpKind::LayerNorm:
+        case OpKind::RmsNorm:
+            return double(compute::layernorm_tile_cycles(std::uint64_t(bb), std::uint64_t(ii), std::uint64_t(jj),
+                                                         op.density_a));
+        case OpKind::Gelu: break;
+    }
+    return double(compute::nonlinearity_tile_cycles());
+}
+
+// Letter of the loop order -> index into counts {b, i, j, k}.
+int cost_letter_index(char letter) {
+    switch (letter) {
+        case 'b': return 0;
+        case 'i': return 1;
+        case 'j': return 2;
+        default: return 3;
+    }
+}
+
+// Reads of an operand indexed by the letters in `uses` (bit per letter index) over a loop nest
+// of `counts` in `order` (outermost first), when a tile re-reads the operand unless it is the
+// one the previous tile read (docs/model-reference.md §5): the tiles, less the steps of the nest
+// that change none of the operand's letters. Loop l steps P_{l-1}·(c_l − 1) times, each time
+// changing its own letter and resetting every inner loop of more than one step.
+double cost_nest_reads(const std::array<int, 4>& levels, const std::array<double, 4>& counts, unsigned uses) {
+    double outer = 1, reused = 0;
+    for (int l = 0; l < 4; ++l) {
+        const double c = counts[levels[l]];
+        if (c > 1) {
+            unsigned changed = 1u << levels[l];
+            for (int inner = l + 1; inner < 4; ++inner)
+                if (counts[levels[inner]] > 1) changed |= 1u << levels[inner];
+            if ((changed & uses) == 0) reused += outer * (c - 1);
+        }
+        outer *= c;
+    }
+    return outer - reused;
+}
+
+// Bytes of `elements` values stored compressed at `density` (model-reference.md §2) and of
+// their mask, as averages (the byte rules' ceilings dropped: a tile's are under 1 byte each).
+double cost_data_bytes(double elements, double density, int bits) { return elements * density * bits / 8.0; }
+double cost_mask_bytes(double elements) { return elements / 8.0; }
+
+}  // namespace
+
+bool OpShape::operator==(const OpShape& o) const {
+    return kind == o.kind && batch == o.batch && m == o.m && n == o.n && k == o.k && b_batched == o.b_batched &&
+           b_weight == o.b_weight && a_in_memory == o.a_in_memory && a_weight == o.a_weight &&
+           second_operand == o.second_operand && second_batch == o.second_batch && density_a == o.density_a &&
+           density_b == o.density_b && density_out == o.density_out && unmasked == o.unmasked;
+}
+
+OpShape OpShape::of(const workloads::OpGraph& graph, const workloads::Op& op,
+                    const workloads::CompileOptions& options) {
+    const auto density = [&](int tensor) {
+        if (!options.tensor_density.empty()) return options.tensor_density[std::size_t(tensor)];
+        const workloads::Tensor& t = graph.tensors[std::size_t(tensor)];
+        const bool activation = t.kind == workloads::TensorKind::Activation || t.cache != workloads::CacheRole::None;
+        return activation ? options.activation_density : options.weight_density;
+    };
+    OpShape s;
+    s.kind = op.kind;
+    s.batch = op.batch;
+    s.m = op.m;
+    s.n = op.n;
+    s.k = op.kind == OpKind::MatMul ? op.k : 0;
+    const workloads::Tensor& a = graph.tensors[std::size_t(op.a_inputs.front())];
+    s.a_in_memory = a.kind != workloads::TensorKind::Activation;
+    s.a_weight = a.kind == workloads::TensorKind::Weight;
+    s.density_a = density(a.id);
+    s.density_out = density(op.output);
+    if (op.kind == OpKind::MatMul) {
+        const workloads::Tensor& b = graph.tensors[std::size_t(op.b_input)];
+        s.b_weight = b.kind == workloads::TensorKind::Weight;
+        s.b_batched = op.b_batched;
+        s.density_b = density(b.id);
+        const double dense = double(op.batch) * double(op.m) * double(op.n) * double(op.k);
+        s.unmasked = dense > 0 ? double(op.macs()) / dense : 1.0;
+    } else {
+        if (op.a_inputs.size() > 1) {
+            const workloads::Tensor& second = graph.tensors[std::size_t(op.a_inputs[1])];
+            s.second_operand = true;
+            s.second_batch = second.batch;
+            s.density_b = density(second.id);
+        }
+        const double dense = double(op.out_elements());
+        s.unmasked = dense > 0 ? double(op.active_elements()) / dense : 1.0;
+    }
+    return s;
+}
+
+Objective parse_objective(const std::string& text) {
+    if (text == "edp") return Objective::Edp;
+    if (text == "latency") return Objective::Latency;
+    if (text == "energy") return Objective::Energy;
+    throw UsageError("--objective must be edp, latency or energy, got '" + text + "'");
+}
+
+const char* to_string(Objective objective) {
+    switch (objective) {
+        case Objective::Latency: return "latency";
+        case Objective::Energy: return "energy";
+        case Objective::Edp: break;
+    }
+    return "edp";
+}
+
+double objective_value(const OpCost& cost, Objective objective) {
+    switch (objective) {
+        case Objective::Latency: return cost.cycles;
+        case Objective::Energy: return cost.energy_j;
+        case Objective::Edp: break;
+    }
+    return cost.edp();
+}
+
+OpCostModel::OpCostModel(const AcceleratorConfig& config, const power::Technology& technology) : config_(config) {
+    // The energy model is linear in every activity figure (model-reference.md §9b), so its rate
+    // per unit of each is the energy of that unit alone.
+    const double base = power::energy(config, technology, power::RunActivity{}).total();
+    const auto rate = [&](auto set) {
+        power::RunActivity a;
+        set(a);
+        return power::energy(config, technology, a).total() - base;
+    };
+    rates_.busy_cycle[int(UnitClass::MacLane)] = rate([](power::RunActivity& a) { a.lane_busy_unit_cycles = 1; });
+    rates_.busy_cycle[int(UnitClass::Softmax)] = rate([](power::RunActivity& a) { a.softmax_busy_unit_cycles = 1; });
+    rates_.busy_cycle[int(UnitClass::LayerNorm)] =
+        rate([](power::RunActivity& a) { a.layernorm_busy_unit_cycles = 1; });
+    rates_.pre_sparsity_tile = rate([](power::RunActivity& a) { a.pre_sparsity_tiles = 1; });
+    rates_.post_sparsity_tile = rate([](power::RunActivity& a) { a.post_sparsity_tiles = 1; });
+    for (int b = 0; b < workloads::kBufferKinds; ++b) {
+        rates_.buffer_byte[b] = rate([b](power::RunActivity& a) { a.buffer_bytes[b] = 1; });
+        rates_.buffer_busy_cycle[b] = rate([b](power::RunActivity& a) { a.buffer_busy_cycles[b] = 1; });
+    }
+    rates_.memory_byte = rate([](power::RunActivity& a) { a.memory_bytes = 1; });
+    rates_.cycle = rate([](power::RunActivity& a) { a.cycles = 1; });
+
+    units_[int(UnitClass::MacLane)] = double(config.mac_lanes());
+    units_[int(UnitClass::Softmax)] = double(config.softmax_units());
+    units_[int(UnitClass::LayerNorm)] = double(config.layernorm_units());
+    const BufferConfig* buffers[workloads::kBufferKinds] = {&config.activation_buffer, &config.weight_buffer,
+                                                            &config.mask_buffer};
+    for (int b = 0; b < workloads::kBufferKinds; ++b) {
+        buffer_bytes_per_cycle_[b] = buffers[b]->bytes_per_cycle();
+        capacity_[b] = double(buffers[b]->capacity_bytes());
+    }
+    memory_bytes_per_cycle_ = config.memory_port_bytes_per_cycle();
+    memory_latency_cycles_ = config.main_memory.latency_ns * 1e-3 * config.clock_mhz;
+    bits_ = config.element_bits();
+    macs_per_lane_ = config.macs_per_lane;
+}
+
+MappingChoice OpCostModel::default_choice() const {
+    MappingChoice c;
+    c.tile = workloads::TileShape{config_.tile_b, config_.tile_x, config_.tile_y};
+    c.loop_order = config_.loop_order;
+    return c;
+}
+
+OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) const {
+    OpCost cost;
+    const bool mm = op.kind == OpKind::MatMul;
+    const workloads::TileShape& t = mapping.tile;
+    const std::int64_t depth = mm ? op.k : 1;
+    const CostTileCut cut_b(op.batch, t.b), cut_i(op.m, t.x), cut_j(op.n, t.y), cut_k(depth, mm ? t.y : 1);
+    const double nb = double(cost_ceil_div(op.batch, t.b)), ni = double(cost_ceil_div(op.m, t.x)),
+                 nj = double(cost_ceil_div(op.n, t.y)), nk = mm ? double(cost_ceil_div(op.k, t.y)) : 1.0;
+    const double output_tiles = nb * ni * nj, tiles = output_tiles * nk;
+
+    // §1 Busy cycles: every tile class (full or edge in each dimension) times its tile cycles.
+    double busy = 0;
+    for (int wb = 0; wb < 2; ++wb)
+        for (int wi = 0; wi < 2; ++wi)
+            for (int wj = 0; wj < 2; ++wj)
+                for (int wk = 0; wk < 2; ++wk) {
+                    const double count = double(cut_b.count(wb) * cut_i.count(wi) * cut_j.count(wj) * cut_k.count(wk));
+                    if (count == 0) continue;
+                    busy += count * cost_tile_cycles(op, cut_b.extent(wb, t.b), cut_i.extent(wi, t.x),
+                                                     cut_j.extent(wj, t.y), mm ? cut_k.extent(wk, t.y) : 0,
+                                                     macs_per_lane_);
+                }
+    if (op.kind != OpKind::Softmax) busy *= op.unmasked;  // masked tiles do not run
+    const int unit_class = int(workloads::unit_class_of(op.kind));
+    // One job per unit at most (model-reference.md §5): the busiest unit runs ⌈outputs / jobs⌉
+    // output tiles of the average cost.
+    const double jobs = std::min(output_tiles, units_[unit_class]);
+    const double per_job = std::ceil(output_tiles / jobs);
+    cost.busy_unit_cycles = busy;
+    cost.compute_cycles = per_job * busy / output_tiles;
+
+    // §2 Buffers <-> units. A job is a stretch of per_job outputs in loop order (k left out),
+    // filled from the innermost of the b, i, j loops outwards; its nest is the op's with those
+    // loops cut to the stretch.
+    std::array<int, 4> levels{};
+    const auto& letters = mapping.loop_order.letters();
+    for (int l = 0; l < 4; ++l) levels[l] = cost_letter_index(letters[l]);
+    const std::array<double, 4> full{nb, ni, nj, nk};
+    std::array<double, 4> job = full;
+    double remaining = per_job, job_outputs = 1;
+    for (int l = 3; l >= 0; --l) {
+        if (levels[l] == 3) continue;
+        job[levels[l]] = std::min(full[levels[l]], remaining);
+        remaining = std::ceil(remaining / job[levels[l]]);
+        job_outputs *= job[levels[l]];
+    }
+    const double job_share = output_tiles / job_outputs * op.unmasked;  // job-equivalents of the op
+
+    const double a_elements = double(op.batch) * double(op.m) * double(mm ? op.k : op.n);
+    const double out_elements = double(op.batch) * double(op.m) * double(op.n);
+    const double b_elements = mm ? double(op.b_batched ? op.batch : 1) * double(op.k) * double(op.n) : 0;
+    const double second_elements = op.second_operand ? double(op.second_batch) * double(op.m) * double(op.n) : 0;
+    const int a_buffer = op.a_weight ? kWgt : kAct, b_buffer = op.b_weight ? kWgt : kAct;
+    double unit_bytes[workloads::kBufferKinds] = {0, 0, 0};
+    const auto move = [&](double* bytes, int buffer, double elements, double density) {
+        bytes[buffer] += cost_data_bytes(elements, density, bits_);
+        bytes[kMask] += cost_mask_bytes(elements);
+    };
+    if (mm) {
+        const double a_reads = job_share * cost_nest_reads(levels, job, 0b1011u);  // A is (b, i, k)
+        const double b_reads = job_share * cost_nest_reads(levels, job, op.b_batched ? 0b1101u : 0b1100u);
+        move(unit_bytes, a_buffer, a_reads * a_elements / (nb * ni * nk), op.density_a);
+        move(unit_bytes, b_buffer, b_reads * b_elements / ((op.b_batched ? nb : 1.0) * nj * nk), op.density_b);
+        // Partial sums leave the lane when a loop other than k runs inside k (§5): every tile
+        // past the first k step then reads one and every tile before the last writes one,
+        // dense and without a mask, in the output's (activation) buffer.
+        double inside_k = 1;
+        for (int l = 3; l >= 0 && levels[l] != 3; --l) inside_k *= job[levels[l]];
+        if (inside_k > 1 && nk > 1) {
+            const double psum_tiles = job_share * job_outputs * (nk - 1);
+            unit_bytes[kAct] += 2 * psum_tiles * (out_elements / output_tiles) * bits_ / 8.0;
+        }
+    } else {
+        move(unit_bytes, a_buffer, a_elements * op.unmasked, op.density_a);  // every tile reads its input
+        if (op.second_operand) move(unit_bytes, kAct, second_elements * (op.second_batch < op.batch ? nb : 1.0) *
+                                                          op.unmasked, op.density_b);
+    }
+    move(unit_bytes, kAct, out_elements * op.unmasked, op.density_out);  // each output once
+
+    // §3 Main memory <-> buffers: blocks of Bb batch entries x Br rows x Bc columns, rows outer and
+    // columns inner, so an A slice stays across the column blocks of its rows.
+    const std::int64_t Bb = mapping.block.batch > 0 ? std::min(mapping.block.batch, op.batch) : op.batch;
+    const std::int64_t Br = mapping.block.rows > 0 ? std::min(mapping.block.rows, op.m) : op.m;
+    const bool column_blocks = mm && op.b_weight;  // row-wise ops and attention keep whole rows
+    const std::int64_t Bc = column_blocks && mapping.block.columns > 0 ? std::min(mapping.block.columns, op.n) : op.n;
+    const double row_blocks = double(cost_ceil_div(op.batch, Bb)) * double(cost_ceil_div(op.m, Br));
+    const double col_blocks = double(cost_ceil_div(op.n, Bc));
+    cost.blocks = std::int64_t(row_blocks * col_blocks);
+    const bool blocked = cost.blocks > 1;
+    const double f_rows = double(Bb) * double(Br) / (double(op.batch) * double(op.m));
+    const double f_cols = double(Bc) / double(op.n);
+
+    // Footprint per buffer: `copies` of each block's slices, the B operand whole or as slices.
+    // A matmul whose k spans several tiles and is not innermost keeps dense partial sums.
+    const bool dense_psum = mm && nk > 1 && letters[3] != 'k';
+    const double out_density = dense_psum ? std::max(op.density_out, 1.0) : op.density_out;
+    const auto footprint_fits = [&](double copies, bool b_whole) {
+        double need[workloads::kBufferKinds] = {0, 0, 0};
+        move(need, a_buffer, copies * a_elements * f_rows, op.density_a);
+        if (op.second_operand) move(need, kAct, copies * second_elements * (blocked ? f_rows : 1.0), op.density_b);
+        move(need, kAct, copies * out_elements * f_rows * f_cols, out_density);
+        if (mm) {
+            const double b_part = b_whole ? 1.0 : copies * (op.b_batched ? double(Bb) / double(op.batch) : f_cols);
+            move(need, b_buffer, b_elements * b_part, op.density_b);
+        }
+        for (int b = 0; b < workloads::kBufferKinds; ++b)
+            if (need[b] > capacity_[b]) return false;
+        return true;
+    };
+    // A weight is loaded whole and kept when it fits beside two blocks; otherwise each block
+    // loads its column slice, and the weight comes again for every row block when there are
+    // several column blocks. A batched B (attention) comes in slices of the batch block, loaded
+    // once: a batch block's rows all use the same slice.
+    const bool weight_b = mm && op.b_weight;
+    bool b_kept = true;
+    if (!blocked) {
+        cost.fits = footprint_fits(1, true);
+    } else if (weight_b && footprint_fits(2, true)) {
+        cost.fits = cost.double_buffered = true;
+    } else {
+        b_kept = !weight_b || col_blocks == 1;
+        const bool b_whole = weight_b && b_kept;  // one column block: the same weight for every block
+        cost.double_buffered = footprint_fits(2, b_whole);
+        cost.fits = cost.double_buffered || footprint_fits(1, b_whole);
+    }
+    if (!cost.fits) return cost;
+
+    double dma_bytes[workloads::kBufferKinds] = {0, 0, 0};
+    if (op.a_in_memory || blocked) {
+        move(dma_bytes, a_buffer, a_elements, op.density_a);
+        if (op.second_operand) move(dma_bytes, kAct, second_elements, op.density_b);
+    }
+    if (mm && (op.b_weight || blocked)) move(dma_bytes, b_buffer, b_elements * (b_kept ? 1.0 : row_blocks), op.density_b);
+    if (blocked) move(dma_bytes, kAct, out_elements, op.density_out);  // each output slice stored
+    for (int b = 0; b < workloads::kBufferKinds; ++b) {
+        cost.memory_bytes += dma_bytes[b];
+        cost.buffer_bytes[b] = unit_bytes[b] + dma_bytes[b];
+        cost.buffer_cycles[b] = cost.buffer_bytes[b] / buffer_bytes_per_cycle_[b];
+    }
+    cost.memory_cycles = cost.memory_bytes > 0
+                             ? cost.memory_bytes / memory_bytes_per_cycle_ + memory_latency_cycles_ * double(cost.blocks)
+                             : 0;
+
+    // §4 Time: buffer ports serve the units while they compute (reads of the next tile during
+    // this one), so a block's core time is the larger of the two. Blocks form a pipeline of load
+    // (and store) then compute: overlapped when double-buffered, one after the other otherwise.
+    const double core = std::max({cost.compute_cycles, cost.buffer_cycles[0], cost.buffer_cycles[1],
+                                  cost.buffer_cycles[2]});
+    const double n = double(cost.blocks), c = core / n, m = cost.memory_cycles / n;
+    cost.cycles = cost.double_buffered ? m + (n - 1) * std::max(c, m) + c : core + cost.memory_cycles;
+    cost.seconds = cost.cycles / config_.clock_hz();
+
+    // §5 Energy: the energy model's rates times the activity.
+    double energy = busy * rates_.busy_cycle[unit_class] + cost.memory_bytes * rates_.memory_byte +
+                    cost.cycles * rates_.cycle;
+    if (mm) energy += tiles * op.unmasked * rates_.pre_sparsity_tile;
+    if (unit_class == int(UnitClass::MacLane)) energy += output_tiles * op.unmasked * rates_.post_sparsity_tile;
+    for (int b = 0; b < workloads::kBufferKinds; ++b)
+        energy += cost.buffer_bytes[b] * rates_.buffer_byte[b] + cost.buffer_cycles[b] * rates_.buffer_busy_cycle[b];
+    cost.energy_j = energy;
+    return cost;
+}
+
+}  // namespace acceltran::explore

@@ -1,0 +1,103 @@
+// The mapper's analytic cost model (docs/mapping.md §6): cycles, traffic per memory level,
+// energy and buffer fit of one op under one mapping on one design point, in closed form so that
+// a mapspace can be searched at well over 100,000 mappings per second. It follows the TLM
+// model's rules (docs/model-reference.md §2–§5, §9b) on averages instead of simulating tiles;
+// tests/integration/test_mapper.cpp measures how well it ranks mappings against the TLM model.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/accelerator_config.h"
+#include "modules/power/technology.h"
+#include "workloads/op_directive.h"
+#include "workloads/op_graph.h"
+#include "workloads/target_description.h"
+
+namespace acceltran::explore {
+
+// What the cost model needs to know of one op: its kind, extents and operands (sizes, densities,
+// where each lives). Two ops with equal shapes cost the same under every mapping.
+struct OpShape {
+    workloads::OpKind kind = workloads::OpKind::MatMul;
+    std::int64_t batch = 1, m = 0, n = 0, k = 0;  // k = 0: element-wise
+    bool b_batched = false;    // matmul: B has a (k, n) block per batch entry (attention)
+    bool b_weight = false;     // matmul: B is a weight, in main memory and the weight buffer
+    bool a_in_memory = false;  // A is a weight or a gathered input: loaded from main memory
+    bool a_weight = false;     // A is a weight: held in the weight buffer
+    bool second_operand = false;  // Add, SwiGLU, Rotary: a second input of A's row width
+    std::int64_t second_batch = 1;  // its batch (1: broadcast, the position embeddings)
+    double density_a = 0.5, density_b = 0.5, density_out = 0.5;
+    // Unmasked MACs (or output elements) over dense ones: 1 without a causal mask.
+    double unmasked = 1.0;
+
+    bool operator==(const OpShape& o) const;
+    // A graph op as the model sees it, densities as the compiler takes them (`options`).
+    static OpShape of(const workloads::OpGraph& graph, const workloads::Op& op,
+                      const workloads::CompileOptions& options);
+};
+
+// One point of an op's mapspace.
+struct MappingChoice {
+    workloads::TileShape tile;
+    LoopOrder loop_order;
+    workloads::MemoryBlock block;  // 0 = the whole extent
+};
+
+// The model's estimate. Bytes are read + written; buffers indexed by workloads::BufferKind.
+struct OpCost {
+    bool fits = false;            // the working set fits the buffers once (else nothing else is set)
+    bool double_buffered = false; // blocked, and two blocks fit: loads overlap compute
+    std::int64_t blocks = 1;      // main-memory blocks
+    double compute_cycles = 0;    // the busiest unit's tile cycles
+    double buffer_cycles[workloads::kBufferKinds] = {0, 0, 0};  // each buffer port's busy time
+    double memory_cycles = 0;     // main-memory port time plus a latency per transfer
+    double cycles = 0;            // the estimate: the blocks' pipeline (docs/mapping.md §6.4)
+    double busy_unit_cycles = 0;  // summed over the units of the op's class
+    double buffer_bytes[workloads::kBufferKinds] = {0, 0, 0};  // units' and DMA's side together
+    double memory_bytes = 0;
+    double energy_j = 0;
+    double seconds = 0;
+    double edp() const { return energy_j * seconds; }
+};
+
+enum class Objective { Edp, Latency, Energy };
+// "edp" | "latency" | "energy"; a UsageError naming the choices otherwise.
+Objective parse_objective(const std::string& text);
+const char* to_string(Objective objective);
+double objective_value(const OpCost& cost, Objective objective);
+
+class OpCostModel {
+public:
+    // Reads the design point's figures and the technology table's energies once.
+    OpCostModel(const AcceleratorConfig& config, const power::Technology& technology);
+
+    OpCost evaluate(const OpShape& op, const MappingChoice& mapping) const;
+    // The design point's own mapping: its tile and loop order, the op whole.
+    MappingChoice default_choice() const;
+    const AcceleratorConfig& config() const { return config_; }
+
+private:
+    // Joules per unit of each activity the energy model charges (it is linear in each):
+    // docs/model-reference.md §9b, read from power::energy so the numbers live in one place.
+    struct EnergyRates {
+        double busy_cycle[workloads::kUnitClasses] = {0, 0, 0};  // incl. a lane's FIFO
+        double pre_sparsity_tile = 0, post_sparsity_tile = 0;
+        double buffer_byte[workloads::kBufferKinds] = {0, 0, 0};
+        double buffer_busy_cycle[workloads::kBufferKinds] = {0, 0, 0};  // leakage under gating
+        double memory_byte = 0;
+        double cycle = 0;  // always-on parts (dataflow, DMA interfaces; leakage without gating)
+    };
+
+    AcceleratorConfig config_;
+    EnergyRates rates_;
+    double units_[workloads::kUnitClasses] = {0, 0, 0};
+    double buffer_bytes_per_cycle_[workloads::kBufferKinds] = {0, 0, 0};
+    double capacity_[workloads::kBufferKinds] = {0, 0, 0};
+    double memory_bytes_per_cycle_ = 0;
+    double memory_latency_cycles_ = 0;
+    int bits_ = 20;
+    int macs_per_lane_ = 16;
+};
+
+}  // namespace acceltran::explore

@@ -1,0 +1,48 @@
+#include <iostream>
+
+#include "explore/map_request.h"
+#include "testbenches/cli/commands.h"
+#include "testbenches/cli/input_arguments.h"
+#include "testbenches/cli/option_parser.h"
+
+namespace acceltran::cli {
+
+int map_command(const std::vector<std::string>& args) {
+    namespace po = boost::program_options;
+    po::options_description desc("map options");
+    desc.add_options()
+        ("model,m", po::value<std::string>()->required(), "model: a shipped name (see `acceltran list`) or a model file (docs/models.md)")
+        ("accel,a", po::value<std::string>()->required(), "accelerator: a shipped name or a YAML file")
+        ("seq", po::value<int>()->default_value(128), "sequence length")
+        ("batch", po::value<int>()->default_value(4), "batch size")
+        ("objective", po::value<std::string>()->default_value("edp"), "edp|latency|energy: what each op's best mapping minimises")
+        ("search", po::value<std::string>()->default_value("random"), "exhaustive|random|heuristic (docs/mapping.md §7)")
+        ("budget", po::value<int>()->default_value(10000), "candidates per distinct op shape (random, heuristic)")
+        ("seed", po::value<int>()->default_value(1), "seed of the random and heuristic searches (1 or more)")
+        ("out,o", po::value<std::string>()->required(), "output directory: mapping.yaml and mapspace.json")
+        ("force", "replace an existing output directory");
+    po::variables_map vm;
+    if (!parse_options(args, desc,
+                       "usage: acceltran map --model M --accel A [--seq N] [--batch N] [--objective edp|latency|energy]\n"
+                       "                     [--search exhaustive|random|heuristic] [--budget N] [--seed S] --out DIR [--force]\n"
+                       "Searches each op's mapspace (tile, loop order, main-memory block) with the analytic cost model and\n"
+                       "writes DIR/mapping.yaml (the best mapping per op, for run --mapping) and DIR/mapspace.json.",
+                       vm))
+        return 0;
+    explore::MapRequest request;
+    request.objective = explore::parse_objective(vm["objective"].as<std::string>());
+    request.search = explore::parse_search(vm["search"].as<std::string>());
+    request.seq = positive(vm, "seq");
+    request.batch = positive(vm, "batch");
+    request.budget = std::uint64_t(positive(vm, "budget"));
+    request.seed = std::uint64_t(positive(vm, "seed"));
+    request.config = accelerator_argument("map", vm["accel"].as<std::string>(), {});
+    request.model = model_argument("map", vm["model"].as<std::string>());
+    OutputDirectory output(vm["out"].as<std::string>(), vm.count("force") > 0);
+    request.run(output, data_dir() + "/configs", std::cout);
+    output.commit();
+    std::cout << "  output                      " << output.path() << "/ (mapping.yaml, mapspace.json)\n";
+    return 0;
+}
+
+}  // namespace acceltran::cli
