@@ -109,6 +109,16 @@ const OpMapping& MappingPlan::of(const std::string& op) const {
     throw std::out_of_range("no mapping for op '" + op + "'");
 }
 
+void MappingPlan::record_blocks(const TiledProgram& program) {
+    for (std::size_t i = 0; i < ops_.size(); ++i)
+        for (int id : op_ids(i))
+            if (const auto& b = program.blocked.at(std::size_t(id))) {
+                ops_[i].set_block(b->block);
+                ops_[i].set_double_buffered(b->double_buffered);
+                break;
+            }
+}
+
 void MappingPlan::write_yaml(std::ostream& out, const std::string& source) const {
     out << "# The mapping of every op (docs/mapping.md), " << source << ".\n"
         << "ops:\n";

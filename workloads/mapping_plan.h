@@ -11,6 +11,7 @@
 #include "workloads/op_graph.h"
 #include "workloads/op_mapping.h"
 #include "workloads/target_description.h"
+#include "workloads/tiled_program.h"
 
 namespace acceltran::workloads {
 
@@ -27,6 +28,11 @@ public:
     const std::vector<int>& op_ids(std::size_t i) const { return members_.at(i); }
     // std::out_of_range naming the op when it has no mapping.
     const OpMapping& of(const std::string& op) const;
+
+    // Records the main-memory blocks the planner made inside ops (op_blocking.h), and whether
+    // they are double-buffered, in the mappings of the ops of `program` (compiled from the graph
+    // this plan was derived from).
+    void record_blocks(const TiledProgram& program);
 
     // The mapping file (docs/mapping.md, "File format"), `source` saying what it was derived from.
     void write_yaml(std::ostream& out, const std::string& source) const;

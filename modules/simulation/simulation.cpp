@@ -148,7 +148,11 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
 
 Simulation::~Simulation() = default;
 
-workloads::MappingPlan Simulation::mapping_plan() const { return workloads::MappingPlan::derive(*graph_, compile_); }
+workloads::MappingPlan Simulation::mapping_plan() const {
+    workloads::MappingPlan plan = workloads::MappingPlan::derive(*graph_, compile_);
+    plan.record_blocks(*program_);
+    return plan;
+}
 
 void Simulation::refuse_beyond_memory_limit() {
     // A shape the graph builder refuses is left to its message.

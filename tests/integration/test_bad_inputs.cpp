@@ -225,8 +225,8 @@ std::vector<BadInput> bad_inputs() {
          {"has no main-memory energy for lpddr3 with 33 banks, 2 ranks, 1 channels (key dram_33_2_1)",
           "has: dram_16_2_2, dram_16_4_1, dram_32_2_1, dram_8_2_4"}},
         {"accelerator: buffer too small for the smallest block of an op", {},
-         {"run", "--set", "buffers.activation.size_mb=0.0001"}, 3,
-         {"in the activation buffer, which holds 104 bytes", "raise buffers.activation.size_mb"}},
+         {"run", "--set", "buffers.activation.size_mb=0.001"}, 3,
+         {"in the activation buffer, which holds 1048 bytes", "raise buffers.activation.size_mb"}},
         {"--set: value out of range", {}, {"run", "--set", "pe.count=0"}, 3,
          {"acceltran-edge.yaml: pe.count: expected an integer from 1 to 1048576, found '0'"}},
 

@@ -197,12 +197,12 @@ TEST_CASE("sweep: an interrupted sweep stops cleanly and a second run completes 
 
 TEST_CASE("sweep: a point that fails is recorded with its error and the others finish", "[integration][sweep]") {
     ScratchDir dir("sweep-failing");
-    // A 0.0001 MiB (104-byte) activation buffer cannot hold one row of BERT-Tiny's embedding sum
-    // (128 values, 160 bytes, and as much again for its output), even in main-memory blocks
-    // (docs/mapping.md): an input error (exit 3) when the point's program is compiled, which the
-    // space file cannot know.
+    // A 0.001 MiB (1048-byte) activation buffer cannot hold the keys of one attention head of
+    // BERT-Tiny (128 x 64 values, 10 KiB), which a block of Q.K^T needs whole, even in
+    // main-memory blocks (docs/mapping.md): an input error (exit 3) when the point's program is
+    // compiled, which the space file cannot know.
     write_text(dir / "space.yaml", "accelerator: acceltran-edge\nmodels: bert-tiny\ndetail: fast\nparameters:\n"
-                                   "  pe.count: [32, 64]\n  buffers.activation.size_mb: [4, 0.0001]\n");
+                                   "  pe.count: [32, 64]\n  buffers.activation.size_mb: [4, 0.001]\n");
     const std::string out = dir / "sweep";
     const auto r = run_acceltran({"sweep", "--space", dir / "space.yaml", "--out", out, "--no-plot"}, dir);
     INFO(describe(r));
@@ -213,7 +213,7 @@ TEST_CASE("sweep: a point that fails is recorded with its error and the others f
     REQUIRE(results.rows.size() == 4);
     int failed = 0;
     for (const auto& row : results.rows) {
-        const bool small_buffer = row[results.column("buffers.activation.size_mb")] == "0.0001";
+        const bool small_buffer = row[results.column("buffers.activation.size_mb")] == "0.001";
         CHECK(row[results.column("status")] == (small_buffer ? "failed" : "ok"));
         if (!small_buffer) {
             CHECK(!row[results.column("cycles")].empty());
@@ -221,7 +221,7 @@ TEST_CASE("sweep: a point that fails is recorded with its error and the others f
         }
         ++failed;
         CHECK_THAT(row[results.column("error")],
-                   Catch::StartsWith("acceltran run: error: tensor 'emb.word_rows'") &&
+                   Catch::StartsWith("acceltran run: error: op 'l0.attn.scores'") &&
                        Catch::Contains("activation buffer"));
         CHECK(row[results.column("cycles")].empty());
         CHECK_THAT(read_text(out + "/points/" + row[0] + ".error"),
