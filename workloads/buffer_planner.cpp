@@ -354,15 +354,21 @@ private:
         give_back(BufferKind::Mask, r.mask_bytes, users_[residency]);
     }
 
-    // Loads one block's slice of a tensor from its home; returns {residency, load entry}.
-    std::pair<std::uint32_t, std::uint32_t> load_slice(const OpBlocking::Slice& s, const Op& op,
-                                                        const std::vector<int>& pinned) {
+    // A load or store of one block's slice between its tensor's home and the buffers.
+    static ProgramEntry slice_transfer(EntryKind kind, const OpBlocking::Slice& s) {
         ProgramEntry e;
-        e.kind = EntryKind::Load;
+        e.kind = kind;
         e.tensor = s.tensor;
         e.data_bytes = s.data_bytes;
         e.mask_bytes = s.mask_bytes;
         e.memory_offset = s.memory_offset;
+        return e;
+    }
+
+    // Loads one block's slice of a tensor from its home; returns {residency, load entry}.
+    std::pair<std::uint32_t, std::uint32_t> load_slice(const OpBlocking::Slice& s, const Op& op,
+                                                        const std::vector<int>& pinned) {
+        ProgramEntry e = slice_transfer(EntryKind::Load, s);
         reserve(s.buffer, s.data_bytes, s.tensor, op, pinned, e.deps);
         reserve(BufferKind::Mask, s.mask_bytes, s.tensor, op, pinned, e.deps);
         wait_for_home(s.tensor, e.deps);
@@ -428,12 +434,7 @@ private:
                 for (std::uint32_t r : block_residencies) use(id, int(r));
                 use(id, int(out_residency));
 
-                ProgramEntry st;
-                st.kind = EntryKind::Store;
-                st.tensor = op.output;
-                st.data_bytes = out.data_bytes;
-                st.mask_bytes = out.mask_bytes;
-                st.memory_offset = out.memory_offset;
+                ProgramEntry st = slice_transfer(EntryKind::Store, out);
                 st.deps = {id};
                 const std::uint32_t sid = add_entry(std::move(st));
                 use(sid, int(out_residency));
