@@ -120,7 +120,8 @@ void TileArithmetic::matmul_tile(const OpContext& ctx, const workloads::TileStep
                 dst[idx] = finish_value(op, x, idx);
             }
     m.out_nonzeros = sparsity_.nonzeros(o, out);
-    if (++outputs_written_[op.id] == g.output_tiles()) accumulators_.erase(op.id);
+    outputs_written_[op.id] += std::uint64_t((out.e1 - out.e0) * (out.r1 - out.r0) * cols);
+    if (outputs_written_[op.id] == std::uint64_t(op.out_elements())) accumulators_.erase(op.id);
 }
 
 void TileArithmetic::elementwise_tile(const OpContext& ctx, const Block& out, TileMeasure& m) {

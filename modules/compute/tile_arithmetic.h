@@ -53,7 +53,9 @@ private:
     TensorStore& store_;
     SparsityTracker& sparsity_;
     std::map<int, std::vector<std::int64_t>> accumulators_;  // per matmul op id, in progress
-    std::map<int, std::uint64_t> outputs_written_;           // per op id: output tiles finished
+    // Per op id: output elements finished. Counted in elements, not tiles: the blocks of an op
+    // blocked inside (workloads/op_blocking.h) are grids of their own and may run at once.
+    std::map<int, std::uint64_t> outputs_written_;
     std::map<std::string, const std::vector<double>*> biases_;  // into the weights: they outlive us
     std::map<std::string, functional::NormParams> norms_;
 };
