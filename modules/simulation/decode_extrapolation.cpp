@@ -65,8 +65,12 @@ DecodeExtrapolation::DecodeExtrapolation(const workloads::TiledProgram& program,
     : program_(program), steps_(std::move(steps)), counters_(std::move(counters)) {
     const auto& g = *program.graph;
     compute_left_.assign(std::size_t(g.gen_len) + 1, 0);
+    op_blocks_left_.assign(g.ops.size(), 0);
     for (const auto& e : program.entries)
-        if (e.kind == workloads::EntryKind::Compute) ++compute_left_[std::size_t(g.ops[std::size_t(e.op)].step)];
+        if (e.kind == workloads::EntryKind::Compute) {
+            ++compute_left_[std::size_t(g.ops[std::size_t(e.op)].step)];
+            ++op_blocks_left_[std::size_t(e.op)];
+        }
     tally_.kind_busy.assign(workloads::kOpKindCount, 0.0);
     tally_.kind_ops.assign(workloads::kOpKindCount, 0.0);
     snapshots_.resize(steps_.size());
@@ -85,8 +89,10 @@ void DecodeExtrapolation::on_retire(std::uint32_t entry, double at, std::uint64_
         case workloads::EntryKind::Compute: {
             const auto& op = g.ops[std::size_t(e.op)];
             tally_.tile_ops += double(e.grid.tiles());
-            tally_.macs += double(op.macs());
-            tally_.kind_ops[std::size_t(op.kind)] += 1;
+            if (--op_blocks_left_[std::size_t(e.op)] == 0) {
+                tally_.macs += double(op.macs());
+                tally_.kind_ops[std::size_t(op.kind)] += 1;
+            }
             if (--compute_left_[std::size_t(op.step)] > 0) return;
             // The step's last compute entry: snapshot, as PhaseTracker times the step.
             if (op.step == 0) {

@@ -61,6 +61,9 @@ private:
     std::vector<int> steps_;
     std::function<RunResult(double)> counters_;
     std::vector<std::uint32_t> compute_left_;  // per step 0..G: compute entries not yet retired
+    // Per op: compute entries not yet retired (an op blocked inside has one per block), so that
+    // its MACs and its count are tallied once, when its last block retires.
+    std::vector<std::uint32_t> op_blocks_left_;
     Tally tally_;
     std::vector<double> prefill_;                 // snapshot when the prefill finished (or zeros)
     std::vector<std::vector<double>> snapshots_;  // per simulated decode step

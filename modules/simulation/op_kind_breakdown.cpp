@@ -4,8 +4,8 @@ namespace acceltran {
 
 OpKindBreakdown::OpKindBreakdown(const workloads::TiledProgram& program)
     : program_(program), busy_(workloads::kOpKindCount, 0.0), ops_(workloads::kOpKindCount, 0) {
-    for (const auto& e : program.entries)
-        if (e.kind == workloads::EntryKind::Compute) ++ops_[std::size_t(program.graph->ops[std::size_t(e.op)].kind)];
+    // Ops of the graph, not compute entries: an op blocked inside has one entry per block.
+    for (const auto& op : program.graph->ops) ++ops_[std::size_t(op.kind)];
 }
 
 void OpKindBreakdown::on_tile(const activity::TileEvent& t) {
