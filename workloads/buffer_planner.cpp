@@ -284,14 +284,7 @@ private:
             need[int(BufferKind::Mask)] += mask;
         }
         const TensorLayout& out = p_.layouts[op.output];
-        bool in_place = false;
-        if (opt_.in_place_elementwise && op.kind != OpKind::MatMul && op.kind != OpKind::Add) {
-            const int t = op.a_inputs.front();
-            const auto [data, mask] = held_bytes(t);
-            in_place = next_use(t, op.id) == kNever && !is_output(t) && p_.layouts[t].buffer == out.buffer &&
-                       data == out_bytes && mask == out.mask_bytes;
-        }
-        if (!in_place) {
+        if (in_place_input(op, out_bytes) < 0) {
             need[int(out.buffer)] += out_bytes;
             need[int(BufferKind::Mask)] += out.mask_bytes;
         }
@@ -515,9 +508,10 @@ private:
         if (op.kind == OpKind::MatMul || op.kind == OpKind::Add) return -1;
         const int t = op.a_inputs.front();
         if (next_use(t, op.id) != kNever || is_output(t)) return -1;
-        const Residency& r = p_.residencies[resident_[t]];
+        // The bytes it holds once loaded (fits_whole asks before the loads).
+        const auto [data, mask] = held_bytes(t);
         const TensorLayout& out = p_.layouts[op.output];
-        if (r.buffer != out.buffer || r.data_bytes != out_bytes || r.mask_bytes != out.mask_bytes) return -1;
+        if (p_.layouts[t].buffer != out.buffer || data != out_bytes || mask != out.mask_bytes) return -1;
         return t;
     }
 

@@ -167,8 +167,9 @@ std::vector<std::uint64_t> OpBlocking::need(const MemoryBlock& resolved, int cop
         bytes[std::size_t(s.buffer)] += s.data_bytes * times;
         bytes[std::size_t(BufferKind::Mask)] += s.mask_bytes * times;
     };
-    const Range rows = row_ranges(resolved).front();
-    const Range block = column_ranges(resolved, rows).front();
+    // The first block is the largest: whole batch entries or rows from the start, the first columns.
+    const Range rows{0, resolved.rows == op_.m ? resolved.batch : 1, 0, resolved.rows, 0, op_.n};
+    const Range block{0, rows.nb, 0, rows.nr, 0, resolved.columns};
     for (const Slice& s : row_slices(rows)) add(s, std::uint64_t(copies));
     for (const Slice& s : block_slices(block, weight_whole)) add(s, std::uint64_t(copies));
     add(output_slice(block), std::uint64_t(copies));
