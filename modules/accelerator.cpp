@@ -82,7 +82,6 @@ void Accelerator::build_contexts() {
         c.op = &op;
         c.grid = &entry.grid;
         c.loop_order = entry.loop_order;
-        c.element_bits = program_.options.element_bits;
         c.a = place(op.a_inputs.empty() ? -1 : op.a_inputs[0]);
         // Element-wise ops with a second input (residual add, SwiGLU's up projection, rotary's
         // cos/sin rows) read it tile by tile like the first.

@@ -64,8 +64,10 @@ private:
             const bool activation = t.kind == TensorKind::Activation || t.cache != CacheRole::None;
             l.density = activation ? opt_.activation_density : opt_.weight_density;
             if (std::size_t(t.id) < opt_.tensor_density.size()) l.density = opt_.tensor_density[std::size_t(t.id)];
-            l.data_bytes = compressed_bytes(std::uint64_t(t.elements()), l.density, opt_.element_bits);
-            l.mask_bytes = mask_bytes(std::uint64_t(t.elements()));
+            l.element_bits = opt_.bits_in(l.buffer);
+            l.masked = opt_.masks;
+            l.data_bytes = compressed_bytes(std::uint64_t(t.elements()), l.density, l.element_bits);
+            l.mask_bytes = opt_.mask_bytes_of(std::uint64_t(t.elements()));
             // Every tensor has a home in main memory: parameters and inputs live there, and an
             // activation's home is where it goes when spilled or written back.
             l.memory_address = address;
@@ -299,7 +301,7 @@ private:
         const TensorLayout& out = p_.layouts[op.output];
         const bool parks_partial_sums = grid.matmul && grid.nk > 1 && order.letters()[3] != 'k';
         return parks_partial_sums ? std::max(out.data_bytes, compressed_bytes(std::uint64_t(g_.tensors[op.output].elements()),
-                                                                              1.0, opt_.element_bits))
+                                                                              1.0, out.element_bits))
                                   : out.data_bytes;
     }
 

@@ -89,8 +89,8 @@ OpBlocking::Slice OpBlocking::slice(int tensor, std::uint64_t num, std::uint64_t
     s.tensor = tensor;
     s.buffer = l.buffer;
     s.elements = (elements * num + den - 1) / den;
-    s.data_bytes = compressed_bytes(s.elements, l.density, opt_.element_bits);
-    s.mask_bytes = mask_bytes(s.elements);
+    s.data_bytes = compressed_bytes(s.elements, l.density, l.element_bits);
+    s.mask_bytes = l.masked ? mask_bytes(s.elements) : 0;
     // Nominal: where the slice would start if the tensor were stored in this op's order.
     s.memory_offset = l.data_bytes * offset_num / den;
     return s;
@@ -145,7 +145,7 @@ OpBlocking::Slice OpBlocking::output_slice(const Range& r) const {
     Slice s = slice(op_.output, std::uint64_t(r.nb * r.nr * r.nc), all,
                     std::uint64_t((r.b0 * op_.m + r.r0) * op_.n + r.c0 * r.nr));
     // Partial sums parked between k steps are dense (the planner's rule for whole ops).
-    if (parks_partial_sums(r)) s.data_bytes = std::max(s.data_bytes, compressed_bytes(s.elements, 1.0, opt_.element_bits));
+    if (parks_partial_sums(r)) s.data_bytes = std::max(s.data_bytes, compressed_bytes(s.elements, 1.0, layouts_[std::size_t(op_.output)].element_bits));
     return s;
 }
 

@@ -40,4 +40,6 @@ std::uint64_t compressed_bytes(std::uint64_t elements, double density, int eleme
 
 std::uint64_t mask_bytes(std::uint64_t elements) { return (elements + 7) / 8; }
 
+std::uint64_t CompileOptions::mask_bytes_of(std::uint64_t elements) const { return masks ? mask_bytes(elements) : 0; }
+
 }  // namespace acceltran::workloads

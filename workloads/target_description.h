@@ -26,6 +26,12 @@ struct CompileOptions {
     TileShape tile;
     LoopOrder loop_order;
     int element_bits = 20;
+    // Bits per stored value in each buffer's tensors (0: element_bits). A template whose buffers
+    // hold different widths sets them (the Gemmini template: int8 scratchpad, int32 accumulator).
+    int buffer_element_bits[kBufferKinds] = {0, 0, 0};
+    // Whether tensors carry a one-bit-per-element mask (AccelTran's sparsity); a dense template
+    // stores none, so no mask bytes move or occupy a buffer.
+    bool masks = true;
     double activation_density = 0.5;  // 1 - activation sparsity
     double weight_density = 0.5;      // 1 - weight sparsity
     std::uint64_t capacity[kBufferKinds] = {4u << 20, 8u << 20, 1u << 20};
@@ -36,6 +42,9 @@ struct CompileOptions {
     std::vector<double> tensor_density;
     // Per op id, when not empty: what a mapping decides for that op (op_directive.h).
     std::vector<OpDirective> op_directives;
+
+    int bits_in(BufferKind b) const { return buffer_element_bits[int(b)] ? buffer_element_bits[int(b)] : element_bits; }
+    std::uint64_t mask_bytes_of(std::uint64_t elements) const;
 };
 
 // Bytes of `elements` values at `density` with `element_bits` per non-zero value.

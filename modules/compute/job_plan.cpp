@@ -6,8 +6,10 @@
 
 namespace acceltran::compute {
 
-std::uint64_t tile_transfer_bytes(bool mask, std::uint64_t elements, double density, int element_bits) {
-    return mask ? workloads::mask_bytes(elements) : workloads::compressed_bytes(elements, density, element_bits);
+std::uint64_t tile_transfer_bytes(const workloads::TensorLayout& layout, bool mask, std::uint64_t elements,
+                                  double density) {
+    if (mask) return layout.masked ? workloads::mask_bytes(elements) : 0;
+    return workloads::compressed_bytes(elements, density, layout.element_bits);
 }
 
 namespace {
@@ -23,7 +25,7 @@ void add(StreamSum& s, std::uint64_t slot, std::uint64_t bytes, std::uint64_t el
 }  // namespace
 
 JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
-                 int bits, std::vector<TileRecord>* records) {
+                 std::vector<TileRecord>* records) {
     const workloads::TileGrid& g = *ctx.grid;
     const std::uint64_t n = tiles.size();
     // Chunk boundaries: [0,1), the middle [1, n-1) in up to `middle_chunks` near-equal pieces, [n-1, n).
@@ -50,16 +52,17 @@ JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSe
             (g.b_batched ? std::uint64_t(t.b) * g.nk * g.nj : 0) + std::uint64_t(t.k) * g.nj + t.j;
         // The fast level is timing-only: the configured densities.
         const TileDensity density = tile_density(ctx, step, nullptr);
-        auto read = [&](ReadStream data, std::uint64_t slot, std::uint64_t elements, double d) {
-            add(c.reads[data], slot, tile_transfer_bytes(false, elements, d, bits), elements, d);
-            add(c.reads[data + 1], slot, tile_transfer_bytes(true, elements, d, bits), elements, d);
+        auto read = [&](ReadStream data, const OperandPlace& p, std::uint64_t slot, std::uint64_t elements, double d) {
+            add(c.reads[data], slot, tile_transfer_bytes(*p.layout, false, elements, d), elements, d);
+            add(c.reads[data + 1], slot, tile_transfer_bytes(*p.layout, true, elements, d), elements, d);
         };
-        if (step.read_a) read(kReadA, a_slot, g.a_elements(t), density.a);
-        if (ctx.a2.layout) read(kReadA2, a_slot, g.a_elements(t), density.a2);
-        if (step.read_b && ctx.b.layout) read(kReadB, b_slot, g.b_elements(t), density.b);
+        if (step.read_a) read(kReadA, ctx.a, a_slot, g.a_elements(t), density.a);
+        if (ctx.a2.layout) read(kReadA2, ctx.a2, a_slot, g.a_elements(t), density.a2);
+        if (step.read_b && ctx.b.layout) read(kReadB, ctx.b, b_slot, g.b_elements(t), density.b);
+        const workloads::TensorLayout& out = *ctx.out.layout;
         const std::uint64_t out_elements = g.out_elements(t);
         if (step.read_psum)
-            add(c.reads[kReadPsum], out_slot, tile_transfer_bytes(false, out_elements, 1.0, bits), out_elements, 1.0);
+            add(c.reads[kReadPsum], out_slot, tile_transfer_bytes(out, false, out_elements, 1.0), out_elements, 1.0);
 
         const TileWork work = unit.execute(ctx, step, density);
         const double cycles = double(work.cycles);
@@ -77,10 +80,10 @@ JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSe
 
         if (step.write_output) {
             const double d = density.out;
-            add(c.writes[kWriteOut], out_slot, tile_transfer_bytes(false, out_elements, d, bits), out_elements, d);
-            add(c.writes[kWriteOutMask], out_slot, tile_transfer_bytes(true, out_elements, d, bits), out_elements, d);
+            add(c.writes[kWriteOut], out_slot, tile_transfer_bytes(out, false, out_elements, d), out_elements, d);
+            add(c.writes[kWriteOutMask], out_slot, tile_transfer_bytes(out, true, out_elements, d), out_elements, d);
         } else if (step.write_psum) {
-            add(c.writes[kWritePsum], out_slot, tile_transfer_bytes(false, out_elements, 1.0, bits), out_elements, 1.0);
+            add(c.writes[kWritePsum], out_slot, tile_transfer_bytes(out, false, out_elements, 1.0), out_elements, 1.0);
         }
     }
     // size() counts every (output, k) pair; a causal op skips its masked tiles, which leaves the

@@ -47,7 +47,7 @@ public:
     // Walks `tiles` on `unit`'s executor (which counts its activity per tile, as in the full
     // path). `records`, when not null, receives one entry per tile.
     JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
-            int element_bits, std::vector<TileRecord>* records);
+            std::vector<TileRecord>* records);
 
     const std::vector<JobChunk>& chunks() const { return chunks_; }
     double cycles() const { return cycles_; }
@@ -64,8 +64,8 @@ private:
 // reservations in time order, as in the full path.
 struct FastJobState {
     FastJobState(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
-                 int element_bits, bool keep_records)
-        : plan(unit, ctx, std::move(tiles), middle_chunks, element_bits, keep_records ? &records : nullptr) {}
+                 bool keep_records)
+        : plan(unit, ctx, std::move(tiles), middle_chunks, keep_records ? &records : nullptr) {}
     std::vector<TileRecord> records;  // declared before plan, which fills it
     JobPlan plan;
     std::size_t next_chunk = 0, next_record = 0;
@@ -74,7 +74,9 @@ struct FastJobState {
     double done = 0;        // last write completion so far
 };
 
-// Bytes of one tile's data or mask transfer: the full path's rule, shared by both paths.
-std::uint64_t tile_transfer_bytes(bool mask, std::uint64_t elements, double density, int element_bits);
+// Bytes of one tile's data or mask transfer of a tensor stored as `layout`: the full path's
+// rule, shared by both paths (no mask bytes for a tensor without a mask).
+std::uint64_t tile_transfer_bytes(const workloads::TensorLayout& layout, bool mask, std::uint64_t elements,
+                                  double density);
 
 }  // namespace acceltran::compute

@@ -23,7 +23,6 @@ struct OpContext {
     const workloads::TileGrid* grid = nullptr;
     workloads::LoopOrder loop_order;
     OperandPlace a, a2, b, out;  // a2: the second operand of a residual add
-    int element_bits = 20;
     FunctionalEngine* functional = nullptr;  // functional mode: computes and measures each tile
 };
 

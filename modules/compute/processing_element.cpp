@@ -100,7 +100,7 @@ void ProcessingElement::on_wakeup() {
 double ProcessingElement::transfer(ComputeUnit& unit, tlm::tlm_command cmd, const OperandPlace& place, bool mask,
                                    std::uint64_t slot, std::uint64_t elements, double density,
                                    double at) {
-    const std::uint64_t bytes = tile_transfer_bytes(mask, elements, density, config_.element_bits());
+    const std::uint64_t bytes = tile_transfer_bytes(*place.layout, mask, elements, density);
     return transfer_bytes(unit, cmd, place, mask, slot, bytes, elements, density, at);
 }
 
@@ -137,7 +137,7 @@ double ProcessingElement::transfer_bytes(ComputeUnit& unit, tlm::tlm_command cmd
         data_ext_->tensor = place.tensor;
         data_ext_->tile = slot;
         data_ext_->elements = n == bytes ? elements : std::uint64_t(double(elements) * double(n) / double(bytes));
-        data_ext_->element_bits = std::uint32_t(config_.element_bits());
+        data_ext_->element_bits = std::uint32_t(place.layout->element_bits);
         data_ext_->nonzeros = std::uint64_t(double(data_ext_->elements) * density + 0.5);
         data_ext_->is_mask = mask;
         // Functional mode: the tensor's values ride along for models that inspect them; the
@@ -244,8 +244,7 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
     const OpContext& ctx = *unit.context();
     const bool per_tile = observer_ && observer_->wants_tiles();
     if (!unit.fast) {
-        unit.fast = std::make_unique<FastJobState>(unit, ctx, unit.take_all_tiles(), kFastMiddleChunks,
-                                                   config_.element_bits(), per_tile);
+        unit.fast = std::make_unique<FastJobState>(unit, ctx, unit.take_all_tiles(), kFastMiddleChunks, per_tile);
         unit.fast->free_at = std::max(now, unit.compute_free);
         unit.fast->chunk_end = unit.fast->free_at;
         unit.fast->done = now;

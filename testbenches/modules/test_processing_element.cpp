@@ -163,7 +163,6 @@ struct PeBench {
         ctx.op = &op;
         ctx.grid = &entry.grid;
         ctx.loop_order = workloads::LoopOrder::parse(loop_order);
-        ctx.element_bits = config.element_bits();
         // Tensors placed apart in their buffers (addresses matter only to banked models).
         auto place = [](const workloads::TensorLayout* l, int tensor, std::uint64_t offset) {
             OperandPlace p;

@@ -49,7 +49,7 @@ TEST_CASE("JobPlan: 10 k tiles make chunks of 1, 2, 2, 2, 2 and 1 tiles with the
     MatmulJob job(160);  // 10 k tiles
     MacLane lane(16);
     std::vector<TileRecord> records;
-    const JobPlan plan(lane, job.ctx, job.tiles(), 4, 20, &records);
+    const JobPlan plan(lane, job.ctx, job.tiles(), 4, &records);
     // Middle tiles 1..8 (8 of them) in 4 chunks of 2.
     REQUIRE(plan.chunks().size() == 6);
     const std::uint64_t sizes[6] = {1, 2, 2, 2, 2, 1};
@@ -84,7 +84,7 @@ TEST_CASE("JobPlan: one tile is one chunk, two tiles are two, three tiles have o
         INFO("k " << k);
         MatmulJob job(k);
         MacLane lane(16);
-        const JobPlan plan(lane, job.ctx, job.tiles(), 4, 20, nullptr);
+        const JobPlan plan(lane, job.ctx, job.tiles(), 4, nullptr);
         CHECK(plan.chunks().size() == chunks);
         CHECK(plan.tiles() == std::uint64_t(k / 16));
     }
