@@ -151,11 +151,13 @@ void parse_buffer(const ConfigNode& buffers, const std::string& name, BufferConf
     // The shared geometry keys go to every buffer model; the rest are the model's own
     // parameters, checked against the registry (unknown model or key: a located error).
     const ModelSelection model = ModelRegistry::instance().parse(
-        ModelKind::Buffer, n, {"size_mb", "banks", "bank_width_bytes", "latency_cycles"}, b.model);
+        ModelKind::Buffer, n, {"size_mb", "size_kb", "banks", "bank_width_bytes", "latency_cycles"}, b.model);
     b.name = name;
     b.model = model.name;
     b.model_parameters = model.parameters;
-    b.size_mb = positive_at_most(n.child("size_mb"), 65536);
+    if (n.has("size_kb") && n.has("size_mb")) n.child("size_kb").fail_message("give size_mb or size_kb, not both");
+    if (n.has("size_kb")) b.size_mb = positive_at_most(n.child("size_kb"), 65536.0 * 1024) / 1024;
+    else b.size_mb = positive_at_most(n.child("size_mb"), 65536);
     b.banks = int_in(n, "banks", 1, 65536, b.banks);
     b.bank_width_bytes = int_in(n, "bank_width_bytes", 1, 4096, b.bank_width_bytes);
     b.latency_cycles = int_in(n, "latency_cycles", 0, 1000000, b.latency_cycles);
@@ -215,19 +217,114 @@ void check_tile_fits(const ConfigNode& buffers, const AcceleratorConfig& c) {
     }
 }
 
+void parse_systolic(const ConfigNode& n, SystolicConfig& s) {
+    n.expect_keys({"dim", "dataflow"});
+    s.dim = int_in(n, "dim", 1, 256, s.dim);
+    s.weight_stationary =
+        n.get_choice("dataflow", {"weight_stationary", "output_stationary"}, "weight_stationary") == "weight_stationary";
+}
+
+void parse_host_cpu(const ConfigNode& n, HostCpuConfig& h) {
+    n.expect_keys({"cores", "l2_bytes_per_cycle", "cycles_per_element"});
+    h.cores = int_in(n, "cores", 1, 1024, h.cores);
+    h.l2_bytes_per_cycle = n.get_positive("l2_bytes_per_cycle", h.l2_bytes_per_cycle);
+    const ConfigNode costs = section(n, "cycles_per_element");
+    costs.expect_keys({"softmax", "layernorm", "gelu", "add", "dequantize", "quantize"});
+    struct Field {
+        const char* key;
+        double* value;
+    };
+    for (const Field& f : {Field{"softmax", &h.softmax}, Field{"layernorm", &h.layernorm}, Field{"gelu", &h.gelu},
+                           Field{"add", &h.add}, Field{"dequantize", &h.dequantize}, Field{"quantize", &h.quantize}})
+        if (costs.has(f.key)) *f.value = non_negative(costs.child(f.key));
+}
+
+void parse_integer_units(const ConfigNode& n, IntegerUnitsConfig& u) {
+    n.expect_keys({"activation_units", "lanes", "normalization_unit", "normalization_passes", "normalization_lanes",
+                   "fuse_gelu"});
+    u.activation_units = int_in(n, "activation_units", 0, 4096, u.activation_units);
+    u.lanes = int_in(n, "lanes", 1, 4096, u.lanes);
+    u.normalization_unit = n.get_bool("normalization_unit", u.normalization_unit);
+    u.normalization_passes = int_in(n, "normalization_passes", 1, 16, u.normalization_passes);
+    u.normalization_lanes = int_in(n, "normalization_lanes", 1, 4096, u.normalization_lanes);
+    u.fuse_gelu = n.get_bool("fuse_gelu", u.fuse_gelu);
+    if (u.fuse_gelu && u.activation_units == 0)
+        n.child("fuse_gelu").fail_message("fuse_gelu needs integer GELU units (activation_units of at least 1)");
+    if (u.normalization_unit != (u.activation_units > 0))
+        n.fail_message("I-BERT units come together: activation_units > 0 and normalization_unit: true, or neither "
+                       "(the host CPU then runs every non-linear op)");
+}
+
+// The Gemmini template fills the AccelTran fields the shared modules read (docs/gemmini.md,
+// "How the template maps onto the modules"): one PE whose one MAC lane is the W x W array, the
+// softmax-class units are the host CPU cores (or the I-BERT activation units), the layer-norm
+// class is the I-BERT normalization unit; the scratchpad is the weight buffer (int8) and the
+// accumulator the activation buffer (int32); data is dense and carries no masks.
+void parse_gemmini(const ConfigNode& top, AcceleratorConfig& c) {
+    top.expect_keys({"name", "template", "clock_mhz", "technology", "systolic", "host_cpu", "integer_units", "tiling",
+                     "buffers", "main_memory", "dma", "power"});
+    parse_systolic(section(top, "systolic"), c.systolic);
+    parse_host_cpu(section(top, "host_cpu"), c.host_cpu);
+    parse_integer_units(section(top, "integer_units"), c.integer_units);
+    c.pes = 1;
+    c.lanes_per_pe = 1;
+    c.macs_per_lane = c.systolic.dim * c.systolic.dim;
+    c.softmax_per_pe = c.integer_units.any() ? c.integer_units.activation_units : c.host_cpu.cores;
+    c.layernorm_per_pe = c.integer_units.normalization_unit ? 1 : 0;
+    c.int_bits = 8;  // int8 inputs and weights
+    c.frac_bits = 0;
+    c.activation_sparsity = 0;
+    c.weight_sparsity = 0;
+    c.sparsity_rule.mode = sparsity::SparsityMode::None;
+    // The array's native block: W rows of A per weight load unless the tiling says otherwise.
+    c.tile_b = 1;
+    c.tile_x = c.systolic.dim;
+    c.tile_y = c.systolic.dim;
+    parse_tiling(section(top, "tiling"), c);
+    if (c.tile_y != c.systolic.dim)
+        top.child("tiling").child("tile").fail_message("the tile's y must equal the array dimension " +
+                                                       std::to_string(c.systolic.dim) +
+                                                       " (one weight block fills the array), found " +
+                                                       std::to_string(c.tile_y));
+    ConfigNode buffers = top.child("buffers");
+    buffers.expect_keys({"scratchpad", "accumulator"});
+    parse_buffer(buffers, "scratchpad", c.weight_buffer);
+    parse_buffer(buffers, "accumulator", c.activation_buffer);
+    c.mask_buffer.name = "mask";  // present for the shared modules; nothing is stored in it
+    c.mask_buffer.size_mb = 1.0 / 1024;
+    c.mask_buffer.banks = 1;
+    parse_main_memory(section(top, "main_memory"), c.main_memory);
+    parse_dma(section(top, "dma"), c.dma);
+    parse_power(section(top, "power"), c);
+    const std::uint64_t tile = std::uint64_t(c.tile_b) * c.tile_x * c.tile_y;
+    if (c.activation_buffer.capacity_bytes() < 4 * tile)
+        buffers.child("accumulator").fail_message("the accumulator (" + std::to_string(c.activation_buffer.capacity_bytes()) +
+                                                  " bytes) cannot hold one tile of 32-bit sums (" +
+                                                  std::to_string(4 * tile) + " bytes)");
+    if (c.weight_buffer.capacity_bytes() < tile)
+        buffers.child("scratchpad").fail_message("the scratchpad (" + std::to_string(c.weight_buffer.capacity_bytes()) +
+                                                 " bytes) cannot hold one int8 tile (" + std::to_string(tile) + " bytes)");
+}
+
 }  // namespace
 
 AcceleratorConfig parse_accelerator(const YAML::Node& root, const std::string& source) {
     ConfigNode top(root, source, "");
-    top.expect_keys({"name", "clock_mhz", "technology", "pe", "tiling", "numerics", "sparsity",
-                     "buffers", "main_memory", "dma", "power", "compat"});
     AcceleratorConfig c;
     c.source = source;
+    c.architecture = top.get_choice("template", {"acceltran", "gemmini"}, c.architecture);
     c.name = top.get_string("name");
     if (c.name.empty()) top.child("name").fail("a non-empty name");
     if (top.has("clock_mhz")) c.clock_mhz = positive_at_most(top.child("clock_mhz"), 100000);
     c.technology = top.get_string("technology", c.technology);
     if (c.technology.empty()) top.child("technology").fail("a technology name such as '14nm'");
+    if (c.gemmini()) {
+        parse_gemmini(top, c);
+        c.resolved = YAML::Clone(root);
+        return c;
+    }
+    top.expect_keys({"name", "template", "clock_mhz", "technology", "pe", "tiling", "numerics", "sparsity",
+                     "buffers", "main_memory", "dma", "power", "compat"});
 
     parse_pe(section(top, "pe"), c);
     check_module_memory(section(top, "pe"), c);

@@ -65,9 +65,52 @@ inline constexpr const char* kCompatAll = "acceltran-py";
 // a UsageError that lists the known ones.
 void enable_compat(CompatConfig& compat, const std::string& list);
 
+// The Gemmini-style template (docs/gemmini.md): a W x W systolic array fed by a scratchpad
+// (int8 inputs and weights) and writing 32-bit sums into an accumulator, beside a host CPU that
+// runs what the array cannot, or integer-only I-BERT units that take those ops on chip.
+struct SystolicConfig {
+    int dim = 16;                  // W: the array is W x W processing elements, one int8 MAC each
+    bool weight_stationary = true; // else output-stationary
+};
+
+// The host CPU (a Rocket-class in-order core sharing L2 with the array, as in the survey's
+// Gemmini): cycles per element of each floating-point op it runs, plus converting each input
+// element from the accumulator's int32 to float and each output element back to int8; data
+// crosses the local-memory <-> L2 link both ways at `l2_bytes_per_cycle`.
+struct HostCpuConfig {
+    int cores = 1;
+    double l2_bytes_per_cycle = 16;
+    double softmax = 1, layernorm = 1, gelu = 1, add = 1;  // cycles per output element
+    double dequantize = 1, quantize = 1;                   // cycles per converted element
+};
+
+// I-BERT integer units (survey Sec. 3.4): `activation_units` integer GELU/softmax/exp/add units,
+// each `lanes` elements wide, and a normalization unit that reads the accumulator in
+// `normalization_passes` passes (sums, sums of squares, then the scaling). With `fuse_gelu`, GELU
+// is applied as the matmul's results leave the array and costs no pass of its own.
+struct IntegerUnitsConfig {
+    int activation_units = 0;      // 0: none, non-linear ops run on the host CPU
+    int lanes = 1;                 // elements per cycle per activation unit
+    bool normalization_unit = false;
+    int normalization_passes = 3;
+    int normalization_lanes = 16;  // elements per cycle per pass
+    bool fuse_gelu = false;
+    bool any() const { return activation_units > 0 || normalization_unit; }
+};
+
 struct AcceleratorConfig {
     std::string name;
     std::string source;            // file it came from
+    // Accelerator template: "acceltran" (the PEs, MAC lanes, softmax and layer-norm units of the
+    // paper) or "gemmini" (systolic array + host CPU, docs/gemmini.md). A gemmini design fills
+    // the PE fields below from its own keys: one PE whose one "MAC lane" is the array, whose
+    // softmax-class units are the host CPU cores (or the I-BERT activation units) and whose
+    // layer-norm-class unit is the I-BERT normalization unit.
+    std::string architecture = "acceltran";
+    SystolicConfig systolic;
+    HostCpuConfig host_cpu;
+    IntegerUnitsConfig integer_units;
+    bool gemmini() const { return architecture == "gemmini"; }
     double clock_mhz = 700;
     int pes = 64;
     int lanes_per_pe = 16;

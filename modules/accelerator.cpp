@@ -21,6 +21,23 @@ workloads::CompileOptions compile_options(const AcceleratorConfig& config) {
     o.capacity[int(BufferKind::Activation)] = config.activation_buffer.capacity_bytes();
     o.capacity[int(BufferKind::Weight)] = config.weight_buffer.capacity_bytes();
     o.capacity[int(BufferKind::Mask)] = config.mask_buffer.capacity_bytes();
+    if (config.gemmini()) {
+        // docs/gemmini.md: int8 values in both memories (the array's sums are scaled back to
+        // int8 as they leave the accumulator), no masks; the array runs matmuls, the host CPU (or
+        // the I-BERT units) everything else.
+        o.masks = false;
+        o.in_place_elementwise = true;
+        const bool ibert = config.integer_units.any();
+        for (int k = 0; k < workloads::kOpKindCount; ++k) {
+            const auto kind = workloads::OpKind(k);
+            const bool norm = kind == workloads::OpKind::LayerNorm || kind == workloads::OpKind::RmsNorm;
+            const bool on_array = kind == workloads::OpKind::MatMul ||
+                                  (kind == workloads::OpKind::Gelu && config.integer_units.fuse_gelu);
+            o.units[std::size_t(k)] = on_array ? UnitClass::MacLane
+                                      : ibert && norm                  ? UnitClass::LayerNorm
+                                                                       : UnitClass::Softmax;
+        }
+    }
     return o;
 }
 

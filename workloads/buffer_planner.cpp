@@ -406,7 +406,7 @@ private:
                 ProgramEntry e;
                 e.kind = EntryKind::Compute;
                 e.op = op.id;
-                e.unit = unit_class_of(op.kind);
+                e.unit = opt_.unit_of(op.kind);
                 e.grid = blocking.grid(block);
                 e.loop_order = loop_order_of(op);
                 e.deps = row_loads;
@@ -463,7 +463,7 @@ private:
         ProgramEntry e;
         e.kind = EntryKind::Compute;
         e.op = op.id;
-        e.unit = unit_class_of(op.kind);
+        e.unit = opt_.unit_of(op.kind);
         e.grid = make_tile_grid(op, tile_of(op));
         e.loop_order = loop_order_of(op);
         // When k is not the innermost loop a unit moves between outputs before finishing their

@@ -32,6 +32,12 @@ UnitClass unit_class_of(OpKind kind) {
     }
 }
 
+std::array<UnitClass, kOpKindCount> acceltran_units() {
+    std::array<UnitClass, kOpKindCount> units{};
+    for (int k = 0; k < kOpKindCount; ++k) units[std::size_t(k)] = unit_class_of(OpKind(k));
+    return units;
+}
+
 std::uint64_t compressed_bytes(std::uint64_t elements, double density, int element_bits) {
     // Rounded up to whole bytes: a partially filled word still occupies storage.
     double bits = double(elements) * density * element_bits;

@@ -4,6 +4,7 @@
 // layer (compile_options in modules/accelerator.h); plain C++ so the compiler stays testable alone.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -20,7 +21,9 @@ constexpr int kBufferKinds = 3;
 
 const char* to_string(BufferKind b);
 const char* to_string(UnitClass u);
+// AccelTran's unit for each op kind.
 UnitClass unit_class_of(OpKind kind);
+std::array<UnitClass, kOpKindCount> acceltran_units();
 
 struct CompileOptions {
     TileShape tile;
@@ -42,7 +45,11 @@ struct CompileOptions {
     std::vector<double> tensor_density;
     // Per op id, when not empty: what a mapping decides for that op (op_directive.h).
     std::vector<OpDirective> op_directives;
+    // The unit class that computes each op kind (a template decides: acceltran_units(), or the
+    // Gemmini template's host CPU / integer units).
+    std::array<UnitClass, kOpKindCount> units = acceltran_units();
 
+    UnitClass unit_of(OpKind kind) const { return units[std::size_t(kind)]; }
     int bits_in(BufferKind b) const { return buffer_element_bits[int(b)] ? buffer_element_bits[int(b)] : element_bits; }
     std::uint64_t mask_bytes_of(std::uint64_t elements) const;
 };

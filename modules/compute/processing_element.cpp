@@ -11,6 +11,9 @@
 #include "modules/compute/mac_lane.h"
 #include "modules/compute/softmax_unit.h"
 #include "modules/compute/tile_density.h"
+#include "modules/host/host_cpu.h"
+#include "modules/systolic/integer_unit.h"
+#include "modules/systolic/systolic_array.h"
 
 namespace acceltran::compute {
 
@@ -28,12 +31,7 @@ ProcessingElement::ProcessingElement(const sc_core::sc_module_name& name, int in
       config_(config),
       contexts_(contexts) {
     control_socket.register_nb_transport_fw(this, &ProcessingElement::nb_transport_fw);
-    for (int i = 0; i < config.lanes_per_pe; ++i)
-        units_[int(UnitClass::MacLane)].push_back(std::make_unique<MacLane>(config.macs_per_lane));
-    for (int i = 0; i < config.softmax_per_pe; ++i)
-        units_[int(UnitClass::Softmax)].push_back(std::make_unique<SoftmaxUnit>(config.topk_elements_per_cycle));
-    for (int i = 0; i < config.layernorm_per_pe; ++i)
-        units_[int(UnitClass::LayerNorm)].push_back(std::make_unique<LayerNormUnit>());
+    build_units();
     for (int c = 0; c < workloads::kUnitClasses; ++c)
         for (std::size_t i = 0; i < units_[c].size(); ++i) units_[c][i]->set_identity(UnitClass(c), int(i));
     capacity_[int(BufferKind::Activation)] = config.activation_buffer.capacity_bytes();
@@ -45,6 +43,29 @@ ProcessingElement::ProcessingElement(const sc_core::sc_module_name& name, int in
     SC_METHOD(on_wakeup);
     sensitive << wakeup_event_;
     dont_initialize();
+}
+
+// Each template puts its own executors in the three unit-class slots (docs/gemmini.md for the
+// Gemmini template's).
+void ProcessingElement::build_units() {
+    const AcceleratorConfig& c = config_;
+    auto add = [&](UnitClass cls, int count, auto make) {
+        for (int i = 0; i < count; ++i) units_[int(cls)].push_back(make());
+    };
+    if (c.gemmini()) {
+        add(UnitClass::MacLane, c.lanes_per_pe, [&] { return std::make_unique<systolic::SystolicArray>(c.systolic); });
+        if (c.integer_units.any())
+            add(UnitClass::Softmax, c.softmax_per_pe,
+                [&] { return std::make_unique<systolic::IntegerUnit>(c.integer_units, false); });
+        else
+            add(UnitClass::Softmax, c.softmax_per_pe, [&] { return std::make_unique<host::HostCpu>(c.host_cpu); });
+        add(UnitClass::LayerNorm, c.layernorm_per_pe,
+            [&] { return std::make_unique<systolic::IntegerUnit>(c.integer_units, true); });
+        return;
+    }
+    add(UnitClass::MacLane, c.lanes_per_pe, [&] { return std::make_unique<MacLane>(c.macs_per_lane); });
+    add(UnitClass::Softmax, c.softmax_per_pe, [&] { return std::make_unique<SoftmaxUnit>(c.topk_elements_per_cycle); });
+    add(UnitClass::LayerNorm, c.layernorm_per_pe, [&] { return std::make_unique<LayerNormUnit>(); });
 }
 
 tlm::tlm_sync_enum ProcessingElement::nb_transport_fw(tlm::tlm_generic_payload& trans,

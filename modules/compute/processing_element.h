@@ -59,6 +59,7 @@ private:
 
     tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
                                        sc_core::sc_time& delay);
+    void build_units();
     void on_wakeup();
     void schedule(ComputeUnit* unit, double at);
     void run_tile(ComputeUnit& unit, double now);

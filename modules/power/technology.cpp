@@ -44,12 +44,21 @@ void expect_plain_unique_keys(const ConfigNode& n) {
     n.expect_keys(plain);
 }
 
+// 0 is allowed: a template without a module (Gemmini has no sparsity units) or a figure the
+// source does not give (configs/technology/gemmini-45nm.yaml has no leakage).
+double non_negative_at(const ConfigNode& n, const std::string& key) {
+    const ConfigNode c = n.child(key);
+    const double v = c.as_double();
+    if (!(v >= 0)) c.fail("a number of at least 0");
+    return v;
+}
+
 ModulePower parse_module(const ConfigNode& n) {
     n.expect_keys({"area_um2", "dynamic_mw", "leakage_mw"});
     ModulePower m;
-    m.area_um2 = n.get_positive("area_um2");
-    m.dynamic_mw = n.get_positive("dynamic_mw");
-    m.leakage_mw = n.get_positive("leakage_mw");
+    m.area_um2 = non_negative_at(n, "area_um2");
+    m.dynamic_mw = non_negative_at(n, "dynamic_mw");
+    m.leakage_mw = non_negative_at(n, "leakage_mw");
     return m;
 }
 
@@ -77,9 +86,9 @@ std::map<int, ModulePower> parse_sized_modules(const ConfigNode& n, const std::s
 BufferTechnology parse_buffer(const ConfigNode& n) {
     n.expect_keys({"area_um2_per_mb", "access_energy_nj", "leakage_mw_per_mb"});
     BufferTechnology b;
-    b.area_um2_per_mb = n.get_positive("area_um2_per_mb");
+    b.area_um2_per_mb = non_negative_at(n, "area_um2_per_mb");
     b.access_energy_nj = n.get_positive("access_energy_nj");
-    b.leakage_mw_per_mb = n.get_positive("leakage_mw_per_mb");
+    b.leakage_mw_per_mb = non_negative_at(n, "leakage_mw_per_mb");
     return b;
 }
 

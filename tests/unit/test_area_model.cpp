@@ -163,7 +163,7 @@ TEST_CASE("area: technology file errors name the place and the fix", "[area][tec
     CHECK_THAT(parse_error(edited("leakage_mw: 0.0140774", "leakage_mv: 0.0140774")),
                Catch::Contains("fifo: unknown key 'leakage_mv' (did you mean 'leakage_mw'?)"));
     CHECK_THAT(parse_error(edited("area_um2: 484.379110", "area_um2: -484.379110")),
-               Catch::Contains("fifo.area_um2: expected a number greater than 0, found '-484.379110'"));
+               Catch::Contains("fifo.area_um2: expected a number of at least 0, found '-484.379110'"));
     CHECK_THAT(parse_error(edited("\n  gelu:", "\n  gleu:")),
                Catch::Contains("mac_lane: unknown key 'gleu' (did you mean 'gelu'?)"));
     CHECK_THAT(parse_error(edited("  8:  {area_um2: 22008", "  eight:  {area_um2: 22008")),

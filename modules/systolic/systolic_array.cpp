@@ -1,0 +1,24 @@
+#include "modules/systolic/systolic_array.h"
+
+#include "modules/systolic/systolic_timing.h"
+
+namespace acceltran::systolic {
+
+compute::TileWork SystolicArray::execute(const compute::OpContext& ctx, const workloads::TileStep& step,
+                                         const compute::TileDensity&) {
+    compute::TileWork work;
+    if (ctx.op->kind != workloads::OpKind::MatMul) {
+        work.cycles = 1;  // fused epilogue (GELU) applied on the way out of the array
+        return work;
+    }
+    const bool first = activity.jobs != jobs_seen_;
+    jobs_seen_ = activity.jobs;
+    const auto rows = std::uint64_t(ctx.grid->rows_b(step.index.b) * ctx.grid->rows_i(step.index.i));
+    work.cycles = config_.weight_stationary
+                      ? weight_stationary_cycles(rows, config_.dim, step.read_b, first)
+                      : output_stationary_cycles(rows, std::uint64_t(ctx.grid->depth_k(step.index.k)), config_.dim,
+                                                 step.write_output, first);
+    return work;
+}
+
+}  // namespace acceltran::systolic

@@ -1,0 +1,23 @@
+// The Gemmini template's W x W systolic array (int8 x int8 -> int32), in the shared modules'
+// place of a MAC lane: the PE hands it matmul tiles (A rows x one W x W block of B) and, when the
+// design fuses GELU into the matmul (I-BERT), GELU tiles, which the array's output stage applies
+// as the sums leave, so they cost one cycle. Timing: systolic_timing.h, docs/gemmini.md.
+#pragma once
+
+#include "core/accelerator_config.h"
+#include "modules/compute/compute_unit.h"
+
+namespace acceltran::systolic {
+
+class SystolicArray : public compute::ComputeUnit {
+public:
+    explicit SystolicArray(const SystolicConfig& config) : config_(config) {}
+    compute::TileWork execute(const compute::OpContext& ctx, const workloads::TileStep& step,
+                              const compute::TileDensity& density) override;
+
+private:
+    SystolicConfig config_;
+    std::uint64_t jobs_seen_ = 0;  // activity.jobs when the last tile ran: a change starts a job
+};
+
+}  // namespace acceltran::systolic
