@@ -13,21 +13,6 @@ namespace acceltran::workloads {
 
 namespace {
 
-double flops_per_element(const OpGraph& graph, OpKind kind) {
-    switch (kind) {
-        case OpKind::Softmax: return kSoftmaxFlopsPerElement;
-        case OpKind::LayerNorm: return kLayerNormFlopsPerElement;
-        case OpKind::Gelu:
-            return graph.model.activation == "relu" ? kReluFlopsPerElement : kGeluFlopsPerElement;
-        case OpKind::Add: return kAddFlopsPerElement;
-        case OpKind::RmsNorm: return kRmsNormFlopsPerElement;
-        case OpKind::SwiGlu: return kSwiGluFlopsPerElement;
-        case OpKind::Rotary: return kRotaryFlopsPerElement;
-        case OpKind::MatMul: break;
-    }
-    return 0;
-}
-
 const char* kind_name(const OpCount& c) { return c.gather ? "gather" : to_string(c.kind); }
 
 void accumulate(OpCount& sum, const OpCount& c) {
@@ -46,6 +31,21 @@ std::string format(const char* fmt, ...) {
 }
 
 }  // namespace
+
+double elementwise_flops_per_element(const OpGraph& graph, OpKind kind) {
+    switch (kind) {
+        case OpKind::Softmax: return kSoftmaxFlopsPerElement;
+        case OpKind::LayerNorm: return kLayerNormFlopsPerElement;
+        case OpKind::Gelu:
+            return graph.model.activation == "relu" ? kReluFlopsPerElement : kGeluFlopsPerElement;
+        case OpKind::Add: return kAddFlopsPerElement;
+        case OpKind::RmsNorm: return kRmsNormFlopsPerElement;
+        case OpKind::SwiGlu: return kSwiGluFlopsPerElement;
+        case OpKind::Rotary: return kRotaryFlopsPerElement;
+        case OpKind::MatMul: break;
+    }
+    return 0;
+}
 
 Analysis analyze(const OpGraph& graph, double bytes_per_element) {
     if (!(bytes_per_element > 0) || !std::isfinite(bytes_per_element))
@@ -81,7 +81,7 @@ Analysis analyze(const OpGraph& graph, double bytes_per_element) {
         c.step = op.step;
         c.flops = op.kind == OpKind::MatMul
                       ? 2.0 * double(op.macs())
-                      : flops_per_element(graph, op.kind) * double(op.active_elements());
+                      : elementwise_flops_per_element(graph, op.kind) * double(op.active_elements());
         // Each distinct input is read once and the output written once (the survey's
         // "local memory large enough" convention, an upper bound on arithmetic intensity).
         // An element-wise op reads no more of an input than it has outputs (a prefill's final

@@ -44,6 +44,10 @@ constexpr double kRmsNormFlopsPerElement = 4;  // square, sum, scale by 1/rms, g
 constexpr double kSwiGluFlopsPerElement = 5;   // SiLU x/(1+exp(-x)): exp, add, divide; times up
 constexpr double kRotaryFlopsPerElement = 3;   // x cos + partner sin: 2 multiplies, 1 add
 
+// FLOPs per output element of a non-matmul op of `kind` in `graph` (the constants above; the
+// model's activation picks GELU or ReLU). 0 for MatMul, which is counted from its MACs.
+double elementwise_flops_per_element(const OpGraph& graph, OpKind kind);
+
 Analysis analyze(const OpGraph& graph, double bytes_per_element);
 // The `acceltran analyze --json` document: {"model":..,"seq":..,"batch":..,
 // "bytes_per_element":..,"total":{"flops","bytes","intensity"},"categories":[..],"operators":[..]};
