@@ -262,7 +262,10 @@ void parse_integer_units(const ConfigNode& n, IntegerUnitsConfig& u) {
 // accumulator the activation buffer (int32); data is dense and carries no masks.
 void parse_gemmini(const ConfigNode& top, AcceleratorConfig& c) {
     top.expect_keys({"name", "template", "clock_mhz", "technology", "systolic", "host_cpu", "integer_units", "tiling",
-                     "buffers", "main_memory", "dma", "power"});
+                     "l2", "buffers", "main_memory", "dma", "power"});
+    const ConfigNode l2 = section(top, "l2");
+    l2.expect_keys({"size_kb"});
+    if (l2.has("size_kb")) c.l2_kb = positive_at_most(l2.child("size_kb"), 1024.0 * 1024 * 1024);
     parse_systolic(section(top, "systolic"), c.systolic);
     parse_host_cpu(section(top, "host_cpu"), c.host_cpu);
     parse_integer_units(section(top, "integer_units"), c.integer_units);

@@ -110,6 +110,7 @@ struct AcceleratorConfig {
     SystolicConfig systolic;
     HostCpuConfig host_cpu;
     IntegerUnitsConfig integer_units;
+    double l2_kb = 2048;           // the L2 of the survey's analytic traffic rule (docs/gemmini.md §5)
     bool gemmini() const { return architecture == "gemmini"; }
     double clock_mhz = 700;
     int pes = 64;

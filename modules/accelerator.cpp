@@ -5,6 +5,7 @@
 #include "modules/tlm/address_map.h"
 #include "core/errors.h"
 #include "modules/compute/mac_lane.h"
+#include "modules/template_units.h"
 
 namespace acceltran {
 
@@ -59,9 +60,10 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorC
     dma_->memory_socket.bind(memory_->socket);
     dma_->buffer_socket.bind(interconnect_->requesters);
     for (int b = 0; b < workloads::kBufferKinds; ++b) interconnect_->buffers.bind(buffers_[b]->socket);
+    const auto units = template_units(config);
     for (int p = 0; p < config.pes; ++p) {
         pes_.push_back(std::make_unique<compute::ProcessingElement>(
-            ("pe" + std::to_string(p)).c_str(), p, clock_, config, contexts_));
+            ("pe" + std::to_string(p)).c_str(), p, clock_, config, contexts_, units ? &*units : nullptr));
         control_->pe_socket.bind(pes_.back()->control_socket);
         pes_.back()->buffer_socket.bind(interconnect_->requesters);
         pes_.back()->set_detail(detail);

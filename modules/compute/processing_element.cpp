@@ -11,9 +11,6 @@
 #include "modules/compute/mac_lane.h"
 #include "modules/compute/softmax_unit.h"
 #include "modules/compute/tile_density.h"
-#include "modules/host/host_cpu.h"
-#include "modules/systolic/integer_unit.h"
-#include "modules/systolic/systolic_array.h"
 
 namespace acceltran::compute {
 
@@ -22,7 +19,7 @@ using workloads::UnitClass;
 
 ProcessingElement::ProcessingElement(const sc_core::sc_module_name& name, int index,
                                      const Clock& clock, const AcceleratorConfig& config,
-                                     const std::vector<OpContext>& contexts)
+                                     const std::vector<OpContext>& contexts, const UnitFactory* factory)
     : sc_module(name),
       control_socket("control_socket"),
       buffer_socket("buffer_socket"),
@@ -31,7 +28,7 @@ ProcessingElement::ProcessingElement(const sc_core::sc_module_name& name, int in
       config_(config),
       contexts_(contexts) {
     control_socket.register_nb_transport_fw(this, &ProcessingElement::nb_transport_fw);
-    build_units();
+    build_units(factory);
     for (int c = 0; c < workloads::kUnitClasses; ++c)
         for (std::size_t i = 0; i < units_[c].size(); ++i) units_[c][i]->set_identity(UnitClass(c), int(i));
     capacity_[int(BufferKind::Activation)] = config.activation_buffer.capacity_bytes();
@@ -45,27 +42,22 @@ ProcessingElement::ProcessingElement(const sc_core::sc_module_name& name, int in
     dont_initialize();
 }
 
-// Each template puts its own executors in the three unit-class slots (docs/gemmini.md for the
-// Gemmini template's).
-void ProcessingElement::build_units() {
+// Counts from the design point; the executors from the template's factory, else AccelTran's.
+void ProcessingElement::build_units(const UnitFactory* factory) {
     const AcceleratorConfig& c = config_;
-    auto add = [&](UnitClass cls, int count, auto make) {
-        for (int i = 0; i < count; ++i) units_[int(cls)].push_back(make());
-    };
-    if (c.gemmini()) {
-        add(UnitClass::MacLane, c.lanes_per_pe, [&] { return std::make_unique<systolic::SystolicArray>(c.systolic); });
-        if (c.integer_units.any())
-            add(UnitClass::Softmax, c.softmax_per_pe,
-                [&] { return std::make_unique<systolic::IntegerUnit>(c.integer_units, false); });
-        else
-            add(UnitClass::Softmax, c.softmax_per_pe, [&] { return std::make_unique<host::HostCpu>(c.host_cpu); });
-        add(UnitClass::LayerNorm, c.layernorm_per_pe,
-            [&] { return std::make_unique<systolic::IntegerUnit>(c.integer_units, true); });
-        return;
-    }
-    add(UnitClass::MacLane, c.lanes_per_pe, [&] { return std::make_unique<MacLane>(c.macs_per_lane); });
-    add(UnitClass::Softmax, c.softmax_per_pe, [&] { return std::make_unique<SoftmaxUnit>(c.topk_elements_per_cycle); });
-    add(UnitClass::LayerNorm, c.layernorm_per_pe, [&] { return std::make_unique<LayerNormUnit>(); });
+    const int counts[workloads::kUnitClasses] = {c.lanes_per_pe, c.softmax_per_pe, c.layernorm_per_pe};
+    for (int k = 0; k < workloads::kUnitClasses; ++k)
+        for (int i = 0; i < counts[k]; ++i) {
+            if (factory) {
+                units_[k].push_back((*factory)(UnitClass(k)));
+                continue;
+            }
+            switch (UnitClass(k)) {
+                case UnitClass::MacLane: units_[k].push_back(std::make_unique<MacLane>(c.macs_per_lane)); break;
+                case UnitClass::Softmax: units_[k].push_back(std::make_unique<SoftmaxUnit>(c.topk_elements_per_cycle)); break;
+                case UnitClass::LayerNorm: units_[k].push_back(std::make_unique<LayerNormUnit>()); break;
+            }
+        }
 }
 
 tlm::tlm_sync_enum ProcessingElement::nb_transport_fw(tlm::tlm_generic_payload& trans,

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <queue>
 #include <vector>
@@ -34,8 +35,14 @@ public:
     tlm_utils::simple_target_socket<ProcessingElement> control_socket;
     tlm_utils::simple_initiator_socket<ProcessingElement> buffer_socket;
 
+    // Builds one executor of a unit class: how a template other than AccelTran puts its own
+    // units in the three class slots (modules/template_units.h).
+    using UnitFactory = std::function<std::unique_ptr<ComputeUnit>(workloads::UnitClass)>;
+
+    // Unit counts come from `config`; the units from `factory`, or AccelTran's when null.
     ProcessingElement(const sc_core::sc_module_name& name, int index, const Clock& clock,
-                      const AcceleratorConfig& config, const std::vector<OpContext>& contexts);
+                      const AcceleratorConfig& config, const std::vector<OpContext>& contexts,
+                      const UnitFactory* factory = nullptr);
 
     int index() const { return index_; }
     int units(workloads::UnitClass c) const { return int(units_[int(c)].size()); }
@@ -59,7 +66,7 @@ private:
 
     tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
                                        sc_core::sc_time& delay);
-    void build_units();
+    void build_units(const UnitFactory* factory);
     void on_wakeup();
     void schedule(ComputeUnit* unit, double at);
     void run_tile(ComputeUnit& unit, double now);

@@ -1,7 +1,10 @@
 #include <iostream>
 #include <sstream>
 
+#include <optional>
+
 #include "core/accelerator_config.h"
+#include "explore/traffic_report.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/input_arguments.h"
 #include "testbenches/cli/option_parser.h"
@@ -36,11 +39,12 @@ int analyze_command(const std::vector<std::string>& args) {
         ("gen-len", po::value<int>(), "decoders: decode steps after the prefill (default 0 with --prompt-len)")
         ("no-lm-head", "decoders: leave out the final norm and vocabulary projection, as the survey's totals do")
         ("bytes-per-element", po::value<double>()->default_value(1.0), "bytes per value for the byte counts")
+        ("accel,a", po::value<std::string>(), "a Gemmini design (such as survey-analytic): add the survey's DRAM->L2 traffic rule for it (Table 5; docs/gemmini.md)")
         ("json", "print one JSON object instead of a table");
     po::variables_map vm;
     if (!parse_options(args, desc,
                        "usage: acceltran analyze --model M [--seq N | --prompt-len P --gen-len G [--no-lm-head]]\n"
-                       "                         [--batch N] [--bytes-per-element N] [--json]\n"
+                       "                         [--batch N] [--bytes-per-element N] [--accel A] [--json]\n"
                        "Per-operator FLOPs (multiply-add = 2), bytes moved (each op reads its inputs and\n"
                        "writes its output once) and arithmetic intensity, from the same op graph the\n"
                        "simulator runs. For a decoder, --seq N is the prefill of N tokens; --prompt-len and\n"
@@ -69,10 +73,21 @@ int analyze_command(const std::vector<std::string>& args) {
                                          ? workloads::build_generation_graph(model, options)
                                          : workloads::build_op_graph(model, options.prompt_len, options.batch);
     const workloads::Analysis analysis = workloads::analyze(graph, bpe);
-    if (vm.count("json"))
-        std::cout << workloads::analysis_json(graph, analysis, bpe) << "\n";
-    else
+    std::optional<explore::TrafficAnalysis> traffic;
+    std::string accel_name;
+    if (vm.count("accel")) {
+        const AcceleratorConfig accel = accelerator_argument("analyze", vm["accel"].as<std::string>(), {});
+        accel_name = accel.name;
+        traffic = explore::AnalyticTrafficModel(explore::analytic_template_of(accel)).analyze(graph);
+    }
+    if (vm.count("json")) {
+        nlohmann::json j = nlohmann::json::parse(workloads::analysis_json(graph, analysis, bpe));
+        if (traffic) j["analytic_traffic"] = explore::traffic_json(*traffic, accel_name);
+        std::cout << j << "\n";
+    } else {
         std::cout << workloads::analysis_table(graph, analysis);
+        if (traffic) std::cout << "\n" << explore::traffic_table(*traffic, accel_name);
+    }
     return 0;
 }
 
