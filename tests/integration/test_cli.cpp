@@ -246,7 +246,7 @@ TEST_CASE("acceltran run --write-mapping writes the mapping of every op to mappi
                                   "--out", out}, dir);
     INFO(describe(r));
     REQUIRE(r.exit_code == 0);
-    CHECK_THAT(r.out, Contains(out + "/ (summary.json, timeline.csv, ops.csv, mapping.yaml)"));
+    CHECK_THAT(r.out, Contains(out + "/ (summary.json, timeline.csv, ops.csv, op_classes.csv, mapping.yaml)"));
     const std::string yaml = read_text(out + "/mapping.yaml");
     CHECK_THAT(yaml, StartsWith("# The mapping of every op (docs/mapping.md), default mapping of bert-tiny on "
                                 "acceltran-edge.\nops:\n  - op: emb.sum\n    memory_block: whole\n"));
