@@ -25,6 +25,7 @@ struct TileEvent {
     double start = 0, end = 0; // busy interval of the unit's compute pipeline
     std::uint32_t pre_sparsity_tiles = 0;   // tiles the lane's pre-sparsity unit handled
     std::uint32_t post_sparsity_tiles = 0;  // output tiles its post-sparsity unit compared
+    double conversion_cycles = 0;  // the part of the busy cycles spent converting number formats (TileWork)
 };
 
 class ActivityObserver {
@@ -32,7 +33,7 @@ public:
     virtual ~ActivityObserver() = default;
     // Whether on_tile must see every tile. Otherwise the fast detail level may report a run of
     // back-to-back tiles of one unit as one event (start of the first, end of the last, summed
-    // sparsity counts), which is the same activity.
+    // sparsity counts and conversion cycles), which is the same activity.
     virtual bool wants_tiles() const { return false; }
     virtual void on_tile(const TileEvent&) {}
     // The port moved `bytes` during [start, end).

@@ -76,7 +76,8 @@ JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSe
         const auto post = std::uint8_t(work.post_sparsity_tiles);
         c.pre_sparsity_tiles += pre;
         c.post_sparsity_tiles += post;
-        if (records) records->push_back(TileRecord{std::uint32_t(cycles), pre, post});
+        c.conversion_cycles += double(work.conversion_cycles);
+        if (records) records->push_back(TileRecord{std::uint32_t(cycles), pre, post, std::uint32_t(work.conversion_cycles)});
 
         if (step.write_output) {
             const double d = density.out;

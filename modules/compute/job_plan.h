@@ -32,6 +32,7 @@ struct JobChunk {
     double cycles = 0;                 // Σ busy cycles of its tiles
     double first_cycles = 0, last_cycles = 0;
     std::uint32_t pre_sparsity_tiles = 0, post_sparsity_tiles = 0;
+    double conversion_cycles = 0;      // Σ of its tiles' (TileWork)
     StreamSum reads[kReadStreams];
     StreamSum writes[kWriteStreams];
 };
@@ -40,6 +41,7 @@ struct JobChunk {
 struct TileRecord {
     std::uint32_t cycles;
     std::uint8_t pre_sparsity, post_sparsity;
+    std::uint32_t conversion_cycles;
 };
 
 class JobPlan {

@@ -213,7 +213,8 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
         unit.activity.tiles++;
         const double end = start + cycles;
         unit.compute_free = end;
-        if (observer_) report_tile(unit, start, end, work.pre_sparsity_tiles, work.post_sparsity_tiles);
+        if (observer_)
+            report_tile(unit, start, end, work.pre_sparsity_tiles, work.post_sparsity_tiles, double(work.conversion_cycles));
         double written = end;
         if (step.write_output) {
             const double d = density.out;
@@ -233,7 +234,7 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
 }
 
 void ProcessingElement::report_tile(const ComputeUnit& unit, double start, double end, std::uint32_t pre,
-                                    std::uint32_t post) {
+                                    std::uint32_t post, double conversion) {
     activity::TileEvent ev;
     ev.unit_class = unit.unit_class();
     ev.pe = index_;
@@ -243,6 +244,7 @@ void ProcessingElement::report_tile(const ComputeUnit& unit, double start, doubl
     ev.end = end;
     ev.pre_sparsity_tiles = pre;
     ev.post_sparsity_tiles = post;
+    ev.conversion_cycles = conversion;
     observer_->on_tile(ev);
 }
 
@@ -308,14 +310,17 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
                 for (std::uint64_t i = 0; i < c.tiles; ++i) {
                     const TileRecord& r = f.records[f.next_record++];
                     if (i + 1 == c.tiles) t = last_start;
-                    report_tile(unit, t, t + r.cycles, r.pre_sparsity, r.post_sparsity);
+                    report_tile(unit, t, t + r.cycles, r.pre_sparsity, r.post_sparsity, r.conversion_cycles);
                     t += r.cycles;
                 }
             } else {
                 // Back to back up to the last tile, which may wait for the rest of the operands.
-                if (c.tiles > 1) report_tile(unit, start, start + c.cycles - c.last_cycles, c.pre_sparsity_tiles, 0);
+                // The chunk's conversion cycles go with its first event, like its pre-sparsity count
+                // (observers only add them up).
+                if (c.tiles > 1)
+                    report_tile(unit, start, start + c.cycles - c.last_cycles, c.pre_sparsity_tiles, 0, c.conversion_cycles);
                 report_tile(unit, last_start, f.chunk_end, c.tiles > 1 ? 0 : c.pre_sparsity_tiles,
-                            c.post_sparsity_tiles);
+                            c.post_sparsity_tiles, c.tiles > 1 ? 0 : c.conversion_cycles);
             }
         }
         // The next chunk's reads go out when this chunk's last tile starts.

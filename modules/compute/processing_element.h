@@ -71,7 +71,8 @@ private:
     void schedule(ComputeUnit* unit, double at);
     void run_tile(ComputeUnit& unit, double now);
     void run_chunks_fast(ComputeUnit& unit, double now);
-    void report_tile(const ComputeUnit& unit, double start, double end, std::uint32_t pre, std::uint32_t post);
+    void report_tile(const ComputeUnit& unit, double start, double end, std::uint32_t pre, std::uint32_t post,
+                     double conversion);
     void finish_job(ComputeUnit& unit);
     // One blocking transfer of a tile's data or mask for `unit`'s job, issued at cycle `at`;
     // returns completion.

@@ -17,7 +17,9 @@ struct TileWork {
     std::uint64_t cycles = 0;                // busy cycles of the unit (tile_timing.h)
     std::uint32_t pre_sparsity_tiles = 0;    // tiles through the pre-sparsity unit (MAC lanes: 0 or 1)
     std::uint32_t post_sparsity_tiles = 0;   // tiles through the post-sparsity unit (MAC lanes: 0 or 1)
-    std::uint64_t conversion_cycles = 0;     // part of `cycles` spent converting number formats
+    // The part of `cycles` spent converting number formats (int32/int8 to float and back), for a
+    // unit that computes in another format than the buffers hold; 0 for AccelTran's units.
+    std::uint64_t conversion_cycles = 0;
 };
 
 class TileExecutor {

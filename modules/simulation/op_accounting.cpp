@@ -72,6 +72,9 @@ void OpAccounting::on_tile(const activity::TileEvent& t) {
     r.busy[int(t.unit_class)] += std::round(t.end - t.start);
     r.pre_sparsity += t.pre_sparsity_tiles;
     r.post_sparsity += t.post_sparsity_tiles;
+    r.tile_busy += t.end - t.start;
+    r.conversion += t.conversion_cycles;
+    r.computing.add(t.start, t.end);
     started(r, t.start);
 }
 
@@ -103,9 +106,26 @@ void OpAccounting::on_retire(std::uint32_t entry, double at, std::uint64_t, std:
     Tally& r = rows_[row_of_entry_[entry]];
     r.end = std::max(r.end, at);
     if (entry != oldest_) return;
-    rows_[row_of_entry_[oldest_]].critical += at - since_;
+    Tally& charged = rows_[row_of_entry_[oldest_]];
+    charged.critical += at - since_;
+    if (at > since_) charged.critical_spans.emplace_back(since_, at);
     since_ = at;
     while (oldest_ < retired_.size() && retired_[oldest_]) ++oldest_;
+}
+
+std::vector<OpCriticalSplit> OpAccounting::critical_split() const {
+    std::vector<OpCriticalSplit> split;
+    split.reserve(rows_.size());
+    for (const Tally& t : rows_) {
+        OpCriticalSplit s;
+        s.op = t.op;
+        s.critical = t.critical;
+        // The spans add up to `critical`, in another order: at most a rounding above it.
+        s.computing = std::min(t.computing.covered(t.critical_spans), t.critical);
+        s.conversion_share = std::min(1.0, share(t.conversion, t.tile_busy));
+        split.push_back(s);
+    }
+    return split;
 }
 
 OpTable OpAccounting::table(const RunResult& simulated, const AcceleratorConfig& config,

@@ -6,7 +6,8 @@
 // follows it in program order (the op it makes room or fetches operands for); a store to the op
 // that produced the stored tensor. Critical-path cycles: at every moment of the run, the op
 // that owns the oldest program entry not yet retired is charged, so the ops' critical cycles
-// partition [0, cycles) (docs/outputs.md, ops.csv).
+// partition [0, cycles) (docs/outputs.md, ops.csv). critical_split() divides each op's critical
+// cycles further, for the breakdown by op class (op_class_breakdown.h).
 //
 // Event-driven: each event costs O(1) (a retirement moves a pointer over retired entries once),
 // and nothing here affects timing.
@@ -20,10 +21,21 @@
 #include "modules/activity/activity_observer.h"
 #include "modules/power/technology.h"
 #include "modules/run_result.h"
+#include "modules/simulation/interval_union.h"
 #include "modules/simulation/op_table.h"
 #include "workloads/tiled_program.h"
 
 namespace acceltran {
+
+// How one op's critical-path cycles divide (docs/outputs.md, op_classes).
+struct OpCriticalSplit {
+    int op = -1;            // graph op id
+    double critical = 0;    // its critical-path cycles (ops.csv)
+    double computing = 0;   // of those, the cycles during which a unit was busy with one of its tiles
+    // Conversion cycles / busy cycles over its tiles (TileWork::conversion_cycles): the part of
+    // its computing spent converting number formats.
+    double conversion_share = 0;
+};
 
 class OpAccounting : public activity::ActivityObserver {
 public:
@@ -39,6 +51,8 @@ public:
     // sampled generation): the figures that are not per op (buffer port busy time, the models'
     // own energies) are shared out in proportion to the op's bytes at that level.
     OpTable table(const RunResult& simulated, const AcceleratorConfig& config, const power::Technology& tech) const;
+    // One per row of table(), in the same order; the critical cycles are the same figures.
+    std::vector<OpCriticalSplit> critical_split() const;
 
 private:
     // Per row (an op that has a compute entry), in program order.
@@ -52,6 +66,9 @@ private:
         std::uint64_t buffer_read[workloads::kBufferKinds] = {0, 0, 0};
         std::uint64_t buffer_write[workloads::kBufferKinds] = {0, 0, 0};
         std::uint64_t pre_sparsity = 0, post_sparsity = 0;
+        double tile_busy = 0, conversion = 0;  // Σ over its tiles, as reported
+        std::vector<IntervalUnion::Span> critical_spans;  // when it was charged, in time order
+        IntervalUnion computing;  // when a unit was busy with one of its tiles
     };
     void started(Tally& t, double at) { t.start = t.start < 0 ? at : std::min(t.start, at); }
 

@@ -1,7 +1,6 @@
 #include "modules/simulation/op_table.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <functional>
 #include <map>
 #include <ostream>
@@ -27,12 +26,6 @@ struct Column {
     std::function<bool(OpRow&, const std::string&)> parse;
 };
 
-std::string exact(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
-}
-
 Column text_column(const std::string& name, std::string OpRow::*field) {
     return {name, [field](const OpRow& r) { return r.*field; },
             [field](OpRow& r, const std::string& s) {
@@ -42,7 +35,7 @@ Column text_column(const std::string& name, std::string OpRow::*field) {
 }
 
 Column real_column(const std::string& name, std::function<double&(OpRow&)> field) {
-    return {name, [field](const OpRow& r) { return exact(field(const_cast<OpRow&>(r))); },
+    return {name, [field](const OpRow& r) { return round_trip_text(field(const_cast<OpRow&>(r))); },
             [field](OpRow& r, const std::string& s) { return parse_number(s, field(r)); }};
 }
 

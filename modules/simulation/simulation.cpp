@@ -229,6 +229,9 @@ SimulationResult Simulation::simulate() {
     summary["area_mm2"] = power::to_json(area_);
     summary["detail"] = to_string(settings_.detail);
     summary["op_kinds"] = sampled ? sampled->op_kinds() : op_kinds.to_json();
+    // Like ops.csv, of what was simulated (a sampled generation's simulated steps).
+    OpClassBreakdown op_classes(*graph_, op_accounting.critical_split(), simulated.clock_mhz);
+    summary["op_classes"] = op_classes.to_json();
     // The timeline covers the simulated run (for a sampled generation, its simulated steps).
     trace::TimelineReport report(timeline.samples(simulated.cycles), config_, technology_);
     const power::EnergyBreakdown energy = power::energy(config_, technology_, activity_of(result));
@@ -247,7 +250,8 @@ SimulationResult Simulation::simulate() {
     summary["provenance"] = Provenance::of_this_process(command_line_, settings_).to_json();
     OpTable ops = op_accounting.table(simulated, config_, technology_);
     ops.sampled = sampled != nullptr;
-    return SimulationResult{std::move(result), std::move(report), std::move(summary), std::move(ops)};
+    return SimulationResult{std::move(result), std::move(report), std::move(summary), std::move(ops),
+                            std::move(op_classes)};
 }
 
 // Prefill and decode figures of a generation run (docs/decoders.md, docs/outputs.md). A sampled

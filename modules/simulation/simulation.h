@@ -25,6 +25,7 @@
 #include "modules/power/area_model.h"
 #include "modules/power/technology.h"
 #include "modules/run_result.h"
+#include "modules/simulation/op_class_breakdown.h"
 #include "modules/simulation/op_table.h"
 #include "modules/trace/timeline_report.h"
 #include "workloads/generation.h"
@@ -46,6 +47,7 @@ struct SimulationResult {
     trace::TimelineReport timeline; // utilization and power per sample period
     nlohmann::json summary;         // summary.json (docs/outputs.md)
     OpTable ops;                    // ops.csv: the run per op (op_accounting.h)
+    OpClassBreakdown op_classes;    // op_classes.csv and summary.json's op_classes
 };
 
 class Simulation {

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "modules/simulation/op_class_breakdown.h"
+
 namespace acceltran {
 
 namespace {
@@ -42,6 +44,17 @@ std::string summary_table(const nlohmann::json& s) {
             row("decode steps simulated", std::to_string(g["simulated_steps"].get<int>()) + " of " +
                                               std::to_string(g["gen_len"].get<int>()) +
                                               ", the others interpolated (--simulated-steps 0: all)");
+    }
+    if (s.contains("op_classes")) {
+        // The classes that took any time, in OpClass order (docs/outputs.md, op_classes).
+        std::string shares;
+        for (int c = 0; c < kOpClassCount; ++c) {
+            const char* name = to_string(OpClass(c));
+            const nlohmann::json& figures = s["op_classes"].value(name, nlohmann::json::object());
+            const double share = figures.value("share", 0.0);
+            if (share > 0) shares += (shares.empty() ? "" : ", ") + std::string(name) + fmt(" %.1f %%", 100.0 * share);
+        }
+        if (!shares.empty()) row("time by op class", shares);
     }
     for (const char* c : {"mac_lane", "softmax", "layernorm", "dma", "main_memory"})
         row(std::string("utilization ") + c, fmt("%.1f %%", 100.0 * s["utilization"][c].get<double>()));

@@ -99,7 +99,7 @@ int run_command(const std::vector<std::string>& args) {
     if (!parse_options(args, desc,
                        "usage: acceltran run [--model M] [--accel A] [--seq N] [--batch N] [--out DIR] [--set key.path=value ...]\n"
                        "                     [--sample-cycles N] [--vcd] [--vcd-filter GLOB] [--vcd-window START:END] [--perfetto] [--mapping FILE] [--write-mapping] [--force]\n"
-                       "Simulates one forward pass of the batch and writes DIR/summary.json, DIR/timeline.csv and DIR/ops.csv\n"
+                       "Simulates one forward pass of the batch and writes DIR/summary.json, timeline.csv, ops.csv and op_classes.csv\n"
                        "(and trace.vcd, trace.perfetto.json, mapping.yaml on request; see docs/outputs.md).",
                        vm))
         return 0;
@@ -179,6 +179,7 @@ int run_command(const std::vector<std::string>& args) {
     output.write("summary.json", summary.dump(2) + "\n");
     write_stream(output, "timeline.csv", [&](std::ostream& o) { timeline_report.write_csv(o); });
     write_stream(output, "ops.csv", [&](std::ostream& o) { result.ops.write_csv(o); });
+    write_stream(output, "op_classes.csv", [&](std::ostream& o) { result.op_classes.write_csv(o); });
     if (vcd) write_stream(output, "trace.vcd", [&](std::ostream& o) { vcd->write(o, result.run.cycles, timeline_report); });
     if (vm.count("write-mapping"))
         write_stream(output, "mapping.yaml", [&](std::ostream& o) {
@@ -192,7 +193,7 @@ int run_command(const std::vector<std::string>& args) {
     }
     output.commit();
     if (!vm.count("quiet")) {
-        std::string files = "summary.json, timeline.csv, ops.csv";
+        std::string files = "summary.json, timeline.csv, ops.csv, op_classes.csv";
         if (vcd) files += ", trace.vcd";
         if (perfetto) files += ", trace.perfetto.json";
         if (vm.count("write-mapping")) files += ", mapping.yaml";

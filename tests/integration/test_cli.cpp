@@ -164,13 +164,13 @@ TEST_CASE("summary.json of a BERT-Tiny run on AccelTran-Edge has the documented 
     INFO(describe(r));
     REQUIRE(r.exit_code == 0);
     CHECK_THAT(r.out, Contains("cycles"));  // the human table
-    CHECK_THAT(r.out, Contains(out + "/ (summary.json, timeline.csv, ops.csv)"));  // the output line
+    CHECK_THAT(r.out, Contains(out + "/ (summary.json, timeline.csv, ops.csv, op_classes.csv)"));  // the output line
     CHECK_THAT(r.out, Contains("top ops by critical-path cycles"));  // then the top ops (ops.csv)
     const auto s = load_json(out + "/summary.json");
     INFO(s.dump(2));
 
     for (const char* key : {"cycles", "seconds", "throughput_seq_per_s", "utilization", "bytes", "stalls", "model",
-                            "accelerator", "wall_seconds"})
+                            "accelerator", "wall_seconds", "op_classes"})
         CHECK(s.contains(key));
     for (const char* key : {"mac_lane", "softmax", "layernorm", "dma"}) {
         INFO("utilization." << key);
@@ -246,7 +246,7 @@ TEST_CASE("acceltran run --write-mapping writes the mapping of every op to mappi
                                   "--out", out}, dir);
     INFO(describe(r));
     REQUIRE(r.exit_code == 0);
-    CHECK_THAT(r.out, Contains(out + "/ (summary.json, timeline.csv, ops.csv, mapping.yaml)"));
+    CHECK_THAT(r.out, Contains(out + "/ (summary.json, timeline.csv, ops.csv, op_classes.csv, mapping.yaml)"));
     const std::string yaml = read_text(out + "/mapping.yaml");
     CHECK_THAT(yaml, StartsWith("# The mapping of every op (docs/mapping.md), default mapping of bert-tiny on "
                                 "acceltran-edge.\nops:\n  - op: emb.sum\n    memory_block: whole\n"));

@@ -119,7 +119,7 @@ TEST_CASE("acceltran run --vcd leaves only its outputs, and nothing when interru
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(dir / "run")) names.push_back(e.path().filename().string());
     std::sort(names.begin(), names.end());
-    CHECK(names == std::vector<std::string>{"ops.csv", "summary.json", "timeline.csv", "trace.vcd"});
+    CHECK(names == std::vector<std::string>{"op_classes.csv", "ops.csv", "summary.json", "timeline.csv", "trace.vcd"});
 
     const std::string cmd = "SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 " + shell_quote(ACCELTRAN_BINARY) +
                             " run --model bert-base --accel acceltran-server --vcd --no-progress -q --out " +

@@ -76,6 +76,18 @@ class RunTest(unittest.TestCase):
         self.assertLessEqual(abs(critical - self.result.cycles), bound)
         self.assertEqual(acceltran.load(self.cli_dir).op_table, self.result.op_table)
 
+    def test_op_classes_are_the_cli_runs_op_classes_csv(self):
+        # The same figures as op_classes.csv (docs/outputs.md), every class, shares adding up to 1
+        # within one rounding per class.
+        with open(os.path.join(self.cli_dir, "op_classes.csv"), newline="") as f:
+            cli_rows = {row["class"]: row for row in csv.DictReader(f)}
+        self.assertEqual({row["class"] for row in self.result.op_classes}, set(cli_rows))
+        for row in self.result.op_classes:
+            self.assertEqual(row["cycles"], float(cli_rows[row["class"]]["cycles"]))
+        shares = sum(row["share"] for row in self.result.op_classes)
+        self.assertLessEqual(abs(shares - 1), len(cli_rows) * sys.float_info.epsilon)
+        self.assertEqual(acceltran.load(self.cli_dir).op_classes, self.result.op_classes)
+
     def test_to_dict_is_plain_json(self):
         d = json.loads(json.dumps(self.result.to_dict()))
         self.assertEqual(d["summary"]["cycles"], self.cli["cycles"])

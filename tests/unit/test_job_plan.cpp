@@ -89,3 +89,27 @@ TEST_CASE("JobPlan: one tile is one chunk, two tiles are two, three tiles have o
         CHECK(plan.tiles() == std::uint64_t(k / 16));
     }
 }
+
+namespace {
+// A unit that spends 3 of each tile's 10 cycles converting number formats (as a host CPU does).
+class ConvertingUnit : public TileExecutor {
+public:
+    TileWork execute(const OpContext&, const workloads::TileStep&, const TileDensity&) override {
+        TileWork w;
+        w.cycles = 10;
+        w.conversion_cycles = 3;
+        return w;
+    }
+};
+}  // namespace
+
+TEST_CASE("JobPlan: conversion cycles are summed per chunk and kept per tile", "[compute][job_plan]") {
+    MatmulJob job(160);  // 10 k tiles: chunks of 1, 2, 2, 2, 2 and 1 tiles
+    ConvertingUnit unit;
+    std::vector<TileRecord> records;
+    const JobPlan plan(unit, job.ctx, job.tiles(), 4, 20, &records);
+    REQUIRE(plan.chunks().size() == 6);
+    for (const JobChunk& c : plan.chunks()) CHECK(c.conversion_cycles == 3.0 * double(c.tiles));
+    REQUIRE(records.size() == 10);
+    for (const TileRecord& r : records) CHECK(r.conversion_cycles == 3);
+}

@@ -50,6 +50,8 @@ class Result:
     op_table  ops.csv's rows: one dict per op (op, layer, kind, critical_cycles, bytes, energy_j,
               ...), numbers as floats
     ops       one dict per op kind: kind, ops, busy_unit_cycles (summary.json's op_kinds)
+    op_classes  one dict per operation class: class, cycles, share (summary.json's op_classes,
+              op_classes.csv's rows)
     """
 
     def __init__(self, summary, timeline_csv, ops_csv=""):
@@ -58,6 +60,7 @@ class Result:
         self.op_table = [{key: _number(value) for key, value in row.items()}
                          for row in csv.DictReader(io.StringIO(ops_csv))]
         self.ops = [dict(kind=kind, **figures) for kind, figures in sorted(summary.get("op_kinds", {}).items())]
+        self.op_classes = [{"class": name, **figures} for name, figures in summary.get("op_classes", {}).items()]
 
     cycles = property(lambda self: self.summary["cycles"])
     seconds = property(lambda self: self.summary["seconds"])
@@ -77,7 +80,7 @@ class Result:
 
     def to_dict(self):
         """Plain data: the summary, the op tables and the timeline as lists (json.dumps-able)."""
-        return {"summary": self.summary, "ops": self.ops, "op_table": self.op_table,
+        return {"summary": self.summary, "ops": self.ops, "op_table": self.op_table, "op_classes": self.op_classes,
                 "timeline": {name: list(map(float, values)) for name, values in self.timeline.items()}}
 
     def __repr__(self):
