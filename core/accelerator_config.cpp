@@ -313,6 +313,10 @@ void parse_gemmini(const ConfigNode& top, AcceleratorConfig& c) {
 
 AcceleratorConfig parse_accelerator(const YAML::Node& root, const std::string& source) {
     ConfigNode top(root, source, "");
+    // Every key either template knows first (a non-mapping or a typo fails here, before any key
+    // is read); each template then refuses the other's keys.
+    top.expect_keys({"name", "template", "clock_mhz", "technology", "pe", "tiling", "numerics", "sparsity", "buffers",
+                     "main_memory", "dma", "power", "compat", "systolic", "host_cpu", "integer_units", "l2"});
     AcceleratorConfig c;
     c.source = source;
     c.architecture = top.get_choice("template", {"acceltran", "gemmini"}, c.architecture);

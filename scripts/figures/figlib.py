@@ -119,6 +119,8 @@ class Point:
         self.detail = detail
         self.extra = list(extra)
         self.summary = None
+        self.read_files = []  # other files of the run directory to keep, by name (ops.csv, ...)
+        self.files = {}
 
     def argv(self, binary, out):
         a = [binary, "run", "--model", self.model, "--accel", self.accel, "--seq", str(self.seq),
@@ -149,6 +151,9 @@ def run_points(args, name, points):
                               f"{(r.stderr or r.stdout).strip()}")
         with open(os.path.join(out, "summary.json")) as f:
             p.summary = json.load(f)
+        for name in p.read_files:
+            with open(os.path.join(out, name)) as f:
+                p.files[name] = f.read()
 
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -169,10 +174,10 @@ def get(summary, path):
     return v
 
 
-def analyze(args, model, seq, batch, bytes_per_element=1.0):
-    """`acceltran analyze --json`: per-operator FLOPs and bytes."""
+def analyze(args, model, seq, batch, bytes_per_element=1.0, extra=()):
+    """`acceltran analyze --json`: per-operator FLOPs and bytes (`extra`: more arguments)."""
     cmd = [args.binary, "analyze", "--model", model, "--seq", str(seq), "--batch", str(batch),
-           "--bytes-per-element", repr(bytes_per_element), "--json"]
+           "--bytes-per-element", repr(bytes_per_element), "--json"] + list(extra)
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
                        stdin=subprocess.DEVNULL)
     if r.returncode != 0:

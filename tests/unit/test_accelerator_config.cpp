@@ -113,7 +113,8 @@ TEST_CASE("AccelTran-Server loads with the values of config_base.yaml", "[config
 
 TEST_CASE("shipped accelerators are listed sorted", "[config]") {
     CHECK(shipped_accelerators(kConfigs) ==
-          std::vector<std::string>{"acceltran-edge", "acceltran-server"});
+          std::vector<std::string>{"acceltran-edge", "acceltran-server", "gemmini-baseline", "gemmini-rebalanced",
+                                   "gemmini-transformer", "survey-analytic"});
     CHECK(shipped_accelerators("/nonexistent").empty());
 }
 

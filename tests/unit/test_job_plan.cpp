@@ -107,7 +107,7 @@ TEST_CASE("JobPlan: conversion cycles are summed per chunk and kept per tile", "
     MatmulJob job(160);  // 10 k tiles: chunks of 1, 2, 2, 2, 2 and 1 tiles
     ConvertingUnit unit;
     std::vector<TileRecord> records;
-    const JobPlan plan(unit, job.ctx, job.tiles(), 4, 20, &records);
+    const JobPlan plan(unit, job.ctx, job.tiles(), 4, &records);
     REQUIRE(plan.chunks().size() == 6);
     for (const JobChunk& c : plan.chunks()) CHECK(c.conversion_cycles == 3.0 * double(c.tiles));
     REQUIRE(records.size() == 10);

@@ -1,0 +1,36 @@
+// The Gemmini template end to end (docs/gemmini.md): each design point runs a small BERT
+// through the CLI, the host CPU's de/quantization shows in the op-class breakdown, and the
+// transformer-tuned design, which runs nothing on the CPU, is faster than the baseline.
+#include <catch2/catch.hpp>
+
+#include "tests/integration/integration_support.h"
+
+using namespace acceltran::testing;
+
+namespace {
+nlohmann::json gemmini_run(const ScratchDir& dir, const std::string& accel) {
+    return run_summary(dir, accel, {"--model", "bert-mini", "--seq", "64", "--batch", "1", "--accel", accel, "--quiet"},
+                       {});
+}
+}  // namespace
+
+TEST_CASE("Gemmini designs run BERT-Mini: CPU work and its conversions in the baseline, none in the tuned design",
+          "[integration][gemmini]") {
+    ScratchDir dir("gemmini-runs");
+    const nlohmann::json base = gemmini_run(dir, "gemmini-baseline");
+    const nlohmann::json rebalanced = gemmini_run(dir, "gemmini-rebalanced");
+    const nlohmann::json tuned = gemmini_run(dir, "gemmini-transformer");
+    const nlohmann::json analytic = gemmini_run(dir, "survey-analytic");
+    // The baseline's CPU converts every input and output of its ops: a share of the time.
+    CHECK(base["op_classes"]["dequantization"]["share"].get<double>() > 0.1);
+    CHECK(base["units"]["layernorm"]["units"] == 0);  // no normalization unit: the CPU takes norms
+    // No unit of the tuned design converts formats.
+    CHECK(tuned["op_classes"]["dequantization"]["cycles"].get<double>() == 0);
+    CHECK(tuned["cycles"].get<double>() < base["cycles"].get<double>());
+    CHECK(analytic["cycles"].get<double>() < base["cycles"].get<double>());
+    // Same array and CPU, so the same MACs; only the memories differ.
+    CHECK(rebalanced["macs"]["total"] == base["macs"]["total"]);
+    // Dense int8 data and no masks: nothing moves through the mask buffer.
+    CHECK(base["bytes"]["mask_buffer"]["read"] == 0);
+    CHECK(base["bytes"]["mask_buffer"]["write"] == 0);
+}
