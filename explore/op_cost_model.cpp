@@ -160,6 +160,12 @@ double objective_value(const OpCost& cost, Objective objective) {
 }
 
 OpCostModel::OpCostModel(const AcceleratorConfig& config, const power::Technology& technology) : config_(config) {
+    // The analytic rules below are AccelTran's (MAC lanes, masks, its units); pricing a Gemmini
+    // design with them would rank mappings by the wrong hardware.
+    if (config.gemmini())
+        throw UsageError("the mapper's cost model describes the AccelTran template; '" + config.name +
+                         "' is a Gemmini design, which the mapper does not cover yet (docs/mapping.md §5; "
+                         "run it with the default mapping or a --mapping file)");
     // The energy model is linear in every activity figure (model-reference.md §9b), so its rate
     // per unit of each is the energy of that unit alone.
     const double base = power::energy(config, technology, power::RunActivity{}).total();
