@@ -24,13 +24,16 @@ std::vector<std::int64_t> mapspace_block_sizes(std::int64_t extent) {
 
 }  // namespace
 
-Mapspace::Mapspace(const OpShape& op, const MappingChoice& design, bool blocks) {
+Mapspace::Mapspace(const OpShape& op, const MappingChoice& design, bool blocks)
+    : Mapspace(op, design, blocks, workloads::unit_class_of(op.kind), 0) {}
+
+Mapspace::Mapspace(const OpShape& op, const MappingChoice& design, bool blocks, workloads::UnitClass unit,
+                   int fixed_tile_y) {
     const bool matmul = op.kind == workloads::OpKind::MatMul;
-    const workloads::UnitClass unit = workloads::unit_class_of(op.kind);
     if (unit == workloads::UnitClass::MacLane) {
         for (int b = 1; b <= op.batch && b <= 8; b *= 2) tile_b_.push_back(b);
         tile_x_ = mapspace_tile_sizes(op.m);
-        tile_y_ = mapspace_tile_sizes(std::max(op.n, matmul ? op.k : 0));
+        tile_y_ = fixed_tile_y > 0 ? std::vector<int>{fixed_tile_y} : mapspace_tile_sizes(std::max(op.n, matmul ? op.k : 0));
     } else {
         // Softmax and layer-norm units are synthesized for the design's tile (technology table).
         tile_b_ = {design.tile.b};

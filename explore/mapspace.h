@@ -20,6 +20,9 @@ public:
     // size (softmax, layer-norm) and of element-wise ops' order; `blocks` false keeps the op
     // whole in main memory (an op the graph already splits by columns or depth).
     Mapspace(const OpShape& op, const MappingChoice& design, bool blocks);
+    // The same on a template whose op kinds run on `unit`, and whose matmul tiles are
+    // `fixed_tile_y` wide when it is not 0 (the Gemmini template: one weight block fills the array).
+    Mapspace(const OpShape& op, const MappingChoice& design, bool blocks, workloads::UnitClass unit, int fixed_tile_y);
 
     std::uint64_t size() const { return size_; }
     std::size_t choices(Dimension d) const { return radix_[d]; }

@@ -54,7 +54,8 @@ ModelMapper::ModelMapper(const workloads::OpGraph& graph, const workloads::Compi
         std::size_t index = 0;
         while (index < shapes_.size() && !(shapes_[index].shape == shape && shapes_[index].blocks == blocks)) ++index;
         if (index == shapes_.size()) {
-            SearchedShape searched{shape, blocks, {}, search.run(shape, Mapspace(shape, design, blocks)),
+            SearchedShape searched{shape, blocks, {}, search.run(shape, Mapspace(shape, design, blocks, options.unit_of(op.kind),
+                                                                         model.fixed_tile_y())),
                                    model.evaluate(shape, design)};
             shapes_.push_back(std::move(searched));
         }

@@ -5,7 +5,9 @@
 #include <cmath>
 
 #include "core/errors.h"
+#include "modules/accelerator.h"
 #include "modules/compute/tile_timing.h"
+#include "modules/systolic/systolic_timing.h"
 #include "modules/power/energy_model.h"
 
 namespace acceltran::explore {
@@ -160,12 +162,6 @@ double objective_value(const OpCost& cost, Objective objective) {
 }
 
 OpCostModel::OpCostModel(const AcceleratorConfig& config, const power::Technology& technology) : config_(config) {
-    // The analytic rules below are AccelTran's (MAC lanes, masks, its units); pricing a Gemmini
-    // design with them would rank mappings by the wrong hardware.
-    if (config.gemmini())
-        throw UsageError("the mapper's cost model describes the AccelTran template; '" + config.name +
-                         "' is a Gemmini design, which the mapper does not cover yet (docs/mapping.md §5; "
-                         "run it with the default mapping or a --mapping file)");
     // The energy model is linear in every activity figure (model-reference.md §9b), so its rate
     // per unit of each is the energy of that unit alone.
     const double base = power::energy(config, technology, power::RunActivity{}).total();
@@ -200,6 +196,39 @@ OpCostModel::OpCostModel(const AcceleratorConfig& config, const power::Technolog
     memory_latency_cycles_ = config.main_memory.latency_ns * 1e-3 * config.clock_mhz;
     bits_ = config.element_bits();
     macs_per_lane_ = config.macs_per_lane;
+    const workloads::CompileOptions options = compile_options(config);
+    unit_of_kind_ = options.units;
+    masks_ = options.masks;
+}
+
+// The Gemmini template's tile rules (docs/gemmini.md §3, modules/systolic/systolic_timing.h):
+// `new_weights` is the fraction of a weight-stationary array's tiles that load a new block.
+double OpCostModel::gemmini_tile_cycles(const OpShape& op, std::int64_t bb, std::int64_t ii, std::int64_t jj,
+                                        std::int64_t kk, double new_weights) const {
+    const auto elements = double(bb * ii * jj);
+    const int dim = config_.systolic.dim;
+    const UnitClass unit = unit_of_kind_[std::size_t(op.kind)];
+    if (op.kind == OpKind::MatMul) {
+        const auto rows = std::uint64_t(bb * ii);
+        if (config_.systolic.weight_stationary)
+            return double(systolic::weight_stationary_cycles(rows, dim, false, false)) + new_weights * dim;
+        return double(systolic::output_stationary_cycles(rows, std::uint64_t(kk), dim, false, false)) +
+               double((rows + std::uint64_t(dim) - 1) / std::uint64_t(dim)) * dim * new_weights;
+    }
+    if (unit == UnitClass::MacLane) return 1;  // fused GELU on the array's output stage
+    if (config_.integer_units.any()) {
+        const int lanes = unit == UnitClass::LayerNorm ? config_.integer_units.normalization_lanes
+                                                       : config_.integer_units.lanes;
+        const double work = (op.kind == OpKind::Softmax ? elements * op.unmasked : elements) *
+                            systolic::integer_passes(op.kind, config_.integer_units);
+        return std::max(1.0, std::ceil(work / lanes));
+    }
+    const HostCpuConfig& cpu = config_.host_cpu;
+    const double out = op.kind == OpKind::Softmax ? elements * op.unmasked : elements;
+    const double in = elements * (op.second_operand ? 2.0 : 1.0);
+    return double(systolic::host_cpu_cycles(out, systolic::host_cost_per_element(op.kind, cpu), in, cpu.dequantize,
+                                            cpu.quantize, (in + elements) * bits_ / 8.0, cpu.l2_bytes_per_cycle)
+                      .total);
 }
 
 MappingChoice OpCostModel::default_choice() const {
@@ -220,6 +249,11 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     const double output_tiles = nb * ni * nj, tiles = output_tiles * nk;
 
     // §1 Busy cycles: every tile class (full or edge in each dimension) times its tile cycles.
+    // A weight-stationary array keeps its weights while the innermost loop is b or i (B does not
+    // depend on them): then only one tile in that loop's extent loads a new block.
+    const char innermost = mapping.loop_order.letters()[3];
+    const double inner_extent = innermost == 'b' ? nb : innermost == 'i' ? ni : 1.0;
+    const double new_weights = 1.0 / inner_extent;
     double busy = 0;
     for (int wb = 0; wb < 2; ++wb)
         for (int wi = 0; wi < 2; ++wi)
@@ -227,16 +261,19 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
                 for (int wk = 0; wk < 2; ++wk) {
                     const double count = double(cut_b.count(wb) * cut_i.count(wi) * cut_j.count(wj) * cut_k.count(wk));
                     if (count == 0) continue;
-                    busy += count * cost_tile_cycles(op, cut_b.extent(wb, t.b), cut_i.extent(wi, t.x),
-                                                     cut_j.extent(wj, t.y), mm ? cut_k.extent(wk, t.y) : 0,
-                                                     macs_per_lane_);
+                    const std::int64_t eb = cut_b.extent(wb, t.b), ei = cut_i.extent(wi, t.x),
+                                       ej = cut_j.extent(wj, t.y), ek = mm ? cut_k.extent(wk, t.y) : 0;
+                    busy += count * (config_.gemmini() ? gemmini_tile_cycles(op, eb, ei, ej, ek, new_weights)
+                                                       : cost_tile_cycles(op, eb, ei, ej, ek, macs_per_lane_));
                 }
     if (op.kind != OpKind::Softmax) busy *= op.unmasked;  // masked tiles do not run
-    const int unit_class = int(workloads::unit_class_of(op.kind));
+    const int unit_class = int(unit_of_kind_[std::size_t(op.kind)]);
     // One job per unit at most (model-reference.md §5): the busiest unit runs ⌈outputs / jobs⌉
     // output tiles of the average cost.
     const double jobs = std::min(output_tiles, units_[unit_class]);
     const double per_job = std::ceil(output_tiles / jobs);
+    // The array's pipeline fills and drains once per job (2(W - 1) cycles of skew).
+    if (config_.gemmini() && op.kind == OpKind::MatMul) busy += jobs * 2.0 * (config_.systolic.dim - 1);
     cost.busy_unit_cycles = busy;
     cost.compute_cycles = per_job * busy / output_tiles;
 
@@ -265,7 +302,7 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     double unit_bytes[workloads::kBufferKinds] = {0, 0, 0};
     const auto move = [&](double* bytes, int buffer, double elements, double density) {
         bytes[buffer] += cost_data_bytes(elements, density, bits_);
-        bytes[kMask] += cost_mask_bytes(elements);
+        if (masks_) bytes[kMask] += cost_mask_bytes(elements);
     };
     if (mm) {
         const double a_reads = job_share * cost_nest_reads(levels, job, 0b1011u);  // A is (b, i, k)

@@ -5,6 +5,7 @@
 // tests/integration/test_mapper.cpp measures how well it ranks mappings against the TLM model.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -75,6 +76,8 @@ public:
     OpCost evaluate(const OpShape& op, const MappingChoice& mapping) const;
     // The design point's own mapping: its tile and loop order, the op whole.
     MappingChoice default_choice() const;
+    // The tile width every matmul mapping must have (the Gemmini template's array), or 0.
+    int fixed_tile_y() const { return config_.gemmini() ? config_.systolic.dim : 0; }
     const AcceleratorConfig& config() const { return config_; }
 
 private:
@@ -98,6 +101,10 @@ private:
     double memory_latency_cycles_ = 0;
     int bits_ = 20;
     int macs_per_lane_ = 16;
+    std::array<workloads::UnitClass, workloads::kOpKindCount> unit_of_kind_ = workloads::acceltran_units();
+    bool masks_ = true;
+    double gemmini_tile_cycles(const OpShape& op, std::int64_t bb, std::int64_t ii, std::int64_t jj, std::int64_t kk,
+                               double new_weights) const;
 };
 
 }  // namespace acceltran::explore

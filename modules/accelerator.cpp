@@ -138,11 +138,11 @@ RunResult Accelerator::counters(double cycles) const {
                 r.units[c].busy_unit_cycles += u.activity.busy_cycles;
                 r.units[c].memory_wait_unit_cycles += u.activity.memory_wait_cycles;
                 r.units[c].tiles += u.activity.tiles;
-                if (c == int(UnitClass::MacLane)) {
-                    const auto& lane = static_cast<const compute::MacLane&>(u);
-                    r.effectual_macs += lane.effectual_macs();
-                    r.pre_sparsity_tiles += lane.pre_sparsity().tiles();
-                    r.post_sparsity_tiles += lane.post_sparsity().tiles();
+                r.effectual_macs += u.effectual_macs();
+                // Only AccelTran's lanes have sparsity units (a template's array has none).
+                if (const auto* lane = dynamic_cast<const compute::MacLane*>(&u)) {
+                    r.pre_sparsity_tiles += lane->pre_sparsity().tiles();
+                    r.post_sparsity_tiles += lane->post_sparsity().tiles();
                 }
             }
         }

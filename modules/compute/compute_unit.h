@@ -46,6 +46,9 @@ public:
     workloads::LaneTileSequence take_all_tiles();
     void end_job();
 
+    // Multiply-accumulates that did work (both operands non-zero), for the units that do any.
+    virtual double effectual_macs() const { return 0; }
+
     tlm::tlm_generic_payload* job() const { return job_; }
     const OpContext* context() const { return ctx_; }
     bool finishing = false;       // all tiles issued; completion is scheduled

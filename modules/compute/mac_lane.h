@@ -17,7 +17,7 @@ public:
 
     const sparsity::PreSparsity& pre_sparsity() const { return pre_; }
     const sparsity::PostSparsity& post_sparsity() const { return post_; }
-    double effectual_macs() const { return pre_.effectual(); }
+    double effectual_macs() const override { return pre_.effectual(); }
 
 private:
     int macs_per_lane_;

@@ -6,20 +6,6 @@ namespace acceltran::host {
 
 using workloads::OpKind;
 
-double HostCpu::cost_per_element(OpKind kind) const {
-    switch (kind) {
-        case OpKind::Softmax: return config_.softmax;
-        case OpKind::LayerNorm:
-        case OpKind::RmsNorm: return config_.layernorm;
-        case OpKind::Gelu: return config_.gelu;
-        case OpKind::Add: return config_.add;
-        case OpKind::SwiGlu: return config_.gelu + config_.add;
-        case OpKind::Rotary: return 2 * config_.add;
-        case OpKind::MatMul: break;
-    }
-    return config_.add;  // a matmul never reaches the CPU (the array takes every one)
-}
-
 compute::TileWork HostCpu::execute(const compute::OpContext& ctx, const workloads::TileStep& step,
                                    const compute::TileDensity&) {
     const workloads::TileGrid& g = *ctx.grid;
@@ -27,7 +13,7 @@ compute::TileWork HostCpu::execute(const compute::OpContext& ctx, const workload
     const double out = ctx.op->kind == OpKind::Softmax ? double(g.visible(step.index)) : double(g.out_elements(step.index));
     const double in = double(g.a_elements(step.index)) * (ctx.a2.layout ? 2.0 : 1.0);
     const double bytes = in * ctx.a.layout->element_bits / 8.0 + double(g.out_elements(step.index)) * ctx.out.layout->element_bits / 8.0;
-    const systolic::HostCpuCycles c = systolic::host_cpu_cycles(out, cost_per_element(ctx.op->kind), in, config_.dequantize,
+    const systolic::HostCpuCycles c = systolic::host_cpu_cycles(out, systolic::host_cost_per_element(ctx.op->kind, config_), in, config_.dequantize,
                                                                 config_.quantize, bytes, config_.l2_bytes_per_cycle);
     compute::TileWork work;
     work.cycles = c.total;

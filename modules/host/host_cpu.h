@@ -16,10 +16,6 @@ public:
     compute::TileWork execute(const compute::OpContext& ctx, const workloads::TileStep& step,
                               const compute::TileDensity& density) override;
 
-    // Floating-point cycles per output element of an op kind (RMSNorm at layer-norm cost, SwiGLU
-    // at GELU's plus a multiply at add's, rotary at two adds').
-    double cost_per_element(workloads::OpKind kind) const;
-
 private:
     HostCpuConfig config_;
 };

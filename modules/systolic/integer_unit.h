@@ -17,9 +17,6 @@ public:
     compute::TileWork execute(const compute::OpContext& ctx, const workloads::TileStep& step,
                               const compute::TileDensity& density) override;
 
-    // Passes over a tile's elements for an op kind (softmax: max, exp and sum, scale).
-    int passes(workloads::OpKind kind) const;
-
 private:
     IntegerUnitsConfig config_;
     bool normalization_;

@@ -11,6 +11,7 @@ compute::TileWork SystolicArray::execute(const compute::OpContext& ctx, const wo
         work.cycles = 1;  // fused epilogue (GELU) applied on the way out of the array
         return work;
     }
+    macs_ += double(ctx.grid->macs(step.index));
     const bool first = activity.jobs != jobs_seen_;
     jobs_seen_ = activity.jobs;
     const auto rows = std::uint64_t(ctx.grid->rows_b(step.index.b) * ctx.grid->rows_i(step.index.i));

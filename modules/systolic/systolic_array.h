@@ -14,10 +14,13 @@ public:
     explicit SystolicArray(const SystolicConfig& config) : config_(config) {}
     compute::TileWork execute(const compute::OpContext& ctx, const workloads::TileStep& step,
                               const compute::TileDensity& density) override;
+    // Dense int8 data: every MAC of a tile does work (the unmasked ones under a causal mask).
+    double effectual_macs() const override { return macs_; }
 
 private:
     SystolicConfig config_;
-    std::uint64_t jobs_seen_ = 0;  // activity.jobs when the last tile ran: a change starts a job
+    std::uint64_t jobs_seen_ = 0;
+    double macs_ = 0;  // activity.jobs when the last tile ran: a change starts a job
 };
 
 }  // namespace acceltran::systolic

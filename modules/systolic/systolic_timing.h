@@ -5,6 +5,9 @@
 
 #include <cstdint>
 
+#include "core/accelerator_config.h"
+#include "workloads/op_graph.h"
+
 namespace acceltran::systolic {
 
 // Weight-stationary tile: `rows` rows of A (each W deep) stream through a W x W weight block, one
@@ -44,6 +47,35 @@ inline HostCpuCycles host_cpu_cycles(double out_elements, double op_cost, double
     r.total = ceil_at_least_one(total);
     r.conversion = std::uint64_t(conversion + 0.5) > r.total ? r.total : std::uint64_t(conversion + 0.5);
     return r;
+}
+
+// Host CPU floating-point cycles per output element of an op kind (RMSNorm at layer-norm cost,
+// SwiGLU at GELU's plus a multiply at add's, rotary at two adds'; a matmul never reaches the CPU).
+inline double host_cost_per_element(workloads::OpKind kind, const HostCpuConfig& cpu) {
+    switch (kind) {
+        case workloads::OpKind::Softmax: return cpu.softmax;
+        case workloads::OpKind::LayerNorm:
+        case workloads::OpKind::RmsNorm: return cpu.layernorm;
+        case workloads::OpKind::Gelu: return cpu.gelu;
+        case workloads::OpKind::SwiGlu: return cpu.gelu + cpu.add;
+        case workloads::OpKind::Rotary: return 2 * cpu.add;
+        case workloads::OpKind::Add:
+        case workloads::OpKind::MatMul: break;
+    }
+    return cpu.add;
+}
+
+// Passes of an I-BERT unit over a tile's elements: norms `normalization_passes`, softmax 3
+// (running max, exponent and sum, scaling), SwiGLU and rotary 2, GELU and adds 1.
+inline int integer_passes(workloads::OpKind kind, const IntegerUnitsConfig& units) {
+    switch (kind) {
+        case workloads::OpKind::LayerNorm:
+        case workloads::OpKind::RmsNorm: return units.normalization_passes;
+        case workloads::OpKind::Softmax: return 3;
+        case workloads::OpKind::SwiGlu:
+        case workloads::OpKind::Rotary: return 2;
+        default: return 1;
+    }
 }
 
 // I-BERT integer unit: `passes` passes over the tile's elements, `lanes` elements per cycle.

@@ -217,7 +217,7 @@ std::vector<BadInput> bad_inputs() {
         accel_case("accelerator: unknown technology", kAccel + "technology: 7nm\n",
                    {"unknown technology '7nm' (did you mean '14nm'?); shipped: 14nm"}),
         {"accelerator: unknown name", {}, {"run", "--accel", "tpu"}, 3,
-         {"unknown accelerator 'tpu'; shipped: acceltran-edge, acceltran-server; or give the path of a YAML file"}},
+         {"unknown accelerator 'tpu'; shipped: acceltran-edge, acceltran-server, gemmini-baseline, gemmini-rebalanced, gemmini-transformer, survey-analytic; or give the path of a YAML file"}},
         {"accelerator: a directory", {}, {"run", "--accel", "{dir}"}, 3,
          {"{dir}: expected an accelerator YAML file, found a directory"}},
         {"accelerator: memory the technology table cannot price", {},

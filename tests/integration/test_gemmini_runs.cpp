@@ -3,6 +3,8 @@
 // transformer-tuned design, which runs nothing on the CPU, is faster than the baseline.
 #include <catch2/catch.hpp>
 
+#include <sstream>
+
 #include "tests/integration/integration_support.h"
 
 using namespace acceltran::testing;
@@ -33,4 +35,30 @@ TEST_CASE("Gemmini designs run BERT-Mini: CPU work and its conversions in the ba
     // Dense int8 data and no masks: nothing moves through the mask buffer.
     CHECK(base["bytes"]["mask_buffer"]["read"] == 0);
     CHECK(base["bytes"]["mask_buffer"]["write"] == 0);
+}
+
+TEST_CASE("acceltran map maps onto a Gemmini design, and its mapping runs", "[integration][gemmini][mapper]") {
+    ScratchDir dir("gemmini-map");
+    const auto map = run_acceltran({"map", "--model", "bert-mini", "--seq", "64", "--batch", "1", "--accel",
+                                    "gemmini-transformer", "--out", dir / "map"},
+                                   dir);
+    INFO(describe(map));
+    REQUIRE(map.exit_code == 0);
+    // Every searched shape found a mapping that fits the template's 64 kB and 256 kB memories.
+    const nlohmann::json space = load_json(dir / "map/mapspace.json");
+    for (const auto& shape : space["shapes"]) CHECK_FALSE(shape["best"].is_null());
+    // Every tile the mapper chose is 16 wide: one weight block fills the array.
+    std::istringstream mapping(read_text(dir / "map/mapping.yaml"));
+    int tiles = 0;
+    for (std::string line; std::getline(mapping, line);)
+        if (line.find("buffer_tile:") != std::string::npos) {
+            ++tiles;
+            CHECK_THAT(line, Catch::Contains("y: 16}"));
+        }
+    CHECK(tiles > 0);
+    const nlohmann::json mapped = run_summary(dir, "mapped", {"--model", "bert-mini", "--seq", "64", "--batch", "1", "--accel",
+                                                              "gemmini-transformer", "--mapping", dir / "map/mapping.yaml",
+                                                              "--quiet"},
+                                              {});
+    CHECK(mapped["cycles"].get<double>() > 0);
 }
