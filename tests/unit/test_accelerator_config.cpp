@@ -17,6 +17,7 @@ namespace fs = std::filesystem;
 using namespace acceltran;
 using acceltran::testing::ScratchDir;
 using acceltran::testing::kConfigs;
+using acceltran::testing::kSourceDir;
 using acceltran::testing::kMinimalAccelerator;
 
 namespace {
