@@ -8,6 +8,7 @@
 #include "core/config_node.h"
 #include "core/errors.h"
 #include "core/input_file.h"
+#include "core/install_layout.h"
 #include "core/model_registry.h"
 
 namespace acceltran {
@@ -407,7 +408,11 @@ AcceleratorConfig load_accelerator(const std::string& name_or_path, const std::s
 std::string data_dir() {
     const char* env = std::getenv("ACCELTRAN_DATA_DIR");
     if (env && *env) return env;
-    return ACCELTRAN_DATA_DIR;
+    // An installed binary reads its own installation's data, never the source tree it was built
+    // from (which may have moved or gone); a build tree's binary has none beside it.
+    static const std::string installed = installed_data_dir(running_executable());
+    if (!installed.empty()) return installed;
+    return ACCELTRAN_SOURCE_DATA_DIR;
 }
 
 }  // namespace acceltran

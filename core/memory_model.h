@@ -15,7 +15,14 @@
 
 namespace acceltran {
 
-class MemoryModel : public TimingModel {};
+class MemoryModel : public TimingModel {
+public:
+    // The figures the model runs with for parameters it resolves itself, by parameter name: a
+    // preset's value for a parameter left at 0 that means "the preset's". The configuration echo
+    // (summary.json's accelerator.main_memory) shows these in place of the values given, so that
+    // a reader sees tRCD = 18 ns rather than 0. Default: none, the given values are the figures.
+    virtual std::vector<std::pair<std::string, double>> effective_parameters() const { return {}; }
+};
 
 // A registry entry for memory model T, constructed as T(const ModelContext&, const ModelParameters&).
 template <typename T>

@@ -4,6 +4,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/number_text.h"
+
 namespace acceltran {
 
 namespace {
@@ -104,6 +106,13 @@ std::vector<std::string> ModelParameters::names() const {
     std::vector<std::string> n;
     for (const auto& kv : values_) n.push_back(kv.first);
     return n;
+}
+
+ModelParameters ModelParameters::with_values(const std::vector<std::pair<std::string, double>>& values) const {
+    ModelParameters out = *this;
+    for (const auto& [name, v] : values)
+        if (has(name)) out.set(name, v, nine_digit_text(v), given(name));
+    return out;
 }
 
 }  // namespace acceltran

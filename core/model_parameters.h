@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace acceltran {
@@ -48,6 +49,10 @@ public:
     bool boolean(const std::string& name) const;
     const std::string& text(const std::string& name) const;
     std::vector<std::string> names() const;
+    // A copy in which each named value a model reports it runs with (MemoryModel::
+    // effective_parameters) replaces this one's; whether it was given stays as it was. Names
+    // this instance does not declare are ignored.
+    ModelParameters with_values(const std::vector<std::pair<std::string, double>>& values) const;
 
 private:
     struct Value {

@@ -19,7 +19,8 @@ namespace acceltran {
 // Bump whenever a header a plug-in includes changes in a way that breaks binary compatibility:
 // TimingModel, BufferModel, MemoryModel, ModelRegistry, ModelEntry, ModelContext,
 // ModelParameters, ParameterSpec, AccessRequest, ModelStats.
-constexpr int kPluginAbiVersion = 1;
+// 2: MemoryModel::effective_parameters.
+constexpr int kPluginAbiVersion = 2;
 
 }  // namespace acceltran
 

@@ -161,20 +161,37 @@ TileGrid OpBlocking::grid(const Range& r) const {
     return g;
 }
 
-std::vector<std::uint64_t> OpBlocking::need(const MemoryBlock& resolved, int copies, bool weight_whole) const {
-    std::vector<std::uint64_t> bytes(kBufferKinds, 0);
-    const auto add = [&](const Slice& s, std::uint64_t times) {
-        bytes[std::size_t(s.buffer)] += s.data_bytes * times;
-        bytes[std::size_t(BufferKind::Mask)] += s.mask_bytes * times;
-    };
+std::vector<std::pair<OpBlocking::Slice, std::uint64_t>> OpBlocking::contents(const MemoryBlock& resolved, int copies,
+                                                                               bool weight_whole) const {
+    std::vector<std::pair<Slice, std::uint64_t>> out;
     // The first block is the largest: whole batch entries or rows from the start, the first columns.
     const Range rows{0, resolved.rows == op_.m ? resolved.batch : 1, 0, resolved.rows, 0, op_.n};
     const Range block{0, rows.nb, 0, rows.nr, 0, resolved.columns};
-    for (const Slice& s : row_slices(rows)) add(s, std::uint64_t(copies));
-    for (const Slice& s : block_slices(block, weight_whole)) add(s, std::uint64_t(copies));
-    add(output_slice(block), std::uint64_t(copies));
-    if (weight_b_ && weight_whole) add(weight_slice({0, 1, 0, 1, 0, op_.n}), 1);
+    for (const Slice& s : row_slices(rows)) out.emplace_back(s, std::uint64_t(copies));
+    for (const Slice& s : block_slices(block, weight_whole)) out.emplace_back(s, std::uint64_t(copies));
+    out.emplace_back(output_slice(block), std::uint64_t(copies));
+    if (weight_b_ && weight_whole) out.emplace_back(weight_slice({0, 1, 0, 1, 0, op_.n}), 1);
+    return out;
+}
+
+std::vector<std::uint64_t> OpBlocking::need(const MemoryBlock& resolved, int copies, bool weight_whole) const {
+    std::vector<std::uint64_t> bytes(kBufferKinds, 0);
+    for (const auto& [s, times] : contents(resolved, copies, weight_whole)) {
+        bytes[std::size_t(s.buffer)] += s.data_bytes * times;
+        bytes[std::size_t(BufferKind::Mask)] += s.mask_bytes * times;
+    }
     return bytes;
+}
+
+std::string OpBlocking::occupants(const MemoryBlock& resolved, BufferKind b) const {
+    std::string text;
+    for (const auto& [s, times] : contents(resolved, 1, false)) {
+        const std::uint64_t bytes = b == BufferKind::Mask ? s.mask_bytes : s.buffer == b ? s.data_bytes : 0;
+        if (bytes == 0) continue;
+        text += std::string(text.empty() ? "" : ", ") + (s.tensor == op_.output ? "output '" : "operand '") +
+                g_.tensors[std::size_t(s.tensor)].name + "' " + byte_count_text(bytes);
+    }
+    return text;
 }
 
 bool OpBlocking::fits(const MemoryBlock& resolved, int copies, bool weight_whole) const {
@@ -205,7 +222,8 @@ OpBlocking::Choice OpBlocking::settle(const MemoryBlock& resolved, const std::st
     throw InputError((origin.empty() ? std::string() : origin + ": ") + "op '" + op_.name + "' does not fit in the " +
                      to_string(b) + " buffer, which holds " + byte_count_text(opt_.capacity[worst]) +
                      ", even in blocks: a block of " + describe(resolved) + " needs " +
-                     byte_count_text(bytes[std::size_t(worst)]) + " there (raise buffers." + to_string(b) + ".size_mb" +
+                     byte_count_text(bytes[std::size_t(worst)]) + " there: " + occupants(resolved, b) +
+                     " (raise buffers." + to_string(b) + ".size_mb" +
                      (origin.empty() ? std::string(")") : std::string(" or choose a smaller block)")));
 }
 

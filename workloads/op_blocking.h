@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "workloads/op_directive.h"
@@ -71,9 +72,14 @@ public:
 private:
     Slice slice(int tensor, std::uint64_t num, std::uint64_t den, std::uint64_t offset_num) const;
     bool parks_partial_sums(const Range& r) const;
-    // Bytes per buffer (data in [Activation], [Weight]; masks in [Mask]) of `copies` blocks of
-    // the first (largest) range, plus the whole weight once when `weight_whole`.
+    // The slices `copies` blocks of the first (largest) range hold at once, plus the whole
+    // weight once when `weight_whole`, each with its number of copies.
+    std::vector<std::pair<Slice, std::uint64_t>> contents(const MemoryBlock& resolved, int copies,
+                                                          bool weight_whole) const;
+    // Their bytes per buffer (data in [Activation], [Weight]; masks in [Mask]).
     std::vector<std::uint64_t> need(const MemoryBlock& resolved, int copies, bool weight_whole) const;
+    // What of one block occupies buffer `b`, for the error: "operand 'x' 1.5 KiB, output 'y' ...".
+    std::string occupants(const MemoryBlock& resolved, BufferKind b) const;
     std::string describe(const MemoryBlock& resolved) const;
 
     const OpGraph& g_;

@@ -4,7 +4,6 @@
 #include <cmath>
 
 #include "core/errors.h"
-#include "core/number_text.h"
 
 namespace acceltran {
 
@@ -140,29 +139,6 @@ DramTiming timing_from(const ModelParameters& p) {
 
 }  // namespace
 
-ModelParameters dram_effective_parameters(const ModelParameters& parameters) {
-    const DramTiming t = timing_from(parameters);
-    ModelParameters effective = parameters;
-    auto fill = [&](const char* name, double value) {
-        if (effective.has(name)) effective.set(name, value, nine_digit_text(value), parameters.given(name));
-    };
-    fill("dram_channels", t.channels);
-    fill("dram_ranks", t.ranks);
-    fill("dram_banks", t.banks);
-    fill("bus_bits", t.bus_bits);
-    fill("burst_length", t.burst_length);
-    fill("row_bytes", t.row_bytes);
-    fill("data_rate_mtps", t.data_rate_mtps);
-    fill("trcd_ns", t.trcd_ns);
-    fill("trp_ns", t.trp_ns);
-    fill("tcl_ns", t.tcl_ns);
-    fill("tcwl_ns", t.tcwl_ns);
-    fill("twr_ns", t.twr_ns);
-    fill("trefi_ns", t.trefi_ns);
-    fill("trfc_ns", t.trfc_ns);
-    return effective;
-}
-
 DramMemoryModel::DramMemoryModel(const ModelContext& c, const ModelParameters& p)
     : DramMemoryModel(timing_from(p), c.clock_mhz) {}
 
@@ -173,6 +149,14 @@ DramMemoryModel::DramMemoryModel(const DramTiming& timing, double clock_mhz)
       bus_free_(std::size_t(t_.channels), 0.0),
       refresh_seen_(std::size_t(t_.channels) * t_.ranks, 0),
       runs_(std::size_t(t_.channels)) {}
+
+std::vector<std::pair<std::string, double>> DramMemoryModel::effective_parameters() const {
+    return {{"dram_channels", t_.channels}, {"dram_ranks", t_.ranks},     {"dram_banks", t_.banks},
+            {"bus_bits", t_.bus_bits},      {"burst_length", t_.burst_length}, {"row_bytes", t_.row_bytes},
+            {"data_rate_mtps", t_.data_rate_mtps}, {"trcd_ns", t_.trcd_ns}, {"trp_ns", t_.trp_ns},
+            {"tcl_ns", t_.tcl_ns},          {"tcwl_ns", t_.tcwl_ns},      {"twr_ns", t_.twr_ns},
+            {"trefi_ns", t_.trefi_ns},      {"trfc_ns", t_.trfc_ns}};
+}
 
 double DramMemoryModel::peak_bytes_per_cycle() const { return t_.peak_gbps() * ns_per_cycle_; }
 

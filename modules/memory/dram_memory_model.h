@@ -16,6 +16,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/memory_model.h"
@@ -43,11 +44,6 @@ struct DramTiming {
 DramTiming dram_preset(const std::string& name);
 std::vector<std::string> dram_preset_names();
 
-// `parameters` with every figure the preset fills in (a count left at 0, a timing not given)
-// replaced by the value the model runs with, for the configuration echo in summary.json: a
-// reader must see tRCD = 18 ns, not the 0 that means "the preset's".
-ModelParameters dram_effective_parameters(const ModelParameters& parameters);
-
 class DramMemoryModel : public MemoryModel {
 public:
     DramMemoryModel(const ModelContext& context, const ModelParameters& parameters);
@@ -57,6 +53,9 @@ public:
     double access(const AccessRequest& request) override;
     ModelStats stats() const override;
     double peak_bytes_per_cycle() const override;
+    // Every figure the preset fills in (a count left at 0, a timing not given) as the model runs
+    // with it; refresh: false gives trefi_ns 0.
+    std::vector<std::pair<std::string, double>> effective_parameters() const override;
     const DramTiming& timing() const { return t_; }
 
     struct Counters {

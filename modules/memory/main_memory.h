@@ -18,19 +18,20 @@ public:
     static constexpr std::uint64_t kCapacity = std::uint64_t(1) << 40;
 
     MainMemory(const sc_core::sc_module_name& name, const Clock& clock, const AcceleratorConfig& config)
-        : MemoryTarget(name, clock, kCapacity, make_model(clock, config)), config_(config.main_memory) {
+        : MemoryTarget(name, clock, kCapacity, make_model(clock.mhz(), config)), config_(config.main_memory) {
         // compat.bandwidth_units: masks on a port of their own, as the original's mask buffer.
-        if (config.compat.bandwidth_units) set_mask_model(make_model(clock, config));
+        if (config.compat.bandwidth_units) set_mask_model(make_model(clock.mhz(), config));
     }
 
     const MainMemoryConfig& config() const { return config_; }
 
-    // The memory model `config.main_memory` selects, built from the registry.
-    static std::unique_ptr<TimingModel> make_model(const Clock& clock, const AcceleratorConfig& config) {
+    // The memory model `config.main_memory` selects, built from the registry (also outside a
+    // simulation: the configuration echo asks it for its effective parameters).
+    static std::unique_ptr<TimingModel> make_model(double clock_mhz, const AcceleratorConfig& config) {
         const MainMemoryConfig& m = config.main_memory;
         ModelContext c;
         c.instance = "main_memory";
-        c.clock_mhz = clock.mhz();
+        c.clock_mhz = clock_mhz;
         c.capacity_bytes = kCapacity;
         c.banks = m.banks;
         c.ranks = m.ranks;

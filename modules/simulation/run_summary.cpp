@@ -1,7 +1,10 @@
 #include "modules/simulation/run_summary.h"
 
+#include <memory>
+
+#include "core/memory_model.h"
 #include "core/number_text.h"
-#include "modules/memory/dram_memory_model.h"
+#include "modules/memory/main_memory.h"
 
 namespace acceltran {
 
@@ -37,8 +40,12 @@ nlohmann::json accelerator_json(const AcceleratorConfig& c) {
     nlohmann::json memory{{"model", m.model}, {"type", m.type}, {"bandwidth_gbps", m.bandwidth_gbps},
                           {"latency_ns", m.latency_ns}, {"banks", m.banks}, {"ranks", m.ranks},
                           {"channels", m.channels}};
-    // The dram model's 0 means "the preset's figure": echo the figure it runs with instead.
-    add_model_parameters(memory, m.model == "dram" ? dram_effective_parameters(m.model_parameters) : m.model_parameters);
+    // A model's own figures where it resolves a parameter itself (dram: a 0 that means "the
+    // preset's"), asked of the model the configuration builds, as the run built it.
+    const std::unique_ptr<TimingModel> model = MainMemory::make_model(c.clock_mhz, c);
+    const auto* memory_model = dynamic_cast<const MemoryModel*>(model.get());
+    add_model_parameters(memory, memory_model ? m.model_parameters.with_values(memory_model->effective_parameters())
+                                              : m.model_parameters);
     nlohmann::json j = {{"name", c.name},
             {"source", c.source},
             {"clock_mhz", c.clock_mhz},

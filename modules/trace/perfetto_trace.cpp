@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -32,12 +33,21 @@ std::string slice_time(double start_us, double end_us) {
 }  // namespace
 
 PerfettoTrace::PerfettoTrace(std::ostream& out, const AcceleratorConfig& config,
-                             const workloads::TiledProgram& program)
-    : out_(out), program_(program), mhz_(config.clock_mhz) {
+                             const workloads::TiledProgram& program, TraceSelection selection)
+    : out_(out), program_(program), mhz_(config.clock_mhz), selection_(std::move(selection)) {
     per_pe_[0] = config.lanes_per_pe;
     per_pe_[1] = config.softmax_per_pe;
     per_pe_[2] = config.layernorm_per_pe;
     unit_named_.assign(std::size_t(config.pes) * std::size_t(per_pe_[0] + per_pe_[1] + per_pe_[2]), 0);
+    // Tracks in the order on_tile numbers them: per PE, lanes, then softmax, then layer norm.
+    for (int p = 0; p < config.pes; ++p)
+        for (int c = 0; c < workloads::kUnitClasses; ++c)
+            for (int u = 0; u < per_pe_[c]; ++u)
+                unit_kept_.push_back(selection_.keep(TraceSelection::unit_path(p, c, u), filter_used_));
+    for (int c = 0; c < config.dma.channels; ++c)
+        channel_kept_.push_back(selection_.keep("dma/channel" + std::to_string(c), filter_used_));
+    power_kept_ = selection_.keep("power", filter_used_);
+    occupancy_kept_ = selection_.keep("occupancy", filter_used_);
     for (const auto& op : program.graph->ops) op_names_.push_back(nlohmann::json(op.name).dump());
     out_ << "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"clock_mhz\":" << config.clock_mhz
          << "},\"traceEvents\":[\n";
@@ -68,7 +78,9 @@ void PerfettoTrace::on_tile(const TileEvent& t) {
     // Lanes first, then softmax units, then the layer-norm unit: one track each.
     int tid = t.unit;
     for (int k = 0; k < c; ++k) tid += per_pe_[k];
-    char& named = unit_named_[std::size_t(t.pe) * std::size_t(per_pe_[0] + per_pe_[1] + per_pe_[2]) + std::size_t(tid)];
+    const std::size_t track = std::size_t(t.pe) * std::size_t(per_pe_[0] + per_pe_[1] + per_pe_[2]) + std::size_t(tid);
+    if (!unit_kept_[track] || !selection_.in_window(t.start, t.end)) return;
+    char& named = unit_named_[track];
     if (!named) {
         name_track(pid, tid, "pe" + std::to_string(t.pe), std::string(kUnitName[c]) + std::to_string(t.unit));
         named = 1;
@@ -89,6 +101,7 @@ void PerfettoTrace::on_tile(const TileEvent& t) {
 }
 
 void PerfettoTrace::on_dma_transfer(int channel, std::uint32_t entry_index, double start, double end) {
+    if (!channel_kept_[std::size_t(channel)] || !selection_.in_window(start, end)) return;
     name_track(kMemoryProcess, channel, "memory system", "dma channel " + std::to_string(channel));
     const auto& entry = program_.entries[entry_index];
     const std::string tensor = entry.tensor >= 0 ? program_.graph->tensors[entry.tensor].name : "?";
@@ -101,25 +114,36 @@ void PerfettoTrace::on_dma_transfer(int channel, std::uint32_t entry_index, doub
          << ",\"mask_bytes\":" << entry.mask_bytes << ",\"entry\":" << entry_index << "}}";
 }
 
+std::string PerfettoTrace::scopes(const AcceleratorConfig& config) {
+    return TraceSelection::unit_and_channel_scopes(config) + "; power; occupancy";
+}
+
 void PerfettoTrace::finish(const TimelineReport& timeline) {
     const auto& samples = timeline.samples();
     for (std::size_t i = 0; i < samples.size(); ++i) {
-        if (samples[i].cycles <= 0) continue;
+        if (samples[i].cycles <= 0 ||
+            !selection_.in_window(samples[i].start, samples[i].start + samples[i].cycles))
+            continue;
         const power::EnergyBreakdown& e = timeline.energies()[i];
         const double s = timeline.seconds(i);
         const std::string ts = fixed(us(samples[i].start));
-        event_prefix();
-        out_ << "{\"ph\":\"C\",\"pid\":" << kMemoryProcess << ",\"name\":\"power (W)\",\"ts\":" << ts
-             << ",\"args\":{\"mac_lanes\":" << e.mac_lanes.total() / s << ",\"softmax\":" << e.softmax.total() / s
-             << ",\"layernorm\":" << e.layernorm.total() / s << ",\"sparsity\":" << e.sparsity.total() / s
-             << ",\"fifo\":" << e.fifo.total() / s << ",\"dataflow\":" << e.dataflow.total() / s
-             << ",\"dma\":" << e.dma.total() / s << ",\"buffers\":"
-             << (e.buffers[0].total() + e.buffers[1].total() + e.buffers[2].total()) / s
-             << ",\"main_memory\":" << e.main_memory.total() / s << "}},\n";
-        out_ << "{\"ph\":\"C\",\"pid\":" << kMemoryProcess << ",\"name\":\"buffer occupancy (bytes)\",\"ts\":" << ts
-             << ",\"args\":{\"activation\":" << samples[i].peak_occupancy[0]
-             << ",\"weight\":" << samples[i].peak_occupancy[1] << ",\"mask\":" << samples[i].peak_occupancy[2]
-             << "}}";
+        if (power_kept_) {
+            event_prefix();
+            out_ << "{\"ph\":\"C\",\"pid\":" << kMemoryProcess << ",\"name\":\"power (W)\",\"ts\":" << ts
+                 << ",\"args\":{\"mac_lanes\":" << e.mac_lanes.total() / s << ",\"softmax\":" << e.softmax.total() / s
+                 << ",\"layernorm\":" << e.layernorm.total() / s << ",\"sparsity\":" << e.sparsity.total() / s
+                 << ",\"fifo\":" << e.fifo.total() / s << ",\"dataflow\":" << e.dataflow.total() / s
+                 << ",\"dma\":" << e.dma.total() / s << ",\"buffers\":"
+                 << (e.buffers[0].total() + e.buffers[1].total() + e.buffers[2].total()) / s
+                 << ",\"main_memory\":" << e.main_memory.total() / s << "}}";
+        }
+        if (occupancy_kept_) {
+            event_prefix();
+            out_ << "{\"ph\":\"C\",\"pid\":" << kMemoryProcess << ",\"name\":\"buffer occupancy (bytes)\",\"ts\":" << ts
+                 << ",\"args\":{\"activation\":" << samples[i].peak_occupancy[0]
+                 << ",\"weight\":" << samples[i].peak_occupancy[1] << ",\"mask\":" << samples[i].peak_occupancy[2]
+                 << "}}";
+        }
     }
     out_ << "\n]}\n";
 }

@@ -4,7 +4,9 @@
 // a "memory system" process with a track per DMA channel (one slice per load, spill or store);
 // counter tracks for power per module class and buffer occupancy from the timeline.
 // Slices are streamed to the file as the modules report them (any order is valid in this
-// format), so the trace costs no memory however long the run.
+// format), so the trace costs no memory however long the run. A TraceSelection keeps only the
+// tracks whose path a filter matches (units "pe0/lane3", DMA channels "dma/channel0", the
+// counters "power" and "occupancy") and only the slices and counter periods touching a window.
 #pragma once
 
 #include <ostream>
@@ -16,6 +18,7 @@
 #include "core/accelerator_config.h"
 #include "modules/activity/activity_observer.h"
 #include "modules/trace/timeline_report.h"
+#include "modules/trace/trace_selection.h"
 #include "workloads/tiled_program.h"
 
 namespace acceltran::trace {
@@ -29,7 +32,8 @@ using activity::TileEvent;
 class PerfettoTrace : public ActivityObserver {
 public:
     // Writes the opening of the JSON document to `out`, which must outlive the trace.
-    PerfettoTrace(std::ostream& out, const AcceleratorConfig& config, const workloads::TiledProgram& program);
+    PerfettoTrace(std::ostream& out, const AcceleratorConfig& config, const workloads::TiledProgram& program,
+                  TraceSelection selection = {});
 
     bool wants_tiles() const override { return true; }  // one slice per tile op
     void on_tile(const TileEvent& t) override;
@@ -37,6 +41,11 @@ public:
 
     // Adds the counter tracks and closes the document.
     void finish(const TimelineReport& timeline);
+
+    // The filters that matched no track of this design, and the tracks a design has, for the
+    // warning that names them.
+    std::vector<std::string> unmatched_filters() const { return selection_.unmatched(filter_used_); }
+    static std::string scopes(const AcceleratorConfig& config);
 
     static constexpr int kMemoryProcess = 0;  // PE p is process p + 1
 
@@ -54,6 +63,11 @@ private:
     std::vector<std::string> op_names_;  // JSON-quoted per op id: escaped once, not per slice
     std::vector<char> slice_buffer_;
     std::vector<char> unit_named_;  // per PE and track: metadata written
+    TraceSelection selection_;
+    std::vector<bool> filter_used_;  // per selection_.filters entry: whether it kept some track
+    std::vector<char> unit_kept_;    // per PE and track, as unit_named_: passes the filters
+    std::vector<char> channel_kept_;
+    bool power_kept_, occupancy_kept_;
 };
 
 }  // namespace acceltran::trace

@@ -1,7 +1,5 @@
 #include "modules/trace/vcd_trace.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -14,7 +12,6 @@ namespace acceltran::trace {
 
 namespace {
 
-const char* const kUnitScope[workloads::kUnitClasses] = {"lane", "softmax", "layernorm"};
 
 std::string vcd_id(std::size_t n) {
     std::string s;
@@ -54,14 +51,13 @@ VcdTrace::VcdTrace(const AcceleratorConfig& config, const power::Technology& tec
     // (each PE's scope is declared once), the DMA channels, DMA power, each port (busy, then a
     // buffer's occupancy, then its sampled power), total power.
     const double x = std::nan("");
-    filter_used_.assign(options_.filters.size(), false);
     const int per_pe[workloads::kUnitClasses] = {config.lanes_per_pe, config.softmax_per_pe, config.layernorm_per_pe};
     for (int c = 0; c < workloads::kUnitClasses; ++c) units_[c].resize(std::size_t(config.pes) * std::size_t(per_pe[c]));
     for (int p = 0; p < config.pes; ++p)
         for (int c = 0; c < workloads::kUnitClasses; ++c)
             for (int u = 0; u < per_pe[c]; ++u) {
                 Track& t = units_[c][std::size_t(p) * per_pe[c] + u];
-                t.path = "pe" + std::to_string(p) + "/" + kUnitScope[c] + std::to_string(u);
+                t.path = TraceSelection::unit_path(p, c, u);
                 t.kept = keep(t.path);
                 if (!t.kept) continue;
                 t.block = add_block(Block{BlockKind::Unit, Source::Recorded, std::uint8_t(c), 0});
@@ -115,43 +111,14 @@ void VcdTrace::add_signal(const std::string& scope, const std::string& name, Var
     signals_.push_back(Signal{scope, name, type, vcd_id(signals_.size()), initial});
 }
 
-bool VcdTrace::keep(const std::string& path) {
-    if (options_.filters.empty()) return true;
-    bool kept = false;
-    for (std::size_t i = 0; i < options_.filters.size(); ++i)
-        if (matches({options_.filters[i]}, path)) kept = filter_used_[i] = true;
-    return kept;
-}
+bool VcdTrace::keep(const std::string& path) { return options_.keep(path, filter_used_); }
 
-std::vector<std::string> VcdTrace::unmatched_filters() const {
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < options_.filters.size(); ++i)
-        if (!filter_used_[i]) out.push_back(options_.filters[i]);
-    return out;
-}
+std::vector<std::string> VcdTrace::unmatched_filters() const { return options_.unmatched(filter_used_); }
 
 std::string VcdTrace::scopes(const AcceleratorConfig& config) {
-    std::string s = "pe0..pe" + std::to_string(config.pes - 1) + " with lane0..lane" +
-                    std::to_string(config.lanes_per_pe - 1) + ", softmax0..softmax" +
-                    std::to_string(config.softmax_per_pe - 1) + ", layernorm0..layernorm" +
-                    std::to_string(config.layernorm_per_pe - 1) + "; dma, dma/channel0..dma/channel" +
-                    std::to_string(config.dma.channels - 1);
+    std::string s = TraceSelection::unit_and_channel_scopes(config);
     for (int p = 0; p < kPorts; ++p) s += std::string("; ") + to_string(Port(p));
     return s + "; total";
-}
-
-bool VcdTrace::matches(const std::vector<std::string>& filters, const std::string& path) {
-    if (filters.empty()) return true;
-    for (const auto& f : filters) {
-        // The path itself, then each ancestor: "pe0/lane3", "pe0".
-        for (std::string p = path;;) {
-            if (fnmatch(f.c_str(), p.c_str(), 0) == 0) return true;
-            const auto slash = p.find_last_of('/');
-            if (slash == std::string::npos) break;
-            p.erase(slash);
-        }
-    }
-    return false;
 }
 
 // Observers are called from inside SystemC processes, which would turn an exception into an
@@ -166,7 +133,7 @@ void VcdTrace::push(std::uint32_t block, std::uint64_t seq, std::uint64_t t, dou
 }
 
 void VcdTrace::add(Track& track, double start, double end, std::int64_t value, bool coalesce) {
-    if (!track.kept || !in_window(start, end)) return;
+    if (!track.kept || !options_.in_window(start, end)) return;
     // Back-to-back tiles of one op make one busy stretch: same waveform, far fewer changes.
     if (coalesce && track.pending) {
         Interval& last = track.last;

@@ -17,7 +17,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <limits>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -27,6 +26,7 @@
 #include "modules/activity/activity_observer.h"
 #include "modules/trace/external_sort.h"
 #include "modules/trace/timeline_report.h"
+#include "modules/trace/trace_selection.h"
 #include "workloads/tiled_program.h"
 
 namespace acceltran::trace {
@@ -37,12 +37,8 @@ using activity::kPorts;
 using activity::Port;
 using activity::TileEvent;
 
-struct VcdOptions {
-    // Glob patterns (fnmatch) on scope paths such as "pe0/lane3"; a scope is kept when a pattern
-    // matches its path or one of its ancestors' ("pe0" keeps all of pe0). Empty keeps all.
-    std::vector<std::string> filters;
-    double window_start = 0;                                    // cycles
-    double window_end = std::numeric_limits<double>::infinity();  // cycles, exclusive
+// The selection (filters and window, trace_selection.h) and how recording spills to disk.
+struct VcdOptions : TraceSelection {
     // Where the recorded events spill, in a file unlinked as soon as it is created (spill_file.h);
     // the CLI uses the run's temporary output directory. Empty: everything stays in memory.
     std::string spill_directory;
@@ -67,8 +63,6 @@ public:
     // the spill file and errno when spilling failed (then or during the run).
     void write(std::ostream& out, double end_cycle, const TimelineReport& timeline);
 
-    // Whether a scope path passes the filter (exposed for tests and `--help` examples).
-    static bool matches(const std::vector<std::string>& filters, const std::string& path);
     // The filters that matched no scope of this design (a typo, or a PE it does not have), and
     // the scopes a design has, for the warning that names them.
     std::vector<std::string> unmatched_filters() const;
@@ -138,9 +132,6 @@ private:
         Interval last{};
     };
 
-    bool in_window(double start, double end) const {
-        return end >= options_.window_start && start <= options_.window_end;
-    }
     std::uint64_t ps(double cycle) const { return std::uint64_t(std::llround(cycle * period_ps_)); }
     std::uint32_t add_block(Block b);
     void add_signal(const std::string& scope, const std::string& name, VarType type, double initial);

@@ -1,6 +1,5 @@
 #include <cmath>
 #include <iostream>
-#include <limits>
 #include <memory>
 #include <utility>
 
@@ -38,25 +37,6 @@ std::string stem(const std::string& name_or_path) {
     return s;
 }
 
-// "START:END" in cycles; either side may be empty (from the start, to the end).
-void parse_window(const std::string& text, trace::VcdOptions& o) {
-    const auto colon = text.find(':');
-    auto number = [&](const std::string& s, double fallback) {
-        if (s.empty()) return fallback;
-        double v = -1;
-        if (!parse_number(s, v) || !(v >= 0))
-            throw UsageError("--vcd-window expects START:END in cycles (non-negative numbers, either may be empty), got '" +
-                             text + "'");
-        return v;
-    };
-    if (colon == std::string::npos)
-        throw UsageError("--vcd-window expects START:END in cycles, e.g. 1000:5000 or 1000:, got '" + text + "'");
-    o.window_start = number(text.substr(0, colon), 0);
-    o.window_end = number(text.substr(colon + 1), std::numeric_limits<double>::infinity());
-    if (!(o.window_end > o.window_start))
-        throw UsageError("--vcd-window END must be after START, got '" + text + "'");
-}
-
 // Writes a file of the output directory through a stream, failing loudly (with the reason).
 template <typename Write>
 void write_stream(const OutputDirectory& output, const std::string& name, Write write) {
@@ -88,6 +68,8 @@ int run_command(const std::vector<std::string>& args) {
         ("vcd-filter", po::value<std::vector<std::string>>()->composing(), "keep only scopes matching this glob, e.g. 'pe0/*' or 'pe[0-3]' or '*buffer' (repeatable; implies --vcd)")
         ("vcd-window", po::value<std::string>(), "keep only cycles START:END, e.g. 1000:5000 (implies --vcd)")
         ("perfetto", "also write trace.perfetto.json (Chrome trace events: one slice per tile op)")
+        ("trace-filter", po::value<std::vector<std::string>>()->composing(), "keep only Perfetto tracks matching this glob, as --vcd-filter, e.g. 'pe0/*', 'dma', 'power' (repeatable; implies --perfetto)")
+        ("trace-window", po::value<std::string>(), "keep only Perfetto slices touching cycles START:END (implies --perfetto)")
         ("mapping", po::value<std::string>(), "follow the mapping FILE gives (per op: tile, loop order, main-memory block; docs/mapping.md §3), e.g. one --write-mapping or acceltran map wrote")
         ("write-mapping", "also write mapping.yaml: the mapping of every op as run (blocks, tile, loop order; docs/mapping.md)")
         ("force", "replace the output directory if it exists")
@@ -98,7 +80,8 @@ int run_command(const std::vector<std::string>& args) {
     po::variables_map vm;
     if (!parse_options(args, desc,
                        "usage: acceltran run [--model M] [--accel A] [--seq N] [--batch N] [--out DIR] [--set key.path=value ...]\n"
-                       "                     [--sample-cycles N] [--vcd] [--vcd-filter GLOB] [--vcd-window START:END] [--perfetto] [--mapping FILE] [--write-mapping] [--force]\n"
+                       "                     [--sample-cycles N] [--vcd] [--vcd-filter GLOB] [--vcd-window START:END]\n"
+                       "                     [--perfetto] [--trace-filter GLOB] [--trace-window START:END] [--mapping FILE] [--write-mapping] [--force]\n"
                        "Simulates one forward pass of the batch and writes DIR/summary.json, timeline.csv, ops.csv and op_classes.csv\n"
                        "(and trace.vcd, trace.perfetto.json, mapping.yaml on request; see docs/outputs.md).",
                        vm))
@@ -147,7 +130,7 @@ int run_command(const std::vector<std::string>& args) {
     if (vm.count("vcd") || vm.count("vcd-filter") || vm.count("vcd-window")) {
         trace::VcdOptions o;
         if (vm.count("vcd-filter")) o.filters = vm["vcd-filter"].as<std::vector<std::string>>();
-        if (vm.count("vcd-window")) parse_window(vm["vcd-window"].as<std::string>(), o);
+        if (vm.count("vcd-window")) o.set_window(vm["vcd-window"].as<std::string>(), "--vcd-window");
         o.spill_directory = output.temporary();  // its sorted runs: unlinked at once, nothing to clean up
         vcd = std::make_unique<trace::VcdTrace>(simulation.config(), simulation.technology(), simulation.program(), o);
         for (const std::string& f : vcd->unmatched_filters())
@@ -157,9 +140,16 @@ int run_command(const std::vector<std::string>& args) {
     }
     std::unique_ptr<OutputFile> perfetto_file;
     std::unique_ptr<trace::PerfettoTrace> perfetto;
-    if (vm.count("perfetto")) {
+    if (vm.count("perfetto") || vm.count("trace-filter") || vm.count("trace-window")) {
+        trace::TraceSelection selection;
+        if (vm.count("trace-filter")) selection.filters = vm["trace-filter"].as<std::vector<std::string>>();
+        if (vm.count("trace-window")) selection.set_window(vm["trace-window"].as<std::string>(), "--trace-window");
         perfetto_file = std::make_unique<OutputFile>(output.file("trace.perfetto.json"));
-        perfetto = std::make_unique<trace::PerfettoTrace>(*perfetto_file, simulation.config(), simulation.program());
+        perfetto = std::make_unique<trace::PerfettoTrace>(*perfetto_file, simulation.config(), simulation.program(),
+                                                          std::move(selection));
+        for (const std::string& f : perfetto->unmatched_filters())
+            std::cerr << "acceltran run: warning: --trace-filter '" << f << "' matches no track of this design; its tracks: "
+                      << trace::PerfettoTrace::scopes(simulation.config()) << "\n";
         simulation.attach(perfetto.get());
     }
     ProgressBar progress(progress_mode(vm));

@@ -1,17 +1,16 @@
 // The path of the running acceltran executable: sweeps start every point as a child of it.
 #pragma once
 
-#include <filesystem>
 #include <string>
 
 #include "core/errors.h"
+#include "core/install_layout.h"
 
 namespace acceltran::cli {
 
 inline std::string self_binary() {
-    std::error_code ec;
-    const std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (ec) throw SimulationError("cannot find the acceltran binary (/proc/self/exe): " + ec.message());
+    const std::filesystem::path p = running_executable();
+    if (p.empty()) throw SimulationError("cannot find the acceltran binary (/proc/self/exe)");
     return p.string();
 }
 

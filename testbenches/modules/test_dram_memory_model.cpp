@@ -154,7 +154,13 @@ TEST_CASE("dram: the configuration echo shows the figures the model runs with, n
     ModelSelection s = ModelRegistry::instance().defaults(ModelKind::Memory, "dram");
     s.parameters.set("preset", 1, "hbm2", true);
     s.parameters.set("trcd_ns", 30, "30", true);
-    const ModelParameters echo = dram_effective_parameters(s.parameters);
+    ModelContext context;
+    context.clock_mhz = 1000;
+    auto echo_of = [&](const ModelSelection& selection) {
+        const auto model = ModelRegistry::instance().create(ModelKind::Memory, selection, context);
+        return selection.parameters.with_values(dynamic_cast<const MemoryModel&>(*model).effective_parameters());
+    };
+    const ModelParameters echo = echo_of(s);
     const DramTiming hbm2 = dram_preset("hbm2");
     // Left to the preset: its figures, and still marked as not given.
     CHECK(s.parameters.integer("dram_channels") == 0);
@@ -170,5 +176,5 @@ TEST_CASE("dram: the configuration echo shows the figures the model runs with, n
     CHECK(echo.text("preset") == "hbm2");
     // refresh: false turns refresh off whatever the preset says; the echo's interval is then 0.
     s.parameters.set("refresh", 0, "false", true);
-    CHECK(dram_effective_parameters(s.parameters).number("trefi_ns") == 0);
+    CHECK(echo_of(s).number("trefi_ns") == 0);
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/plugin_api.h"
 #include "tests/integration/integration_support.h"
 #include "tests/source_tree.h"
 
@@ -139,7 +140,8 @@ TEST_CASE("plug-in loading refuses a missing file, a non-library, a library with
                                 "/lib64/libm.so.6; do [ -f $f ] && echo $f && break; done");
     std::string path = libm.out.substr(0, libm.out.find('\n'));
     if (!path.empty()) refused(path, "not an AccelTran-SC plug-in");
-    refused(ACCELTRAN_OLD_ABI_PLUGIN, "built for plug-in ABI version 1001, but this acceltran");
+    refused(ACCELTRAN_OLD_ABI_PLUGIN, "built for plug-in ABI version " + std::to_string(acceltran::kPluginAbiVersion + 1000) +
+                                          ", but this acceltran");
 }
 
 TEST_CASE("switching the buffer and memory models changes a BERT-Tiny run the way the models predict",

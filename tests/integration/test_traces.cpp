@@ -12,6 +12,9 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include "modules/accelerator.h"
 #include "tests/integration/integration_support.h"
@@ -155,15 +158,88 @@ TEST_CASE("trace.vcd of BERT-Tiny converts with vcd2fst, and a filtered, windowe
     CHECK(parse_vcd(read_text(dir / "typo/trace.vcd")).scopes.count("acceltran/pe0/lane0") == 1);
 }
 
-TEST_CASE("acceltran run rejects a malformed --vcd-window with exit 2", "[integration][trace][vcd]") {
+TEST_CASE("acceltran run rejects a malformed --vcd-window or --trace-window with exit 2", "[integration][trace][vcd]") {
     ScratchDir dir("vcd-window");
-    for (const std::string w : {"5000:1000", "abc", "10:x", "-5:10"}) {
-        INFO(w);
-        const auto r = run_acceltran({"run", "-q", "--vcd-window", w, "-o", dir / "out"}, dir);
-        CHECK(r.exit_code == 2);
-        CHECK(r.err.find("--vcd-window") != std::string::npos);
-        CHECK(!fs::exists(dir / "out"));
+    for (const std::string option : {"--vcd-window", "--trace-window"})
+        for (const std::string w : {"5000:1000", "abc", "10:x", "-5:10"}) {
+            INFO(option << " " << w);
+            const auto r = run_acceltran({"run", "-q", option, w, "-o", dir / "out"}, dir);
+            CHECK(r.exit_code == 2);
+            CHECK(r.err.find(option) != std::string::npos);
+            CHECK(!fs::exists(dir / "out"));
+        }
+}
+
+// One Perfetto event as the tests compare them: process, track, start and duration in whole ns.
+using PerfettoSliceKey = std::tuple<int, int, long long, long long, std::string>;
+
+TEST_CASE("Perfetto trace filter and window keep only the chosen tracks and the slices touching the window",
+          "[integration][trace][perfetto]") {
+    ScratchDir dir("perfetto-select");
+    auto r = run_acceltran({"run", "-q", "--perfetto", "-o", dir / "full"}, dir);
+    REQUIRE(r.exit_code == 0);
+    r = run_acceltran({"run", "-q", "--trace-filter", "pe0/*", "--trace-filter", "dma", "--trace-window", "1000:5000",
+                       "-o", dir / "part"},
+                      dir);
+    INFO(describe(r));
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.empty());  // both filters matched a track
+    // Slices touching cycles 1000 to 5000 (in µs at 700 MHz); a slice's ends are rounded to whole
+    // ns (docs/outputs.md), hence the half-nanosecond allowance.
+    const double lo = 1000 / kEdgeClockMhz, hi = 5000 / kEdgeClockMhz, half_ns = 0.5e-3;
+    auto slices = [](const nlohmann::json& trace, auto keep) {
+        std::set<PerfettoSliceKey> out;
+        for (const auto& ev : trace["traceEvents"])
+            if (ev["ph"] == "X" && keep(ev))
+                out.emplace(ev["pid"].get<int>(), ev["tid"].get<int>(), std::llround(ev["ts"].get<double>() * 1e3),
+                            std::llround(ev["dur"].get<double>() * 1e3), ev["name"].get<std::string>());
+        return out;
+    };
+    const auto full = load_json(dir / "full/trace.perfetto.json"), part = load_json(dir / "part/trace.perfetto.json");
+    const auto expected = slices(full, [&](const nlohmann::json& ev) {
+        const int pid = ev["pid"].get<int>();  // 0: the memory system's DMA channels, 1: pe0
+        const double ts = ev["ts"].get<double>(), end = ts + ev["dur"].get<double>();
+        return (pid == 0 || pid == 1) && end >= lo - half_ns && ts <= hi + half_ns;
+    });
+    const auto kept = slices(part, [](const nlohmann::json&) { return true; });
+    CHECK(!expected.empty());
+    CHECK(kept == expected);
+    std::set<int> kept_pids;
+    for (const auto& k : kept) kept_pids.insert(std::get<0>(k));
+    CHECK(kept_pids == std::set<int>{0, 1});
+    for (const auto& ev : part["traceEvents"]) CHECK(ev["ph"] != "C");  // no counter matched
+
+    // The counters are tracks too; a filter that matches nothing is named with the tracks there are.
+    r = run_acceltran({"run", "-q", "--trace-filter", "power", "--trace-filter", "pe64", "--trace-window", "1000:5000",
+                       "-o", dir / "power"},
+                      dir);
+    INFO(describe(r));
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.err, Catch::Contains("warning: --trace-filter 'pe64' matches no track of this design; its tracks: "
+                                      "pe0..pe63 with lane0..lane15, softmax0..softmax3, layernorm0..layernorm0; "
+                                      "dma, dma/channel0..dma/channel1; power; occupancy"));
+    CHECK_THAT(r.err, !Catch::Contains("'power'"));
+    std::size_t counters = 0;
+    const auto power = load_json(dir / "power/trace.perfetto.json");
+    for (const auto& ev : power["traceEvents"]) {
+        if (ev["ph"] == "M") continue;
+        CHECK(ev["ph"] == "C");
+        CHECK(ev["name"] == "power (W)");
+        ++counters;
     }
+    // The timeline's periods touching the window, no others: the full trace's power counters
+    // whose period (from one sample to the next) touches cycles 1000 to 5000.
+    std::vector<double> starts;
+    for (const auto& ev : full["traceEvents"])
+        if (ev["ph"] == "C" && ev["name"] == "power (W)") starts.push_back(ev["ts"].get<double>());
+    // Counter times are printed to the picosecond (%.6f µs): half of that is the allowance.
+    const double half_ps = 0.5e-6;
+    std::size_t touching = 0;
+    for (std::size_t i = 0; i < starts.size(); ++i)
+        touching += starts[i] <= hi + half_ps && (i + 1 == starts.size() || starts[i + 1] >= lo - half_ps);
+    CHECK(counters == touching);
+    CHECK(counters > 0);
+    CHECK(counters < starts.size());
 }
 
 TEST_CASE("trace.perfetto.json of BERT-Tiny has one slice per tile op, on non-overlapping unit tracks",

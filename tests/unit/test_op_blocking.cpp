@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -207,4 +208,26 @@ TEST_CASE("an illegal or oversized block is refused naming the mapping's line", 
     o.op_directives.clear();
     o.capacity[int(BufferKind::Activation)] = 64;
     CHECK_THROWS_WITH(compile_program(g, o), Contains("even in blocks") && Contains("activation buffer"));
+    // It names what one block holds there, operand by operand, and those bytes add up to the
+    // bytes it says the block needs (the issue: "needs 3.75 MiB, holds 4 MiB" named nothing).
+    std::string message;
+    try {
+        compile_program(g, o);
+    } catch (const InputError& e) {
+        message = e.what();
+    }
+    const auto needs = message.find(" needs "), advice = message.find(" (raise ");
+    REQUIRE(needs != std::string::npos);
+    REQUIRE(advice != std::string::npos);
+    const std::string parts = message.substr(needs, advice - needs);
+    CHECK_THAT(parts, Contains("operand '") && Contains("output '"));
+    std::vector<std::uint64_t> figures;  // needed, then each part
+    const std::regex blocking_bytes("([0-9]+) bytes");
+    for (std::sregex_iterator i(parts.begin(), parts.end(), blocking_bytes), end; i != end; ++i)
+        figures.push_back(std::stoull((*i)[1].str()));
+    REQUIRE(figures.size() >= 3);
+    std::uint64_t sum = 0;
+    for (std::size_t i = 1; i < figures.size(); ++i) sum += figures[i];
+    CHECK(sum == figures.front());
+    CHECK(figures.front() > 64);
 }
