@@ -28,7 +28,12 @@ nlohmann::json traffic_entry(const TrafficCount& c) {
 }
 }  // namespace
 
-std::string traffic_table(const TrafficAnalysis& a, const std::string& accelerator) {
+TrafficReport::TrafficReport(const AcceleratorConfig& config, const workloads::OpGraph& graph)
+    : accelerator_(config.name), analysis_(AnalyticTrafficModel(analytic_template_of(config)).analyze(graph)) {}
+
+std::string TrafficReport::table() const {
+    const TrafficAnalysis& a = analysis_;
+    const std::string& accelerator = accelerator_;
     std::string out = "DRAM -> L2 traffic on " + accelerator + " (the survey's Table 5 rule, L2 tiles of " +
                       std::to_string(a.l2_tile_edge) + "; docs/validation.md §8)\n";
     char head[160];
@@ -43,13 +48,14 @@ std::string traffic_table(const TrafficAnalysis& a, const std::string& accelerat
     return out;
 }
 
-nlohmann::json traffic_json(const TrafficAnalysis& a, const std::string& accelerator) {
+nlohmann::json TrafficReport::json() const {
+    const TrafficAnalysis& a = analysis_;
     nlohmann::json columns = nlohmann::json::object();
     for (int c = 0; c < kTrafficColumnCount; ++c)
         columns[to_string(TrafficColumn(c))] = traffic_entry(a.columns[std::size_t(c)]);
     nlohmann::json unmodelled = nlohmann::json::array();
     for (const UnmodelledOp& u : a.unmodelled) unmodelled.push_back({{"op", u.name}, {"reason", u.reason}});
-    return {{"accelerator", accelerator}, {"l2_tile_edge", a.l2_tile_edge}, {"columns", columns},
+    return {{"accelerator", accelerator_}, {"l2_tile_edge", a.l2_tile_edge}, {"columns", columns},
             {"blocks", traffic_entry(a.blocks)},  {"total", traffic_entry(a.total)},    {"unmodelled", unmodelled}};
 }
 

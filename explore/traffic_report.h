@@ -15,9 +15,19 @@ namespace acceltran::explore {
 // AccelTran design, which the rule does not describe.
 AnalyticTemplate analytic_template_of(const AcceleratorConfig& config);
 
-// Table 5's columns (FLOPs, DRAM -> L2 bytes, arithmetic intensity), the blocks' total and the
-// whole graph's, then any op left out and why.
-std::string traffic_table(const TrafficAnalysis& analysis, const std::string& accelerator);
-nlohmann::json traffic_json(const TrafficAnalysis& analysis, const std::string& accelerator);
+// The rule evaluated for one Gemmini design on one op graph, in text and JSON: Table 5's columns
+// (FLOPs, DRAM -> L2 bytes, arithmetic intensity), the blocks' total and the whole graph's, then
+// any op left out and why.
+class TrafficReport {
+public:
+    TrafficReport(const AcceleratorConfig& config, const workloads::OpGraph& graph);
+    const TrafficAnalysis& analysis() const { return analysis_; }
+    std::string table() const;
+    nlohmann::json json() const;
+
+private:
+    std::string accelerator_;
+    TrafficAnalysis analysis_;
+};
 
 }  // namespace acceltran::explore

@@ -28,6 +28,8 @@ workloads::CompileOptions compile_options(const AcceleratorConfig& config) {
         // the I-BERT units) everything else.
         o.masks = false;
         o.in_place_elementwise = true;
+        o.buffer_names = {"accumulator", "scratchpad", "mask"};
+        o.size_key = "size_kb";
         const bool ibert = config.integer_units.any();
         for (int k = 0; k < workloads::kOpKindCount; ++k) {
             const auto kind = workloads::OpKind(k);

@@ -188,13 +188,13 @@ private:
             held_by += std::string(i ? ", " : "") + "'" + g_.tensors[occupants[i].second].name + "' " +
                        byte_count_text(occupants[i].first);
         }
-        std::string message = "op '" + op.name + "' does not fit in the " + to_string(b) + " buffer, which holds " +
+        std::string message = "op '" + op.name + "' does not fit in the " + opt_.buffer_name(b) + " buffer, which holds " +
                               byte_count_text(opt_.capacity[int(b)]) + ": its " + (tensor == op.output ? "output '" : "operand '") +
                               g_.tensors[tensor].name + "' needs " + byte_count_text(bytes) + ", ";
         message += occupants.empty() ? std::string("and nothing can be evicted")
                                      : "while the op's own operands and output, which must stay, hold " + held_by;
-        return message + "; " + byte_count_text(buffers_[int(b)].free_bytes) + " free (raise buffers." + to_string(b) +
-               ".size_mb or use a smaller sequence or batch)";
+        return message + "; " + byte_count_text(buffers_[int(b)].free_bytes) + " free (raise " + opt_.size_key_of(b) +
+               " or use a smaller sequence or batch)";
     }
 
     int new_residency(int tensor, std::uint32_t entry, std::uint64_t data_bytes) {
@@ -219,10 +219,9 @@ private:
             const bool data = l.data_bytes > opt_.capacity[int(l.buffer)];
             BufferKind b = data ? l.buffer : BufferKind::Mask;
             throw InputError("tensor '" + g_.tensors[tensor].name + "' of op '" + op.name + "' needs " +
-                             byte_count_text(data ? l.data_bytes : l.mask_bytes) + " in the " + to_string(b) +
-                             " buffer, which holds " + byte_count_text(opt_.capacity[int(b)]) +
-                             " (raise buffers." + to_string(b) +
-                             ".size_mb or use a smaller sequence or batch)");
+                             byte_count_text(data ? l.data_bytes : l.mask_bytes) + " in the " + opt_.buffer_name(b) +
+                             " buffer, which holds " + byte_count_text(opt_.capacity[int(b)]) + " (raise " +
+                             opt_.size_key_of(b) + " or use a smaller sequence or batch)");
         }
     }
 

@@ -220,10 +220,10 @@ OpBlocking::Choice OpBlocking::settle(const MemoryBlock& resolved, const std::st
         }
     const auto b = BufferKind(worst);
     throw InputError((origin.empty() ? std::string() : origin + ": ") + "op '" + op_.name + "' does not fit in the " +
-                     to_string(b) + " buffer, which holds " + byte_count_text(opt_.capacity[worst]) +
+                     opt_.buffer_name(b) + " buffer, which holds " + byte_count_text(opt_.capacity[worst]) +
                      ", even in blocks: a block of " + describe(resolved) + " needs " +
                      byte_count_text(bytes[std::size_t(worst)]) + " there: " + occupants(resolved, b) +
-                     " (raise buffers." + to_string(b) + ".size_mb" +
+                     " (raise " + opt_.size_key_of(b) +
                      (origin.empty() ? std::string(")") : std::string(" or choose a smaller block)")));
 }
 

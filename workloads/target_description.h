@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "workloads/op_directive.h"
@@ -49,7 +50,15 @@ struct CompileOptions {
     // Gemmini template's host CPU / integer units).
     std::array<UnitClass, kOpKindCount> units = acceltran_units();
 
+    // What errors call each buffer and the key that sizes it (the Gemmini template's are its
+    // accumulator and scratchpad, sized in kB).
+    std::array<const char*, kBufferKinds> buffer_names{"activation", "weight", "mask"};
+    const char* size_key = "size_mb";
+
     UnitClass unit_of(OpKind kind) const { return units[std::size_t(kind)]; }
+    std::string buffer_name(BufferKind b) const { return buffer_names[std::size_t(b)]; }
+    // "buffers.<name>.<size key>", the key a message asks the user to raise.
+    std::string size_key_of(BufferKind b) const { return "buffers." + buffer_name(b) + "." + size_key; }
     int bits_in(BufferKind b) const { return buffer_element_bits[int(b)] ? buffer_element_bits[int(b)] : element_bits; }
     std::uint64_t mask_bytes_of(std::uint64_t elements) const;
 };

@@ -73,20 +73,14 @@ int analyze_command(const std::vector<std::string>& args) {
                                          ? workloads::build_generation_graph(model, options)
                                          : workloads::build_op_graph(model, options.prompt_len, options.batch);
     const workloads::Analysis analysis = workloads::analyze(graph, bpe);
-    std::optional<explore::TrafficAnalysis> traffic;
-    std::string accel_name;
-    if (vm.count("accel")) {
-        const AcceleratorConfig accel = accelerator_argument("analyze", vm["accel"].as<std::string>(), {});
-        accel_name = accel.name;
-        traffic = explore::AnalyticTrafficModel(explore::analytic_template_of(accel)).analyze(graph);
-    }
+    std::optional<explore::TrafficReport> traffic;
+    if (vm.count("accel")) traffic = explore::TrafficReport(accelerator_argument("analyze", vm["accel"].as<std::string>(), {}), graph);
     if (vm.count("json")) {
         nlohmann::json j = nlohmann::json::parse(workloads::analysis_json(graph, analysis, bpe));
-        if (traffic) j["analytic_traffic"] = explore::traffic_json(*traffic, accel_name);
+        if (traffic) j["analytic_traffic"] = traffic->json();
         std::cout << j << "\n";
     } else {
-        std::cout << workloads::analysis_table(graph, analysis);
-        if (traffic) std::cout << "\n" << explore::traffic_table(*traffic, accel_name);
+        std::cout << workloads::analysis_table(graph, analysis) << (traffic ? "\n" + traffic->table() : "");
     }
     return 0;
 }

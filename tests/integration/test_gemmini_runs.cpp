@@ -62,3 +62,17 @@ TEST_CASE("acceltran map maps onto a Gemmini design, and its mapping runs", "[in
                                               {});
     CHECK(mapped["cycles"].get<double>() > 0);
 }
+
+TEST_CASE("A Gemmini op that cannot fit names the accumulator and the key that sizes it", "[integration][gemmini]") {
+    ScratchDir dir("gemmini-small");
+    // 4 kB: the 64-row tiles fit (one 64 x 16 int8 tile is 1 kB) but no row of an attention
+    // score block of BERT-Mini at sequence 512 with its operands does.
+    const auto r = run_acceltran({"run", "--model", "bert-mini", "--seq", "512", "--batch", "1", "--accel",
+                                  "gemmini-baseline", "--set", "buffers.accumulator.size_kb=4", "--quiet", "--out",
+                                  dir / "out"},
+                                 dir);
+    INFO(describe(r));
+    CHECK(r.exit_code == 3);
+    CHECK_THAT(r.err, Catch::Contains("accumulator buffer") && Catch::Contains("raise buffers.accumulator.size_kb"));
+    CHECK_FALSE(fs::exists(dir / "out"));
+}
