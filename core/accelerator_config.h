@@ -167,7 +167,8 @@ AcceleratorConfig parse_accelerator(const YAML::Node& root, const std::string& s
 InputKind accelerator_input_kind();
 std::vector<std::string> shipped_accelerators(const std::string& configs_dir);
 
-// Directory holding workloads/ and configs/: $ACCELTRAN_DATA_DIR, else the source tree the
+// Directory holding workloads/ and configs/: $ACCELTRAN_DATA_DIR, else the installation's
+// share/acceltran beside an installed binary (core/install_layout.h), else the source tree the
 // binary was built from.
 std::string data_dir();
 
