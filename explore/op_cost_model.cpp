@@ -249,10 +249,16 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     const double output_tiles = nb * ni * nj, tiles = output_tiles * nk;
 
     // §1 Busy cycles: every tile class (full or edge in each dimension) times its tile cycles.
-    // A weight-stationary array keeps its weights while the innermost loop is b or i (B does not
-    // depend on them): then only one tile in that loop's extent loads a new block.
-    const char innermost = mapping.loop_order.letters()[3];
-    const double inner_extent = innermost == 'b' ? nb : innermost == 'i' ? ni : 1.0;
+    // A weight-stationary array keeps its weights across consecutive tiles while only loops that
+    // B does not depend on advance (i, and b for a weight shared by the batch): one tile in the
+    // product of the innermost run of such loops' extents loads a new block.
+    double inner_extent = 1;
+    for (int l = 3; l >= 0; --l) {
+        const char letter = mapping.loop_order.letters()[l];
+        if (letter == 'i') inner_extent *= ni;
+        else if (letter == 'b' && !op.b_batched) inner_extent *= nb;
+        else break;
+    }
     const double new_weights = 1.0 / inner_extent;
     double busy = 0;
     for (int wb = 0; wb < 2; ++wb)
