@@ -7,12 +7,14 @@
 #include "modules/accelerator.h"
 #include "modules/power/technology.h"
 #include "workloads/graph_builder.h"
+#include "workloads/op_fusion.h"
 
 namespace acceltran::explore {
 
 void MapRequest::run(const OutputDirectory& output, const std::string& configs_dir, std::ostream& report) const {
     const workloads::CompileOptions options = compile_options(config);
-    const workloads::OpGraph graph = workloads::build_op_graph(model, seq, batch, options);
+    workloads::OpGraph graph = workloads::build_op_graph(model, seq, batch, options);
+    if (options.fuse_gelu) workloads::fuse_gelu_into_matmuls(graph);
     const power::Technology technology = power::load_technology(config.technology, configs_dir);
     technology.check_covers(config);
     const OpCostModel cost_model(config, technology);

@@ -29,14 +29,13 @@ workloads::CompileOptions compile_options(const AcceleratorConfig& config) {
         o.masks = false;
         o.in_place_elementwise = true;
         o.buffer_names = {"accumulator", "scratchpad", "mask"};
+        o.fuse_gelu = config.integer_units.fuse_gelu;
         o.size_key = "size_kb";
         const bool ibert = config.integer_units.any();
         for (int k = 0; k < workloads::kOpKindCount; ++k) {
             const auto kind = workloads::OpKind(k);
             const bool norm = kind == workloads::OpKind::LayerNorm || kind == workloads::OpKind::RmsNorm;
-            const bool on_array = kind == workloads::OpKind::MatMul ||
-                                  (kind == workloads::OpKind::Gelu && config.integer_units.fuse_gelu);
-            o.units[std::size_t(k)] = on_array ? UnitClass::MacLane
+            o.units[std::size_t(k)] = kind == workloads::OpKind::MatMul ? UnitClass::MacLane
                                       : ibert && norm                  ? UnitClass::LayerNorm
                                                                        : UnitClass::Softmax;
         }

@@ -108,6 +108,9 @@ struct Op {
     // Element-wise: reads only the last of each batch entry's rows of a_inputs[0] (a prefill's
     // final norm: only the last position's logits are needed), so m = 1.
     bool last_position = false;
+    // MatMul: a GELU applied to the results as they leave the unit (op_fusion.h); the output is
+    // the GELU's.
+    bool fused_gelu = false;
     int output = -1;
 
     // Dense MACs, or only the unmasked ones under a causal mask.

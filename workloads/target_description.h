@@ -36,6 +36,9 @@ struct CompileOptions {
     // Whether tensors carry a one-bit-per-element mask (AccelTran's sparsity); a dense template
     // stores none, so no mask bytes move or occupy a buffer.
     bool masks = true;
+    // Fuse every GELU into the matmul that feeds it (op_fusion.h) when the graph is built for this
+    // target (the Gemmini template with integer_units.fuse_gelu).
+    bool fuse_gelu = false;
     double activation_density = 0.5;  // 1 - activation sparsity
     double weight_density = 0.5;      // 1 - weight sparsity
     std::uint64_t capacity[kBufferKinds] = {4u << 20, 8u << 20, 1u << 20};

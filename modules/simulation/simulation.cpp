@@ -15,6 +15,7 @@
 #include "modules/power/energy_model.h"
 #include "modules/simulation/decode_extrapolation.h"
 #include "modules/simulation/functional_run.h"
+#include "workloads/op_fusion.h"
 #include "modules/simulation/memory_estimate.h"
 #include "modules/simulation/op_accounting.h"
 #include "modules/simulation/op_kind_breakdown.h"
@@ -122,6 +123,7 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
             graph_ = std::make_unique<workloads::OpGraph>(
                 workloads::build_op_graph(model_, settings_.seq, settings_.batch, buffers));
         }
+        if (buffers.fuse_gelu) workloads::fuse_gelu_into_matmuls(*graph_);
         workloads::CompileOptions compile = buffers;
         if (!settings_.mapping.empty()) {
             // Read after the graph: the file names its ops and is checked against their extents.
@@ -132,6 +134,9 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
         }
         if (settings_.functional) {
             if (generating) throw UsageError(functional_why + " supports encoders, not --prompt-len/--gen-len");
+            if (config_.gemmini())
+                throw UsageError(functional_why + " models AccelTran's fixed-point datapath and DynaTran; '" +
+                                 config_.name + "' is a Gemmini design, which runs timing only (docs/gemmini.md)");
             functional_ = std::make_unique<FunctionalRun>(*settings_.functional);
             functional_->prepare(*graph_, config_);
             compile.tensor_density = functional_->planning_densities();

@@ -1,7 +1,7 @@
 // The Gemmini template's W x W systolic array (int8 x int8 -> int32), in the shared modules'
-// place of a MAC lane: the PE hands it matmul tiles (A rows x one W x W block of B) and, when the
-// design fuses GELU into the matmul (I-BERT), GELU tiles, which the array's output stage applies
-// as the sums leave, so they cost one cycle. Timing: systolic_timing.h, docs/gemmini.md.
+// place of a MAC lane: the PE hands it matmul tiles (A rows x one W x W block of B). A GELU fused
+// into the matmul (I-BERT, workloads/op_fusion.h) is applied by the output stage as the sums
+// leave and costs no cycles. Timing: systolic_timing.h, docs/gemmini.md.
 #pragma once
 
 #include "core/accelerator_config.h"

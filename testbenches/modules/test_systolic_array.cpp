@@ -61,10 +61,3 @@ TEST_CASE("Systolic timing: rows per weight block set the steady-state utilizati
     // An output-stationary tile of 40 rows takes ceil(40 / 16) = 3 output blocks.
     CHECK(systolic::output_stationary_cycles(40, 16, 16, true, false) == 3 * 32);
 }
-
-TEST_CASE("SystolicArray: a fused GELU tile costs one cycle on the way out", "[modules][systolic_array]") {
-    systolic::SystolicArray array(array_config(true));
-    SingleTileOp t(OpKind::Gelu, 16, 16, 0, 1, 1, 1);
-    workloads::TileStep step;
-    CHECK(array.execute(t.ctx, step, tile_density(t.ctx, step, nullptr)).cycles == 1);
-}

@@ -49,9 +49,11 @@ TEST_CASE("Gemmini design points fill the shared modules' fields from their own 
     CHECK(tuned.softmax_per_pe == 16);  // I-BERT activation units
     CHECK(tuned.layernorm_per_pe == 1);
     CHECK(tuned.integer_units.fuse_gelu);
-    // The compiler sends GELU to the array when it is fused, the rest to the integer units.
+    // GELU is fused into its matmul when the graph is built; a GELU left unfused, softmax and
+    // adds go to the activation units, norms to the normalization unit.
     const workloads::CompileOptions o = compile_options(tuned);
-    CHECK(o.unit_of(workloads::OpKind::Gelu) == workloads::UnitClass::MacLane);
+    CHECK(o.fuse_gelu);
+    CHECK(o.unit_of(workloads::OpKind::Gelu) == workloads::UnitClass::Softmax);
     CHECK(o.unit_of(workloads::OpKind::LayerNorm) == workloads::UnitClass::LayerNorm);
     CHECK(o.unit_of(workloads::OpKind::Softmax) == workloads::UnitClass::Softmax);
     CHECK_FALSE(o.masks);
