@@ -76,3 +76,13 @@ TEST_CASE("A Gemmini op that cannot fit names the accumulator and the key that s
     CHECK_THAT(r.err, Catch::Contains("accumulator buffer") && Catch::Contains("raise buffers.accumulator.size_kb"));
     CHECK_FALSE(fs::exists(dir / "out"));
 }
+
+TEST_CASE("The Gemmini template refuses the functional mode, naming why", "[integration][gemmini]") {
+    ScratchDir dir("gemmini-functional");
+    const auto r = run_acceltran({"run", "--model", "bert-tiny", "--accel", "gemmini-baseline", "--functional", "--quiet",
+                                  "--out", dir / "out"},
+                                 dir);
+    INFO(describe(r));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("Gemmini design, which runs timing only"));
+}
