@@ -22,7 +22,7 @@ const bool kQuietKernel = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0) ==
 const char* kCommandsUsage =
     "usage: acceltran <command> [options]\n"
     "\n"
-    "AccelTran-SC: a SystemC/TLM-2.0 model of the AccelTran transformer accelerator.\n"
+    "AccelTran-SC: a SystemC/TLM-2.0 model of transformer accelerators (AccelTran; Gemmini-style, docs/gemmini.md).\n"
     "\n"
     "commands:\n"
     "  run       simulate a model on an accelerator design point; writes a run directory\n"
