@@ -6,7 +6,7 @@ namespace acceltran::workloads {
 
 bool BufferFit::fits(std::int64_t rows, const std::vector<std::int64_t>& a_widths, std::int64_t columns,
                      int copies) const {
-    const int bits = opt_.bits_in(BufferKind::Activation), weight_bits = opt_.bits_in(BufferKind::Weight);
+    const int bits = opt_.element_bits;
     const double ad = opt_.activation_density;
     std::int64_t k = 0;
     std::uint64_t a_data = 0, a_mask = 0;
@@ -22,7 +22,7 @@ bool BufferFit::fits(std::int64_t rows, const std::vector<std::int64_t>& a_width
         out_data = std::max(out_data, compressed_bytes(out, 1.0, bits));
     const std::uint64_t c = std::uint64_t(copies);
     const auto capacity = [&](BufferKind b) { return opt_.capacity[int(b)]; };
-    return c * compressed_bytes(weight, opt_.weight_density, weight_bits) <= capacity(BufferKind::Weight) &&
+    return c * compressed_bytes(weight, opt_.weight_density, bits) <= capacity(BufferKind::Weight) &&
            a_data + c * out_data <= capacity(BufferKind::Activation) &&
            a_mask + c * (opt_.mask_bytes_of(weight) + opt_.mask_bytes_of(out)) <= capacity(BufferKind::Mask);
 }

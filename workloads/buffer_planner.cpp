@@ -64,7 +64,7 @@ private:
             const bool activation = t.kind == TensorKind::Activation || t.cache != CacheRole::None;
             l.density = activation ? opt_.activation_density : opt_.weight_density;
             if (std::size_t(t.id) < opt_.tensor_density.size()) l.density = opt_.tensor_density[std::size_t(t.id)];
-            l.element_bits = opt_.bits_in(l.buffer);
+            l.element_bits = opt_.element_bits;
             l.masked = opt_.masks;
             l.data_bytes = compressed_bytes(std::uint64_t(t.elements()), l.density, l.element_bits);
             l.mask_bytes = opt_.mask_bytes_of(std::uint64_t(t.elements()));

@@ -30,9 +30,6 @@ struct CompileOptions {
     TileShape tile;
     LoopOrder loop_order;
     int element_bits = 20;
-    // Bits per stored value in each buffer's tensors (0: element_bits). A template whose buffers
-    // hold different widths sets them (the Gemmini template: int8 scratchpad, int32 accumulator).
-    int buffer_element_bits[kBufferKinds] = {0, 0, 0};
     // Whether tensors carry a one-bit-per-element mask (AccelTran's sparsity); a dense template
     // stores none, so no mask bytes move or occupy a buffer.
     bool masks = true;
@@ -62,7 +59,6 @@ struct CompileOptions {
     std::string buffer_name(BufferKind b) const { return buffer_names[std::size_t(b)]; }
     // "buffers.<name>.<size key>", the key a message asks the user to raise.
     std::string size_key_of(BufferKind b) const { return "buffers." + buffer_name(b) + "." + size_key; }
-    int bits_in(BufferKind b) const { return buffer_element_bits[int(b)] ? buffer_element_bits[int(b)] : element_bits; }
     std::uint64_t mask_bytes_of(std::uint64_t elements) const;
 };
 

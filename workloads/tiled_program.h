@@ -34,7 +34,7 @@ struct TensorLayout {
     std::uint64_t data_bytes = 0;
     std::uint64_t mask_bytes = 0;
     std::uint64_t memory_address = 0;  // main-memory home (weights, inputs, spill slots)
-    int element_bits = 20;             // bits per stored non-zero value (CompileOptions::bits_in)
+    int element_bits = 20;             // bits per stored non-zero value (CompileOptions::element_bits)
     bool masked = true;                // carries a mask (CompileOptions::masks)
 };
 
