@@ -202,9 +202,10 @@ OpCostModel::OpCostModel(const AcceleratorConfig& config, const power::Technolog
 }
 
 // The Gemmini template's tile rules (docs/gemmini.md §3, modules/systolic/systolic_timing.h):
-// `new_weights` is the fraction of a weight-stationary array's tiles that load a new block.
+// `new_weights` is the fraction of a weight-stationary array's tiles that load a new block,
+// `drains` the fraction of an output-stationary array's tiles that shift their outputs out.
 double OpCostModel::gemmini_tile_cycles(const OpShape& op, std::int64_t bb, std::int64_t ii, std::int64_t jj,
-                                        std::int64_t kk, double new_weights) const {
+                                        std::int64_t kk, double new_weights, double drains) const {
     const auto elements = double(bb * ii * jj);
     const int dim = config_.systolic.dim;
     const UnitClass unit = unit_of_kind_[std::size_t(op.kind)];
@@ -213,7 +214,7 @@ double OpCostModel::gemmini_tile_cycles(const OpShape& op, std::int64_t bb, std:
         if (config_.systolic.weight_stationary)
             return double(systolic::weight_stationary_cycles(rows, dim, false, false)) + new_weights * dim;
         return double(systolic::output_stationary_cycles(rows, std::uint64_t(kk), dim, false, false)) +
-               double((rows + std::uint64_t(dim) - 1) / std::uint64_t(dim)) * dim * new_weights;
+               double((rows + std::uint64_t(dim) - 1) / std::uint64_t(dim)) * dim * drains;
     }
     if (unit == UnitClass::MacLane) return 1;  // fused GELU on the array's output stage
     if (config_.integer_units.any()) {
@@ -253,13 +254,16 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     // B does not depend on advance (i, and b for a weight shared by the batch): one tile in the
     // product of the innermost run of such loops' extents loads a new block.
     double inner_extent = 1;
-    for (int l = 3; l >= 0; --l) {
+    for (int l = 3; l >= 0 && config_.gemmini(); --l) {
         const char letter = mapping.loop_order.letters()[l];
         if (letter == 'i') inner_extent *= ni;
         else if (letter == 'b' && !op.b_batched) inner_extent *= nb;
         else break;
     }
     const double new_weights = 1.0 / inner_extent;
+    // An output-stationary array shifts an output block out once per stay: at its last k step, or
+    // at every k step when k is not the innermost loop (partial sums leave between steps).
+    const double drains = mapping.loop_order.letters()[3] == 'k' ? 1.0 / nk : 1.0;
     double busy = 0;
     for (int wb = 0; wb < 2; ++wb)
         for (int wi = 0; wi < 2; ++wi)
@@ -269,7 +273,7 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
                     if (count == 0) continue;
                     const std::int64_t eb = cut_b.extent(wb, t.b), ei = cut_i.extent(wi, t.x),
                                        ej = cut_j.extent(wj, t.y), ek = mm ? cut_k.extent(wk, t.y) : 0;
-                    busy += count * (config_.gemmini() ? gemmini_tile_cycles(op, eb, ei, ej, ek, new_weights)
+                    busy += count * (config_.gemmini() ? gemmini_tile_cycles(op, eb, ei, ej, ek, new_weights, drains)
                                                        : cost_tile_cycles(op, eb, ei, ej, ek, macs_per_lane_));
                 }
     if (op.kind != OpKind::Softmax) busy *= op.unmasked;  // masked tiles do not run

@@ -104,7 +104,7 @@ private:
     std::array<workloads::UnitClass, workloads::kOpKindCount> unit_of_kind_ = workloads::acceltran_units();
     bool masks_ = true;
     double gemmini_tile_cycles(const OpShape& op, std::int64_t bb, std::int64_t ii, std::int64_t jj, std::int64_t kk,
-                               double new_weights) const;
+                               double new_weights, double drains) const;
 };
 
 }  // namespace acceltran::explore

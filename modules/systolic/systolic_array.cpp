@@ -15,7 +15,7 @@ compute::TileWork SystolicArray::execute(const compute::OpContext& ctx, const wo
     work.cycles = config_.weight_stationary
                       ? weight_stationary_cycles(rows, config_.dim, step.read_b, first)
                       : output_stationary_cycles(rows, std::uint64_t(ctx.grid->depth_k(step.index.k)), config_.dim,
-                                                 step.write_output, first);
+                                                 step.write_output || step.write_psum, first);
     return work;
 }
 

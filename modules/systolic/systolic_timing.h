@@ -19,7 +19,8 @@ inline std::uint64_t weight_stationary_cycles(std::uint64_t rows, int dim, bool 
 }
 
 // Output-stationary tile: each W x W block of outputs stays in the array while `depth` steps of
-// A columns and B rows stream past it (one per cycle); a finished block shifts out over W cycles.
+// A columns and B rows stream past it (one per cycle); a block leaving the array (finished, or
+// as partial sums when the next tile is another output) shifts out over W cycles.
 // `rows` of output take ceil(rows / W) such blocks; the first tile of a job pays the skew.
 inline std::uint64_t output_stationary_cycles(std::uint64_t rows, std::uint64_t depth, int dim, bool drain,
                                               bool first_of_job) {

@@ -22,33 +22,34 @@ HostCpuConfig cpu_config() {
     return c;
 }
 
-void set_int32(SingleTileOp& t) {
-    t.a.element_bits = 32;
-    t.out.element_bits = 32;
+// The template stores int8 values (docs/gemmini.md §2).
+void set_int8(SingleTileOp& t) {
+    t.a.element_bits = 8;
+    t.out.element_bits = 8;
 }
 }  // namespace
 
 TEST_CASE("HostCpu: a softmax over one row of 16 scores", "[modules][host_cpu]") {
     host::HostCpu cpu(cpu_config());
     SingleTileOp t(OpKind::Softmax, 1, 16, 0, 1, 1, 1);
-    set_int32(t);
+    set_int8(t);
     workloads::TileStep step;
     const TileWork work = cpu.execute(t.ctx, step, tile_density(t.ctx, step, nullptr));
     // 16 outputs x 32 float cycles = 512; 16 inputs dequantized and 16 outputs quantized at 19
-    // cycles each = 608; 16 x 4 bytes in and 16 x 4 out over L2 at 16 B/cycle = 8.
-    CHECK(work.cycles == 512 + 608 + 8);
+    // cycles each = 608; 16 bytes in and 16 out over L2 at 16 B/cycle = 2.
+    CHECK(work.cycles == 512 + 608 + 2);
     CHECK(work.conversion_cycles == 608);
 }
 
 TEST_CASE("HostCpu: a residual add dequantizes both inputs", "[modules][host_cpu]") {
     host::HostCpu cpu(cpu_config());
     SingleTileOp t(OpKind::Add, 16, 16, 0, 1, 1, 1);
-    set_int32(t);
+    set_int8(t);
     t.ctx.a2.layout = &t.a;  // the second summand, stored like the first
     workloads::TileStep step;
     const TileWork work = cpu.execute(t.ctx, step, tile_density(t.ctx, step, nullptr));
-    // 256 outputs x 74 = 18,944; 512 inputs x 19 + 256 outputs x 19 = 14,592; (512 + 256) x 4
-    // bytes / 16 = 192.
-    CHECK(work.cycles == 18944 + 14592 + 192);
+    // 256 outputs x 74 = 18,944; 512 inputs x 19 + 256 outputs x 19 = 14,592; 512 + 256 bytes
+    // / 16 = 48.
+    CHECK(work.cycles == 18944 + 14592 + 48);
     CHECK(work.conversion_cycles == 14592);
 }
