@@ -26,6 +26,7 @@ struct TileEvent {
     std::uint32_t pre_sparsity_tiles = 0;   // tiles the lane's pre-sparsity unit handled
     std::uint32_t post_sparsity_tiles = 0;  // output tiles its post-sparsity unit compared
     double conversion_cycles = 0;  // the part of the busy cycles spent converting number formats (TileWork)
+    std::uint32_t tiles = 1;       // tiles the event covers: more than 1 only for a run (wants_tiles())
 };
 
 class ActivityObserver {

@@ -234,7 +234,7 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
 }
 
 void ProcessingElement::report_tile(const ComputeUnit& unit, double start, double end, std::uint32_t pre,
-                                    std::uint32_t post, double conversion) {
+                                    std::uint32_t post, double conversion, std::uint32_t tiles) {
     activity::TileEvent ev;
     ev.unit_class = unit.unit_class();
     ev.pe = index_;
@@ -245,6 +245,7 @@ void ProcessingElement::report_tile(const ComputeUnit& unit, double start, doubl
     ev.pre_sparsity_tiles = pre;
     ev.post_sparsity_tiles = post;
     ev.conversion_cycles = conversion;
+    ev.tiles = tiles;
     observer_->on_tile(ev);
 }
 
@@ -318,9 +319,10 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
                 // The chunk's conversion cycles go with its first event, like its pre-sparsity count
                 // (observers only add them up).
                 if (c.tiles > 1)
-                    report_tile(unit, start, start + c.cycles - c.last_cycles, c.pre_sparsity_tiles, 0, c.conversion_cycles);
+                    report_tile(unit, start, start + c.cycles - c.last_cycles, c.pre_sparsity_tiles, 0, c.conversion_cycles,
+                                std::uint32_t(c.tiles - 1));
                 report_tile(unit, last_start, f.chunk_end, c.tiles > 1 ? 0 : c.pre_sparsity_tiles,
-                            c.post_sparsity_tiles, c.tiles > 1 ? 0 : c.conversion_cycles);
+                            c.post_sparsity_tiles, c.tiles > 1 ? 0 : c.conversion_cycles, 1);
             }
         }
         // The next chunk's reads go out when this chunk's last tile starts.

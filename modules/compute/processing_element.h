@@ -71,8 +71,9 @@ private:
     void schedule(ComputeUnit* unit, double at);
     void run_tile(ComputeUnit& unit, double now);
     void run_chunks_fast(ComputeUnit& unit, double now);
+    // `tiles` > 1: back-to-back tiles of one job reported as one event (ActivityObserver::wants_tiles()).
     void report_tile(const ComputeUnit& unit, double start, double end, std::uint32_t pre, std::uint32_t post,
-                     double conversion);
+                     double conversion, std::uint32_t tiles = 1);
     void finish_job(ComputeUnit& unit);
     // One blocking transfer of a tile's data or mask for `unit`'s job, issued at cycle `at`;
     // returns completion.

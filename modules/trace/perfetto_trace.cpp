@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/errors.h"
+
 namespace acceltran::trace {
 
 namespace {
@@ -32,13 +34,20 @@ std::string slice_time(double start_us, double end_us) {
 }
 }  // namespace
 
+PerfettoSlices parse_perfetto_slices(const std::string& text, const std::string& option) {
+    if (text == "runs") return PerfettoSlices::Runs;
+    if (text == "tiles") return PerfettoSlices::Tiles;
+    throw UsageError(option + ": expected runs or tiles, got '" + text + "'");
+}
+
 PerfettoTrace::PerfettoTrace(std::ostream& out, const AcceleratorConfig& config,
-                             const workloads::TiledProgram& program, TraceSelection selection)
-    : out_(out), program_(program), mhz_(config.clock_mhz), selection_(std::move(selection)) {
+                             const workloads::TiledProgram& program, TraceSelection selection, PerfettoSlices slices)
+    : out_(out), program_(program), mhz_(config.clock_mhz), slices_(slices), selection_(std::move(selection)) {
     per_pe_[0] = config.lanes_per_pe;
     per_pe_[1] = config.softmax_per_pe;
     per_pe_[2] = config.layernorm_per_pe;
     unit_named_.assign(std::size_t(config.pes) * std::size_t(per_pe_[0] + per_pe_[1] + per_pe_[2]), 0);
+    open_runs_.resize(unit_named_.size());
     // Tracks in the order on_tile numbers them: per PE, lanes, then softmax, then layer norm.
     for (int p = 0; p < config.pes; ++p)
         for (int c = 0; c < workloads::kUnitClasses; ++c)
@@ -85,17 +94,41 @@ void PerfettoTrace::on_tile(const TileEvent& t) {
         name_track(pid, tid, "pe" + std::to_string(t.pe), std::string(kUnitName[c]) + std::to_string(t.unit));
         named = 1;
     }
-    const workloads::Op& op = program_.graph->ops[program_.entries[t.entry].op];
-    // One formatted write per slice: this runs for every tile op.
+    const int op = program_.entries[t.entry].op;
+    OpenRun& run = open_runs_[track];
+    const double tile_cycles = (t.end - t.start) / double(std::max<std::uint32_t>(t.tiles, 1));
+    // Joins the open run when it is the same op, later on the track, after a gap no longer than
+    // a tile: longer waits (for a block's operands, say) stay visible as gaps. (A millionth of a
+    // cycle allows for the float sums of the event times.)
+    if (slices_ == PerfettoSlices::Runs && run.tiles > 0 && run.op == op && t.start + 1e-6 >= run.end &&
+        t.start - run.end <= run.tile_cycles) {
+        run.end = t.end;
+        run.busy += t.end - t.start;
+        run.tiles += t.tiles;
+        run.tile_cycles = tile_cycles;
+        return;
+    }
+    if (run.tiles > 0) write_slice(run);
+    run = OpenRun{pid, tid, op, t.entry, t.start, t.end, t.end - t.start, tile_cycles, t.tiles};
+    if (slices_ == PerfettoSlices::Tiles) {
+        write_slice(run);
+        run.tiles = 0;
+    }
+}
+
+void PerfettoTrace::write_slice(const OpenRun& run) {
+    const workloads::Op& op = program_.graph->ops[std::size_t(run.op)];
+    // One formatted write per slice: with PerfettoSlices::Tiles this runs for every tile op.
     const std::string& name = op_names_[std::size_t(op.id)];
     const char* kind = to_string(op.kind);
     std::vector<char>& buf = slice_buffer_;
-    buf.resize(name.size() + 256);
+    buf.resize(name.size() + 320);
     const int n = std::snprintf(buf.data(), buf.size(),
-                                "%s{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,%s,\"name\":%s,"
-                                "\"cat\":\"%s\",\"args\":{\"op_kind\":\"%s\",\"layer\":%d,\"op\":%d,\"entry\":%u}}",
-                                first_ ? "" : ",\n", pid, tid, slice_time(us(t.start), us(t.end)).c_str(), name.c_str(), kind,
-                                kind, op.layer, op.id, unsigned(t.entry));
+                                "%s{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,%s,\"name\":%s,\"cat\":\"%s\",\"args\":"
+                                "{\"op_kind\":\"%s\",\"layer\":%d,\"op\":%d,\"entry\":%u,\"tiles\":%llu,\"busy_us\":%s}}",
+                                first_ ? "" : ",\n", run.pid, run.tid, slice_time(us(run.start), us(run.end)).c_str(),
+                                name.c_str(), kind, kind, op.layer, op.id, unsigned(run.entry),
+                                static_cast<unsigned long long>(run.tiles), fixed(us(run.busy)).c_str());
     first_ = false;
     out_.write(buf.data(), std::min<std::streamsize>(n, std::streamsize(buf.size()) - 1));
 }
@@ -119,6 +152,11 @@ std::string PerfettoTrace::scopes(const AcceleratorConfig& config) {
 }
 
 void PerfettoTrace::finish(const TimelineReport& timeline) {
+    for (OpenRun& run : open_runs_)
+        if (run.tiles > 0) {
+            write_slice(run);
+            run.tiles = 0;
+        }
     const auto& samples = timeline.samples();
     for (std::size_t i = 0; i < samples.size(); ++i) {
         if (samples[i].cycles <= 0 ||

@@ -1,6 +1,7 @@
 // trace.perfetto.json: the run as a Chrome trace-event timeline (opens in ui.perfetto.dev and
-// chrome://tracing). One process per PE with one thread (track) per compute unit and one slice
-// per tile op, named after its op, with the op kind, layer and program entry as arguments;
+// chrome://tracing). One process per PE with one thread (track) per compute unit, and on it one
+// slice per run of tiles of one op (PerfettoSlices::Runs) or per tile (::Tiles), named after its
+// op, with the op kind, layer, program entry and tile count as arguments;
 // a "memory system" process with a track per DMA channel (one slice per load, spill or store);
 // counter tracks for power per module class and buffer occupancy from the timeline.
 // Slices are streamed to the file as the modules report them (any order is valid in this
@@ -29,17 +30,26 @@ using activity::kPorts;
 using activity::Port;
 using activity::TileEvent;
 
+// What a unit track's slice stands for. A run is a sequence of tiles of one op on one unit that
+// no other op's tile interrupts and no idle gap longer than a tile splits; it is drawn from the
+// first tile's start to the last one's end, with its tile count and busy time as arguments.
+// Runs keep a large run's trace small (tiles per op per unit grow with the model, runs do not)
+// and let the fast detail level report back-to-back tiles as one event.
+enum class PerfettoSlices { Runs, Tiles };
+// "runs" or "tiles"; a UsageError naming `option` otherwise.
+PerfettoSlices parse_perfetto_slices(const std::string& text, const std::string& option);
+
 class PerfettoTrace : public ActivityObserver {
 public:
     // Writes the opening of the JSON document to `out`, which must outlive the trace.
     PerfettoTrace(std::ostream& out, const AcceleratorConfig& config, const workloads::TiledProgram& program,
-                  TraceSelection selection = {});
+                  TraceSelection selection = {}, PerfettoSlices slices = PerfettoSlices::Runs);
 
-    bool wants_tiles() const override { return true; }  // one slice per tile op
+    bool wants_tiles() const override { return slices_ == PerfettoSlices::Tiles; }
     void on_tile(const TileEvent& t) override;
     void on_dma_transfer(int channel, std::uint32_t entry, double start, double end) override;
 
-    // Adds the counter tracks and closes the document.
+    // Writes the open runs, adds the counter tracks and closes the document.
     void finish(const TimelineReport& timeline);
 
     // The filters that matched no track of this design, and the tracks a design has, for the
@@ -50,6 +60,15 @@ public:
     static constexpr int kMemoryProcess = 0;  // PE p is process p + 1
 
 private:
+    // The run a unit track is collecting (PerfettoSlices::Runs); tiles == 0: none.
+    struct OpenRun {
+        int pid = 0, tid = 0;
+        int op = -1;
+        std::uint32_t entry = 0;  // the first tile's
+        double start = 0, end = 0, busy = 0, tile_cycles = 0;  // tile_cycles: the last event's per tile
+        std::uint64_t tiles = 0;
+    };
+    void write_slice(const OpenRun& run);
     void event_prefix();
     void name_track(int pid, int tid, const std::string& process, const std::string& thread);
     double us(double cycles) const { return cycles / mhz_; }
@@ -63,6 +82,8 @@ private:
     std::vector<std::string> op_names_;  // JSON-quoted per op id: escaped once, not per slice
     std::vector<char> slice_buffer_;
     std::vector<char> unit_named_;  // per PE and track: metadata written
+    PerfettoSlices slices_;
+    std::vector<OpenRun> open_runs_;  // per PE and track, as unit_named_
     TraceSelection selection_;
     std::vector<bool> filter_used_;  // per selection_.filters entry: whether it kept some track
     std::vector<char> unit_kept_;    // per PE and track, as unit_named_: passes the filters

@@ -67,7 +67,7 @@ int run_command(const std::vector<std::string>& args) {
         ("vcd", "also write trace.vcd (waveforms per module instance)")
         ("vcd-filter", po::value<std::vector<std::string>>()->composing(), "keep only scopes matching this glob, e.g. 'pe0/*' or 'pe[0-3]' or '*buffer' (repeatable; implies --vcd)")
         ("vcd-window", po::value<std::string>(), "keep only cycles START:END, e.g. 1000:5000 (implies --vcd)")
-        ("perfetto", "also write trace.perfetto.json (Chrome trace events: one slice per tile op)")
+        ("perfetto", po::value<std::string>()->implicit_value("runs"), "also write trace.perfetto.json (Chrome trace events): one slice per run of tiles of an op on a unit (=runs, the default) or per tile op (=tiles)")
         ("trace-filter", po::value<std::vector<std::string>>()->composing(), "keep only Perfetto tracks matching this glob, as --vcd-filter, e.g. 'pe0/*', 'dma', 'power' (repeatable; implies --perfetto)")
         ("trace-window", po::value<std::string>(), "keep only Perfetto slices touching cycles START:END (implies --perfetto)")
         ("mapping", po::value<std::string>(), "follow the mapping FILE gives (per op: tile, loop order, main-memory block; docs/mapping.md §3), e.g. one --write-mapping or acceltran map wrote")
@@ -81,7 +81,7 @@ int run_command(const std::vector<std::string>& args) {
     if (!parse_options(args, desc,
                        "usage: acceltran run [--model M] [--accel A] [--seq N] [--batch N] [--out DIR] [--set key.path=value ...]\n"
                        "                     [--sample-cycles N] [--vcd] [--vcd-filter GLOB] [--vcd-window START:END]\n"
-                       "                     [--perfetto] [--trace-filter GLOB] [--trace-window START:END] [--mapping FILE] [--write-mapping] [--force]\n"
+                       "                     [--perfetto[=runs|tiles]] [--trace-filter GLOB] [--trace-window START:END] [--mapping FILE] [--write-mapping] [--force]\n"
                        "Simulates one forward pass of the batch and writes DIR/summary.json, timeline.csv, ops.csv and op_classes.csv\n"
                        "(and trace.vcd, trace.perfetto.json, mapping.yaml on request; see docs/outputs.md).",
                        vm))
@@ -144,9 +144,11 @@ int run_command(const std::vector<std::string>& args) {
         trace::TraceSelection selection;
         if (vm.count("trace-filter")) selection.filters = vm["trace-filter"].as<std::vector<std::string>>();
         if (vm.count("trace-window")) selection.set_window(vm["trace-window"].as<std::string>(), "--trace-window");
+        const auto slices = trace::parse_perfetto_slices(
+            vm.count("perfetto") ? vm["perfetto"].as<std::string>() : std::string("runs"), "--perfetto");
         perfetto_file = std::make_unique<OutputFile>(output.file("trace.perfetto.json"));
         perfetto = std::make_unique<trace::PerfettoTrace>(*perfetto_file, simulation.config(), simulation.program(),
-                                                          std::move(selection));
+                                                          std::move(selection), slices);
         for (const std::string& f : perfetto->unmatched_filters())
             std::cerr << "acceltran run: warning: --trace-filter '" << f << "' matches no track of this design; its tracks: "
                       << trace::PerfettoTrace::scopes(simulation.config()) << "\n";

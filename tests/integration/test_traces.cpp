@@ -175,11 +175,12 @@ using PerfettoSliceKey = std::tuple<int, int, long long, long long, std::string>
 
 TEST_CASE("Perfetto trace filter and window keep only the chosen tracks and the slices touching the window",
           "[integration][trace][perfetto]") {
+    // Tile slices: a run of tiles (the default) is cut by the window, so only tiles compare one to one.
     ScratchDir dir("perfetto-select");
-    auto r = run_acceltran({"run", "-q", "--perfetto", "-o", dir / "full"}, dir);
+    auto r = run_acceltran({"run", "-q", "--perfetto=tiles", "-o", dir / "full"}, dir);
     REQUIRE(r.exit_code == 0);
-    r = run_acceltran({"run", "-q", "--trace-filter", "pe0/*", "--trace-filter", "dma", "--trace-window", "1000:5000",
-                       "-o", dir / "part"},
+    r = run_acceltran({"run", "-q", "--perfetto=tiles", "--trace-filter", "pe0/*", "--trace-filter", "dma",
+                       "--trace-window", "1000:5000", "-o", dir / "part"},
                       dir);
     INFO(describe(r));
     REQUIRE(r.exit_code == 0);
@@ -242,10 +243,10 @@ TEST_CASE("Perfetto trace filter and window keep only the chosen tracks and the 
     CHECK(counters < starts.size());
 }
 
-TEST_CASE("trace.perfetto.json of BERT-Tiny has one slice per tile op, on non-overlapping unit tracks",
+TEST_CASE("trace.perfetto.json of BERT-Tiny with --perfetto=tiles has one slice per tile op, on non-overlapping unit tracks",
           "[integration][trace][perfetto]") {
     ScratchDir dir("perfetto");
-    const auto r = run_acceltran({"run", "-q", "--perfetto", "-o", dir / "run"}, dir);
+    const auto r = run_acceltran({"run", "-q", "--perfetto=tiles", "-o", dir / "run"}, dir);
     REQUIRE(r.exit_code == 0);
     const auto trace = load_json(dir / "run/trace.perfetto.json");
     const auto summary = load_json(dir / "run/summary.json");
@@ -272,6 +273,7 @@ TEST_CASE("trace.perfetto.json of BERT-Tiny has one slice per tile op, on non-ov
         slices[ev["name"].get<std::string>()]++;
         CHECK(ev["args"].contains("layer"));
         CHECK(ev["args"]["op_kind"] == ev["cat"]);
+        CHECK(ev["args"]["tiles"] == 1);
         const std::string kind = ev["cat"];
         per_class[kind == "softmax" ? "softmax" : kind == "layernorm" ? "layernorm" : "mac_lane"]++;
         tracks[{ev["pid"].get<int>(), ev["tid"].get<int>()}].emplace_back(ev["ts"].get<double>(), ev["dur"].get<double>());
@@ -294,6 +296,98 @@ TEST_CASE("trace.perfetto.json of BERT-Tiny has one slice per tile op, on non-ov
         for (std::size_t i = 1; i < ns.size(); ++i) overlaps += ns[i].first < ns[i - 1].first + ns[i - 1].second;
     }
     CHECK(overlaps == 0);
+}
+
+namespace {
+// The unit slices of a trace: per track, (start, end) in whole ns with the op id, tile count and busy ns.
+struct PerfettoUnitSlice {
+    long long start, end;
+    int op;
+    std::uint64_t tiles;
+    long long busy;
+};
+std::map<std::pair<int, int>, std::vector<PerfettoUnitSlice>> perfetto_unit_tracks(const nlohmann::json& trace) {
+    std::map<std::pair<int, int>, std::vector<PerfettoUnitSlice>> tracks;
+    for (const auto& ev : trace["traceEvents"]) {
+        if (ev["ph"] != "X" || ev["cat"] == "dma") continue;
+        const long long start = std::llround(ev["ts"].get<double>() * 1e3);
+        tracks[{ev["pid"].get<int>(), ev["tid"].get<int>()}].push_back(
+            {start, start + std::llround(ev["dur"].get<double>() * 1e3), ev["args"]["op"].get<int>(),
+             ev["args"]["tiles"].get<std::uint64_t>(), std::llround(ev["args"]["busy_us"].get<double>() * 1e3)});
+    }
+    for (auto& [track, slices] : tracks)
+        std::sort(slices.begin(), slices.end(), [](const auto& a, const auto& b) { return a.start < b.start; });
+    return tracks;
+}
+}  // namespace
+
+TEST_CASE("Perfetto runs of BERT-Tiny cover its tile slices exactly: same tiles per op, same busy time, no overlap",
+          "[integration][trace][perfetto]") {
+    ScratchDir dir("perfetto-runs");
+    auto r = run_acceltran({"run", "-q", "--perfetto", "-o", dir / "runs"}, dir);
+    REQUIRE(r.exit_code == 0);
+    r = run_acceltran({"run", "-q", "--perfetto=tiles", "-o", dir / "tiles"}, dir);
+    REQUIRE(r.exit_code == 0);
+    const auto runs = perfetto_unit_tracks(load_json(dir / "runs/trace.perfetto.json"));
+    const auto tiles = perfetto_unit_tracks(load_json(dir / "tiles/trace.perfetto.json"));
+    REQUIRE(runs.size() == tiles.size());
+    std::size_t run_count = 0, tile_count = 0, misplaced = 0, overlaps = 0, long_gaps_inside = 0;
+    for (const auto& [track, tile_slices] : tiles) {
+        INFO("pid " << track.first << " tid " << track.second);
+        REQUIRE(runs.count(track));
+        const auto& run_slices = runs.at(track);
+        run_count += run_slices.size();
+        tile_count += tile_slices.size();
+        for (std::size_t i = 1; i < run_slices.size(); ++i) overlaps += run_slices[i].start < run_slices[i - 1].end;
+        // Every tile lies in the run of its op that starts at or before it; the run's first tile
+        // starts it and its last tile ends it, its tile count and busy time are its tiles'.
+        std::size_t t = 0;
+        for (const auto& run : run_slices) {
+            std::uint64_t n = 0;
+            long long busy = 0, first = -1, last = -1, previous_end = -1, previous_duration = 0;
+            while (t < tile_slices.size() && tile_slices[t].start < run.end) {
+                const auto& tile = tile_slices[t++];
+                misplaced += tile.op != run.op || tile.start < run.start || tile.end > run.end;
+                // A gap inside a run is at most one tile long (rounding: 2 ns).
+                if (previous_end >= 0) long_gaps_inside += tile.start - previous_end > previous_duration + 2;
+                if (first < 0) first = tile.start;
+                last = tile.end;
+                previous_end = tile.end;
+                previous_duration = tile.end - tile.start;
+                ++n;
+                busy += tile.end - tile.start;
+            }
+            CHECK(n == run.tiles);
+            CHECK(first == run.start);
+            CHECK(last == run.end);
+            CHECK(std::llabs(busy - run.busy) <= std::int64_t(n));  // each tile's ns rounded once
+        }
+        CHECK(t == tile_slices.size());
+    }
+    CHECK(misplaced == 0);
+    CHECK(overlaps == 0);
+    CHECK(long_gaps_inside == 0);
+    // BERT-Tiny/Edge: 62,976 tile slices; runs are several times fewer (10,759 when this was written).
+    CHECK(tile_count > 4 * run_count);
+
+    // The fast detail level reports back-to-back tiles as one event when the trace asks for runs:
+    // the tiles per op are the same.
+    r = run_acceltran({"run", "-q", "--detail", "fast", "--perfetto", "-o", dir / "fast"}, dir);
+    REQUIRE(r.exit_code == 0);
+    std::map<int, std::uint64_t> fast_tiles, full_tiles;
+    for (const auto& [track, s] : perfetto_unit_tracks(load_json(dir / "fast/trace.perfetto.json")))
+        for (const auto& run : s) fast_tiles[run.op] += run.tiles;
+    for (const auto& [track, s] : tiles)
+        for (const auto& tile : s) full_tiles[tile.op] += tile.tiles;
+    CHECK(fast_tiles == full_tiles);
+}
+
+TEST_CASE("acceltran run rejects --perfetto=frames with exit 2 and writes no run directory", "[integration][trace][perfetto]") {
+    ScratchDir dir("perfetto-bad");
+    const auto r = run_acceltran({"run", "-q", "--perfetto=frames", "-o", dir / "run"}, dir);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--perfetto: expected runs or tiles, got 'frames'"));
+    CHECK_FALSE(std::filesystem::exists(dir / "run"));
 }
 
 TEST_CASE("timeline.csv has the documented columns and its energies add up to energy_j", "[integration][trace][timeline]") {
