@@ -336,10 +336,13 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     move(unit_bytes, kAct, out_elements * op.unmasked, op.density_out);  // each output once
 
     // §3 Main memory <-> buffers: blocks of Bb batch entries x Br rows x Bc columns, rows outer and
-    // columns inner, so an A slice stays across the column blocks of its rows.
+    // columns inner, so an A slice stays across the column blocks of its rows. Columns are cut
+    // for weight matmuls and the element-wise GELU, add and SwiGLU (whose inputs are cut with
+    // them); row-wise ops and attention keep whole rows (op_directive.h).
     const std::int64_t Bb = mapping.block.batch > 0 ? std::min(mapping.block.batch, op.batch) : op.batch;
     const std::int64_t Br = mapping.block.rows > 0 ? std::min(mapping.block.rows, op.m) : op.m;
-    const bool column_blocks = mm && op.b_weight;  // row-wise ops and attention keep whole rows
+    const bool element_columns = op.kind == OpKind::Gelu || op.kind == OpKind::Add || op.kind == OpKind::SwiGlu;
+    const bool column_blocks = (mm && op.b_weight) || element_columns;
     const std::int64_t Bc = column_blocks && mapping.block.columns > 0 ? std::min(mapping.block.columns, op.n) : op.n;
     const double row_blocks = double(cost_ceil_div(op.batch, Bb)) * double(cost_ceil_div(op.m, Br));
     const double col_blocks = double(cost_ceil_div(op.n, Bc));
@@ -347,6 +350,7 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     const bool blocked = cost.blocks > 1;
     const double f_rows = double(Bb) * double(Br) / (double(op.batch) * double(op.m));
     const double f_cols = double(Bc) / double(op.n);
+    const double f_inputs = f_rows * (element_columns ? f_cols : 1.0);  // an input slice's share
 
     // Footprint per buffer: `copies` of each block's slices, the B operand whole or as slices.
     // A matmul whose k spans several tiles and is not innermost keeps dense partial sums.
@@ -354,8 +358,8 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     const double out_density = dense_psum ? std::max(op.density_out, 1.0) : op.density_out;
     const auto footprint_fits = [&](double copies, bool b_whole) {
         double need[workloads::kBufferKinds] = {0, 0, 0};
-        move(need, a_buffer, copies * a_elements * f_rows, op.density_a);
-        if (op.second_operand) move(need, kAct, copies * second_elements * (blocked ? f_rows : 1.0), op.density_b);
+        move(need, a_buffer, copies * a_elements * f_inputs, op.density_a);
+        if (op.second_operand) move(need, kAct, copies * second_elements * (blocked ? f_inputs : 1.0), op.density_b);
         move(need, kAct, copies * out_elements * f_rows * f_cols, out_density);
         if (mm) {
             const double b_part = b_whole ? 1.0 : copies * (op.b_batched ? double(Bb) / double(op.batch) : f_cols);
@@ -388,24 +392,47 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         move(dma_bytes, a_buffer, a_elements, op.density_a);
         if (op.second_operand) move(dma_bytes, kAct, second_elements, op.density_b);
     }
-    if (mm && (op.b_weight || blocked)) move(dma_bytes, b_buffer, b_elements * (b_kept ? 1.0 : row_blocks), op.density_b);
+    // A blocked op reads its operands from main memory, so the compiler first spills those that a
+    // producer left in a buffer (activations; weights and embedding tables live in main memory),
+    // each whole and before the first block's loads (buffer_planner.cpp, plan_blocked). Whether
+    // the producer left it there is the producer's mapping: a per-op model assumes it did.
+    double spill_bytes[workloads::kBufferKinds] = {0, 0, 0};
+    double spills = 0;
+    if (blocked) {
+        const auto spill = [&](int buffer, double elements, double density) {
+            move(spill_bytes, buffer, elements, density);
+            spills += 1;
+        };
+        if (!op.a_in_memory) spill(a_buffer, a_elements, op.density_a);
+        if (op.second_operand && op.second_batch == op.batch) spill(kAct, second_elements, op.density_b);
+        if (mm && op.b_batched) spill(b_buffer, b_elements, op.density_b);
+    }
+    // A batched B (attention) comes with each row block of its batch block: the batch block's
+    // slice is loaded once per row block (buffer_planner.cpp, plan_blocked).
+    const double b_loads = !b_kept ? row_blocks : (mm && op.b_batched && blocked) ? double(cost_ceil_div(op.m, Br)) : 1.0;
+    if (mm && (op.b_weight || blocked)) move(dma_bytes, b_buffer, b_elements * b_loads, op.density_b);
     if (blocked) move(dma_bytes, kAct, out_elements, op.density_out);  // each output slice stored
+    double spilled = 0;
     for (int b = 0; b < workloads::kBufferKinds; ++b) {
-        cost.memory_bytes += dma_bytes[b];
-        cost.buffer_bytes[b] = unit_bytes[b] + dma_bytes[b];
+        spilled += spill_bytes[b];
+        cost.memory_bytes += dma_bytes[b] + spill_bytes[b];
+        cost.buffer_bytes[b] = unit_bytes[b] + dma_bytes[b] + spill_bytes[b];
         cost.buffer_cycles[b] = cost.buffer_bytes[b] / buffer_bytes_per_cycle_[b];
     }
-    cost.memory_cycles = cost.memory_bytes > 0
-                             ? cost.memory_bytes / memory_bytes_per_cycle_ + memory_latency_cycles_ * double(cost.blocks)
-                             : 0;
+    const double spill_cycles = spilled > 0 ? spilled / memory_bytes_per_cycle_ + memory_latency_cycles_ * spills : 0;
+    const double block_memory_bytes = cost.memory_bytes - spilled;
+    const double block_memory_cycles =
+        block_memory_bytes > 0 ? block_memory_bytes / memory_bytes_per_cycle_ + memory_latency_cycles_ * double(cost.blocks) : 0;
+    cost.memory_cycles = spill_cycles + block_memory_cycles;
 
     // §4 Time: buffer ports serve the units while they compute (reads of the next tile during
     // this one), so a block's core time is the larger of the two. Blocks form a pipeline of load
     // (and store) then compute: overlapped when double-buffered, one after the other otherwise.
     const double core = std::max({cost.compute_cycles, cost.buffer_cycles[0], cost.buffer_cycles[1],
                                   cost.buffer_cycles[2]});
-    const double n = double(cost.blocks), c = core / n, m = cost.memory_cycles / n;
-    cost.cycles = cost.double_buffered ? m + (n - 1) * std::max(c, m) + c : core + cost.memory_cycles;
+    // The spills come first, on their own.
+    const double n = double(cost.blocks), c = core / n, m = block_memory_cycles / n;
+    cost.cycles = spill_cycles + (cost.double_buffered ? m + (n - 1) * std::max(c, m) + c : core + block_memory_cycles);
     cost.seconds = cost.cycles / config_.clock_hz();
 
     // §5 Energy: the energy model's rates times the activity.

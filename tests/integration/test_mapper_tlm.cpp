@@ -25,15 +25,16 @@ using namespace acceltran::testing;
 
 namespace {
 
-// Ranks with ties averaged (Spearman's rho is Pearson's r of the ranks).
-std::vector<double> mappertlm_ranks(const std::vector<double>& v) {
+// Ranks with ties averaged (Spearman's rho is Pearson's r of the ranks). Values within `tolerance`
+// (relative) of the first of a run of sorted values are ties.
+std::vector<double> mappertlm_ranks(const std::vector<double>& v, double tolerance) {
     std::vector<std::size_t> order(v.size());
     for (std::size_t i = 0; i < v.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
     std::vector<double> rank(v.size());
     for (std::size_t i = 0; i < order.size();) {
         std::size_t j = i;
-        while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
+        while (j + 1 < order.size() && v[order[j + 1]] <= v[order[i]] * (1 + tolerance)) ++j;
         for (std::size_t t = i; t <= j; ++t) rank[order[t]] = 0.5 * double(i + j);
         i = j + 1;
     }
@@ -44,8 +45,8 @@ workloads::OpKind mappertlm_kind(const workloads::ModelSpec& model, const std::s
     return workloads::build_op_graph(model, 64, 2).op(op).kind;
 }
 
-double mappertlm_spearman(const std::vector<double>& x, const std::vector<double>& y) {
-    const std::vector<double> rx = mappertlm_ranks(x), ry = mappertlm_ranks(y);
+double mappertlm_spearman(const std::vector<double>& x, const std::vector<double>& y, double tolerance) {
+    const std::vector<double> rx = mappertlm_ranks(x, tolerance), ry = mappertlm_ranks(y, tolerance);
     const double n = double(rx.size());
     double mx = 0, my = 0;
     for (std::size_t i = 0; i < rx.size(); ++i) {
@@ -72,37 +73,48 @@ struct MapperTlmPairs {
     std::map<std::string, std::vector<double>> analytic_cycles, tlm_cycles, analytic_energy, tlm_energy;
 };
 
-MapperTlmPairs mappertlm_collect(const ScratchDir& dir, const std::string& accel, const std::vector<std::string>& fixed,
-                                 const std::vector<MapperTlmSample>& samples, const std::vector<std::string>& ops) {
+// One run of the sample: `--set` overrides of the design point, an optional mapping file's text,
+// and the mapping the cost model is given for each op (the design point's unless listed).
+struct MapperTlmRun {
+    std::vector<std::string> overrides;
+    std::string mapping_yaml;
+    std::map<std::string, workloads::MemoryBlock> blocks;
+};
+
+MapperTlmPairs mappertlm_collect_runs(const ScratchDir& dir, const std::string& accel, const std::vector<MapperTlmRun>& runs,
+                                      const std::vector<std::string>& ops, const std::string& tag = "") {
     const std::vector<std::string> base = {"--model", "bert-tiny", "--accel", accel, "--seq", "64", "--batch", "2", "--quiet"};
     const workloads::ModelSpec model = workloads::load_model("bert-tiny", kModelsDir);
     MapperTlmPairs pairs;
-    for (std::size_t i = 0; i < samples.size(); ++i) {
-        const MapperTlmSample& s = samples[i];
-        std::vector<std::string> overrides = fixed;
-        overrides.push_back("tiling.tile=[" + std::to_string(s.b) + "," + std::to_string(s.x) + "," + std::to_string(s.y) + "]");
-        overrides.push_back(std::string("tiling.loop_order=") + s.order);
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        const MapperTlmRun& run = runs[i];
         std::vector<std::string> args = {"run"};
         args.insert(args.end(), base.begin(), base.end());
-        for (const std::string& o : overrides) {
+        for (const std::string& o : run.overrides) {
             args.push_back("--set");
             args.push_back(o);
         }
+        if (!run.mapping_yaml.empty()) {
+            args.push_back("--mapping");
+            args.push_back(dir.write(accel + tag + std::to_string(i) + ".yaml", run.mapping_yaml));
+        }
         args.push_back("--out");
-        args.push_back(dir / (accel + std::to_string(i)));
+        args.push_back(dir / (accel + tag + std::to_string(i)));
         const auto r = run_acceltran(args, dir);
         INFO(describe(r));
         REQUIRE(r.exit_code == 0);
-        const std::string csv = dir / (accel + std::to_string(i) + "/ops.csv");
+        const std::string csv = dir / (accel + tag + std::to_string(i) + "/ops.csv");
         const OpTable table = OpTable::read_csv(read_text(csv), csv);
 
-        const AcceleratorConfig config = load_accelerator(accel, kConfigs, overrides);
+        const AcceleratorConfig config = load_accelerator(accel, kConfigs, run.overrides);
         const workloads::CompileOptions options = compile_options(config);
         const workloads::OpGraph graph = workloads::build_op_graph(model, 64, 2, options);
         const explore::OpCostModel cost_model(config, power::load_technology(config.technology, kConfigs));
         for (const std::string& name : ops) {
-            const explore::OpCost cost =
-                cost_model.evaluate(explore::OpShape::of(graph, graph.op(name), options), cost_model.default_choice());
+            explore::MappingChoice choice = cost_model.default_choice();
+            if (const auto b = run.blocks.find(name); b != run.blocks.end()) choice.block = b->second;
+            const explore::OpCost cost = cost_model.evaluate(explore::OpShape::of(graph, graph.op(name), options), choice);
+            REQUIRE(cost.fits);
             const auto row = std::find_if(table.rows.begin(), table.rows.end(), [&](const OpRow& o) { return o.op == name; });
             REQUIRE(row != table.rows.end());
             // The op's time from when it could start (its first transfer or tile, or the last
@@ -124,9 +136,26 @@ MapperTlmPairs mappertlm_collect(const ScratchDir& dir, const std::string& accel
     return pairs;
 }
 
+// Tile shapes and loop orders, each as the design point's own (every op takes it).
+MapperTlmPairs mappertlm_collect(const ScratchDir& dir, const std::string& accel, const std::vector<std::string>& fixed,
+                                 const std::vector<MapperTlmSample>& samples, const std::vector<std::string>& ops) {
+    std::vector<MapperTlmRun> runs;
+    for (const MapperTlmSample& s : samples) {
+        MapperTlmRun run;
+        run.overrides = fixed;
+        run.overrides.push_back("tiling.tile=[" + std::to_string(s.b) + "," + std::to_string(s.x) + "," +
+                                std::to_string(s.y) + "]");
+        run.overrides.push_back(std::string("tiling.loop_order=") + s.order);
+        runs.push_back(std::move(run));
+    }
+    return mappertlm_collect_runs(dir, accel, runs, ops);
+}
+
 // Per op kind, pooled over its ops and the sample: Spearman's rho and the mean and largest
-// relative error of the analytic figure against the TLM's; rho above `min_rho`.
-void mappertlm_check(const MapperTlmPairs& pairs, const std::vector<std::string>& ops, double min_rho) {
+// relative error of the analytic figure against the TLM's; rho above `min_rho`. With a
+// `tie_tolerance`, figures that close are ranked as ties on both sides.
+void mappertlm_check(const MapperTlmPairs& pairs, const std::vector<std::string>& ops, double min_rho,
+                     double tie_tolerance = 0, double min_energy_rho = 0.9) {
     const workloads::ModelSpec model = workloads::load_model("bert-tiny", kModelsDir);
     std::map<std::string, std::vector<std::string>> kinds;
     for (const std::string& name : ops) kinds[workloads::to_string(mappertlm_kind(model, name))].push_back(name);
@@ -154,13 +183,14 @@ void mappertlm_check(const MapperTlmPairs& pairs, const std::vector<std::string>
         // cycles must then agree with it. The model leaves out per-tile latencies (a buffer's
         // 1-cycle latency, the first tile's reads), which cost the TLM up to 4 % here; 5 % bound.
         const bool tied = std::all_of(ac.begin(), ac.end(), [&](double v) { return v == ac.front(); });
-        const double cycles_rho = mappertlm_spearman(ac, tc), energy_rho = mappertlm_spearman(ae, te);
+        const double cycles_rho = mappertlm_spearman(ac, tc, tie_tolerance),
+                     energy_rho = mappertlm_spearman(ae, te, tie_tolerance);
         std::ostringstream rho;
         if (tied) rho << "n/a (the model ties every mapping)"; else rho << cycles_rho;
         WARN(kind << " (" << ac.size() << " op x mapping pairs): Spearman cycles " << rho.str() << ", energy "
                   << energy_rho << "; relative error cycles mean " << cycles_mean << " max " << cycles_worst
                   << ", energy mean " << energy_mean << " max " << energy_worst);
-        CHECK(energy_rho > min_rho);
+        CHECK(energy_rho > min_energy_rho);
         if (tied)
             CHECK(cycles_worst < 0.05);
         else
@@ -198,4 +228,63 @@ TEST_CASE("the analytic cost model ranks Gemmini mappings as the TLM model does"
                                                   {2, 64, 16, "b_k_j_i"}, {1, 16, 16, "k_j_i_b"}};
     mappertlm_check(mappertlm_collect(dir, "gemmini-transformer", {"main_memory.bandwidth_gbps=2560"}, samples, ops), ops,
                     0.9);
+}
+
+// Main-memory blocks (docs/mapping.md §1.1): per op a sample of `block:` choices given through a
+// mapping file. Each block is legal for its op (op_directive.h): columns only for weight matmuls
+// and GELU, rows below m only with one batch entry. Ops blocked in the same run are never
+// neighbours: a blocked op reads its inputs from main memory, and whether the compiler must spill
+// them first depends on whether their producer was blocked too, which a per-op model cannot see.
+// For the same reason the sample leaves out ops that run beside a sibling on the same units
+// (Q, K and V; Q.K^T beside V). Main memory at 2,560 GB/s as above, so that an op's span is not
+// set by other ops' transfers queued in front of its own. Figures within 1 % of each other rank
+// as ties: the model leaves out per-block latencies of about that size, and a mapper gains
+// nothing from ordering mappings that close. The bound is 0.8, not 0.9: the model times blocks as
+// equal pieces of the op, while uneven edge blocks and the TLM's per-block hand-overs cost up to
+// 28 % more time (docs/mapping.md §10 gives the measured figures; energy meets 0.9).
+TEST_CASE("the analytic cost model ranks main-memory blocks as the TLM model does", "[integration][mapper]") {
+    ScratchDir dir("mapper-tlm-blocks");
+    using workloads::MemoryBlock;
+    // (batch, rows, columns); 0 is the whole extent. Attention ops have 2 x 2 batch entries.
+    const std::vector<MemoryBlock> rows_only = {{1, 0, 0}, {1, 32, 0}, {1, 16, 0}, {2, 0, 0},
+                                                {1, 8, 0}, {1, 48, 0}, {1, 24, 0}};
+    const std::vector<MemoryBlock> with_columns = {{1, 0, 0},   {1, 32, 0},  {1, 16, 64}, {0, 0, 64},
+                                                   {1, 8, 128}, {1, 64, 32}, {1, 32, 48}};
+    const std::vector<std::map<std::string, const std::vector<MemoryBlock>*>> groups = {
+        {{"l0.attn.probs", &rows_only}, {"l0.attn.out", &with_columns}, {"l0.attn.ln", &rows_only},
+         {"l0.ffn.gelu1", &with_columns}},
+        {{"l0.attn.context", &rows_only}, {"l0.ffn.h1", &with_columns}, {"l0.ffn.out", &with_columns},
+         {"l0.ffn.ln", &rows_only}}};
+    const std::vector<std::string> fixed = {"pe.count=4", "main_memory.bandwidth_gbps=2560"};
+    MapperTlmPairs pairs;
+    std::vector<std::string> ops;
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        std::vector<std::string> group_ops;
+        for (const auto& [name, blocks] : groups[g]) group_ops.push_back(name);
+        std::vector<MapperTlmRun> runs(1);  // the first: every op whole, the compiler's own plan
+        runs[0].overrides = fixed;
+        for (std::size_t i = 0; i < rows_only.size(); ++i) {
+            MapperTlmRun run;
+            run.overrides = fixed;
+            std::ostringstream yaml;
+            yaml << "ops:\n";
+            for (const auto& [name, blocks] : groups[g]) {
+                const MemoryBlock& b = (*blocks)[i];
+                yaml << "  - op: " << name << "\n    block: {batch: " << b.batch << ", rows: " << b.rows
+                     << ", columns: " << b.columns << "}\n";
+                run.blocks[name] = b;
+            }
+            run.mapping_yaml = yaml.str();
+            runs.push_back(std::move(run));
+        }
+        const MapperTlmPairs part = mappertlm_collect_runs(dir, "acceltran-edge", runs, group_ops, "g" + std::to_string(g));
+        for (const std::string& name : group_ops) {
+            pairs.analytic_cycles[name] = part.analytic_cycles.at(name);
+            pairs.tlm_cycles[name] = part.tlm_cycles.at(name);
+            pairs.analytic_energy[name] = part.analytic_energy.at(name);
+            pairs.tlm_energy[name] = part.tlm_energy.at(name);
+            ops.push_back(name);
+        }
+    }
+    mappertlm_check(pairs, ops, 0.8, 0.01);
 }
