@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/number_text.h"
+
 namespace acceltran::trace {
 
 TimelineReport::TimelineReport(std::vector<TimelineSample> samples, const AcceleratorConfig& config,
@@ -49,8 +51,8 @@ void TimelineReport::write_csv(std::ostream& out) const {
            "occupancy_bytes_activation,occupancy_bytes_weight,occupancy_bytes_mask\n";
     char buf[64];
     auto num = [&](double v) {
-        std::snprintf(buf, sizeof buf, "%.9g", v);
-        out << ',' << buf;
+        buf[0] = ',';
+        out.write(buf, write_general(buf + 1, buf + sizeof buf, v, 9) - buf);
     };
     for (std::size_t i = 0; i < samples_.size(); ++i) {
         const TimelineSample& s = samples_[i];
@@ -58,8 +60,10 @@ void TimelineReport::write_csv(std::ostream& out) const {
         const power::EnergyBreakdown& e = energies_[i];
         const double c = s.cycles > 0 ? s.cycles : 1;
         const double t = s.cycles > 0 ? seconds(i) : 1;
-        std::snprintf(buf, sizeof buf, "%.17g,%.17g", s.start, s.cycles);
-        out << buf;
+        char* end = write_general(buf, buf + sizeof buf, s.start, 17);
+        *end++ = ',';
+        end = write_general(end, buf + sizeof buf, s.cycles, 17);
+        out.write(buf, end - buf);
         num(s.start / hz_ * 1e6);
         const double busy[workloads::kUnitClasses] = {a.lane_busy_unit_cycles, a.softmax_busy_unit_cycles,
                                                       a.layernorm_busy_unit_cycles};

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/errors.h"
+#include "core/number_text.h"
 
 namespace acceltran::trace {
 
@@ -204,7 +205,9 @@ void VcdTrace::write_value(std::ostream& out, VarType type, double v, const std:
             break;
         }
         case VarType::Real:
-            n = std::snprintf(buf, sizeof buf - 1, "r%.9g ", v);
+            buf[0] = 'r';
+            n = int(write_general(buf + 1, buf + sizeof buf - 2, v, 9) - buf);
+            buf[n++] = ' ';
             break;
     }
     out.write(buf, n);

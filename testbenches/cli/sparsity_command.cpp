@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "core/errors.h"
+#include "core/number_text.h"
 #include "explore/sparsity_sweep.h"
 #include "explore/sweep_runner.h"
 #include "testbenches/cli/commands.h"
@@ -50,11 +51,7 @@ const char* kSparsityUsage =
     "with status failed, its exit code and the last line of its stderr (DIR/runs/<id>.error has all of it);\n"
     "the command then exits 1. See docs/dynatran.md, \"The sparsity sweep\".";
 
-std::string number(double v) {
-    char buffer[40];
-    std::snprintf(buffer, sizeof buffer, "%.9g", v);
-    return buffer;
-}
+std::string number(double v) { return nine_digit_text(v); }
 
 }  // namespace
 
