@@ -225,3 +225,42 @@ TEST_CASE("compat in_order_memory runs memory entries one at a time behind the r
     CHECK(compat_op_cycle(plain_ops, "l0.attn.out", "start_cycle") < compat_op_cycle(plain_ops, "l0.attn.context", "end_cycle"));
     CHECK(compat_op_cycle(ordered_ops, "l0.attn.out", "start_cycle") >= compat_op_cycle(ordered_ops, "l0.attn.context", "end_cycle"));
 }
+
+TEST_CASE("compat ladder of the memory options on BERT-Nano: each step moves the cycles it explains", "[integration][compat]") {
+    // docs/validation.md §7.5, cumulatively: bandwidth_units, then each memory option on top.
+    ScratchDir dir("compat-ladder");
+    const std::vector<std::string> steps = {"bandwidth_units", "embedding_table", "batched_weights", "no_result_store",
+                                            "in_order_memory"};
+    std::vector<nlohmann::json> runs;
+    std::string list;
+    for (const std::string& step : steps) {
+        list += (list.empty() ? "" : ",") + step;
+        runs.push_back(run_summary(dir, step, kBase, {"--compat", list}));
+    }
+    const auto cycles = [&](std::size_t i) { return runs[i]["cycles"].get<double>(); };
+    const double port = 25.6e9 / 700e6 * double(1 << 30) / 1e9 * 20 / 8;  // data bytes per cycle
+    // Main memory's energy per byte moved stays the default's at every step: the options change
+    // which bytes move, not what a byte costs.
+    const auto per_byte = [](const nlohmann::json& s) {
+        return s["energy_breakdown_j"]["main_memory"].get<double>() /
+               (s["bytes"]["main_memory"]["read"].get<double>() + s["bytes"]["main_memory"]["write"].get<double>());
+    };
+    const double first = per_byte(runs.front());
+    for (const auto& r : runs) CHECK(per_byte(r) == Approx(first).epsilon(1e-9));
+
+    // The table's data replaces the rows' on the critical path (both are loaded first, at the same
+    // latency, masks beside them): + (1,226,000 - 25,600) bytes at the port's rate. Within a cycle:
+    // the runs' times are converted from picoseconds.
+    CHECK(cycles(1) - cycles(0) == Approx((30650 * kNanoHidden - kNanoRowElements) * 10 / 8 / port).margin(1));
+    // Batch copies of the weights only add load time.
+    CHECK(cycles(2) >= cycles(1));
+    // The final store was the last thing to run: its 20,480 data bytes at the port's rate, the
+    // memory latency (50 ns at 700 MHz) and the activation buffer's first burst read (4,096 bytes
+    // at 64 x 64 bytes per cycle, plus its 1-cycle latency) come off.
+    CHECK(cycles(2) - cycles(3) == Approx(20480 / port + 35 + 2).margin(1));
+    // Issuing in order behind the results only delays.
+    CHECK(cycles(4) > cycles(3));
+    // With the memory options (the compute options are not in yet), within 5 % of the original's
+    // 15,046 cycles (docs/validation.md §7.2).
+    CHECK(cycles(4) == Approx(15046).epsilon(0.05));
+}
