@@ -182,9 +182,25 @@ void parse_power(const ConfigNode& n, AcceleratorConfig& c) {
     c.power_gating = n.get_bool("gating", c.power_gating);
 }
 
+// Each compatibility option's name and flag, in ladder order (docs/validation.md §7.5).
+struct CompatOption {
+    const char* name;
+    bool CompatConfig::*flag;
+};
+const std::vector<CompatOption>& compat_options() {
+    static const std::vector<CompatOption> options{
+        {"bandwidth_units", &CompatConfig::bandwidth_units},
+        {"embedding_table", &CompatConfig::embedding_table},
+        {"batched_weights", &CompatConfig::batched_weights},
+        {"no_result_store", &CompatConfig::no_result_store},
+        {"in_order_memory", &CompatConfig::in_order_memory},
+    };
+    return options;
+}
+
 void parse_compat(const ConfigNode& n, CompatConfig& c) {
     n.expect_keys(compat_option_names());
-    c.bandwidth_units = n.get_bool("bandwidth_units", c.bandwidth_units);
+    for (const CompatOption& o : compat_options()) c.*o.flag = n.get_bool(o.name, c.*o.flag);
 }
 
 void parse_dma(const ConfigNode& n, DmaConfig& d) {
@@ -358,13 +374,18 @@ AcceleratorConfig parse_accelerator(const YAML::Node& root, const std::string& s
 }
 
 const std::vector<std::string>& compat_option_names() {
-    static const std::vector<std::string> names{"bandwidth_units"};
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> n;
+        for (const CompatOption& o : compat_options()) n.push_back(o.name);
+        return n;
+    }();
     return names;
 }
 
 std::vector<std::string> CompatConfig::enabled() const {
     std::vector<std::string> on;
-    if (bandwidth_units) on.push_back("bandwidth_units");
+    for (const CompatOption& o : compat_options())
+        if (this->*o.flag) on.push_back(o.name);
     return on;
 }
 
@@ -373,10 +394,13 @@ void enable_compat(CompatConfig& compat, const std::string& list) {
     bool any = false;
     for (std::string name; std::getline(ss, name, ',');) {
         any = true;
+        const auto& options = compat_options();
+        const auto it = std::find_if(options.begin(), options.end(),
+                                     [&](const CompatOption& o) { return name == o.name; });
         if (name == kCompatAll) {
-            compat.bandwidth_units = true;
-        } else if (name == "bandwidth_units") {
-            compat.bandwidth_units = true;
+            for (const CompatOption& o : options) compat.*o.flag = true;
+        } else if (it != options.end()) {
+            compat.*it->flag = true;
         } else {
             std::string known = kCompatAll;
             for (const auto& n : compat_option_names()) known += ", " + n;

@@ -52,8 +52,24 @@ struct CompatConfig {
     // 2.684x the nominal bytes per cycle, and masks at that rate on a port of their own, as its
     // mask buffer's own `Buffer.load()` counts down beside the data's.
     bool bandwidth_units = false;
+    // The original loads the whole (vocabulary + positions) x hidden embedding table into the
+    // weight buffer before anything else and keeps it there (the `emb` load of `get_ops()` in
+    // its src/dict2ops.py; `required_in_buffer` in `simulate()` of src/simulator.py); the rows
+    // the tokens select then come from it on chip instead of from main memory.
+    bool embedding_table = false;
+    // Its attention and feed-forward weights are (batch, in, out) (`convert_to_fwd_base_ops()`
+    // of `SelfAttentionOp` and `FeedForwardOp` in src/ops.py): each weight load moves and holds
+    // batch x the bytes.
+    bool batched_weights = false;
+    // It stores results only into on-chip buffers (`Buffer.store()` in src/buffer.py): the final
+    // hidden states are not written back to main memory.
+    bool no_result_store = false;
+    // Its memory stream is one op at a time in program order, and a store in it waits for the
+    // op that produces the data (`simulate()`, `get_last_compute_op()` in src/simulator.py): a
+    // load waits for the matmul and softmax results its consumer depends on.
+    bool in_order_memory = false;
 
-    bool any() const { return bandwidth_units; }
+    bool any() const { return !enabled().empty(); }
     std::vector<std::string> enabled() const;  // names of the options on, in ladder order
 };
 

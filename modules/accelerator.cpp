@@ -22,6 +22,10 @@ workloads::CompileOptions compile_options(const AcceleratorConfig& config) {
     o.capacity[int(BufferKind::Activation)] = config.activation_buffer.capacity_bytes();
     o.capacity[int(BufferKind::Weight)] = config.weight_buffer.capacity_bytes();
     o.capacity[int(BufferKind::Mask)] = config.mask_buffer.capacity_bytes();
+    o.embedding_table = config.compat.embedding_table;
+    o.batched_weights = config.compat.batched_weights;
+    o.store_outputs = !config.compat.no_result_store;
+    o.in_order_memory = config.compat.in_order_memory;
     if (config.gemmini()) {
         // docs/gemmini.md: int8 values in both memories (the array's sums are scaled back to
         // int8 as they leave the accumulator), no masks; the array runs matmuls, the host CPU (or

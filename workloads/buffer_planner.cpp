@@ -29,6 +29,8 @@ public:
         op_done_.assign(g_.ops.size(), {});
         p_.blocked.assign(g_.ops.size(), std::nullopt);
         in_memory_.assign(n, false);
+        stored_results_.assign(n, {});
+        stored_results_known_.assign(n, false);
         for (int b = 0; b < kBufferKinds; ++b) {
             buffers_[b].free_bytes = opt_.capacity[b];
             buffers_[b].pool.push_back(Chunk{opt_.capacity[b], {}});
@@ -37,7 +39,11 @@ public:
 
     void run() {
         layout_tensors();
-        for (const Op& op : g_.ops) plan_op(op);
+        if (g_.embedding_table >= 0) load_embedding_table();
+        for (const Op& op : g_.ops) {
+            current_op_ = &op;
+            plan_op(op);
+        }
     }
 
 private:
@@ -66,8 +72,13 @@ private:
             if (std::size_t(t.id) < opt_.tensor_density.size()) l.density = opt_.tensor_density[std::size_t(t.id)];
             l.element_bits = opt_.element_bits;
             l.masked = opt_.masks;
-            l.data_bytes = compressed_bytes(std::uint64_t(t.elements()), l.density, l.element_bits);
-            l.mask_bytes = opt_.mask_bytes_of(std::uint64_t(t.elements()));
+            // CompileOptions::batched_weights: a layer's weight is held once per batch entry, as
+            // the original simulator's (batch, in, out) weights.
+            const std::uint64_t copies =
+                opt_.batched_weights && parameter && t.layer >= 0 ? std::uint64_t(g_.batch) : 1;
+            const std::uint64_t elements = std::uint64_t(t.elements()) * copies;
+            l.data_bytes = compressed_bytes(elements, l.density, l.element_bits);
+            l.mask_bytes = opt_.mask_bytes_of(elements);
             // Every tensor has a home in main memory: parameters and inputs live there, and an
             // activation's home is where it goes when spilled or written back.
             l.memory_address = address;
@@ -87,11 +98,98 @@ private:
     }
 
     std::uint32_t add_entry(ProgramEntry e) {
+        if (opt_.in_order_memory && e.kind != EntryKind::Compute) in_order(e);
         std::sort(e.deps.begin(), e.deps.end());
         e.deps.erase(std::unique(e.deps.begin(), e.deps.end()), e.deps.end());
         p_.entries.push_back(std::move(e));
-        return std::uint32_t(p_.entries.size() - 1);
+        const auto id = std::uint32_t(p_.entries.size() - 1);
+        if (p_.entries[id].kind != EntryKind::Compute) last_memory_entry_ = int(id);
+        return id;
     }
+
+    // CompileOptions::in_order_memory, the original simulator's memory stream (`simulate()` in
+    // its src/simulator.py): one memory op at a time in program order (every op also loads or
+    // stores the mask buffer, whose `ready` flag lets one through at a time), and in that stream
+    // each matmul's and softmax's result is stored after the op, the store waiting for it
+    // (`get_last_compute_op()`). So a memory entry waits for the one before it, and a load for
+    // the matmul and softmax results its consumer depends on.
+    void in_order(ProgramEntry& e) {
+        if (last_memory_entry_ >= 0) e.deps.push_back(std::uint32_t(last_memory_entry_));
+        if (e.kind != EntryKind::Load || current_op_ == nullptr) return;
+        for (int t : current_op_->inputs()) {
+            const std::vector<std::uint32_t>& r = stored_results(t);
+            e.deps.insert(e.deps.end(), r.begin(), r.end());
+        }
+    }
+
+    // The compute entries of the latest matmul and softmax results `tensor` derives from: its
+    // producer's when that is a matmul or softmax, else theirs for the producer's inputs (the
+    // original stores no layer-norm or non-linearity result, and has no adds). Empty for weights
+    // and inputs.
+    const std::vector<std::uint32_t>& stored_results(int tensor) {
+        std::vector<std::uint32_t>& r = stored_results_[std::size_t(tensor)];
+        if (stored_results_known_[std::size_t(tensor)]) return r;
+        stored_results_known_[std::size_t(tensor)] = true;
+        const int producer = g_.producer[std::size_t(tensor)];
+        if (producer < 0) return r;
+        const Op& o = g_.ops[std::size_t(producer)];
+        std::vector<std::uint32_t> found;
+        if (o.kind == OpKind::MatMul || o.kind == OpKind::Softmax) {
+            found = op_done_[std::size_t(producer)];
+        } else {
+            for (int t : o.inputs()) {
+                const std::vector<std::uint32_t>& more = stored_results(t);
+                found.insert(found.end(), more.begin(), more.end());
+            }
+            std::sort(found.begin(), found.end());
+            found.erase(std::unique(found.begin(), found.end()), found.end());
+        }
+        stored_results_[std::size_t(tensor)] = std::move(found);
+        return stored_results_[std::size_t(tensor)];
+    }
+
+    // OpGraph::embedding_table (CompileOptions::embedding_table): the whole table is the first
+    // entry, into the weight buffer, and stays there to the end (a pinned residency, never
+    // evicted or released), as the original's `emb` load with `required_in_buffer`.
+    void load_embedding_table() {
+        const int t = g_.embedding_table;
+        const TensorLayout& l = p_.layouts[std::size_t(t)];
+        for (BufferKind b : {l.buffer, BufferKind::Mask}) {
+            const std::uint64_t bytes = b == BufferKind::Mask ? l.mask_bytes : l.data_bytes;
+            if (bytes > opt_.capacity[int(b)])
+                throw InputError("--compat embedding_table: the embedding table '" + g_.tensors[std::size_t(t)].name +
+                                 "' (" + std::to_string(g_.tensors[std::size_t(t)].rows) + " x " +
+                                 std::to_string(g_.tensors[std::size_t(t)].cols) + ") needs " + byte_count_text(bytes) +
+                                 " in the " + opt_.buffer_name(b) + " buffer, which holds " +
+                                 byte_count_text(opt_.capacity[int(b)]) + " (raise " + opt_.size_key_of(b) + ")");
+            BufferState& s = buffers_[int(b)];
+            s.pool.front().bytes -= bytes;  // the first entry: the pool is one chunk of the whole buffer
+            s.free_bytes -= bytes;
+        }
+        ProgramEntry e;
+        e.kind = EntryKind::Load;
+        e.tensor = t;
+        e.data_bytes = l.data_bytes;
+        e.mask_bytes = l.mask_bytes;
+        table_entry_ = add_entry(std::move(e));
+        Residency r;
+        r.tensor = t;
+        r.buffer = l.buffer;
+        r.data_bytes = l.data_bytes;
+        r.mask_bytes = l.mask_bytes;
+        r.pinned = true;
+        p_.residencies.push_back(r);
+        users_.emplace_back();
+        const int id = int(p_.residencies.size() - 1);
+        p_.entries[table_entry_].allocates.push_back(std::uint32_t(id));
+        use(table_entry_, id);
+        ready_entry_[std::size_t(t)] = int(table_entry_);
+        p_.totals.load_entries++;
+        p_.totals.load_bytes += l.data_bytes + l.mask_bytes;
+    }
+
+    // Rows the tokens select, taken from the resident embedding table on chip rather than loaded.
+    bool from_table(int tensor) const { return g_.embedding_table >= 0 && g_.tensors[std::size_t(tensor)].gathered; }
 
     void use(std::uint32_t entry, int residency) {
         p_.entries[entry].uses.push_back(std::uint32_t(residency));
@@ -383,6 +481,11 @@ private:
         p_.blocked[std::size_t(op.id)] = choice;
         const std::vector<int> inputs = op.inputs();
         for (int t : inputs)
+            if (from_table(t))
+                throw InputError("op '" + op.name + "' reads the embedding rows '" + g_.tensors[std::size_t(t)].name +
+                                 "' and does not fit the buffers whole; --compat embedding_table takes the rows from "
+                                 "the table on chip only for ops that run whole (use a smaller sequence or batch)");
+        for (int t : inputs)
             if (resident_[t] >= 0 && !in_memory_[t]) spill(t);
         std::vector<int> pinned;
         int weight_residency = -1;
@@ -454,8 +557,14 @@ private:
         std::vector<int> pinned = inputs;
         pinned.push_back(op.output);
 
+        std::vector<int> gathered;  // rows copied from the embedding table as the op starts
         for (int t : inputs)
-            if (resident_[t] < 0) load(t, op, pinned);
+            if (resident_[t] < 0) {
+                if (from_table(t))
+                    gathered.push_back(t);
+                else
+                    load(t, op, pinned);
+            }
 
         check_fits(op, op.output);
         const TensorLayout& out = p_.layouts[op.output];
@@ -477,12 +586,22 @@ private:
             reserve(out.buffer, out_bytes, op.output, op, pinned, e.deps);
             reserve(BufferKind::Mask, out.mask_bytes, op.output, op, pinned, e.deps);
         }
+        for (int t : gathered) {
+            check_fits(op, t);
+            reserve(p_.layouts[t].buffer, p_.layouts[t].data_bytes, t, op, pinned, e.deps);
+            reserve(BufferKind::Mask, p_.layouts[t].mask_bytes, t, op, pinned, e.deps);
+            ready_entry_[t] = int(table_entry_);
+        }
         for (int t : inputs) e.deps.push_back(std::uint32_t(ready_entry_[t]));
         p_.totals.compute_entries++;
         p_.totals.tile_ops += e.grid.tiles();
         p_.totals.macs += std::uint64_t(op.macs());
         std::uint32_t id = add_entry(std::move(e));
         op_done_[std::size_t(op.id)] = {id};
+        for (int t : gathered) {
+            new_residency(t, id, p_.layouts[t].data_bytes);
+            ready_entry_[t] = int(id);
+        }
         for (int t : inputs) use(id, resident_[t]);
         const int out_res = new_residency(op.output, id, out_bytes);
         use(id, out_res);
@@ -519,8 +638,9 @@ private:
     // Frees a tensor nothing on chip needs any more, first writing it home if it is a graph
     // output that is not there yet (a spill, when it had one, already wrote the same bytes).
     // Outputs read by later ops (e.g. every layer's hidden state) go home after their last read.
+    // Without CompileOptions::store_outputs (the original simulator's choice) they stay on chip.
     void retire(int tensor) {
-        if (is_output(tensor) && !in_memory_[tensor]) {
+        if (opt_.store_outputs && is_output(tensor) && !in_memory_[tensor]) {
             const TensorLayout& l = p_.layouts[tensor];
             ProgramEntry st;
             st.kind = EntryKind::Store;
@@ -548,6 +668,11 @@ private:
     std::vector<bool> in_memory_;    // main-memory copy is current
     std::vector<std::vector<std::uint32_t>> op_done_;  // op id -> its compute entries
     std::vector<std::vector<std::uint32_t>> users_;  // residency -> entries using it
+    const Op* current_op_ = nullptr;  // the op being planned (null before the first)
+    int last_memory_entry_ = -1;      // the latest load, spill or store
+    std::uint32_t table_entry_ = 0;   // the embedding table's load, when the graph has the table
+    std::vector<std::vector<std::uint32_t>> stored_results_;  // tensor -> stored_results(), once known
+    std::vector<bool> stored_results_known_;
 };
 
 }  // namespace

@@ -249,8 +249,11 @@ void GraphBuilder::link() {
 // none changes the matmul shapes.
 namespace {
 
-OpGraph build_graph(const ModelSpec& model, int seq, int batch, const BufferFit& fit) {
+OpGraph build_graph(const ModelSpec& model, int seq, int batch, const BufferFit& fit, bool embedding_table) {
     check_model(model);
+    if (model.decoder() && embedding_table)
+        throw UsageError("--compat embedding_table models the original AccelTran simulator's encoder; model '" +
+                         model.name + "' is a decoder");
     if (model.decoder()) {
         GenerationOptions options;
         options.prompt_len = seq;
@@ -278,6 +281,10 @@ OpGraph build_graph(const ModelSpec& model, int seq, int batch, const BufferFit&
     int word = b.tensor("emb.word_rows", TensorKind::Input, -1, B, S, h0);
     int pos = b.tensor("emb.pos_rows", W, -1, 1, S, h0);
     g.tensors[word].gathered = g.tensors[pos].gathered = true;
+    // The original simulator instead loads the whole table, its SEQ_LENGTH positions included
+    // (the `emb` load of `get_ops()` in its src/dict2ops.py).
+    if (embedding_table)
+        g.embedding_table = b.tensor("emb.table", W, -1, 1, std::int64_t(model.vocab_size) + S, h0);
     int x = b.op("emb.sum", OpKind::Add, Other, -1, B, S, h0, 0, {word, pos});
     x = b.op("emb.ln", OpKind::LayerNorm, Other, -1, B, S, h0, 0, {x});
     std::int64_t width = h0;
@@ -345,11 +352,11 @@ OpGraph build_graph(const ModelSpec& model, int seq, int batch, const BufferFit&
 }  // namespace
 
 OpGraph build_op_graph(const ModelSpec& model, int seq, int batch) {
-    return build_graph(model, seq, batch, BufferFit());
+    return build_graph(model, seq, batch, BufferFit(), false);
 }
 
 OpGraph build_op_graph(const ModelSpec& model, int seq, int batch, const CompileOptions& buffers) {
-    return build_graph(model, seq, batch, BufferFit(buffers));
+    return build_graph(model, seq, batch, BufferFit(buffers), buffers.embedding_table);
 }
 
 }  // namespace acceltran::workloads

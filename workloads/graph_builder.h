@@ -99,7 +99,9 @@ void check_model(const ModelSpec& model);
 // decode steps (generation.h).
 OpGraph build_op_graph(const ModelSpec& model, int seq, int batch);
 // The same, with every matmul whose operands would not fit the buffers of `buffers` split into
-// slices that do (WeightSplit; BufferFit in generation.h). Graphs that fit are unchanged.
+// slices that do (WeightSplit; BufferFit in generation.h). Graphs that fit are unchanged. With
+// `buffers.embedding_table` (encoders only, else UsageError) the graph also holds the whole
+// embedding table (OpGraph::embedding_table).
 OpGraph build_op_graph(const ModelSpec& model, int seq, int batch, const CompileOptions& buffers);
 
 }  // namespace acceltran::workloads

@@ -134,6 +134,10 @@ struct OpGraph {
     std::vector<int> producer;    // tensor id -> op id, or -1 for weights and inputs
     std::vector<std::vector<int>> consumers;  // tensor id -> op ids that read it, ascending
     std::vector<int> outputs;     // tensors that must end up in main memory (final hidden states)
+    // The whole embedding table, (vocabulary + positions) x hidden, when the graph models the
+    // original simulator's table load (CompileOptions::embedding_table): a weight no op reads,
+    // loaded first and kept; the gathered rows are taken from it on chip. -1 otherwise.
+    int embedding_table = -1;
 
     // Lookups by name (reports, tests); std::out_of_range naming the missing one.
     const Op& op(const std::string& name) const;

@@ -49,6 +49,18 @@ struct CompileOptions {
     // The unit class that computes each op kind (a template decides: acceltran_units(), or the
     // Gemmini template's host CPU / integer units).
     std::array<UnitClass, kOpKindCount> units = acceltran_units();
+    // The original AccelTran simulator's memory choices, for comparison only (CompatConfig in
+    // core/accelerator_config.h, docs/validation.md §7.5); all off by default.
+    // Load the whole embedding table first and keep it; the gathered rows come from it on chip
+    // (the graph carries the table: OpGraph::embedding_table).
+    bool embedding_table = false;
+    // Every weight of a layer is held batch times: loads move and residencies hold batch x its bytes.
+    bool batched_weights = false;
+    // Write the graph outputs back to main memory at the end (off: they stay on chip).
+    bool store_outputs = true;
+    // Memory entries one at a time in program order, each load after the matmul and softmax
+    // results its consumer depends on.
+    bool in_order_memory = false;
 
     // What errors call each buffer and the key that sizes it (the Gemmini template's are its
     // accumulator and scratchpad, sized in kB).

@@ -68,11 +68,12 @@ struct Residency {
     bool inherited = false;   // space taken over from the in-place op's input
     bool handed_over = false; // space passed on to the in-place op's output
     bool slice = false;       // one main-memory block's part of the tensor (op_blocking.h), not a copy of it
+    bool pinned = false;      // held to the end of the run, never freed (the embedding table, OpGraph::embedding_table)
 
     std::uint64_t allocated_data() const { return inherited ? 0 : data_bytes; }
     std::uint64_t allocated_mask() const { return inherited ? 0 : mask_bytes; }
-    std::uint64_t freed_data() const { return handed_over ? 0 : data_bytes; }
-    std::uint64_t freed_mask() const { return handed_over ? 0 : mask_bytes; }
+    std::uint64_t freed_data() const { return handed_over || pinned ? 0 : data_bytes; }
+    std::uint64_t freed_mask() const { return handed_over || pinned ? 0 : mask_bytes; }
 };
 
 struct ProgramTotals {

@@ -19,7 +19,9 @@ void TensorStore::load(const functional::ModelWeights& weights, const std::vecto
     functional::FixedPointFormat nearest = format_;
     nearest.rounding = functional::Rounding::Nearest;
     for (const auto& t : graph_.tensors) {
-        if (t.kind == TensorKind::Activation) continue;
+        // No op reads the whole embedding table (compat embedding_table loads it for its time
+        // and energy only; the rows come from the weights' word embeddings below).
+        if (t.kind == TensorKind::Activation || t.id == graph_.embedding_table) continue;
         auto& dst = store_[std::size_t(t.id)];
         dst.resize(std::size_t(t.elements()));
         if (t.kind == TensorKind::Input) {

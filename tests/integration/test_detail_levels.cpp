@@ -77,6 +77,13 @@ TEST_CASE("fast and full detail agree when partial sums leave the lanes (loop or
     compare_levels({"--set", "tiling.loop_order=k_i_j_b"});
 }
 
+TEST_CASE("fast and full detail agree with the compat memory options (BERT-Tiny on AccelTran-Edge)",
+          "[integration][detail][compat]") {
+    // docs/validation.md §7.5's ladder: the options change only the program, which both levels run.
+    compare_levels({"--model", "bert-tiny", "--accel", "acceltran-edge", "--compat",
+                    "bandwidth_units,embedding_table,batched_weights,no_result_store,in_order_memory"});
+}
+
 TEST_CASE("acceltran run --detail accepts only full and fast", "[integration][detail][cli]") {
     ScratchDir dir("detail-bad");
     const auto r = run_acceltran({"run", "-q", "--detail", "medium", "-o", dir / "out"}, dir);

@@ -337,6 +337,19 @@ TEST_CASE("compat options are off by default and set by a compat block or by nam
     CompatConfig by_name;
     enable_compat(by_name, "bandwidth_units");
     CHECK(by_name.bandwidth_units);
+    // The memory options of the ladder, each alone by name and all of them in a compat block,
+    // listed in ladder order whatever the order given.
+    for (const std::string name : {"embedding_table", "batched_weights", "no_result_store", "in_order_memory"}) {
+        CompatConfig one;
+        enable_compat(one, name);
+        CHECK(one.enabled() == std::vector<std::string>{name});
+    }
+    AcceleratorConfig memory = parse_accelerator(
+        YAML::Load(kMinimalAccelerator + "compat: {in_order_memory: true, no_result_store: true, batched_weights: true, "
+                                         "embedding_table: true, bandwidth_units: false}\n"),
+        "m.yaml");
+    CHECK(memory.compat.enabled() ==
+          std::vector<std::string>{"embedding_table", "batched_weights", "no_result_store", "in_order_memory"});
     CompatConfig all;
     enable_compat(all, kCompatAll);
     CHECK(all.enabled() == compat_option_names());
