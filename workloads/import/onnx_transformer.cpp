@@ -20,6 +20,16 @@ constexpr double kBlocked = -1e3;
 // Bound on the ops between a projection and the attention, so that a malformed cycle ends.
 constexpr int kMaxTraceSteps = 64;
 
+// The token-type table among the embedding tables the shape ignores: the first whose name says so.
+bool is_token_type_table(const std::string& table, const std::vector<std::string>& ignored_tables) {
+    const auto segment = [](const std::string& t) {
+        return t.find("token_type") != std::string::npos || t.find("segment") != std::string::npos;
+    };
+    for (const auto& t : ignored_tables)
+        if (segment(t)) return t == table;
+    return false;
+}
+
 std::string dims_text(const std::vector<std::int64_t>& dims) {
     std::string out = "[";
     for (std::size_t i = 0; i < dims.size(); ++i) out += (i ? ", " : "") + std::to_string(dims[i]);
@@ -636,9 +646,12 @@ ModelSpec OnnxTransformer::to_model_spec(std::vector<std::string>& notes, OnnxWe
                             "]; the batch and sequence length simulated are --batch and --seq (or the generation "
                             "lengths), whatever the graph fixes");
     }
-    for (const auto& t : ignored_tables)
+    for (const auto& t : ignored_tables) {
+        const bool added = !decoder && is_token_type_table(t, ignored_tables);
         notes.push_back(file + ": the embedding table '" + printable_excerpt(t) +
-                        "' is not modelled (token type 0 for every token, as in our BERT graphs)");
+                        "' is not modelled (token type 0 for every token, as in our BERT graphs" +
+                        (added ? "; a --functional run adds its row 0 to the position rows)" : ")"));
+    }
     for (const auto& i : ignored) notes.push_back(file + ": ignored: " + i);
     notes.push_back(file + ": biases, layer-norm gains, offsets and epsilons cost no op in the simulated graph" +
                     (decoder ? std::string(" (the functional mode, which would read them, runs encoders only)")
@@ -648,8 +661,7 @@ ModelSpec OnnxTransformer::to_model_spec(std::vector<std::string>& notes, OnnxWe
         roles->word_table = word_table;
         roles->position_table = g_.node(position).input(0);
         for (const auto& t : ignored_tables) {
-            const bool segment = t.find("token_type") != std::string::npos || t.find("segment") != std::string::npos;
-            if (segment && roles->token_type_table.empty()) roles->token_type_table = t;
+            if (is_token_type_table(t, ignored_tables)) roles->token_type_table = t;
             else if (roles->error.empty())
                 roles->error = "the embedding table '" + printable_excerpt(t) + "' is neither the word, the position " +
                                "nor the (first) token-type table, and the functional mode has no place for it";
