@@ -74,7 +74,9 @@ TEST_CASE("a functional run on an ONNX encoder uses its initializers, as --weigh
                  // Constant factors are folded into the weights: Gemm's alpha and beta, and scores
                  // divided by 2 instead of sqrt(16) = 4 (the query's weight and bias doubled). Powers
                  // of two, so that the safetensors file's float32 products are exact too.
-                 {"factors", "--eps 1e-12 --gemm --seq 16 --gemm-alpha 0.5 --gemm-beta 2 --score-divisor 2"}};
+                 {"factors", "--eps 1e-12 --gemm --seq 16 --gemm-alpha 0.5 --gemm-beta 2 --score-divisor 2"},
+                 // float16 initializers (and F16 tensors in the safetensors file).
+                 {"float16", "--eps 1e-12 --dtype float16 --fused-qkv"}};
     for (const Form& f : forms) {
         INFO(f.name);
         const std::string onnx = make_weighted_onnx(scratch, f.name, f.args);

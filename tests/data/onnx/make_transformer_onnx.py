@@ -29,7 +29,9 @@ header, the raw bytes), so that a run with --weights FILE must match a run on th
 --eps sets the layer norms' epsilon; --score-divisor divides the scores by another constant than
 sqrt(width) and --gemm-alpha/--gemm-beta set Gemm's factors (the safetensors file then holds the
 equivalent BERT weights: the query's weight and bias times sqrt(width)/divisor, every weight
-times alpha and bias times beta); --malformed breaks one initializer (dtype: layer 0's query
+times alpha and bias times beta); --dtype float16 stores the weights, biases, gains and offsets
+as float16 (in both files; the small constants stay float32, so such a graph is for the importer,
+not for a runtime); --malformed breaks one initializer (dtype: layer 0's query
 weight as int8; bias-shape: layer 0's query bias one element too long; raw-size: the word table's
 raw data 4 bytes short).
 
@@ -50,9 +52,10 @@ from onnx import TensorProto, helper, numpy_helper
 
 
 class GraphWriter:
-    def __init__(self, seed, gemm_seq=0, eps=1e-5):
+    def __init__(self, seed, gemm_seq=0, eps=1e-5, dtype=np.float32):
         self.nodes, self.inits = [], []
         self.eps = eps
+        self.dtype = dtype
         self.dynamic_reshape = False
         self.alpha = self.beta = 1.0  # Gemm's factors
         self.score_divisor = 0.0      # 0: sqrt(width)
@@ -68,7 +71,7 @@ class GraphWriter:
         return f"{stem}_{self.count}"
 
     def weight(self, name, shape, scale=0.02, mean=0.0):
-        array = (mean + self.rng.standard_normal(shape) * scale).astype(np.float32)
+        array = (mean + self.rng.standard_normal(shape) * scale).astype(self.dtype)
         self.arrays[name] = array
         self.inits.append(numpy_helper.from_array(array, name))
         return name
@@ -91,8 +94,8 @@ class GraphWriter:
         for i, hf in enumerate(names):
             rows = slice(i * weight.shape[0] // parts, (i + 1) * weight.shape[0] // parts)
             query = self.query_factor if hf.endswith(".query") else 1.0
-            self.named[hf + ".weight"] = weight[rows] * np.float32(alpha * query)
-            self.named[hf + ".bias"] = bias[rows] * np.float32(beta * query)
+            self.named[hf + ".weight"] = weight[rows] * weight.dtype.type(alpha * query)
+            self.named[hf + ".bias"] = bias[rows] * bias.dtype.type(beta * query)
 
     def linear(self, x, prefix, k, n, hf=None):
         if self.gemm_seq:
@@ -170,7 +173,7 @@ def build(a):
     seq = a.seq or (a.positions if decoder else "seq")
     if a.gemm and seq == "seq":
         raise SystemExit("--gemm needs a fixed sequence length (--seq, or a decoder)")
-    g = GraphWriter(a.seed, seq if a.gemm else 0, a.eps)
+    g = GraphWriter(a.seed, seq if a.gemm else 0, a.eps, np.float16 if a.dtype == "float16" else np.float32)
     g.dynamic_reshape = a.dynamic_reshape
     g.alpha, g.beta = a.gemm_alpha, a.gemm_beta
     if a.score_divisor:
@@ -254,8 +257,10 @@ def write_safetensors(path, tensors):
     """The safetensors format: 8-byte little-endian header length, JSON header, raw bytes."""
     header, blobs, offset = {}, [], 0
     for name, array in tensors.items():
-        data = np.ascontiguousarray(array, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        half = array.dtype == np.float16
+        data = np.ascontiguousarray(array, dtype="<f2" if half else "<f4").tobytes()
+        header[name] = {"dtype": "F16" if half else "F32", "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
     text = json.dumps(header).encode()
@@ -285,13 +290,14 @@ def main():
     ap.add_argument("--score-divisor", type=float, default=0.0, help="divide the scores by this (default: sqrt(width))")
     ap.add_argument("--gemm-alpha", type=float, default=1.0, help="--gemm: Gemm's alpha")
     ap.add_argument("--gemm-beta", type=float, default=1.0, help="--gemm: Gemm's beta")
+    ap.add_argument("--dtype", choices=["float32", "float16"], default="float32", help="the weights' element type")
     ap.add_argument("--safetensors", default="", help="encoder: also write its weights with Hugging Face BERT names")
     ap.add_argument("--malformed", choices=["dtype", "bias-shape", "raw-size"], help="break one initializer")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     model, named = build(a)
-    if not a.unsupported and not a.malformed:
+    if not a.unsupported and not a.malformed and a.dtype == "float32":
         onnx.checker.check_model(model)
     onnx.save(model, a.out)
     if a.safetensors:
