@@ -218,8 +218,11 @@ functional::ModelWeights load_onnx_weights(const ModelSpec& model, const std::st
     if (!roles.token_type_table.empty()) {
         // Every token is segment 0: its row is added to every position row, as load_weights does.
         const auto shape = *graph.constant_shape(roles.token_type_table);
-        const std::vector<double> types =
-            in.read(roles.token_type_table, {shape.empty() ? 0 : shape[0], h}, "the token-type embedding [types, hidden]");
+        const std::string meaning = "the token-type embedding [types, hidden]";
+        if (shape.size() != 2 || shape[0] < 1)
+            in.fail(roles.token_type_table, meaning, "expected shape [types, " + std::to_string(h) +
+                                                         "] with at least one type, found " + onnx_shape_text(shape));
+        const std::vector<double> types = in.read(roles.token_type_table, {shape[0], h}, meaning);
         for (std::int64_t r = 0; r < pos.rows; ++r)
             for (std::int64_t c = 0; c < h; ++c) pos.values[std::size_t(r * h + c)] += types[std::size_t(c)];
     }
