@@ -6,6 +6,7 @@
 #include "core/errors.h"
 #include "workloads/functional/reference_forward.h"
 #include "workloads/functional/weight_loader.h"
+#include "workloads/import/onnx_weights.h"
 
 namespace acceltran {
 
@@ -17,8 +18,17 @@ void FunctionalRun::prepare(const workloads::OpGraph& graph, const AcceleratorCo
     format_.int_bits = config.int_bits;
     format_.frac_bits = config.frac_bits;
     format_.rounding = functional::parse_rounding(config.rounding);
-    weights_ = settings_.weights_path.empty() ? functional::generate_weights(graph.model, settings_.seed)
-                                     : functional::load_weights(graph.model, settings_.weights_path);
+    // --weights first; else an ONNX model's own initializers; else generated.
+    if (!settings_.weights_path.empty()) {
+        weights_ = functional::load_weights(graph.model, settings_.weights_path);
+        weights_source_ = settings_.weights_path;
+    } else if (workloads::model_from_onnx(graph.model)) {
+        weights_ = workloads::load_onnx_weights(graph.model, graph.model.source);
+        weights_source_ = graph.model.source + " (the ONNX model's initializers)";
+    } else {
+        weights_ = functional::generate_weights(graph.model, settings_.seed);
+        weights_source_ = "generated (seed " + std::to_string(settings_.seed) + ")";
+    }
     tokens_ = settings_.tokens_path.empty()
                   ? functional::random_tokens(graph.batch, graph.seq, graph.model.vocab_size, settings_.seed)
                   : functional::load_tokens(settings_.tokens_path, graph.batch, graph.seq, graph.model.vocab_size);
@@ -72,7 +82,7 @@ nlohmann::json FunctionalRun::functional_json() const {
             {"threshold", settings_.sparsity.threshold},
             {"k", settings_.sparsity.k},
             {"weight_threshold", settings_.sparsity.weight_threshold},
-            {"weights", settings_.weights_path.empty() ? "generated (seed " + std::to_string(settings_.seed) + ")" : settings_.weights_path},
+            {"weights", weights_source_},
             {"tokens", settings_.tokens_path.empty() ? "random (seed " + std::to_string(settings_.seed) + ")" : settings_.tokens_path},
             {"format", {{"int_bits", format_.int_bits}, {"frac_bits", format_.frac_bits},
                         {"rounding", functional::to_string(format_.rounding)}}},

@@ -23,7 +23,8 @@ class FunctionalRun {
 public:
     explicit FunctionalRun(FunctionalSettings settings);
 
-    // Loads or generates the weights and tokens for `graph` and builds the engine.
+    // Loads or generates the weights and tokens for `graph` and builds the engine. The weights
+    // come from --weights, else from the model's ONNX file when it is one, else from the seed.
     void prepare(const workloads::OpGraph& graph, const AcceleratorConfig& config);
     compute::FunctionalEngine& engine() { return *engine_; }
     std::vector<double> planning_densities() const { return engine_->planning_densities(); }
@@ -38,6 +39,7 @@ private:
     const workloads::OpGraph* graph_ = nullptr;
     functional::FixedPointFormat format_;
     functional::ModelWeights weights_;         // as loaded or generated
+    std::string weights_source_;               // where from, for summary.json's functional.weights
     functional::ModelWeights pruned_weights_;  // after --weight-threshold: what the engine holds
     double weight_zeros_fraction_ = 0;
     std::vector<std::int32_t> tokens_;

@@ -12,7 +12,7 @@ namespace po = boost::program_options;
 void add_functional_options(po::options_description& desc) {
     desc.add_options()
         ("functional", "carry real values through the accelerator in its fixed-point format; sparsity comes from the data (docs/dynatran.md)")
-        ("weights", po::value<std::string>(), "functional: BERT weights from a .safetensors file (Hugging Face names); default: generated from --seed")
+        ("weights", po::value<std::string>(), "functional: BERT weights from a .safetensors file (Hugging Face names); default: an ONNX --model's initializers, else generated from --seed")
         ("tokens", po::value<std::string>(), "functional: token ids, one sequence of --seq ids per line, --batch lines; default: random from --seed")
         ("seed", po::value<std::uint64_t>()->default_value(1), "functional: seed of the generated weights, tokens and stochastic rounding")
         ("sparsity", po::value<std::string>(), "functional: dynatran (prune |x| <= --threshold), topk (keep the --k largest attention probabilities per row) or none; default: the accelerator's sparsity.mode")

@@ -69,7 +69,7 @@ int sparsity_command(const std::vector<std::string>& args) {
         ("target-sparsity", po::value<double>(), "calibrate: a run at threshold 0, then runs at the threshold interpolated for activation sparsity S (0 < S < 1); writes DIR/calibration.json")
         ("calibration-runs", po::value<int>()->default_value(4), "--target-sparsity: at most this many runs to reach the target within --calibration-tolerance")
         ("calibration-tolerance", po::value<double>()->default_value(0.02), "--target-sparsity: |reached - target| that ends the search")
-        ("weights", po::value<std::string>(), "BERT weights (.safetensors) for every run (default: generated from --seed)")
+        ("weights", po::value<std::string>(), "BERT weights (.safetensors) for every run (default: an ONNX model's initializers, else generated from --seed)")
         ("tokens", po::value<std::string>(), "token ids for every run (default: random from --seed)")
         ("seed", po::value<std::uint64_t>(), "seed of the generated weights, tokens and stochastic rounding (default: run's, 1)")
         ("weight-threshold", po::value<double>(), "offline magnitude pruning of the weights in every run, |w| <= W becomes 0")

@@ -13,6 +13,7 @@
 
 #include "core/errors.h"
 #include "core/input_file.h"
+#include "core/input_record.h"
 #include "core/text_list.h"
 
 namespace acceltran::workloads {
@@ -86,6 +87,8 @@ OnnxGraph::OnnxGraph(const std::string& file) : file_(file) {
     parse(bytes);
     index();
     check_op_types();
+    // A readable graph is one of the run's inputs (its weights may feed a functional run).
+    InputRecord::note_bytes(file, "an ONNX model", bytes);
 }
 
 void OnnxGraph::fail(const std::string& what) const { throw InputError(file_ + ": " + what); }

@@ -20,6 +20,16 @@ constexpr double kBlocked = -1e3;
 // Bound on the ops between a projection and the attention, so that a malformed cycle ends.
 constexpr int kMaxTraceSteps = 64;
 
+// The token-type table among the embedding tables the shape ignores: the first whose name says so.
+bool is_token_type_table(const std::string& table, const std::vector<std::string>& ignored_tables) {
+    const auto segment = [](const std::string& t) {
+        return t.find("token_type") != std::string::npos || t.find("segment") != std::string::npos;
+    };
+    for (const auto& t : ignored_tables)
+        if (segment(t)) return t == table;
+    return false;
+}
+
 std::string dims_text(const std::vector<std::int64_t>& dims) {
     std::string out = "[";
     for (std::size_t i = 0; i < dims.size(); ++i) out += (i ? ", " : "") + std::to_string(dims[i]);
@@ -55,7 +65,7 @@ bool OnnxTransformer::weight_matmul(int node, WeightMatmul& found) const {
     }
     const auto shape = g_.constant_shape(weight);
     if (!shape || shape->size() != 2 || (*shape)[0] < 1 || (*shape)[1] < 1 || g_.constant(n.input(0))) return false;
-    found = {node, weight, (*shape)[transposed ? 1 : 0], (*shape)[transposed ? 0 : 1]};
+    found = {node, weight, (*shape)[transposed ? 1 : 0], (*shape)[transposed ? 0 : 1], transposed};
     return true;
 }
 
@@ -86,6 +96,14 @@ OnnxTransformer::Projection OnnxTransformer::trace_projection(std::string tensor
                     g_.fail(g_.describe(split_node) + ": fewer split sizes than outputs");
                 proj.width = whole_dim(sizes[std::size_t(split_index)]);
                 if (proj.width < 1) g_.fail(g_.describe(split_node) + ": a split size is not a positive integer");
+                for (int i = 0; i < split_index; ++i) proj.offset += whole_dim(sizes[std::size_t(i)]);
+                // The weights need the columns split: ONNX's default axis is 0.
+                const auto* axis = g_.attribute(split_node, "axis");
+                if (!axis || axis->i() == 0)
+                    proj.error = g_.describe(split_node) + " splits axis 0, not the projection's columns (axis -1)";
+                else if (proj.offset + proj.width > proj.matmul.cols)
+                    proj.error = g_.describe(split_node) + ": the split sizes exceed the " +
+                                 std::to_string(proj.matmul.cols) + " columns of " + g_.describe(proj.matmul.node);
             }
             return proj;
         }
@@ -103,6 +121,12 @@ OnnxTransformer::Projection OnnxTransformer::trace_projection(std::string tensor
             split_index = int(std::find(n.output().begin(), n.output().end(), tensor) - n.output().begin());
             tensor = n.input(0);
         } else if (op == "Add" && (g_.constant(n.input(0)) || g_.constant(n.input(1)))) {
+            const std::string& bias = g_.constant(n.input(1)) ? n.input(1) : n.input(0);
+            if (!proj.bias.empty()) proj.error = what + " passes two bias Adds ('" + printable_excerpt(proj.bias) +
+                                                 "', '" + printable_excerpt(bias) + "')";
+            proj.bias = bias;
+            proj.bias_before_split = split_node >= 0;
+            proj.bias_scale = proj.scale;
             tensor = g_.constant(n.input(1)) ? n.input(0) : n.input(1);  // the bias
         } else if ((op == "Mul" || op == "Div") && is_scalar(g_.constant_values(n.input(1)))) {
             const double c = g_.constant_values(n.input(1))->front();
@@ -211,26 +235,177 @@ OnnxTransformer::Attention OnnxTransformer::attention_at(int softmax, int layer)
 
 // LayerNormalization nodes, and the decomposed form: a ReduceMean whose output is subtracted
 // from its own input (the variance's ReduceMean of the centred square belongs to the same norm).
-int OnnxTransformer::count_layer_norms() const {
-    int norms = 0;
+// In node order, with where their parameters are: the decomposed form's epsilon is the constant
+// added to the variance before the Sqrt, its gain the constant the normalized Div is multiplied
+// by and its offset the constant added to that.
+std::vector<OnnxNormRole> OnnxTransformer::layer_norms() const {
+    std::vector<OnnxNormRole> norms;
+    // The one consumer of `tensor` that is `op` with a constant other operand: that constant's name.
+    const auto constant_operand = [&](const std::string& tensor, const std::string& op, int* user_out) -> std::string {
+        const auto& users = g_.consumers(tensor);
+        if (users.size() != 1) return "";
+        const onnx::NodeProto& u = g_.node(users[0]);
+        if (u.op_type() != op) return "";
+        const std::string& other = u.input(0) == tensor ? u.input(1) : u.input(0);
+        if (!g_.constant(other)) return "";
+        *user_out = users[0];
+        return other;
+    };
     for (int i = 0; i < g_.node_count(); ++i) {
         const onnx::NodeProto& n = g_.node(i);
-        if (n.op_type() == "LayerNormalization") ++norms;
+        if (n.op_type() == "LayerNormalization") {
+            OnnxNormRole norm;
+            norm.node = i;
+            norm.gamma = n.input(1);
+            if (n.input_size() > 2) norm.beta = n.input(2);
+            if (const auto* eps = g_.attribute(i, "epsilon")) {
+                norm.epsilon = eps->f();
+                norm.epsilon_from = "the epsilon attribute of " + g_.describe(i);
+            }
+            norms.push_back(norm);
+        }
         if (n.op_type() != "ReduceMean") continue;
-        bool centres = false;
+        int centring = -1;
         for (int user : g_.consumers(n.output(0))) {
             const onnx::NodeProto& u = g_.node(user);
-            centres |= u.op_type() == "Sub" && u.input(0) == n.input(0) && u.input(1) == n.output(0);
+            if (u.op_type() == "Sub" && u.input(0) == n.input(0) && u.input(1) == n.output(0)) centring = user;
         }
         const int pow = g_.producer(n.input(0));
         const bool variance = pow >= 0 && g_.node(pow).op_type() == "Pow" && g_.producer(g_.node(pow).input(0)) >= 0 &&
                               g_.node(g_.producer(g_.node(pow).input(0))).op_type() == "Sub";
-        if (centres) ++norms;
-        else if (!variance)
-            g_.fail(g_.describe(i) + " is neither a layer norm's mean (subtracted from its input) nor its variance "
-                    "(of the centred input squared); RMSNorm and other reductions are not recognized");
+        if (centring < 0) {
+            if (!variance)
+                g_.fail(g_.describe(i) + " is neither a layer norm's mean (subtracted from its input) nor its variance "
+                        "(of the centred input squared); RMSNorm and other reductions are not recognized");
+            continue;
+        }
+        OnnxNormRole norm;
+        norm.node = i;
+        norm.error = "the layer norm at " + g_.describe(i) + " has no Div(centred input, Sqrt(variance + epsilon)) "
+                     "whose epsilon is a constant scalar";
+        const std::string& centred = g_.node(centring).output(0);
+        int divide = -1;
+        for (int user : g_.consumers(centred))
+            if (g_.node(user).op_type() == "Div" && g_.node(user).input(0) == centred) divide = user;
+        if (divide >= 0) {
+            // Div(centred, Sqrt(Add(variance, epsilon))).
+            const int sqrt = g_.producer(g_.node(divide).input(1));
+            const int add = sqrt >= 0 && g_.node(sqrt).op_type() == "Sqrt" ? g_.producer(g_.node(sqrt).input(0)) : -1;
+            if (add >= 0 && g_.node(add).op_type() == "Add") {
+                for (const auto& in : g_.node(add).input()) {
+                    const auto v = g_.constant_values(in);
+                    if (!is_scalar(v)) continue;
+                    norm.epsilon = v->front();
+                    norm.epsilon_from = "'" + printable_excerpt(in) + "' added by " + g_.describe(add);
+                    norm.error.clear();
+                }
+            }
+            int mul = -1, offset = -1;
+            norm.gamma = constant_operand(g_.node(divide).output(0), "Mul", &mul);
+            const std::string scaled = mul >= 0 ? g_.node(mul).output(0) : g_.node(divide).output(0);
+            norm.beta = constant_operand(scaled, "Add", &offset);
+        }
+        norms.push_back(norm);
     }
     return norms;
+}
+
+// A weight matmul's parameters: its weight, and a bias in Gemm's C or in the one Add the product
+// goes to (through Reshape, Identity or Cast) with a constant other operand.
+OnnxLinearRole OnnxTransformer::linear_role(const WeightMatmul& m) const {
+    OnnxLinearRole role;
+    role.node = m.node;
+    role.weight = m.weight;
+    role.transposed = m.transposed;
+    role.rows = m.rows;
+    role.full_cols = role.cols = m.cols;
+    const onnx::NodeProto& n = g_.node(m.node);
+    if (n.op_type() == "Gemm") {
+        if (const auto* alpha = g_.attribute(m.node, "alpha")) role.weight_scale = alpha->f();
+        if (n.input_size() > 2 && !n.input(2).empty()) {
+            role.bias = n.input(2);
+            if (const auto* beta = g_.attribute(m.node, "beta")) role.bias_scale = beta->f();
+            return role;
+        }
+    }
+    std::string t = n.output(0);
+    for (int step = 0; step < kMaxTraceSteps; ++step) {
+        const auto& users = g_.consumers(t);
+        if (users.size() != 1) break;
+        const onnx::NodeProto& u = g_.node(users[0]);
+        if (u.op_type() == "Add") {
+            const std::string& other = u.input(0) == t ? u.input(1) : u.input(0);
+            if (g_.constant(other)) role.bias = other;
+            break;
+        }
+        if (u.op_type() != "Reshape" && u.op_type() != "Identity" && u.op_type() != "Cast") break;
+        t = u.output(0);
+    }
+    return role;
+}
+
+// A query, key or value projection's parameters; `extra_scale` multiplies both its weight and
+// its bias (the attention's scaling folded into the query).
+OnnxLinearRole OnnxTransformer::projection_role(const Projection& p, double extra_scale) const {
+    OnnxLinearRole role = linear_role(p.matmul);
+    // Gemm's C is the whole product's bias; a bias Add on the path replaces the forward search.
+    const bool gemm_bias = g_.node(p.matmul.node).op_type() == "Gemm" && !role.bias.empty();
+    if (!gemm_bias) {
+        role.bias = p.bias;
+        role.bias_scale = 1;
+    } else if (!p.bias.empty()) {
+        role.error = "two biases (" + printable_excerpt(role.bias) + " of " + g_.describe(p.matmul.node) + " and '" +
+                     printable_excerpt(p.bias) + "')";
+    }
+    const bool fused_bias = gemm_bias || p.bias_before_split;
+    role.col_offset = p.offset;
+    role.cols = p.width;
+    role.bias_fused = fused_bias;
+    // A factor within float32 rounding of 1 (a constant sqrt(width) stored as float, divided out
+    // in double: |x - 1| < 2^-23) is the exact 1 the exporter meant.
+    const auto snapped = [](double x) { return std::abs(x - 1) < 1e-6 ? 1.0 : x; };
+    role.weight_scale = snapped(role.weight_scale * p.scale * extra_scale);
+    role.bias_scale = snapped(role.bias_scale * (p.bias.empty() ? p.scale : p.bias_scale) * extra_scale);
+    if (!p.error.empty()) role.error = p.error;
+    return role;
+}
+
+// The norms in node order onto their places: an encoder (post-norm, BERT) has one after the
+// embedding and, per layer, one after the attention's residual and one after the feed-forward's;
+// a decoder (pre-norm, GPT-2) one before each layer's attention and feed-forward and a final one.
+void OnnxTransformer::assign_norms(const std::vector<OnnxNormRole>& norms, bool decoder, OnnxWeightRoles& roles) const {
+    const int L = int(roles.layers.size());
+    const auto first = [&](int l) {
+        const OnnxLayerRoles& r = roles.layers[std::size_t(l)];
+        return std::min({r.q.node, r.k.node, r.v.node});
+    };
+    std::size_t next = 0;
+    // The next norm, checked to sit after node `after` and before node `before`.
+    const auto take = [&](int after, int before, const std::string& place, OnnxNormRole& into) {
+        if (!roles.error.empty()) return;
+        const OnnxNormRole& n = norms[next++];
+        if (n.node > after && n.node < before) {
+            into = n;
+            return;
+        }
+        roles.error = "the layer norm " + g_.describe(n.node) + " is not " + place + " (the " +
+                                  (decoder ? "pre-norm GPT-2" : "post-norm BERT") + " layout the functional mode runs)";
+    };
+    if (!decoder) take(-1, first(0), "after the embedding and before layer 0's projections", roles.embedding_norm);
+    for (int l = 0; l < L; ++l) {
+        OnnxLayerRoles& r = roles.layers[std::size_t(l)];
+        const std::string layer = "layer " + std::to_string(l) + "'s";
+        const int next_layer = l + 1 < L ? first(l + 1) : INT_MAX;
+        if (decoder) {
+            take(l ? roles.layers[std::size_t(l) - 1].ffn_down.node : -1, first(l),
+                 "before " + layer + " projections", r.attention_norm);
+            take(r.out.node, r.ffn_up.node, "between " + layer + " output projection and feed-forward", r.ffn_norm);
+        } else {
+            take(r.out.node, r.ffn_up.node, "between " + layer + " output projection and feed-forward", r.attention_norm);
+            take(r.ffn_down.node, next_layer, "after " + layer + " feed-forward", r.ffn_norm);
+        }
+    }
+    if (decoder) take(roles.layers.back().ffn_down.node, INT_MAX, "after the last feed-forward", roles.final_norm);
 }
 
 std::string OnnxTransformer::activation_between(const WeightMatmul& up, const WeightMatmul& down, int layer,
@@ -258,7 +433,7 @@ std::string OnnxTransformer::activation_between(const WeightMatmul& up, const We
     g_.fail(ffn + " has no activation the importer recognizes between its matmuls (Gelu, Erf, Tanh or Relu)");
 }
 
-ModelSpec OnnxTransformer::to_model_spec(std::vector<std::string>& notes) const {
+ModelSpec OnnxTransformer::to_model_spec(std::vector<std::string>& notes, OnnxWeightRoles* roles) const {
     const std::string& file = g_.file();
     // The word embedding: a Gather from a [vocab, hidden] table by the token ids, a graph input.
     int word = -1;
@@ -411,7 +586,10 @@ ModelSpec OnnxTransformer::to_model_spec(std::vector<std::string>& notes) const 
         if (ffn[0].rows != hidden || ffn[1].cols != hidden || ffn[0].cols != ffn[1].rows)
             g_.fail(where + ": the feed-forward matmuls " + g_.describe(ffn[0].node) + " and " + g_.describe(ffn[1].node) +
                     " are " + dims_text({ffn[0].rows, ffn[0].cols}) + " and " + dims_text({ffn[1].rows, ffn[1].cols}) +
-                    ", expected [" + std::to_string(hidden) + ", ffn] and [ffn, " + std::to_string(hidden) + "]");
+                    ", expected [" + std::to_string(hidden) + ", ffn] and [ffn, " + std::to_string(hidden) + "]" +
+                    (ffn[1].rows == hidden && ffn[1].cols == ffn[0].cols
+                         ? " (two [" + std::to_string(hidden) + ", ffn] matmuls: a gated feed-forward is not recognized)"
+                         : ""));
         const std::string act = activation_between(ffn[0], ffn[1], l, notes);
         if (!activation.empty() && act != activation)
             g_.fail(where + ": the feed-forward activation is " + act + " but layer 0's is " + activation);
@@ -423,10 +601,24 @@ ModelSpec OnnxTransformer::to_model_spec(std::vector<std::string>& notes) const 
         layer.kv_heads = int(a.k.width / width);
         layer.ffn = {bounded(ffn[0].cols, kMaxFfn, where + ": the feed-forward width")};
         spec.layers.push_back(layer);
+        if (roles) {
+            // The graph's scaling of the scores, a.scale x q.scale x k.scale, is 1/sqrt(width) in our
+            // graphs: what differs is folded into the query's weight and bias (an exact rewrite).
+            const double fold = a.scale * std::sqrt(double(width));
+            OnnxLayerRoles r;
+            r.q = projection_role(a.q, fold);
+            r.k = projection_role(a.k, 1);
+            r.v = projection_role(a.v, 1);
+            r.out = linear_role(a.out);
+            r.ffn_up = linear_role(ffn[0]);
+            r.ffn_down = linear_role(ffn[1]);
+            roles->layers.push_back(r);
+        }
         for (const std::string& m : a.masks)
             if (l == 0) notes.push_back(file + ": " + m + " on layer 0's scores is not modelled (every token is real)");
     }
-    const int norms = count_layer_norms();
+    const std::vector<OnnxNormRole> norm_roles = layer_norms();
+    const int norms = int(norm_roles.size());
     if (norms != 2 * L + 1)
         g_.fail("found " + std::to_string(norms) + " layer norms for " + std::to_string(L) + " layers; the simulated " +
                 (decoder ? "decoder has two per layer and a final one" : "encoder has one after the embedding and two per layer") +
@@ -454,12 +646,28 @@ ModelSpec OnnxTransformer::to_model_spec(std::vector<std::string>& notes) const 
                             "]; the batch and sequence length simulated are --batch and --seq (or the generation "
                             "lengths), whatever the graph fixes");
     }
-    for (const auto& t : ignored_tables)
+    for (const auto& t : ignored_tables) {
+        const bool added = !decoder && is_token_type_table(t, ignored_tables);
         notes.push_back(file + ": the embedding table '" + printable_excerpt(t) +
-                        "' is not modelled (token type 0 for every token, as in our BERT graphs)");
+                        "' is not modelled (token type 0 for every token, as in our BERT graphs" +
+                        (added ? "; a --functional run adds its row 0 to the position rows)" : ")"));
+    }
     for (const auto& i : ignored) notes.push_back(file + ": ignored: " + i);
-    notes.push_back(file + ": biases, layer-norm gains, offsets and epsilons are not modelled, and the weights "
-                           "(initializers) are not read: functional runs take --weights or generated weights");
+    notes.push_back(file + ": biases, layer-norm gains, offsets and epsilons cost no op in the simulated graph" +
+                    (decoder ? std::string(" (the functional mode, which would read them, runs encoders only)")
+                             : std::string("; --functional runs read them and every weight from the initializers "
+                                           "unless --weights is given")));
+    if (roles) {
+        roles->word_table = word_table;
+        roles->position_table = g_.node(position).input(0);
+        for (const auto& t : ignored_tables) {
+            if (is_token_type_table(t, ignored_tables)) roles->token_type_table = t;
+            else if (roles->error.empty())
+                roles->error = "the embedding table '" + printable_excerpt(t) + "' is neither the word, the position " +
+                               "nor the (first) token-type table, and the functional mode has no place for it";
+        }
+        assign_norms(norm_roles, decoder, *roles);
+    }
     return spec;
 }
 

@@ -17,11 +17,34 @@ decomposed (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add), GELU as
 Erf form or the tanh approximation; the linear layers as MatMul by an [in, out] weight or (--gemm)
 as Gemm by a PyTorch [out, in] weight with transB over rows flattened to 2-d. --unsupported inserts one node of an op type the importer
 does not know. Batch and sequence are symbolic ("batch", "seq") except the decoder's sequence,
-which its causal-mask constant fixes (--positions by default). Weights are N(0, 0.02^2) from
---seed, so files are reproducible.
+which its causal-mask constant fixes (--positions by default). Weights and biases are
+N(0, 0.02^2), layer-norm gains 1 + N(0, 0.02^2) and offsets N(0, 0.02^2), from --seed, so files
+are reproducible.
+
+For the functional mode's ONNX weights (docs/models.md, "ONNX weights"): --fused-qkv gives the
+encoder one fused QKV projection split in three (as the decoder has); --safetensors FILE also
+writes the encoder's weights under Hugging Face BERT names (PyTorch [out, in] layout, float32) in
+the safetensors format, written here with numpy (an 8-byte little-endian header length, a JSON
+header, the raw bytes), so that a run with --weights FILE must match a run on the ONNX file;
+--eps sets the layer norms' epsilon; --score-divisor divides the scores by another constant than
+sqrt(width) and --gemm-alpha/--gemm-beta set Gemm's factors (the safetensors file then holds the
+equivalent BERT weights: the query's weight and bias times sqrt(width)/divisor, every weight
+times alpha and bias times beta); --dtype float16 stores the weights, biases, gains and offsets
+as float16 (in both files; the small constants stay float32, so such a graph is for the importer,
+not for a runtime); --malformed breaks one initializer (dtype: layer 0's query
+weight as int8; bias-shape: layer 0's query bias one element too long; raw-size: the word table's
+raw data 4 bytes short).
+
+Forms the importer refuses, for its error tests: --norm rms (Llama's RMSNorm: ReduceMean of the
+input squared, no centring), --gated (a GEGLU feed-forward: Gelu(x W_gate) * (x W_up), three
+matmuls, as Llama's SwiGLU but without its Sigmoid), --dynamic-reshape (the heads' Reshape
+targets computed from Shape and Slice of the input, as exporters leave them without constant
+folding).
 """
 import argparse
+import json
 import math
+import struct
 
 import numpy as np
 import onnx
@@ -29,8 +52,16 @@ from onnx import TensorProto, helper, numpy_helper
 
 
 class GraphWriter:
-    def __init__(self, seed, gemm_seq=0):
+    def __init__(self, seed, gemm_seq=0, eps=1e-5, dtype=np.float32):
         self.nodes, self.inits = [], []
+        self.eps = eps
+        self.dtype = dtype
+        self.dynamic_reshape = False
+        self.alpha = self.beta = 1.0  # Gemm's factors
+        self.score_divisor = 0.0      # 0: sqrt(width)
+        self.query_factor = 1.0       # what the equivalent BERT query weight and bias are multiplied by
+        self.arrays = {}  # initializer name -> numpy array
+        self.named = {}   # Hugging Face BERT name -> numpy array in PyTorch layout, for --safetensors
         self.gemm_seq = gemm_seq  # nonzero: linear layers as Gemm over [batch * seq, in] rows
         self.rng = np.random.default_rng(seed)
         self.count = 0
@@ -39,9 +70,10 @@ class GraphWriter:
         self.count += 1
         return f"{stem}_{self.count}"
 
-    def weight(self, name, shape, scale=0.02):
-        self.inits.append(numpy_helper.from_array(
-            (self.rng.standard_normal(shape) * scale).astype(np.float32), name))
+    def weight(self, name, shape, scale=0.02, mean=0.0):
+        array = (mean + self.rng.standard_normal(shape) * scale).astype(self.dtype)
+        self.arrays[name] = array
+        self.inits.append(numpy_helper.from_array(array, name))
         return name
 
     def const(self, name, array):
@@ -54,28 +86,52 @@ class GraphWriter:
         self.nodes.append(helper.make_node(op, inputs, outs, name=self.name(op), **attrs))
         return outs[0] if outputs == 1 else outs
 
-    def linear(self, x, prefix, k, n):
+    def record(self, names, weight, bias):
+        """Files the [out, in] weight and the bias under Hugging Face names (several: split rows)."""
+        names = names if isinstance(names, list) else [names]
+        parts = len(names)
+        alpha, beta = (self.alpha, self.beta) if self.gemm_seq else (1.0, 1.0)
+        for i, hf in enumerate(names):
+            rows = slice(i * weight.shape[0] // parts, (i + 1) * weight.shape[0] // parts)
+            query = self.query_factor if hf.endswith(".query") else 1.0
+            self.named[hf + ".weight"] = weight[rows] * weight.dtype.type(alpha * query)
+            self.named[hf + ".bias"] = bias[rows] * bias.dtype.type(beta * query)
+
+    def linear(self, x, prefix, k, n, hf=None):
         if self.gemm_seq:
             # Gemm takes 2-d operands: rows flattened, a PyTorch [out, in] weight with transB = 1.
             rows = self.node("Reshape", [x, self.const(self.name("rows"), np.array([-1, k], np.int64))])
-            y = self.node("Gemm", [rows, self.weight(prefix + ".weight", [n, k]), self.weight(prefix + ".bias", [n])],
-                          transB=1)
+            w, b = self.weight(prefix + ".weight", [n, k]), self.weight(prefix + ".bias", [n])
+            y = self.node("Gemm", [rows, w, b], transB=1, alpha=self.alpha, beta=self.beta)
+            if hf:
+                self.record(hf, self.arrays[w], self.arrays[b])
             return self.node("Reshape", [y, self.const(self.name("unrows"), np.array([-1, self.gemm_seq, n], np.int64))])
-        y = self.node("MatMul", [x, self.weight(prefix + ".weight", [k, n])])
-        return self.node("Add", [y, self.weight(prefix + ".bias", [n])])
+        w, b = self.weight(prefix + ".weight", [k, n]), self.weight(prefix + ".bias", [n])
+        if hf:
+            self.record(hf, self.arrays[w].T, self.arrays[b])
+        return self.node("Add", [self.node("MatMul", [x, w]), b])
 
-    def layer_norm(self, x, prefix, hidden, form):
-        gamma = self.const(prefix + ".gamma", np.ones(hidden, np.float32))
-        beta = self.const(prefix + ".beta", np.zeros(hidden, np.float32))
+    def layer_norm(self, x, prefix, hidden, form, hf=None):
+        gamma = self.weight(prefix + ".gamma", [hidden], mean=1.0)
+        beta = self.weight(prefix + ".beta", [hidden])
+        if hf:
+            self.named[hf + ".weight"], self.named[hf + ".bias"] = self.arrays[gamma], self.arrays[beta]
         if form == "op":
-            return self.node("LayerNormalization", [x, gamma, beta], axis=-1, epsilon=1e-5)
+            return self.node("LayerNormalization", [x, gamma, beta], axis=-1, epsilon=self.eps)
         mean = self.node("ReduceMean", [x], axes=[-1], keepdims=1)
         centred = self.node("Sub", [x, mean])
         square = self.node("Pow", [centred, self.const(self.name("two"), np.float32(2.0))])
         var = self.node("ReduceMean", [square], axes=[-1], keepdims=1)
-        std = self.node("Sqrt", [self.node("Add", [var, self.const(self.name("eps"), np.float32(1e-5))])])
+        std = self.node("Sqrt", [self.node("Add", [var, self.const(self.name("eps"), np.float32(self.eps))])])
         normed = self.node("Div", [centred, std])
         return self.node("Add", [self.node("Mul", [normed, gamma]), beta])
+
+    def rms_norm(self, x, prefix, hidden):
+        gamma = self.weight(prefix + ".weight", [hidden], mean=1.0)
+        square = self.node("Pow", [x, self.const(self.name("two"), np.float32(2.0))])
+        mean = self.node("ReduceMean", [square], axes=[-1], keepdims=1)
+        rms = self.node("Sqrt", [self.node("Add", [mean, self.const(self.name("eps"), np.float32(self.eps))])])
+        return self.node("Mul", [self.node("Div", [x, rms]), gamma])
 
     def gelu(self, x, form):
         if form == "op":
@@ -91,12 +147,18 @@ class GraphWriter:
         return self.node("Mul", [self.node("Mul", [x, half]), self.node("Add", [inner, one])])
 
     def heads(self, x, heads, width, perm):
-        shaped = self.node("Reshape", [x, self.const(self.name("heads_shape"), np.array([0, 0, heads, width], np.int64))])
-        return self.node("Transpose", [shaped], perm=perm)
+        if self.dynamic_reshape:
+            # [batch, seq] from the input's own shape, as an unfolded export computes it.
+            batch_seq = self.node("Slice", [self.node("Shape", [x]), self.const(self.name("starts"), np.array([0], np.int64)),
+                                            self.const(self.name("ends"), np.array([2], np.int64))])
+            target = self.node("Concat", [batch_seq, self.const(self.name("hw"), np.array([heads, width], np.int64))], axis=0)
+        else:
+            target = self.const(self.name("heads_shape"), np.array([0, 0, heads, width], np.int64))
+        return self.node("Transpose", [self.node("Reshape", [x, target])], perm=perm)
 
     def attention(self, q, k, v, heads, width, hidden, mask):
         scores = self.node("MatMul", [self.heads(q, heads, width, [0, 2, 1, 3]), self.heads(k, heads, width, [0, 2, 3, 1])])
-        scores = self.node("Div", [scores, self.const(self.name("scale"), np.float32(math.sqrt(width)))])
+        scores = self.node("Div", [scores, self.const(self.name("scale"), np.float32(self.score_divisor or math.sqrt(width)))])
         if mask is not None:
             scores = self.node("Add", [scores, mask])
         probs = self.node("Softmax", [scores], axis=-1)
@@ -111,44 +173,56 @@ def build(a):
     seq = a.seq or (a.positions if decoder else "seq")
     if a.gemm and seq == "seq":
         raise SystemExit("--gemm needs a fixed sequence length (--seq, or a decoder)")
-    g = GraphWriter(a.seed, seq if a.gemm else 0)
+    g = GraphWriter(a.seed, seq if a.gemm else 0, a.eps, np.float16 if a.dtype == "float16" else np.float32)
+    g.dynamic_reshape = a.dynamic_reshape
+    g.alpha, g.beta = a.gemm_alpha, a.gemm_beta
+    if a.score_divisor:
+        g.score_divisor, g.query_factor = a.score_divisor, math.sqrt(width) / a.score_divisor
+    if a.norm == "rms":  # RMSNorm only where the layer norms would be
+        g.layer_norm = lambda x, prefix, hidden, form, hf=None: g.rms_norm(x, prefix, hidden)
     inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", seq]),
               helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch", seq])]
     prefix = "transformer" if decoder else "bert"
     wte = g.weight(f"{prefix}.embeddings.word_embeddings.weight", [a.vocab, h])
-    x = g.node("Add", [g.node("Gather", [wte, "input_ids"]),
-                       g.node("Gather", [g.weight(f"{prefix}.embeddings.position_embeddings.weight", [a.positions, h]),
-                                         "position_ids"])])
+    wpe = g.weight(f"{prefix}.embeddings.position_embeddings.weight", [a.positions, h])
+    g.named["embeddings.word_embeddings.weight"], g.named["embeddings.position_embeddings.weight"] = g.arrays[wte], g.arrays[wpe]
+    x = g.node("Add", [g.node("Gather", [wte, "input_ids"]), g.node("Gather", [wpe, "position_ids"])])
     mask = None
     if decoder:
         s = int(seq)
         mask = g.const("causal_mask", np.triu(np.full((s, s), -1e4, np.float32), 1).reshape(1, 1, s, s))
     else:
         inputs.append(helper.make_tensor_value_info("token_type_ids", TensorProto.INT64, ["batch", seq]))
-        x = g.node("Add", [x, g.node("Gather", [g.weight("bert.embeddings.token_type_embeddings.weight", [2, h]),
-                                                "token_type_ids"])])
-        x = g.layer_norm(x, "bert.embeddings.LayerNorm", h, a.norm)
+        tte = g.weight("bert.embeddings.token_type_embeddings.weight", [2, h])
+        g.named["embeddings.token_type_embeddings.weight"] = g.arrays[tte]
+        x = g.node("Add", [x, g.node("Gather", [tte, "token_type_ids"])])
+        x = g.layer_norm(x, "bert.embeddings.LayerNorm", h, a.norm, "embeddings.LayerNorm")
     for i in range(a.layers):
         p = f"{prefix}.layer.{i}"
+        hf = f"encoder.layer.{i}"
         attn_in = g.layer_norm(x, p + ".ln_1", h, a.norm) if decoder else x
-        if decoder:
-            qkv = g.linear(attn_in, p + ".attn.c_attn", h, 3 * h)
+        if decoder or a.fused_qkv:
+            names = [f"{hf}.attention.self.{n}" for n in ("query", "key", "value")]
+            qkv = g.linear(attn_in, p + ".attn.c_attn", h, 3 * h, None if decoder else names)
             q, k, v = g.node("Split", [qkv, g.const(g.name("split"), np.array([h, h, h], np.int64))], outputs=3, axis=-1)
         else:
-            q, k, v = (g.linear(attn_in, f"{p}.attention.{n}", h, h) for n in ("query", "key", "value"))
+            q, k, v = (g.linear(attn_in, f"{p}.attention.{n}", h, h, f"{hf}.attention.self.{n}")
+                       for n in ("query", "key", "value"))
         context = g.attention(q, k, v, a.heads, width, h, mask)
-        out = g.linear(context, p + ".attention.output.dense", h, h)
+        out = g.linear(context, p + ".attention.output.dense", h, h, f"{hf}.attention.output.dense")
         if a.unsupported and i == 0:
             out = g.node(a.unsupported, [out], stem="unsupported")
         x = g.node("Add", [out, x])
         if not decoder:
-            x = g.layer_norm(x, p + ".attention.output.LayerNorm", h, a.norm)
+            x = g.layer_norm(x, p + ".attention.output.LayerNorm", h, a.norm, f"{hf}.attention.output.LayerNorm")
         ffn_in = g.layer_norm(x, p + ".ln_2", h, a.norm) if decoder else x
-        hidden = g.linear(ffn_in, p + ".intermediate.dense", h, a.ffn)
+        hidden = g.linear(ffn_in, p + ".intermediate.dense", h, a.ffn, f"{hf}.intermediate.dense")
         hidden = g.node("Relu", [hidden]) if a.gelu == "relu" else g.gelu(hidden, a.gelu)
-        x = g.node("Add", [g.linear(hidden, p + ".output.dense", a.ffn, h), x])
+        if a.gated:
+            hidden = g.node("Mul", [hidden, g.linear(ffn_in, p + ".intermediate.up", h, a.ffn)])
+        x = g.node("Add", [g.linear(hidden, p + ".output.dense", a.ffn, h, f"{hf}.output.dense"), x])
         if not decoder:
-            x = g.layer_norm(x, p + ".output.LayerNorm", h, a.norm)
+            x = g.layer_norm(x, p + ".output.LayerNorm", h, a.norm, f"{hf}.output.LayerNorm")
     if decoder:
         x = g.layer_norm(x, "transformer.ln_f", h, a.norm)
         x = g.node("MatMul", [x, g.node("Transpose", [wte], perm=[1, 0])], stem="logits")
@@ -159,7 +233,40 @@ def build(a):
     opsets = [helper.make_opsetid("", 17)]
     if a.gelu == "op":
         opsets.append(helper.make_opsetid("com.microsoft", 1))
-    return helper.make_model(graph, opset_imports=opsets, producer_name="make_transformer_onnx")
+    if a.malformed:
+        malform(graph, a.malformed, prefix, h)
+    return helper.make_model(graph, opset_imports=opsets, producer_name="make_transformer_onnx"), g.named
+
+
+def malform(graph, how, prefix, hidden):
+    """Breaks one initializer as --malformed says (the importer must name it)."""
+    inits = {t.name: t for t in graph.initializer}
+    layer0 = f"{prefix}.layer.0.attention.query" if prefix == "bert" else f"{prefix}.layer.0.attn.c_attn"
+    if how == "dtype":
+        t = inits[layer0 + ".weight"]
+        t.CopyFrom(numpy_helper.from_array(np.zeros(tuple(t.dims), np.int8), t.name))
+    elif how == "bias-shape":
+        t = inits[layer0 + ".bias"]
+        t.CopyFrom(numpy_helper.from_array(np.zeros(t.dims[0] + 1, np.float32), t.name))
+    elif how == "raw-size":
+        t = inits[f"{prefix}.embeddings.word_embeddings.weight"]
+        t.raw_data = t.raw_data[:-4]
+
+
+def write_safetensors(path, tensors):
+    """The safetensors format: 8-byte little-endian header length, JSON header, raw bytes."""
+    header, blobs, offset = {}, [], 0
+    for name, array in tensors.items():
+        half = array.dtype == np.float16
+        data = np.ascontiguousarray(array, dtype="<f2" if half else "<f4").tobytes()
+        header[name] = {"dtype": "F16" if half else "F32", "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 def main():
@@ -172,17 +279,31 @@ def main():
     ap.add_argument("--vocab", type=int, default=500)
     ap.add_argument("--positions", type=int, default=64)
     ap.add_argument("--seq", type=int, default=0, help="fixed sequence length (default: symbolic; decoder: --positions)")
-    ap.add_argument("--norm", choices=["op", "decomposed"], default="op")
+    ap.add_argument("--norm", choices=["op", "decomposed", "rms"], default="op")
     ap.add_argument("--gelu", choices=["op", "erf", "tanh", "relu"], default="erf")
     ap.add_argument("--gemm", action="store_true", help="linear layers as Gemm (transB = 1) over flattened rows")
     ap.add_argument("--unsupported", default="", help="insert one node of this op type after layer 0's attention")
+    ap.add_argument("--fused-qkv", action="store_true", help="encoder: one fused QKV projection split in three")
+    ap.add_argument("--gated", action="store_true", help="a gated (GEGLU) feed-forward of three matmuls")
+    ap.add_argument("--dynamic-reshape", action="store_true", help="heads' Reshape targets from Shape and Slice")
+    ap.add_argument("--eps", type=float, default=1e-5, help="the layer norms' epsilon")
+    ap.add_argument("--score-divisor", type=float, default=0.0, help="divide the scores by this (default: sqrt(width))")
+    ap.add_argument("--gemm-alpha", type=float, default=1.0, help="--gemm: Gemm's alpha")
+    ap.add_argument("--gemm-beta", type=float, default=1.0, help="--gemm: Gemm's beta")
+    ap.add_argument("--dtype", choices=["float32", "float16"], default="float32", help="the weights' element type")
+    ap.add_argument("--safetensors", default="", help="encoder: also write its weights with Hugging Face BERT names")
+    ap.add_argument("--malformed", choices=["dtype", "bias-shape", "raw-size"], help="break one initializer")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
-    model = build(a)
-    if not a.unsupported:
+    model, named = build(a)
+    if not a.unsupported and not a.malformed and a.dtype == "float32":
         onnx.checker.check_model(model)
     onnx.save(model, a.out)
+    if a.safetensors:
+        if a.kind != "encoder":
+            raise SystemExit("--safetensors writes BERT names: an encoder only")
+        write_safetensors(a.safetensors, {"bert." + name: array for name, array in named.items()})
 
 
 if __name__ == "__main__":
