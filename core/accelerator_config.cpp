@@ -184,7 +184,7 @@ void parse_power(const ConfigNode& n, AcceleratorConfig& c) {
 
 void parse_compat(const ConfigNode& n, CompatConfig& c) {
     n.expect_keys(compat_option_names());
-    c.bandwidth_units = n.get_bool("bandwidth_units", c.bandwidth_units);
+    for (const auto& [name, member] : compat_options()) c.*member = n.get_bool(name, c.*member);
 }
 
 void parse_dma(const ConfigNode& n, DmaConfig& d) {
@@ -357,14 +357,33 @@ AcceleratorConfig parse_accelerator(const YAML::Node& root, const std::string& s
     return c;
 }
 
+const std::vector<std::pair<std::string, bool CompatConfig::*>>& compat_options() {
+    static const std::vector<std::pair<std::string, bool CompatConfig::*>> options{
+        {"bandwidth_units", &CompatConfig::bandwidth_units},
+        {"mac_tile_cycles", &CompatConfig::mac_tile_cycles},
+        {"duplicate_issue", &CompatConfig::duplicate_issue},
+        {"softmax_all_units", &CompatConfig::softmax_all_units},
+        {"main_memory_energy", &CompatConfig::main_memory_energy},
+        {"buffer_leakage_while_loading", &CompatConfig::buffer_leakage_while_loading},
+        {"no_operand_read_energy", &CompatConfig::no_operand_read_energy},
+        {"control_modules_off", &CompatConfig::control_modules_off},
+    };
+    return options;
+}
+
 const std::vector<std::string>& compat_option_names() {
-    static const std::vector<std::string> names{"bandwidth_units"};
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> n;
+        for (const auto& option : compat_options()) n.push_back(option.first);
+        return n;
+    }();
     return names;
 }
 
 std::vector<std::string> CompatConfig::enabled() const {
     std::vector<std::string> on;
-    if (bandwidth_units) on.push_back("bandwidth_units");
+    for (const auto& [name, member] : compat_options())
+        if (this->*member) on.push_back(name);
     return on;
 }
 
@@ -373,11 +392,13 @@ void enable_compat(CompatConfig& compat, const std::string& list) {
     bool any = false;
     for (std::string name; std::getline(ss, name, ',');) {
         any = true;
-        if (name == kCompatAll) {
-            compat.bandwidth_units = true;
-        } else if (name == "bandwidth_units") {
-            compat.bandwidth_units = true;
-        } else {
+        bool known_name = false;
+        for (const auto& [option, member] : compat_options())
+            if (name == kCompatAll || name == option) {
+                compat.*member = true;
+                known_name = true;
+            }
+        if (!known_name) {
             std::string known = kCompatAll;
             for (const auto& n : compat_option_names()) known += ", " + n;
             const std::string hint = closest_match(name, compat_option_names());
