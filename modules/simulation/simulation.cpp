@@ -119,6 +119,12 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
             generation_.batch = settings_.batch;
             generation_.buffers = buffers;
             generation_.decode_steps = workloads::sampled_decode_steps(generation_.gen_len, settings_.simulated_steps);
+            // Their figures (CompatEnergyCounters) are measured, not extrapolated over skipped steps.
+            const CompatConfig& compat = config_.compat;
+            if (!generation_.decode_steps.empty() &&
+                (compat.main_memory_energy || compat.buffer_leakage_while_loading || compat.no_operand_read_energy))
+                throw UsageError("the compat options main_memory_energy, buffer_leakage_while_loading and "
+                                 "no_operand_read_energy need every decode step simulated; raise --simulated-steps to --gen-len");
             refuse_beyond_memory_limit();
             graph_ = std::make_unique<workloads::OpGraph>(workloads::build_generation_graph(model_, generation_));
         } else {

@@ -197,3 +197,15 @@ TEST_CASE("compat unit and energy options: a compat block in the accelerator YAM
     CHECK(from_yaml["energy_breakdown_j"] == from_cli["energy_breakdown_j"]);
     CHECK(from_yaml["units"] == from_cli["units"]);
 }
+
+TEST_CASE("compat energy options refuse a sampled generation, whose skipped steps they would not count",
+          "[integration][compat]") {
+    ScratchDir dir("compat-sampled");
+    // 32 generated tokens with the default 16 simulated steps: a sampled generation.
+    const auto r = run_into(dir, "gpt2", {"--model", "gpt2", "--accel", "acceltran-edge", "--prompt-len", "8",
+                                          "--gen-len", "32", "--batch", "1", "--force", "-q"},
+                            {"--compat", "main_memory_energy"});
+    INFO(describe(r));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Matchers::Contains("raise --simulated-steps to --gen-len"));
+}
