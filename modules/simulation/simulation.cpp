@@ -98,6 +98,14 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
     }
     if (settings_.functional && settings_.detail != DetailLevel::Full)
         throw UsageError(functional_why + " runs at --detail full (every tile computes its values)");
+    // The compat options mirror the original AccelTran simulator's units and memories.
+    if (config_.gemmini() && config_.compat.any()) {
+        std::string names;
+        for (const auto& n : config_.compat.enabled()) names += (names.empty() ? "" : ", ") + n;
+        throw UsageError("the compat options (" + names +
+                         ") mirror the original AccelTran simulator and apply to the AccelTran template only, not to '" +
+                         config_.name + "' (architecture gemmini)");
+    }
     const bool generating = settings_.generating();
     if (generating && !model_.decoder())
         throw InputError("model '" + model_.name + "' is an encoder: --prompt-len and --gen-len need a decoder "

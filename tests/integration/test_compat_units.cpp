@@ -209,3 +209,12 @@ TEST_CASE("compat energy options refuse a sampled generation, whose skipped step
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::Matchers::Contains("raise --simulated-steps to --gen-len"));
 }
+
+TEST_CASE("compat options refuse the Gemmini-style template, whose units the original does not have", "[integration][compat]") {
+    ScratchDir dir("compat-gemmini");
+    const auto r = run_into(dir, "gemmini", {"--model", kUnitsNano, "--accel", "gemmini-transformer", "--force", "-q"},
+                            {"--compat", "softmax_all_units"});
+    INFO(describe(r));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Matchers::Contains("apply to the AccelTran template only"));
+}
