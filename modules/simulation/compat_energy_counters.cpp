@@ -1,12 +1,14 @@
 #include "modules/simulation/compat_energy_counters.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace acceltran {
 
 void CompatEnergyCounters::on_port_busy(activity::Port port, double start, double end, double) {
     if (port == activity::Port::MainMemory || !(end > start)) return;
     port_busy_[int(port)].emplace_back(start, end);
+    ++held_;
 }
 
 void CompatEnergyCounters::on_buffer_bytes(std::uint32_t, workloads::BufferKind buffer, bool write,
@@ -24,6 +26,36 @@ void CompatEnergyCounters::on_dma_transfer(int, std::uint32_t entry, double star
     if (!(end > start)) return;
     loading_[int(layout.buffer)].emplace_back(start, end);
     if (e.mask_bytes > 0) loading_[int(workloads::BufferKind::Mask)].emplace_back(start, end);
+    held_ += 2;
+}
+
+void CompatEnergyCounters::on_retire(std::uint32_t, double at, std::uint64_t, std::uint64_t) {
+    if (held_ < kSettleIntervals) return;
+    settle(at);
+    held_ = 0;
+    for (int b = 0; b < workloads::kBufferKinds; ++b) held_ += port_busy_[b].size() + loading_[b].size();
+}
+
+void CompatEnergyCounters::settle(double until) const {
+    if (!(until > settled_until_)) return;
+    settled_until_ = until;
+    // Splits `all` at `until`: the parts before it are returned, the parts after it kept.
+    auto split = [until](Intervals& all) {
+        Intervals before, after;
+        for (const auto& [s, e] : all) {
+            if (s < until) before.emplace_back(s, std::min(e, until));
+            if (e > until) after.emplace_back(std::max(s, until), e);
+        }
+        all.swap(after);
+        return before;
+    };
+    for (int b = 0; b < workloads::kBufferKinds; ++b) {
+        const Intervals busy = split(port_busy_[b]);
+        Intervals both = split(loading_[b]);
+        if (both.empty()) continue;  // no load before `until`: the port's time alone, nothing idle
+        both.insert(both.end(), busy.begin(), busy.end());
+        loading_idle_[b] += covered(both) - covered(busy);
+    }
 }
 
 double CompatEnergyCounters::covered(Intervals intervals) {
@@ -49,10 +81,9 @@ const power::RunActivity& CompatEnergyCounters::totals() const {
         t.memory_load_elements = load_elements_;
         for (int b = 0; b < workloads::kBufferKinds; ++b) {
             t.buffer_unit_write_bytes[b] = unit_write_bytes_[b];
-            Intervals both = port_busy_[b];
-            both.insert(both.end(), loading_[b].begin(), loading_[b].end());
-            t.buffer_loading_idle_cycles[b] = covered(both) - covered(port_busy_[b]);
         }
+        settle(std::numeric_limits<double>::infinity());
+        for (int b = 0; b < workloads::kBufferKinds; ++b) t.buffer_loading_idle_cycles[b] = loading_idle_[b];
         totals_ = t;
     }
     return *totals_;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -25,6 +26,10 @@ public:
     void on_port_busy(activity::Port port, double start, double end, double bytes) override;
     void on_buffer_bytes(std::uint32_t entry, workloads::BufferKind buffer, bool write, std::uint64_t bytes) override;
     void on_dma_transfer(int channel, std::uint32_t entry, double start, double end) override;
+    // Retirements come in time order, and the port and DMA intervals reported later start at or
+    // after them (both are reported when reserved), so the intervals before a retirement can be
+    // settled and dropped (bounds the memory held).
+    void on_retire(std::uint32_t entry, double at, std::uint64_t retired, std::uint64_t total) override;
 
     // Adds the run's figures to `a` (power::RunActivity's compat fields).
     void add_to(power::RunActivity& a) const;
@@ -37,6 +42,11 @@ private:
     using Intervals = std::vector<std::pair<double, double>>;
     // Length of the union of `intervals`.
     static double covered(Intervals intervals);
+    // Adds to loading_idle_ the part of [.., until) where a load was in flight and the port idle,
+    // and keeps only the parts of the intervals after `until`.
+    void settle(double until) const;
+    // Intervals held before settle() runs at a retirement.
+    static constexpr std::size_t kSettleIntervals = 1 << 16;
 
     // The run's figures, computed once on first use (after the run).
     const power::RunActivity& totals() const;
@@ -45,8 +55,12 @@ private:
     mutable std::optional<power::RunActivity> totals_;
     double load_elements_ = 0;
     double unit_write_bytes_[workloads::kBufferKinds] = {0, 0, 0};
-    Intervals port_busy_[workloads::kBufferKinds];
-    Intervals loading_[workloads::kBufferKinds];
+    // Held only until settled (settle() runs on a const object from totals()).
+    mutable Intervals port_busy_[workloads::kBufferKinds];
+    mutable Intervals loading_[workloads::kBufferKinds];
+    mutable double loading_idle_[workloads::kBufferKinds] = {0, 0, 0};
+    std::size_t held_ = 0;
+    mutable double settled_until_ = -std::numeric_limits<double>::infinity();
 };
 
 }  // namespace acceltran
