@@ -182,25 +182,9 @@ void parse_power(const ConfigNode& n, AcceleratorConfig& c) {
     c.power_gating = n.get_bool("gating", c.power_gating);
 }
 
-// Each compatibility option's name and flag, in ladder order (docs/validation.md §7.5).
-struct CompatOption {
-    const char* name;
-    bool CompatConfig::*flag;
-};
-const std::vector<CompatOption>& compat_options() {
-    static const std::vector<CompatOption> options{
-        {"bandwidth_units", &CompatConfig::bandwidth_units},
-        {"embedding_table", &CompatConfig::embedding_table},
-        {"batched_weights", &CompatConfig::batched_weights},
-        {"no_result_store", &CompatConfig::no_result_store},
-        {"in_order_memory", &CompatConfig::in_order_memory},
-    };
-    return options;
-}
-
 void parse_compat(const ConfigNode& n, CompatConfig& c) {
     n.expect_keys(compat_option_names());
-    for (const CompatOption& o : compat_options()) c.*o.flag = n.get_bool(o.name, c.*o.flag);
+    for (const auto& [name, member] : compat_options()) c.*member = n.get_bool(name, c.*member);
 }
 
 void parse_dma(const ConfigNode& n, DmaConfig& d) {
@@ -373,10 +357,28 @@ AcceleratorConfig parse_accelerator(const YAML::Node& root, const std::string& s
     return c;
 }
 
+const std::vector<std::pair<std::string, bool CompatConfig::*>>& compat_options() {
+    static const std::vector<std::pair<std::string, bool CompatConfig::*>> options{
+        {"bandwidth_units", &CompatConfig::bandwidth_units},
+        {"embedding_table", &CompatConfig::embedding_table},
+        {"batched_weights", &CompatConfig::batched_weights},
+        {"no_result_store", &CompatConfig::no_result_store},
+        {"in_order_memory", &CompatConfig::in_order_memory},
+        {"mac_tile_cycles", &CompatConfig::mac_tile_cycles},
+        {"duplicate_issue", &CompatConfig::duplicate_issue},
+        {"softmax_all_units", &CompatConfig::softmax_all_units},
+        {"main_memory_energy", &CompatConfig::main_memory_energy},
+        {"buffer_leakage_while_loading", &CompatConfig::buffer_leakage_while_loading},
+        {"no_operand_read_energy", &CompatConfig::no_operand_read_energy},
+        {"control_modules_off", &CompatConfig::control_modules_off},
+    };
+    return options;
+}
+
 const std::vector<std::string>& compat_option_names() {
     static const std::vector<std::string> names = [] {
         std::vector<std::string> n;
-        for (const CompatOption& o : compat_options()) n.push_back(o.name);
+        for (const auto& option : compat_options()) n.push_back(option.first);
         return n;
     }();
     return names;
@@ -384,8 +386,8 @@ const std::vector<std::string>& compat_option_names() {
 
 std::vector<std::string> CompatConfig::enabled() const {
     std::vector<std::string> on;
-    for (const CompatOption& o : compat_options())
-        if (this->*o.flag) on.push_back(o.name);
+    for (const auto& [name, member] : compat_options())
+        if (this->*member) on.push_back(name);
     return on;
 }
 
@@ -394,14 +396,13 @@ void enable_compat(CompatConfig& compat, const std::string& list) {
     bool any = false;
     for (std::string name; std::getline(ss, name, ',');) {
         any = true;
-        const auto& options = compat_options();
-        const auto it = std::find_if(options.begin(), options.end(),
-                                     [&](const CompatOption& o) { return name == o.name; });
-        if (name == kCompatAll) {
-            for (const CompatOption& o : options) compat.*o.flag = true;
-        } else if (it != options.end()) {
-            compat.*it->flag = true;
-        } else {
+        bool known_name = false;
+        for (const auto& [option, member] : compat_options())
+            if (name == kCompatAll || name == option) {
+                compat.*member = true;
+                known_name = true;
+            }
+        if (!known_name) {
             std::string known = kCompatAll;
             for (const auto& n : compat_option_names()) known += ", " + n;
             const std::string hint = closest_match(name, compat_option_names());

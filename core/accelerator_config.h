@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
@@ -68,12 +69,40 @@ struct CompatConfig {
     // op that produces the data (`simulate()`, `get_last_compute_op()` in src/simulator.py): a
     // load waits for the matmul and softmax results its consumer depends on.
     bool in_order_memory = false;
+    // Its matmul tile takes ceil(MACs/M · (1 − s_a)) cycles (`MACLane.assign_op()` in
+    // src/modules.py: only the activation sparsity), and every unit stays occupied one cycle after
+    // each tile without drawing power (`Module.process_cycle()` frees it one call after its
+    // countdown ends).
+    bool mac_tile_cycles = false;
+    // Its compute groups: outside attention, the op list is issued in groups of 9 consecutive
+    // tiles that start every 8 (`get_op_list()`, `update_op_idx()` in src/simulator.py, with
+    // config_tiny's `compute_ops.batch_size` 8), so every 8th tile of the FFN matmuls, their
+    // activations and the layer-norms runs twice, and the last tile of the run once more.
+    bool duplicate_issue = false;
+    // A softmax tile takes every idle softmax unit of its PE (`ProcessingElement.assign_op()` in
+    // src/pe.py has no `break` in its softmax loop), so each tile occupies and charges all of them.
+    bool softmax_all_units = false;
+    // Main-memory energy per load = E · elements · (1 − s_w) / 64, charged twice (the typed and
+    // the mask buffer's `Buffer.load()` in src/buffer.py, both called per load by `simulate()`);
+    // writes to main memory cost nothing (it has none: `Buffer.store()` stays on chip).
+    bool main_memory_energy = false;
+    // A buffer leaks for every cycle of a main-memory load into it (`Buffer.process_cycle()`
+    // charges leakage while the load counts down), not only while its port is busy.
+    bool buffer_leakage_while_loading = false;
+    // Buffer access energy only for what the units store (`Buffer.store()`); none for operand
+    // reads (its `FIFO.assign_op()` is never run) or for the DMA's side of loads and spills.
+    bool no_operand_read_energy = false;
+    // No dataflow, DMA-interface, FIFO or sparsity-unit energy: its cycle-level `simulate()`
+    // never assigns the first two an op and never runs the lanes' sub-modules.
+    bool control_modules_off = false;
 
     bool any() const { return !enabled().empty(); }
     std::vector<std::string> enabled() const;  // names of the options on, in ladder order
 };
 
-// Names of the compatibility options, in the order of the ladder (docs/validation.md §7.5).
+// The compatibility options by name, in the order of the ladder (docs/validation.md §7.5).
+const std::vector<std::pair<std::string, bool CompatConfig::*>>& compat_options();
+// Their names, in the same order.
 const std::vector<std::string>& compat_option_names();
 // The set name that switches every option on.
 inline constexpr const char* kCompatAll = "acceltran-py";

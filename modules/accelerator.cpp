@@ -5,6 +5,7 @@
 #include "modules/tlm/address_map.h"
 #include "core/errors.h"
 #include "modules/compute/mac_lane.h"
+#include "modules/compute/original_issue_rules.h"
 #include "modules/template_units.h"
 
 namespace acceltran {
@@ -112,7 +113,15 @@ void Accelerator::build_contexts() {
         if (op.kind != workloads::OpKind::MatMul && op.a_inputs.size() > 1) c.a2 = place(op.a_inputs[1]);
         c.b = place(op.b_input);
         c.out = place(op.output);
+        c.grouped = config_.compat.duplicate_issue && compute::OriginalIssueRules::grouped(op);
     }
+    // The original issues the last tile of its op list twice (OriginalIssueRules::issues).
+    for (std::uint32_t e = std::uint32_t(contexts_.size()); e-- > 0;)
+        if (contexts_[e].grouped) {
+            const workloads::TileGrid& grid = *contexts_[e].grid;
+            contexts_[e].last_issue_step = grid.output_tiles() * std::uint64_t(grid.nk) - 1;
+            break;
+        }
 }
 
 void Accelerator::attach_functional(compute::FunctionalEngine* engine) {

@@ -76,6 +76,7 @@ private:
             // the original simulator's (batch, in, out) weights.
             const std::uint64_t copies =
                 opt_.batched_weights && parameter && t.layer >= 0 ? std::uint64_t(g_.batch) : 1;
+            l.copies = copies;
             const std::uint64_t elements = std::uint64_t(t.elements()) * copies;
             l.data_bytes = compressed_bytes(elements, l.density, l.element_bits);
             l.mask_bytes = opt_.mask_bytes_of(elements);

@@ -36,6 +36,7 @@ struct TensorLayout {
     std::uint64_t memory_address = 0;  // main-memory home (weights, inputs, spill slots)
     int element_bits = 20;             // bits per stored non-zero value (CompileOptions::element_bits)
     bool masked = true;                // carries a mask (CompileOptions::masks)
+    std::uint64_t copies = 1;          // copies held (CompileOptions::batched_weights: one per batch entry)
 };
 
 

@@ -54,6 +54,7 @@ public:
     bool finishing = false;       // all tiles issued; completion is scheduled
     double compute_free = 0;      // cycle at which the compute pipeline is free
     double last_done = 0;         // cycle at which the last write of the job lands
+    std::uint64_t next_ordinal = 0;  // the next tile's place among its op's tile steps (OriginalIssueRules)
     UnitActivity activity;
     // Bytes the job has read ([0]) and written ([1]) per buffer, reported to the observers once
     // when it ends rather than once per transfer (a transfer is too frequent an event to pay an

@@ -25,7 +25,7 @@ void add(StreamSum& s, std::uint64_t slot, std::uint64_t bytes, std::uint64_t el
 }  // namespace
 
 JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
-                 std::vector<TileRecord>* records) {
+                 std::vector<TileRecord>* records, const OriginalIssueRules* rules, std::uint64_t first_ordinal) {
     const workloads::TileGrid& g = *ctx.grid;
     const std::uint64_t n = tiles.size();
     // Chunk boundaries: [0,1), the middle [1, n-1) in up to `middle_chunks` near-equal pieces, [n-1, n).
@@ -64,11 +64,16 @@ JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSe
         if (step.read_psum)
             add(c.reads[kReadPsum], out_slot, tile_transfer_bytes(out, false, out_elements, 1.0), out_elements, 1.0);
 
-        const TileWork work = unit.execute(ctx, step, density);
+        TileWork work = unit.execute(ctx, step, density);
+        if (rules) work = rules->apply(ctx, first_ordinal + i, work);
         const double cycles = double(work.cycles);
+        const double idle = double(work.idle_cycles);
         if (c.tiles == 0) c.first_cycles = cycles;
         c.last_cycles = cycles;
+        c.last_idle_cycles = idle;
         c.cycles += cycles;
+        c.idle_cycles += idle;
+        idle_cycles_ += idle;
         c.tiles++;
         cycles_ += cycles;
         tiles_++;
@@ -77,7 +82,8 @@ JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSe
         c.pre_sparsity_tiles += pre;
         c.post_sparsity_tiles += post;
         c.conversion_cycles += double(work.conversion_cycles);
-        if (records) records->push_back(TileRecord{std::uint32_t(cycles), pre, post, std::uint32_t(work.conversion_cycles)});
+        if (records) records->push_back(TileRecord{std::uint32_t(cycles), pre, post, std::uint32_t(work.conversion_cycles),
+                                                     std::uint32_t(work.idle_cycles)});
 
         if (step.write_output) {
             const double d = density.out;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "modules/compute/op_context.h"
+#include "modules/compute/original_issue_rules.h"
 #include "modules/compute/tile_executor.h"
 #include "workloads/tiling.h"
 
@@ -31,6 +32,7 @@ struct JobChunk {
     std::uint64_t tiles = 0;
     double cycles = 0;                 // Σ busy cycles of its tiles
     double first_cycles = 0, last_cycles = 0;
+    double idle_cycles = 0, last_idle_cycles = 0;  // Σ of its tiles' TileWork::idle_cycles, and its last's
     std::uint32_t pre_sparsity_tiles = 0, post_sparsity_tiles = 0;
     double conversion_cycles = 0;      // Σ of its tiles' (TileWork)
     StreamSum reads[kReadStreams];
@@ -42,22 +44,28 @@ struct TileRecord {
     std::uint32_t cycles;
     std::uint8_t pre_sparsity, post_sparsity;
     std::uint32_t conversion_cycles;
+    std::uint32_t idle_cycles;
 };
 
 class JobPlan {
 public:
     // Walks `tiles` on `unit`'s executor (which counts its activity per tile, as in the full
-    // path). `records`, when not null, receives one entry per tile.
+    // path). `records`, when not null, receives one entry per tile. Each tile's work goes through
+    // `rules`, when given, as in the full path, the first tile being the op's tile step
+    // `first_ordinal`.
     JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
-            std::vector<TileRecord>* records);
+            std::vector<TileRecord>* records, const OriginalIssueRules* rules = nullptr,
+            std::uint64_t first_ordinal = 0);
 
     const std::vector<JobChunk>& chunks() const { return chunks_; }
     double cycles() const { return cycles_; }
+    double idle_cycles() const { return idle_cycles_; }
     std::uint64_t tiles() const { return tiles_; }
 
 private:
     std::vector<JobChunk> chunks_;
     double cycles_ = 0;
+    double idle_cycles_ = 0;
     std::uint64_t tiles_ = 0;
 };
 
@@ -66,8 +74,8 @@ private:
 // reservations in time order, as in the full path.
 struct FastJobState {
     FastJobState(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
-                 bool keep_records)
-        : plan(unit, ctx, std::move(tiles), middle_chunks, keep_records ? &records : nullptr) {}
+                 bool keep_records, const OriginalIssueRules* rules, std::uint64_t first_ordinal)
+        : plan(unit, ctx, std::move(tiles), middle_chunks, keep_records ? &records : nullptr, rules, first_ordinal) {}
     std::vector<TileRecord> records;  // declared before plan, which fills it
     JobPlan plan;
     std::size_t next_chunk = 0, next_record = 0;

@@ -11,6 +11,8 @@ TileWork MacLane::execute(const OpContext& ctx, const workloads::TileStep& step,
         case workloads::OpKind::MatMul:
             // The pre-sparsity unit lets only the effectual pairs through.
             work.cycles = matmul_tile_cycles(pre_.record(density.effectual_macs), macs_per_lane_);
+            if (original_tile_cycles_)
+                work.cycles = original_matmul_tile_cycles(double(ctx.grid->macs(step.index)), density.a, macs_per_lane_);
             work.pre_sparsity_tiles = 1;
             break;
         case workloads::OpKind::Add:

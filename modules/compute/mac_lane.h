@@ -12,7 +12,10 @@ namespace acceltran::compute {
 
 class MacLane : public ComputeUnit {
 public:
-    explicit MacLane(int macs_per_lane) : macs_per_lane_(macs_per_lane) {}
+    // `original_tile_cycles`: price matmul tiles by the original simulator's rule
+    // (compat.mac_tile_cycles, original_matmul_tile_cycles()).
+    explicit MacLane(int macs_per_lane, bool original_tile_cycles = false)
+        : macs_per_lane_(macs_per_lane), original_tile_cycles_(original_tile_cycles) {}
     TileWork execute(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density) override;
 
     const sparsity::PreSparsity& pre_sparsity() const { return pre_; }
@@ -21,6 +24,7 @@ public:
 
 private:
     int macs_per_lane_;
+    bool original_tile_cycles_;
     sparsity::PreSparsity pre_;
     sparsity::PostSparsity post_;
 };

@@ -24,6 +24,10 @@ struct OpContext {
     workloads::LoopOrder loop_order;
     OperandPlace a, a2, b, out;  // a2: the second operand of a residual add
     FunctionalEngine* functional = nullptr;  // functional mode: computes and measures each tile
+    // compat.duplicate_issue (OriginalIssueRules): the op is issued in the original's compute
+    // groups, and the step of the program's last grouped tile (or ~0 when it is elsewhere).
+    bool grouped = false;
+    std::uint64_t last_issue_step = ~std::uint64_t(0);
 };
 
 }  // namespace acceltran::compute

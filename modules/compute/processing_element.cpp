@@ -26,7 +26,8 @@ ProcessingElement::ProcessingElement(const sc_core::sc_module_name& name, int in
       index_(index),
       clock_(clock),
       config_(config),
-      contexts_(contexts) {
+      contexts_(contexts),
+      issue_rules_(config.compat) {
     control_socket.register_nb_transport_fw(this, &ProcessingElement::nb_transport_fw);
     build_units(factory);
     for (int c = 0; c < workloads::kUnitClasses; ++c)
@@ -53,7 +54,7 @@ void ProcessingElement::build_units(const UnitFactory* factory) {
                 continue;
             }
             switch (UnitClass(k)) {
-                case UnitClass::MacLane: units_[k].push_back(std::make_unique<MacLane>(c.macs_per_lane)); break;
+                case UnitClass::MacLane: units_[k].push_back(std::make_unique<MacLane>(c.macs_per_lane, c.compat.mac_tile_cycles)); break;
                 case UnitClass::Softmax: units_[k].push_back(std::make_unique<SoftmaxUnit>(c.topk_elements_per_cycle)); break;
                 case UnitClass::LayerNorm: units_[k].push_back(std::make_unique<LayerNormUnit>()); break;
             }
@@ -82,6 +83,7 @@ tlm::tlm_sync_enum ProcessingElement::nb_transport_fw(tlm::tlm_generic_payload& 
                    workloads::LaneTileSequence(*ctx.grid, ctx.loop_order, cmd->first_output,
                                                cmd->end_output),
                    now);
+    unit.next_ordinal = cmd->first_output * std::uint64_t(ctx.grid->nk);
     schedule(&unit, now);
     phase = tlm::END_REQ;
     return tlm::TLM_UPDATED;
@@ -205,14 +207,13 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
             ready = std::max(ready, transfer(unit, tlm::TLM_READ_COMMAND, ctx.out, false, out_slot,
                                              g.out_elements(t), 1.0, now));
 
-        const TileWork work = unit.execute(ctx, step, density);
+        const TileWork work = issue_rules_.apply(ctx, unit.next_ordinal++, unit.execute(ctx, step, density));
         const double cycles = double(work.cycles);
         const double start = std::max(ready, unit.compute_free);
         unit.activity.memory_wait_cycles += std::max(0.0, ready - std::max(now, unit.compute_free));
-        unit.activity.busy_cycles += cycles;
-        unit.activity.tiles++;
+        add_activity(unit, cycles, 1);
         const double end = start + cycles;
-        unit.compute_free = end;
+        unit.compute_free = end + double(work.idle_cycles);
         if (observer_)
             report_tile(unit, start, end, work.pre_sparsity_tiles, work.post_sparsity_tiles, double(work.conversion_cycles));
         double written = end;
@@ -247,6 +248,23 @@ void ProcessingElement::report_tile(const ComputeUnit& unit, double start, doubl
     ev.conversion_cycles = conversion;
     ev.tiles = tiles;
     observer_->on_tile(ev);
+    const int extra = issue_rules_.extra_units(unit.unit_class(), config_.softmax_per_pe);
+    ev.pre_sparsity_tiles = ev.post_sparsity_tiles = 0;
+    ev.conversion_cycles = 0;
+    for (int u = 1; u <= extra; ++u) {
+        ev.unit = unit.index() + u;
+        observer_->on_tile(ev);
+    }
+}
+
+void ProcessingElement::add_activity(ComputeUnit& unit, double busy_cycles, std::uint64_t tiles) {
+    const int extra = issue_rules_.extra_units(unit.unit_class(), config_.softmax_per_pe);
+    auto& pool = units_[int(unit.unit_class())];
+    for (int u = 0; u <= extra; ++u) {
+        UnitActivity& a = pool[std::size_t(unit.index() + u)]->activity;
+        a.busy_cycles += busy_cycles;
+        a.tiles += tiles;
+    }
 }
 
 // The fast detail level: a job from chunk sums (JobPlan), advanced chunk by chunk at the cycle
@@ -260,7 +278,8 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
     const OpContext& ctx = *unit.context();
     const bool per_tile = observer_ && observer_->wants_tiles();
     if (!unit.fast) {
-        unit.fast = std::make_unique<FastJobState>(unit, ctx, unit.take_all_tiles(), kFastMiddleChunks, per_tile);
+        unit.fast = std::make_unique<FastJobState>(unit, ctx, unit.take_all_tiles(), kFastMiddleChunks, per_tile,
+                                                   &issue_rules_, unit.next_ordinal);
         unit.fast->free_at = std::max(now, unit.compute_free);
         unit.fast->chunk_end = unit.fast->free_at;
         unit.fast->done = now;
@@ -300,10 +319,12 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
         const double ready = issue(tlm::TLM_READ_COMMAND, c.reads, read_place, read_mask, kReadStreams, read_at);
         const double first_ready = read_at + (ready - read_at) / double(c.tiles);
         const double start = std::max(first_ready, f.chunk_end);
-        const double last_start = std::max(start + c.cycles - c.last_cycles, ready);
-        f.chunk_end = last_start + c.last_cycles;
+        // Occupancy: each tile's cycles and the idle cycles after it (TileWork::idle_cycles).
+        const double last_occupied = c.last_cycles + c.last_idle_cycles;
+        const double last_start = std::max(start + c.cycles + c.idle_cycles - last_occupied, ready);
+        f.chunk_end = last_start + last_occupied;
         const bool last = f.next_chunk == chunks.size();
-        const double write_at = last ? f.chunk_end : start + c.first_cycles;
+        const double write_at = last ? last_start + c.last_cycles : start + c.first_cycles;
         f.done = std::max(f.done, issue(tlm::TLM_WRITE_COMMAND, c.writes, write_place, write_mask, kWriteStreams, write_at));
         if (observer_) {
             if (per_tile) {
@@ -312,7 +333,7 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
                     const TileRecord& r = f.records[f.next_record++];
                     if (i + 1 == c.tiles) t = last_start;
                     report_tile(unit, t, t + r.cycles, r.pre_sparsity, r.post_sparsity, r.conversion_cycles);
-                    t += r.cycles;
+                    t += r.cycles + r.idle_cycles;
                 }
             } else {
                 // Back to back up to the last tile, which may wait for the rest of the operands.
@@ -321,7 +342,7 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
                 if (c.tiles > 1)
                     report_tile(unit, start, start + c.cycles - c.last_cycles, c.pre_sparsity_tiles, 0, c.conversion_cycles,
                                 std::uint32_t(c.tiles - 1));
-                report_tile(unit, last_start, f.chunk_end, c.tiles > 1 ? 0 : c.pre_sparsity_tiles,
+                report_tile(unit, last_start, last_start + c.last_cycles, c.tiles > 1 ? 0 : c.pre_sparsity_tiles,
                             c.post_sparsity_tiles, c.tiles > 1 ? 0 : c.conversion_cycles, 1);
             }
         }
@@ -332,9 +353,8 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
             return;
         }
     }
-    unit.activity.busy_cycles += f.plan.cycles();
-    unit.activity.tiles += f.plan.tiles();
-    unit.activity.memory_wait_cycles += std::max(0.0, f.chunk_end - f.free_at - f.plan.cycles());
+    add_activity(unit, f.plan.cycles(), f.plan.tiles());
+    unit.activity.memory_wait_cycles += std::max(0.0, f.chunk_end - f.free_at - f.plan.cycles() - f.plan.idle_cycles());
     unit.compute_free = f.chunk_end;
     unit.last_done = std::max(unit.last_done, std::max(f.done, f.chunk_end));
     unit.fast.reset();

@@ -26,6 +26,7 @@
 #include "modules/compute/compute_unit.h"
 #include "modules/compute/job_plan.h"
 #include "modules/compute/op_context.h"
+#include "modules/compute/original_issue_rules.h"
 #include "modules/activity/activity_observer.h"
 
 namespace acceltran::compute {
@@ -71,9 +72,13 @@ private:
     void schedule(ComputeUnit* unit, double at);
     void run_tile(ComputeUnit& unit, double now);
     void run_chunks_fast(ComputeUnit& unit, double now);
-    // `tiles` > 1: back-to-back tiles of one job reported as one event (ActivityObserver::wants_tiles()).
+    // Reports the tile for `unit` and for the units of its class it also occupies
+    // (OriginalIssueRules::extra_units). `tiles` > 1: back-to-back tiles of one job reported as
+    // one event (ActivityObserver::wants_tiles()).
     void report_tile(const ComputeUnit& unit, double start, double end, std::uint32_t pre, std::uint32_t post,
                      double conversion, std::uint32_t tiles = 1);
+    // Adds busy cycles and tiles to `unit` and to the units of its class it also occupies.
+    void add_activity(ComputeUnit& unit, double busy_cycles, std::uint64_t tiles);
     void finish_job(ComputeUnit& unit);
     // One blocking transfer of a tile's data or mask for `unit`'s job, issued at cycle `at`;
     // returns completion.
@@ -97,6 +102,7 @@ private:
     activity::ActivityObserver* observer_ = nullptr;
     DetailLevel detail_ = DetailLevel::Full;
     FunctionalEngine* functional_ = nullptr;
+    OriginalIssueRules issue_rules_;
 };
 
 }  // namespace acceltran::compute

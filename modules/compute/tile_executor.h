@@ -20,6 +20,9 @@ struct TileWork {
     // The part of `cycles` spent converting number formats (int32/int8 to float and back), for a
     // unit that computes in another format than the buffers hold; 0 for AccelTran's units.
     std::uint64_t conversion_cycles = 0;
+    // Cycles the unit stays occupied after `cycles` without working or drawing power: the
+    // original simulator's bubble (compat.mac_tile_cycles, OriginalIssueRules); 0 otherwise.
+    std::uint64_t idle_cycles = 0;
 };
 
 class TileExecutor {

@@ -20,6 +20,14 @@ inline std::uint64_t matmul_tile_cycles(double effectual_macs, int macs_per_lane
     return at_least_one(effectual_macs / macs_per_lane);
 }
 
+// MAC lane, matmul tile as the original simulator prices it (compat.mac_tile_cycles):
+// ceil(dense MACs / M · d_a), only the activation density (`MACLane.assign_op()` in its
+// src/modules.py), so a full Edge tile (16·16·16 MACs, M = 16, d_a = 0.5) takes 128 cycles
+// where matmul_tile_cycles() gives 64 at d_w = 0.5 too.
+inline std::uint64_t original_matmul_tile_cycles(double dense_macs, double activation_density, int macs_per_lane) {
+    return at_least_one(dense_macs / macs_per_lane * activation_density);
+}
+
 // MAC lane, GELU/ReLU tile: the non-linearity stage handles a whole tile per cycle
 // (the original simulator's rule; its cost is in the lane's power figure).
 inline std::uint64_t nonlinearity_tile_cycles() { return 1; }

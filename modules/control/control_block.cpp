@@ -46,9 +46,14 @@ ControlBlock::ControlBlock(const sc_core::sc_module_name& name, const Clock& clo
     units_per_pe_[int(UnitClass::MacLane)] = config.lanes_per_pe;
     units_per_pe_[int(UnitClass::Softmax)] = config.softmax_per_pe;
     units_per_pe_[int(UnitClass::LayerNorm)] = config.layernorm_per_pe;
-    for (int c = 0; c < workloads::kUnitClasses; ++c)
+    // compat.softmax_all_units: a softmax job goes to each PE's first softmax unit, which takes
+    // the PE's other softmax units with it (OriginalIssueRules::extra_units), so only the first
+    // units are offered.
+    for (int c = 0; c < workloads::kUnitClasses; ++c) {
+        units_per_job_[c] = config.compat.softmax_all_units && UnitClass(c) == UnitClass::Softmax ? units_per_pe_[c] : 1;
         for (std::uint32_t g = 0; g < std::uint32_t(units_per_pe_[c]) * std::uint32_t(config.pes); ++g)
-            free_units_[c].push_back(g);
+            if (g % std::uint32_t(units_per_job_[c]) == 0) free_units_[c].push_back(g);
+    }
     capacity_[int(BufferKind::Activation)] = config.activation_buffer.capacity_bytes();
     capacity_[int(BufferKind::Weight)] = config.weight_buffer.capacity_bytes();
     capacity_[int(BufferKind::Mask)] = config.mask_buffer.capacity_bytes();
@@ -90,7 +95,7 @@ void ControlBlock::account(double now) {
     if (dt <= 0) return;
     for (int c = 0; c < workloads::kUnitClasses; ++c)
         if (remaining_compute_[c] > 0)
-            activity_.dependency_wait_unit_cycles[c] += double(free_units_[c].size()) * dt;
+            activity_.dependency_wait_unit_cycles[c] += double(free_units_[c].size()) * units_per_job_[c] * dt;
     if (busy_units_ == 0 && dma_in_flight_ > 0) activity_.memory_bound_cycles += dt;
     last_account_ = now;
 }
@@ -226,7 +231,8 @@ void ControlBlock::schedule() {
                 start_entry(e);
                 const auto& grid = program_.entries[e].grid;
                 const std::uint64_t outputs = grid.output_tiles();
-                const std::uint64_t units = std::uint64_t(units_per_pe_[c]) * std::uint64_t(config_.pes);
+                const std::uint64_t units =
+                    std::uint64_t(units_per_pe_[c] / units_per_job_[c]) * std::uint64_t(config_.pes);
                 const std::uint64_t jobs = std::min(outputs, units);
                 jobs_left_[e] = jobs;
                 if (jobs == 0) {

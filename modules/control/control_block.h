@@ -106,6 +106,7 @@ private:
     std::deque<PendingJobs> jobs_[workloads::kUnitClasses];
     std::deque<std::uint32_t> free_units_[workloads::kUnitClasses];
     int units_per_pe_[workloads::kUnitClasses];
+    int units_per_job_[workloads::kUnitClasses];  // units one job occupies (compat.softmax_all_units)
     std::uint64_t remaining_compute_[workloads::kUnitClasses] = {0, 0, 0};
     int busy_units_ = 0;
     int dma_in_flight_ = 0;

@@ -98,9 +98,14 @@ void Dma::channel(int index) {
             activity_.bytes_to_memory += cmd->data_bytes + cmd->mask_bytes;
         }
         const double done = std::max(mask_done, data_done);
+        // Reported as soon as it is known, like the ports' reservations, with the end the wait
+        // below reaches (the same cycle value): an observer that settles the past at a retirement
+        // (CompatEnergyCounters) then never sees a transfer that started before it.
+        if (observer_)
+            observer_->on_dma_transfer(index, cmd->entry, start,
+                                       clock_.to_cycles(sc_core::sc_time_stamp() + clock_.until(done)));
         sc_core::wait(clock_.until(done));
         activity_.busy_channel_cycles += clock_.now() - start;
-        if (observer_) observer_->on_dma_transfer(index, cmd->entry, start, clock_.now());
         activity_.transfers++;
         --busy_;
         trans->set_response_status(tlm::TLM_OK_RESPONSE);

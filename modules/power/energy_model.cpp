@@ -47,6 +47,7 @@ EnergyBreakdown energy(const AcceleratorConfig& c, const Technology& tech, const
     const double pes = double(c.pes);
     e.dataflow = unit_energy(tech.dataflow(), pes * a.cycles, pes, a.cycles, false, hz);
     e.dma = unit_energy(tech.dma(), pes * a.cycles, pes, a.cycles, false, hz);
+    if (c.compat.control_modules_off) e.sparsity = e.fifo = e.dataflow = e.dma = EnergyPart{};
 
     const char* kinds[3] = {"activation", "weight", "mask"};
     const BufferConfig* configs[3] = {&c.activation_buffer, &c.weight_buffer, &c.mask_buffer};
@@ -54,13 +55,20 @@ EnergyBreakdown energy(const AcceleratorConfig& c, const Technology& tech, const
         const BufferTechnology& bt = tech.buffer(kinds[b]);
         // Energy per block applied to bytes / block size: linear in the bytes, so the energies of
         // the timeline's sample periods add up to the run's (a ceiling here would not).
-        const double blocks = a.buffer_bytes[b] / tech.buffer_block_bytes;
+        const double bytes = c.compat.no_operand_read_energy ? a.buffer_unit_write_bytes[b] : a.buffer_bytes[b];
+        const double blocks = bytes / tech.buffer_block_bytes;
         e.buffers[b].dynamic = bt.access_energy_nj_for(configs[b]->size_mb) * 1e-9 * blocks + a.buffer_model_energy_j[b];
-        const double powered = gating ? a.buffer_busy_cycles[b] : a.cycles;
+        const double busy =
+            a.buffer_busy_cycles[b] + (c.compat.buffer_leakage_while_loading ? a.buffer_loading_idle_cycles[b] : 0);
+        const double powered = gating ? busy : a.cycles;
         e.buffers[b].leakage = joules(bt.leakage_mw_per_mb * configs[b]->size_mb, powered, hz);
     }
     const MainMemoryConfig& m = c.main_memory;
-    const double mm_blocks = a.memory_bytes / tech.main_memory_block_bytes;
+    // compat.main_memory_energy: the original's charge, elements · (1 − s_w) / 64 per load and
+    // twice (typed and mask buffer); nothing for writes.
+    const double mm_blocks = c.compat.main_memory_energy
+                                 ? 2 * a.memory_load_elements * (1 - c.weight_sparsity) / tech.main_memory_block_bytes
+                                 : a.memory_bytes / tech.main_memory_block_bytes;
     e.main_memory.dynamic =
         tech.main_memory_access_nj(m.type, m.banks, m.ranks, m.channels) * 1e-9 * mm_blocks + a.memory_model_energy_j;
     return e;

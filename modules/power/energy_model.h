@@ -27,6 +27,10 @@ struct RunActivity {
     // to the per-byte energy above: docs/plugins.md, "Energy". 0 for every built-in by default.
     double buffer_model_energy_j[3] = {0, 0, 0};
     double memory_model_energy_j = 0;
+    // Only the compatibility options read these (CompatConfig; CompatEnergyCounters fills them):
+    double memory_load_elements = 0;                // elements loaded from main memory (main_memory_energy)
+    double buffer_loading_idle_cycles[3] = {0, 0, 0};  // a load into it in flight, its port idle (buffer_leakage_while_loading)
+    double buffer_unit_write_bytes[3] = {0, 0, 0};  // bytes the units wrote into it (no_operand_read_energy)
 };
 
 // Joules, each with its dynamic and leakage parts.

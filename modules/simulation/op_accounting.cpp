@@ -1,5 +1,7 @@
 #include "modules/simulation/op_accounting.h"
 
+#include "modules/simulation/compat_energy_counters.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -129,7 +131,7 @@ std::vector<OpCriticalSplit> OpAccounting::critical_split() const {
 }
 
 OpTable OpAccounting::table(const RunResult& simulated, const AcceleratorConfig& config,
-                            const power::Technology& tech) const {
+                            const power::Technology& tech, const CompatEnergyCounters* compat) const {
     const auto& g = *program_.graph;
     auto density = [&](int tensor) { return tensor >= 0 ? program_.layouts[std::size_t(tensor)].density : 1.0; };
     OpTable table;
@@ -183,6 +185,14 @@ OpTable OpAccounting::table(const RunResult& simulated, const AcceleratorConfig&
         a.memory_model_energy_j =
             simulated.memory_model_energy_j *
             share(a.memory_bytes, double(simulated.memory_read_bytes + simulated.memory_write_bytes));
+        if (compat) {
+            double buffer_share[workloads::kBufferKinds];
+            for (int b = 0; b < workloads::kBufferKinds; ++b)
+                buffer_share[b] =
+                    share(a.buffer_bytes[b], double(simulated.buffers[b].read_bytes + simulated.buffers[b].write_bytes));
+            compat->add_share_to(
+                a, share(a.memory_bytes, double(simulated.memory_read_bytes + simulated.memory_write_bytes)), buffer_share);
+        }
         row.energy_j = power::energy(config, tech, a).total();
 
         const workloads::UnitClass unit = t.unit;

@@ -27,6 +27,8 @@
 
 namespace acceltran {
 
+class CompatEnergyCounters;
+
 // How one op's critical-path cycles divide (docs/outputs.md, op_classes).
 struct OpCriticalSplit {
     int op = -1;            // graph op id
@@ -50,7 +52,9 @@ public:
     // op's own activity. `simulated` is what the modules measured (before any extrapolation of a
     // sampled generation): the figures that are not per op (buffer port busy time, the models'
     // own energies) are shared out in proportion to the op's bytes at that level.
-    OpTable table(const RunResult& simulated, const AcceleratorConfig& config, const power::Technology& tech) const;
+    // `compat`: the run's figures for the compat energy options, shared out to the ops.
+    OpTable table(const RunResult& simulated, const AcceleratorConfig& config, const power::Technology& tech,
+                  const CompatEnergyCounters* compat = nullptr) const;
     // One per row of table(), in the same order; the critical cycles are the same figures.
     std::vector<OpCriticalSplit> critical_split() const;
 

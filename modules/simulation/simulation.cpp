@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <new>
+#include <optional>
 #include <sstream>
 #include <utility>
 
@@ -12,6 +13,7 @@
 #include "core/provenance.h"
 #include "modules/accelerator.h"
 #include "modules/builtin_models.h"
+#include "modules/simulation/compat_energy_counters.h"
 #include "modules/power/energy_model.h"
 #include "modules/simulation/decode_extrapolation.h"
 #include "modules/simulation/functional_run.h"
@@ -96,6 +98,14 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
     }
     if (settings_.functional && settings_.detail != DetailLevel::Full)
         throw UsageError(functional_why + " runs at --detail full (every tile computes its values)");
+    // The compat options mirror the original AccelTran simulator's units and memories.
+    if (config_.gemmini() && config_.compat.any()) {
+        std::string names;
+        for (const auto& n : config_.compat.enabled()) names += (names.empty() ? "" : ", ") + n;
+        throw UsageError("the compat options (" + names +
+                         ") mirror the original AccelTran simulator and apply to the AccelTran template only, not to '" +
+                         config_.name + "' (architecture gemmini)");
+    }
     const bool generating = settings_.generating();
     if (generating && !model_.decoder())
         throw InputError("model '" + model_.name + "' is an encoder: --prompt-len and --gen-len need a decoder "
@@ -117,6 +127,12 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
             generation_.batch = settings_.batch;
             generation_.buffers = buffers;
             generation_.decode_steps = workloads::sampled_decode_steps(generation_.gen_len, settings_.simulated_steps);
+            // Their figures (CompatEnergyCounters) are measured, not extrapolated over skipped steps.
+            const CompatConfig& compat = config_.compat;
+            if (!generation_.decode_steps.empty() &&
+                (compat.main_memory_energy || compat.buffer_leakage_while_loading || compat.no_operand_read_energy))
+                throw UsageError("the compat options main_memory_energy, buffer_leakage_while_loading and "
+                                 "no_operand_read_energy need every decode step simulated; raise --simulated-steps to --gen-len");
             refuse_beyond_memory_limit();
             graph_ = std::make_unique<workloads::OpGraph>(workloads::build_generation_graph(model_, generation_));
         } else {
@@ -209,6 +225,12 @@ SimulationResult Simulation::simulate() {
     observers.add(&op_kinds);
     OpAccounting op_accounting(*program_);
     observers.add(&op_accounting);
+    const CompatConfig& compat = config_.compat;
+    std::optional<CompatEnergyCounters> compat_energy;
+    if (compat.main_memory_energy || compat.buffer_leakage_while_loading || compat.no_operand_read_energy) {
+        compat_energy.emplace(*program_);
+        observers.add(&*compat_energy);
+    }
     trace::PhaseTracker phases(*program_);
     if (settings_.generating()) observers.add(&phases);
     // A sampled generation snapshots the modules' counters as each simulated step finishes.
@@ -238,8 +260,23 @@ SimulationResult Simulation::simulate() {
     OpClassBreakdown op_classes(*graph_, op_accounting.critical_split(), simulated.clock_mhz);
     summary["op_classes"] = op_classes.to_json();
     // The timeline covers the simulated run (for a sampled generation, its simulated steps).
-    trace::TimelineReport report(timeline.samples(simulated.cycles), config_, technology_);
-    const power::EnergyBreakdown energy = power::energy(config_, technology_, activity_of(result));
+    std::vector<trace::TimelineSample> samples = timeline.samples(simulated.cycles);
+    if (compat_energy) {
+        // Each period's share of the compat figures, so that the periods still add up to the run.
+        const power::RunActivity run = activity_of(simulated);
+        for (auto& sample : samples) {
+            const power::RunActivity& a = sample.activity;
+            double buffer_share[workloads::kBufferKinds];
+            for (int b = 0; b < workloads::kBufferKinds; ++b)
+                buffer_share[b] = run.buffer_bytes[b] > 0 ? a.buffer_bytes[b] / run.buffer_bytes[b] : 0;
+            compat_energy->add_share_to(sample.activity, run.memory_bytes > 0 ? a.memory_bytes / run.memory_bytes : 0,
+                                        buffer_share);
+        }
+    }
+    trace::TimelineReport report(std::move(samples), config_, technology_);
+    power::RunActivity activity = activity_of(result);
+    if (compat_energy) compat_energy->add_to(activity);
+    const power::EnergyBreakdown energy = power::energy(config_, technology_, activity);
     add_energy(summary, energy, result, report);
     if (settings_.generating()) {
         summary["generation"] = generation_json(phases, report, result, sampled.get(), energy.total());
@@ -253,7 +290,7 @@ SimulationResult Simulation::simulate() {
                                {"weight", config_.weight_sparsity}};
     }
     summary["provenance"] = Provenance::of_this_process(command_line_, settings_).to_json();
-    OpTable ops = op_accounting.table(simulated, config_, technology_);
+    OpTable ops = op_accounting.table(simulated, config_, technology_, compat_energy ? &*compat_energy : nullptr);
     ops.sampled = sampled != nullptr;
     return SimulationResult{std::move(result), std::move(report), std::move(summary), std::move(ops),
                             std::move(op_classes)};

@@ -61,7 +61,7 @@ int run_command(const std::vector<std::string>& args) {
         ("batch", po::value<int>()->default_value(4), "batch size (sequences per run)")
         ("out,o", po::value<std::string>(), "output directory (default results/<model>_<accel>)")
         ("set", po::value<std::vector<std::string>>()->composing(), "override an accelerator key, e.g. --set pe.count=128 (repeatable)")
-        ("compat", po::value<std::vector<std::string>>()->composing(), "switch on modelling choices of the original AccelTran Python simulator, for comparison only: a comma-separated list (bandwidth_units, embedding_table, batched_weights, no_result_store, in_order_memory) or acceltran-py for all (docs/validation.md §7.5; repeatable)")
+        ("compat", po::value<std::vector<std::string>>()->composing(), "switch on modelling choices of the original AccelTran Python simulator, for comparison only: a comma-separated list of option names (docs/configuration.md, compat) or acceltran-py for all (docs/validation.md §7.5; repeatable)")
         ("detail", po::value<std::string>()->default_value("full"), "full: every tile as its own transactions; fast: a job's tiles summed into a few aggregated transactions (same bytes, cycles within the tested tolerance; docs/model-reference.md)")
         ("sample-cycles", po::value<double>(), "timeline.csv sample period in cycles (default: adaptive, 2048 to 4096 rows)")
         ("vcd", "also write trace.vcd (waveforms per module instance)")

@@ -134,7 +134,8 @@ struct PeBench {
     // `kind` with out[batch=1][m][n] (= A[m][k] x W[k][n] for a matmul), every tensor at
     // density 0.5, on unit `unit` of its class, all output tiles in one job.
     PeBench(workloads::OpKind kind, std::int64_t m, std::int64_t n, std::int64_t k, int unit,
-          const std::string& loop_order = "b_i_j_k") {
+          const std::string& loop_order = "b_i_j_k", const CompatConfig& compat = CompatConfig{}) {
+        config.compat = compat;
         op.id = 0;
         op.name = "op";
         op.kind = kind;
@@ -434,4 +435,78 @@ TEST_CASE("ProcessingElement, full detail: four k tiles of one output finish at 
 TEST_CASE("ProcessingElement, fast detail: the same four k tiles as one job plan also finish at 278",
           "[modules][processing_element][detail]") {
     check_four_k_tiles(DetailLevel::Fast);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compatibility options that change how the PE issues tiles (OriginalIssueRules; docs/
+// validation.md §7.5), on the four-k-tile job above.
+//
+// compat.mac_tile_cycles: a 16x16x16 tile takes ceil(4096 / 16 * 0.5) = 128 cycles (the
+// activation density only), and the lane stays occupied one idle cycle after each tile:
+//   tile 0: ready 11 -> compute [11, 139), free at 140
+//   tile 1: reads at 11 (ready 22) -> compute [140, 268), free at 269
+//   tile 2: reads at 140 -> compute [269, 397), free at 398
+//   tile 3: reads at 269 -> compute [398, 526); output write at 526: data [526,536)+1 = 537.
+// BEGIN_RESP at 537 = 11 + 4 x 128 + 3 idle cycles + 11; the idle cycles are not busy cycles
+// (the original charges no power for them). The fast level: chunk 0 ends at 140; chunk 1 (tiles
+// 1-2, reads ready 32) starts at 140 and its last tile at 140 + 258 - 129 = 269, ending at 398;
+// chunk 2 (reads at 269, ready 280) runs [398, 526) and writes at 526: also 537.
+namespace {
+void check_original_tile_cycles(DetailLevel detail) {
+    CompatConfig compat;
+    compat.mac_tile_cycles = true;
+    PeBench bench(workloads::OpKind::MatMul, 16, 16, 64, 0, "b_i_j_k", compat);
+    bench.pe->set_detail(detail);
+    sc_core::sc_start();
+    CHECK(bench.dispatcher.done == Approx(537).margin(kPeMargin));
+    const ComputeUnit& lane = bench.pe->unit(UnitClass::MacLane, 0);
+    CHECK(lane.activity.busy_cycles == 4 * 128);
+    CHECK(lane.activity.tiles == 4);
+    CHECK(lane.activity.memory_wait_cycles == Approx(11).margin(kPeMargin));
+    // Same bytes as without the option.
+    CHECK(bench.activation.traffic().read_bytes == 4 * 320);
+    CHECK(bench.activation.traffic().write_bytes == 320);
+    CHECK(bench.weight.traffic().read_bytes == 4 * 320);
+}
+}  // namespace
+
+TEST_CASE("ProcessingElement, compat mac_tile_cycles: four 128-cycle k tiles with an idle cycle after each finish at 537",
+          "[modules][processing_element][compat]") {
+    check_original_tile_cycles(DetailLevel::Full);
+}
+
+TEST_CASE("ProcessingElement, compat mac_tile_cycles, fast detail: the same job also finishes at 537",
+          "[modules][processing_element][compat]") {
+    check_original_tile_cycles(DetailLevel::Fast);
+}
+
+// compat.softmax_all_units: the tile on softmax unit 0 occupies all 4 units of the PE for its
+// 128 cycles (16 x 16 x 0.5); its timing is the one-unit case's (150).
+TEST_CASE("ProcessingElement, compat softmax_all_units: one softmax tile keeps all four softmax units busy",
+          "[modules][processing_element][compat]") {
+    CompatConfig compat;
+    compat.softmax_all_units = true;
+    PeBench bench(workloads::OpKind::Softmax, 16, 16, 0, 0, "b_i_j_k", compat);
+    sc_core::sc_start();
+    CHECK(bench.dispatcher.done == Approx(150).margin(kPeMargin));
+    for (int u = 0; u < 4; ++u) {
+        CHECK(bench.pe->unit(UnitClass::Softmax, u).activity.busy_cycles == 128);
+        CHECK(bench.pe->unit(UnitClass::Softmax, u).activity.tiles == 1);
+    }
+}
+
+// compat.duplicate_issue on a layer-norm op of nine 16x16 tiles (one job on the unit): tile
+// step 8 starts the original's second compute group and is issued by the first as its ninth,
+// so it runs twice: 10 x ceil(1 x (16 + 16) x 0.5) = 160 busy cycles for 9 tiles.
+TEST_CASE("ProcessingElement, compat duplicate_issue: the ninth tile of a grouped op runs twice",
+          "[modules][processing_element][compat]") {
+    CompatConfig compat;
+    compat.duplicate_issue = true;
+    PeBench bench(workloads::OpKind::LayerNorm, 16, 9 * 16, 0, 0, "b_i_j_k", compat);
+    bench.contexts[0].grouped = true;
+    REQUIRE(bench.entry.grid.tiles() == 9);
+    sc_core::sc_start();
+    const ComputeUnit& unit = bench.pe->unit(UnitClass::LayerNorm, 0);
+    CHECK(unit.activity.busy_cycles == 10 * 16);
+    CHECK(unit.activity.tiles == 9);
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/accelerator_config.h"
 #include "tests/integration/csv_table.h"
 #include "tests/integration/integration_support.h"
 #include "workloads/buffer_planner.h"
@@ -226,11 +227,14 @@ TEST_CASE("compat in_order_memory runs memory entries one at a time behind the r
     CHECK(compat_op_cycle(ordered_ops, "l0.attn.out", "start_cycle") >= compat_op_cycle(ordered_ops, "l0.attn.context", "end_cycle"));
 }
 
-TEST_CASE("compat ladder of the memory options on BERT-Nano: each step moves the cycles it explains", "[integration][compat]") {
-    // docs/validation.md §7.5, cumulatively: bandwidth_units, then each memory option on top.
+TEST_CASE("compat ladder on BERT-Nano: each step moves what it explains, and all twelve bring the energy within 5 % of the original",
+          "[integration][compat]") {
+    // docs/validation.md §7.5, cumulatively: bandwidth_units, then each option on top, in the
+    // ladder's order (scripts/original/ladder prints the same steps).
     ScratchDir dir("compat-ladder");
-    const std::vector<std::string> steps = {"bandwidth_units", "embedding_table", "batched_weights", "no_result_store",
-                                            "in_order_memory"};
+    const std::vector<std::string> steps = compat_option_names();
+    REQUIRE(steps.size() == 12);
+    REQUIRE(steps[4] == "in_order_memory");  // the memory options first, then the units', then energy
     std::vector<nlohmann::json> runs;
     std::string list;
     for (const std::string& step : steps) {
@@ -246,7 +250,7 @@ TEST_CASE("compat ladder of the memory options on BERT-Nano: each step moves the
                (s["bytes"]["main_memory"]["read"].get<double>() + s["bytes"]["main_memory"]["write"].get<double>());
     };
     const double first = per_byte(runs.front());
-    for (const auto& r : runs) CHECK(per_byte(r) == Approx(first).epsilon(1e-9));
+    for (std::size_t i = 0; i < 8; ++i) CHECK(per_byte(runs[i]) == Approx(first).epsilon(1e-9));
 
     // The table's data replaces the rows' on the critical path (both are loaded first, at the same
     // latency, masks beside them): + (1,226,000 - 25,600) bytes at the port's rate. Within a cycle:
@@ -263,4 +267,21 @@ TEST_CASE("compat ladder of the memory options on BERT-Nano: each step moves the
     // With the memory options (the compute options are not in yet), within 5 % of the original's
     // 15,046 cycles (docs/validation.md §7.2).
     CHECK(cycles(4) == Approx(15046).epsilon(0.05));
+
+    // The unit options only lengthen compute; the energy options (from main_memory_energy on)
+    // change what is charged, never the time.
+    for (std::size_t i = 5; i < 8; ++i) CHECK(cycles(i) > cycles(i - 1));
+    for (std::size_t i = 8; i < 12; ++i) CHECK(cycles(i) == cycles(7));
+    // All twelve are what acceltran-py switches on.
+    const auto all = run_summary(dir, "all", kBase, {"--compat", "acceltran-py"});
+    CHECK(all["cycles"] == runs.back()["cycles"]);
+    CHECK(all["energy_j"] == runs.back()["energy_j"]);
+    // The original's 262,639.1 nJ per batch (docs/validation.md §7.2): within 5 %.
+    CHECK(all["energy_j"].get<double>() == Approx(262639.1456e-9).epsilon(0.05));
+    // Its 15,046 cycles are not reached: ours runs an output tile's k steps on one lane where the
+    // original spreads every (b, i, j, k) tile over the free lanes (validation.md §7.5, "What is
+    // left"), so ours ends above it; 13.0 % when this was written, and a change that moves it
+    // past 15 % or below the original is a change of the ladder to explain there.
+    CHECK(cycles(11) > 15046);
+    CHECK(cycles(11) < 15046 * 1.15);
 }
