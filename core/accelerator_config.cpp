@@ -367,6 +367,7 @@ const std::vector<std::pair<std::string, bool CompatConfig::*>>& compat_options(
         {"mac_tile_cycles", &CompatConfig::mac_tile_cycles},
         {"duplicate_issue", &CompatConfig::duplicate_issue},
         {"softmax_all_units", &CompatConfig::softmax_all_units},
+        {"spread_k_tiles", &CompatConfig::spread_k_tiles},
         {"main_memory_energy", &CompatConfig::main_memory_energy},
         {"buffer_leakage_while_loading", &CompatConfig::buffer_leakage_while_loading},
         {"no_operand_read_energy", &CompatConfig::no_operand_read_energy},

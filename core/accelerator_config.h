@@ -82,6 +82,11 @@ struct CompatConfig {
     // A softmax tile takes every idle softmax unit of its PE (`ProcessingElement.assign_op()` in
     // src/pe.py has no `break` in its softmax loop), so each tile occupies and charges all of them.
     bool softmax_all_units = false;
+    // Every (b, i, j, k) tile of a matmul is an op of its own that any free MAC lane takes
+    // (`MatrixMultOp.tile_op()` in src/ops.py, assigned to free lanes by `simulate()`; the adds of
+    // the k partial sums are not modelled): a matmul with fewer output tiles than lanes has its
+    // outputs' k steps split over the lanes that would otherwise idle.
+    bool spread_k_tiles = false;
     // Main-memory energy per load = E · elements · (1 − s_w) / 64, charged twice (the typed and
     // the mask buffer's `Buffer.load()` in src/buffer.py, both called per load by `simulate()`);
     // writes to main memory cost nothing (it has none: `Buffer.store()` stays on chip).

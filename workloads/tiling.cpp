@@ -138,14 +138,19 @@ std::uint64_t output_ordinal(const TileGrid& grid, const LoopOrder& order, const
 }
 
 LaneTileSequence::LaneTileSequence(const TileGrid& grid, const LoopOrder& order,
-                                   std::uint64_t first_output, std::uint64_t end_output)
-    : grid_(grid), first_(first_output), end_(end_output) {
+                                   std::uint64_t first_output, std::uint64_t end_output, std::int64_t k_begin,
+                                   std::int64_t k_end)
+    : grid_(grid), first_(first_output), end_(end_output), k_begin_(k_begin), k_end_(k_end < 0 ? grid.nk : k_end),
+      k_(k_begin) {
     if (first_ > end_ || end_ > grid.output_tiles()) {
         throw std::invalid_argument("output range [" + std::to_string(first_) + ", " +
                                     std::to_string(end_) +
                                     ") needs first <= end <= output tiles (" +
                                     std::to_string(grid.output_tiles()) + ")");
     }
+    if (k_begin_ < 0 || k_begin_ >= k_end_ || k_end_ > grid.nk)
+        throw std::invalid_argument("k range [" + std::to_string(k_begin_) + ", " + std::to_string(k_end_) +
+                                    ") needs 0 <= begin < end <= k steps (" + std::to_string(grid.nk) + ")");
     bool inside_k = false;
     for (char letter : order.letters()) {
         if (letter == 'k') {
@@ -184,8 +189,8 @@ bool LaneTileSequence::advance(TileIndex& out) {
     out.k = k_;
     if (++suffix_ < suffix_end_) return true;
     suffix_ = suffix_begin_;
-    if (++k_ < grid_.nk) return true;
-    k_ = 0;
+    if (++k_ < k_end_) return true;
+    k_ = k_begin_;
     ++prefix_;
     // Only the first prefix of the range can start part-way through its suffixes.
     suffix_begin_ = suffix_ = 0;
@@ -227,7 +232,7 @@ bool LaneTileSequence::next(TileStep& step) {
 }
 
 std::uint64_t LaneTileSequence::size() const {
-    return (end_ - first_) * std::uint64_t(grid_.nk);
+    return (end_ - first_) * std::uint64_t(k_end_ - k_begin_);
 }
 
 }  // namespace acceltran::workloads

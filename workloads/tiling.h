@@ -96,11 +96,13 @@ struct TileStep {
 // those outputs, interleaved as the loop order dictates. This is the work one unit receives.
 class LaneTileSequence {
 public:
+    // [k_begin, k_end): the k steps of those outputs this sequence covers (default: all of them;
+    // a part only under CompatConfig::spread_k_tiles).
     LaneTileSequence(const TileGrid& grid, const LoopOrder& order, std::uint64_t first_output,
-                     std::uint64_t end_output);
+                     std::uint64_t end_output, std::int64_t k_begin = 0, std::int64_t k_end = -1);
     // Fills `step` with the next tile; false when the sequence is exhausted.
     bool next(TileStep& step);
-    std::uint64_t size() const;  // raw tiles in the range, masked ones included: (end - first) * nk
+    std::uint64_t size() const;  // raw tiles in the range, masked ones included: (end - first) * k steps
 
 private:
     // The outputs in range are a contiguous stretch of the k-less mixed-radix order. Splitting
@@ -119,6 +121,7 @@ private:
     std::uint64_t inner_count_ = 1;  // outputs per prefix value
     std::uint64_t prefix_ = 0, last_prefix_ = 0;
     std::uint64_t suffix_ = 0, suffix_begin_ = 0, suffix_end_ = 0;
+    std::int64_t k_begin_ = 0, k_end_ = 1;
     std::int64_t k_ = 0;
     std::uint64_t remaining_ = 0;  // raw tiles not yet produced by advance()
     bool has_prev_ = false, has_next_ = false;

@@ -81,9 +81,9 @@ tlm::tlm_sync_enum ProcessingElement::nb_transport_fw(tlm::tlm_generic_payload& 
     const double now = clock_.now();
     unit.begin_job(&trans, &ctx,
                    workloads::LaneTileSequence(*ctx.grid, ctx.loop_order, cmd->first_output,
-                                               cmd->end_output),
+                                               cmd->end_output, cmd->k_begin, cmd->k_end),
                    now);
-    unit.next_ordinal = cmd->first_output * std::uint64_t(ctx.grid->nk);
+    unit.next_ordinal = cmd->first_output * std::uint64_t(ctx.grid->nk) + std::uint64_t(std::max<std::int64_t>(cmd->k_begin, 0));
     schedule(&unit, now);
     phase = tlm::END_REQ;
     return tlm::TLM_UPDATED;

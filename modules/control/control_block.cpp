@@ -191,9 +191,18 @@ void ControlBlock::issue_memory(std::uint32_t e) {
 
 void ControlBlock::dispatch_job(UnitClass c) {
     PendingJobs& p = jobs_[int(c)].front();
-    // Near-equal contiguous ranges: job i covers outputs [i*n/jobs, (i+1)*n/jobs).
-    const std::uint64_t first = p.next * p.outputs / p.jobs;
-    const std::uint64_t end = (p.next + 1) * p.outputs / p.jobs;
+    // Near-equal contiguous ranges: job i covers outputs [i*n/jobs, (i+1)*n/jobs); with k parts,
+    // job i covers output i / parts and its part (i % parts) of the k steps.
+    std::uint64_t first = p.next * p.outputs / p.jobs;
+    std::uint64_t end = (p.next + 1) * p.outputs / p.jobs;
+    std::int64_t k_begin = 0, k_end = -1;
+    if (p.k_parts > 1) {
+        first = p.next / std::uint64_t(p.k_parts);
+        end = first + 1;
+        const auto part = std::int64_t(p.next % std::uint64_t(p.k_parts));
+        k_begin = part * p.k_steps / p.k_parts;
+        k_end = (part + 1) * p.k_steps / p.k_parts;
+    }
     const std::uint32_t entry = p.entry;
     if (++p.next == p.jobs) jobs_[int(c)].pop_front();
 
@@ -208,6 +217,8 @@ void ControlBlock::dispatch_job(UnitClass c) {
     cmd->unit = int(unit % std::uint32_t(per_pe));
     cmd->first_output = first;
     cmd->end_output = end;
+    cmd->k_begin = k_begin;
+    cmd->k_end = k_end;
     busy_units_++;
     activity_.jobs++;
     tlm::tlm_phase phase = tlm::BEGIN_REQ;
@@ -233,13 +244,21 @@ void ControlBlock::schedule() {
                 const std::uint64_t outputs = grid.output_tiles();
                 const std::uint64_t units =
                     std::uint64_t(units_per_pe_[c] / units_per_job_[c]) * std::uint64_t(config_.pes);
-                const std::uint64_t jobs = std::min(outputs, units);
+                std::uint64_t jobs = std::min(outputs, units);
+                PendingJobs pending{e, outputs, jobs};
+                // The original's independent k tiles: lanes a matmul's outputs leave idle take
+                // parts of their k steps.
+                if (config_.compat.spread_k_tiles && grid.matmul && outputs > 0 && outputs < units && grid.nk > 1) {
+                    pending.k_steps = grid.nk;
+                    pending.k_parts = std::min<std::int64_t>(grid.nk, std::int64_t(units / outputs));
+                    jobs = pending.jobs = outputs * std::uint64_t(pending.k_parts);
+                }
                 jobs_left_[e] = jobs;
                 if (jobs == 0) {
                     complete_entry(e);
                     continue;
                 }
-                jobs_[c].push_back(PendingJobs{e, outputs, jobs});
+                jobs_[c].push_back(pending);
             }
             dispatch_job(UnitClass(c));
         }

@@ -73,6 +73,8 @@ private:
         std::uint64_t outputs;
         std::uint64_t jobs;
         std::uint64_t next = 0;
+        std::int64_t k_parts = 1;  // > 1: each output's k steps split over that many jobs (spread_k_tiles)
+        std::int64_t k_steps = 1;
     };
 
     void schedule();

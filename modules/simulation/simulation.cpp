@@ -106,6 +106,11 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
                          ") mirror the original AccelTran simulator and apply to the AccelTran template only, not to '" +
                          config_.name + "' (architecture gemmini)");
     }
+    // Split k steps run at once on several lanes, so an output's last part could finish before
+    // the others have added theirs: timing only, as in the original (no values, no adds).
+    if (settings_.functional && config_.compat.spread_k_tiles)
+        throw UsageError(functional_why + " computes values, which the compat option spread_k_tiles cannot give: it runs "
+                                          "an output's k steps on several lanes at once without ordering their partial sums");
     const bool generating = settings_.generating();
     if (generating && !model_.decoder())
         throw InputError("model '" + model_.name + "' is an encoder: --prompt-len and --gen-len need a decoder "

@@ -21,6 +21,7 @@ public:
     // Compute job: unit within the PE (per class), output-tile range [first, end).
     int unit = -1;
     std::uint64_t first_output = 0, end_output = 0;
+    std::int64_t k_begin = 0, k_end = -1;  // k steps of those outputs (-1: to the last; CompatConfig::spread_k_tiles)
     // Memory transfer: direction and addresses.
     bool to_buffer = true;                 // load (memory -> buffer) or spill/store
     std::uint64_t memory_address = 0;

@@ -218,3 +218,34 @@ TEST_CASE("compat options refuse the Gemmini-style template, whose units the ori
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::Matchers::Contains("apply to the AccelTran template only"));
 }
+
+TEST_CASE("compat spread_k_tiles: lanes a matmul's outputs leave idle take parts of their k steps", "[integration][compat]") {
+    ScratchDir dir("compat-spread-k");
+    const auto plain = run_into(dir, "plain", kUnitsBase, {});
+    const auto on = run_into(dir, "option", kUnitsBase, {"--compat", "spread_k_tiles"});
+    INFO(describe(plain) << describe(on));
+    REQUIRE(plain.exit_code == 0);
+    REQUIRE(on.exit_code == 0);
+    const auto p = load_json(dir / "plain/summary.json"), s = load_json(dir / "option/summary.json");
+    // The same tiles, each as long: only who runs them changes.
+    CHECK(s["units"] == p["units"]);
+    CHECK(s["macs"] == p["macs"]);
+    CHECK(s["bytes"]["main_memory"] == p["bytes"]["main_memory"]);
+    // On Edge's 1,024 lanes every matmul of BERT-Nano has fewer output tiles than lanes; those
+    // with k steps split them into min(k steps, 1,024 / outputs) parts: Q, K, V and the output
+    // projection 64 outputs x 2 parts, the context 64 x 8, FFN h1 128 x 2, FFN out 64 x 4 (the
+    // scores have one k step). Jobs: 1,024 more; every part boundary parks and reloads one dense
+    // 16 x 16 partial sum of 20-bit words (640 bytes): 4·64·1 + 64·7 + 128·1 + 64·3 = 1,024 of them.
+    CHECK(s["program"]["jobs"].get<double>() - p["program"]["jobs"].get<double>() == 1024);
+    const double psums = 1024.0 * 16 * 16 * 20 / 8;
+    CHECK(s["bytes"]["activation_buffer"]["read"].get<double>() - p["bytes"]["activation_buffer"]["read"].get<double>() ==
+          psums);
+    CHECK(s["bytes"]["activation_buffer"]["write"].get<double>() - p["bytes"]["activation_buffer"]["write"].get<double>() ==
+          psums);
+    CHECK(s["cycles"].get<double>() < p["cycles"].get<double>());
+
+    // Values cannot be computed that way: a functional run refuses it.
+    const auto functional = run_into(dir, "functional", kUnitsBase, {"--compat", "spread_k_tiles", "--functional"});
+    CHECK(functional.exit_code == 2);
+    CHECK_THAT(functional.err, Catch::Contains("spread_k_tiles"));
+}
