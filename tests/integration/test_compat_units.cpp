@@ -1,5 +1,5 @@
 // The compatibility options of the original simulator's units and energy accounting
-// (mac_tile_cycles, duplicate_issue, softmax_all_units, main_memory_energy,
+// (mac_tile_cycles, duplicate_issue, softmax_all_units, spread_k_tiles, main_memory_energy,
 // buffer_leakage_while_loading, no_operand_read_energy, control_modules_off; docs/validation.md
 // §7.5), each alone on BERT-Nano on AccelTran-Edge: it changes what it says, by the figure worked
 // out by hand below, and nothing else. Defaults are guarded by the golden runs (test_golden.cpp).
