@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/accelerator_config.h"
 #include "modules/power/technology.h"
@@ -59,6 +60,12 @@ struct OpCost {
     double memory_bytes = 0;
     double energy_j = 0;
     double seconds = 0;
+    // The parts a fused chain (evaluate_fused) takes apart: the blocks' core time (compute or
+    // buffer ports), the spills before the blocks, and the main-memory bytes of the A operand's
+    // spill and loads and of the output's stores (0 for an op that runs whole).
+    double core_cycles = 0, spill_cycles = 0;
+    double a_spill_bytes = 0, a_load_bytes = 0, out_store_bytes = 0;
+    double spills = 0;
     double edp() const { return energy_j * seconds; }
 };
 
@@ -74,6 +81,15 @@ public:
     OpCostModel(const AcceleratorConfig& config, const power::Technology& technology);
 
     OpCost evaluate(const OpShape& op, const MappingChoice& mapping) const;
+    // A fused chain (docs/mapping.md §11.3): the matmul `producer` under `mapping` (its column
+    // block taken whole: the consumers need whole rows) with each of `consumers` (their own
+    // tiles and loop orders in `consumer_mappings`) running on each of its blocks. Whole: the
+    // ops' costs added (the intermediate stays on chip either way). Blocked: without the
+    // intermediates' stores, spills and loads, and with the consumers' compute in the blocks'
+    // pipeline.
+    OpCost evaluate_fused(const OpShape& producer, const MappingChoice& mapping,
+                          const std::vector<OpShape>& consumers,
+                          const std::vector<MappingChoice>& consumer_mappings) const;
     // The design point's own mapping: its tile and loop order, the op whole.
     MappingChoice default_choice() const;
     // The tile width every matmul mapping must have (the Gemmini template's array), or 0.

@@ -227,7 +227,7 @@ OpBlocking::Choice OpBlocking::settle(const MemoryBlock& resolved, const std::st
                      (origin.empty() ? std::string(")") : std::string(" or choose a smaller block)")));
 }
 
-OpBlocking::Choice OpBlocking::choose() const {
+OpBlocking::Choice OpBlocking::choose(bool whole_rows) const {
     // Row blocks: whole batch entries in fewer and fewer groups, then single entries cut into
     // whole tiles of rows, then below a tile. Column blocks (columns_ok_): whole tiles of columns.
     std::vector<MemoryBlock> rows;
@@ -242,7 +242,7 @@ OpBlocking::Choice OpBlocking::choose() const {
     while (row_sizes.back() > 1) row_sizes.push_back(row_sizes.back() / 2);
     for (std::size_t i = 1; i < row_sizes.size(); ++i) rows.push_back({1, row_sizes[i], op_.n});
     const std::vector<std::int64_t> columns =
-        columns_ok_ ? shrinking_sizes(op_.n, tile_.y) : std::vector<std::int64_t>{op_.n};
+        columns_ok_ && !whole_rows ? shrinking_sizes(op_.n, tile_.y) : std::vector<std::int64_t>{op_.n};
 
     // Keeping the weight whole costs one load of it; slicing it reloads it once per row block,
     // so it comes second. Two copies (double buffering) before one.

@@ -64,7 +64,9 @@ public:
     // once. InputError naming the op, the buffer and the bytes when even the smallest block
     // (one batch entry, one tile of rows and, for a weight matmul, one tile of columns) does
     // not fit.
-    Choice choose() const;
+    // With `whole_rows`, only blocks of all n columns (a matmul a consumer is fused into,
+    // op_fusion.h: the consumer needs whole rows).
+    Choice choose(bool whole_rows = false) const;
     // The same choice for a given block: whether its weight stays whole and it fits twice;
     // InputError (prefixed by `origin`) when it does not fit once.
     Choice settle(const MemoryBlock& resolved, const std::string& origin) const;
