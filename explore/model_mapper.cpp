@@ -74,7 +74,8 @@ ModelMapper::ModelMapper(const workloads::OpGraph& graph, const workloads::Compi
 }
 
 // For each legal fusion (op_fusion.h) whose ops are all mapped alone (not split by the graph),
-// the best producer mapping with whole rows, the chain costed fused (evaluate_fused, with each
+// the best producer mapping over its whole mapspace with its output rows kept on chip (column
+// blocks allowed: the rows stay resident across them), the chain costed fused (evaluate_fused, with each
 // consumer's own best tile and order), against the chain's ops at their own best mappings; the
 // fusion is chosen when it is better on the objective and the producer runs in blocks (whole,
 // fusion changes nothing).
@@ -132,7 +133,6 @@ void ModelMapper::weigh_fusions(const workloads::OpGraph& graph, const workloads
             double best = 0;
             for (std::uint64_t i = 0; i < space.size(); ++i) {
                 const MappingChoice c = space.at(i);
-                if (c.block.columns != 0) continue;
                 s.evaluated++;
                 const OpCost cost = model.evaluate_fused(producer, c, consumers, consumer_mappings);
                 if (!cost.fits || cost.blocks == 1) continue;

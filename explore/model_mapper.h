@@ -38,7 +38,7 @@ public:
     struct SearchedFusion {
         std::vector<std::size_t> shapes;  // producer first, then the consumers, into shapes()
         std::vector<std::string> consumers;  // the fused ops' names (the last op of each chain)
-        std::uint64_t evaluated = 0;      // producer mappings with whole rows tried
+        std::uint64_t evaluated = 0;      // producer mappings tried (output rows kept whole)
         bool found = false;               // a blocked fused mapping fits
         MappingChoice producer;           // its best producer mapping
         OpCost fused, apart;              // the chain fused (best) and apart (each op's best; summed)

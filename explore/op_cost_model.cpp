@@ -360,7 +360,7 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         double need[workloads::kBufferKinds] = {0, 0, 0};
         move(need, a_buffer, copies * a_elements * f_inputs, op.density_a);
         if (op.second_operand) move(need, kAct, copies * second_elements * (blocked ? f_inputs : 1.0), op.density_b);
-        move(need, kAct, copies * out_elements * f_rows * f_cols, out_density);
+        move(need, kAct, copies * out_elements * f_rows * (mapping.keep_output_rows ? 1.0 : f_cols), out_density);
         if (mm) {
             const double b_part = b_whole ? 1.0 : copies * (op.b_batched ? double(Bb) / double(op.batch) : f_cols);
             move(need, b_buffer, b_elements * b_part, op.density_b);
@@ -464,13 +464,14 @@ OpCost OpCostModel::evaluate_fused(const OpShape& producer, const MappingChoice&
                                    const std::vector<OpShape>& consumers,
                                    const std::vector<MappingChoice>& consumer_mappings) const {
     MappingChoice pm = mapping;
-    pm.block.columns = 0;
+    pm.keep_output_rows = true;
     OpCost fused = evaluate(producer, pm);
     if (!fused.fits) return fused;
     std::vector<OpCost> parts;
     for (std::size_t i = 0; i < consumers.size(); ++i) {
         MappingChoice cm = consumer_mappings[i];
-        cm.block = pm.block;  // the producer's blocks, whole rows
+        cm.block = pm.block;  // the producer's row blocks, whole rows
+        cm.block.columns = 0;
         parts.push_back(evaluate(consumers[i], cm));
         if (!parts.back().fits) {
             fused.fits = false;

@@ -44,6 +44,9 @@ struct MappingChoice {
     workloads::TileShape tile;
     LoopOrder loop_order;
     workloads::MemoryBlock block;  // 0 = the whole extent
+    // A matmul with a fused consumer (evaluate_fused): each row block's output rows stay on
+    // chip whole, all n columns, across its column blocks (OpBlocking::keep_output_rows).
+    bool keep_output_rows = false;
 };
 
 // The model's estimate. Bytes are read + written; buffers indexed by workloads::BufferKind.
@@ -81,9 +84,9 @@ public:
     OpCostModel(const AcceleratorConfig& config, const power::Technology& technology);
 
     OpCost evaluate(const OpShape& op, const MappingChoice& mapping) const;
-    // A fused chain (docs/mapping.md §11.3): the matmul `producer` under `mapping` (its column
-    // block taken whole: the consumers need whole rows) with each of `consumers` (their own
-    // tiles and loop orders in `consumer_mappings`) running on each of its blocks. Whole: the
+    // A fused chain (docs/mapping.md §11.3): the matmul `producer` under `mapping`, its output
+    // rows kept whole (keep_output_rows), with each of `consumers` (their own tiles and loop
+    // orders in `consumer_mappings`) running on each of its row blocks. Whole: the
     // ops' costs added (the intermediate stays on chip either way). Blocked: without the
     // intermediates' stores, spills and loads, and with the consumers' compute in the blocks'
     // pipeline.

@@ -426,9 +426,24 @@ private:
     }
 
     // An op runs whole unless its mapping blocks it or it does not fit whole; then block by block.
+    // The inputs of a chain's ops other than the tensors the chain passes along (a fused add's
+    // residual).
+    std::vector<int> side_inputs(const FusedChain& chain) const {
+        std::vector<int> side;
+        int carried = g_.ops[std::size_t(chain.producer)].output;
+        for (int c : chain.consumers) {
+            const Op& o = g_.ops[std::size_t(c)];
+            for (int t : o.inputs())
+                if (t != carried) side.push_back(t);
+            carried = o.output;
+        }
+        return side;
+    }
+
     // A matmul with a fused chain (OpDirective::fuse) that runs in blocks takes its consumers
-    // along, block by block, in blocks of whole rows; one that runs whole leaves its output on
-    // chip anyway, and its consumers are planned as usual when their turn comes.
+    // along, row block by row block, its output rows kept whole on chip (keep_output_rows); one
+    // that runs whole leaves its output on chip anyway, and its consumers are planned as usual
+    // when their turn comes.
     void plan_op(const Op& op) {
         if (fused_done_[std::size_t(op.id)]) return;
         const OpDirective* d = directive_of(op);
@@ -437,18 +452,14 @@ private:
         const std::string origin = d ? d->origin : std::string();
         const FusedChain* chain = chain_of_[std::size_t(op.id)] >= 0 ? &chains_[std::size_t(chain_of_[std::size_t(op.id)])] : nullptr;
         if (d && d->block) {
-            const OpBlocking blocking(g_, op, p_.layouts, opt_, tile, order);
+            OpBlocking blocking(g_, op, p_.layouts, opt_, tile, order);
+            if (chain) blocking.keep_output_rows(g_.ops[std::size_t(chain->consumers.back())].name, side_inputs(*chain));
             const MemoryBlock block = blocking.resolve(*d->block, origin);
-            if (chain && block.columns < op.n)
-                throw InputError((origin.empty() ? std::string() : origin + ": ") + "op '" + op.name + "' has '" +
-                                 g_.ops[std::size_t(chain->consumers.back())].name +
-                                 "' fused into it, which needs whole rows resident: a block of " +
-                                 std::to_string(block.columns) + " of its " + std::to_string(op.n) +
-                                 " columns does not hold them (give columns: 0)");
             if (!blocking.whole(block)) return plan_blocked(op, blocking.settle(block, origin), blocking, chain);
         } else if (!fits_whole(op, whole_output_bytes(op, make_tile_grid(op, tile), order))) {
-            const OpBlocking blocking(g_, op, p_.layouts, opt_, tile, order);
-            return plan_blocked(op, blocking.choose(chain != nullptr), blocking, chain);
+            OpBlocking blocking(g_, op, p_.layouts, opt_, tile, order);
+            if (chain) blocking.keep_output_rows(g_.ops[std::size_t(chain->consumers.back())].name, side_inputs(*chain));
+            return plan_blocked(op, blocking.choose(), blocking, chain);
         }
         if (origin.empty()) return plan_whole(op);
         try {
@@ -556,7 +567,68 @@ private:
             weight_ready = {std::uint32_t(ready_entry_[op.b_input])};
         }
         std::vector<std::uint32_t> computes, stores;
+        // With a chain, each op of it on the output slice `held` (written by `after`), then the
+        // store of the last result; without, the store of the block's output.
+        const auto finish = [&](const OpBlocking::Range& block, const std::vector<std::uint32_t>& after,
+                                std::uint32_t held, OpBlocking::Slice held_slice) {
+            std::vector<std::uint32_t> last = after;
+            for (std::size_t i = 0; i < fused.size(); ++i) {
+                const Op& o = g_.ops[std::size_t(chain->consumers[i])];
+                ProgramEntry ce;
+                ce.kind = EntryKind::Compute;
+                ce.op = o.id;
+                ce.unit = opt_.unit_of(o.kind);
+                ce.grid = fused[i].grid(block);
+                ce.loop_order = loop_order_of(o);
+                ce.deps = last;
+                std::vector<std::uint32_t> more_residencies;
+                for (const OpBlocking::Slice& s : fused[i].block_slices(block, false)) {
+                    if (std::find(fused_inputs[i].begin(), fused_inputs[i].end(), s.tensor) == fused_inputs[i].end())
+                        continue;
+                    const auto [r, entry] = load_slice(s, o, pinned);
+                    more_residencies.push_back(r);
+                    ce.deps.push_back(entry);
+                }
+                const OpBlocking::Slice o_out = fused[i].output_slice(block);
+                const bool in_place = opt_.in_place_elementwise && o_out.buffer == held_slice.buffer &&
+                                      o_out.data_bytes == held_slice.data_bytes && o_out.mask_bytes == held_slice.mask_bytes;
+                if (!in_place) {
+                    reserve(o_out.buffer, o_out.data_bytes, o.output, o, pinned, ce.deps);
+                    reserve(BufferKind::Mask, o_out.mask_bytes, o.output, o, pinned, ce.deps);
+                }
+                p_.totals.compute_entries++;
+                p_.totals.tile_ops += ce.grid.tiles();
+                const std::uint32_t cid = add_entry(std::move(ce));
+                use(cid, int(held));
+                for (std::uint32_t r : more_residencies) use(cid, int(r));
+                const std::uint32_t o_res = in_place ? held : slice_residency(o_out, cid);
+                if (!in_place) {
+                    use(cid, int(o_res));
+                    release_slice(held);
+                }
+                for (std::uint32_t r : more_residencies) release_slice(r);
+                fused_computes[i].push_back(cid);
+                last = {cid};
+                held = o_res;
+                held_slice = o_out;
+            }
+            ProgramEntry st = slice_transfer(EntryKind::Store, held_slice);
+            st.deps = last;
+            const std::uint32_t sid = add_entry(std::move(st));
+            use(sid, int(held));
+            p_.totals.store_entries++;
+            p_.totals.store_bytes += held_slice.data_bytes + held_slice.mask_bytes;
+            release_slice(held);
+            stores.push_back(sid);
+        };
+        const bool rows_kept = blocking.output_rows_kept();
         for (const OpBlocking::Range& rows : blocking.row_ranges(choice.block)) {
+            OpBlocking::Range full = rows;  // the row block's whole rows
+            full.c0 = 0;
+            full.nc = op.n;
+            std::vector<std::uint32_t> row_computes;
+            std::uint32_t row_out = 0;
+            std::vector<std::uint32_t> row_out_space;  // what the output slice's space waits for
             std::vector<std::uint32_t> row_residencies, row_loads;
             for (const OpBlocking::Slice& s : blocking.row_slices(rows)) {
                 const auto [r, entry] = load_slice(s, op, pinned);
@@ -578,72 +650,31 @@ private:
                     block_residencies.push_back(r);
                     e.deps.push_back(entry);
                 }
-                const OpBlocking::Slice out = blocking.output_slice(block);
-                reserve(out.buffer, out.data_bytes, op.output, op, pinned, e.deps);
-                reserve(BufferKind::Mask, out.mask_bytes, op.output, op, pinned, e.deps);
+                // Kept rows: one slice of the row block's whole output rows, taken by its first
+                // column block and written by each.
+                const bool first_of_row = row_computes.empty();
+                const OpBlocking::Slice out = blocking.output_slice(rows_kept ? full : block);
+                if (!rows_kept || first_of_row) {
+                    row_out_space.clear();
+                    reserve(out.buffer, out.data_bytes, op.output, op, pinned, row_out_space);
+                    reserve(BufferKind::Mask, out.mask_bytes, op.output, op, pinned, row_out_space);
+                }
+                // Every column block writing the kept rows waits, like the first, for their space.
+                e.deps.insert(e.deps.end(), row_out_space.begin(), row_out_space.end());
                 p_.totals.compute_entries++;
                 p_.totals.tile_ops += e.grid.tiles();
                 const std::uint32_t id = add_entry(std::move(e));
-                const std::uint32_t out_residency = slice_residency(out, id);
+                if (!rows_kept || first_of_row) row_out = slice_residency(out, id);
                 for (std::uint32_t r : row_residencies) use(id, int(r));
                 if (weight_residency >= 0) use(id, weight_residency);
                 for (std::uint32_t r : block_residencies) use(id, int(r));
-                use(id, int(out_residency));
-
-                std::uint32_t last = id, held = out_residency;
-                OpBlocking::Slice held_slice = out;
-                for (std::size_t i = 0; i < fused.size(); ++i) {
-                    const Op& o = g_.ops[std::size_t(chain->consumers[i])];
-                    ProgramEntry ce;
-                    ce.kind = EntryKind::Compute;
-                    ce.op = o.id;
-                    ce.unit = opt_.unit_of(o.kind);
-                    ce.grid = fused[i].grid(block);
-                    ce.loop_order = loop_order_of(o);
-                    ce.deps = {last};
-                    std::vector<std::uint32_t> more_residencies;
-                    for (const OpBlocking::Slice& s : fused[i].block_slices(block, false)) {
-                        if (std::find(fused_inputs[i].begin(), fused_inputs[i].end(), s.tensor) == fused_inputs[i].end())
-                            continue;
-                        const auto [r, entry] = load_slice(s, o, pinned);
-                        more_residencies.push_back(r);
-                        ce.deps.push_back(entry);
-                    }
-                    const OpBlocking::Slice o_out = fused[i].output_slice(block);
-                    const bool in_place = opt_.in_place_elementwise && o_out.buffer == held_slice.buffer &&
-                                          o_out.data_bytes == held_slice.data_bytes &&
-                                          o_out.mask_bytes == held_slice.mask_bytes;
-                    if (!in_place) {
-                        reserve(o_out.buffer, o_out.data_bytes, o.output, o, pinned, ce.deps);
-                        reserve(BufferKind::Mask, o_out.mask_bytes, o.output, o, pinned, ce.deps);
-                    }
-                    p_.totals.compute_entries++;
-                    p_.totals.tile_ops += ce.grid.tiles();
-                    const std::uint32_t cid = add_entry(std::move(ce));
-                    use(cid, int(held));
-                    for (std::uint32_t r : more_residencies) use(cid, int(r));
-                    const std::uint32_t o_res = in_place ? held : slice_residency(o_out, cid);
-                    if (!in_place) {
-                        use(cid, int(o_res));
-                        release_slice(held);
-                    }
-                    for (std::uint32_t r : more_residencies) release_slice(r);
-                    fused_computes[i].push_back(cid);
-                    last = cid;
-                    held = o_res;
-                    held_slice = o_out;
-                }
-                ProgramEntry st = slice_transfer(EntryKind::Store, held_slice);
-                st.deps = {last};
-                const std::uint32_t sid = add_entry(std::move(st));
-                use(sid, int(held));
-                p_.totals.store_entries++;
-                p_.totals.store_bytes += held_slice.data_bytes + held_slice.mask_bytes;
-                release_slice(held);
+                use(id, int(row_out));
+                row_computes.push_back(id);
+                if (!rows_kept) finish(block, {id}, row_out, out);
                 for (std::uint32_t r : block_residencies) release_slice(r);
                 computes.push_back(id);
-                stores.push_back(sid);
             }
+            if (rows_kept) finish(full, row_computes, row_out, blocking.output_slice(full));
             for (std::uint32_t r : row_residencies) release_slice(r);
         }
         p_.totals.macs += std::uint64_t(op.macs());

@@ -261,7 +261,8 @@ MappingDirectives MappingFile::directives(const OpGraph& graph, const MappingPla
             entry_of.emplace(id, entry);
         }
     }
-    // Every op of a fused chain runs in its producer's blocks, which must hold whole rows.
+    // Every op of a fused chain runs in its producer's blocks (whether those keep whole rows on
+    // chip is the compiler's check, against the buffers, with the producer entry's line).
     for (const auto& [chain, node] : fused) {
         const Op& producer = graph.ops[std::size_t(chain.producer)];
         for (std::size_t i = 0; i + 1 < chain.consumers.size(); ++i) {
@@ -273,15 +274,6 @@ MappingDirectives MappingFile::directives(const OpGraph& graph, const MappingPla
                     std::to_string(node.yaml().Mark().line + 1) + ") and runs in the blocks of '" + producer.name +
                     "': leave block out");
         }
-        const auto at = entry_of.find(producer.id);
-        if (at == entry_of.end() || !at->second.has("block")) continue;
-        const MemoryBlock& b = *result.ops[std::size_t(producer.id)].block;
-        if (b.columns > 0 && b.columns < producer.n)
-            at->second.child("block").child("columns").fail_message(
-                "'" + graph.ops[std::size_t(chain.consumers.back())].name + "' is fused into '" + producer.name +
-                "' (line " + std::to_string(node.yaml().Mark().line + 1) +
-                ") and needs whole rows of it resident: a block of " + std::to_string(b.columns) + " of its " +
-                std::to_string(producer.n) + " columns does not hold them; give columns: 0");
     }
     return result;
 }

@@ -3,9 +3,11 @@
 // and --write-mapping records the fusion so that replaying it reproduces the run.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "tests/integration/csv_table.h"
 #include "tests/integration/integration_support.h"
 
 using namespace acceltran::testing;
@@ -73,4 +75,63 @@ TEST_CASE("an illegal fusion in a mapping file stops the run with the file and l
     const auto r = run_acceltran(args, dir);
     CHECK(r.exit_code == 3);
     CHECK_THAT(r.err, Contains(dir / "bad.yaml:3") && Contains("fuse"));
+}
+
+TEST_CASE("the mapper's fusion choice is replayed by run --mapping", "[integration][fusion]") {
+    ScratchDir dir("fusion-mapper");
+    // BERT-Base at 512 on Edge: the scores do not fit whole (docs/mapping.md §9), so fusing the
+    // softmax saves their store and reload, and the cost model says so (§11.4).
+    const std::vector<std::string> shape = {"--model", "bert-base", "--accel", "acceltran-edge", "--seq", "512",
+                                            "--batch", "1"};
+    std::vector<std::string> map{"map", "--search", "heuristic", "--budget", "300", "--out", dir / "map"};
+    map.insert(map.end(), shape.begin(), shape.end());
+    const auto m = run_acceltran(map, dir);
+    INFO(describe(m));
+    REQUIRE(m.exit_code == 0);
+    const auto json = load_json(dir / "map/mapspace.json");
+    std::vector<std::string> chosen;
+    for (const auto& f : json["fusions"])
+        if (f["chosen"].get<bool>())
+            for (const auto& op : f["ops"]) chosen.push_back(op.get<std::string>());
+    REQUIRE(std::find(chosen.begin(), chosen.end(), "l0.attn.probs") != chosen.end());
+
+    std::vector<std::string> run{"run", "-q", "--detail", "fast", "--mapping", dir / "map/mapping.yaml",
+                                 "--write-mapping", "--out", dir / "run"};
+    run.insert(run.end(), shape.begin(), shape.end());
+    const auto r = run_acceltran(run, dir);
+    INFO(describe(r));
+    REQUIRE(r.exit_code == 0);
+    const std::string used = read_text(dir / "run/mapping.yaml");
+    for (const std::string& op : chosen) CHECK_THAT(used, Contains("  - op: " + op + "\n"));
+    const std::string probs_entry = used.substr(used.find("  - op: l0.attn.probs\n"));
+    CHECK_THAT(probs_entry.substr(0, probs_entry.find("  - op: ", 4)), Contains("    fuse: true\n"));
+    // The same mapping without the fusions: the scores then go to main memory and come back.
+    std::string apart = read_text(dir / "map/mapping.yaml");
+    for (std::size_t at; (at = apart.find("    fuse: true\n")) != std::string::npos;) apart.erase(at, 15);
+    write_text(dir / "apart.yaml", apart);
+    std::vector<std::string> unfused{"run", "-q", "--detail", "fast", "--mapping", dir / "apart.yaml",
+                                     "--out", dir / "apart"};
+    unfused.insert(unfused.end(), shape.begin(), shape.end());
+    const auto u = run_acceltran(unfused, dir);
+    INFO(describe(u));
+    REQUIRE(u.exit_code == 0);
+    const auto figure = [](const std::string& csv, const std::string& op, const std::string& column) {
+        const CsvContents ops = read_csv(csv);
+        for (std::size_t row = 0; row < ops.rows.size(); ++row)
+            if (ops.at(row, "op") == op) return ops.number(row, column);
+        FAIL("no op " << op << " in " << csv);
+        return 0.0;
+    };
+    // By hand: the scores are 12 heads x 512 x 512 = 3,145,728 values at density 0.5 and 20
+    // bits (1.25 bytes each) plus a 1-bit mask: 4,325,376 bytes, stored by Q.K^T and loaded by
+    // the softmax when apart, neither when fused.
+    const double scores_bytes = 3145728 * (0.5 * 20 / 8 + 1.0 / 8);
+    CHECK(figure(dir / "apart/ops.csv", "l0.attn.scores", "memory_write_bytes") -
+              figure(dir / "run/ops.csv", "l0.attn.scores", "memory_write_bytes") ==
+          scores_bytes);
+    CHECK(figure(dir / "apart/ops.csv", "l0.attn.probs", "memory_read_bytes") -
+              figure(dir / "run/ops.csv", "l0.attn.probs", "memory_read_bytes") ==
+          scores_bytes);
+    CHECK(load_json(dir / "run/summary.json")["cycles"].get<double>() <
+          load_json(dir / "apart/summary.json")["cycles"].get<double>());
 }
