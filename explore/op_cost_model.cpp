@@ -367,6 +367,7 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         }
         for (int b = 0; b < workloads::kBufferKinds; ++b)
             if (need[b] > capacity_[b]) return false;
+        for (int b = 0; b < workloads::kBufferKinds; ++b) cost.footprint[b] = need[b];
         return true;
     };
     // A weight is loaded whole and kept when it fits beside two blocks; otherwise each block
@@ -505,6 +506,11 @@ OpCost OpCostModel::evaluate_fused(const OpShape& producer, const MappingChoice&
     // and mask is the layout's, so it is charged at the activation buffer's rate (masks are 1/8
     // of a byte per element beside 2.5 bytes of data at 20 bits: within 5 % on the buffer part).
     double removed = fused.out_store_bytes, removed_spill = 0, removed_spills = 0;
+    // The chain's result stays on chip when it fits beside the producer's blocks (the planner's
+    // rule), as an unfused consumer's whole output would.
+    const double result = parts.back().out_store_bytes;
+    const bool result_kept = fused.footprint[int(BufferKind::Activation)] + result <= capacity_[int(BufferKind::Activation)];
+    if (result_kept) removed += result;
     for (std::size_t i = 0; i < parts.size(); ++i) {
         removed += parts[i].a_load_bytes + parts[i].a_spill_bytes;
         removed_spill += parts[i].a_spill_bytes;

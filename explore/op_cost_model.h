@@ -69,6 +69,8 @@ struct OpCost {
     double core_cycles = 0, spill_cycles = 0;
     double a_spill_bytes = 0, a_load_bytes = 0, out_store_bytes = 0;
     double spills = 0;
+    // Bytes per buffer the blocks hold at once (the fit's working set, `copies` blocks).
+    double footprint[workloads::kBufferKinds] = {0, 0, 0};
     double edp() const { return energy_j * seconds; }
 };
 

@@ -567,6 +567,11 @@ private:
             weight_ready = {std::uint32_t(ready_entry_[op.b_input])};
         }
         std::vector<std::uint32_t> computes, stores;
+        int chain_result = -1;                     // the chain's result when it stays on chip
+        int result_residency = -1;
+        std::vector<std::uint32_t> result_space;   // what its space waits for
+        std::vector<std::uint32_t> result_writes;  // the computes that write it
+        std::size_t finishes_left = 0;
         // With a chain, each op of it on the output slice `held` (written by `after`), then the
         // store of the last result; without, the store of the block's output.
         const auto finish = [&](const OpBlocking::Range& block, const std::vector<std::uint32_t>& after,
@@ -590,9 +595,13 @@ private:
                     ce.deps.push_back(entry);
                 }
                 const OpBlocking::Slice o_out = fused[i].output_slice(block);
-                const bool in_place = opt_.in_place_elementwise && o_out.buffer == held_slice.buffer &&
+                const bool into_result = chain_result >= 0 && i + 1 == fused.size();
+                const bool in_place = !into_result && opt_.in_place_elementwise && o_out.buffer == held_slice.buffer &&
                                       o_out.data_bytes == held_slice.data_bytes && o_out.mask_bytes == held_slice.mask_bytes;
-                if (!in_place) {
+                if (into_result) {
+                    ce.deps.insert(ce.deps.end(), result_space.begin(), result_space.end());
+                    if (--finishes_left == 0) ce.deps.insert(ce.deps.end(), result_writes.begin(), result_writes.end());
+                } else if (!in_place) {
                     reserve(o_out.buffer, o_out.data_bytes, o.output, o, pinned, ce.deps);
                     reserve(BufferKind::Mask, o_out.mask_bytes, o.output, o, pinned, ce.deps);
                 }
@@ -601,6 +610,15 @@ private:
                 const std::uint32_t cid = add_entry(std::move(ce));
                 use(cid, int(held));
                 for (std::uint32_t r : more_residencies) use(cid, int(r));
+                if (into_result) {
+                    if (result_residency < 0) result_residency = new_residency(chain_result, cid, p_.layouts[std::size_t(chain_result)].data_bytes);
+                    use(cid, result_residency);
+                    release_slice(held);
+                    for (std::uint32_t r : more_residencies) release_slice(r);
+                    fused_computes[i].push_back(cid);
+                    result_writes.push_back(cid);
+                    return;
+                }
                 const std::uint32_t o_res = in_place ? held : slice_residency(o_out, cid);
                 if (!in_place) {
                     use(cid, int(o_res));
@@ -622,7 +640,28 @@ private:
             stores.push_back(sid);
         };
         const bool rows_kept = blocking.output_rows_kept();
-        for (const OpBlocking::Range& rows : blocking.row_ranges(choice.block)) {
+        const std::vector<OpBlocking::Range> row_blocks = blocking.row_ranges(choice.block);
+        if (chain) {
+            // The chain's result stays on chip, as an unfused consumer's would, when it fits
+            // beside the blocks; each block's last op writes its rows, and the last of them waits
+            // for the others so that the result is ready when it is.
+            const int result = g_.ops[std::size_t(chain->consumers.back())].output;
+            const TensorLayout& l = p_.layouts[std::size_t(result)];
+            std::vector<std::uint64_t> bytes =
+                blocking.block_bytes(choice.block, choice.double_buffered ? 2 : 1, choice.weight_whole);
+            bytes[std::size_t(l.buffer)] += l.data_bytes;
+            bytes[std::size_t(BufferKind::Mask)] += l.mask_bytes;
+            bool fits = true;
+            for (int b = 0; b < kBufferKinds; ++b) fits = fits && bytes[std::size_t(b)] <= opt_.capacity[b];
+            if (fits) {
+                chain_result = result;
+                pinned.push_back(result);
+                reserve(l.buffer, l.data_bytes, result, op, pinned, result_space);
+                reserve(BufferKind::Mask, l.mask_bytes, result, op, pinned, result_space);
+                finishes_left = row_blocks.size() * (rows_kept ? 1 : blocking.column_ranges(choice.block, row_blocks.front()).size());
+            }
+        }
+        for (const OpBlocking::Range& rows : row_blocks) {
             OpBlocking::Range full = rows;  // the row block's whole rows
             full.c0 = 0;
             full.nc = op.n;
@@ -688,8 +727,14 @@ private:
             stored = o.output;
             last_op = o.id;
         }
-        in_memory_[stored] = true;
-        memory_deps_[stored] = stores;
+        if (stored == chain_result) {
+            ready_entry_[std::size_t(stored)] = int(result_writes.back());
+            in_memory_[std::size_t(stored)] = false;
+            if (g_.consumers[std::size_t(stored)].empty()) retire(stored);
+        } else {
+            in_memory_[stored] = true;
+            memory_deps_[stored] = stores;
+        }
         for (int t : inputs)
             if (resident_[t] >= 0 && next_use(t, op.id) == kNever) retire(t);
         for (const std::vector<int>& more : fused_inputs)

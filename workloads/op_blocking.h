@@ -76,6 +76,11 @@ public:
         side_inputs_ = std::move(side_inputs);
     }
     bool output_rows_kept() const { return !rows_resident_.empty(); }
+    // Bytes per buffer (data in [Activation], [Weight]; masks in [Mask]) of `copies` blocks of
+    // this size, beside the whole weight when `weight_whole`.
+    std::vector<std::uint64_t> block_bytes(const MemoryBlock& resolved, int copies, bool weight_whole) const {
+        return need(resolved, copies, weight_whole);
+    }
     // The same choice for a given block: whether its weight stays whole and it fits twice;
     // InputError (prefixed by `origin`) when it does not fit once.
     Choice settle(const MemoryBlock& resolved, const std::string& origin) const;

@@ -18,16 +18,17 @@ namespace {
 const std::vector<std::string> kFusionRunArgs = {"--model", "bert-tiny", "--accel", "acceltran-edge",
                                                  "--seq", "32", "--batch", "2", "-q"};
 
-// Blocks of one batch entry for each producer, with softmax, GELU and layer-norm (and its add)
-// fused into them, in both layers.
+// Blocks of one batch entry for each producer (and of columns for the weight matmuls, whose
+// output rows then stay on chip across the column blocks), with softmax, GELU and layer-norm (and
+// its add) fused into them, in both layers.
 std::string fusion_mapping_text() {
     std::string text = "ops:\n";
     for (const std::string l : {"l0.", "l1."})
         text += "  - op: " + l + "attn.scores\n    block: {batch: 1}\n" +
                 "  - op: " + l + "attn.probs\n    fuse: true\n" +
-                "  - op: " + l + "attn.out\n    block: {batch: 1}\n" +
+                "  - op: " + l + "attn.out\n    block: {batch: 1, columns: 64}\n" +
                 "  - op: " + l + "attn.ln\n    fuse: true\n" +
-                "  - op: " + l + "ffn.h1\n    block: {batch: 1}\n" +
+                "  - op: " + l + "ffn.h1\n    block: {batch: 1, columns: 128}\n" +
                 "  - op: " + l + "ffn.gelu1\n    fuse: true\n";
     return text;
 }
@@ -48,7 +49,7 @@ TEST_CASE("fused and unfused functional runs give the same output values", "[int
     CHECK(fused["macs"] == apart["macs"]);
 }
 
-TEST_CASE("--write-mapping records fusion and run --mapping replays it", "[integration][fusion]") {
+TEST_CASE("write-mapping records fusion and run --mapping replays it", "[integration][fusion]") {
     ScratchDir dir("fusion-replay");
     write_text(dir / "fuse.yaml", fusion_mapping_text());
     std::vector<std::string> first{"run", "--out", dir / "first", "--mapping", dir / "fuse.yaml", "--write-mapping"};
