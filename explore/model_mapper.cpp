@@ -163,6 +163,7 @@ void ModelMapper::weigh_fusions(const workloads::OpGraph& graph, const workloads
 std::uint64_t ModelMapper::evaluated() const {
     std::uint64_t n = 0;
     for (const SearchedShape& s : shapes_) n += s.result.evaluated;
+    for (const SearchedFusion& f : fusions_) n += f.evaluated;  // fused chains count as mappings too
     return n;
 }
 

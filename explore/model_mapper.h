@@ -51,6 +51,7 @@ public:
     const std::vector<MappedOp>& ops() const { return ops_; }
     const std::vector<SearchedShape>& shapes() const { return shapes_; }
     const std::vector<SearchedFusion>& fusions() const { return fusions_; }
+    // Mappings the cost model evaluated: every shape's candidates and every fused chain's.
     std::uint64_t evaluated() const;
 
     // The mapping file (docs/mapping.md §3); `source` says what produced it.
