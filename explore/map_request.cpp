@@ -40,7 +40,8 @@ void MapRequest::run(const OutputDirectory& output, const std::string& configs_d
                                     {"evaluated", mapper.evaluated()},
                                     // Wall time of the searches alone (bench/run's mappings per second).
                                     {"search_seconds", seconds},
-                                    {"shapes", mapper.mapspace_json()}};
+                                    {"shapes", mapper.mapspace_json()},
+                                    {"fusions", mapper.fusion_json()}};
     output.write("mapspace.json", summary.dump(2) + "\n");
     std::size_t unmapped = 0;
     for (const auto& s : mapper.shapes()) unmapped += s.result.found ? 0 : 1;
@@ -48,6 +49,9 @@ void MapRequest::run(const OutputDirectory& output, const std::string& configs_d
            << " distinct shapes searched once each)\n"
            << "  candidates evaluated        " << mapper.evaluated() << " in " << seconds << " s ("
            << (seconds > 0 ? double(mapper.evaluated()) / seconds : 0.0) << " mappings/s)\n";
+    std::size_t fused = 0;
+    for (const auto& f : mapper.fusions()) fused += f.chosen ? f.consumers.size() : 0;
+    report << "  ops fused into a matmul     " << fused << " (mapspace.json \"fusions\")\n";
     if (unmapped)
         report << "  shapes with no mapping that fits: " << unmapped
                << " (mapspace.json \"best\": null; their ops keep the design point's mapping)\n";

@@ -38,6 +38,7 @@ public:
                    std::uint64_t seed);
 
     SearchResult run(const OpShape& op, const Mapspace& space) const;
+    Objective objective() const { return objective_; }
 
 private:
     const OpCostModel& model_;

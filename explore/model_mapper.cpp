@@ -3,6 +3,7 @@
 #include <map>
 
 #include "explore/mapspace.h"
+#include "workloads/op_fusion.h"
 
 namespace acceltran::explore {
 
@@ -69,11 +70,100 @@ ModelMapper::ModelMapper(const workloads::OpGraph& graph, const workloads::Compi
         if (!whole) mapping.set_block(chosen.block);
         ops_.push_back({std::move(mapping), index});
     }
+    weigh_fusions(graph, options, model, search);
+}
+
+// For each legal fusion (op_fusion.h) whose ops are all mapped alone (not split by the graph),
+// the best producer mapping over its whole mapspace with its output rows kept on chip (column
+// blocks allowed: the rows stay resident across them), the chain costed fused (evaluate_fused, with each
+// consumer's own best tile and order), against the chain's ops at their own best mappings; the
+// fusion is chosen when it is better on the objective and the producer runs in blocks (whole,
+// fusion changes nothing).
+void ModelMapper::weigh_fusions(const workloads::OpGraph& graph, const workloads::CompileOptions& options,
+                                const OpCostModel& model, const MapspaceSearch& search) {
+    std::map<std::string, std::size_t> at;  // logical op -> index into ops_
+    for (std::size_t i = 0; i < ops_.size(); ++i) at.emplace(ops_[i].mapping.op(), i);
+    const MappingChoice design = model.default_choice();
+    const auto chosen_of = [&](std::size_t shape) {
+        const SearchResult& r = shapes_[shape].result;
+        return r.found ? r.best : design;
+    };
+    const auto cost_of = [&](std::size_t shape) {
+        const SearchResult& r = shapes_[shape].result;
+        return r.found ? r.best_cost : shapes_[shape].design;
+    };
+    for (const workloads::Op& op : graph.ops) {
+        std::string why;
+        const workloads::FusedChain chain = workloads::fusion_chain_of(graph, op, why);
+        if (chain.producer < 0) continue;
+        std::vector<std::size_t> members{std::size_t(chain.producer)};
+        members.insert(members.end(), chain.consumers.begin(), chain.consumers.end());
+        std::vector<std::size_t> positions, shapes;
+        for (std::size_t id : members) {
+            const auto it = at.find(graph.ops[id].name);
+            if (it == at.end() || !shapes_[ops_[it->second].shape].blocks) break;
+            positions.push_back(it->second);
+            shapes.push_back(ops_[it->second].shape);
+        }
+        if (positions.size() != members.size()) continue;
+        std::size_t f = 0;
+        while (f < fusions_.size() && fusions_[f].shapes != shapes) ++f;
+        if (f == fusions_.size()) {
+            SearchedFusion s;
+            s.shapes = shapes;
+            std::vector<OpShape> consumers;
+            std::vector<MappingChoice> consumer_mappings;
+            for (std::size_t i = 1; i < shapes.size(); ++i) {
+                consumers.push_back(shapes_[shapes[i]].shape);
+                MappingChoice c = chosen_of(shapes[i]);
+                c.block = {};
+                consumer_mappings.push_back(c);
+            }
+            for (std::size_t shape : shapes) {
+                const OpCost c = cost_of(shape);
+                s.apart.cycles += c.cycles;
+                s.apart.seconds += c.seconds;
+                s.apart.energy_j += c.energy_j;
+                s.apart.memory_bytes += c.memory_bytes;
+                s.apart.fits = true;
+            }
+            const OpShape& producer = shapes_[shapes[0]].shape;
+            const Mapspace space(producer, design, true, options.unit_of(workloads::OpKind::MatMul),
+                                 model.fixed_tile_y());
+            double best = 0;
+            for (std::uint64_t i = 0; i < space.size(); ++i) {
+                const MappingChoice c = space.at(i);
+                s.evaluated++;
+                const OpCost cost = model.evaluate_fused(producer, c, consumers, consumer_mappings);
+                if (!cost.fits || cost.blocks == 1) continue;
+                const double v = objective_value(cost, search.objective());
+                if (!s.found || v < best) {
+                    s.found = true;
+                    best = v;
+                    s.producer = c;
+                    s.fused = cost;
+                }
+            }
+            s.chosen = s.found && best < objective_value(s.apart, search.objective());
+            fusions_.push_back(std::move(s));
+        }
+        SearchedFusion& s = fusions_[f];
+        s.consumers.push_back(op.name);
+        if (!s.chosen) continue;
+        workloads::OpMapping& pm = ops_[positions[0]].mapping;
+        workloads::OpMapping fused(pm.op(), pm.kind(), shapes_[shapes[0]].shape.b_batched, pm.memory_block(),
+                                   s.fused.double_buffered, s.producer.tile, s.producer.loop_order);
+        fused.set_block(s.producer.block);
+        pm = fused;
+        for (std::size_t i = 1; i < positions.size(); ++i) ops_[positions[i]].mapping.set_block(std::nullopt);
+        ops_[positions.back()].mapping.set_fused(true);
+    }
 }
 
 std::uint64_t ModelMapper::evaluated() const {
     std::uint64_t n = 0;
     for (const SearchedShape& s : shapes_) n += s.result.evaluated;
+    for (const SearchedFusion& f : fusions_) n += f.evaluated;  // fused chains count as mappings too
     return n;
 }
 
@@ -107,6 +197,26 @@ nlohmann::json ModelMapper::mapspace_json() const {
         shapes.push_back(std::move(entry));
     }
     return shapes;
+}
+
+nlohmann::json ModelMapper::fusion_json() const {
+    nlohmann::json fusions = nlohmann::json::array();
+    for (const SearchedFusion& s : fusions_) {
+        nlohmann::json entry = {{"ops", s.consumers},
+                                {"producer_shape", s.shapes.front()},
+                                {"evaluated", s.evaluated},
+                                {"chosen", s.chosen},
+                                {"apart", {{"cycles", s.apart.cycles}, {"energy_j", s.apart.energy_j},
+                                           {"edp_js", s.apart.edp()}, {"memory_bytes", s.apart.memory_bytes}}}};
+        if (s.found) {
+            entry["producer"] = mapper_choice_json(s.producer);
+            entry["fused"] = mapper_cost_json(s.fused);
+        } else {
+            entry["fused"] = nullptr;  // no blocked producer mapping with whole rows fits
+        }
+        fusions.push_back(std::move(entry));
+    }
+    return fusions;
 }
 
 }  // namespace acceltran::explore

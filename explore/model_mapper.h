@@ -33,12 +33,25 @@ public:
         OpCost design;                 // the design point's own mapping (tile, order, whole)
     };
 
+    // A fusion the mapper weighed (docs/mapping.md §11.4): a matmul and the ops a consumer's
+    // fusion takes along (op_fusion.h), by shape, searched once per distinct chain of shapes.
+    struct SearchedFusion {
+        std::vector<std::size_t> shapes;  // producer first, then the consumers, into shapes()
+        std::vector<std::string> consumers;  // the fused ops' names (the last op of each chain)
+        std::uint64_t evaluated = 0;      // producer mappings tried (output rows kept whole)
+        bool found = false;               // a blocked fused mapping fits
+        MappingChoice producer;           // its best producer mapping
+        OpCost fused, apart;              // the chain fused (best) and apart (each op's best; summed)
+        bool chosen = false;              // fused beats apart on the objective
+    };
     // Searches every distinct op shape of `graph` (compiled for `options`) with `search`.
     ModelMapper(const workloads::OpGraph& graph, const workloads::CompileOptions& options, const OpCostModel& model,
                 const MapspaceSearch& search);
 
     const std::vector<MappedOp>& ops() const { return ops_; }
     const std::vector<SearchedShape>& shapes() const { return shapes_; }
+    const std::vector<SearchedFusion>& fusions() const { return fusions_; }
+    // Mappings the cost model evaluated: every shape's candidates and every fused chain's.
     std::uint64_t evaluated() const;
 
     // The mapping file (docs/mapping.md §3); `source` says what produced it.
@@ -46,10 +59,16 @@ public:
     // Per distinct shape: its ops, mapspace size, candidates evaluated, best and design costs,
     // median and 10th percentile relative to the best, share within 3x.
     nlohmann::json mapspace_json() const;
+    // Per fusion weighed: the fused ops, the producer's shape (into mapspace_json's list), the
+    // producer mappings tried, the chain's cost apart and fused, and whether it was chosen.
+    nlohmann::json fusion_json() const;
 
 private:
     std::vector<MappedOp> ops_;
     std::vector<SearchedShape> shapes_;
+    std::vector<SearchedFusion> fusions_;
+    void weigh_fusions(const workloads::OpGraph& graph, const workloads::CompileOptions& options,
+                       const OpCostModel& model, const MapspaceSearch& search);
 };
 
 }  // namespace acceltran::explore

@@ -360,13 +360,14 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         double need[workloads::kBufferKinds] = {0, 0, 0};
         move(need, a_buffer, copies * a_elements * f_inputs, op.density_a);
         if (op.second_operand) move(need, kAct, copies * second_elements * (blocked ? f_inputs : 1.0), op.density_b);
-        move(need, kAct, copies * out_elements * f_rows * f_cols, out_density);
+        move(need, kAct, copies * out_elements * f_rows * (mapping.keep_output_rows ? 1.0 : f_cols), out_density);
         if (mm) {
             const double b_part = b_whole ? 1.0 : copies * (op.b_batched ? double(Bb) / double(op.batch) : f_cols);
             move(need, b_buffer, b_elements * b_part, op.density_b);
         }
         for (int b = 0; b < workloads::kBufferKinds; ++b)
             if (need[b] > capacity_[b]) return false;
+        for (int b = 0; b < workloads::kBufferKinds; ++b) cost.footprint[b] = need[b];
         return true;
     };
     // A weight is loaded whole and kept when it fits beside two blocks; otherwise each block
@@ -391,6 +392,9 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     if (op.a_in_memory || blocked) {
         move(dma_bytes, a_buffer, a_elements, op.density_a);
         if (op.second_operand) move(dma_bytes, kAct, second_elements, op.density_b);
+        double a_bytes[workloads::kBufferKinds] = {0, 0, 0};
+        move(a_bytes, a_buffer, a_elements, op.density_a);
+        cost.a_load_bytes = a_bytes[a_buffer] + a_bytes[int(BufferKind::Mask)];
     }
     // A blocked op reads its operands from main memory, so the compiler first spills those that a
     // producer left in a buffer (activations; weights and embedding tables live in main memory),
@@ -403,7 +407,10 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
             move(spill_bytes, buffer, elements, density);
             spills += 1;
         };
-        if (!op.a_in_memory) spill(a_buffer, a_elements, op.density_a);
+        if (!op.a_in_memory) {
+            spill(a_buffer, a_elements, op.density_a);
+            cost.a_spill_bytes = cost.a_load_bytes;
+        }
         if (op.second_operand && op.second_batch == op.batch) spill(kAct, second_elements, op.density_b);
         if (mm && op.b_batched) spill(b_buffer, b_elements, op.density_b);
     }
@@ -411,7 +418,12 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     // slice is loaded once per row block (buffer_planner.cpp, plan_blocked).
     const double b_loads = !b_kept ? row_blocks : (mm && op.b_batched && blocked) ? double(cost_ceil_div(op.m, Br)) : 1.0;
     if (mm && (op.b_weight || blocked)) move(dma_bytes, b_buffer, b_elements * b_loads, op.density_b);
-    if (blocked) move(dma_bytes, kAct, out_elements, op.density_out);  // each output slice stored
+    if (blocked) {
+        move(dma_bytes, kAct, out_elements, op.density_out);  // each output slice stored
+        double out_bytes[workloads::kBufferKinds] = {0, 0, 0};
+        move(out_bytes, kAct, out_elements, op.density_out);
+        cost.out_store_bytes = out_bytes[kAct] + out_bytes[int(BufferKind::Mask)];
+    }
     double spilled = 0;
     for (int b = 0; b < workloads::kBufferKinds; ++b) {
         spilled += spill_bytes[b];
@@ -433,6 +445,9 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     // The spills come first, on their own.
     const double n = double(cost.blocks), c = core / n, m = block_memory_cycles / n;
     cost.cycles = spill_cycles + (cost.double_buffered ? m + (n - 1) * std::max(c, m) + c : core + block_memory_cycles);
+    cost.core_cycles = core;
+    cost.spill_cycles = spill_cycles;
+    cost.spills = spills;
     cost.seconds = cost.cycles / config_.clock_hz();
 
     // §5 Energy: the energy model's rates times the activity.
@@ -444,6 +459,98 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         energy += cost.buffer_bytes[b] * rates_.buffer_byte[b] + cost.buffer_cycles[b] * rates_.buffer_busy_cycle[b];
     cost.energy_j = energy;
     return cost;
+}
+
+OpCost OpCostModel::evaluate_fused(const OpShape& producer, const MappingChoice& mapping,
+                                   const std::vector<OpShape>& consumers,
+                                   const std::vector<MappingChoice>& consumer_mappings) const {
+    MappingChoice pm = mapping;
+    pm.keep_output_rows = true;
+    OpCost fused = evaluate(producer, pm);
+    if (!fused.fits) return fused;
+    std::vector<OpCost> parts;
+    for (std::size_t i = 0; i < consumers.size(); ++i) {
+        MappingChoice cm = consumer_mappings[i];
+        cm.block = pm.block;  // the producer's row blocks, whole rows
+        cm.block.columns = 0;
+        parts.push_back(evaluate(consumers[i], cm));
+        if (!parts.back().fits) {
+            fused.fits = false;
+            return fused;
+        }
+    }
+    const auto add_activity = [&](const OpCost& c) {
+        fused.busy_unit_cycles += c.busy_unit_cycles;
+        fused.compute_cycles += c.compute_cycles;
+        fused.memory_bytes += c.memory_bytes;
+        for (int b = 0; b < workloads::kBufferKinds; ++b) {
+            fused.buffer_bytes[b] += c.buffer_bytes[b];
+            fused.buffer_cycles[b] += c.buffer_cycles[b];
+        }
+        fused.energy_j += c.energy_j;
+    };
+    const double producer_cycles = fused.cycles;
+    double summed_cycles = producer_cycles;
+    for (const OpCost& c : parts) {
+        add_activity(c);
+        summed_cycles += c.cycles;
+    }
+    if (fused.blocks == 1) {  // whole: the intermediate stays on chip anyway, nothing changes
+        fused.cycles = summed_cycles;
+        fused.seconds = fused.cycles / config_.clock_hz();
+        return fused;
+    }
+    // What stays on chip: the producer's output stores, each consumer's spill and loads of its A
+    // (the intermediate) and, but for the last, its output stores. Each byte saved is one
+    // main-memory byte and one activation/mask-buffer byte (the DMA side); the split between data
+    // and mask is the layout's, so it is charged at the activation buffer's rate (masks are 1/8
+    // of a byte per element beside 2.5 bytes of data at 20 bits: within 5 % on the buffer part).
+    double removed = fused.out_store_bytes, removed_spill = 0, removed_spills = 0;
+    // The chain's result stays on chip when it fits beside the producer's blocks (the planner's
+    // rule), as an unfused consumer's whole output would.
+    const double result = parts.back().out_store_bytes;
+    const bool result_kept = fused.footprint[int(BufferKind::Activation)] + result <= capacity_[int(BufferKind::Activation)];
+    if (result_kept) removed += result;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        removed += parts[i].a_load_bytes + parts[i].a_spill_bytes;
+        removed_spill += parts[i].a_spill_bytes;
+        removed_spills += parts[i].a_spill_bytes > 0 ? 1 : 0;
+        if (i + 1 < parts.size()) removed += parts[i].out_store_bytes;
+    }
+    const int act = int(BufferKind::Activation);
+    fused.memory_bytes -= removed;
+    fused.buffer_bytes[act] -= removed;
+    fused.buffer_cycles[act] -= removed / buffer_bytes_per_cycle_[act];
+    // The pipeline (§6.4) over the producer's n blocks, each block now its producer's core then
+    // its consumers' (each on its own unit class, so block j's consumers run beside block j+1's
+    // producer), its memory time without the bytes that stay on chip.
+    double spill_bytes = fused.spill_cycles > 0 ? (fused.spill_cycles - memory_latency_cycles_ * fused.spills) * memory_bytes_per_cycle_ : 0;
+    double spill_count = fused.spills;
+    double consumer_core = 0, consumer_spills = 0;
+    for (const OpCost& c : parts) {
+        consumer_core += c.core_cycles;
+        if (c.spill_cycles > 0) {
+            spill_bytes += (c.spill_cycles - memory_latency_cycles_ * c.spills) * memory_bytes_per_cycle_;
+            consumer_spills += c.spills;
+        }
+    }
+    spill_bytes -= removed_spill;
+    spill_count += consumer_spills - removed_spills;
+    const double spill_cycles = spill_bytes > 0 ? spill_bytes / memory_bytes_per_cycle_ + memory_latency_cycles_ * spill_count : 0;
+    const double n = double(fused.blocks);
+    const double block_memory_bytes = fused.memory_bytes - std::max(0.0, spill_bytes);
+    const double block_memory_cycles =
+        block_memory_bytes > 0 ? block_memory_bytes / memory_bytes_per_cycle_ + memory_latency_cycles_ * n : 0;
+    const double cp = fused.core_cycles / n, cc = consumer_core / n, m = block_memory_cycles / n;
+    fused.memory_cycles = spill_cycles + block_memory_cycles;
+    fused.cycles = spill_cycles + (fused.double_buffered ? m + (n - 1) * std::max({cp, cc, m}) + cp + cc
+                                                         : fused.core_cycles + consumer_core + block_memory_cycles);
+    fused.spill_cycles = spill_cycles;
+    fused.seconds = fused.cycles / config_.clock_hz();
+    fused.energy_j -= removed * (rates_.memory_byte + rates_.buffer_byte[act]) +
+                      removed / buffer_bytes_per_cycle_[act] * rates_.buffer_busy_cycle[act] +
+                      (summed_cycles - fused.cycles) * rates_.cycle;
+    return fused;
 }
 
 }  // namespace acceltran::explore

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/accelerator_config.h"
 #include "modules/power/technology.h"
@@ -43,6 +44,9 @@ struct MappingChoice {
     workloads::TileShape tile;
     LoopOrder loop_order;
     workloads::MemoryBlock block;  // 0 = the whole extent
+    // A matmul with a fused consumer (evaluate_fused): each row block's output rows stay on
+    // chip whole, all n columns, across its column blocks (OpBlocking::keep_output_rows).
+    bool keep_output_rows = false;
 };
 
 // The model's estimate. Bytes are read + written; buffers indexed by workloads::BufferKind.
@@ -59,6 +63,14 @@ struct OpCost {
     double memory_bytes = 0;
     double energy_j = 0;
     double seconds = 0;
+    // The parts a fused chain (evaluate_fused) takes apart: the blocks' core time (compute or
+    // buffer ports), the spills before the blocks, and the main-memory bytes of the A operand's
+    // spill and loads and of the output's stores (0 for an op that runs whole).
+    double core_cycles = 0, spill_cycles = 0;
+    double a_spill_bytes = 0, a_load_bytes = 0, out_store_bytes = 0;
+    double spills = 0;
+    // Bytes per buffer the blocks hold at once (the fit's working set, `copies` blocks).
+    double footprint[workloads::kBufferKinds] = {0, 0, 0};
     double edp() const { return energy_j * seconds; }
 };
 
@@ -74,6 +86,15 @@ public:
     OpCostModel(const AcceleratorConfig& config, const power::Technology& technology);
 
     OpCost evaluate(const OpShape& op, const MappingChoice& mapping) const;
+    // A fused chain (docs/mapping.md §11.3): the matmul `producer` under `mapping`, its output
+    // rows kept whole (keep_output_rows), with each of `consumers` (their own tiles and loop
+    // orders in `consumer_mappings`) running on each of its row blocks. Whole: the
+    // ops' costs added (the intermediate stays on chip either way). Blocked: without the
+    // intermediates' stores, spills and loads, and with the consumers' compute in the blocks'
+    // pipeline.
+    OpCost evaluate_fused(const OpShape& producer, const MappingChoice& mapping,
+                          const std::vector<OpShape>& consumers,
+                          const std::vector<MappingChoice>& consumer_mappings) const;
     // The design point's own mapping: its tile and loop order, the op whole.
     MappingChoice default_choice() const;
     // The tile width every matmul mapping must have (the Gemmini template's array), or 0.

@@ -10,6 +10,7 @@
 #include "core/errors.h"
 #include "core/number_text.h"
 #include "workloads/op_blocking.h"
+#include "workloads/op_fusion.h"
 
 namespace acceltran::workloads {
 
@@ -38,6 +39,7 @@ public:
     }
 
     void run() {
+        find_fused_chains();
         layout_tensors();
         if (g_.embedding_table >= 0) load_embedding_table();
         for (const Op& op : g_.ops) {
@@ -55,6 +57,27 @@ private:
         std::deque<Chunk> pool;  // released space, oldest first
         std::uint64_t free_bytes = 0;
     };
+
+    // The chains mapping directives fuse (OpDirective::fuse, op_fusion.h), by producer. A mapping
+    // file checks them first (mapping_file.cpp); this guards directives made in code.
+    void find_fused_chains() {
+        chain_of_.assign(g_.ops.size(), -1);
+        fused_done_.assign(g_.ops.size(), false);
+        for (const Op& op : g_.ops) {
+            const OpDirective* d = directive_of(op);
+            if (!d || !d->fuse) continue;
+            std::string why;
+            FusedChain chain = fusion_chain_of(g_, op, why);
+            if (chain.producer < 0)
+                throw InputError((d->origin.empty() ? std::string() : d->origin + ": ") + "op '" + op.name +
+                                 "' cannot be fused into its producer: " + why);
+            if (chain_of_[std::size_t(chain.producer)] >= 0)
+                throw InputError("op '" + op.name + "': its producer '" + g_.ops[std::size_t(chain.producer)].name +
+                                 "' already has a fused consumer");
+            chain_of_[std::size_t(chain.producer)] = int(chains_.size());
+            chains_.push_back(std::move(chain));
+        }
+    }
 
     void layout_tensors() {
         p_.layouts.resize(g_.tensors.size());
@@ -404,18 +427,40 @@ private:
     }
 
     // An op runs whole unless its mapping blocks it or it does not fit whole; then block by block.
+    // The inputs of a chain's ops other than the tensors the chain passes along (a fused add's
+    // residual).
+    std::vector<int> side_inputs(const FusedChain& chain) const {
+        std::vector<int> side;
+        int carried = g_.ops[std::size_t(chain.producer)].output;
+        for (int c : chain.consumers) {
+            const Op& o = g_.ops[std::size_t(c)];
+            for (int t : o.inputs())
+                if (t != carried) side.push_back(t);
+            carried = o.output;
+        }
+        return side;
+    }
+
+    // A matmul with a fused chain (OpDirective::fuse) that runs in blocks takes its consumers
+    // along, row block by row block, its output rows kept whole on chip (keep_output_rows); one
+    // that runs whole leaves its output on chip anyway, and its consumers are planned as usual
+    // when their turn comes.
     void plan_op(const Op& op) {
+        if (fused_done_[std::size_t(op.id)]) return;
         const OpDirective* d = directive_of(op);
         const TileShape tile = tile_of(op);
         const LoopOrder order = loop_order_of(op);
         const std::string origin = d ? d->origin : std::string();
+        const FusedChain* chain = chain_of_[std::size_t(op.id)] >= 0 ? &chains_[std::size_t(chain_of_[std::size_t(op.id)])] : nullptr;
         if (d && d->block) {
-            const OpBlocking blocking(g_, op, p_.layouts, opt_, tile, order);
+            OpBlocking blocking(g_, op, p_.layouts, opt_, tile, order);
+            if (chain) blocking.keep_output_rows(g_.ops[std::size_t(chain->consumers.back())].name, side_inputs(*chain));
             const MemoryBlock block = blocking.resolve(*d->block, origin);
-            if (!blocking.whole(block)) return plan_blocked(op, blocking.settle(block, origin), blocking);
+            if (!blocking.whole(block)) return plan_blocked(op, blocking.settle(block, origin), blocking, chain);
         } else if (!fits_whole(op, whole_output_bytes(op, make_tile_grid(op, tile), order))) {
-            const OpBlocking blocking(g_, op, p_.layouts, opt_, tile, order);
-            return plan_blocked(op, blocking.choose(), blocking);
+            OpBlocking blocking(g_, op, p_.layouts, opt_, tile, order);
+            if (chain) blocking.keep_output_rows(g_.ops[std::size_t(chain->consumers.back())].name, side_inputs(*chain));
+            return plan_blocked(op, blocking.choose(), blocking, chain);
         }
         if (origin.empty()) return plan_whole(op);
         try {
@@ -478,9 +523,31 @@ private:
     // column) block its columns of a weight B unless the weight is kept whole (or an
     // element-wise op's input slices), computes, and stores its output slice home. The op's
     // output ends in main memory, where its consumers load it from.
-    void plan_blocked(const Op& op, const BlockedOp& choice, const OpBlocking& blocking) {
+    //
+    // With a fused chain, each block's output slice stays on chip and each op of the chain runs on
+    // it in turn (its own compute entry on its own unit class, over the block's rows), loading
+    // only its other inputs' slices (the residual of a fused add); only the last op's output
+    // slice is stored. An op of the chain overwrites the slice in place when its output takes the
+    // same bytes (CompileOptions::in_place_elementwise), else takes a slice of its own.
+    void plan_blocked(const Op& op, const BlockedOp& choice, const OpBlocking& blocking,
+                      const FusedChain* chain = nullptr) {
         p_.blocked[std::size_t(op.id)] = choice;
         const std::vector<int> inputs = op.inputs();
+        std::vector<OpBlocking> fused;  // one per op of the chain
+        std::vector<std::vector<int>> fused_inputs;  // their inputs other than the chain's own tensors
+        std::vector<std::vector<std::uint32_t>> fused_computes;
+        if (chain) {
+            int carried = op.output;
+            for (int c : chain->consumers) {
+                const Op& o = g_.ops[std::size_t(c)];
+                fused.emplace_back(g_, o, p_.layouts, opt_, tile_of(o), loop_order_of(o));
+                fused_inputs.emplace_back();
+                for (int t : o.inputs())
+                    if (t != carried) fused_inputs.back().push_back(t);
+                carried = o.output;
+            }
+            fused_computes.resize(fused.size());
+        }
         for (int t : inputs)
             if (from_table(t))
                 throw InputError("op '" + op.name + "' reads the embedding rows '" + g_.tensors[std::size_t(t)].name +
@@ -488,6 +555,9 @@ private:
                                  "the table on chip only for ops that run whole (use a smaller sequence or batch)");
         for (int t : inputs)
             if (resident_[t] >= 0 && !in_memory_[t]) spill(t);
+        for (const std::vector<int>& more : fused_inputs)
+            for (int t : more)
+                if (resident_[t] >= 0 && !in_memory_[t]) spill(t);
         std::vector<int> pinned;
         int weight_residency = -1;
         std::vector<std::uint32_t> weight_ready;
@@ -498,7 +568,107 @@ private:
             weight_ready = {std::uint32_t(ready_entry_[op.b_input])};
         }
         std::vector<std::uint32_t> computes, stores;
-        for (const OpBlocking::Range& rows : blocking.row_ranges(choice.block)) {
+        int chain_result = -1;                     // the chain's result when it stays on chip
+        int result_residency = -1;
+        std::vector<std::uint32_t> result_space;   // what its space waits for
+        std::vector<std::uint32_t> result_writes;  // the computes that write it
+        std::size_t finishes_left = 0;
+        // With a chain, each op of it on the output slice `held` (written by `after`), then the
+        // store of the last result; without, the store of the block's output.
+        const auto finish = [&](const OpBlocking::Range& block, const std::vector<std::uint32_t>& after,
+                                std::uint32_t held, OpBlocking::Slice held_slice) {
+            std::vector<std::uint32_t> last = after;
+            for (std::size_t i = 0; i < fused.size(); ++i) {
+                const Op& o = g_.ops[std::size_t(chain->consumers[i])];
+                ProgramEntry ce;
+                ce.kind = EntryKind::Compute;
+                ce.op = o.id;
+                ce.unit = opt_.unit_of(o.kind);
+                ce.grid = fused[i].grid(block);
+                ce.loop_order = loop_order_of(o);
+                ce.deps = last;
+                std::vector<std::uint32_t> more_residencies;
+                for (const OpBlocking::Slice& s : fused[i].block_slices(block, false)) {
+                    if (std::find(fused_inputs[i].begin(), fused_inputs[i].end(), s.tensor) == fused_inputs[i].end())
+                        continue;
+                    const auto [r, entry] = load_slice(s, o, pinned);
+                    more_residencies.push_back(r);
+                    ce.deps.push_back(entry);
+                }
+                const OpBlocking::Slice o_out = fused[i].output_slice(block);
+                const bool into_result = chain_result >= 0 && i + 1 == fused.size();
+                const bool in_place = !into_result && opt_.in_place_elementwise && o_out.buffer == held_slice.buffer &&
+                                      o_out.data_bytes == held_slice.data_bytes && o_out.mask_bytes == held_slice.mask_bytes;
+                if (into_result) {
+                    ce.deps.insert(ce.deps.end(), result_space.begin(), result_space.end());
+                    if (--finishes_left == 0) ce.deps.insert(ce.deps.end(), result_writes.begin(), result_writes.end());
+                } else if (!in_place) {
+                    reserve(o_out.buffer, o_out.data_bytes, o.output, o, pinned, ce.deps);
+                    reserve(BufferKind::Mask, o_out.mask_bytes, o.output, o, pinned, ce.deps);
+                }
+                p_.totals.compute_entries++;
+                p_.totals.tile_ops += ce.grid.tiles();
+                const std::uint32_t cid = add_entry(std::move(ce));
+                use(cid, int(held));
+                for (std::uint32_t r : more_residencies) use(cid, int(r));
+                if (into_result) {
+                    if (result_residency < 0) result_residency = new_residency(chain_result, cid, p_.layouts[std::size_t(chain_result)].data_bytes);
+                    use(cid, result_residency);
+                    release_slice(held);
+                    for (std::uint32_t r : more_residencies) release_slice(r);
+                    fused_computes[i].push_back(cid);
+                    result_writes.push_back(cid);
+                    return;
+                }
+                const std::uint32_t o_res = in_place ? held : slice_residency(o_out, cid);
+                if (!in_place) {
+                    use(cid, int(o_res));
+                    release_slice(held);
+                }
+                for (std::uint32_t r : more_residencies) release_slice(r);
+                fused_computes[i].push_back(cid);
+                last = {cid};
+                held = o_res;
+                held_slice = o_out;
+            }
+            ProgramEntry st = slice_transfer(EntryKind::Store, held_slice);
+            st.deps = last;
+            const std::uint32_t sid = add_entry(std::move(st));
+            use(sid, int(held));
+            p_.totals.store_entries++;
+            p_.totals.store_bytes += held_slice.data_bytes + held_slice.mask_bytes;
+            release_slice(held);
+            stores.push_back(sid);
+        };
+        const bool rows_kept = blocking.output_rows_kept();
+        const std::vector<OpBlocking::Range> row_blocks = blocking.row_ranges(choice.block);
+        if (chain) {
+            // The chain's result stays on chip, as an unfused consumer's would, when it fits
+            // beside the blocks; each block's last op writes its rows, and the last of them waits
+            // for the others so that the result is ready when it is.
+            const int result = g_.ops[std::size_t(chain->consumers.back())].output;
+            const TensorLayout& l = p_.layouts[std::size_t(result)];
+            std::vector<std::uint64_t> bytes =
+                blocking.block_bytes(choice.block, choice.double_buffered ? 2 : 1, choice.weight_whole);
+            bytes[std::size_t(l.buffer)] += l.data_bytes;
+            bytes[std::size_t(BufferKind::Mask)] += l.mask_bytes;
+            bool fits = true;
+            for (int b = 0; b < kBufferKinds; ++b) fits = fits && bytes[std::size_t(b)] <= opt_.capacity[b];
+            if (fits) {
+                chain_result = result;
+                pinned.push_back(result);
+                reserve(l.buffer, l.data_bytes, result, op, pinned, result_space);
+                reserve(BufferKind::Mask, l.mask_bytes, result, op, pinned, result_space);
+                finishes_left = row_blocks.size() * (rows_kept ? 1 : blocking.column_ranges(choice.block, row_blocks.front()).size());
+            }
+        }
+        for (const OpBlocking::Range& rows : row_blocks) {
+            OpBlocking::Range full = rows;  // the row block's whole rows
+            full.c0 = 0;
+            full.nc = op.n;
+            std::vector<std::uint32_t> row_computes;
+            std::uint32_t row_out = 0;
+            std::vector<std::uint32_t> row_out_space;  // what the output slice's space waits for
             std::vector<std::uint32_t> row_residencies, row_loads;
             for (const OpBlocking::Slice& s : blocking.row_slices(rows)) {
                 const auto [r, entry] = load_slice(s, op, pinned);
@@ -520,37 +690,57 @@ private:
                     block_residencies.push_back(r);
                     e.deps.push_back(entry);
                 }
-                const OpBlocking::Slice out = blocking.output_slice(block);
-                reserve(out.buffer, out.data_bytes, op.output, op, pinned, e.deps);
-                reserve(BufferKind::Mask, out.mask_bytes, op.output, op, pinned, e.deps);
+                // Kept rows: one slice of the row block's whole output rows, taken by its first
+                // column block and written by each.
+                const bool first_of_row = row_computes.empty();
+                const OpBlocking::Slice out = blocking.output_slice(rows_kept ? full : block);
+                if (!rows_kept || first_of_row) {
+                    row_out_space.clear();
+                    reserve(out.buffer, out.data_bytes, op.output, op, pinned, row_out_space);
+                    reserve(BufferKind::Mask, out.mask_bytes, op.output, op, pinned, row_out_space);
+                }
+                // Every column block writing the kept rows waits, like the first, for their space.
+                e.deps.insert(e.deps.end(), row_out_space.begin(), row_out_space.end());
                 p_.totals.compute_entries++;
                 p_.totals.tile_ops += e.grid.tiles();
                 const std::uint32_t id = add_entry(std::move(e));
-                const std::uint32_t out_residency = slice_residency(out, id);
+                if (!rows_kept || first_of_row) row_out = slice_residency(out, id);
                 for (std::uint32_t r : row_residencies) use(id, int(r));
                 if (weight_residency >= 0) use(id, weight_residency);
                 for (std::uint32_t r : block_residencies) use(id, int(r));
-                use(id, int(out_residency));
-
-                ProgramEntry st = slice_transfer(EntryKind::Store, out);
-                st.deps = {id};
-                const std::uint32_t sid = add_entry(std::move(st));
-                use(sid, int(out_residency));
-                p_.totals.store_entries++;
-                p_.totals.store_bytes += out.data_bytes + out.mask_bytes;
-                release_slice(out_residency);
+                use(id, int(row_out));
+                row_computes.push_back(id);
+                if (!rows_kept) finish(block, {id}, row_out, out);
                 for (std::uint32_t r : block_residencies) release_slice(r);
                 computes.push_back(id);
-                stores.push_back(sid);
             }
+            if (rows_kept) finish(full, row_computes, row_out, blocking.output_slice(full));
             for (std::uint32_t r : row_residencies) release_slice(r);
         }
         p_.totals.macs += std::uint64_t(op.macs());
         op_done_[std::size_t(op.id)] = computes;
-        in_memory_[op.output] = true;
-        memory_deps_[op.output] = stores;
+        int stored = op.output, last_op = op.id;
+        for (std::size_t i = 0; i < fused.size(); ++i) {
+            const Op& o = g_.ops[std::size_t(chain->consumers[i])];
+            p_.totals.macs += std::uint64_t(o.macs());
+            op_done_[std::size_t(o.id)] = fused_computes[i];
+            fused_done_[std::size_t(o.id)] = true;
+            stored = o.output;
+            last_op = o.id;
+        }
+        if (stored == chain_result) {
+            ready_entry_[std::size_t(stored)] = int(result_writes.back());
+            in_memory_[std::size_t(stored)] = false;
+            if (g_.consumers[std::size_t(stored)].empty()) retire(stored);
+        } else {
+            in_memory_[stored] = true;
+            memory_deps_[stored] = stores;
+        }
         for (int t : inputs)
             if (resident_[t] >= 0 && next_use(t, op.id) == kNever) retire(t);
+        for (const std::vector<int>& more : fused_inputs)
+            for (int t : more)
+                if (resident_[t] >= 0 && next_use(t, last_op) == kNever) retire(t);
     }
 
     void plan_whole(const Op& op) {
@@ -674,6 +864,9 @@ private:
     std::uint32_t table_entry_ = 0;   // the embedding table's load, when the graph has the table
     std::vector<std::vector<std::uint32_t>> stored_results_;  // tensor -> stored_results(), once known
     std::vector<bool> stored_results_known_;
+    std::vector<FusedChain> chains_;   // fused chains (OpDirective::fuse)
+    std::vector<int> chain_of_;        // op id -> its chain in chains_ when it is a chain's producer, else -1
+    std::vector<bool> fused_done_;     // op id -> planned with its chain's producer
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/errors.h"
+#include "workloads/op_fusion.h"
 #include "workloads/op_mapping.h"
 
 namespace acceltran::workloads {
@@ -185,9 +186,11 @@ MappingDirectives MappingFile::directives(const OpGraph& graph, const MappingPla
     std::map<std::size_t, std::string> listed;  // position in plan.ops() -> line that maps it
     MappingDirectives result;
     result.ops.assign(graph.ops.size(), OpDirective{});
+    std::vector<std::pair<FusedChain, ConfigNode>> fused;  // chains the file fuses, with their `fuse` node
+    std::map<int, ConfigNode> entry_of;                     // graph op id -> the entry that maps it
     for (const ConfigNode& entry : root_.child("ops").elements()) {
         entry.expect_keys({"op", "memory_block", "depth_parts", "block", "double_buffering", "buffer_tile",
-                           "loop_order", "stationary"});
+                           "loop_order", "stationary", "fuse"});
         const ConfigNode name = entry.child("op");
         const std::size_t at = mapping_find_entry_op(name, plan, graph, index);
         const auto [first, fresh] = listed.emplace(at, mapping_line_of(entry));
@@ -236,7 +239,41 @@ MappingDirectives MappingFile::directives(const OpGraph& graph, const MappingPla
                     " for this op (whether a block fits the buffers twice, docs/mapping.md §1); the value here is "
                     "derived, not a choice, and is ignored");
         }
-        for (int id : ids) result.ops[std::size_t(id)] = directive;
+        if (entry.has("fuse")) {
+            const ConfigNode f = entry.child("fuse");
+            directive.fuse = f.as_bool();
+            if (directive.fuse) {
+                for (int id : ids) {
+                    std::string why;
+                    const FusedChain chain = fusion_chain_of(graph, graph.ops[std::size_t(id)], why);
+                    if (chain.producer < 0)
+                        f.fail_message("op '" + graph.ops[std::size_t(id)].name + "' cannot be fused into its producer: " +
+                                       why + " (docs/mapping.md §11)");
+                    fused.push_back({chain, f});
+                }
+                if (entry.has("block"))
+                    entry.child("block").fail_message("a fused op runs in the main-memory blocks of the matmul it is "
+                                                      "fused into: give `block` on that matmul's entry, not here");
+            }
+        }
+        for (int id : ids) {
+            result.ops[std::size_t(id)] = directive;
+            entry_of.emplace(id, entry);
+        }
+    }
+    // Every op of a fused chain runs in its producer's blocks (whether those keep whole rows on
+    // chip is the compiler's check, against the buffers, with the producer entry's line).
+    for (const auto& [chain, node] : fused) {
+        const Op& producer = graph.ops[std::size_t(chain.producer)];
+        for (std::size_t i = 0; i + 1 < chain.consumers.size(); ++i) {
+            const auto between = entry_of.find(chain.consumers[i]);
+            if (between != entry_of.end() && between->second.has("block"))
+                between->second.child("block").fail_message(
+                    "'" + graph.ops[std::size_t(chain.consumers[i])].name + "' is fused along with '" +
+                    graph.ops[std::size_t(chain.consumers.back())].name + "' (line " +
+                    std::to_string(node.yaml().Mark().line + 1) + ") and runs in the blocks of '" + producer.name +
+                    "': leave block out");
+        }
     }
     return result;
 }

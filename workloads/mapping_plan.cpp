@@ -97,7 +97,10 @@ MappingPlan MappingPlan::derive(const OpGraph& graph, const CompileOptions& opti
         plan.ops_.emplace_back(b.name, first.kind, first.b_batched, block, twice,
                                directed && directed->tile ? *directed->tile : options.tile,
                                directed && directed->loop_order ? *directed->loop_order : options.loop_order);
-        if (directed) plan.ops_.back().set_block(directed->block);
+        if (directed) {
+            plan.ops_.back().set_block(directed->block);
+            plan.ops_.back().set_fused(directed->fuse);
+        }
         plan.members_.push_back(b.members);
     }
     return plan;

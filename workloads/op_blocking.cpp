@@ -169,7 +169,11 @@ std::vector<std::pair<OpBlocking::Slice, std::uint64_t>> OpBlocking::contents(co
     const Range block{0, rows.nb, 0, rows.nr, 0, resolved.columns};
     for (const Slice& s : row_slices(rows)) out.emplace_back(s, std::uint64_t(copies));
     for (const Slice& s : block_slices(block, weight_whole)) out.emplace_back(s, std::uint64_t(copies));
-    out.emplace_back(output_slice(block), std::uint64_t(copies));
+    // Kept output rows (keep_output_rows): the row block's slice of all n columns.
+    out.emplace_back(output_slice(output_rows_kept() ? rows : block), std::uint64_t(copies));
+    const auto all = std::uint64_t(op_.batch * op_.m * op_.n);
+    for (int t : side_inputs_)
+        out.emplace_back(slice(t, std::uint64_t(rows.nb * rows.nr * op_.n), all, 0), std::uint64_t(copies));
     if (weight_b_ && weight_whole) out.emplace_back(weight_slice({0, 1, 0, 1, 0, op_.n}), 1);
     return out;
 }
@@ -223,6 +227,9 @@ OpBlocking::Choice OpBlocking::settle(const MemoryBlock& resolved, const std::st
                      opt_.buffer_name(b) + " buffer, which holds " + byte_count_text(opt_.capacity[worst]) +
                      ", even in blocks: a block of " + describe(resolved) + " needs " +
                      byte_count_text(bytes[std::size_t(worst)]) + " there: " + occupants(resolved, b) +
+                     (output_rows_kept() ? "; with '" + rows_resident_ + "' fused into it, its output rows stay "
+                                           "resident whole (all " + std::to_string(op_.n) + " columns), and they do not fit"
+                                         : std::string()) +
                      " (raise " + opt_.size_key_of(b) +
                      (origin.empty() ? std::string(")") : std::string(" or choose a smaller block)")));
 }

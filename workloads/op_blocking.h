@@ -65,6 +65,22 @@ public:
     // (one batch entry, one tile of rows and, for a weight matmul, one tile of columns) does
     // not fit.
     Choice choose() const;
+    // A matmul a consumer is fused into (op_fusion.h): the consumer needs whole rows of the
+    // output, so a row block's output slice covers all n columns and stays on chip across the
+    // row block's column blocks (the "skewed" blocks of Kim et al. 2023, Sec. 5). Fits, choose
+    // and settle count it so; `consumer` names the fused op in their messages.
+    // `side_inputs`: the chain's other inputs (a fused add's residual), of the output's shape,
+    // whose row slices a block holds beside the kept rows.
+    void keep_output_rows(const std::string& consumer, std::vector<int> side_inputs) {
+        rows_resident_ = consumer;
+        side_inputs_ = std::move(side_inputs);
+    }
+    bool output_rows_kept() const { return !rows_resident_.empty(); }
+    // Bytes per buffer (data in [Activation], [Weight]; masks in [Mask]) of `copies` blocks of
+    // this size, beside the whole weight when `weight_whole`.
+    std::vector<std::uint64_t> block_bytes(const MemoryBlock& resolved, int copies, bool weight_whole) const {
+        return need(resolved, copies, weight_whole);
+    }
     // The same choice for a given block: whether its weight stays whole and it fits twice;
     // InputError (prefixed by `origin`) when it does not fit once.
     Choice settle(const MemoryBlock& resolved, const std::string& origin) const;
@@ -90,6 +106,8 @@ private:
     LoopOrder order_;
     bool weight_b_ = false;
     bool columns_ok_ = false;  // the op can be blocked by output columns
+    std::string rows_resident_;  // the fused consumer when output rows stay whole (keep_output_rows)
+    std::vector<int> side_inputs_;
 };
 
 }  // namespace acceltran::workloads

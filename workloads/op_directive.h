@@ -34,6 +34,11 @@ struct OpDirective {
     // Set: block the op this way (a block equal to the whole op means "never block").
     // Unset: whole when the op fits the buffers, else the default blocking heuristic.
     std::optional<MemoryBlock> block;
+    // Fused into its producer (op_fusion.h, fusion_chain_of; docs/mapping.md §11): this op (with
+    // any op between it and the producing matmul) runs on each of the matmul's main-memory blocks
+    // right after that block, while the block's rows are still on chip, so the intermediate
+    // tensors never go to main memory. Set on the last op of the chain (the consumer).
+    bool fuse = false;
     // Where the directive came from ("mapping.yaml:12"), for the compiler's errors; empty for
     // directives made in code.
     std::string origin;

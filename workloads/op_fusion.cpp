@@ -46,3 +46,90 @@ int fuse_gelu_into_matmuls(OpGraph& g) {
 }
 
 }  // namespace acceltran::workloads
+
+namespace acceltran::workloads {
+
+namespace {
+
+// The op that produces `tensor` when `reader` is its only reader and it is not a graph output;
+// else -1 with the reason in `why`.
+int fusion_sole_producer(const OpGraph& g, int tensor, const Op& reader, std::string& why) {
+    const Tensor& t = g.tensors[std::size_t(tensor)];
+    const int p = g.producer[std::size_t(tensor)];
+    if (p < 0) {
+        why = "its input '" + t.name + "' is not produced by an op of the graph";
+        return -1;
+    }
+    if (std::find(g.outputs.begin(), g.outputs.end(), tensor) != g.outputs.end()) {
+        why = "its input '" + t.name + "' is a graph output, which must reach main memory";
+        return -1;
+    }
+    const std::vector<int>& readers = g.consumers[std::size_t(tensor)];
+    for (int other : readers)
+        if (other != reader.id) {
+            why = "its input '" + t.name + "' is also read by '" + g.ops[std::size_t(other)].name +
+                  "', which needs it in a buffer or main memory";
+            return -1;
+        }
+    return p;
+}
+
+bool fusion_same_extents(const Op& a, const Op& b) { return a.batch == b.batch && a.m == b.m && a.n == b.n; }
+
+}  // namespace
+
+FusedChain fusion_chain_of(const OpGraph& g, const Op& consumer, std::string& why) {
+    FusedChain none;
+    if (consumer.kind != OpKind::Softmax && consumer.kind != OpKind::Gelu && consumer.kind != OpKind::LayerNorm) {
+        why = "'" + consumer.name + "' is not a softmax, GELU or layer-norm, the kinds that fuse into a matmul";
+        return none;
+    }
+    if (consumer.last_position || consumer.a_inputs.size() != 1) {
+        why = "'" + consumer.name + "' reads only some rows of its input";
+        return none;
+    }
+    std::vector<int> chain{consumer.id};
+    int p = fusion_sole_producer(g, consumer.a_inputs.front(), consumer, why);
+    if (p < 0) return none;
+    if (consumer.kind == OpKind::LayerNorm) {
+        const Op& add = g.ops[std::size_t(p)];
+        if (add.kind != OpKind::Add) {
+            why = "a layer-norm fuses with the residual add before it and the matmul before that; '" + add.name +
+                  "', which produces its input, is not an add";
+            return none;
+        }
+        chain.insert(chain.begin(), add.id);
+        p = -1;
+        std::string first_why;
+        for (int t : add.a_inputs) {
+            std::string w;
+            const int q = fusion_sole_producer(g, t, add, w);
+            if (q >= 0 && g.ops[std::size_t(q)].kind == OpKind::MatMul) {
+                p = q;
+                break;
+            }
+            if (first_why.empty()) first_why = q >= 0 ? "'" + g.ops[std::size_t(q)].name + "' is not a matmul" : w;
+        }
+        if (p < 0) {
+            why = "neither input of the add '" + add.name + "' comes from a matmul it alone reads (" + first_why + ")";
+            return none;
+        }
+    }
+    const Op& producer = g.ops[std::size_t(p)];
+    if (producer.kind != OpKind::MatMul) {
+        why = "'" + producer.name + "', which produces its input, is not a matmul";
+        return none;
+    }
+    if (producer.fused_gelu) {
+        why = "'" + producer.name + "' already carries a GELU fused into it at graph level (docs/gemmini.md §2)";
+        return none;
+    }
+    for (int id : chain)
+        if (!fusion_same_extents(producer, g.ops[std::size_t(id)])) {
+            why = "'" + g.ops[std::size_t(id)].name + "' does not have the extents of the matmul '" + producer.name + "'";
+            return none;
+        }
+    return FusedChain{p, chain};
+}
+
+}  // namespace acceltran::workloads

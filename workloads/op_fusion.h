@@ -4,6 +4,9 @@
 // Gemmini does (its I-BERT GELU sits on the accumulator's output; docs/gemmini.md §3).
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "workloads/op_graph.h"
 
 namespace acceltran::workloads {
@@ -13,5 +16,27 @@ namespace acceltran::workloads {
 // intermediate tensor stays in the tensor list with no producer and no reader. Ops are renumbered
 // in order and producers/consumers rebuilt. Returns how many were fused.
 int fuse_gelu_into_matmuls(OpGraph& graph);
+
+}  // namespace acceltran::workloads
+
+namespace acceltran::workloads {
+
+// A fusion a mapping chooses (docs/mapping.md §11): a matmul `producer` and the ops that run on
+// each of its main-memory blocks right after it, in order, while the block's rows are on chip.
+// Three shapes: softmax after Q·Kᵀ; GELU after FFN W1; layer-norm after the residual add that
+// follows a weight matmul (W_out, FFN W2): the add is fused along, since the norm's input is the
+// add's output and the add needs only the block's rows of the residual.
+struct FusedChain {
+    int producer = -1;            // the matmul
+    std::vector<int> consumers;   // op ids after it, the last one the op the mapping names
+};
+
+// The chain that fusing `consumer` into its producer makes, or, when it is not legal, a chain
+// with producer -1 and the reason in `why` (what the op is, what fusion needs). Legal when the
+// consumer is a softmax, GELU or layer-norm over all rows of its input; every tensor between the
+// matmul and the consumer is read by the next op of the chain alone and is not a graph output;
+// and every op of the chain has the matmul's extents (batch, m, n): a block of the matmul then
+// holds whole rows of each, which is what the consumer needs.
+FusedChain fusion_chain_of(const OpGraph& graph, const Op& consumer, std::string& why);
 
 }  // namespace acceltran::workloads

@@ -41,6 +41,7 @@ void OpMapping::write_yaml(std::ostream& out) const {
         << "    buffer_tile: {b: " << tile_.b << ", x: " << tile_.x << ", y: " << tile_.y << "}\n"
         << "    loop_order: " << order_.str() << "\n"
         << "    stationary: " << to_string(stationary()) << "\n";
+    if (fused_) out << "    fuse: true\n";
 }
 
 const char* to_string(OpMapping::Stationary s) {

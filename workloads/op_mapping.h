@@ -43,6 +43,9 @@ public:
     const std::optional<MemoryBlock>& block() const { return inner_block_; }
     void set_block(std::optional<MemoryBlock> block) { inner_block_ = block; }
     void set_double_buffered(bool twice) { double_buffered_ = twice; }
+    // Fused into the matmul that produces its input (OpDirective::fuse, docs/mapping.md §11).
+    bool fused() const { return fused_; }
+    void set_fused(bool fused) { fused_ = fused; }
 
     // One entry of a mapping file's `ops` list (docs/mapping.md, "File format").
     void write_yaml(std::ostream& out) const;
@@ -56,6 +59,7 @@ private:
     TileShape tile_;
     LoopOrder order_;
     std::optional<MemoryBlock> inner_block_;
+    bool fused_ = false;
 };
 
 const char* to_string(OpMapping::Stationary s);

@@ -1,0 +1,196 @@
+// Fusion as a mapping choice (OpDirective::fuse, docs/mapping.md §11): a fused consumer runs on
+// each block of its producer right after it, the intermediate tensor never crosses main memory,
+// every op keeps its own compute entries on its own unit class, and illegal fusions are refused.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/errors.h"
+#include "tests/unit/shipped_design.h"
+#include "workloads/buffer_planner.h"
+#include "workloads/graph_builder.h"
+#include "workloads/mapping_file.h"
+#include "workloads/mapping_plan.h"
+#include "workloads/model_spec.h"
+#include "workloads/op_fusion.h"
+
+using namespace acceltran;
+using namespace acceltran::workloads;
+using acceltran::testing::kModelsDir;
+using acceltran::testing::shipped;
+using Catch::Matchers::Contains;
+
+namespace {
+
+// Bytes moved between main memory and the buffers for one tensor, data and masks.
+std::uint64_t fusion_traffic_of(const TiledProgram& p, int tensor) {
+    std::uint64_t bytes = 0;
+    for (const ProgramEntry& e : p.entries)
+        if (e.kind != EntryKind::Compute && e.tensor == tensor) bytes += e.data_bytes + e.mask_bytes;
+    return bytes;
+}
+
+// The op ids of the compute entries, in program order.
+std::vector<int> fusion_compute_order(const TiledProgram& p) {
+    std::vector<int> ops;
+    for (const ProgramEntry& e : p.entries)
+        if (e.kind == EntryKind::Compute) ops.push_back(e.op);
+    return ops;
+}
+
+MappingDirectives fusion_directives(const OpGraph& g, const CompileOptions& o, const std::string& text) {
+    const MappingPlan plan = MappingPlan::derive(g, o);
+    return MappingFile::parse(text, "fuse.yaml").directives(g, plan, o);
+}
+
+// Walking the program in order, each residency freed after its last user: never above a
+// capacity (the control block checks the same at run time).
+void check_fusion_occupancy(const TiledProgram& p) {
+    std::vector<std::uint32_t> users_left(p.residencies.size());
+    for (std::size_t r = 0; r < p.residencies.size(); ++r) users_left[r] = p.residencies[r].users;
+    std::uint64_t held[kBufferKinds] = {};
+    for (const ProgramEntry& e : p.entries) {
+        for (std::uint32_t r : e.allocates) {
+            held[int(p.residencies[r].buffer)] += p.residencies[r].allocated_data();
+            held[int(BufferKind::Mask)] += p.residencies[r].allocated_mask();
+        }
+        for (int b = 0; b < kBufferKinds; ++b) REQUIRE(held[b] <= p.options.capacity[b]);
+        for (std::uint32_t r : e.uses)
+            if (--users_left[r] == 0) {
+                held[int(p.residencies[r].buffer)] -= p.residencies[r].freed_data();
+                held[int(BufferKind::Mask)] -= p.residencies[r].freed_mask();
+            }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("softmax fused into Q x K^T keeps the scores off main memory", "[fusion]") {
+    CompileOptions o = shipped("acceltran-edge");
+    const OpGraph g = build_op_graph(load_model("bert-tiny", kModelsDir), 64, 3, o);
+    // Both runs block the scores by 5 of its 6 (batch x heads) entries; the probabilities stay
+    // on chip in both (they fit); only the fusion differs.
+    const std::string blocks = "ops:\n  - op: l0.attn.scores\n    block: {batch: 5}\n";
+    const std::string fused_text = "ops:\n  - op: l0.attn.scores\n    block: {batch: 5}\n"
+                                   "  - op: l0.attn.probs\n    fuse: true\n";
+    o.op_directives = fusion_directives(g, o, blocks).ops;
+    const TiledProgram apart = compile_program(g, o);
+    o.op_directives = fusion_directives(g, o, fused_text).ops;
+    const TiledProgram fused = compile_program(g, o);
+
+    const Op& scores = g.op("l0.attn.scores");
+    const Op& probs = g.op("l0.attn.probs");
+    // By hand: the scores are 3 x 2 heads x 64 x 64 = 24,576 values at Edge's activation
+    // density 0.5 and 20 bits: 30,720 data bytes, plus 24,576 / 8 = 3,072 mask bytes; the two
+    // slices (5 and 1 entries) round to whole bytes exactly. Apart they are stored once and
+    // loaded once: 67,584 bytes.
+    REQUIRE(o.activation_density == 0.5);
+    REQUIRE(o.element_bits == 20);
+    CHECK(fusion_traffic_of(apart, scores.output) == 2 * (30720 + 3072));
+    CHECK(fusion_traffic_of(fused, scores.output) == 0);
+    CHECK(apart.totals.load_bytes + apart.totals.store_bytes - (fused.totals.load_bytes + fused.totals.store_bytes) ==
+          2 * (30720 + 3072));
+    // The probabilities never reach main memory in either.
+    CHECK(fusion_traffic_of(fused, probs.output) == 0);
+    CHECK(fusion_traffic_of(apart, probs.output) == 0);
+    CHECK(fused.totals.macs == apart.totals.macs);
+    CHECK(fused.totals.tile_ops == apart.totals.tile_ops);
+
+    // Block by block: scores, softmax, scores, softmax, each on its own unit class.
+    std::vector<int> pair;
+    for (int op : fusion_compute_order(fused))
+        if (op == scores.id || op == probs.id) pair.push_back(op);
+    CHECK(pair == std::vector<int>{scores.id, probs.id, scores.id, probs.id});
+    for (const ProgramEntry& e : fused.entries)
+        if (e.kind == EntryKind::Compute && e.op == probs.id) CHECK(e.unit == o.unit_of(OpKind::Softmax));
+    check_fusion_occupancy(fused);
+}
+
+TEST_CASE("GELU fused into FFN W1 and layer-norm with its add into W_out", "[fusion]") {
+    CompileOptions o = shipped("acceltran-edge");
+    const OpGraph g = build_op_graph(load_model("bert-tiny", kModelsDir), 64, 3, o);
+    const std::string apart_text = "ops:\n  - op: l0.ffn.h1\n    block: {batch: 1}\n"
+                                   "  - op: l0.ffn.gelu1\n    block: {batch: 1}\n"
+                                   "  - op: l0.attn.out\n    block: {batch: 1}\n"
+                                   "  - op: l0.attn.residual\n    block: {batch: 1}\n"
+                                   "  - op: l0.attn.ln\n    block: {batch: 1}\n";
+    const std::string fused_text = "ops:\n  - op: l0.ffn.h1\n    block: {batch: 1}\n"
+                                   "  - op: l0.ffn.gelu1\n    fuse: true\n"
+                                   "  - op: l0.attn.out\n    block: {batch: 1}\n"
+                                   "  - op: l0.attn.ln\n    fuse: true\n";
+    o.op_directives = fusion_directives(g, o, apart_text).ops;
+    const TiledProgram apart = compile_program(g, o);
+    o.op_directives = fusion_directives(g, o, fused_text).ops;
+    const TiledProgram fused = compile_program(g, o);
+    for (const std::string name : {"l0.ffn.h1", "l0.attn.out", "l0.attn.residual"}) {
+        INFO(name);
+        const int t = g.op(name).output;
+        CHECK(fusion_traffic_of(apart, t) > 0);
+        CHECK(fusion_traffic_of(fused, t) == 0);
+    }
+    // The fused add still reads its residual, block by block.
+    const int residual_in = g.op("l0.attn.residual").a_inputs.back();
+    CHECK(fusion_traffic_of(fused, residual_in) > 0);
+    CHECK(fused.totals.macs == apart.totals.macs);
+    CHECK(fused.totals.tile_ops == apart.totals.tile_ops);
+}
+
+TEST_CASE("illegal fusions are refused with the file and line", "[fusion]") {
+    CompileOptions o = shipped("acceltran-edge");
+    const OpGraph g = build_op_graph(load_model("bert-tiny", kModelsDir), 64, 3, o);
+    const auto refusal = [&](const std::string& text) {
+        try {
+            fusion_directives(g, o, text);
+        } catch (const InputError& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    // Unsupported kind: a matmul is not fused into anything.
+    CHECK_THAT(refusal("ops:\n  - op: l0.attn.context\n    fuse: true\n"),
+               Contains("fuse.yaml:3") && Contains("not a softmax, GELU or layer-norm"));
+    // Illegal pair: the embedding's layer-norm follows an add of two inputs, no matmul.
+    CHECK_THAT(refusal("ops:\n  - op: emb.ln\n    fuse: true\n"),
+               Contains("fuse.yaml:3") && Contains("cannot be fused"));
+    // A fused op takes its producer's blocks.
+    CHECK_THAT(refusal("ops:\n  - op: l0.attn.probs\n    fuse: true\n    block: {batch: 1}\n"),
+               Contains("fuse.yaml:4") && Contains("blocks of the matmul"));
+    // fusion_chain_of says why for a consumer whose input is read twice.
+    std::string why;
+    CHECK(fusion_chain_of(g, g.op("l0.attn.residual"), why).producer < 0);
+}
+
+TEST_CASE("a fused matmul in column blocks keeps whole output rows resident, or is refused", "[fusion]") {
+    CompileOptions o = shipped("acceltran-edge");
+    const OpGraph g = build_op_graph(load_model("bert-tiny", kModelsDir), 64, 3, o);
+    const Op& h1 = g.op("l0.ffn.h1");
+    const Op& gelu = g.op("l0.ffn.gelu1");
+    // W1 in blocks of one batch entry's 64 rows x 128 of its 512 columns; the GELU fused.
+    const std::string text = "ops:\n  - op: l0.ffn.gelu1\n    fuse: true\n"
+                             "  - op: l0.ffn.h1\n    block: {batch: 1, columns: 128}\n";
+    o.op_directives = fusion_directives(g, o, text).ops;
+    const TiledProgram p = compile_program(g, o);
+    CHECK(fusion_traffic_of(p, h1.output) == 0);
+    // Four column blocks per row block, then the GELU once over the row block's whole rows.
+    std::vector<int> order;
+    for (int op : fusion_compute_order(p))
+        if (op == h1.id || op == gelu.id) order.push_back(op);
+    REQUIRE(order.size() == 3 * 5);
+    for (std::size_t r = 0; r < 3; ++r)
+        CHECK(std::vector<int>(order.begin() + long(5 * r), order.begin() + long(5 * r + 5)) ==
+              std::vector<int>{h1.id, h1.id, h1.id, h1.id, gelu.id});
+    check_fusion_occupancy(p);
+
+    // Rows not resident: 32 kB of activation buffer holds a 64 x 128 slice of A (10 kB: 8,192
+    // values at density 0.5 and 20 bits) and a 64 x 128 output slice (10 kB) unfused, but not
+    // beside the 64 x 512 rows (40 kB) fusion keeps.
+    o.capacity[int(BufferKind::Activation)] = 32 * 1024;
+    const std::string apart = "ops:\n  - op: l0.ffn.h1\n    block: {batch: 1, columns: 128}\n";
+    o.op_directives = fusion_directives(g, o, apart).ops;
+    CHECK_NOTHROW(compile_program(g, o));
+    o.op_directives = fusion_directives(g, o, text).ops;
+    CHECK_THROWS_WITH(compile_program(g, o), Contains("fuse.yaml:4") && Contains("output rows stay resident") &&
+                                                 Contains("l0.ffn.gelu1"));
+}
