@@ -196,16 +196,8 @@ private:
         e.data_bytes = l.data_bytes;
         e.mask_bytes = l.mask_bytes;
         table_entry_ = add_entry(std::move(e));
-        Residency r;
-        r.tensor = t;
-        r.buffer = l.buffer;
-        r.data_bytes = l.data_bytes;
-        r.mask_bytes = l.mask_bytes;
-        r.pinned = true;
-        p_.residencies.push_back(r);
-        users_.emplace_back();
-        const int id = int(p_.residencies.size() - 1);
-        p_.entries[table_entry_].allocates.push_back(std::uint32_t(id));
+        const int id = int(add_residency(t, l.buffer, l.data_bytes, l.mask_bytes, table_entry_));
+        p_.residencies[std::size_t(id)].pinned = true;
         use(table_entry_, id);
         ready_entry_[std::size_t(t)] = int(table_entry_);
         p_.totals.load_entries++;
@@ -473,12 +465,20 @@ private:
     // A space for one block's slice of a tensor, allocated by `entry` and not the tensor's
     // residency (the tensor itself stays in main memory).
     std::uint32_t slice_residency(const OpBlocking::Slice& s, std::uint32_t entry) {
+        const std::uint32_t id = add_residency(s.tensor, s.buffer, s.data_bytes, s.mask_bytes, entry);
+        p_.residencies[id].slice = true;
+        return id;
+    }
+
+    // A residency of `tensor` that `entry` allocates when it starts: a block's slice, or the
+    // pinned embedding table (CompileOptions::embedding_table).
+    std::uint32_t add_residency(int tensor, BufferKind buffer, std::uint64_t data_bytes, std::uint64_t mask_bytes,
+                                std::uint32_t entry) {
         Residency r;
-        r.tensor = s.tensor;
-        r.buffer = s.buffer;
-        r.data_bytes = s.data_bytes;
-        r.mask_bytes = s.mask_bytes;
-        r.slice = true;
+        r.tensor = tensor;
+        r.buffer = buffer;
+        r.data_bytes = data_bytes;
+        r.mask_bytes = mask_bytes;
         p_.residencies.push_back(r);
         users_.emplace_back();
         const auto id = std::uint32_t(p_.residencies.size() - 1);

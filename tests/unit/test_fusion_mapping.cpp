@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "tests/unit/program_occupancy.h"
 #include "tests/unit/shipped_design.h"
 #include "workloads/buffer_planner.h"
 #include "workloads/graph_builder.h"
@@ -43,26 +44,6 @@ std::vector<int> fusion_compute_order(const TiledProgram& p) {
 MappingDirectives fusion_directives(const OpGraph& g, const CompileOptions& o, const std::string& text) {
     const MappingPlan plan = MappingPlan::derive(g, o);
     return MappingFile::parse(text, "fuse.yaml").directives(g, plan, o);
-}
-
-// Walking the program in order, each residency freed after its last user: never above a
-// capacity (the control block checks the same at run time).
-void check_fusion_occupancy(const TiledProgram& p) {
-    std::vector<std::uint32_t> users_left(p.residencies.size());
-    for (std::size_t r = 0; r < p.residencies.size(); ++r) users_left[r] = p.residencies[r].users;
-    std::uint64_t held[kBufferKinds] = {};
-    for (const ProgramEntry& e : p.entries) {
-        for (std::uint32_t r : e.allocates) {
-            held[int(p.residencies[r].buffer)] += p.residencies[r].allocated_data();
-            held[int(BufferKind::Mask)] += p.residencies[r].allocated_mask();
-        }
-        for (int b = 0; b < kBufferKinds; ++b) REQUIRE(held[b] <= p.options.capacity[b]);
-        for (std::uint32_t r : e.uses)
-            if (--users_left[r] == 0) {
-                held[int(p.residencies[r].buffer)] -= p.residencies[r].freed_data();
-                held[int(BufferKind::Mask)] -= p.residencies[r].freed_mask();
-            }
-    }
 }
 
 }  // namespace
@@ -105,7 +86,7 @@ TEST_CASE("softmax fused into Q x K^T keeps the scores off main memory", "[fusio
     CHECK(pair == std::vector<int>{scores.id, probs.id, scores.id, probs.id});
     for (const ProgramEntry& e : fused.entries)
         if (e.kind == EntryKind::Compute && e.op == probs.id) CHECK(e.unit == o.unit_of(OpKind::Softmax));
-    check_fusion_occupancy(fused);
+    acceltran::testing::check_occupancy_in_program_order(fused);
 }
 
 TEST_CASE("GELU fused into FFN W1 and layer-norm with its add into W_out", "[fusion]") {
@@ -181,7 +162,7 @@ TEST_CASE("a fused matmul in column blocks keeps whole output rows resident, or 
     for (std::size_t r = 0; r < 3; ++r)
         CHECK(std::vector<int>(order.begin() + long(5 * r), order.begin() + long(5 * r + 5)) ==
               std::vector<int>{h1.id, h1.id, h1.id, h1.id, gelu.id});
-    check_fusion_occupancy(p);
+    acceltran::testing::check_occupancy_in_program_order(p);
 
     // Rows not resident: 32 kB of activation buffer holds a 64 x 128 slice of A (10 kB: 8,192
     // values at density 0.5 and 20 bits) and a 64 x 128 output slice (10 kB) unfused, but not

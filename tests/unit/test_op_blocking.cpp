@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "tests/unit/program_occupancy.h"
 #include "tests/unit/shipped_design.h"
 #include "workloads/buffer_planner.h"
 #include "workloads/generation.h"
@@ -54,27 +55,6 @@ std::vector<OpDirective> one_directive(const OpGraph& g, const std::string& op, 
     return all;
 }
 
-// Every occupancy the control block would see, walking the program in order with each
-// residency freed after its last user: never above a capacity (the simulation checks the same
-// at run time, in the order entries really run).
-void check_occupancy_in_program_order(const TiledProgram& p) {
-    std::vector<std::uint32_t> users_left(p.residencies.size());
-    for (std::size_t r = 0; r < p.residencies.size(); ++r) users_left[r] = p.residencies[r].users;
-    std::uint64_t held[kBufferKinds] = {};
-    for (const ProgramEntry& e : p.entries) {
-        for (std::uint32_t r : e.allocates) {
-            held[int(p.residencies[r].buffer)] += p.residencies[r].allocated_data();
-            held[int(BufferKind::Mask)] += p.residencies[r].allocated_mask();
-        }
-        for (int b = 0; b < kBufferKinds; ++b) REQUIRE(held[b] <= p.options.capacity[b]);
-        for (std::uint32_t r : e.uses)
-            if (--users_left[r] == 0) {
-                held[int(p.residencies[r].buffer)] -= p.residencies[r].freed_data();
-                held[int(BufferKind::Mask)] -= p.residencies[r].freed_mask();
-            }
-    }
-}
-
 }  // namespace
 
 TEST_CASE("blocks of rows and columns cover exactly the op's tiles", "[blocking]") {
@@ -113,7 +93,7 @@ TEST_CASE("blocks of rows and columns cover exactly the op's tiles", "[blocking]
         CHECK(b.store_bytes >= p.layouts[std::size_t(op.output)].data_bytes);
         CHECK(b.store_bytes <= p.layouts[std::size_t(op.output)].data_bytes + b.stores);
         CHECK(p.totals.macs == whole.totals.macs);
-        check_occupancy_in_program_order(p);
+        acceltran::testing::check_occupancy_in_program_order(p);
     }
 }
 
@@ -164,7 +144,7 @@ TEST_CASE("the default blocks only what does not fit, and runs BERT-Base in 64 k
     CHECK(small.totals.macs == normal.totals.macs);
     // Small buffers move more bytes: operands come back once per block.
     CHECK(small.totals.load_bytes > normal.totals.load_bytes);
-    check_occupancy_in_program_order(small);
+    acceltran::testing::check_occupancy_in_program_order(small);
 }
 
 TEST_CASE("a mapping's tile and loop order reach that op's compute entry only", "[blocking][mapping]") {
