@@ -13,7 +13,8 @@ namespace acceltran::compute {
 class MacLane : public ComputeUnit {
 public:
     explicit MacLane(int macs_per_lane) : macs_per_lane_(macs_per_lane) {}
-    TileWork execute(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density) override;
+    TileWork execute_repeated(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density,
+                              std::uint64_t count) override;
 
     const sparsity::PreSparsity& pre_sparsity() const { return pre_; }
     const sparsity::PostSparsity& post_sparsity() const { return post_; }
