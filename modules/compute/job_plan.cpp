@@ -29,6 +29,7 @@ struct TileClass {
     unsigned streams = 0;  // bit s: stream s moves bytes
     std::uint64_t count = 0;
     TileWork work;
+    int bits = -1;  // its entry in JobPlanScratch::by_bits (-1: a diagonal class)
 };
 
 // The key of a tile's class: which of its extents are at the op's edge (the only extents that
@@ -42,7 +43,6 @@ unsigned class_bits(const workloads::TileGrid& g, const workloads::TileStep& s, 
            unsigned(s.read_psum) << 6 | unsigned(s.write_psum) << 7 | unsigned(s.write_output) << 8 |
            unsigned(first) << 9;
 }
-constexpr unsigned kClassBits = 1u << 10;  // (visible pairs fit in the 54 bits above)
 
 // The per-tile rules of the full path (ProcessingElement::run_tile) for one class.
 TileClass make_class(const OpContext& ctx, const workloads::TileStep& step) {
@@ -80,6 +80,36 @@ TileClass make_class(const OpContext& ctx, const workloads::TileStep& step) {
     return c;
 }
 
+constexpr unsigned kClassBits = 1u << 10;  // (visible pairs fit in the 54 bits above)
+
+// The walk's working storage, kept from job to job: a decode step runs hundreds of thousands of
+// jobs of a few distinct tiles each, and allocating it per job cost more than using it.
+struct JobPlanScratch {
+    std::vector<std::uint64_t> ends;
+    std::vector<TileClass> classes;
+    std::array<std::int16_t, kClassBits> by_bits;
+    std::unordered_map<std::uint64_t, std::size_t> diagonal;  // visible pairs << 10 | bits -> class
+    std::vector<std::uint64_t> counts;  // [class * chunks + chunk]
+    std::vector<std::size_t> first_class, last_class;
+    std::vector<unsigned> started;
+    std::vector<std::uint32_t> tile_classes;  // per tile, when records are kept
+    std::vector<std::uint32_t> row;
+    JobPlanScratch() { by_bits.fill(-1); }
+    // Clears what the previous job left (also after one that threw).
+    void reset(std::size_t chunks) {
+        for (const TileClass& c : classes)
+            if (c.bits >= 0) by_bits[std::size_t(c.bits)] = -1;
+        classes.clear();
+        diagonal.clear();
+        counts.clear();
+        first_class.assign(chunks, 0);
+        last_class.assign(chunks, 0);
+        started.assign(chunks, 0);
+        tile_classes.clear();
+        row.clear();
+    }
+};
+
 }  // namespace
 
 JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
@@ -87,7 +117,9 @@ JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSe
     const workloads::TileGrid& g = *ctx.grid;
     const std::uint64_t n = tiles.size();
     // Chunk boundaries: [0,1), the middle [1, n-1) in up to `middle_chunks` near-equal pieces, [n-1, n).
-    std::vector<std::uint64_t> ends;
+    thread_local JobPlanScratch scratch;
+    std::vector<std::uint64_t>& ends = scratch.ends;
+    ends.clear();
     if (n >= 1) ends.push_back(1);
     if (n > 2) {
         const std::uint64_t middle = n - 2;
@@ -101,19 +133,20 @@ JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSe
     // The walk only sorts tiles into classes and counts them per chunk; the per-tile rules run
     // once per class below. Per chunk it keeps what depends on a tile's place rather than its
     // class: the first and last tile's class, and the slot of the first tile moving each stream.
-    std::vector<TileClass> classes;
-    std::array<std::int16_t, kClassBits> by_bits;
-    by_bits.fill(-1);
-    std::unordered_map<std::uint64_t, std::size_t> diagonal;  // visible pairs << 10 | bits -> class
-    std::vector<std::uint64_t> counts;  // [class * n_chunks + chunk]
-    std::vector<std::size_t> first_class(n_chunks), last_class(n_chunks);
-    std::vector<unsigned> started(n_chunks, 0);
-    std::vector<std::uint32_t> tile_classes;  // per tile, when records are kept
+    scratch.reset(n_chunks);
+    std::vector<TileClass>& classes = scratch.classes;
+    auto& by_bits = scratch.by_bits;
+    auto& diagonal = scratch.diagonal;
+    std::vector<std::uint64_t>& counts = scratch.counts;
+    std::vector<std::size_t>& first_class = scratch.first_class;
+    std::vector<std::size_t>& last_class = scratch.last_class;
+    std::vector<unsigned>& started = scratch.started;
+    std::vector<std::uint32_t>& tile_classes = scratch.tile_classes;
     const bool causal = g.causal.on;
     // The current row (the tiles of one k step, LaneTileSequence::identical_rows_ahead): its
     // tiles' classes and its first tile's ordinal. Rows repeat only with 4 or more k steps.
     const bool rows_repeat = g.matmul && g.nk >= 4;
-    std::vector<std::uint32_t> row;
+    std::vector<std::uint32_t>& row = scratch.row;
     std::uint64_t row_first = 0;
     std::int64_t row_k = -1;
 
@@ -152,6 +185,7 @@ JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSe
                 diagonal.emplace(diagonal_key, id);
             } else {
                 by_bits[bits] = std::int16_t(id);
+                classes.back().bits = int(bits);
             }
         }
         TileClass& cls = classes[id];
