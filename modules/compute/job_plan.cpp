@@ -87,7 +87,7 @@ constexpr unsigned kClassBits = 1u << 10;  // (visible pairs fit in the 54 bits 
 struct JobPlanScratch {
     std::vector<std::uint64_t> ends;
     std::vector<TileClass> classes;
-    std::array<std::int16_t, kClassBits> by_bits;
+    std::array<std::int32_t, kClassBits> by_bits;
     std::unordered_map<std::uint64_t, std::size_t> diagonal;  // visible pairs << 10 | bits -> class
     std::vector<std::uint64_t> counts;  // [class * chunks + chunk]
     std::vector<std::size_t> first_class, last_class;
@@ -184,7 +184,7 @@ JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSe
             if (diagonal_tile) {
                 diagonal.emplace(diagonal_key, id);
             } else {
-                by_bits[bits] = std::int16_t(id);
+                by_bits[bits] = std::int32_t(id);
                 classes.back().bits = int(bits);
             }
         }
