@@ -156,6 +156,8 @@ LaneTileSequence::LaneTileSequence(const TileGrid& grid, const LoopOrder& order,
         if (letter == 'k') {
             inside_k = true;
         } else if (inside_k) {
+            inner_extent_[n_inner_] = letter_extent(grid, letter);
+            if (letter == 'i' && grid.ni > 1) i_inner_ = true;
             inner_[n_inner_++] = letter;
             inner_count_ *= letter_extent(grid, letter);
         } else {
@@ -168,8 +170,17 @@ LaneTileSequence::LaneTileSequence(const TileGrid& grid, const LoopOrder& order,
         last_prefix_ = (end_ - 1) / inner_count_;
         suffix_begin_ = suffix_ = first_ % inner_count_;
         suffix_end_ = prefix_ == last_prefix_ ? (end_ - 1) % inner_count_ + 1 : inner_count_;
+        start_prefix();
     }
     has_next_ = advance_unmasked(next_);
+}
+
+void LaneTileSequence::start_prefix() {
+    cur_ = TileIndex{};
+    decode(prefix_, outer_, n_outer_, cur_);
+    decode(suffix_begin_, inner_, n_inner_, cur_);
+    cur_.k = k_;
+    row_begin_ = cur_;
 }
 
 void LaneTileSequence::decode(std::uint64_t value, const std::array<char, 3>& letters,
@@ -184,17 +195,29 @@ void LaneTileSequence::decode(std::uint64_t value, const std::array<char, 3>& le
 bool LaneTileSequence::advance(TileIndex& out) {
     if (remaining_ == 0) return false;
     --remaining_;
-    decode(prefix_, outer_, n_outer_, out);
-    decode(suffix_, inner_, n_inner_, out);
-    out.k = k_;
-    if (++suffix_ < suffix_end_) return true;
+    out = cur_;
+    if (++suffix_ < suffix_end_) {
+        // Odometer step of the suffix letters: the last one runs fastest.
+        for (int l = n_inner_ - 1; l >= 0; --l) {
+            auto& v = letter_of(cur_, inner_[l]);
+            if (++v < inner_extent_[l]) break;
+            v = 0;
+        }
+        return true;
+    }
     suffix_ = suffix_begin_;
-    if (++k_ < k_end_) return true;
+    if (++k_ < k_end_) {
+        const std::int64_t k = k_;
+        cur_ = row_begin_;
+        cur_.k = k;
+        return true;
+    }
     k_ = k_begin_;
     ++prefix_;
     // Only the first prefix of the range can start part-way through its suffixes.
     suffix_begin_ = suffix_ = 0;
     suffix_end_ = prefix_ == last_prefix_ ? (end_ - 1) % inner_count_ + 1 : inner_count_;
+    if (remaining_ > 0) start_prefix();
     return true;
 }
 
@@ -229,6 +252,38 @@ bool LaneTileSequence::next(TileStep& step) {
     prev_ = t;
     has_prev_ = true;
     return true;
+}
+
+std::uint64_t LaneTileSequence::identical_rows_ahead() const {
+    // prev_ ended row prev_.k when the lookahead starts row prev_.k + 1 (of the same prefix,
+    // since a new prefix starts at k = 0). Row k >= 1 has the flags of every middle row: its
+    // first tile follows another row's last (psum and operands re-read exactly as in the rows
+    // after it), its last tile precedes one, and no tile of it is the output's last k step.
+    // With a part of the k steps (spread_k_tiles), its first row holds the job's first tile and
+    // its last row parks the partial sum: only the rows between are middle rows.
+    if (!grid_.matmul || !has_prev_ || !has_next_ || prev_.k < k_begin_ + 1 || next_.k != prev_.k + 1) return 0;
+    std::int64_t last_row = std::min(grid_.nk, k_end_) - 2;
+    if (grid_.causal.on && grid_.keys_on_depth) {
+        // Keys along k: masked and diagonal tiles change from row to row. Rows repeat while
+        // every key of their block is seen by the first (least-seeing) query row of one row
+        // block, before the output's last k step.
+        if (i_inner_) return 0;
+        const std::int64_t seen = grid_.causal.last_key(grid_.row_origin + prev_.i * grid_.shape.x) + 1;  // keys [0, seen)
+        last_row = std::min({last_row, seen / std::int64_t(grid_.shape.y) - 1, grid_.last_k(prev_) - 1});
+    }
+    // The cursor is in row prev_.k + 1 or at the start of the row after it, and must stay in
+    // this prefix's rows.
+    last_row = std::min(last_row, prev_.k + (k_end_ - 1 - k_));
+    return last_row > prev_.k ? std::uint64_t(last_row - prev_.k) : 0;
+}
+
+void LaneTileSequence::skip_rows(std::uint64_t rows) {
+    const auto r = std::int64_t(rows);
+    k_ += r;
+    cur_.k += r;
+    prev_.k += r;
+    next_.k += r;
+    remaining_ -= rows * (suffix_end_ - suffix_begin_);
 }
 
 std::uint64_t LaneTileSequence::size() const {

@@ -104,15 +104,29 @@ public:
     bool next(TileStep& step);
     std::uint64_t size() const;  // raw tiles in the range, masked ones included: (end - first) * k steps
 
+    // Rows: the tiles of one k step of one prefix value (below). After next() has returned the
+    // last tile of row k, the number of rows after it that repeat it tile for tile, with the
+    // same extents, step flags and unmasked pairs (only k differs): the rows k+1 ... up to the
+    // last one that is neither the output's first nor its last k step (nor, under a causal mask
+    // with keys along k, a block some query row of the tiles does not see in full). 0 when row
+    // k is a first k step or the last tile returned did not end a row. The fast level counts
+    // such rows instead of walking them (modules/compute/job_plan.cpp).
+    std::uint64_t identical_rows_ahead() const;
+    // Skips `rows` <= identical_rows_ahead() rows, as if next() had returned each of their tiles.
+    void skip_rows(std::uint64_t rows);
+
 private:
     // The outputs in range are a contiguous stretch of the k-less mixed-radix order. Splitting
     // the loop letters at k into an outer prefix and an inner suffix, the range is: for each
     // prefix value it overlaps, every k step, then the suffix values of that prefix in range.
-    // Walking (prefix, k, suffix) costs O(tiles produced), whatever the size of the op.
+    // Walking (prefix, k, suffix) costs O(tiles produced), whatever the size of the op: the
+    // suffix letters are stepped as an odometer (no division per tile); a prefix is decoded
+    // once per prefix value.
     bool advance(TileIndex& out);  // next raw tile of the range in loop order
     bool advance_unmasked(TileIndex& out);  // next tile that runs
     void decode(std::uint64_t value, const std::array<char, 3>& letters, int count,
                 TileIndex& out) const;
+    void start_prefix();  // decodes prefix_ and suffix_begin_ into cur_
 
     TileGrid grid_;
     std::uint64_t first_, end_;
@@ -123,6 +137,9 @@ private:
     std::uint64_t suffix_ = 0, suffix_begin_ = 0, suffix_end_ = 0;
     std::int64_t k_begin_ = 0, k_end_ = 1;
     std::int64_t k_ = 0;
+    TileIndex cur_{}, row_begin_{};  // the tile advance() returns next; cur_ at suffix_begin_
+    std::array<std::int64_t, 3> inner_extent_{};
+    bool i_inner_ = false;  // the row letter i changes within a row
     std::uint64_t remaining_ = 0;  // raw tiles not yet produced by advance()
     bool has_prev_ = false, has_next_ = false;
     TileIndex prev_{}, next_{};

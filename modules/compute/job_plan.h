@@ -4,8 +4,8 @@
 // last tile's write gates the end); the tiles between are split into at most `middle_chunks`
 // chunks of consecutive tiles (the PE uses one). Per chunk: tiles, busy cycles, the cycles of its first and last
 // tile, and the bytes of every operand stream, computed with the same per-tile rules as the
-// full path, so byte totals are identical. Timing from these sums: docs/model-reference.md
-// ("Fast detail level").
+// full path, so byte totals are identical; those rules run once per distinct tile of the job,
+// not once per tile. Timing from these sums: docs/model-reference.md ("Fast detail level").
 #pragma once
 
 #include <cstdint>
@@ -49,10 +49,12 @@ struct TileRecord {
 
 class JobPlan {
 public:
-    // Walks `tiles` on `unit`'s executor (which counts its activity per tile, as in the full
-    // path). `records`, when not null, receives one entry per tile. Each tile's work goes through
-    // `rules`, when given, as in the full path, the first tile being the op's tile step
-    // `first_ordinal`.
+    // Sorts `tiles` into distinct tiles (classes) and runs `unit`'s executor once per class
+    // with its count (TileExecutor::execute_repeated: the unit's activity counters end as after
+    // one call per tile, as in the full path); k rows that repeat the row before them are
+    // counted, not walked (docs/model-reference.md §6a, "Cost"). `records`, when not null,
+    // receives one entry per tile. Each tile's work goes through `rules`, when given, as in the
+    // full path, the first tile being the op's tile step `first_ordinal`.
     JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
             std::vector<TileRecord>* records, const OriginalIssueRules* rules = nullptr,
             std::uint64_t first_ordinal = 0);

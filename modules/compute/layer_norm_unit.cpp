@@ -4,7 +4,8 @@
 
 namespace acceltran::compute {
 
-TileWork LayerNormUnit::execute(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density) {
+TileWork LayerNormUnit::execute_repeated(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density,
+                                         std::uint64_t /*count: no activity counters*/) {
     const workloads::TileGrid& g = *ctx.grid;
     const auto& t = step.index;
     TileWork work;

@@ -8,7 +8,8 @@ namespace acceltran::compute {
 
 class LayerNormUnit : public ComputeUnit {
 public:
-    TileWork execute(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density) override;
+    TileWork execute_repeated(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density,
+                              std::uint64_t count) override;
 };
 
 }  // namespace acceltran::compute

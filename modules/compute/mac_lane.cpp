@@ -4,13 +4,14 @@
 
 namespace acceltran::compute {
 
-TileWork MacLane::execute(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density) {
+TileWork MacLane::execute_repeated(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density,
+                                   std::uint64_t count) {
     const std::uint64_t elements = ctx.grid->out_elements(step.index);
     TileWork work;
     switch (ctx.op->kind) {
         case workloads::OpKind::MatMul:
             // The pre-sparsity unit lets only the effectual pairs through.
-            work.cycles = matmul_tile_cycles(pre_.record(density.effectual_macs), macs_per_lane_);
+            work.cycles = matmul_tile_cycles(pre_.record(density.effectual_macs, count), macs_per_lane_);
             if (original_tile_cycles_)
                 work.cycles = original_matmul_tile_cycles(double(ctx.grid->macs(step.index)), density.a, macs_per_lane_);
             work.pre_sparsity_tiles = 1;
@@ -32,7 +33,7 @@ TileWork MacLane::execute(const OpContext& ctx, const workloads::TileStep& step,
             break;
     }
     if (step.write_output) {
-        post_.nonzeros(elements, density.out);
+        post_.nonzeros(elements, density.out, count);
         work.post_sparsity_tiles = 1;
     }
     return work;

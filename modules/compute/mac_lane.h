@@ -16,7 +16,8 @@ public:
     // (compat.mac_tile_cycles, original_matmul_tile_cycles()).
     explicit MacLane(int macs_per_lane, bool original_tile_cycles = false)
         : macs_per_lane_(macs_per_lane), original_tile_cycles_(original_tile_cycles) {}
-    TileWork execute(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density) override;
+    TileWork execute_repeated(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density,
+                              std::uint64_t count) override;
 
     const sparsity::PreSparsity& pre_sparsity() const { return pre_; }
     const sparsity::PostSparsity& post_sparsity() const { return post_; }

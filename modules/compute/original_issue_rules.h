@@ -32,6 +32,9 @@ public:
     // grouped op, plus 1 for the program's last grouped tile (`ctx.last_issue_step`).
     std::uint64_t issues(const OpContext& ctx, std::uint64_t ordinal) const;
 
+    // Whether apply() changes any tile of `ctx`'s op (the fast level then applies it tile by tile).
+    bool per_tile(const OpContext& ctx) const { return compat_.mac_tile_cycles || (compat_.duplicate_issue && ctx.grouped); }
+
     // One tile's work as the original issues it: every issue costs the tile's cycles again, and
     // under compat.mac_tile_cycles each is followed by one idle cycle of its unit (the bubble).
     TileWork apply(const OpContext& ctx, std::uint64_t ordinal, TileWork work) const;

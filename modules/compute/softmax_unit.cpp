@@ -4,7 +4,8 @@
 
 namespace acceltran::compute {
 
-TileWork SoftmaxUnit::execute(const OpContext&, const workloads::TileStep&, const TileDensity& density) {
+TileWork SoftmaxUnit::execute_repeated(const OpContext&, const workloads::TileStep&, const TileDensity& density,
+                                       std::uint64_t /*count: no activity counters*/) {
     // Only unmasked non-zero scores are exponentiated and summed; the top-k selection (functional
     // mode) follows on the probabilities it is given.
     TileWork work;

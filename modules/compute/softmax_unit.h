@@ -8,7 +8,8 @@ namespace acceltran::compute {
 class SoftmaxUnit : public ComputeUnit {
 public:
     explicit SoftmaxUnit(double topk_elements_per_cycle = 1) : topk_elements_per_cycle_(topk_elements_per_cycle) {}
-    TileWork execute(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density) override;
+    TileWork execute_repeated(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density,
+                              std::uint64_t count) override;
 
 private:
     double topk_elements_per_cycle_;

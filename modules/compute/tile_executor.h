@@ -29,7 +29,17 @@ class TileExecutor {
 public:
     virtual ~TileExecutor() = default;
     // Runs one tile of `ctx` (and the unit's own bookkeeping for it, such as its sparsity counts).
-    virtual TileWork execute(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density) = 0;
+    TileWork execute(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density) {
+        return execute_repeated(ctx, step, density, 1);
+    }
+    // Runs `count` tiles identical to `step` (same extents, step flags and densities), as the
+    // fast level's JobPlan hands them over (one call per distinct tile of a job): returns one
+    // tile's work and keeps the unit's activity counters as `count` calls of execute() would,
+    // except that a fractional count summed `count` times is multiplied instead (the same value
+    // up to rounding in the last bits). A unit whose first tile of a job costs more
+    // (SystolicArray) is given that tile alone (count 1).
+    virtual TileWork execute_repeated(const OpContext& ctx, const workloads::TileStep& step, const TileDensity& density,
+                                      std::uint64_t count) = 0;
 };
 
 }  // namespace acceltran::compute

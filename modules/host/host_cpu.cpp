@@ -6,8 +6,9 @@ namespace acceltran::host {
 
 using workloads::OpKind;
 
-compute::TileWork HostCpu::execute(const compute::OpContext& ctx, const workloads::TileStep& step,
-                                   const compute::TileDensity&) {
+compute::TileWork HostCpu::execute_repeated(const compute::OpContext& ctx, const workloads::TileStep& step,
+                                   const compute::TileDensity&,
+                                            std::uint64_t /*count: no activity counters*/) {
     const workloads::TileGrid& g = *ctx.grid;
     // Under a causal mask only the visible scores are computed (the others are known zeros).
     const double out = ctx.op->kind == OpKind::Softmax ? double(g.visible(step.index)) : double(g.out_elements(step.index));

@@ -13,8 +13,9 @@ namespace acceltran::host {
 class HostCpu : public compute::ComputeUnit {
 public:
     explicit HostCpu(const HostCpuConfig& config) : config_(config) {}
-    compute::TileWork execute(const compute::OpContext& ctx, const workloads::TileStep& step,
-                              const compute::TileDensity& density) override;
+    compute::TileWork execute_repeated(const compute::OpContext& ctx, const workloads::TileStep& step,
+                              const compute::TileDensity& density,
+                              std::uint64_t count) override;
 
 private:
     HostCpuConfig config_;

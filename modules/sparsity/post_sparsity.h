@@ -8,8 +8,9 @@ namespace acceltran::sparsity {
 
 class PostSparsity {
 public:
-    double nonzeros(std::uint64_t elements, double density) {
-        ++tiles_;
+    // Non-zeros of one output tile; `tiles` identical tiles are counted at once.
+    double nonzeros(std::uint64_t elements, double density, std::uint64_t tiles = 1) {
+        tiles_ += tiles;
         return double(elements) * density;
     }
     std::uint64_t tiles() const { return tiles_; }

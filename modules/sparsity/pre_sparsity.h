@@ -11,10 +11,11 @@ namespace acceltran::sparsity {
 
 class PreSparsity {
 public:
-    // Passes one tile of `effectual` pairs to the lane.
-    double record(double effectual) {
-        ++tiles_;
-        effectual_ += effectual;
+    // Passes `tiles` tiles of `effectual` pairs each to the lane (the fast level hands over a
+    // job's identical tiles at once).
+    double record(double effectual, std::uint64_t tiles = 1) {
+        tiles_ += tiles;
+        effectual_ += tiles == 1 ? effectual : effectual * double(tiles);
         return effectual;
     }
     std::uint64_t tiles() const { return tiles_; }

@@ -6,8 +6,9 @@ namespace acceltran::systolic {
 
 using workloads::OpKind;
 
-compute::TileWork IntegerUnit::execute(const compute::OpContext& ctx, const workloads::TileStep& step,
-                                       const compute::TileDensity&) {
+compute::TileWork IntegerUnit::execute_repeated(const compute::OpContext& ctx, const workloads::TileStep& step,
+                                       const compute::TileDensity&,
+                                                std::uint64_t /*count: no activity counters*/) {
     const workloads::TileGrid& g = *ctx.grid;
     const std::uint64_t elements = ctx.op->kind == OpKind::Softmax ? g.visible(step.index) : g.out_elements(step.index);
     compute::TileWork work;

@@ -14,8 +14,9 @@ class IntegerUnit : public compute::ComputeUnit {
 public:
     // `normalization`: the multi-pass normalization unit; otherwise an activation unit.
     IntegerUnit(const IntegerUnitsConfig& config, bool normalization) : config_(config), normalization_(normalization) {}
-    compute::TileWork execute(const compute::OpContext& ctx, const workloads::TileStep& step,
-                              const compute::TileDensity& density) override;
+    compute::TileWork execute_repeated(const compute::OpContext& ctx, const workloads::TileStep& step,
+                              const compute::TileDensity& density,
+                              std::uint64_t count) override;
 
 private:
     IntegerUnitsConfig config_;

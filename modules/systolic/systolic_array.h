@@ -12,8 +12,9 @@ namespace acceltran::systolic {
 class SystolicArray : public compute::ComputeUnit {
 public:
     explicit SystolicArray(const SystolicConfig& config) : config_(config) {}
-    compute::TileWork execute(const compute::OpContext& ctx, const workloads::TileStep& step,
-                              const compute::TileDensity& density) override;
+    compute::TileWork execute_repeated(const compute::OpContext& ctx, const workloads::TileStep& step,
+                              const compute::TileDensity& density,
+                              std::uint64_t count) override;
     // Dense int8 data: every MAC of a tile does work (the unmasked ones under a causal mask).
     double effectual_macs() const override { return macs_; }
 

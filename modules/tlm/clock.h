@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 
 #include <systemc>
 
@@ -14,10 +15,25 @@ public:
     explicit Clock(double mhz) : mhz_(mhz), period_ps_(1e6 / mhz) {}
     double mhz() const { return mhz_; }
     double hz() const { return mhz_ * 1e6; }
+    // The kernel's own conversions, sc_time(ps, SC_PS) and t.to_seconds() * hz(), bit for bit,
+    // without their look-up of the simulation context on every call (a tenth of the fast
+    // level's CPU time on decoder runs, docs/performance.md). At SystemC 2.3.4's default
+    // resolution of 1 ps (which nothing here changes) they are: m = trunc(ps * (1000 fs /
+    // 1000 fs) + 0.5) for ps != 0, and seconds = (m * 1000 fs) * 1e-15 (sc_time.cpp,
+    // sc_time::sc_time(double, sc_time_unit) and sc_time::to_seconds); at another resolution
+    // the kernel's functions are called.
     sc_core::sc_time to_time(double cycles) const {
-        return sc_core::sc_time(cycles * period_ps_, sc_core::SC_PS);
+        volatile double ps = cycles * period_ps_;  // rounded as the kernel's argument was
+        if (!picosecond_resolution()) return sc_core::sc_time(ps, sc_core::SC_PS);
+        if (ps == 0) return sc_core::SC_ZERO_TIME;
+        volatile double rounded = ps * 1.0 + 0.5;
+        return sc_core::sc_time::from_value(sc_core::sc_time::value_type(std::int64_t(rounded)));
     }
-    double to_cycles(const sc_core::sc_time& t) const { return t.to_seconds() * hz(); }
+    double to_cycles(const sc_core::sc_time& t) const {
+        if (!picosecond_resolution()) return t.to_seconds() * hz();
+        const double seconds = double(t.value()) * 1000.0 * 1e-15;
+        return seconds * hz();
+    }
     double now() const { return to_cycles(sc_core::sc_time_stamp()); }
     // Delay from now until absolute cycle `at` (never negative).
     sc_core::sc_time until(double at) const {
@@ -27,6 +43,10 @@ public:
     }
 
 private:
+    static bool picosecond_resolution() {
+        static const bool ps = sc_core::sc_time(1.0, sc_core::SC_PS).value() == 1;
+        return ps;
+    }
     double mhz_;
     double period_ps_;
 };

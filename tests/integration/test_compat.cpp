@@ -232,7 +232,7 @@ TEST_CASE("compat ladder on BERT-Nano: each step moves what it explains, and all
     // docs/validation.md §7.5, cumulatively: bandwidth_units, then each option on top, in the
     // ladder's order (scripts/original/ladder prints the same steps).
     ScratchDir dir("compat-ladder");
-    const std::vector<std::string> steps = compat_option_names();
+    const std::vector<std::string> steps = acceltran::compat_option_names();
     REQUIRE(steps.size() == 13);
     REQUIRE(steps[4] == "in_order_memory");  // the memory options first, then the units', then energy
     REQUIRE(steps[8] == "spread_k_tiles");

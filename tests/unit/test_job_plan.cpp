@@ -94,7 +94,7 @@ namespace {
 // A unit that spends 3 of each tile's 10 cycles converting number formats (as a host CPU does).
 class ConvertingUnit : public TileExecutor {
 public:
-    TileWork execute(const OpContext&, const workloads::TileStep&, const TileDensity&) override {
+    TileWork execute_repeated(const OpContext&, const workloads::TileStep&, const TileDensity&, std::uint64_t) override {
         TileWork w;
         w.cycles = 10;
         w.conversion_cycles = 3;
