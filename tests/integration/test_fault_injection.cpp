@@ -128,10 +128,14 @@ TEST_CASE("a sweep killed again and again and resumed ends as if never interrupt
     ScratchDir dir("killed-sweep");
     const std::string space = std::string(ACCELTRAN_SOURCE_DIR) + "/configs/design-spaces/small.yaml";
     const std::string reference = dir / "reference", out = dir / "sweep";
-    REQUIRE(run_acceltran({"sweep", "--space", space, "--out", reference, "--no-plot"}, dir).exit_code == 0);
+    const auto started = std::chrono::steady_clock::now();
+    REQUIRE(run_acceltran({"sweep", "--space", space, "--out", reference, "--no-plot", "--jobs", "2"}, dir).exit_code == 0);
+    const double sweep_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const std::vector<std::string> args{"sweep", "--space", space, "--out", out, "--no-plot", "--jobs", "2"};
     std::mt19937 random(6122026);
-    std::uniform_real_distribution<double> moment(0.05, 0.6);  // points take about 0.1 s each
+    // Kill moments inside the time the same sweep took here, so that the schedule interrupts it
+    // however fast the machine and the simulator are (points once took about 0.1 s each).
+    std::uniform_real_distribution<double> moment(0.05 * sweep_seconds, 0.8 * sweep_seconds);
     int interrupted = 0;
     for (int round = 0; round < 5; ++round) {
         const int signal = round % 2 == 0 ? SIGKILL : SIGTERM;
