@@ -194,6 +194,11 @@ OpCostModel::OpCostModel(const AcceleratorConfig& config, const power::Technolog
     }
     memory_bytes_per_cycle_ = config.memory_port_bytes_per_cycle();
     memory_latency_cycles_ = config.main_memory.latency_ns * 1e-3 * config.clock_mhz;
+    // A block's transfer also waits for its buffer's access (the later of data and mask).
+    transfer_latency_cycles_ = memory_latency_cycles_ + double(std::max({config.activation_buffer.latency_cycles,
+                                                                         config.weight_buffer.latency_cycles,
+                                                                         config.mask_buffer.latency_cycles}));
+    dma_channels_ = double(std::max(1, config.dma.channels));
     bits_ = config.element_bits();
     macs_per_lane_ = config.macs_per_lane;
     const workloads::CompileOptions options = compile_options(config);
@@ -245,7 +250,7 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     const bool mm = op.kind == OpKind::MatMul;
     const workloads::TileShape& t = mapping.tile;
     const std::int64_t depth = mm ? op.k : 1;
-    const CostTileCut cut_b(op.batch, t.b), cut_i(op.m, t.x), cut_j(op.n, t.y), cut_k(depth, mm ? t.y : 1);
+    const CostTileCut cut_k(depth, mm ? t.y : 1);
     const double nb = double(cost_ceil_div(op.batch, t.b)), ni = double(cost_ceil_div(op.m, t.x)),
                  nj = double(cost_ceil_div(op.n, t.y)), nk = mm ? double(cost_ceil_div(op.k, t.y)) : 1.0;
     const double output_tiles = nb * ni * nj, tiles = output_tiles * nk;
@@ -265,28 +270,55 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     // An output-stationary array shifts an output block out once per stay: at its last k step, or
     // at every k step when k is not the innermost loop (partial sums leave between steps).
     const double drains = mapping.loop_order.letters()[3] == 'k' ? 1.0 / nk : 1.0;
-    double busy = 0;
-    for (int wb = 0; wb < 2; ++wb)
-        for (int wi = 0; wi < 2; ++wi)
-            for (int wj = 0; wj < 2; ++wj)
-                for (int wk = 0; wk < 2; ++wk) {
-                    const double count = double(cut_b.count(wb) * cut_i.count(wi) * cut_j.count(wj) * cut_k.count(wk));
-                    if (count == 0) continue;
-                    const std::int64_t eb = cut_b.extent(wb, t.b), ei = cut_i.extent(wi, t.x),
-                                       ej = cut_j.extent(wj, t.y), ek = mm ? cut_k.extent(wk, t.y) : 0;
-                    busy += count * (config_.gemmini() ? gemmini_tile_cycles(op, eb, ei, ej, ek, new_weights, drains)
-                                                       : cost_tile_cycles(op, eb, ei, ej, ek, macs_per_lane_));
-                }
-    if (op.kind != OpKind::Softmax) busy *= op.unmasked;  // masked tiles do not run
     const int unit_class = int(unit_of_kind_[std::size_t(op.kind)]);
-    // One job per unit at most (model-reference.md §5): the busiest unit runs ⌈outputs / jobs⌉
-    // output tiles of the average cost.
-    const double jobs = std::min(output_tiles, units_[unit_class]);
-    const double per_job = std::ceil(output_tiles / jobs);
-    // The array's pipeline fills and drains once per job (2(W - 1) cycles of skew).
-    if (config_.gemmini() && op.kind == OpKind::MatMul) busy += jobs * 2.0 * (config_.systolic.dim - 1);
+    // The tiles of `batch` x `rows` x `columns` of the op (the whole op, or one main-memory
+    // block: a compute entry of its own in the TLM model): busy unit-cycles over every tile class
+    // (full or edge in each dimension), output tiles, jobs (one per unit at most,
+    // model-reference.md §5) and the busiest unit's time, ⌈outputs / jobs⌉ output tiles of the
+    // average cost.
+    struct CostPart {
+        double busy = 0, output_tiles = 0, jobs = 0, compute = 0;
+    };
+    const auto part_of = [&](std::int64_t batch, std::int64_t rows, std::int64_t columns) {
+        const CostTileCut pb(batch, t.b), pi(rows, t.x), pj(columns, t.y);
+        CostPart p;
+        double full_busy = 0;  // of the output tiles full in b, i and j
+        for (int wb = 0; wb < 2; ++wb)
+            for (int wi = 0; wi < 2; ++wi)
+                for (int wj = 0; wj < 2; ++wj)
+                    for (int wk = 0; wk < 2; ++wk) {
+                        const double count = double(pb.count(wb) * pi.count(wi) * pj.count(wj) * cut_k.count(wk));
+                        if (count == 0) continue;
+                        const std::int64_t eb = pb.extent(wb, t.b), ei = pi.extent(wi, t.x), ej = pj.extent(wj, t.y),
+                                           ek = mm ? cut_k.extent(wk, t.y) : 0;
+                        const double cycles = count * (config_.gemmini() ? gemmini_tile_cycles(op, eb, ei, ej, ek, new_weights, drains)
+                                                                         : cost_tile_cycles(op, eb, ei, ej, ek, macs_per_lane_));
+                        p.busy += cycles;
+                        if (wb + wi + wj == 0) full_busy += cycles;
+                    }
+        if (op.kind != OpKind::Softmax) {  // masked tiles do not run
+            p.busy *= op.unmasked;
+            full_busy *= op.unmasked;
+        }
+        p.output_tiles = double(cost_ceil_div(batch, t.b) * cost_ceil_div(rows, t.x) * cost_ceil_div(columns, t.y));
+        p.jobs = std::min(p.output_tiles, units_[unit_class]);
+        // The array's pipeline fills and drains once per job (2(W - 1) cycles of skew).
+        if (config_.gemmini() && op.kind == OpKind::MatMul) p.busy += p.jobs * 2.0 * (config_.systolic.dim - 1);
+        // A job is a contiguous run of output tiles in loop order, and edge tiles come last in
+        // their loop: when the full output tiles can fill a job, the busiest job is one of
+        // them, not an average one (a block of 24 rows in tiles of 16 has a job of 16-row tiles
+        // and one of 8-row tiles; the second waits for the first).
+        const double per_job = std::ceil(p.output_tiles / p.jobs);
+        const double full = double(pb.full * pi.full * pj.full);
+        p.compute = per_job * p.busy / p.output_tiles;
+        if (full >= per_job && full < p.output_tiles) p.compute = std::max(p.compute, per_job * full_busy / full);
+        return p;
+    };
+    const CostPart whole_op = part_of(op.batch, op.m, op.n);
+    const double busy = whole_op.busy;
+    const double per_job = std::ceil(output_tiles / whole_op.jobs);
     cost.busy_unit_cycles = busy;
-    cost.compute_cycles = per_job * busy / output_tiles;
+    cost.compute_cycles = whole_op.compute;
 
     // §2 Buffers <-> units. A job is a stretch of per_job outputs in loop order (k left out),
     // filled from the innermost of the b, i, j loops outwards; its nest is the op's with those
@@ -439,13 +471,123 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     cost.memory_cycles = spill_cycles + block_memory_cycles;
 
     // §4 Time: buffer ports serve the units while they compute (reads of the next tile during
-    // this one), so a block's core time is the larger of the two. Blocks form a pipeline of load
-    // (and store) then compute: overlapped when double-buffered, one after the other otherwise.
+    // this one), so the core time is the larger of the two.
     const double core = std::max({cost.compute_cycles, cost.buffer_cycles[0], cost.buffer_cycles[1],
                                   cost.buffer_cycles[2]});
-    // The spills come first, on their own.
-    const double n = double(cost.blocks), c = core / n, m = block_memory_cycles / n;
-    cost.cycles = spill_cycles + (cost.double_buffered ? m + (n - 1) * std::max(c, m) + c : core + block_memory_cycles);
+    if (!blocked) {
+        cost.cycles = core + block_memory_cycles;  // load, then compute
+    } else {
+        // The blocks as the TLM model runs them (docs/mapping.md §6.4): each block is a compute
+        // entry of its own, priced by its own tiles (a full block and the edge blocks in batch,
+        // rows and columns, each class with its count); a block whose output tiles leave units
+        // free shares the units with the next blocks, so the blocks' compute takes their units'
+        // share of the op's; transfers take the main-memory latency and the buffer's access
+        // latency each, `channels` of them at once on the one memory port.
+        const std::int64_t row_count = op.batch / Bb, col_count = op.n / Bc;
+        const std::int64_t batch_edge = Br == op.m ? op.batch % Bb : 0, row_edge = Br < op.m ? op.m % Br : 0,
+                           col_edge = op.n % Bc;
+        struct BlockClass {
+            double count;
+            std::int64_t batch, rows, columns;
+            CostPart part;
+        };
+        std::vector<BlockClass> classes;
+        const auto add_rows = [&](double row_blocks_of, std::int64_t batch, std::int64_t rows) {
+            if (row_blocks_of <= 0) return;
+            if (col_count > 0) classes.push_back({row_blocks_of * double(col_count), batch, rows, Bc, part_of(batch, rows, Bc)});
+            if (col_edge > 0) classes.push_back({row_blocks_of, batch, rows, col_edge, part_of(batch, rows, col_edge)});
+        };
+        if (Br == op.m) {
+            add_rows(double(row_count), Bb, op.m);
+            if (batch_edge > 0) add_rows(1, batch_edge, op.m);
+        } else {
+            add_rows(double(op.batch) * double(op.m / Br), 1, Br);
+            if (row_edge > 0) add_rows(double(op.batch), 1, row_edge);
+        }
+        // Blocks run side by side when their jobs leave units free: the compute of all blocks
+        // is their unit-cycles' share of the units, and at least one block's time.
+        double sequential = 0, shared = 0, longest = 0, block_jobs = 0;
+        for (const BlockClass& b : classes) {
+            sequential += b.count * b.part.compute;
+            shared += b.count * b.part.compute * b.part.jobs / units_[unit_class];
+            longest = std::max(longest, b.part.compute);
+            block_jobs += b.count * b.part.jobs;
+        }
+        const CostPart& first = classes.front().part;
+        const CostPart& last = classes.back().part;
+        // Buffer ports that bind (core above compute) stretch every block alike.
+        const double stretch = cost.compute_cycles > 0 ? core / cost.compute_cycles : 1.0;
+        const double compute_all = std::max(shared, longest) * stretch;
+        // Transfers: a row block's slices (A, a batched B), each block's own (a weight's columns
+        // unless it stays whole, an element-wise op's inputs), each block's output slice.
+        //
+        // A batched B (attention's keys or values) does not wait for the op's A: the projection
+        // that made it ran before the ops that make A (Q·Kᵀ and the softmax run between V and
+        // the context), or it is a cache in main memory, so the TLM model spills it and loads its
+        // slices while A is still being produced. Its transfers count in bytes and energy but
+        // not in the op's time.
+        const bool b_ahead = mm && op.b_batched;
+        double ahead[workloads::kBufferKinds] = {0, 0, 0};
+        if (b_ahead) move(ahead, b_buffer, b_elements, op.density_b);
+        const double ahead_bytes = ahead[0] + ahead[1] + ahead[2];
+        const double chain_spill =
+            b_ahead ? (spilled - ahead_bytes > 0 ? (spilled - ahead_bytes) / memory_bytes_per_cycle_ +
+                                                       memory_latency_cycles_ * (spills - 1)
+                                                 : 0)
+                    : spill_cycles;
+        const double row_loads = mm ? 1.0 : 0.0;
+        const double block_loads = mm ? (weight_b && !b_kept ? 1.0 : 0.0) : 1.0 + (op.second_operand ? 1.0 : 0.0);
+        const double whole_weight = weight_b && b_kept ? 1.0 : 0.0;
+        const double loads = whole_weight + row_blocks * row_loads + double(cost.blocks) * block_loads;
+        const double stores = double(cost.blocks);
+        const double chain_bytes = block_memory_bytes - ahead_bytes * b_loads;
+        const double store_bytes = cost.out_store_bytes, load_bytes = chain_bytes - store_bytes;
+        const auto dma = [&](double transfers, double bytes) {
+            const double stream = bytes / memory_bytes_per_cycle_;
+            return std::max(stream, (transfers * transfer_latency_cycles_ + stream) / dma_channels_);
+        };
+        // The first block's loads: its row slices, its own slices and a weight kept whole.
+        double first_bytes[workloads::kBufferKinds] = {0, 0, 0};
+        const double first_rows = double(classes.front().batch) * double(classes.front().rows) /
+                                  (double(op.batch) * double(op.m));
+        const double first_cols = double(classes.front().columns) / double(op.n);
+        move(first_bytes, a_buffer, a_elements * first_rows * (element_columns ? first_cols : 1.0), op.density_a);
+        if (op.second_operand) move(first_bytes, kAct, second_elements * first_rows * first_cols, op.density_b);
+        if (weight_b) move(first_bytes, b_buffer, b_elements * (b_kept ? 1.0 : first_cols), op.density_b);
+        const double first_in = dma(whole_weight + row_loads + block_loads,
+                                    first_bytes[0] + first_bytes[1] + first_bytes[2]);
+        // The blocks that run side by side finish together, so the last of them store together:
+        // as many as the units hold at once (each block takes min(its output tiles, the units)).
+        const double side_by_side =
+            std::clamp(std::floor(units_[unit_class] / (block_jobs / double(cost.blocks))), 1.0, double(cost.blocks));
+        const double last_share = double(last.output_tiles) / output_tiles;
+        // They started as their loads arrived (the first wave's loads in turn after the first
+        // block's), so the stores of the last of them queue for that much less.
+        const double first_wave_rows = std::ceil(side_by_side / col_blocks);
+        const double stagger = std::max(0.0, dma(whole_weight + first_wave_rows * row_loads + side_by_side * block_loads,
+                                                 load_bytes * side_by_side / double(cost.blocks)) -
+                                                 first_in);
+        const double last_out = std::max(dma(1, store_bytes * last_share),
+                                         dma(side_by_side, side_by_side * store_bytes * last_share) - stagger);
+        if (cost.double_buffered) {
+            // The longest of four chains: the first loads, every block's compute and the last
+            // store; the first block, then every store; every load, then the last block and its
+            // store; and the DMA's own time for all transfers.
+            cost.cycles = std::max({first_in + compute_all + last_out, first_in + first.compute * stretch + dma(stores, store_bytes),
+                                    dma(loads, load_bytes) + last.compute * stretch + last_out,
+                                    dma(loads + stores, chain_bytes)});
+        } else {
+            // One block at a time: the next block's slices take the space this one frees, so
+            // only the transfers of one block (a row block's slices with its first block's) run
+            // side by side.
+            const auto waits = [&](double transfers) { return std::ceil(transfers / dma_channels_); };
+            cost.cycles = chain_bytes / memory_bytes_per_cycle_ +
+                          transfer_latency_cycles_ * (whole_weight + row_blocks * waits(row_loads) +
+                                                      double(cost.blocks) * (waits(block_loads) + 1)) +
+                          sequential * stretch;
+        }
+        cost.cycles += chain_spill;
+    }
     cost.core_cycles = core;
     cost.spill_cycles = spill_cycles;
     cost.spills = spills;

@@ -120,6 +120,8 @@ private:
     double capacity_[workloads::kBufferKinds] = {0, 0, 0};
     double memory_bytes_per_cycle_ = 0;
     double memory_latency_cycles_ = 0;
+    double transfer_latency_cycles_ = 0;  // per block transfer: main memory's and a buffer's latency
+    double dma_channels_ = 2;
     int bits_ = 20;
     int macs_per_lane_ = 16;
     std::array<workloads::UnitClass, workloads::kOpKindCount> unit_of_kind_ = workloads::acceltran_units();

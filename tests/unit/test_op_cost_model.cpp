@@ -155,12 +155,22 @@ TEST_CASE("cost model: buffer fit, main-memory blocks and their pipeline", "[map
     const double latency = small.main_memory.latency_ns * 0.7;  // cycles at 700 MHz
     const double spill_cycles = spill / small.memory_bytes_per_cycle() + latency;
     CHECK(blocked.memory_cycles == Approx(spill_cycles + bytes / small.memory_bytes_per_cycle() + 4 * latency));
-    // The spill on its own, then the pipeline: the first block's load, then per block the larger
-    // of load and compute, then the last block's compute.
-    const double n = 4, c = std::max({blocked.compute_cycles, blocked.buffer_cycles[0], blocked.buffer_cycles[1],
-                                      blocked.buffer_cycles[2]}) / n,
-                 m = (blocked.memory_cycles - spill_cycles) / n;
-    CHECK(blocked.cycles == Approx(spill_cycles + m + (n - 1) * std::max(c, m) + c));
+    // The spill on its own, then the longest chain of §6.4 over the blocks' transfers (each the
+    // memory's and a buffer's latency, two channels on one port): here every block is 256 x 256
+    // outputs, 256 output tiles of 16 x 16 on 1,024 lanes, one tile per lane as for the whole op,
+    // so each block's core time is the op's and four blocks run side by side.
+    const double bw = small.memory_bytes_per_cycle(), transfer = latency + 1;
+    const auto dma = [&](double transfers, double b) { return std::max(b / bw, (transfers * transfer + b / bw) / 2); };
+    const double core = std::max({blocked.compute_cycles, blocked.buffer_cycles[0], blocked.buffer_cycles[1],
+                                  blocked.buffer_cycles[2]});
+    const double a_bytes = data_and_mask(256.0 * 1024), slice = 1024.0 * 256 * (1.25 + 0.125),
+                 out_slice = data_and_mask(256.0 * 256);
+    const double first_in = dma(2, a_bytes + slice);  // the A rows and the first weight slice
+    const double loads = a_bytes + 4 * slice, stores = 4 * out_slice;
+    const double stagger = std::max(0.0, dma(5, loads) - first_in);  // the four blocks' loads
+    const double last_out = std::max(dma(1, out_slice), dma(4, stores) - stagger);
+    CHECK(blocked.cycles == Approx(spill_cycles + std::max({first_in + core + last_out, first_in + core + dma(4, stores),
+                                                            dma(5, loads) + core + last_out, dma(9, loads + stores)})));
 
     // Attention (a batched B, the keys): blocked by rows, its keys are spilled once and loaded
     // again for every row block of their batch entry (buffer_planner.cpp, plan_blocked).
