@@ -43,12 +43,13 @@ Mapspace::Mapspace(const OpShape& op, const MappingChoice& design, bool blocks, 
     // Element-wise tiles read their input whatever the order (model-reference.md §5).
     orders_ = matmul ? LoopOrder::all() : std::vector<LoopOrder>{design.loop_order};
     row_blocks_.push_back({});
-    column_blocks_.push_back(0);
+    column_blocks_.push_back({0, false});
     if (blocks) {
         for (std::int64_t b = 1; b < op.batch; b *= 2) row_blocks_.push_back({b, 0, 0});
         for (std::int64_t r : mapspace_block_sizes(op.m)) row_blocks_.push_back({1, r, 0});
         if (matmul && op.b_weight)
-            for (std::int64_t c : mapspace_block_sizes(op.n)) column_blocks_.push_back(c);
+            for (std::int64_t c : mapspace_block_sizes(op.n))
+                for (bool columns_outer : {false, true}) column_blocks_.push_back({c, columns_outer});
     }
     radix_ = {tile_b_.size(), tile_x_.size(), tile_y_.size(), orders_.size(), row_blocks_.size(),
               column_blocks_.size()};
@@ -69,7 +70,8 @@ MappingChoice Mapspace::at(const std::array<std::size_t, kDimensions>& d) const 
     c.tile = workloads::TileShape{tile_b_[d[TileB]], tile_x_[d[TileX]], tile_y_[d[TileY]]};
     c.loop_order = orders_[d[Order]];
     c.block = row_blocks_[d[RowBlock]];
-    c.block.columns = column_blocks_[d[ColumnBlock]];
+    c.block.columns = column_blocks_[d[ColumnBlock]].first;
+    c.block.columns_outer = column_blocks_[d[ColumnBlock]].second;
     return c;
 }
 
@@ -83,9 +85,10 @@ bool Mapspace::find(const MappingChoice& choice, std::array<std::size_t, kDimens
     };
     workloads::MemoryBlock rows = choice.block;
     rows.columns = 0;
+    rows.columns_outer = false;
     return position(tile_b_, choice.tile.b, d[TileB]) && position(tile_x_, choice.tile.x, d[TileX]) &&
            position(tile_y_, choice.tile.y, d[TileY]) && position(orders_, choice.loop_order, d[Order]) &&
-           position(row_blocks_, rows, d[RowBlock]) && position(column_blocks_, choice.block.columns, d[ColumnBlock]);
+           position(row_blocks_, rows, d[RowBlock]) && position(column_blocks_, std::make_pair(choice.block.columns, choice.block.columns_outer), d[ColumnBlock]);
 }
 
 }  // namespace acceltran::explore

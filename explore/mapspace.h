@@ -1,10 +1,11 @@
 // The mapspace of one op (docs/mapping.md §7): every mapping the mapper may choose for it, as a
 // product of independent choices (tile b, x, y; loop order; main-memory batch-and-rows block;
-// column block), numbered so that a search can enumerate, sample or walk it by index.
+// column block with the order of the blocks, rows or columns outer), numbered so that a search can enumerate, sample or walk it by index.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "explore/op_cost_model.h"
@@ -36,7 +37,8 @@ private:
     std::vector<int> tile_b_, tile_x_, tile_y_;
     std::vector<LoopOrder> orders_;
     std::vector<workloads::MemoryBlock> row_blocks_;  // batch and rows (columns 0)
-    std::vector<std::int64_t> column_blocks_;
+    // Column block sizes (0: whole), each real one rows outer and columns outer.
+    std::vector<std::pair<std::int64_t, bool>> column_blocks_;
     std::array<std::size_t, kDimensions> radix_{};
     std::uint64_t size_ = 1;
 };

@@ -29,7 +29,11 @@ std::map<std::string, const workloads::Op*> mapper_first_ops(const workloads::Op
 nlohmann::json mapper_choice_json(const MappingChoice& c) {
     return {{"buffer_tile", {{"b", c.tile.b}, {"x", c.tile.x}, {"y", c.tile.y}}},
             {"loop_order", c.loop_order.str()},
-            {"block", {{"batch", c.block.batch}, {"rows", c.block.rows}, {"columns", c.block.columns}}}};
+            {"block",
+             {{"batch", c.block.batch},
+              {"rows", c.block.rows},
+              {"columns", c.block.columns},
+              {"order", c.block.columns_outer ? "columns_outer" : "rows_outer"}}}};
 }
 
 nlohmann::json mapper_cost_json(const OpCost& c) {

@@ -408,25 +408,32 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     // several column blocks. A batched B (attention) comes in slices of the batch block, loaded
     // once: a batch block's rows all use the same slice.
     const bool weight_b = mm && op.b_weight;
+    // Columns outer (MemoryBlock::columns_outer) keeps each column slice of a weight across the
+    // row blocks and loads the A slices again for every column block (a weight is then never kept
+    // whole: its slices are each loaded once anyway); a fused consumer needs a row block's whole
+    // output rows at once, which only rows outer gives (the compiler refuses it).
+    const bool columns_outer = mapping.block.columns_outer && col_blocks > 1;
     bool b_kept = true;
     if (!blocked) {
         cost.fits = footprint_fits(1, true);
-    } else if (weight_b && footprint_fits(2, true)) {
+    } else if (weight_b && !columns_outer && footprint_fits(2, true)) {
         cost.fits = cost.double_buffered = true;
     } else {
-        b_kept = !weight_b || col_blocks == 1;
+        b_kept = !weight_b || col_blocks == 1;  // with columns outer: false, each slice loaded once
         const bool b_whole = weight_b && b_kept;  // one column block: the same weight for every block
         cost.double_buffered = footprint_fits(2, b_whole);
         cost.fits = cost.double_buffered || footprint_fits(1, b_whole);
     }
+    if (columns_outer && mapping.keep_output_rows) cost.fits = false;
     if (!cost.fits) return cost;
+    const double a_reloads = columns_outer && mm ? col_blocks : 1.0;
 
     double dma_bytes[workloads::kBufferKinds] = {0, 0, 0};
     if (op.a_in_memory || blocked) {
-        move(dma_bytes, a_buffer, a_elements, op.density_a);
+        move(dma_bytes, a_buffer, a_elements * a_reloads, op.density_a);
         if (op.second_operand) move(dma_bytes, kAct, second_elements, op.density_b);
         double a_bytes[workloads::kBufferKinds] = {0, 0, 0};
-        move(a_bytes, a_buffer, a_elements, op.density_a);
+        move(a_bytes, a_buffer, a_elements * a_reloads, op.density_a);
         cost.a_load_bytes = a_bytes[a_buffer] + a_bytes[int(BufferKind::Mask)];
     }
     // A blocked op reads its operands from main memory, so the compiler first spills those that a
@@ -449,7 +456,8 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     }
     // A batched B (attention) comes with each row block of its batch block: the batch block's
     // slice is loaded once per row block (buffer_planner.cpp, plan_blocked).
-    const double b_loads = !b_kept ? row_blocks : (mm && op.b_batched && blocked) ? double(cost_ceil_div(op.m, Br)) : 1.0;
+    const double b_loads = !b_kept ? (columns_outer ? 1.0 : row_blocks)
+                                   : (mm && op.b_batched && blocked) ? double(cost_ceil_div(op.m, Br)) : 1.0;
     if (mm && (op.b_weight || blocked)) move(dma_bytes, b_buffer, b_elements * b_loads, op.density_b);
     if (blocked) {
         move(dma_bytes, kAct, out_elements, op.density_out);  // each output slice stored
@@ -535,10 +543,14 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
                                                        memory_latency_cycles_ * (spills - 1)
                                                  : 0)
                     : spill_cycles;
+        // Rows outer: an A slice per row block, a weight slice per block; columns outer: an A
+        // slice per block, a weight slice per column block.
         const double row_loads = mm ? 1.0 : 0.0;
         const double block_loads = mm ? (weight_b && !b_kept ? 1.0 : 0.0) : 1.0 + (op.second_operand ? 1.0 : 0.0);
         const double whole_weight = weight_b && b_kept ? 1.0 : 0.0;
-        const double loads = whole_weight + row_blocks * row_loads + double(cost.blocks) * block_loads;
+        const double a_transfers = row_blocks * a_reloads * row_loads;
+        const double own_transfers = columns_outer && mm ? col_blocks * block_loads : double(cost.blocks) * block_loads;
+        const double loads = whole_weight + a_transfers + own_transfers;
         const double stores = double(cost.blocks);
         const double chain_bytes = block_memory_bytes - ahead_bytes * b_loads;
         const double store_bytes = cost.out_store_bytes, load_bytes = chain_bytes - store_bytes;
@@ -563,8 +575,10 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         const double last_share = double(last.output_tiles) / output_tiles;
         // They started as their loads arrived (the first wave's loads in turn after the first
         // block's), so the stores of the last of them queue for that much less.
-        const double first_wave_rows = std::ceil(side_by_side / col_blocks);
-        const double stagger = std::max(0.0, dma(whole_weight + first_wave_rows * row_loads + side_by_side * block_loads,
+        const double first_wave = columns_outer && mm
+                                      ? side_by_side * row_loads + std::ceil(side_by_side / row_blocks) * block_loads
+                                      : std::ceil(side_by_side / col_blocks) * row_loads + side_by_side * block_loads;
+        const double stagger = std::max(0.0, dma(whole_weight + first_wave,
                                                  load_bytes * side_by_side / double(cost.blocks)) -
                                                  first_in);
         const double last_out = std::max(dma(1, store_bytes * last_share),
@@ -578,12 +592,12 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
                                     dma(loads + stores, chain_bytes)});
         } else {
             // One block at a time: the next block's slices take the space this one frees, so
-            // only the transfers of one block (a row block's slices with its first block's) run
-            // side by side.
+            // each transfer waits for the one before (an element-wise block's input slices go
+            // side by side).
             const auto waits = [&](double transfers) { return std::ceil(transfers / dma_channels_); };
             cost.cycles = chain_bytes / memory_bytes_per_cycle_ +
-                          transfer_latency_cycles_ * (whole_weight + row_blocks * waits(row_loads) +
-                                                      double(cost.blocks) * (waits(block_loads) + 1)) +
+                          transfer_latency_cycles_ * (whole_weight + a_transfers + (mm ? own_transfers : 0.0) +
+                                                      double(cost.blocks) * ((mm ? 0.0 : waits(block_loads)) + 1)) +
                           sequential * stretch;
         }
         cost.cycles += chain_spill;

@@ -448,6 +448,11 @@ private:
             OpBlocking blocking(g_, op, p_.layouts, opt_, tile, order);
             if (chain) blocking.keep_output_rows(g_.ops[std::size_t(chain->consumers.back())].name, side_inputs(*chain));
             const MemoryBlock block = blocking.resolve(*d->block, origin);
+            if (chain && block.columns_outer)
+                throw InputError(origin + ": op '" + op.name + "': order columns_outer: '" +
+                                 g_.ops[std::size_t(chain->consumers.back())].name +
+                                 "' is fused into it and needs each row block's whole output rows on chip at once, "
+                                 "which only rows_outer gives");
             if (!blocking.whole(block)) return plan_blocked(op, blocking.settle(block, origin), blocking, chain);
         } else if (!fits_whole(op, whole_output_bytes(op, make_tile_grid(op, tile), order))) {
             OpBlocking blocking(g_, op, p_.layouts, opt_, tile, order);
@@ -662,7 +667,60 @@ private:
                 finishes_left = row_blocks.size() * (rows_kept ? 1 : blocking.column_ranges(choice.block, row_blocks.front()).size());
             }
         }
+        if (choice.block.columns_outer && !chain) {
+            // Columns outer (MemoryBlock::columns_outer): each column block's slice of a weight
+            // is loaded once and kept across the row blocks, whose slices of the A operands are
+            // loaded again for every column block.
+            for (const OpBlocking::Range& columns : blocking.column_ranges(choice.block, row_blocks.front())) {
+                std::vector<std::uint32_t> column_residencies, column_loads;
+                if (blocking.weight_matmul() && !choice.weight_whole) {
+                    const auto [r, entry] = load_slice(blocking.weight_slice(columns), op, pinned);
+                    column_residencies.push_back(r);
+                    column_loads.push_back(entry);
+                }
+                for (const OpBlocking::Range& rows : row_blocks) {
+                    OpBlocking::Range block = rows;
+                    block.c0 = columns.c0;
+                    block.nc = columns.nc;
+                    ProgramEntry e;
+                    e.kind = EntryKind::Compute;
+                    e.op = op.id;
+                    e.unit = opt_.unit_of(op.kind);
+                    e.grid = blocking.grid(block);
+                    e.loop_order = loop_order_of(op);
+                    e.deps = column_loads;
+                    e.deps.insert(e.deps.end(), weight_ready.begin(), weight_ready.end());
+                    std::vector<std::uint32_t> block_residencies;
+                    std::vector<OpBlocking::Slice> slices = blocking.row_slices(rows);
+                    if (op.kind != OpKind::MatMul)  // an element-wise op's input slices
+                        for (const OpBlocking::Slice& s : blocking.block_slices(block, true)) slices.push_back(s);
+                    for (const OpBlocking::Slice& s : slices) {
+                        const auto [r, entry] = load_slice(s, op, pinned);
+                        block_residencies.push_back(r);
+                        e.deps.push_back(entry);
+                    }
+                    const OpBlocking::Slice out = blocking.output_slice(block);
+                    std::vector<std::uint32_t> out_space;
+                    reserve(out.buffer, out.data_bytes, op.output, op, pinned, out_space);
+                    reserve(BufferKind::Mask, out.mask_bytes, op.output, op, pinned, out_space);
+                    e.deps.insert(e.deps.end(), out_space.begin(), out_space.end());
+                    p_.totals.compute_entries++;
+                    p_.totals.tile_ops += e.grid.tiles();
+                    const std::uint32_t id = add_entry(std::move(e));
+                    const std::uint32_t out_residency = slice_residency(out, id);
+                    for (std::uint32_t r : column_residencies) use(id, int(r));
+                    if (weight_residency >= 0) use(id, weight_residency);
+                    for (std::uint32_t r : block_residencies) use(id, int(r));
+                    use(id, int(out_residency));
+                    finish(block, {id}, out_residency, out);
+                    for (std::uint32_t r : block_residencies) release_slice(r);
+                    computes.push_back(id);
+                }
+                for (std::uint32_t r : column_residencies) release_slice(r);
+            }
+        }
         for (const OpBlocking::Range& rows : row_blocks) {
+            if (choice.block.columns_outer && !chain) break;
             OpBlocking::Range full = rows;  // the row block's whole rows
             full.c0 = 0;
             full.nc = op.n;

@@ -116,7 +116,7 @@ bool mapping_columns_blockable(const OpGraph& graph, const Op& o) {
 }
 
 MemoryBlock mapping_read_block(const ConfigNode& n, const OpGraph& graph, const std::vector<int>& ids) {
-    n.expect_keys({"batch", "rows", "columns"});
+    n.expect_keys({"batch", "rows", "columns", "order"});
     const MappingExtent extent = mapping_extent_of(graph, ids);
     const Op& first = graph.ops[std::size_t(ids.front())];
     const auto size = [&](const char* key, std::int64_t whole, const char* what) -> std::int64_t {
@@ -143,6 +143,16 @@ MemoryBlock mapping_read_block(const ConfigNode& n, const OpGraph& graph, const 
                                         " need a matmul whose B is a weight or an element-wise GELU, add or SwiGLU; '" +
                                         first.name + "' is not one (softmax and norms need whole rows, rotary pairs "
                                         "of columns, attention every key of a row): leave columns out or give 0");
+    if (n.has("order")) {
+        const ConfigNode v = n.child("order");
+        const std::string order = v.as_string();
+        if (order != "rows_outer" && order != "columns_outer") v.fail("rows_outer or columns_outer");
+        b.columns_outer = order == "columns_outer";
+        if (b.columns_outer && !mapping_columns_blockable(graph, first))
+            v.fail_message("columns_outer orders column blocks, and '" + first.name + "' has none (only a matmul whose "
+                           "B is a weight or an element-wise GELU, add or SwiGLU is blocked by columns): leave order out "
+                           "or give rows_outer");
+    }
     return b;
 }
 

@@ -41,7 +41,10 @@ MemoryBlock OpBlocking::resolve(const MemoryBlock& block, const std::string& ori
     if (block.batch < 0 || block.rows < 0 || block.columns < 0)
         throw InputError(where + "sizes must be 0 (the whole extent) or positive");
     MemoryBlock r{block.batch ? block.batch : op_.batch, block.rows ? block.rows : op_.m,
-                  block.columns ? block.columns : op_.n};
+                  block.columns ? block.columns : op_.n, block.columns_outer};
+    if (r.columns_outer && !columns_ok_)
+        throw InputError(where + "order columns_outer: only a matmul whose B is a weight and element-wise ops (GELU, "
+                         "add, SwiGLU) are blocked by columns");
     if (r.batch > op_.batch || r.rows > op_.m || r.columns > op_.n)
         throw InputError(where + describe(r) + " is larger than the op (" + describe({op_.batch, op_.m, op_.n}) + ")");
     if (r.rows < op_.m && r.batch != 1)
@@ -211,8 +214,11 @@ std::string OpBlocking::describe(const MemoryBlock& r) const {
 }
 
 OpBlocking::Choice OpBlocking::settle(const MemoryBlock& resolved, const std::string& origin) const {
+    // Columns outer loads each column slice of a weight once and keeps it across the row blocks:
+    // keeping the whole weight would load the same bytes, later for the first block.
+    const bool keep_whole = weight_b_ && !(resolved.columns_outer && resolved.columns < op_.n);
     for (int copies : {2, 1}) {
-        if (weight_b_ && fits(resolved, copies, true)) return {resolved, true, copies == 2};
+        if (keep_whole && fits(resolved, copies, true)) return {resolved, true, copies == 2};
         if (fits(resolved, copies, false)) return {resolved, false, copies == 2};
     }
     const std::vector<std::uint64_t> bytes = need(resolved, 1, false);

@@ -21,10 +21,16 @@ namespace acceltran::workloads {
 // partially); `columns` below n is for matmuls whose B is a weight and element-wise ops (GELU,
 // add, SwiGLU): softmax and norms need whole rows, rotary pairs of columns, attention every key
 // of a row.
+//
+// The blocks run rows outer, columns inner (a row block's A slice stays on chip across its column
+// blocks, a weight's column slice is loaded again for every row block), or with `columns_outer`
+// columns outer (a weight's column slice stays across the row blocks, the A slices are loaded
+// again for every column block): the mapping file's `order: rows_outer | columns_outer`.
 struct MemoryBlock {
     std::int64_t batch = 0, rows = 0, columns = 0;
+    bool columns_outer = false;
     bool operator==(const MemoryBlock& o) const {
-        return batch == o.batch && rows == o.rows && columns == o.columns;
+        return batch == o.batch && rows == o.rows && columns == o.columns && columns_outer == o.columns_outer;
     }
 };
 

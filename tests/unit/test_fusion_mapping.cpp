@@ -175,3 +175,39 @@ TEST_CASE("a fused matmul in column blocks keeps whole output rows resident, or 
     CHECK_THROWS_WITH(compile_program(g, o), Contains("fuse.yaml:4") && Contains("output rows stay resident") &&
                                                  Contains("l0.ffn.gelu1"));
 }
+
+// The block order (MemoryBlock::columns_outer, docs/mapping.md §1.1): columns outer runs each column
+// block over every row block, loading the weight's column slice once and A's row slice for every
+// block; a fused consumer needs rows outer and refuses it with the producer entry's line.
+TEST_CASE("columns outer runs the column blocks outside the row blocks and refuses a fused consumer", "[fusion][blocking]") {
+    CompileOptions o = shipped("acceltran-edge");
+    const OpGraph g = build_op_graph(load_model("bert-tiny", kModelsDir), 64, 3, o);
+    const Op& h1 = g.op("l0.ffn.h1");
+    const auto loads_of = [](const TiledProgram& p, int tensor) {
+        int n = 0;
+        for (const ProgramEntry& e : p.entries) n += e.kind == EntryKind::Load && e.tensor == tensor;
+        return n;
+    };
+    for (const bool columns_outer : {false, true}) {
+        const std::string text = std::string("ops:\n  - op: l0.ffn.h1\n    block: {batch: 1, columns: 128, order: ") +
+                                 (columns_outer ? "columns_outer" : "rows_outer") + "}\n";
+        o.op_directives = fusion_directives(g, o, text).ops;
+        const TiledProgram p = compile_program(g, o);
+        std::vector<std::int64_t> columns;  // each block's first column, in program order
+        for (const ProgramEntry& e : p.entries)
+            if (e.kind == EntryKind::Compute && e.op == h1.id) columns.push_back(e.grid.col_origin);
+        REQUIRE(columns.size() == 3 * 4);
+        for (std::size_t i = 0; i < columns.size(); ++i)
+            CHECK(columns[i] == std::int64_t(128 * (columns_outer ? i / 3 : i % 4)));
+        // Edge's weight buffer keeps the whole weight rows outer (one load); columns outer loads
+        // each of its 4 column slices once. A: one slice per row block, or per block.
+        CHECK(loads_of(p, h1.b_input) == (columns_outer ? 4 : 1));
+        CHECK(loads_of(p, h1.a_inputs.front()) == (columns_outer ? 12 : 3));
+        acceltran::testing::check_occupancy_in_program_order(p);
+    }
+    const std::string fused = "ops:\n  - op: l0.ffn.gelu1\n    fuse: true\n"
+                              "  - op: l0.ffn.h1\n    block: {batch: 1, columns: 128, order: columns_outer}\n";
+    o.op_directives = fusion_directives(g, o, fused).ops;
+    CHECK_THROWS_WITH(compile_program(g, o), Contains("fuse.yaml:4") && Contains("columns_outer") &&
+                                                 Contains("l0.ffn.gelu1") && Contains("rows_outer"));
+}

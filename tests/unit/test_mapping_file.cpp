@@ -177,6 +177,35 @@ TEST_CASE("mapping file errors name the file, the line and what was expected", "
     CHECK_THAT(mapping_file_error(f, ""), Contains("m.yaml") && Contains("expected a mapping"));
 }
 
+// The block-level loop order (MemoryBlock::columns_outer, docs/mapping.md §1.1): rows_outer (the
+// default) or columns_outer, only where there are column blocks to order.
+TEST_CASE("a block's order key reads rows_outer or columns_outer and refuses anything else", "[mapping]") {
+    const MappingFileFixture f;
+    const auto block_of = [&](const std::string& op, const std::string& block) {
+        const MappingDirectives d = f.read("ops:\n  - op: " + op + "\n    block: " + block + "\n");
+        const OpDirective& dir = d.ops[std::size_t(f.op(op).id)];
+        REQUIRE(dir.block);
+        return *dir.block;
+    };
+    CHECK_FALSE(block_of("l0.attn.out", "{batch: 1, rows: 32, columns: 64}").columns_outer);
+    CHECK_FALSE(block_of("l0.attn.out", "{batch: 1, rows: 32, columns: 64, order: rows_outer}").columns_outer);
+    const MemoryBlock outer = block_of("l0.attn.out", "{batch: 1, rows: 32, columns: 64, order: columns_outer}");
+    CHECK(outer.columns_outer);
+    CHECK(outer.columns == 64);
+    CHECK(block_of("l0.ffn.gelu1", "{columns: 64, order: columns_outer}").columns_outer);
+    const auto error = [&](const std::string& entry) { return mapping_file_error(f, "ops:\n" + entry); };
+    CHECK_THAT(error("  - op: l0.attn.out\n    block: {columns: 64, order: cols_outer}\n"),
+               Contains("m.yaml:3:") && Contains("ops[0].block.order: expected rows_outer or columns_outer") &&
+                   Contains("cols_outer"));
+    CHECK_THAT(error("  - op: l0.attn.out\n    block: {columns: 64, order: 1}\n"),
+               Contains("m.yaml:3:") && Contains("expected rows_outer or columns_outer"));
+    CHECK_THAT(error("  - op: l0.attn.probs\n    block: {batch: 1, order: columns_outer}\n"),
+               Contains("m.yaml:3:") && Contains("ops[0].block.order") && Contains("'l0.attn.probs' has none"));
+    CHECK_THAT(error("  - op: l0.attn.scores\n    block: {batch: 1, order: columns_outer}\n"),
+               Contains("'l0.attn.scores' has none"));
+    CHECK(error("  - op: l0.attn.probs\n    block: {batch: 1, order: rows_outer}\n").empty());
+}
+
 TEST_CASE("mapping file entries for a blocked matmul name the op its blocks share", "[mapping]") {
     const MappingFileFixture f(true);
     const auto error = [&](const std::string& entry) { return mapping_file_error(f, "ops:\n" + entry); };

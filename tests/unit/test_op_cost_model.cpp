@@ -220,14 +220,14 @@ TEST_CASE("mapspace: product of its choices, every index a distinct mapping", "[
     const OpShape shape = costmodel_matmul(4, 128, 768, 768);
     const Mapspace space(shape, model.default_choice(), true);
     // b {1, 2, 4}, x {4 … 64}, y {4 … 64}, 24 orders, rows {whole, batch 1, 2, (1, 64)}, columns
-    // {whole, 64, 128, 256, 512}.
-    CHECK(space.size() == 3 * 5 * 5 * 24 * 4 * 5);
+    // {whole, 64, 128, 256, 512}, each but whole rows outer or columns outer.
+    CHECK(space.size() == 3 * 5 * 5 * 24 * 4 * 9);
     std::set<std::string> seen;
     for (std::uint64_t i = 0; i < space.size(); i += 7) {
         const MappingChoice c = space.at(i);
         seen.insert(std::to_string(c.tile.b) + std::to_string(c.tile.x) + "," + std::to_string(c.tile.y) +
                     c.loop_order.str() + std::to_string(c.block.batch) + "," + std::to_string(c.block.rows) + "," +
-                    std::to_string(c.block.columns));
+                    std::to_string(c.block.columns) + (c.block.columns_outer ? "c" : "r"));
     }
     CHECK(seen.size() == (space.size() + 6) / 7);
     std::array<std::size_t, Mapspace::kDimensions> digits{};
