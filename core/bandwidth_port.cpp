@@ -51,20 +51,23 @@ double BandwidthPort::reserve(double arrival, std::uint64_t bytes, double now) {
         }
         const double gap_end = it == busy_.end() ? cursor + remaining : it->first;
         const double take = std::min(remaining, gap_end - cursor);
-        occupy(cursor, cursor + take);
+        const auto merged = occupy(cursor, cursor + take);
         report(cursor, cursor + take);
         cursor += take;
         remaining -= take;
-        it = busy_.upper_bound(cursor);
-        if (it != busy_.begin() && std::prev(it)->second > cursor) --it;
+        // upper_bound(cursor) without a second walk: the merged interval starts at or before
+        // the cursor and ends at or after it, so the next interval is the first to start after.
+        it = std::next(merged);
+        if (merged->second > cursor) it = merged;
     }
     if (remaining > 0) cursor += remaining;
     queued_cycles_ += std::max(0.0, cursor - arrival - duration);
     return cursor + latency_;
 }
 
-void BandwidthPort::occupy(double start, double end) {
-    // Merge with neighbours that touch, keeping the map small.
+BandwidthPort::Intervals::iterator BandwidthPort::occupy(double start, double end) {
+    // Merge with neighbours that touch, keeping the map small. One walk of the tree: erasing
+    // leaves `next` valid, and it stays the first interval after the merged one (the hint).
     auto next = busy_.lower_bound(start);
     if (next != busy_.begin()) {
         auto prev = std::prev(next);
@@ -74,12 +77,11 @@ void BandwidthPort::occupy(double start, double end) {
             busy_.erase(prev);
         }
     }
-    next = busy_.lower_bound(start);
     while (next != busy_.end() && next->first <= end) {
         end = std::max(end, next->second);
         next = busy_.erase(next);
     }
-    busy_.emplace(start, end);
+    return busy_.emplace_hint(next, start, end);
 }
 
 }  // namespace acceltran

@@ -37,14 +37,16 @@ public:
     std::size_t intervals() const { return busy_.size(); }
 
 private:
-    void occupy(double start, double end);
+    using Intervals = std::map<double, double>;
+    // Marks [start, end) busy, merging with the intervals it touches; returns the merged interval.
+    Intervals::iterator occupy(double start, double end);
     void report(double start, double end) const {
         if (listener_) listener_(start, end, (end - start) * bytes_per_cycle_);
     }
 
     double bytes_per_cycle_;
     double latency_;
-    std::map<double, double> busy_;  // start -> end, disjoint, not touching
+    Intervals busy_;  // start -> end, disjoint, not touching
     double busy_cycles_ = 0;
     double queued_cycles_ = 0;
     std::uint64_t bytes_ = 0;

@@ -49,6 +49,27 @@ void Timeline::spread(Quantity q, double start, double end, double amount) {
     }
 }
 
+void Timeline::spread2(Quantity q1, double amount1, Quantity q2, double amount2, double start, double end) {
+    if (!(end > start)) {
+        add_at(q1, start, amount1);
+        add_at(q2, start, amount2);
+        return;
+    }
+    reach(end);
+    const double per_cycle1 = amount1 / (end - start);
+    const double per_cycle2 = amount2 / (end - start);
+    const std::size_t first = std::size_t(start / width_);
+    const std::size_t last = std::min(bins_.size() - 1, std::size_t(end / width_));
+    for (std::size_t i = first; i <= last; ++i) {
+        const double lo = std::max(start, double(i) * width_);
+        const double hi = std::min(end, double(i + 1) * width_);
+        if (hi > lo) {
+            bins_[i][q1] += per_cycle1 * (hi - lo);
+            bins_[i][q2] += per_cycle2 * (hi - lo);
+        }
+    }
+}
+
 void Timeline::on_tile(const TileEvent& t) {
     const Quantity busy = t.unit_class == workloads::UnitClass::MacLane   ? kLaneBusy
                           : t.unit_class == workloads::UnitClass::Softmax ? kSoftmaxBusy
@@ -59,8 +80,7 @@ void Timeline::on_tile(const TileEvent& t) {
 }
 
 void Timeline::on_port_busy(Port p, double start, double end, double bytes) {
-    spread(Quantity(kPortBusy0 + int(p)), start, end, end - start);
-    spread(Quantity(kPortBytes0 + int(p)), start, end, bytes);
+    spread2(Quantity(kPortBusy0 + int(p)), end - start, Quantity(kPortBytes0 + int(p)), bytes, start, end);
 }
 
 void Timeline::on_dma_transfer(int, std::uint32_t, double start, double end) {

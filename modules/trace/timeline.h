@@ -62,6 +62,9 @@ private:
     // Adds `amount` spread over [start, end) in proportion to the overlap with each period.
     void spread(Quantity q, double start, double end, double amount);
     void add_at(Quantity q, double at, double amount);
+    // spread() of two quantities over the same interval in one pass (a port's busy cycles and
+    // bytes): the same additions to the same bins as two calls, one reach() and one walk.
+    void spread2(Quantity q1, double amount1, Quantity q2, double amount2, double start, double end);
 
     double width_;
     bool adaptive_;
