@@ -298,6 +298,14 @@ void parse_gemmini(const ConfigNode& top, AcceleratorConfig& c) {
     c.mask_buffer.size_mb = 1.0 / 1024;
     c.mask_buffer.banks = 1;
     parse_main_memory(section(top, "main_memory"), c.main_memory);
+    // With the l2_cache model the simulated L2 is the one the analytic traffic rule assumes:
+    // its size is given once, in main_memory.
+    if (c.main_memory.model == "l2_cache") {
+        if (top.has("l2"))
+            top.child("l2").fail_message("main_memory.model l2_cache describes the L2: give its size as "
+                                         "main_memory.size_kb, not here");
+        c.l2_kb = c.main_memory.model_parameters.number("size_kb");
+    }
     parse_dma(section(top, "dma"), c.dma);
     parse_power(section(top, "power"), c);
     const std::uint64_t tile = std::uint64_t(c.tile_b) * c.tile_x * c.tile_y;

@@ -196,14 +196,21 @@ struct AcceleratorConfig {
     std::int64_t mac_lanes() const { return std::int64_t(pes) * lanes_per_pe; }
     std::int64_t softmax_units() const { return std::int64_t(pes) * softmax_per_pe; }
     std::int64_t layernorm_units() const { return std::int64_t(pes) * layernorm_per_pe; }
-    // Main-memory bandwidth in bytes per clock cycle: (GB/s * 1e9) / (clock in Hz).
-    double memory_bytes_per_cycle() const { return main_memory.bandwidth_gbps * 1e9 / clock_hz(); }
-    // What main memory moves per cycle: memory_bytes_per_cycle(), times the original's unit
-    // factor (2^30/1e9)·(bits/8) under compat.bandwidth_units.
-    double memory_port_bytes_per_cycle() const {
-        return memory_bytes_per_cycle() *
-               (compat.bandwidth_units ? double(std::uint64_t(1) << 30) / 1e9 * element_bits() / 8.0 : 1.0);
+    // The off-chip device's bandwidth in bytes per clock cycle: (GB/s * 1e9) / (clock in Hz).
+    double device_bytes_per_cycle() const { return main_memory.bandwidth_gbps * 1e9 / clock_hz(); }
+    // What the accelerator's memories exchange with main memory per cycle at best: the device's
+    // bandwidth, or with the l2_cache model (an L2 in front of DRAM) the link to the L2.
+    double memory_bytes_per_cycle() const {
+        return main_memory.model == "l2_cache" ? main_memory.model_parameters.number("link_gbps") * 1e9 / clock_hz()
+                                               : device_bytes_per_cycle();
     }
+    // The original's unit factor (2^30/1e9)·(bits/8) under compat.bandwidth_units, else 1.
+    double compat_bandwidth_factor() const {
+        return compat.bandwidth_units ? double(std::uint64_t(1) << 30) / 1e9 * element_bits() / 8.0 : 1.0;
+    }
+    // What main memory moves per cycle as the model runs it: memory_bytes_per_cycle() times the
+    // compat factor.
+    double memory_port_bytes_per_cycle() const { return memory_bytes_per_cycle() * compat_bandwidth_factor(); }
 };
 
 // Loads and validates a design point. `name_or_path` is a shipped name (configs/accelerators/

@@ -1,7 +1,8 @@
 // Main memory's timing model: what off-chip memory does with a read or write of N bytes at
 // cycle t. MainMemory (modules/memory/main_memory.h) wraps one behind its TLM target socket.
-// Built-ins: fixed_bandwidth (the default) and dram (channels, ranks, banks, row buffers,
-// refresh; presets lpddr3-1600, hbm2, rram-m3d); plug-ins add more (docs/plugins.md).
+// Built-ins: fixed_bandwidth (the default), dram (channels, ranks, banks, row buffers,
+// refresh; presets lpddr3-1600, hbm2, rram-m3d) and l2_cache (an L2 in front of DRAM); plug-ins
+// add more (docs/plugins.md).
 #pragma once
 
 #include <memory>

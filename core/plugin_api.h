@@ -19,8 +19,8 @@ namespace acceltran {
 // Bump whenever a header a plug-in includes changes in a way that breaks binary compatibility:
 // TimingModel, BufferModel, MemoryModel, ModelRegistry, ModelEntry, ModelContext,
 // ModelParameters, ParameterSpec, AccessRequest, ModelStats.
-// 2: MemoryModel::effective_parameters.
-constexpr int kPluginAbiVersion = 2;
+// 2: MemoryModel::effective_parameters. 3: ModelStats::device_bytes.
+constexpr int kPluginAbiVersion = 3;
 
 }  // namespace acceltran
 

@@ -29,6 +29,10 @@ struct ModelStats {
     double energy_j = 0;       // energy the model accounts for itself, added to the per-byte
                                // energy of the technology table (docs/plugins.md, "Energy")
     double occupancy_bytes = 0;  // bytes the model holds, if it tracks it (0 otherwise)
+    // Bytes the off-chip device itself moved, when the model puts a cache in front of it
+    // (l2_cache): the technology table's main-memory energy is charged on these. -1: every byte
+    // of the target's traffic reached the device.
+    double device_bytes = -1;
     // Model-specific counters (row hits, bank conflicts, refreshes, ...), reported in summary.json.
     std::vector<std::pair<std::string, double>> counters;
 };

@@ -217,7 +217,8 @@ double OpCostModel::gemmini_tile_cycles(const OpShape& op, std::int64_t bb, std:
     if (op.kind == OpKind::MatMul) {
         const auto rows = std::uint64_t(bb * ii);
         if (config_.systolic.weight_stationary)
-            return double(systolic::weight_stationary_cycles(rows, dim, false, false)) + new_weights * dim;
+            return double(systolic::weight_stationary_cycles(rows, dim, false, false)) +
+                   new_weights * double(systolic::weight_stationary_cycles(rows, dim, true, false) - rows);
         return double(systolic::output_stationary_cycles(rows, std::uint64_t(kk), dim, false, false)) +
                double((rows + std::uint64_t(dim) - 1) / std::uint64_t(dim)) * dim * drains;
     }

@@ -35,6 +35,7 @@ workloads::CompileOptions compile_options(const AcceleratorConfig& config) {
         o.in_place_elementwise = true;
         o.buffer_names = {"accumulator", "scratchpad", "mask"};
         o.fuse_gelu = config.integer_units.fuse_gelu;
+        o.split_weights = false;
         o.size_key = "size_kb";
         const bool ibert = config.integer_units.any();
         for (int k = 0; k < workloads::kOpKindCount; ++k) {
@@ -179,6 +180,7 @@ RunResult Accelerator::counters(double cycles) const {
     const ModelStats ms = memory_->model().stats();
     r.memory_model = config_.main_memory.model;
     r.memory_model_energy_j = ms.energy_j;
+    r.memory_device_bytes = ms.device_bytes >= 0 ? ms.device_bytes : double(mt.read_bytes + mt.write_bytes);
     r.memory_model_counters = ms.counters;
     for (int b = 0; b < workloads::kBufferKinds; ++b) {
         const MemoryTraffic bt = buffers_[b]->traffic();

@@ -7,6 +7,7 @@
 #include "core/model_registry.h"
 #include "modules/memory/dram_memory_model.h"
 #include "modules/memory/fixed_bandwidth_memory_model.h"
+#include "modules/memory/l2_cache_memory_model.h"
 
 namespace acceltran {
 
@@ -21,6 +22,7 @@ void register_builtin_models() {
     registry.add(DoubleBufferedBufferModel::entry());
     registry.add(FixedBandwidthMemoryModel::entry());
     registry.add(DramMemoryModel::entry());
+    registry.add(L2CacheMemoryModel::entry());
 }
 
 }  // namespace acceltran

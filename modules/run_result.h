@@ -50,6 +50,9 @@ struct RunResult {
     double memory_utilization = 0;  // fraction of cycles the memory port was transferring
     std::string memory_model;
     double memory_model_energy_j = 0;
+    // Bytes that reached the off-chip device: memory_read_bytes + memory_write_bytes unless the
+    // memory model fronts it with a cache (ModelStats::device_bytes, l2_cache).
+    double memory_device_bytes = 0;
     std::vector<std::pair<std::string, double>> memory_model_counters;
     BufferResult buffers[workloads::kBufferKinds];
     double memory_bound_cycles = 0;

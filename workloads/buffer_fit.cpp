@@ -53,7 +53,7 @@ std::vector<std::int64_t> BufferFit::column_slices(std::int64_t rows, const std:
 WeightSplit BufferFit::plan(std::int64_t rows, const std::vector<std::int64_t>& a_widths, std::int64_t n,
                             bool columns_ok) const {
     WeightSplit split;
-    if (!on_ || fits(rows, a_widths, n, 1)) return split;
+    if (!on_ || !opt_.split_weights || fits(rows, a_widths, n, 1)) return split;
     if (columns_ok) {
         split.sizes = column_slices(rows, a_widths, n);
         if (!split.sizes.empty()) split.kind = WeightSplit::Kind::Columns;

@@ -28,7 +28,8 @@ public:
     // (else once), balanced in whole tiles (tile y); empty when even one tile column does not fit.
     std::vector<std::int64_t> column_slices(std::int64_t rows, const std::vector<std::int64_t>& a_widths,
                                             std::int64_t n) const;
-    // The split: Whole when off or when the op fits once; otherwise Columns if the consumers take
+    // The split: Whole when off, when the target does not split weights
+    // (CompileOptions::split_weights), or when the op fits once; otherwise Columns if the consumers take
     // column slices (`columns_ok`), else Depth over consecutive A slices grouped while a group
     // fits twice (needs several A slices). Whole when nothing fits, for the planner to refuse.
     WeightSplit plan(std::int64_t rows, const std::vector<std::int64_t>& a_widths, std::int64_t n,

@@ -230,7 +230,10 @@ MappingDirectives MappingFile::directives(const OpGraph& graph, const MappingPla
                                   "'; stationary follows from loop_order: change that, or leave stationary out");
         }
         if (entry.has("block")) directive.block = mapping_read_block(entry.child("block"), graph, ids);
-        if (entry.has("double_buffering")) {
+        // double_buffering is derived from the op's block and fusion; only an entry that keeps the
+        // default ones can be compared with the default mapping (the mapper writes the value its
+        // own block gives, which the run derives again).
+        if (entry.has("double_buffering") && !entry.has("block") && !entry.has("fuse")) {
             const ConfigNode d = entry.child("double_buffering");
             if (d.as_bool() != made.double_buffered())
                 result.warnings.push_back(

@@ -36,6 +36,11 @@ struct CompileOptions {
     // Fuse every GELU into the matmul that feeds it (op_fusion.h) when the graph is built for this
     // target (the Gemmini template with integer_units.fuse_gelu).
     bool fuse_gelu = false;
+    // Split a matmul whose weight does not fit into graph-level column or depth slices (BufferFit,
+    // docs/decoders.md §2.1). A depth split adds its partial sums in add ops on the element-wise
+    // units; the Gemmini template accumulates partial sums in its accumulator instead, so it does
+    // not split and blocks such an op at the main-memory level (docs/mapping.md §1.1).
+    bool split_weights = true;
     double activation_density = 0.5;  // 1 - activation sparsity
     double weight_density = 0.5;      // 1 - weight sparsity
     std::uint64_t capacity[kBufferKinds] = {4u << 20, 8u << 20, 1u << 20};

@@ -1,7 +1,7 @@
 // Off-chip main memory behind a TLM target, with the MemoryModel the config selects
 // (`main_memory.model`): `fixed_bandwidth` (the default: bandwidth from GB/s and the clock,
-// first-byte latency per transaction), `dram`, or a plug-in's. Any third-party TLM target can
-// also be bound to the DMA in its place.
+// first-byte latency per transaction), `dram`, `l2_cache` (an L2 in front of DRAM), or a
+// plug-in's. Any third-party TLM target can also be bound to the DMA in its place.
 #pragma once
 
 #include <memory>
@@ -37,7 +37,8 @@ public:
         c.ranks = m.ranks;
         c.channels = m.channels;
         c.latency_cycles = m.latency_ns * 1e-3 * config.clock_mhz;
-        c.bytes_per_cycle = config.memory_port_bytes_per_cycle();  // the nominal rate unless compat
+        // The device's rate (behind an L2 for l2_cache), nominal unless compat.bandwidth_units.
+        c.bytes_per_cycle = config.device_bytes_per_cycle() * config.compat_bandwidth_factor();
         return ModelRegistry::instance().create(ModelKind::Memory, ModelSelection{m.model, m.model_parameters}, c);
     }
 

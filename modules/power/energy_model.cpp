@@ -68,7 +68,7 @@ EnergyBreakdown energy(const AcceleratorConfig& c, const Technology& tech, const
     // twice (typed and mask buffer); nothing for writes.
     const double mm_blocks = c.compat.main_memory_energy
                                  ? 2 * a.memory_load_elements * (1 - c.weight_sparsity) / tech.main_memory_block_bytes
-                                 : a.memory_bytes / tech.main_memory_block_bytes;
+                                 : a.memory_bytes * a.memory_device_share / tech.main_memory_block_bytes;
     e.main_memory.dynamic =
         tech.main_memory_access_nj(m.type, m.banks, m.ranks, m.channels) * 1e-9 * mm_blocks + a.memory_model_energy_j;
     return e;

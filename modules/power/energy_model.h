@@ -23,6 +23,10 @@ struct RunActivity {
     double buffer_bytes[3] = {0, 0, 0};        // read + written; activation, weight, mask
     double buffer_busy_cycles[3] = {0, 0, 0};  // port busy
     double memory_bytes = 0;                   // main memory read + written
+    // The share of memory_bytes that reached the off-chip device (the run's, RunResult::
+    // memory_device_bytes): below 1 when an L2 (l2_cache) served the rest. The technology
+    // table's main-memory energy is charged on memory_bytes x this.
+    double memory_device_share = 1;
     // Energy the buffer and memory models account for themselves (ModelStats::energy_j), added
     // to the per-byte energy above: docs/plugins.md, "Energy". 0 for every built-in by default.
     double buffer_model_energy_j[3] = {0, 0, 0};

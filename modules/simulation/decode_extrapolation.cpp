@@ -28,6 +28,7 @@ void each_figure(RunResult& r, Tally& t, F&& f) {
     f(r.memory_write_bytes);
     f(r.memory_busy_cycles);
     f(r.memory_model_energy_j);
+    f(r.memory_device_bytes);
     for (auto& b : r.buffers) {
         f(b.read_bytes);
         f(b.write_bytes);

@@ -182,6 +182,9 @@ OpTable OpAccounting::table(const RunResult& simulated, const AcceleratorConfig&
             a.buffer_model_energy_j[b] = run.model_energy_j * part;
         }
         a.memory_bytes = double(t.memory_read + t.memory_write);
+        // An op's share of the off-chip bytes is the run's (a cache's hits are not traced per op).
+        const double run_bytes = double(simulated.memory_read_bytes + simulated.memory_write_bytes);
+        a.memory_device_share = run_bytes > 0 ? simulated.memory_device_bytes / run_bytes : 1;
         a.memory_model_energy_j =
             simulated.memory_model_energy_j *
             share(a.memory_bytes, double(simulated.memory_read_bytes + simulated.memory_write_bytes));

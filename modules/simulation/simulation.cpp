@@ -53,6 +53,7 @@ power::RunActivity activity_of(const RunResult& r) {
         a.buffer_busy_cycles[b] = r.buffers[b].busy_cycles;
     }
     a.memory_bytes = r.memory_read_bytes + r.memory_write_bytes;
+    a.memory_device_share = a.memory_bytes > 0 ? r.memory_device_bytes / a.memory_bytes : 1;
     for (int b = 0; b < workloads::kBufferKinds; ++b) a.buffer_model_energy_j[b] = r.buffers[b].model_energy_j;
     a.memory_model_energy_j = r.memory_model_energy_j;
     return a;
@@ -266,6 +267,11 @@ SimulationResult Simulation::simulate() {
     summary["op_classes"] = op_classes.to_json();
     // The timeline covers the simulated run (for a sampled generation, its simulated steps).
     std::vector<trace::TimelineSample> samples = timeline.samples(simulated.cycles);
+    // A period's share of the off-chip bytes is the run's (an L2's hits are not traced in time).
+    const double run_memory_bytes = double(simulated.memory_read_bytes + simulated.memory_write_bytes);
+    for (auto& sample : samples)
+        sample.activity.memory_device_share =
+            run_memory_bytes > 0 ? simulated.memory_device_bytes / run_memory_bytes : 1;
     if (compat_energy) {
         // Each period's share of the compat figures, so that the periods still add up to the run.
         const power::RunActivity run = activity_of(simulated);

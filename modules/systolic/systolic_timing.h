@@ -11,11 +11,16 @@
 namespace acceltran::systolic {
 
 // Weight-stationary tile: `rows` rows of A (each W deep) stream through a W x W weight block, one
-// row per cycle. A new weight block shifts in row by row first (W cycles, during which no A row
-// can enter); the first tile of a job also waits for the pipeline to fill and drain, the skew of
+// row per cycle. Each PE holds two weights (Gemmini's PE: registers c1 and c2, the propagate bit
+// choosing which one multiplies), so the next block shifts in row by row (W cycles) while the
+// current one computes: a tile with new weights costs max(rows, W), the preload running beside
+// the tile before it (taken to have as many rows). The first tile of a job has nothing to hide
+// its preload behind (W cycles first) and waits for the pipeline to fill and drain, the skew of
 // 2(W - 1) cycles between the first A element entering and the last sum leaving.
 inline std::uint64_t weight_stationary_cycles(std::uint64_t rows, int dim, bool new_weights, bool first_of_job) {
-    return rows + (new_weights ? std::uint64_t(dim) : 0) + (first_of_job ? 2 * std::uint64_t(dim - 1) : 0);
+    const auto w = std::uint64_t(dim);
+    if (first_of_job) return w + rows + 2 * (w - 1);
+    return new_weights && rows < w ? w : rows;
 }
 
 // Output-stationary tile: each W x W block of outputs stays in the array while `depth` steps of

@@ -32,9 +32,10 @@ TEST_CASE("SystolicArray: a 16x16 by 16x16 weight-stationary matmul takes 62 cyc
     // The next tile of the same job with the same weights (read_b false): only its 16 rows.
     step.read_b = false;
     CHECK(array.execute(t.ctx, step, tile_density(t.ctx, step, nullptr)).cycles == 16);
-    // New weights, same job: the preload, then the rows.
+    // New weights, same job: the 16-cycle preload ran beside the tile before (16 rows), so only
+    // the rows: max(16, 16).
     step.read_b = true;
-    CHECK(array.execute(t.ctx, step, tile_density(t.ctx, step, nullptr)).cycles == 32);
+    CHECK(array.execute(t.ctx, step, tile_density(t.ctx, step, nullptr)).cycles == 16);
     // A new job pays the skew again.
     array.activity.jobs = 2;
     CHECK(array.execute(t.ctx, step, tile_density(t.ctx, step, nullptr)).cycles == 62);
@@ -55,9 +56,15 @@ TEST_CASE("SystolicArray: output-stationary tiles stream k and drain finished ou
 }
 
 TEST_CASE("Systolic timing: rows per weight block set the steady-state utilization", "[modules][systolic_array]") {
-    // 64 rows per 16x16 weight block: 64 + 16 cycles for 64 x 16 x 16 MACs on 256 PEs, 80 %.
-    CHECK(systolic::weight_stationary_cycles(64, 16, true, false) == 80);
+    // 64 rows per 16x16 weight block: the next block's preload (16 cycles) hides behind the 64
+    // rows, so 64 cycles for 64 x 16 x 16 MACs on 256 PEs, 100 % before memory stalls.
+    CHECK(systolic::weight_stationary_cycles(64, 16, true, false) == 64);
     CHECK(systolic::weight_stationary_cycles(64, 16, false, false) == 64);
+    // Fewer rows than the array is tall: the preload cannot hide, a tile takes W = 16 cycles.
+    CHECK(systolic::weight_stationary_cycles(4, 16, true, false) == 16);
+    CHECK(systolic::weight_stationary_cycles(4, 16, false, false) == 4);
+    // The first tile of a job: the preload (16), the rows (64) and the skew (30).
+    CHECK(systolic::weight_stationary_cycles(64, 16, true, true) == 110);
     // An output-stationary tile of 40 rows takes ceil(40 / 16) = 3 output blocks.
     CHECK(systolic::output_stationary_cycles(40, 16, 16, true, false) == 3 * 32);
 }

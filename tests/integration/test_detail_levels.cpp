@@ -90,3 +90,18 @@ TEST_CASE("acceltran run --detail accepts only full and fast", "[integration][de
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("--detail must be 'full' or 'fast', got 'medium'") != std::string::npos);
 }
+
+TEST_CASE("fast and full detail agree on the Gemmini design points (BERT-Tiny)", "[integration][detail][gemmini]") {
+    // The template's own units (systolic array, host CPU, I-BERT units) and the l2_cache memory.
+    for (const char* accel : {"gemmini-baseline", "gemmini-rebalanced", "gemmini-transformer", "survey-analytic"}) {
+        INFO(accel);
+        compare_levels({"--model", "bert-tiny", "--accel", accel});
+    }
+}
+
+TEST_CASE("fast and full detail agree on a decoder's prefill and decode steps (small GPT-2)",
+          "[unsanitized][integration][detail]") {
+    // On the Gemmini designs the same generation disagrees by more than the tolerance (full
+    // 37.73 M cycles, fast 35.74 M on gemmini-transformer): model-reference.md §6a, "Error".
+    compare_levels({"--model", "gpt2", "--accel", "acceltran-edge", "--prompt-len", "16", "--gen-len", "2", "--batch", "1"});
+}

@@ -226,7 +226,9 @@ TEST_CASE("the analytic cost model ranks Gemmini mappings as the TLM model does"
     const std::vector<MapperTlmSample> samples = {{1, 16, 16, "b_i_j_k"}, {1, 64, 16, "b_i_j_k"}, {1, 128, 16, "b_i_j_k"},
                                                   {1, 8, 16, "b_j_k_i"},  {2, 32, 16, "k_j_b_i"}, {1, 32, 16, "j_k_i_b"},
                                                   {2, 64, 16, "b_k_j_i"}, {1, 16, 16, "k_j_i_b"}};
-    mappertlm_check(mappertlm_collect(dir, "gemmini-transformer", {"main_memory.bandwidth_gbps=2560"}, samples, ops), ops,
+    mappertlm_check(mappertlm_collect(dir, "gemmini-transformer",
+                                      {"main_memory.bandwidth_gbps=2560", "main_memory.link_gbps=2560"}, samples, ops),
+                    ops,
                     0.9);
 }
 

@@ -60,6 +60,22 @@ TEST_CASE("Gemmini design points fill the shared modules' fields from their own 
     const workloads::CompileOptions b = compile_options(base);
     CHECK(b.unit_of(workloads::OpKind::LayerNorm) == workloads::UnitClass::Softmax);  // the CPU
     CHECK(load_accelerator("survey-analytic", kConfigs).l2_kb == 2048);
+    // The shipped designs' memory system is the survey's (Sec. 3.3): an L2 in front of DRAM,
+    // 16 B/cycle to the L2 (what the accelerator sees), 64 B/cycle behind it. They accumulate
+    // partial sums in place, so no weight is split into graph-level slices.
+    CHECK(base.main_memory.model == "l2_cache");
+    CHECK(base.memory_bytes_per_cycle() == Approx(16));
+    CHECK(base.device_bytes_per_cycle() == Approx(64));
+    CHECK_FALSE(b.split_weights);
+    CHECK(compile_options(load_accelerator("acceltran-edge", kConfigs)).split_weights);
+}
+
+TEST_CASE("Gemmini: the l2_cache model's size is the L2 of the traffic rule, given once", "[gemmini][config]") {
+    const std::string l2 = std::string(kMinimalGemmini) + "main_memory: {model: l2_cache, size_kb: 512}\n";
+    CHECK(gemmini_error(l2).empty());
+    CHECK(parse_accelerator(YAML::Load(l2), "g.yaml").l2_kb == 512);
+    CHECK_THAT(gemmini_error(l2 + "l2: {size_kb: 1024}\n"),
+               Catch::Contains("main_memory.model l2_cache describes the L2: give its size as main_memory.size_kb"));
 }
 
 TEST_CASE("Gemmini YAML errors name the key and what was expected", "[gemmini][config]") {

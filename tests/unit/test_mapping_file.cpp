@@ -202,6 +202,10 @@ TEST_CASE("a derived double_buffering that disagrees is a warning with its line,
     REQUIRE(d.warnings.size() == 1);
     CHECK_THAT(d.warnings[0], Contains("m.yaml:3:") && Contains("ops[0].double_buffering: the default mapping gives false"));
     CHECK(d.ops[std::size_t(f.op("l0.attn.q").id)].origin == "m.yaml:2");
+    // With a block of its own the value follows from that block, not the default: no warning.
+    const MappingDirectives blocked =
+        f.read("ops:\n  - op: l0.attn.q\n    block: {batch: 1, rows: 0, columns: 0}\n    double_buffering: true\n");
+    CHECK(blocked.warnings.empty());
 }
 
 TEST_CASE("mapping files that are too large or not files are refused before they are read", "[mapping]") {

@@ -47,9 +47,9 @@ TEST_CASE("ModelRegistry: the built-in buffer and memory models are registered",
     const ModelRegistry& r = ModelRegistry::instance();
     const auto buffers = r.names(ModelKind::Buffer), memories = r.names(ModelKind::Memory);
     for (const char* n : {"ideal", "sram", "banked_sram", "double_buffered"}) CHECK(has_name(buffers, n));
-    for (const char* n : {"fixed_bandwidth", "dram"}) CHECK(has_name(memories, n));
+    for (const char* n : {"fixed_bandwidth", "dram", "l2_cache"}) CHECK(has_name(memories, n));
     CHECK(buffers.size() == 4);
-    CHECK(memories.size() == 2);
+    CHECK(memories.size() == 3);
     CHECK(r.find(ModelKind::Buffer, "dram") == nullptr);  // kinds are separate name spaces
     CHECK(r.find(ModelKind::Memory, "dram")->origin == "built-in");
 }

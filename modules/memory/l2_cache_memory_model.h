@@ -1,0 +1,60 @@
+// `l2_cache`: main memory as a shared L2 in front of DRAM, the memory system of the survey's
+// Gemmini template (Kim et al. 2023, arXiv 2302.14017, Sec. 3.3: a 2 MB L2, 16 B/cycle between
+// the accelerator's local memories and the L2, 64 B/cycle between the L2 and DRAM).
+//
+// Every transfer crosses the link to the L2 (`link_gbps`, `hit_latency_ns`). The L2 holds
+// `size_kb` in blocks of `block_bytes`, least recently used first out, write-allocate and
+// write-back: a read of a block that is not resident fetches the bytes it touches from DRAM (the
+// accelerator's own main_memory bandwidth_gbps and latency_ns), a write makes its block resident
+// and dirty without a fetch (the DMA writes whole bursts), and evicting a dirty block writes its
+// dirty bytes back. A read completes when both its link transfer and its DRAM fetch are done (the
+// two stream through the L2 together); a write completes with its link transfer, its write-backs
+// occupying DRAM behind it. Work per access is per touched block, never per cycle. Formulas and
+// sources: docs/model-reference.md §8b.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <unordered_map>
+
+#include "core/bandwidth_port.h"
+#include "core/memory_model.h"
+
+namespace acceltran {
+
+class L2CacheMemoryModel : public MemoryModel {
+public:
+    L2CacheMemoryModel(const ModelContext& context, const ModelParameters& parameters);
+    static ModelEntry entry();
+
+    double access(const AccessRequest& request) override;
+    ModelStats stats() const override;
+    double peak_bytes_per_cycle() const override { return link_.bytes_per_cycle(); }
+
+    struct Counters {
+        double hits = 0, misses = 0, writebacks = 0;  // blocks
+        double dram_read_bytes = 0, dram_write_bytes = 0;
+    };
+    const Counters& counters() const { return counters_; }
+    std::uint64_t capacity_blocks() const { return capacity_blocks_; }
+
+private:
+    struct Block {
+        std::uint64_t dirty_bytes = 0;
+        std::list<std::uint64_t>::iterator lru;  // position in lru_ (front: most recent)
+    };
+    // Makes `block` resident and most recent; returns the dirty bytes of a block it evicted.
+    std::uint64_t touch(std::uint64_t block);
+
+    BandwidthPort link_;  // accelerator memories <-> L2
+    BandwidthPort dram_;  // L2 <-> DRAM
+    std::uint64_t block_bytes_;
+    std::uint64_t capacity_blocks_;
+    double access_energy_nj_;  // per 64 bytes crossing the link
+    std::unordered_map<std::uint64_t, Block> blocks_;
+    std::list<std::uint64_t> lru_;
+    Counters counters_;
+    std::uint64_t link_bytes_ = 0;
+};
+
+}  // namespace acceltran
