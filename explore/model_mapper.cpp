@@ -1,5 +1,6 @@
 #include "explore/model_mapper.h"
 
+#include <algorithm>
 #include <map>
 
 #include "explore/mapspace.h"
@@ -106,11 +107,16 @@ void ModelMapper::weigh_fusions(const workloads::OpGraph& graph, const workloads
             shapes.push_back(ops_[it->second].shape);
         }
         if (positions.size() != members.size()) continue;
+        std::vector<bool> stored_along;
+        for (int c : chain.consumers)
+            stored_along.push_back(std::find(chain.stored.begin(), chain.stored.end(), graph.ops[std::size_t(c)].output) !=
+                                   chain.stored.end());
         std::size_t f = 0;
-        while (f < fusions_.size() && fusions_[f].shapes != shapes) ++f;
+        while (f < fusions_.size() && (fusions_[f].shapes != shapes || fusions_[f].stored_along != stored_along)) ++f;
         if (f == fusions_.size()) {
             SearchedFusion s;
             s.shapes = shapes;
+            s.stored_along = stored_along;
             std::vector<OpShape> consumers;
             std::vector<MappingChoice> consumer_mappings;
             for (std::size_t i = 1; i < shapes.size(); ++i) {
@@ -134,7 +140,7 @@ void ModelMapper::weigh_fusions(const workloads::OpGraph& graph, const workloads
             for (std::uint64_t i = 0; i < space.size(); ++i) {
                 const MappingChoice c = space.at(i);
                 s.evaluated++;
-                const OpCost cost = model.evaluate_fused(producer, c, consumers, consumer_mappings);
+                const OpCost cost = model.evaluate_fused(producer, c, consumers, consumer_mappings, stored_along);
                 if (!cost.fits || cost.blocks == 1) continue;
                 const double v = objective_value(cost, search.objective());
                 if (!s.found || v < best) {

@@ -606,7 +606,8 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
 
 OpCost OpCostModel::evaluate_fused(const OpShape& producer, const MappingChoice& mapping,
                                    const std::vector<OpShape>& consumers,
-                                   const std::vector<MappingChoice>& consumer_mappings) const {
+                                   const std::vector<MappingChoice>& consumer_mappings,
+                                   const std::vector<bool>& stored_along) const {
     MappingChoice pm = mapping;
     pm.keep_output_rows = true;
     OpCost fused = evaluate(producer, pm);
@@ -654,11 +655,15 @@ OpCost OpCostModel::evaluate_fused(const OpShape& producer, const MappingChoice&
     const double result = parts.back().out_store_bytes;
     const bool result_kept = fused.footprint[int(BufferKind::Activation)] + result <= capacity_[int(BufferKind::Activation)];
     if (result_kept) removed += result;
+    // A consumer's A is its first input; SwiGLU's carried input is its second (the up matmul's
+    // output, the gate's read beside it), which has the first's shape and density, so the same
+    // bytes come off.
     for (std::size_t i = 0; i < parts.size(); ++i) {
         removed += parts[i].a_load_bytes + parts[i].a_spill_bytes;
         removed_spill += parts[i].a_spill_bytes;
         removed_spills += parts[i].a_spill_bytes > 0 ? 1 : 0;
-        if (i + 1 < parts.size()) removed += parts[i].out_store_bytes;
+        const bool stored = i < stored_along.size() && stored_along[i];
+        if (i + 1 < parts.size() && !stored) removed += parts[i].out_store_bytes;
     }
     const int act = int(BufferKind::Activation);
     fused.memory_bytes -= removed;

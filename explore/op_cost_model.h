@@ -91,10 +91,12 @@ public:
     // orders in `consumer_mappings`) running on each of its row blocks. Whole: the
     // ops' costs added (the intermediate stays on chip either way). Blocked: without the
     // intermediates' stores, spills and loads, and with the consumers' compute in the blocks'
-    // pipeline.
+    // pipeline. `stored_along[i]`: consumer i's output, not the last, is read outside the chain
+    // too (FusedChain::stored, a pre-norm decoder's residual stream) and keeps its stores.
     OpCost evaluate_fused(const OpShape& producer, const MappingChoice& mapping,
                           const std::vector<OpShape>& consumers,
-                          const std::vector<MappingChoice>& consumer_mappings) const;
+                          const std::vector<MappingChoice>& consumer_mappings,
+                          const std::vector<bool>& stored_along = {}) const;
     // The design point's own mapping: its tile and loop order, the op whole.
     MappingChoice default_choice() const;
     // The tile width every matmul mapping must have (the Gemmini template's array), or 0.
