@@ -125,15 +125,23 @@ void ModelMapper::weigh_fusions(const workloads::OpGraph& graph, const workloads
                 c.block = {};
                 consumer_mappings.push_back(c);
             }
-            for (std::size_t shape : shapes) {
-                const OpCost c = cost_of(shape);
-                s.apart.cycles += c.cycles;
-                s.apart.seconds += c.seconds;
-                s.apart.energy_j += c.energy_j;
-                s.apart.memory_bytes += c.memory_bytes;
+            const OpShape& producer = shapes_[shapes[0]].shape;
+            // Apart: each op at its own best mapping; a blocked producer's output is then loaded
+            // by the first consumer from main memory (evaluate_apart).
+            std::vector<MappingChoice> own;
+            for (std::size_t i = 1; i < shapes.size(); ++i) own.push_back(chosen_of(shapes[i]));
+            s.apart = model.evaluate_apart(producer, chosen_of(shapes[0]), consumers, own);
+            if (!s.apart.fits) {  // a design mapping that does not fit: the ops' own costs as found
+                s.apart = OpCost{};
+                for (std::size_t shape : shapes) {
+                    const OpCost c = cost_of(shape);
+                    s.apart.cycles += c.cycles;
+                    s.apart.seconds += c.seconds;
+                    s.apart.energy_j += c.energy_j;
+                    s.apart.memory_bytes += c.memory_bytes;
+                }
                 s.apart.fits = true;
             }
-            const OpShape& producer = shapes_[shapes[0]].shape;
             const Mapspace space(producer, design, true, options.unit_of(workloads::OpKind::MatMul),
                                  model.fixed_tile_y());
             double best = 0;
