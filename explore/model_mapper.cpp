@@ -1,5 +1,6 @@
 #include "explore/model_mapper.h"
 
+#include <algorithm>
 #include <map>
 
 #include "explore/mapspace.h"
@@ -110,11 +111,16 @@ void ModelMapper::weigh_fusions(const workloads::OpGraph& graph, const workloads
             shapes.push_back(ops_[it->second].shape);
         }
         if (positions.size() != members.size()) continue;
+        std::vector<bool> stored_along;
+        for (int c : chain.consumers)
+            stored_along.push_back(std::find(chain.stored.begin(), chain.stored.end(), graph.ops[std::size_t(c)].output) !=
+                                   chain.stored.end());
         std::size_t f = 0;
-        while (f < fusions_.size() && fusions_[f].shapes != shapes) ++f;
+        while (f < fusions_.size() && (fusions_[f].shapes != shapes || fusions_[f].stored_along != stored_along)) ++f;
         if (f == fusions_.size()) {
             SearchedFusion s;
             s.shapes = shapes;
+            s.stored_along = stored_along;
             std::vector<OpShape> consumers;
             std::vector<MappingChoice> consumer_mappings;
             for (std::size_t i = 1; i < shapes.size(); ++i) {
@@ -123,22 +129,30 @@ void ModelMapper::weigh_fusions(const workloads::OpGraph& graph, const workloads
                 c.block = {};
                 consumer_mappings.push_back(c);
             }
-            for (std::size_t shape : shapes) {
-                const OpCost c = cost_of(shape);
-                s.apart.cycles += c.cycles;
-                s.apart.seconds += c.seconds;
-                s.apart.energy_j += c.energy_j;
-                s.apart.memory_bytes += c.memory_bytes;
+            const OpShape& producer = shapes_[shapes[0]].shape;
+            // Apart: each op at its own best mapping; a blocked producer's output is then loaded
+            // by the first consumer from main memory (evaluate_apart).
+            std::vector<MappingChoice> own;
+            for (std::size_t i = 1; i < shapes.size(); ++i) own.push_back(chosen_of(shapes[i]));
+            s.apart = model.evaluate_apart(producer, chosen_of(shapes[0]), consumers, own);
+            if (!s.apart.fits) {  // a design mapping that does not fit: the ops' own costs as found
+                s.apart = OpCost{};
+                for (std::size_t shape : shapes) {
+                    const OpCost c = cost_of(shape);
+                    s.apart.cycles += c.cycles;
+                    s.apart.seconds += c.seconds;
+                    s.apart.energy_j += c.energy_j;
+                    s.apart.memory_bytes += c.memory_bytes;
+                }
                 s.apart.fits = true;
             }
-            const OpShape& producer = shapes_[shapes[0]].shape;
             const Mapspace space(producer, design, true, options.unit_of(workloads::OpKind::MatMul),
                                  model.fixed_tile_y());
             double best = 0;
             for (std::uint64_t i = 0; i < space.size(); ++i) {
                 const MappingChoice c = space.at(i);
                 s.evaluated++;
-                const OpCost cost = model.evaluate_fused(producer, c, consumers, consumer_mappings);
+                const OpCost cost = model.evaluate_fused(producer, c, consumers, consumer_mappings, stored_along);
                 if (!cost.fits || cost.blocks == 1) continue;
                 const double v = objective_value(cost, search.objective());
                 if (!s.found || v < best) {

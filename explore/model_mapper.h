@@ -37,6 +37,7 @@ public:
     // fusion takes along (op_fusion.h), by shape, searched once per distinct chain of shapes.
     struct SearchedFusion {
         std::vector<std::size_t> shapes;  // producer first, then the consumers, into shapes()
+        std::vector<bool> stored_along;   // per consumer: its output also stored (FusedChain::stored)
         std::vector<std::string> consumers;  // the fused ops' names (the last op of each chain)
         std::uint64_t evaluated = 0;      // producer mappings tried (output rows kept whole)
         bool found = false;               // a blocked fused mapping fits

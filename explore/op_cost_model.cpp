@@ -380,7 +380,7 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     const double row_blocks = double(cost_ceil_div(op.batch, Bb)) * double(cost_ceil_div(op.m, Br));
     const double col_blocks = double(cost_ceil_div(op.n, Bc));
     cost.blocks = std::int64_t(row_blocks * col_blocks);
-    const bool blocked = cost.blocks > 1;
+    const bool blocked = cost.blocks > 1 || mapping.in_blocks;
     const double f_rows = double(Bb) * double(Br) / (double(op.batch) * double(op.m));
     const double f_cols = double(Bc) / double(op.n);
     const double f_inputs = f_rows * (element_columns ? f_cols : 1.0);  // an input slice's share
@@ -620,7 +620,8 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
 
 OpCost OpCostModel::evaluate_fused(const OpShape& producer, const MappingChoice& mapping,
                                    const std::vector<OpShape>& consumers,
-                                   const std::vector<MappingChoice>& consumer_mappings) const {
+                                   const std::vector<MappingChoice>& consumer_mappings,
+                                   const std::vector<bool>& stored_along) const {
     MappingChoice pm = mapping;
     pm.keep_output_rows = true;
     OpCost fused = evaluate(producer, pm);
@@ -630,6 +631,7 @@ OpCost OpCostModel::evaluate_fused(const OpShape& producer, const MappingChoice&
         MappingChoice cm = consumer_mappings[i];
         cm.block = pm.block;  // the producer's row blocks, whole rows
         cm.block.columns = 0;
+        cm.in_blocks = fused.blocks > 1;
         parts.push_back(evaluate(consumers[i], cm));
         if (!parts.back().fits) {
             fused.fits = false;
@@ -668,11 +670,15 @@ OpCost OpCostModel::evaluate_fused(const OpShape& producer, const MappingChoice&
     const double result = parts.back().out_store_bytes;
     const bool result_kept = fused.footprint[int(BufferKind::Activation)] + result <= capacity_[int(BufferKind::Activation)];
     if (result_kept) removed += result;
+    // A consumer's A is its first input; SwiGLU's carried input is its second (the up matmul's
+    // output, the gate's read beside it), which has the first's shape and density, so the same
+    // bytes come off.
     for (std::size_t i = 0; i < parts.size(); ++i) {
         removed += parts[i].a_load_bytes + parts[i].a_spill_bytes;
         removed_spill += parts[i].a_spill_bytes;
         removed_spills += parts[i].a_spill_bytes > 0 ? 1 : 0;
-        if (i + 1 < parts.size()) removed += parts[i].out_store_bytes;
+        const bool stored = i < stored_along.size() && stored_along[i];
+        if (i + 1 < parts.size() && !stored) removed += parts[i].out_store_bytes;
     }
     const int act = int(BufferKind::Activation);
     fused.memory_bytes -= removed;
@@ -707,7 +713,68 @@ OpCost OpCostModel::evaluate_fused(const OpShape& producer, const MappingChoice&
     fused.energy_j -= removed * (rates_.memory_byte + rates_.buffer_byte[act]) +
                       removed / buffer_bytes_per_cycle_[act] * rates_.buffer_busy_cycle[act] +
                       (summed_cycles - fused.cycles) * rates_.cycle;
+    // A stored-along output (a pre-norm decoder's residual stream) is loaded again by its readers
+    // outside the chain, which apart would find it on chip: one load of its stored bytes, charged
+    // as a removed byte is and in series (its reader waits for it).
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+        if (i >= stored_along.size() || !stored_along[i]) continue;
+        const double bytes = parts[i].out_store_bytes;
+        const double load_cycles = bytes / memory_bytes_per_cycle_ + memory_latency_cycles_;
+        fused.memory_bytes += bytes;
+        fused.memory_cycles += load_cycles;
+        fused.buffer_bytes[act] += bytes;
+        fused.buffer_cycles[act] += bytes / buffer_bytes_per_cycle_[act];
+        fused.cycles += load_cycles;
+        fused.energy_j += bytes * (rates_.memory_byte + rates_.buffer_byte[act]) +
+                          bytes / buffer_bytes_per_cycle_[act] * rates_.buffer_busy_cycle[act] + load_cycles * rates_.cycle;
+    }
+    fused.seconds = fused.cycles / config_.clock_hz();
     return fused;
+}
+
+OpCost OpCostModel::evaluate_apart(const OpShape& producer, const MappingChoice& mapping,
+                                   const std::vector<OpShape>& consumers,
+                                   const std::vector<MappingChoice>& consumer_mappings) const {
+    OpCost apart = evaluate(producer, mapping);
+    if (!apart.fits) return apart;
+    for (std::size_t i = 0; i < consumers.size(); ++i) {
+        OpCost cost = evaluate(consumers[i], consumer_mappings[i]);
+        if (i == 0 && cost.fits && cost.blocks == 1 && apart.out_store_bytes > 0) {
+            // The blocked producer stored its output; the whole consumer loads it before it starts
+            // (a blocked consumer already counts its A's loads, and its spill stands for the
+            // producer's stores). Charged as evaluate_fused takes such bytes off: one main-memory
+            // and one activation-buffer byte each, the buffer's busy time, and the always-on parts
+            // over the load's cycles. Only A: a second operand (an add's residual) stays on chip.
+            const double bytes = apart.out_store_bytes;
+            const int act = int(BufferKind::Activation);
+            const double load_cycles = bytes / memory_bytes_per_cycle_ + memory_latency_cycles_;
+            cost.memory_bytes += bytes;
+            cost.memory_cycles += load_cycles;
+            cost.buffer_bytes[act] += bytes;
+            cost.buffer_cycles[act] += bytes / buffer_bytes_per_cycle_[act];
+            cost.cycles += load_cycles;
+            cost.seconds = cost.cycles / config_.clock_hz();
+            cost.energy_j += bytes * (rates_.memory_byte + rates_.buffer_byte[act]) +
+                             bytes / buffer_bytes_per_cycle_[act] * rates_.buffer_busy_cycle[act] +
+                             load_cycles * rates_.cycle;
+        }
+        if (!cost.fits) {
+            apart.fits = false;
+            return apart;
+        }
+        apart.cycles += cost.cycles;
+        apart.seconds += cost.seconds;
+        apart.energy_j += cost.energy_j;
+        apart.memory_bytes += cost.memory_bytes;
+        apart.busy_unit_cycles += cost.busy_unit_cycles;
+        apart.compute_cycles += cost.compute_cycles;
+        apart.memory_cycles += cost.memory_cycles;
+        for (int b = 0; b < workloads::kBufferKinds; ++b) {
+            apart.buffer_bytes[b] += cost.buffer_bytes[b];
+            apart.buffer_cycles[b] += cost.buffer_cycles[b];
+        }
+    }
+    return apart;
 }
 
 }  // namespace acceltran::explore

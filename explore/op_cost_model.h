@@ -47,6 +47,10 @@ struct MappingChoice {
     // A matmul with a fused consumer (evaluate_fused): each row block's output rows stay on
     // chip whole, all n columns, across its column blocks (OpBlocking::keep_output_rows).
     bool keep_output_rows = false;
+    // An op fused into a blocked matmul (evaluate_fused) runs in its blocks even when they cover
+    // all its rows (a producer blocked by columns alone): its other inputs are spilled and loaded
+    // and its output stored as a blocked op's (buffer_planner.cpp, plan_blocked).
+    bool in_blocks = false;
 };
 
 // The model's estimate. Bytes are read + written; buffers indexed by workloads::BufferKind.
@@ -91,8 +95,17 @@ public:
     // orders in `consumer_mappings`) running on each of its row blocks. Whole: the
     // ops' costs added (the intermediate stays on chip either way). Blocked: without the
     // intermediates' stores, spills and loads, and with the consumers' compute in the blocks'
-    // pipeline.
+    // pipeline. `stored_along[i]`: consumer i's output, not the last, is read outside the chain
+    // too (FusedChain::stored, a pre-norm decoder's residual stream) and keeps its stores.
     OpCost evaluate_fused(const OpShape& producer, const MappingChoice& mapping,
+                          const std::vector<OpShape>& consumers,
+                          const std::vector<MappingChoice>& consumer_mappings,
+                          const std::vector<bool>& stored_along = {}) const;
+    // The same chain apart (docs/mapping.md §11.3): the producer under `mapping`, each consumer
+    // under its own, their costs added; when the producer runs in blocks its output ends in main
+    // memory, so a whole first consumer loads it from there before it starts (evaluate alone
+    // assumes a producer left it on chip). What evaluate_fused is compared with.
+    OpCost evaluate_apart(const OpShape& producer, const MappingChoice& mapping,
                           const std::vector<OpShape>& consumers,
                           const std::vector<MappingChoice>& consumer_mappings) const;
     // The design point's own mapping: its tile and loop order, the op whole.

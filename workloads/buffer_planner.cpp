@@ -420,9 +420,11 @@ private:
 
     // An op runs whole unless its mapping blocks it or it does not fit whole; then block by block.
     // The inputs of a chain's ops other than the tensors the chain passes along (a fused add's
-    // residual).
+    // residual, the earlier of SwiGLU's two matmuls), and the tensors it also stores
+    // (FusedChain::stored), whose slice stays beside the next op's output until it is stored:
+    // each holds a row slice of the output's shape beside the kept rows.
     std::vector<int> side_inputs(const FusedChain& chain) const {
-        std::vector<int> side;
+        std::vector<int> side = chain.stored;
         int carried = g_.ops[std::size_t(chain.producer)].output;
         for (int c : chain.consumers) {
             const Op& o = g_.ops[std::size_t(c)];
@@ -541,6 +543,7 @@ private:
         std::vector<OpBlocking> fused;  // one per op of the chain
         std::vector<std::vector<int>> fused_inputs;  // their inputs other than the chain's own tensors
         std::vector<std::vector<std::uint32_t>> fused_computes;
+        std::vector<std::vector<std::uint32_t>> along_stores;  // per op of the chain: its stores when it is stored along
         if (chain) {
             int carried = op.output;
             for (int c : chain->consumers) {
@@ -552,6 +555,7 @@ private:
                 carried = o.output;
             }
             fused_computes.resize(fused.size());
+            along_stores.resize(fused.size());
         }
         for (int t : inputs)
             if (from_table(t))
@@ -583,6 +587,7 @@ private:
         const auto finish = [&](const OpBlocking::Range& block, const std::vector<std::uint32_t>& after,
                                 std::uint32_t held, OpBlocking::Slice held_slice) {
             std::vector<std::uint32_t> last = after;
+            bool held_stored = false;  // the held slice is being stored along: not overwritten in place
             for (std::size_t i = 0; i < fused.size(); ++i) {
                 const Op& o = g_.ops[std::size_t(chain->consumers[i])];
                 ProgramEntry ce;
@@ -602,7 +607,7 @@ private:
                 }
                 const OpBlocking::Slice o_out = fused[i].output_slice(block);
                 const bool into_result = chain_result >= 0 && i + 1 == fused.size();
-                const bool in_place = !into_result && opt_.in_place_elementwise && o_out.buffer == held_slice.buffer &&
+                const bool in_place = !into_result && !held_stored && opt_.in_place_elementwise && o_out.buffer == held_slice.buffer &&
                                       o_out.data_bytes == held_slice.data_bytes && o_out.mask_bytes == held_slice.mask_bytes;
                 if (into_result) {
                     ce.deps.insert(ce.deps.end(), result_space.begin(), result_space.end());
@@ -635,6 +640,17 @@ private:
                 last = {cid};
                 held = o_res;
                 held_slice = o_out;
+                held_stored = std::find(chain->stored.begin(), chain->stored.end(), o.output) != chain->stored.end();
+                if (held_stored) {
+                    // Read by ops outside the chain too: the slice also goes home, beside the next op.
+                    ProgramEntry st = slice_transfer(EntryKind::Store, o_out);
+                    st.deps = {cid};
+                    const std::uint32_t sid = add_entry(std::move(st));
+                    use(sid, int(held));
+                    p_.totals.store_entries++;
+                    p_.totals.store_bytes += o_out.data_bytes + o_out.mask_bytes;
+                    along_stores[i].push_back(sid);
+                }
             }
             ProgramEntry st = slice_transfer(EntryKind::Store, held_slice);
             st.deps = last;
@@ -783,6 +799,10 @@ private:
             p_.totals.macs += std::uint64_t(o.macs());
             op_done_[std::size_t(o.id)] = fused_computes[i];
             fused_done_[std::size_t(o.id)] = true;
+            if (!along_stores[i].empty()) {
+                in_memory_[std::size_t(o.output)] = true;
+                memory_deps_[std::size_t(o.output)] = along_stores[i];
+            }
             stored = o.output;
             last_op = o.id;
         }

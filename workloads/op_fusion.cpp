@@ -76,30 +76,48 @@ int fusion_sole_producer(const OpGraph& g, int tensor, const Op& reader, std::st
 
 bool fusion_same_extents(const Op& a, const Op& b) { return a.batch == b.batch && a.m == b.m && a.n == b.n; }
 
+bool fusion_is_norm(OpKind kind) { return kind == OpKind::LayerNorm || kind == OpKind::RmsNorm; }
+
 }  // namespace
 
 FusedChain fusion_chain_of(const OpGraph& g, const Op& consumer, std::string& why) {
     FusedChain none;
-    if (consumer.kind != OpKind::Softmax && consumer.kind != OpKind::Gelu && consumer.kind != OpKind::LayerNorm) {
-        why = "'" + consumer.name + "' is not a softmax, GELU or layer-norm, the kinds that fuse into a matmul";
+    if (consumer.kind != OpKind::Softmax && consumer.kind != OpKind::Gelu && consumer.kind != OpKind::SwiGlu &&
+        !fusion_is_norm(consumer.kind)) {
+        why = "'" + consumer.name + "' is not a softmax, GELU, SwiGLU, layer-norm or RMSNorm, the kinds that fuse into a matmul";
         return none;
     }
-    if (consumer.last_position || consumer.a_inputs.size() != 1) {
+    const std::size_t inputs = consumer.kind == OpKind::SwiGlu ? 2 : 1;
+    if (consumer.last_position || consumer.a_inputs.size() != inputs) {
         why = "'" + consumer.name + "' reads only some rows of its input";
         return none;
     }
     std::vector<int> chain{consumer.id};
-    int p = fusion_sole_producer(g, consumer.a_inputs.front(), consumer, why);
-    if (p < 0) return none;
-    if (consumer.kind == OpKind::LayerNorm) {
-        const Op& add = g.ops[std::size_t(p)];
-        if (add.kind != OpKind::Add) {
-            why = "a layer-norm fuses with the residual add before it and the matmul before that; '" + add.name +
-                  "', which produces its input, is not an add";
+    std::vector<int> stored;
+    int p = -1;
+    if (consumer.kind == OpKind::SwiGlu) {
+        // The later of the gate and up matmuls (the planner runs ops in order: when the earlier
+        // one runs, the later one's output does not exist yet); the earlier one's output is read
+        // row block by row block, as a fused add's residual.
+        const int gate = consumer.a_inputs[0], up = consumer.a_inputs[1];
+        const int later = g.producer[std::size_t(gate)] > g.producer[std::size_t(up)] ? gate : up;
+        p = fusion_sole_producer(g, later, consumer, why);
+    } else if (fusion_is_norm(consumer.kind)) {
+        // A pre-norm decoder's add output (the residual stream) is read by the next residual add
+        // too: it may have other readers, and is then stored along (FusedChain::stored).
+        const int sum = consumer.a_inputs.front();
+        const int a = g.producer[std::size_t(sum)];
+        if (a < 0 || g.ops[std::size_t(a)].kind != OpKind::Add) {
+            why = "a norm fuses with the residual add before it and the matmul before that; " +
+                  (a < 0 ? "its input '" + g.tensors[std::size_t(sum)].name + "' is not produced by an op of the graph"
+                         : "'" + g.ops[std::size_t(a)].name + "', which produces its input, is not an add");
             return none;
         }
+        const Op& add = g.ops[std::size_t(a)];
+        const std::vector<int>& readers = g.consumers[std::size_t(sum)];
+        const bool graph_output = std::find(g.outputs.begin(), g.outputs.end(), sum) != g.outputs.end();
+        if (graph_output || readers.size() > 1) stored.push_back(sum);
         chain.insert(chain.begin(), add.id);
-        p = -1;
         std::string first_why;
         for (int t : add.a_inputs) {
             std::string w;
@@ -114,7 +132,10 @@ FusedChain fusion_chain_of(const OpGraph& g, const Op& consumer, std::string& wh
             why = "neither input of the add '" + add.name + "' comes from a matmul it alone reads (" + first_why + ")";
             return none;
         }
+    } else {
+        p = fusion_sole_producer(g, consumer.a_inputs.front(), consumer, why);
     }
+    if (p < 0) return none;
     const Op& producer = g.ops[std::size_t(p)];
     if (producer.kind != OpKind::MatMul) {
         why = "'" + producer.name + "', which produces its input, is not a matmul";
@@ -129,7 +150,7 @@ FusedChain fusion_chain_of(const OpGraph& g, const Op& consumer, std::string& wh
             why = "'" + g.ops[std::size_t(id)].name + "' does not have the extents of the matmul '" + producer.name + "'";
             return none;
         }
-    return FusedChain{p, chain};
+    return FusedChain{p, chain, stored};
 }
 
 }  // namespace acceltran::workloads

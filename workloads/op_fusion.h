@@ -23,20 +23,27 @@ namespace acceltran::workloads {
 
 // A fusion a mapping chooses (docs/mapping.md §11): a matmul `producer` and the ops that run on
 // each of its main-memory blocks right after it, in order, while the block's rows are on chip.
-// Three shapes: softmax after Q·Kᵀ; GELU after FFN W1; layer-norm after the residual add that
-// follows a weight matmul (W_out, FFN W2): the add is fused along, since the norm's input is the
-// add's output and the add needs only the block's rows of the residual.
+// Shapes: softmax after Q·Kᵀ; GELU after FFN W1; a norm (layer-norm or RMSNorm) after the
+// residual add that follows a weight matmul (W_out, FFN W2): the add is fused along, since the
+// norm's input is the add's output and the add needs only the block's rows of the residual;
+// SwiGLU after the later of its gate and up matmuls, the other's output read row block by row
+// block as a fused add reads its residual.
 struct FusedChain {
     int producer = -1;            // the matmul
     std::vector<int> consumers;   // op ids after it, the last one the op the mapping names
+    // Tensors the chain passes along that other ops read too (a pre-norm decoder's residual
+    // stream, the add's output, read again by the next residual add): each block's slice of
+    // them is also stored to main memory, where those ops load it.
+    std::vector<int> stored;
 };
 
 // The chain that fusing `consumer` into its producer makes, or, when it is not legal, a chain
 // with producer -1 and the reason in `why` (what the op is, what fusion needs). Legal when the
-// consumer is a softmax, GELU or layer-norm over all rows of its input; every tensor between the
-// matmul and the consumer is read by the next op of the chain alone and is not a graph output;
-// and every op of the chain has the matmul's extents (batch, m, n): a block of the matmul then
-// holds whole rows of each, which is what the consumer needs.
+// consumer is a softmax, GELU, SwiGLU, layer-norm or RMSNorm over all rows of its input; the
+// matmul's output is read by the next op of the chain alone and is not a graph output (a norm's
+// input, the add's output, may be read by others too: it is then stored as well); and every op
+// of the chain has the matmul's extents (batch, m, n): a block of the matmul then holds whole
+// rows of each, which is what the consumer needs.
 FusedChain fusion_chain_of(const OpGraph& graph, const Op& consumer, std::string& why);
 
 }  // namespace acceltran::workloads

@@ -57,3 +57,58 @@ TEST_CASE("a fused Q x K^T and softmax costs the pair without the scores' traffi
         CHECK(fw.cycles == Approx(pw.cycles + sw.cycles));
     }
 }
+
+TEST_CASE("a chain apart loads a blocked producer's output, and a stored-along output costs its reload", "[fusion][cost_model]") {
+    const AcceleratorConfig edge = load_accelerator("acceltran-edge", kConfigs);
+    const OpCostModel model(edge, power::load_technology(edge.technology, kConfigs));
+    const workloads::CompileOptions o = compile_options(edge);
+    const workloads::OpGraph g = workloads::build_op_graph(workloads::load_model("bert-base", kModelsDir), 512, 1, o);
+    const OpShape out = OpShape::of(g, g.op("l0.attn.out"), o);
+    const OpShape add = OpShape::of(g, g.op("l0.attn.residual"), o);
+    const OpShape ln = OpShape::of(g, g.op("l0.attn.ln"), o);
+    const MappingChoice d = model.default_choice();
+    MappingChoice rows = d;
+    rows.block = {1, 128, 0};
+    const OpCost p = model.evaluate(out, rows), a = model.evaluate(add, d), n = model.evaluate(ln, d);
+    REQUIRE(p.blocks == 4);
+    REQUIRE((a.fits && a.blocks == 1 && n.fits));
+    // Apart, the whole add first loads the output the blocked W_out stored: its bytes once.
+    const OpCost apart = model.evaluate_apart(out, rows, {add, ln}, {d, d});
+    REQUIRE(apart.fits);
+    CHECK(apart.memory_bytes == Approx(p.memory_bytes + a.memory_bytes + n.memory_bytes + p.out_store_bytes));
+    CHECK(apart.energy_j > p.energy_j + a.energy_j + n.energy_j);
+    CHECK(apart.cycles > p.cycles + a.cycles + n.cycles);
+    // A blocked add already counts its loads (its spill stands for the producer's stores); a
+    // whole producer stores nothing.
+    MappingChoice add_rows = d;
+    add_rows.block = rows.block;
+    const OpCost ab = model.evaluate(add, add_rows);
+    CHECK(model.evaluate_apart(out, rows, {add, ln}, {add_rows, d}).memory_bytes ==
+          Approx(p.memory_bytes + ab.memory_bytes + n.memory_bytes));
+    const OpCost pw = model.evaluate(out, d);
+    CHECK(model.evaluate_apart(out, d, {add, ln}, {d, d}).memory_bytes == Approx(pw.memory_bytes + a.memory_bytes + n.memory_bytes));
+
+    // W_out + add + layer-norm, W_out blocked by columns alone: one row block, yet the chain runs
+    // in the planner's blocked path, so the add is costed in blocks (its residual spilled and
+    // loaded, its output stored) rather than whole.
+    MappingChoice cols = model.default_choice();
+    cols.block = {0, 0, 256};
+    MappingChoice in_blocks = model.default_choice();
+    in_blocks.in_blocks = true;
+    const OpCost add_whole = model.evaluate(add, model.default_choice());
+    const OpCost add_blocked = model.evaluate(add, in_blocks);
+    REQUIRE(add_blocked.fits);
+    CHECK(add_whole.out_store_bytes == 0);
+    CHECK(add_blocked.out_store_bytes > 0);
+    CHECK(add_blocked.memory_bytes > add_whole.memory_bytes);
+    // Stored along (a pre-norm residual stream), the add's stores stay and its readers load it
+    // back: twice its stores more than when it stays in the chain.
+    const OpCost kept = model.evaluate_fused(out, cols, {add, ln}, {model.default_choice(), model.default_choice()});
+    const OpCost along =
+        model.evaluate_fused(out, cols, {add, ln}, {model.default_choice(), model.default_choice()}, {true, false});
+    REQUIRE(kept.fits);
+    REQUIRE(along.fits);
+    REQUIRE(kept.blocks > 1);
+    CHECK(along.memory_bytes == Approx(kept.memory_bytes + 2 * add_blocked.out_store_bytes));
+    CHECK(along.energy_j > kept.energy_j);
+}

@@ -11,6 +11,7 @@
 #include "tests/unit/program_occupancy.h"
 #include "tests/unit/shipped_design.h"
 #include "workloads/buffer_planner.h"
+#include "workloads/generation.h"
 #include "workloads/graph_builder.h"
 #include "workloads/mapping_file.h"
 #include "workloads/mapping_plan.h"
@@ -131,7 +132,7 @@ TEST_CASE("illegal fusions are refused with the file and line", "[fusion]") {
     };
     // Unsupported kind: a matmul is not fused into anything.
     CHECK_THAT(refusal("ops:\n  - op: l0.attn.context\n    fuse: true\n"),
-               Contains("fuse.yaml:3") && Contains("not a softmax, GELU or layer-norm"));
+               Contains("fuse.yaml:3") && Contains("not a softmax, GELU, SwiGLU, layer-norm or RMSNorm"));
     // Illegal pair: the embedding's layer-norm follows an add of two inputs, no matmul.
     CHECK_THAT(refusal("ops:\n  - op: emb.ln\n    fuse: true\n"),
                Contains("fuse.yaml:3") && Contains("cannot be fused"));
@@ -210,4 +211,139 @@ TEST_CASE("columns outer runs the column blocks outside the row blocks and refus
     o.op_directives = fusion_directives(g, o, fused).ops;
     CHECK_THROWS_WITH(compile_program(g, o), Contains("fuse.yaml:4") && Contains("columns_outer") &&
                                                  Contains("l0.ffn.gelu1") && Contains("rows_outer"));
+}
+
+namespace {
+
+// Llama-1B's prefill of 512 tokens (batch 1, no LM head) compiled for the buffers of `o`. On
+// Server the graph splits no FFN matmul; on Edge it cuts gate and up into 6 column slices each
+// and down into 6 depth groups whose partial sums are added (docs/decoders.md §2).
+OpGraph fusion_llama_prefill(const CompileOptions& o) {
+    GenerationOptions g;
+    g.prompt_len = 512;
+    g.gen_len = 0;
+    g.batch = 1;
+    g.lm_head = false;
+    g.buffers = o;
+    return build_generation_graph(load_model("llama-1b", kModelsDir), g);
+}
+
+// Bytes of the store entries of one tensor.
+std::uint64_t fusion_stores_of(const TiledProgram& p, int tensor) {
+    std::uint64_t bytes = 0;
+    for (const ProgramEntry& e : p.entries)
+        if (e.kind == EntryKind::Store && e.tensor == tensor) bytes += e.data_bytes + e.mask_bytes;
+    return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("RMSNorm fused with its residual add into W_out stores the residual stream once", "[fusion]") {
+    CompileOptions o = shipped("acceltran-server");
+    const OpGraph g = fusion_llama_prefill(o);
+    const Op& out = g.op("prefill.l0.attn.out");
+    const Op& add = g.op("prefill.l0.attn.residual");
+    const Op& norm = g.op("prefill.l0.ffn.norm");
+    REQUIRE(norm.kind == OpKind::RmsNorm);
+    // Pre-norm: the add's output (the residual stream) is read by the norm and by the FFN's
+    // residual add, so it reaches main memory in slices and the chain goes on from it.
+    std::string why;
+    const FusedChain chain = fusion_chain_of(g, norm, why);
+    INFO(why);
+    REQUIRE(chain.producer == out.id);
+    CHECK(chain.consumers == std::vector<int>{add.id, norm.id});
+    CHECK(chain.stored == std::vector<int>{add.output});
+
+    const std::string apart_text = "ops:\n  - op: prefill.l0.attn.out\n    block: {rows: 128}\n";
+    const std::string fused_text = apart_text + "  - op: prefill.l0.ffn.norm\n    fuse: true\n";
+    o.op_directives = fusion_directives(g, o, apart_text).ops;
+    const TiledProgram apart = compile_program(g, o);
+    o.op_directives = fusion_directives(g, o, fused_text).ops;
+    const TiledProgram fused = compile_program(g, o);
+    // W_out's output: stored and loaded whole apart (2 x its bytes), never when fused.
+    const TensorLayout& l = apart.layouts[std::size_t(out.output)];
+    CHECK(fusion_traffic_of(apart, out.output) == 2 * (l.data_bytes + l.mask_bytes));
+    CHECK(fusion_traffic_of(fused, out.output) == 0);
+    // The residual stream: stored exactly once, in the four row blocks' slices.
+    const TensorLayout& r = fused.layouts[std::size_t(add.output)];
+    CHECK(fusion_stores_of(fused, add.output) == r.data_bytes + r.mask_bytes);
+    // Block by block: W_out, add, norm, on their own unit classes.
+    std::vector<int> order;
+    for (int op : fusion_compute_order(fused))
+        if (op == out.id || op == add.id || op == norm.id) order.push_back(op);
+    CHECK(order == std::vector<int>{out.id, add.id, norm.id, out.id, add.id, norm.id, out.id, add.id, norm.id,
+                                    out.id, add.id, norm.id});
+    for (const ProgramEntry& e : fused.entries)
+        if (e.kind == EntryKind::Compute && e.op == norm.id) CHECK(e.unit == o.unit_of(OpKind::RmsNorm));
+    CHECK(fused.totals.macs == apart.totals.macs);
+    CHECK(fused.totals.tile_ops == apart.totals.tile_ops);
+    acceltran::testing::check_occupancy_in_program_order(fused);
+}
+
+TEST_CASE("SwiGLU fused into the up projection reads the gate's rows block by block", "[fusion]") {
+    CompileOptions o = shipped("acceltran-server");
+    const OpGraph g = fusion_llama_prefill(o);
+    const Op& swiglu = g.op("prefill.l0.ffn.swiglu");
+    const Op& up = g.op("prefill.l0.ffn.up");
+    const Op& gate = g.op("prefill.l0.ffn.gate");
+    std::string why;
+    const FusedChain chain = fusion_chain_of(g, swiglu, why);
+    INFO(why);
+    REQUIRE(chain.producer == up.id);  // the later of the two matmuls
+    CHECK(chain.consumers == std::vector<int>{swiglu.id});
+    CHECK(chain.stored.empty());
+
+    const std::string apart_text = "ops:\n  - op: prefill.l0.ffn.gate\n    block: {rows: 256}\n"
+                                   "  - op: prefill.l0.ffn.up\n    block: {rows: 256}\n";
+    const std::string fused_text = apart_text + "  - op: prefill.l0.ffn.swiglu\n    fuse: true\n";
+    o.op_directives = fusion_directives(g, o, apart_text).ops;
+    const TiledProgram apart = compile_program(g, o);
+    o.op_directives = fusion_directives(g, o, fused_text).ops;
+    const TiledProgram fused = compile_program(g, o);
+    // The up projection's output: stored and loaded apart, never fused. The gate's (blocked too,
+    // so stored either way) is loaded slice by slice beside it: the same bytes both ways.
+    const TensorLayout& l = apart.layouts[std::size_t(up.output)];
+    CHECK(fusion_traffic_of(apart, up.output) == 2 * (l.data_bytes + l.mask_bytes));
+    CHECK(fusion_traffic_of(fused, up.output) == 0);
+    CHECK(fusion_traffic_of(fused, gate.output) == fusion_traffic_of(apart, gate.output));
+    CHECK(apart.totals.load_bytes + apart.totals.store_bytes - (fused.totals.load_bytes + fused.totals.store_bytes) ==
+          2 * (l.data_bytes + l.mask_bytes));
+    std::vector<int> order;
+    for (int op : fusion_compute_order(fused))
+        if (op == up.id || op == swiglu.id) order.push_back(op);
+    CHECK(order == std::vector<int>{up.id, swiglu.id, up.id, swiglu.id});
+    CHECK(fused.totals.macs == apart.totals.macs);
+    CHECK(fused.totals.tile_ops == apart.totals.tile_ops);
+    acceltran::testing::check_occupancy_in_program_order(fused);
+}
+
+TEST_CASE("decoder fusions that are not legal are refused with the file and line", "[fusion]") {
+    CompileOptions o = shipped("acceltran-server");
+    const OpGraph g = fusion_llama_prefill(o);
+    const auto refusal = [&](const std::string& text) {
+        try {
+            fusion_directives(g, o, text);
+        } catch (const InputError& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    // Layer 0's first norm reads the embedding rows: no add, no matmul before it.
+    CHECK_THAT(refusal("ops:\n  - op: prefill.l0.attn.norm\n    fuse: true\n"),
+               Contains("fuse.yaml:3") && Contains("cannot be fused") && Contains("not produced by an op"));
+    // The rotary embedding is not a kind that fuses.
+    CHECK_THAT(refusal("ops:\n  - op: prefill.l0.attn.q_rot\n    fuse: true\n"),
+               Contains("fuse.yaml:3") && Contains("not a softmax, GELU, SwiGLU, layer-norm or RMSNorm"));
+    // The FFN's residual add into the next layer's norm is legal on Server, where FFN down is
+    // one matmul; on Edge the add reads the sum of its depth groups' partial sums, not a matmul.
+    CHECK(refusal("ops:\n  - op: prefill.l1.attn.norm\n    fuse: true\n") == "accepted");
+    CompileOptions edge = shipped("acceltran-edge");
+    const OpGraph split = fusion_llama_prefill(edge);
+    try {
+        fusion_directives(split, edge, "ops:\n  - op: prefill.l1.attn.norm\n    fuse: true\n");
+        FAIL("accepted");
+    } catch (const InputError& e) {
+        CHECK_THAT(std::string(e.what()), Contains("fuse.yaml:3") && Contains("prefill.l0.ffn.down.sum") &&
+                                              Contains("is not a matmul"));
+    }
 }
