@@ -377,6 +377,16 @@ private:
         const OpDirective* d = directive_of(op);
         return d && d->loop_order ? *d->loop_order : opt_.loop_order;
     }
+    // The compute entry of an op over `grid` (the whole op's, or one main-memory block's).
+    ProgramEntry compute_entry(const Op& op, const TileGrid& grid) const {
+        ProgramEntry e;
+        e.kind = EntryKind::Compute;
+        e.op = op.id;
+        e.unit = opt_.unit_of(op.kind);
+        e.grid = grid;
+        e.loop_order = loop_order_of(op);
+        return e;
+    }
 
     // Bytes a tensor takes on chip: its residency's when resident (a parked partial sum is
     // dense), else its layout's.
@@ -590,12 +600,7 @@ private:
             bool held_stored = false;  // the held slice is being stored along: not overwritten in place
             for (std::size_t i = 0; i < fused.size(); ++i) {
                 const Op& o = g_.ops[std::size_t(chain->consumers[i])];
-                ProgramEntry ce;
-                ce.kind = EntryKind::Compute;
-                ce.op = o.id;
-                ce.unit = opt_.unit_of(o.kind);
-                ce.grid = fused[i].grid(block);
-                ce.loop_order = loop_order_of(o);
+                ProgramEntry ce = compute_entry(o, fused[i].grid(block));
                 ce.deps = last;
                 std::vector<std::uint32_t> more_residencies;
                 for (const OpBlocking::Slice& s : fused[i].block_slices(block, false)) {
@@ -698,12 +703,7 @@ private:
                     OpBlocking::Range block = rows;
                     block.c0 = columns.c0;
                     block.nc = columns.nc;
-                    ProgramEntry e;
-                    e.kind = EntryKind::Compute;
-                    e.op = op.id;
-                    e.unit = opt_.unit_of(op.kind);
-                    e.grid = blocking.grid(block);
-                    e.loop_order = loop_order_of(op);
+                    ProgramEntry e = compute_entry(op, blocking.grid(block));
                     e.deps = column_loads;
                     e.deps.insert(e.deps.end(), weight_ready.begin(), weight_ready.end());
                     std::vector<std::uint32_t> block_residencies;
@@ -750,12 +750,7 @@ private:
                 row_loads.push_back(entry);
             }
             for (const OpBlocking::Range& block : blocking.column_ranges(choice.block, rows)) {
-                ProgramEntry e;
-                e.kind = EntryKind::Compute;
-                e.op = op.id;
-                e.unit = opt_.unit_of(op.kind);
-                e.grid = blocking.grid(block);
-                e.loop_order = loop_order_of(op);
+                ProgramEntry e = compute_entry(op, blocking.grid(block));
                 e.deps = row_loads;
                 e.deps.insert(e.deps.end(), weight_ready.begin(), weight_ready.end());
                 std::vector<std::uint32_t> block_residencies;
@@ -837,12 +832,7 @@ private:
 
         check_fits(op, op.output);
         const TensorLayout& out = p_.layouts[op.output];
-        ProgramEntry e;
-        e.kind = EntryKind::Compute;
-        e.op = op.id;
-        e.unit = opt_.unit_of(op.kind);
-        e.grid = make_tile_grid(op, tile_of(op));
-        e.loop_order = loop_order_of(op);
+        ProgramEntry e = compute_entry(op, make_tile_grid(op, tile_of(op)));
         // When k is not the innermost loop a unit moves between outputs before finishing their
         // k chains and parks dense partial sums in the output's space: reserve it dense.
         const std::uint64_t out_bytes = whole_output_bytes(op, e.grid, e.loop_order);
