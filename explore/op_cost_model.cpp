@@ -718,18 +718,22 @@ OpCost OpCostModel::evaluate_fused(const OpShape& producer, const MappingChoice&
     // as a removed byte is and in series (its reader waits for it).
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
         if (i >= stored_along.size() || !stored_along[i]) continue;
-        const double bytes = parts[i].out_store_bytes;
-        const double load_cycles = bytes / memory_bytes_per_cycle_ + memory_latency_cycles_;
-        fused.memory_bytes += bytes;
-        fused.memory_cycles += load_cycles;
-        fused.buffer_bytes[act] += bytes;
-        fused.buffer_cycles[act] += bytes / buffer_bytes_per_cycle_[act];
-        fused.cycles += load_cycles;
-        fused.energy_j += bytes * (rates_.memory_byte + rates_.buffer_byte[act]) +
-                          bytes / buffer_bytes_per_cycle_[act] * rates_.buffer_busy_cycle[act] + load_cycles * rates_.cycle;
+        add_serial_load(fused, parts[i].out_store_bytes);
     }
     fused.seconds = fused.cycles / config_.clock_hz();
     return fused;
+}
+
+void OpCostModel::add_serial_load(OpCost& cost, double bytes) const {
+    const int act = int(BufferKind::Activation);
+    const double load_cycles = bytes / memory_bytes_per_cycle_ + memory_latency_cycles_;
+    cost.memory_bytes += bytes;
+    cost.memory_cycles += load_cycles;
+    cost.buffer_bytes[act] += bytes;
+    cost.buffer_cycles[act] += bytes / buffer_bytes_per_cycle_[act];
+    cost.cycles += load_cycles;
+    cost.energy_j += bytes * (rates_.memory_byte + rates_.buffer_byte[act]) +
+                     bytes / buffer_bytes_per_cycle_[act] * rates_.buffer_busy_cycle[act] + load_cycles * rates_.cycle;
 }
 
 OpCost OpCostModel::evaluate_apart(const OpShape& producer, const MappingChoice& mapping,
@@ -745,18 +749,8 @@ OpCost OpCostModel::evaluate_apart(const OpShape& producer, const MappingChoice&
             // producer's stores). Charged as evaluate_fused takes such bytes off: one main-memory
             // and one activation-buffer byte each, the buffer's busy time, and the always-on parts
             // over the load's cycles. Only A: a second operand (an add's residual) stays on chip.
-            const double bytes = apart.out_store_bytes;
-            const int act = int(BufferKind::Activation);
-            const double load_cycles = bytes / memory_bytes_per_cycle_ + memory_latency_cycles_;
-            cost.memory_bytes += bytes;
-            cost.memory_cycles += load_cycles;
-            cost.buffer_bytes[act] += bytes;
-            cost.buffer_cycles[act] += bytes / buffer_bytes_per_cycle_[act];
-            cost.cycles += load_cycles;
+            add_serial_load(cost, apart.out_store_bytes);
             cost.seconds = cost.cycles / config_.clock_hz();
-            cost.energy_j += bytes * (rates_.memory_byte + rates_.buffer_byte[act]) +
-                             bytes / buffer_bytes_per_cycle_[act] * rates_.buffer_busy_cycle[act] +
-                             load_cycles * rates_.cycle;
         }
         if (!cost.fits) {
             apart.fits = false;

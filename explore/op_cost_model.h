@@ -115,6 +115,10 @@ public:
     const AcceleratorConfig& config() const { return config_; }
 
 private:
+    // Adds to `cost` one load of `bytes` from main memory into the activation buffer that the
+    // op waits for (in series): its bytes, port times, cycles and energy (evaluate_fused's stored-
+    // along reloads, evaluate_apart's reload of a blocked producer's output).
+    void add_serial_load(OpCost& cost, double bytes) const;
     // Joules per unit of each activity the energy model charges (it is linear in each):
     // docs/model-reference.md §9b, read from power::energy so the numbers live in one place.
     struct EnergyRates {
