@@ -30,24 +30,23 @@ L2CacheMemoryModel::L2CacheMemoryModel(const ModelContext& c, const ModelParamet
     link_.set_listener([this](double start, double end, double bytes) { report_busy(start, end, bytes); });
 }
 
-std::uint64_t L2CacheMemoryModel::touch(std::uint64_t block) {
+L2CacheMemoryModel::Touched L2CacheMemoryModel::touch(std::uint64_t block, std::uint64_t& written_back) {
     auto it = blocks_.find(block);
     if (it != blocks_.end()) {
         lru_.splice(lru_.begin(), lru_, it->second.lru);
-        return 0;
+        return {it->second, true};
     }
-    std::uint64_t written_back = 0;
     if (blocks_.size() >= capacity_blocks_) {
-        const std::uint64_t victim = lru_.back();
+        auto victim = blocks_.find(lru_.back());
         lru_.pop_back();
-        auto v = blocks_.find(victim);
-        written_back = v->second.dirty_bytes;
-        if (written_back > 0) ++counters_.writebacks;
-        blocks_.erase(v);
+        if (victim->second.dirty_bytes > 0) ++counters_.writebacks;
+        written_back += victim->second.dirty_bytes;
+        blocks_.erase(victim);
     }
     lru_.push_front(block);
-    blocks_[block].lru = lru_.begin();
-    return written_back;
+    Block& fresh = blocks_[block];
+    fresh.lru = lru_.begin();
+    return {fresh, false};
 }
 
 double L2CacheMemoryModel::access(const AccessRequest& r) {
@@ -59,14 +58,10 @@ double L2CacheMemoryModel::access(const AccessRequest& r) {
             // The bytes of this access inside block b.
             const std::uint64_t lo = std::max(r.address, b * block_bytes_);
             const std::uint64_t hi = std::min(r.address + r.bytes, (b + 1) * block_bytes_);
-            const bool resident = blocks_.count(b) > 0;
-            if (resident) ++counters_.hits; else ++counters_.misses;
-            if (!resident && !r.write) fetch += hi - lo;
-            write_back += touch(b);
-            if (r.write) {
-                Block& blk = blocks_[b];
-                blk.dirty_bytes = std::min(block_bytes_, blk.dirty_bytes + (hi - lo));
-            }
+            const Touched t = touch(b, write_back);
+            if (t.was_resident) ++counters_.hits; else ++counters_.misses;
+            if (!t.was_resident && !r.write) fetch += hi - lo;
+            if (r.write) t.block.dirty_bytes = std::min(block_bytes_, t.block.dirty_bytes + (hi - lo));
         }
     }
     counters_.dram_read_bytes += double(fetch);

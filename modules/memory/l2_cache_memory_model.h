@@ -43,8 +43,13 @@ private:
         std::uint64_t dirty_bytes = 0;
         std::list<std::uint64_t>::iterator lru;  // position in lru_ (front: most recent)
     };
-    // Makes `block` resident and most recent; returns the dirty bytes of a block it evicted.
-    std::uint64_t touch(std::uint64_t block);
+    // Makes `block` resident and most recent. Returns it, whether it was resident already, and
+    // adds the dirty bytes of a block it evicted to `written_back`.
+    struct Touched {
+        Block& block;
+        bool was_resident;
+    };
+    Touched touch(std::uint64_t block, std::uint64_t& written_back);
 
     BandwidthPort link_;  // accelerator memories <-> L2
     BandwidthPort dram_;  // L2 <-> DRAM
