@@ -47,6 +47,16 @@ MappingDirectives fusion_directives(const OpGraph& g, const CompileOptions& o, c
     return MappingFile::parse(text, "fuse.yaml").directives(g, plan, o);
 }
 
+// The error a mapping text draws from fusion_directives, or "accepted".
+std::string fusion_refusal(const OpGraph& g, const CompileOptions& o, const std::string& text) {
+    try {
+        fusion_directives(g, o, text);
+    } catch (const InputError& e) {
+        return e.what();
+    }
+    return "accepted";
+}
+
 }  // namespace
 
 TEST_CASE("softmax fused into Q x K^T keeps the scores off main memory", "[fusion]") {
@@ -122,14 +132,7 @@ TEST_CASE("GELU fused into FFN W1 and layer-norm with its add into W_out", "[fus
 TEST_CASE("illegal fusions are refused with the file and line", "[fusion]") {
     CompileOptions o = shipped("acceltran-edge");
     const OpGraph g = build_op_graph(load_model("bert-tiny", kModelsDir), 64, 3, o);
-    const auto refusal = [&](const std::string& text) {
-        try {
-            fusion_directives(g, o, text);
-        } catch (const InputError& e) {
-            return std::string(e.what());
-        }
-        return std::string("accepted");
-    };
+    const auto refusal = [&](const std::string& text) { return fusion_refusal(g, o, text); };
     // Unsupported kind: a matmul is not fused into anything.
     CHECK_THAT(refusal("ops:\n  - op: l0.attn.context\n    fuse: true\n"),
                Contains("fuse.yaml:3") && Contains("not a softmax, GELU, SwiGLU, layer-norm or RMSNorm"));
@@ -320,14 +323,7 @@ TEST_CASE("SwiGLU fused into the up projection reads the gate's rows block by bl
 TEST_CASE("decoder fusions that are not legal are refused with the file and line", "[fusion]") {
     CompileOptions o = shipped("acceltran-server");
     const OpGraph g = fusion_llama_prefill(o);
-    const auto refusal = [&](const std::string& text) {
-        try {
-            fusion_directives(g, o, text);
-        } catch (const InputError& e) {
-            return std::string(e.what());
-        }
-        return std::string("accepted");
-    };
+    const auto refusal = [&](const std::string& text) { return fusion_refusal(g, o, text); };
     // Layer 0's first norm reads the embedding rows: no add, no matmul before it.
     CHECK_THAT(refusal("ops:\n  - op: prefill.l0.attn.norm\n    fuse: true\n"),
                Contains("fuse.yaml:3") && Contains("cannot be fused") && Contains("not produced by an op"));
