@@ -119,3 +119,18 @@ TEST_CASE("energy: a buffer or memory model's own energy adds to the per-byte en
     CHECK(with.buffers[1].total() == base.buffers[1].total());
     CHECK(with.total() == Approx(base.total() + 8e-9).epsilon(kEps));
 }
+
+TEST_CASE("energy: main memory's per-byte energy falls on the bytes that reached the device", "[energy]") {
+    // An L2 in front of DRAM (model-reference.md §8b) serves part of the traffic: the technology
+    // table's main-memory energy is charged on memory_bytes x memory_device_share only.
+    Fixture f;
+    RunActivity a;
+    a.cycles = 1000;
+    a.memory_bytes = 6400;
+    const EnergyBreakdown all = energy(f.config, f.tech, a);
+    a.memory_device_share = 0.25;
+    const EnergyBreakdown quarter = energy(f.config, f.tech, a);
+    CHECK(all.main_memory.dynamic > 0);
+    CHECK(quarter.main_memory.dynamic == Approx(all.main_memory.dynamic / 4).epsilon(kEps));
+    CHECK(quarter.mac_lanes.total() == all.mac_lanes.total());
+}
