@@ -75,6 +75,9 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorC
         pes_.back()->buffer_socket.bind(interconnect_->requesters);
         pes_.back()->set_detail(detail);
     }
+    // Job groups at the fast level, unless an observer asks for each tile or each unit on its
+    // own (the Perfetto trace): a group's chunk is one event for all its units.
+    control_->set_group_jobs(detail == DetailLevel::Fast && !(observer && (observer->wants_tiles() || observer->wants_units())));
     if (observer) {
         control_->set_observer(observer);
         dma_->set_observer(observer);

@@ -54,6 +54,9 @@ public:
     bool finishing = false;       // all tiles issued; completion is scheduled
     double compute_free = 0;      // cycle at which the compute pipeline is free
     double last_done = 0;         // cycle at which the last write of the job lands
+    // Jobs in the group this unit's job leads (the units after it in its PE run the others;
+    // docs/model-reference.md §6a, "Job groups"); 1: a job alone.
+    int group = 1;
     std::uint64_t next_ordinal = 0;  // the next tile's place among its op's tile steps (OriginalIssueRules)
     UnitActivity activity;
     // Bytes the job has read ([0]) and written ([1]) per buffer, reported to the observers once

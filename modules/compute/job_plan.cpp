@@ -298,4 +298,60 @@ JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSe
                   chunks_.end());
 }
 
+namespace {
+
+// Where chunk j of a job with n chunks sits among a group's `group` chunks: first with first,
+// last with last, the middle with the middle (a job of three or more tiles has all three).
+std::size_t group_slot(std::size_t j, std::size_t n, std::size_t group) {
+    if (j == 0) return 0;
+    if (j + 1 == n) return group - 1;
+    return j;
+}
+
+}  // namespace
+
+void FastJobState::join_group() {
+    std::size_t n = plan.chunks().size();
+    for (const JobPlan& p : followers) n = std::max(n, p.chunks().size());
+    group_chunks.assign(n, JobChunk{});
+    group_totals.assign(n, JobChunk{});
+    auto add = [&](const JobPlan& p) {
+        const auto& chunks = p.chunks();
+        for (std::size_t j = 0; j < chunks.size(); ++j) {
+            const JobChunk& c = chunks[j];
+            const std::size_t q = group_slot(j, chunks.size(), n);
+            JobChunk& g = group_chunks[q];
+            // Tiles per unit, not in all: the chunk's first tile waits for its share of the
+            // reads of one job (the full level's units stream their reads side by side).
+            g.tiles = std::max(g.tiles, c.tiles);
+            g.cycles = std::max(g.cycles, c.cycles);
+            g.first_cycles = std::max(g.first_cycles, c.first_cycles);
+            g.last_cycles = std::max(g.last_cycles, c.last_cycles);
+            g.idle_cycles = std::max(g.idle_cycles, c.idle_cycles);
+            g.last_idle_cycles = std::max(g.last_idle_cycles, c.last_idle_cycles);
+            auto sum = [](StreamSum* to, const StreamSum* from, int streams) {
+                for (int s = 0; s < streams; ++s) {
+                    if (from[s].bytes == 0) continue;
+                    if (to[s].bytes == 0) {
+                        to[s].first_slot = from[s].first_slot;
+                        to[s].density = from[s].density;
+                    }
+                    to[s].bytes += from[s].bytes;
+                    to[s].elements += from[s].elements;
+                }
+            };
+            sum(g.reads, c.reads, kReadStreams);
+            sum(g.writes, c.writes, kWriteStreams);
+            JobChunk& t = group_totals[q];
+            t.tiles += c.tiles;
+            t.cycles += c.cycles;
+            t.pre_sparsity_tiles += c.pre_sparsity_tiles;
+            t.post_sparsity_tiles += c.post_sparsity_tiles;
+            t.conversion_cycles += c.conversion_cycles;
+        }
+    };
+    add(plan);
+    for (const JobPlan& p : followers) add(p);
+}
+
 }  // namespace acceltran::compute

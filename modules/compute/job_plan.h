@@ -80,6 +80,16 @@ struct FastJobState {
         : plan(unit, ctx, std::move(tiles), middle_chunks, keep_records ? &records : nullptr, rules, first_ordinal) {}
     std::vector<TileRecord> records;  // declared before plan, which fills it
     JobPlan plan;
+    // A job group (docs/model-reference.md §6a, "Job groups"): the plans of the group's other
+    // jobs, in unit order, and the group's chunks (join_group()); `plan` is the first job's.
+    std::vector<JobPlan> followers;
+    std::vector<JobChunk> group_chunks;
+    std::vector<JobChunk> group_totals;  // per group chunk: the jobs' chunks added field by field
+    // Builds group_chunks and group_totals from plan and followers: chunk q of the group moves
+    // the bytes of every job's chunk q (first with first, last with last) and takes as long as
+    // the longest of them.
+    void join_group();
+    const std::vector<JobChunk>& chunks() const { return followers.empty() ? plan.chunks() : group_chunks; }
     std::size_t next_chunk = 0, next_record = 0;
     double free_at = 0;     // when the unit was free to start the job
     double chunk_end = 0;   // end of the last chunk simulated so far

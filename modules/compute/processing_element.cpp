@@ -73,18 +73,29 @@ tlm::tlm_sync_enum ProcessingElement::nb_transport_fw(tlm::tlm_generic_payload& 
     }
     const OpContext& ctx = contexts_[cmd->entry];
     auto& pool = units_[int(cmd->program_entry->unit)];
-    if (cmd->unit < 0 || cmd->unit >= int(pool.size()) || pool[cmd->unit]->job() != nullptr)
-        throw SimulationError(std::string(name()) + ": job for entry " + std::to_string(cmd->entry) +
-                              " sent to unit " + std::to_string(cmd->unit) + " which is absent or busy");
-    ComputeUnit& unit = *pool[cmd->unit];
+    const int group = cmd->group;
+    for (int m = 0; m < group; ++m) {
+        const int u = cmd->unit + m;
+        if (u < 0 || u >= int(pool.size()) || pool[u]->job() != nullptr)
+            throw SimulationError(std::string(name()) + ": job for entry " + std::to_string(cmd->entry) +
+                                  " sent to unit " + std::to_string(u) + " which is absent or busy");
+    }
+    if (group > 1 && detail_ != DetailLevel::Fast)
+        throw SimulationError(std::string(name()) + ": a group of " + std::to_string(group) +
+                              " jobs at the full detail level, which runs jobs one by one");
     trans.acquire();
     const double now = clock_.now();
-    unit.begin_job(&trans, &ctx,
-                   workloads::LaneTileSequence(*ctx.grid, ctx.loop_order, cmd->first_output,
-                                               cmd->end_output, cmd->k_begin, cmd->k_end),
-                   now);
-    unit.next_ordinal = cmd->first_output * std::uint64_t(ctx.grid->nk) + std::uint64_t(std::max<std::int64_t>(cmd->k_begin, 0));
-    schedule(&unit, now);
+    for (int m = 0; m < group; ++m) {
+        ComputeUnit& unit = *pool[cmd->unit + m];
+        const JobRange r = cmd->range(m);
+        unit.begin_job(&trans, &ctx,
+                       workloads::LaneTileSequence(*ctx.grid, ctx.loop_order, r.first_output, r.end_output,
+                                                   r.k_begin, r.k_end),
+                       now);
+        unit.next_ordinal = r.first_output * std::uint64_t(ctx.grid->nk) + std::uint64_t(std::max<std::int64_t>(r.k_begin, 0));
+        unit.group = m == 0 ? group : 0;
+    }
+    schedule(pool[cmd->unit].get(), now);
     phase = tlm::END_REQ;
     return tlm::TLM_UPDATED;
 }
@@ -235,7 +246,8 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
 }
 
 void ProcessingElement::report_tile(const ComputeUnit& unit, double start, double end, std::uint32_t pre,
-                                    std::uint32_t post, double conversion, std::uint32_t tiles) {
+                                    std::uint32_t post, double conversion, std::uint32_t tiles, std::uint32_t units,
+                                    double group_busy) {
     activity::TileEvent ev;
     ev.unit_class = unit.unit_class();
     ev.pe = index_;
@@ -247,6 +259,8 @@ void ProcessingElement::report_tile(const ComputeUnit& unit, double start, doubl
     ev.post_sparsity_tiles = post;
     ev.conversion_cycles = conversion;
     ev.tiles = tiles;
+    ev.units = units;
+    ev.group_busy = group_busy;
     observer_->on_tile(ev);
     const int extra = issue_rules_.extra_units(unit.unit_class(), config_.softmax_per_pe);
     ev.pre_sparsity_tiles = ev.post_sparsity_tiles = 0;
@@ -277,10 +291,27 @@ void ProcessingElement::add_activity(ComputeUnit& unit, double busy_cycles, std:
 void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
     const OpContext& ctx = *unit.context();
     const bool per_tile = observer_ && observer_->wants_tiles();
+    auto& pool = units_[int(unit.unit_class())];
+    // The units running the group's jobs: this one and the group - 1 after it.
+    auto member = [&](std::size_t m) -> ComputeUnit& { return *pool[std::size_t(unit.index()) + m]; };
+    const auto group = std::size_t(unit.group);
     if (!unit.fast) {
+        if (group > 1 && per_tile)
+            throw SimulationError(std::string(name()) + ": a job group with an observer that wants every tile");
         unit.fast = std::make_unique<FastJobState>(unit, ctx, unit.take_all_tiles(), kFastMiddleChunks, per_tile,
                                                    &issue_rules_, unit.next_ordinal);
-        unit.fast->free_at = std::max(now, unit.compute_free);
+        double free_at = std::max(now, unit.compute_free);
+        if (group > 1) {
+            unit.fast->followers.reserve(group - 1);
+            for (std::size_t m = 1; m < group; ++m) {
+                ComputeUnit& u = member(m);
+                unit.fast->followers.emplace_back(u, ctx, u.take_all_tiles(), kFastMiddleChunks, nullptr, &issue_rules_,
+                                                  u.next_ordinal);
+                free_at = std::max(free_at, u.compute_free);
+            }
+            unit.fast->join_group();
+        }
+        unit.fast->free_at = free_at;
         unit.fast->chunk_end = unit.fast->free_at;
         unit.fast->done = now;
     }
@@ -312,10 +343,11 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
                                                      by_kind[k].bytes, by_kind[k].elements, by_kind[k].density, at));
         return done;
     };
-    const auto& chunks = f.plan.chunks();
+    const auto& chunks = f.chunks();
     double read_at = now;
     while (f.next_chunk < chunks.size()) {
-        const JobChunk& c = chunks[f.next_chunk++];
+        const std::size_t q = f.next_chunk++;
+        const JobChunk& c = chunks[q];
         const double ready = issue(tlm::TLM_READ_COMMAND, c.reads, read_place, read_mask, kReadStreams, read_at);
         const double first_ready = read_at + (ready - read_at) / double(c.tiles);
         const double start = std::max(first_ready, f.chunk_end);
@@ -335,7 +367,7 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
                     report_tile(unit, t, t + r.cycles, r.pre_sparsity, r.post_sparsity, r.conversion_cycles);
                     t += r.cycles + r.idle_cycles;
                 }
-            } else {
+            } else if (group == 1) {
                 // Back to back up to the last tile, which may wait for the rest of the operands.
                 // The chunk's conversion cycles go with its first event, like its pre-sparsity count
                 // (observers only add them up).
@@ -344,6 +376,11 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
                                 std::uint32_t(c.tiles - 1));
                 report_tile(unit, last_start, last_start + c.last_cycles, c.tiles > 1 ? 0 : c.pre_sparsity_tiles,
                             c.post_sparsity_tiles, c.tiles > 1 ? 0 : c.conversion_cycles, 1);
+            } else {
+                // The group's units in one event: their busy cycles in all, over the chunk's span.
+                const JobChunk& t = f.group_totals[q];
+                report_tile(unit, start, last_start + c.last_cycles, t.pre_sparsity_tiles, t.post_sparsity_tiles,
+                            t.conversion_cycles, std::uint32_t(t.tiles), std::uint32_t(group), t.cycles);
             }
         }
         // The next chunk's reads go out when this chunk's last tile starts.
@@ -353,10 +390,15 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
             return;
         }
     }
-    add_activity(unit, f.plan.cycles(), f.plan.tiles());
-    unit.activity.memory_wait_cycles += std::max(0.0, f.chunk_end - f.free_at - f.plan.cycles() - f.plan.idle_cycles());
-    unit.compute_free = f.chunk_end;
-    unit.last_done = std::max(unit.last_done, std::max(f.done, f.chunk_end));
+    const double last_done = std::max(unit.last_done, std::max(f.done, f.chunk_end));
+    for (std::size_t m = 0; m < group; ++m) {
+        ComputeUnit& u = member(m);
+        const JobPlan& p = m == 0 ? f.plan : f.followers[m - 1];
+        add_activity(u, p.cycles(), p.tiles());
+        u.activity.memory_wait_cycles += std::max(0.0, f.chunk_end - f.free_at - p.cycles() - p.idle_cycles());
+        u.compute_free = f.chunk_end;
+        u.last_done = last_done;
+    }
     unit.fast.reset();
     unit.finishing = true;
     schedule(&unit, unit.last_done);
@@ -370,7 +412,11 @@ void ProcessingElement::finish_job(ComputeUnit& unit) {
                 if (unit.job_bytes[direction][b] > 0)
                     observer_->on_buffer_bytes(unit.context()->entry, BufferKind(b), direction == 1,
                                                unit.job_bytes[direction][b]);
+    // A group's other units end with it (their bytes went through this unit's transfers).
+    auto& pool = units_[int(unit.unit_class())];
+    for (int m = unit.group - 1; m >= 1; --m) pool[std::size_t(unit.index() + m)]->end_job();
     unit.end_job();
+    unit.group = 1;
     trans->set_response_status(tlm::TLM_OK_RESPONSE);
     tlm::tlm_phase phase = tlm::BEGIN_RESP;
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;

@@ -191,39 +191,37 @@ void ControlBlock::issue_memory(std::uint32_t e) {
 
 void ControlBlock::dispatch_job(UnitClass c) {
     PendingJobs& p = jobs_[int(c)].front();
-    // Near-equal contiguous ranges: job i covers outputs [i*n/jobs, (i+1)*n/jobs); with k parts,
-    // job i covers output i / parts and its part (i % parts) of the k steps.
-    std::uint64_t first = p.next * p.outputs / p.jobs;
-    std::uint64_t end = (p.next + 1) * p.outputs / p.jobs;
-    std::int64_t k_begin = 0, k_end = -1;
-    if (p.k_parts > 1) {
-        first = p.next / std::uint64_t(p.k_parts);
-        end = first + 1;
-        const auto part = std::int64_t(p.next % std::uint64_t(p.k_parts));
-        k_begin = part * p.k_steps / p.k_parts;
-        k_end = (part + 1) * p.k_steps / p.k_parts;
+    auto& free = free_units_[int(c)];
+    const std::uint32_t unit = free.front();
+    const auto per_pe = std::uint32_t(units_per_pe_[int(c)]);
+    // A group: the free units queued right behind the first are its neighbours in the same PE
+    // (units go back to the queue in order when a group completes, so runs stay together).
+    std::uint64_t group = 1;
+    if (group_jobs_ && units_per_job_[int(c)] == 1) {
+        const std::uint64_t left = p.split.jobs - p.next;
+        while (group < left && group < free.size() && free[group] == unit + group && (unit + group) % per_pe != 0)
+            ++group;
     }
     const std::uint32_t entry = p.entry;
-    if (++p.next == p.jobs) jobs_[int(c)].pop_front();
-
-    const std::uint32_t unit = free_units_[int(c)].front();
-    free_units_[int(c)].pop_front();
-    unit_entry_[int(c)][unit] = entry;
-    const int per_pe = units_per_pe_[int(c)];
     tlm::tlm_generic_payload* trans = pool_.acquire();
     CommandExtension* cmd = command_of(*trans);
     cmd->entry = entry;
     cmd->program_entry = &program_.entries[entry];
-    cmd->unit = int(unit % std::uint32_t(per_pe));
-    cmd->first_output = first;
-    cmd->end_output = end;
-    cmd->k_begin = k_begin;
-    cmd->k_end = k_end;
-    busy_units_++;
-    activity_.jobs++;
+    cmd->unit = int(unit % per_pe);
+    cmd->group = int(group);
+    cmd->split = p.split;
+    cmd->first_job = p.next;
+    p.next += group;
+    if (p.next == p.split.jobs) jobs_[int(c)].pop_front();
+    for (std::uint64_t m = 0; m < group; ++m) {
+        unit_entry_[int(c)][free.front()] = entry;
+        free.pop_front();
+    }
+    busy_units_ += int(group);
+    activity_.jobs += group;
     tlm::tlm_phase phase = tlm::BEGIN_REQ;
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    pe_socket[int(unit / std::uint32_t(per_pe))]->nb_transport_fw(*trans, phase, delay);
+    pe_socket[int(unit / per_pe)]->nb_transport_fw(*trans, phase, delay);
 }
 
 void ControlBlock::schedule() {
@@ -244,15 +242,15 @@ void ControlBlock::schedule() {
                 const std::uint64_t outputs = grid.output_tiles();
                 const std::uint64_t units =
                     std::uint64_t(units_per_pe_[c] / units_per_job_[c]) * std::uint64_t(config_.pes);
-                std::uint64_t jobs = std::min(outputs, units);
-                PendingJobs pending{e, outputs, jobs};
+                PendingJobs pending{e, JobSplit{outputs, std::min(outputs, units)}};
                 // The original's independent k tiles: lanes a matmul's outputs leave idle take
                 // parts of their k steps.
                 if (config_.compat.spread_k_tiles && grid.matmul && outputs > 0 && outputs < units && grid.nk > 1) {
-                    pending.k_steps = grid.nk;
-                    pending.k_parts = std::min<std::int64_t>(grid.nk, std::int64_t(units / outputs));
-                    jobs = pending.jobs = outputs * std::uint64_t(pending.k_parts);
+                    pending.split.k_steps = grid.nk;
+                    pending.split.k_parts = std::min<std::int64_t>(grid.nk, std::int64_t(units / outputs));
+                    pending.split.jobs = outputs * std::uint64_t(pending.split.k_parts);
                 }
+                const std::uint64_t jobs = pending.split.jobs;
                 jobs_left_[e] = jobs;
                 if (jobs == 0) {
                     complete_entry(e);
@@ -273,10 +271,13 @@ tlm::tlm_sync_enum ControlBlock::pe_bw(int id, tlm::tlm_generic_payload& trans, 
     trans.get_extension(cmd);
     const UnitClass c = cmd->program_entry->unit;
     const std::uint32_t unit = std::uint32_t(id) * std::uint32_t(units_per_pe_[int(c)]) + std::uint32_t(cmd->unit);
-    free_units_[int(c)].push_back(unit);
-    unit_entry_[int(c)][unit] = -1;
-    busy_units_--;
-    if (--jobs_left_[cmd->entry] == 0) complete_entry(cmd->entry);
+    for (std::uint32_t m = 0; m < std::uint32_t(cmd->group); ++m) {
+        free_units_[int(c)].push_back(unit + m);
+        unit_entry_[int(c)][unit + m] = -1;
+    }
+    busy_units_ -= cmd->group;
+    jobs_left_[cmd->entry] -= std::uint64_t(cmd->group);
+    if (jobs_left_[cmd->entry] == 0) complete_entry(cmd->entry);
     trans.release();
     wake_.notify(sc_core::SC_ZERO_TIME);
     return tlm::TLM_COMPLETED;

@@ -17,6 +17,7 @@
 
 #include "core/accelerator_config.h"
 #include "modules/tlm/clock.h"
+#include "modules/tlm/job_split.h"
 #include "modules/tlm/payload_pool.h"
 #include "modules/activity/activity_observer.h"
 #include "workloads/tiled_program.h"
@@ -64,17 +65,17 @@ public:
     // slowest bandwidth: an upper bound on the time between two retirements in a correct run.
     double serial_bound_cycles() const;
     void set_observer(activity::ActivityObserver* observer) { observer_ = observer; }
+    // Fast detail level: jobs of one entry for neighbouring free units of one PE go out as one
+    // group (docs/model-reference.md §6a, "Job groups"). Off: one job per dispatch.
+    void set_group_jobs(bool on) { group_jobs_ = on; }
 
 private:
     SC_HAS_PROCESS(ControlBlock);
 
     struct PendingJobs {
         std::uint32_t entry;
-        std::uint64_t outputs;
-        std::uint64_t jobs;
-        std::uint64_t next = 0;
-        std::int64_t k_parts = 1;  // > 1: each output's k steps split over that many jobs (spread_k_tiles)
-        std::int64_t k_steps = 1;
+        JobSplit split;
+        std::uint64_t next = 0;  // the next job to hand out
     };
 
     void schedule();
@@ -85,6 +86,7 @@ private:
     void complete_entry(std::uint32_t e);
     void report_occupancy(workloads::BufferKind b);
     void issue_memory(std::uint32_t e);
+    // Hands the next job of class c's front entry (or a group of them) to the first free unit.
     void dispatch_job(workloads::UnitClass c);
     static CommandExtension* command_of(tlm::tlm_generic_payload& trans);
     tlm::tlm_sync_enum pe_bw(int id, tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
@@ -117,6 +119,7 @@ private:
     std::uint64_t capacity_[workloads::kBufferKinds];
     ControlActivity activity_;
     activity::ActivityObserver* observer_ = nullptr;
+    bool group_jobs_ = false;
     std::vector<std::int64_t> unit_entry_[workloads::kUnitClasses];  // global unit -> entry, or -1
     std::vector<char> started_, retired_;
     sc_core::sc_event watchdog_event_;

@@ -79,7 +79,7 @@ DecodeExtrapolation::DecodeExtrapolation(const workloads::TiledProgram& program,
 
 void DecodeExtrapolation::on_tile(const activity::TileEvent& t) {
     const auto& op = program_.graph->ops[std::size_t(program_.entries[t.entry].op)];
-    tally_.kind_busy[std::size_t(op.kind)] += t.end - t.start;
+    tally_.kind_busy[std::size_t(op.kind)] += t.busy_unit_cycles();
 }
 
 void DecodeExtrapolation::on_retire(std::uint32_t entry, double at, std::uint64_t, std::uint64_t) {

@@ -71,10 +71,10 @@ void OpAccounting::on_tile(const activity::TileEvent& t) {
     // Tile busy times are whole cycles (tile_timing.h) and the event's end is its start plus
     // them; rounding the difference undoes the rounding of that sum, so the rows add up to the
     // units' busy time exactly.
-    r.busy[int(t.unit_class)] += std::round(t.end - t.start);
+    r.busy[int(t.unit_class)] += std::round(t.busy_unit_cycles());
     r.pre_sparsity += t.pre_sparsity_tiles;
     r.post_sparsity += t.post_sparsity_tiles;
-    r.tile_busy += t.end - t.start;
+    r.tile_busy += t.busy_unit_cycles();
     r.conversion += t.conversion_cycles;
     r.computing.add(t.start, t.end);
     started(r, t.start);

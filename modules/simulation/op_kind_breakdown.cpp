@@ -10,7 +10,7 @@ OpKindBreakdown::OpKindBreakdown(const workloads::TiledProgram& program)
 
 void OpKindBreakdown::on_tile(const activity::TileEvent& t) {
     const auto& entry = program_.entries[t.entry];
-    busy_[std::size_t(program_.graph->ops[std::size_t(entry.op)].kind)] += t.end - t.start;
+    busy_[std::size_t(program_.graph->ops[std::size_t(entry.op)].kind)] += t.busy_unit_cycles();
 }
 
 nlohmann::json OpKindBreakdown::to_json() const {

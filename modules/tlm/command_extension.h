@@ -7,6 +7,8 @@
 
 #include <tlm>
 
+#include "modules/tlm/job_split.h"
+
 namespace acceltran {
 
 namespace workloads {
@@ -18,10 +20,15 @@ class CommandExtension : public tlm::tlm_extension<CommandExtension> {
 public:
     std::uint32_t entry = 0;                            // program entry index
     const workloads::ProgramEntry* program_entry = nullptr;
-    // Compute job: unit within the PE (per class), output-tile range [first, end).
+    // Compute job: jobs first_job .. first_job + group - 1 of the entry's split, on units unit ..
+    // unit + group - 1 of the PE (per class). group > 1 only at the fast detail level: jobs handed
+    // to neighbouring free units of one PE at one instant start and complete together
+    // (docs/model-reference.md §6a, "Job groups").
     int unit = -1;
-    std::uint64_t first_output = 0, end_output = 0;
-    std::int64_t k_begin = 0, k_end = -1;  // k steps of those outputs (-1: to the last; CompatConfig::spread_k_tiles)
+    int group = 1;
+    JobSplit split;
+    std::uint64_t first_job = 0;
+    JobRange range(int member) const { return split.range(first_job + std::uint64_t(member)); }
     // Memory transfer: direction and addresses.
     bool to_buffer = true;                 // load (memory -> buffer) or spill/store
     std::uint64_t memory_address = 0;

@@ -46,6 +46,8 @@ public:
                   TraceSelection selection = {}, PerfettoSlices slices = PerfettoSlices::Runs);
 
     bool wants_tiles() const override { return slices_ == PerfettoSlices::Tiles; }
+    // One track per unit, whose runs join a unit's own tiles.
+    bool wants_units() const override { return true; }
     void on_tile(const TileEvent& t) override;
     void on_dma_transfer(int channel, std::uint32_t entry, double start, double end) override;
 

@@ -74,7 +74,7 @@ void Timeline::on_tile(const TileEvent& t) {
     const Quantity busy = t.unit_class == workloads::UnitClass::MacLane   ? kLaneBusy
                           : t.unit_class == workloads::UnitClass::Softmax ? kSoftmaxBusy
                                                                           : kLayerNormBusy;
-    spread(busy, t.start, t.end, t.end - t.start);
+    spread(busy, t.start, t.end, t.busy_unit_cycles());
     if (t.pre_sparsity_tiles) add_at(kPreTiles, t.start, t.pre_sparsity_tiles);
     if (t.post_sparsity_tiles) add_at(kPostTiles, t.end, t.post_sparsity_tiles);
 }

@@ -167,8 +167,10 @@ void VcdTrace::record(Track& track, const Interval& i) {
 
 void VcdTrace::on_tile(const TileEvent& t) {
     const int per_pe = int(units_[int(t.unit_class)].size()) / std::max(1, config_.pes);
-    add(units_[int(t.unit_class)][std::size_t(t.pe) * per_pe + t.unit], t.start, t.end,
-        program_.entries[t.entry].op, true);
+    // A job group's event: each of its units busy over the group's interval.
+    for (std::uint32_t u = 0; u < t.units; ++u)
+        add(units_[int(t.unit_class)][std::size_t(t.pe) * per_pe + t.unit + u], t.start, t.end,
+            program_.entries[t.entry].op, true);
 }
 
 void VcdTrace::on_port_busy(Port p, double start, double end, double) {

@@ -40,6 +40,7 @@ struct StandIn : sc_core::sc_module {
     double latency;
     int drop;
     int requests = 0;
+    std::vector<CommandExtension> commands;  // the jobs received, in order
     tlm_utils::peq_with_get<tlm::tlm_generic_payload> queue;
 
     SC_HAS_PROCESS(StandIn);
@@ -53,6 +54,9 @@ struct StandIn : sc_core::sc_module {
     tlm::tlm_sync_enum fw(tlm::tlm_generic_payload& t, tlm::tlm_phase& phase, sc_core::sc_time&) {
         if (phase != tlm::BEGIN_REQ) return tlm::TLM_COMPLETED;
         if (requests++ == drop) return tlm::TLM_ACCEPTED;  // swallowed: never answered
+        CommandExtension* cmd = nullptr;
+        t.get_extension(cmd);
+        if (cmd) commands.push_back(*cmd);
         t.acquire();
         queue.notify(t, clock.to_time(latency));
         phase = tlm::END_REQ;
@@ -87,12 +91,13 @@ struct ControlBench {
     std::vector<std::unique_ptr<StandIn>> pes;
     std::unique_ptr<StandIn> dma;
 
-    explicit ControlBench(int drop_pe_request = -1) {
+    explicit ControlBench(int drop_pe_request = -1, bool group_jobs = false) {
         const std::string src = ACCELTRAN_SOURCE_DIR;
         config = load_accelerator("acceltran-edge", src + "/configs", {"pe.count=2", "pe.lanes_per_pe=2"});
         graph = workloads::build_op_graph(workloads::load_model("bert-tiny", src + "/workloads/models"), 16, 1);
         program = workloads::compile_program(graph, compile_options(config));
         control = std::make_unique<ControlBlock>("control", clock, config, program);
+        control->set_group_jobs(group_jobs);
         for (int p = 0; p < config.pes; ++p) {
             pes.push_back(std::make_unique<StandIn>(("pe" + std::to_string(p)).c_str(), clock, 10,
                                                     p == 0 ? drop_pe_request : -1));
@@ -128,6 +133,51 @@ TEST_CASE("ControlBlock: every entry of BERT-Tiny retires, each compute entry in
     // The watchdog was armed and then cancelled: simulated time did not run on to it.
     CHECK(b.control->serial_bound_cycles() > b.control->activity().finish_cycle);
     CHECK(b.control->activity().finish_cycle < b.control->watchdog_cycles());
+}
+
+// Job groups (the fast detail level, docs/model-reference.md §6a): the same jobs, handed out as
+// runs of neighbouring units of one PE; every job of an entry exactly once. With 2 PEs of 2 lanes
+// and entries of more than 2 output tiles, some groups have 2 jobs.
+TEST_CASE("ControlBlock: grouped jobs cover every job of every entry once, each group on neighbouring units of one PE",
+          "[modules][control_block]") {
+    ControlBench b(-1, true);
+    sc_core::sc_start();
+    REQUIRE(b.control->finished());
+    const int units_per_pe[3] = {b.config.lanes_per_pe, b.config.softmax_per_pe, b.config.layernorm_per_pe};
+    std::uint64_t jobs = 0;
+    for (const auto& e : b.program.entries)
+        if (e.kind == workloads::EntryKind::Compute)
+            jobs += std::min<std::uint64_t>(e.grid.output_tiles(),
+                                            std::uint64_t(units_per_pe[int(e.unit)]) * std::uint64_t(b.config.pes));
+    CHECK(b.control->activity().jobs == jobs);
+    std::vector<std::uint64_t> next_job(b.program.entries.size(), 0);
+    std::uint64_t requests = 0, grouped = 0;
+    std::vector<const CommandExtension*> all;
+    for (const auto& pe : b.pes)
+        for (const auto& c : pe->commands) all.push_back(&c);
+    // Per entry, the groups' job ranges join without gap or overlap.
+    std::sort(all.begin(), all.end(), [](const CommandExtension* x, const CommandExtension* y) {
+        return x->entry != y->entry ? x->entry < y->entry : x->first_job < y->first_job;
+    });
+    for (const CommandExtension* c : all) {
+        INFO("entry " << c->entry << " first job " << c->first_job << " group " << c->group);
+        CHECK(c->first_job == next_job[c->entry]);
+        next_job[c->entry] += std::uint64_t(c->group);
+        CHECK(c->group >= 1);
+        CHECK(c->unit + c->group <= units_per_pe[int(b.program.entries[c->entry].unit)]);
+        CHECK(c->split.jobs >= c->first_job + std::uint64_t(c->group));
+        ++requests;
+        if (c->group > 1) ++grouped;
+    }
+    for (std::uint32_t e = 0; e < b.program.entries.size(); ++e) {
+        const auto& entry = b.program.entries[e];
+        if (entry.kind != workloads::EntryKind::Compute) continue;
+        INFO("entry " << e);
+        CHECK(next_job[e] == std::min<std::uint64_t>(entry.grid.output_tiles(),
+                                                     std::uint64_t(units_per_pe[int(entry.unit)]) * std::uint64_t(b.config.pes)));
+    }
+    CHECK(requests < jobs);
+    CHECK(grouped > 0);
 }
 
 TEST_CASE("ControlBlock: a job that never comes back is reported by the watchdog as a deadlock, naming its op and unit",

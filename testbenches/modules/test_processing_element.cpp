@@ -188,8 +188,7 @@ struct PeBench {
         dispatcher.job.entry = 0;
         dispatcher.job.program_entry = &entry;
         dispatcher.job.unit = unit;
-        dispatcher.job.first_output = 0;
-        dispatcher.job.end_output = entry.grid.output_tiles();
+        dispatcher.job.split = JobSplit{entry.grid.output_tiles(), 1};
     }
 };
 
@@ -435,6 +434,54 @@ TEST_CASE("ProcessingElement, full detail: four k tiles of one output finish at 
 TEST_CASE("ProcessingElement, fast detail: the same four k tiles as one job plan also finish at 278",
           "[modules][processing_element][detail]") {
     check_four_k_tiles(DetailLevel::Fast);
+}
+
+// A job group (fast detail level, docs/model-reference.md §6a, "Job groups"): two outputs of 4 k
+// tiles each (m = 16, n = 32, k = 64), jobs 0 and 1 on lanes 0 and 1, dispatched as one command.
+// Each job has the chunks of the case above; the group's chunk moves both jobs' bytes in one
+// transfer per buffer and takes as long as the longer job's chunk:
+//   chunk 0 at 0: A 640 B [0,20)+1 = 21, W 640 B [0,10)+1, masks 128 B [0,16)+1 -> ready 21;
+//     one tile per lane: start 21, ends 85.
+//   chunk 1 at 21: A 1280 B [21,61)+1 = 62, W [21,41)+1, masks 256 B [21,53)+1 -> ready 62;
+//     2 tiles per lane, first may start at 21 + (62-21)/2 = 41.5, so at 85; last at
+//     max(85 + 128 - 64, 62) = 149, ending 213.
+//   chunk 2 at 149: A 640 B [149,169)+1 = 170, W and masks earlier -> ready 170; runs
+//     [213, 277); writes at 277: data 640 B [277,297)+1 = 298, masks 64 B [277,285)+1.
+// One BEGIN_RESP at 298; each lane busy 256 cycles over 4 tiles, memory wait 277 - 256 = 21.
+TEST_CASE("ProcessingElement, fast detail: a group of two jobs moves both jobs' bytes and answers once at 298",
+          "[modules][processing_element][detail]") {
+    PeBench bench(workloads::OpKind::MatMul, 16, 32, 64, 0);
+    REQUIRE(bench.entry.grid.output_tiles() == 2);
+    bench.pe->set_detail(DetailLevel::Fast);
+    bench.dispatcher.job.split = JobSplit{2, 2};
+    bench.dispatcher.job.group = 2;
+    sc_core::sc_start();
+    CHECK(bench.dispatcher.responses == 1);
+    CHECK(bench.dispatcher.done == Approx(298).margin(kPeMargin));
+    for (int lane = 0; lane < 2; ++lane) {
+        INFO("lane " << lane);
+        const ComputeUnit& u = bench.pe->unit(UnitClass::MacLane, lane);
+        CHECK(u.activity.busy_cycles == 256);
+        CHECK(u.activity.tiles == 4);
+        CHECK(u.activity.jobs == 1);
+        CHECK(u.activity.memory_wait_cycles == Approx(21).margin(kPeMargin));
+        CHECK(u.job() == nullptr);
+    }
+    const MemoryTraffic act = bench.activation.traffic(), w = bench.weight.traffic(), m = bench.mask.traffic();
+    CHECK(act.read_bytes == 8 * 320);
+    CHECK(act.write_bytes == 2 * 320);
+    CHECK(w.read_bytes == 8 * 320);
+    CHECK(m.read_bytes == 16 * 32);
+    CHECK(m.write_bytes == 2 * 32);
+    CHECK(act.reads == 3u);  // one per group chunk
+    CHECK(m.reads == 3u);
+}
+
+TEST_CASE("ProcessingElement: a job group at the full detail level is refused", "[modules][processing_element][detail]") {
+    PeBench bench(workloads::OpKind::MatMul, 16, 32, 64, 0);
+    bench.dispatcher.job.split = JobSplit{2, 2};
+    bench.dispatcher.job.group = 2;
+    CHECK_THROWS_WITH(sc_core::sc_start(), Catch::Contains("a group of 2 jobs at the full detail level"));
 }
 
 // ---------------------------------------------------------------------------------------------
