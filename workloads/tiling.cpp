@@ -137,6 +137,30 @@ std::uint64_t output_ordinal(const TileGrid& grid, const LoopOrder& order, const
     return ordinal;
 }
 
+bool range_has_short_tile(const TileGrid& grid, const LoopOrder& order, std::uint64_t first, std::uint64_t end) {
+    if (first >= end) return false;
+    // In the k-less mixed-radix order, letter L's index is (ordinal / inner) % n, inner being
+    // the product of the extents of the letters after it: the range holds an output with index
+    // n - 1 when some s in [first / inner, (end - 1) / inner] has s % n == n - 1.
+    std::uint64_t inner = 1;
+    const auto& letters = order.letters();
+    for (auto it = letters.rbegin(); it != letters.rend(); ++it) {
+        const char letter = *it;
+        if (letter == 'k') continue;
+        const auto n = std::uint64_t(letter_extent(grid, letter));
+        const std::int64_t last = std::int64_t(n) - 1;
+        const bool shorter = letter == 'b'   ? grid.rows_b(last) < grid.rows_b(0)
+                             : letter == 'i' ? grid.rows_i(last) < grid.rows_i(0)
+                                             : grid.cols_j(last) < grid.cols_j(0);
+        if (n > 1 && shorter) {
+            const std::uint64_t lo = first / inner, hi = (end - 1) / inner;
+            if (lo + (n - 1 - lo % n) <= hi) return true;
+        }
+        inner *= n;
+    }
+    return false;
+}
+
 LaneTileSequence::LaneTileSequence(const TileGrid& grid, const LoopOrder& order,
                                    std::uint64_t first_output, std::uint64_t end_output, std::int64_t k_begin,
                                    std::int64_t k_end)

@@ -81,6 +81,11 @@ TileGrid make_tile_grid(const Op& op, const TileShape& shape);
 // contiguous range of output ordinals is a contiguous stretch of the dataflow.
 std::uint64_t output_ordinal(const TileGrid& grid, const LoopOrder& order, const TileIndex& t);
 
+// Whether an output tile of the ordinal range [first, end) is smaller than the op's other
+// output tiles along b, i or j (the last tile of a dimension the tile size does not divide).
+// Two ranges of the same length that both answer no hold output tiles of equal extents.
+bool range_has_short_tile(const TileGrid& grid, const LoopOrder& order, std::uint64_t first, std::uint64_t end);
+
 // What one compute unit does for one tile, given the tile it ran just before (same op, same
 // unit) and the one it runs next.
 struct TileStep {

@@ -9,9 +9,13 @@ ComputeUnit::~ComputeUnit() = default;
 
 void ComputeUnit::begin_job(tlm::tlm_generic_payload* job, const OpContext* ctx,
                             const workloads::LaneTileSequence& tiles, double now) {
+    begin_job(job, ctx, now);
+    tiles_.emplace(tiles);
+}
+
+void ComputeUnit::begin_job(tlm::tlm_generic_payload* job, const OpContext* ctx, double now) {
     job_ = job;
     ctx_ = ctx;
-    tiles_.emplace(tiles);
     finishing = false;
     if (compute_free < now) compute_free = now;
     last_done = now;

@@ -40,6 +40,8 @@ public:
 
     void begin_job(tlm::tlm_generic_payload* job, const OpContext* ctx,
                    const workloads::LaneTileSequence& tiles, double now);
+    // A job of a group that another unit leads, which plans its tiles (job groups, fast level).
+    void begin_job(tlm::tlm_generic_payload* job, const OpContext* ctx, double now);
     // Moves the lookahead to the following tile; false when the job has no more tiles.
     bool take_tile(workloads::TileStep& step);
     // The job's remaining tiles as a sequence of their own (the fast detail level walks them at once).

@@ -94,14 +94,22 @@ struct JobPlanScratch {
     std::vector<unsigned> started;
     std::vector<std::uint32_t> tile_classes;  // per tile, when records are kept
     std::vector<std::uint32_t> row;
+    std::vector<std::uint32_t> used;  // the classes the job has, in the order its tiles bring them
     JobPlanScratch() { by_bits.fill(-1); }
-    // Clears what the previous job left (also after one that threw).
-    void reset(std::size_t chunks) {
-        for (const TileClass& c : classes)
-            if (c.bits >= 0) by_bits[std::size_t(c.bits)] = -1;
-        classes.clear();
-        diagonal.clear();
-        counts.clear();
+    // Clears what the previous job left (also after one that threw). With `keep_classes` (the
+    // previous job was of the same op), its classes stay, with their counts cleared: a class's
+    // figures depend only on the op and the class's key.
+    void reset(std::size_t chunks, bool keep_classes) {
+        if (keep_classes) {
+            for (TileClass& c : classes) c.count = 0;
+        } else {
+            for (const TileClass& c : classes)
+                if (c.bits >= 0) by_bits[std::size_t(c.bits)] = -1;
+            classes.clear();
+            diagonal.clear();
+        }
+        counts.assign(classes.size() * chunks, 0);
+        used.clear();
         first_class.assign(chunks, 0);
         last_class.assign(chunks, 0);
         started.assign(chunks, 0);
@@ -110,14 +118,23 @@ struct JobPlanScratch {
     }
 };
 
+JobPlanScratch& job_plan_scratch() {
+    thread_local JobPlanScratch scratch;
+    return scratch;
+}
+
 }  // namespace
 
-JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
-                 std::vector<TileRecord>* records, const OriginalIssueRules* rules, std::uint64_t first_ordinal) {
+void JobPlan::build(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
+                    std::vector<TileRecord>* records, const OriginalIssueRules* rules, std::uint64_t first_ordinal,
+                    bool same_op) {
+    chunks_.clear();
+    cycles_ = idle_cycles_ = 0;
+    tiles_ = 0;
     const workloads::TileGrid& g = *ctx.grid;
     const std::uint64_t n = tiles.size();
     // Chunk boundaries: [0,1), the middle [1, n-1) in up to `middle_chunks` near-equal pieces, [n-1, n).
-    thread_local JobPlanScratch scratch;
+    JobPlanScratch& scratch = job_plan_scratch();
     std::vector<std::uint64_t>& ends = scratch.ends;
     ends.clear();
     if (n >= 1) ends.push_back(1);
@@ -133,7 +150,8 @@ JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSe
     // The walk only sorts tiles into classes and counts them per chunk; the per-tile rules run
     // once per class below. Per chunk it keeps what depends on a tile's place rather than its
     // class: the first and last tile's class, and the slot of the first tile moving each stream.
-    scratch.reset(n_chunks);
+    scratch.reset(n_chunks, same_op);
+    std::vector<std::uint32_t>& used = scratch.used;
     std::vector<TileClass>& classes = scratch.classes;
     auto& by_bits = scratch.by_bits;
     auto& diagonal = scratch.diagonal;
@@ -190,7 +208,7 @@ JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSe
             }
         }
         TileClass& cls = classes[id];
-        cls.count++;
+        if (cls.count++ == 0) used.push_back(std::uint32_t(id));
         counts[id * n_chunks + chunk]++;
         if (chunks_[chunk].tiles == 0) first_class[chunk] = id;
         chunks_[chunk].tiles++;
@@ -234,14 +252,17 @@ JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSe
 
     // The unit runs each class once, with its count, in the order the classes first appeared
     // (the job's first tile first).
-    for (TileClass& cls : classes) cls.work = unit.execute_repeated(ctx, cls.step, cls.density, cls.count);
+    for (const std::uint32_t id : used) {
+        TileClass& cls = classes[id];
+        cls.work = unit.execute_repeated(ctx, cls.step, cls.density, cls.count);
+    }
 
     for (std::size_t q = 0; q < n_chunks; ++q) {
         JobChunk& c = chunks_[q];
         if (c.tiles == 0) continue;
         c.first_cycles = double(classes[first_class[q]].work.cycles);
         c.last_cycles = double(classes[last_class[q]].work.cycles);
-        for (std::size_t id = 0; id < classes.size(); ++id) {
+        for (const std::uint32_t id : used) {
             const std::uint64_t count = counts[id * n_chunks + q];
             if (count == 0) continue;
             const TileClass& cls = classes[id];
@@ -298,60 +319,71 @@ JobPlan::JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSe
                   chunks_.end());
 }
 
-namespace {
-
-// Where chunk j of a job with n chunks sits among a group's `group` chunks: first with first,
-// last with last, the middle with the middle (a job of three or more tiles has all three).
-std::size_t group_slot(std::size_t j, std::size_t n, std::size_t group) {
-    if (j == 0) return 0;
-    if (j + 1 == n) return group - 1;
-    return j;
+void JobPlan::charge(TileExecutor& unit, const OpContext& ctx) const {
+    JobPlanScratch& scratch = job_plan_scratch();
+    for (const std::uint32_t id : scratch.used) {
+        const TileClass& cls = scratch.classes[id];
+        unit.execute_repeated(ctx, cls.step, cls.density, cls.count);
+    }
 }
 
-}  // namespace
+void FastJobState::start_group(int middle_chunks) {
+    grouped = true;
+    group_chunks.assign(std::size_t(middle_chunks) + 2, JobChunk{});
+    group_totals.assign(group_chunks.size(), JobChunk{});
+    followers.clear();
+    add_to_group(plan);
+}
 
-void FastJobState::join_group() {
-    std::size_t n = plan.chunks().size();
-    for (const JobPlan& p : followers) n = std::max(n, p.chunks().size());
-    group_chunks.assign(n, JobChunk{});
-    group_totals.assign(n, JobChunk{});
-    auto add = [&](const JobPlan& p) {
-        const auto& chunks = p.chunks();
-        for (std::size_t j = 0; j < chunks.size(); ++j) {
-            const JobChunk& c = chunks[j];
-            const std::size_t q = group_slot(j, chunks.size(), n);
-            JobChunk& g = group_chunks[q];
-            // Tiles per unit, not in all: the chunk's first tile waits for its share of the
-            // reads of one job (the full level's units stream their reads side by side).
-            g.tiles = std::max(g.tiles, c.tiles);
-            g.cycles = std::max(g.cycles, c.cycles);
-            g.first_cycles = std::max(g.first_cycles, c.first_cycles);
-            g.last_cycles = std::max(g.last_cycles, c.last_cycles);
-            g.idle_cycles = std::max(g.idle_cycles, c.idle_cycles);
-            g.last_idle_cycles = std::max(g.last_idle_cycles, c.last_idle_cycles);
-            auto sum = [](StreamSum* to, const StreamSum* from, int streams) {
-                for (int s = 0; s < streams; ++s) {
-                    if (from[s].bytes == 0) continue;
-                    if (to[s].bytes == 0) {
-                        to[s].first_slot = from[s].first_slot;
-                        to[s].density = from[s].density;
-                    }
-                    to[s].bytes += from[s].bytes;
-                    to[s].elements += from[s].elements;
+void FastJobState::add_to_group(const JobPlan& p) {
+    const auto& chunks = p.chunks();
+    const std::size_t slots = group_chunks.size();
+    for (std::size_t j = 0; j < chunks.size(); ++j) {
+        const JobChunk& c = chunks[j];
+        // First with first, last with last, the middle ones in between.
+        const std::size_t q = j == 0 ? 0 : j + 1 == chunks.size() ? slots - 1 : j;
+        JobChunk& g = group_chunks[q];
+        // Tiles per unit, not in all: the chunk's first tile waits for its share of the reads
+        // of one job (the full level's units stream their reads side by side).
+        g.tiles = std::max(g.tiles, c.tiles);
+        g.cycles = std::max(g.cycles, c.cycles);
+        g.first_cycles = std::max(g.first_cycles, c.first_cycles);
+        g.last_cycles = std::max(g.last_cycles, c.last_cycles);
+        g.idle_cycles = std::max(g.idle_cycles, c.idle_cycles);
+        g.last_idle_cycles = std::max(g.last_idle_cycles, c.last_idle_cycles);
+        auto sum = [](StreamSum* to, const StreamSum* from, int streams) {
+            for (int s = 0; s < streams; ++s) {
+                if (from[s].bytes == 0) continue;
+                if (to[s].bytes == 0) {
+                    to[s].first_slot = from[s].first_slot;
+                    to[s].density = from[s].density;
                 }
-            };
-            sum(g.reads, c.reads, kReadStreams);
-            sum(g.writes, c.writes, kWriteStreams);
-            JobChunk& t = group_totals[q];
-            t.tiles += c.tiles;
-            t.cycles += c.cycles;
-            t.pre_sparsity_tiles += c.pre_sparsity_tiles;
-            t.post_sparsity_tiles += c.post_sparsity_tiles;
-            t.conversion_cycles += c.conversion_cycles;
-        }
-    };
-    add(plan);
-    for (const JobPlan& p : followers) add(p);
+                to[s].bytes += from[s].bytes;
+                to[s].elements += from[s].elements;
+            }
+        };
+        sum(g.reads, c.reads, kReadStreams);
+        sum(g.writes, c.writes, kWriteStreams);
+        JobChunk& t = group_totals[q];
+        t.tiles += c.tiles;
+        t.cycles += c.cycles;
+        t.pre_sparsity_tiles += c.pre_sparsity_tiles;
+        t.post_sparsity_tiles += c.post_sparsity_tiles;
+        t.conversion_cycles += c.conversion_cycles;
+    }
+    if (&p != &plan) followers.push_back(JobTotals{p.cycles(), p.idle_cycles(), p.tiles()});
+}
+
+void FastJobState::finish_group() {
+    std::size_t kept = 0;
+    for (std::size_t q = 0; q < group_chunks.size(); ++q) {
+        if (group_chunks[q].tiles == 0) continue;
+        group_chunks[kept] = group_chunks[q];
+        group_totals[kept] = group_totals[q];
+        ++kept;
+    }
+    group_chunks.resize(kept);
+    group_totals.resize(kept);
 }
 
 }  // namespace acceltran::compute

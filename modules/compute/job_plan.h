@@ -57,7 +57,20 @@ public:
     // full path, the first tile being the op's tile step `first_ordinal`.
     JobPlan(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
             std::vector<TileRecord>* records, const OriginalIssueRules* rules = nullptr,
-            std::uint64_t first_ordinal = 0);
+            std::uint64_t first_ordinal = 0) {
+        build(unit, ctx, std::move(tiles), middle_chunks, records, rules, first_ordinal);
+    }
+    JobPlan() = default;
+    // Charges `unit` with this plan's tiles, as build() would for a job with the same tiles:
+    // the plan last built in this thread must be this one (a job group's jobs that repeat the
+    // one before them tile for tile; ProcessingElement::run_chunks_fast).
+    void charge(TileExecutor& unit, const OpContext& ctx) const;
+    // Plans another job in the same storage (a job group's jobs, one after the other).
+    // `same_op`: the plan built last in this thread was a job of the same op (of `ctx`), whose
+    // distinct tiles need not be priced again (a job group's jobs after its first).
+    void build(TileExecutor& unit, const OpContext& ctx, workloads::LaneTileSequence tiles, int middle_chunks,
+               std::vector<TileRecord>* records, const OriginalIssueRules* rules = nullptr,
+               std::uint64_t first_ordinal = 0, bool same_op = false);
 
     const std::vector<JobChunk>& chunks() const { return chunks_; }
     double cycles() const { return cycles_; }
@@ -79,17 +92,25 @@ struct FastJobState {
                  bool keep_records, const OriginalIssueRules* rules, std::uint64_t first_ordinal)
         : plan(unit, ctx, std::move(tiles), middle_chunks, keep_records ? &records : nullptr, rules, first_ordinal) {}
     std::vector<TileRecord> records;  // declared before plan, which fills it
-    JobPlan plan;
-    // A job group (docs/model-reference.md §6a, "Job groups"): the plans of the group's other
-    // jobs, in unit order, and the group's chunks (join_group()); `plan` is the first job's.
-    std::vector<JobPlan> followers;
+    JobPlan plan;  // the job's, or a group's first job's
+
+    // A job group (docs/model-reference.md §6a, "Job groups"). Chunk q of the group moves the
+    // bytes of every job's chunk q (first with first, middle with middle, last with last) and
+    // takes as long as the longest of them.
+    struct JobTotals {
+        double cycles = 0, idle_cycles = 0;
+        std::uint64_t tiles = 0;
+    };
+    bool grouped = false;
     std::vector<JobChunk> group_chunks;
     std::vector<JobChunk> group_totals;  // per group chunk: the jobs' chunks added field by field
-    // Builds group_chunks and group_totals from plan and followers: chunk q of the group moves
-    // the bytes of every job's chunk q (first with first, last with last) and takes as long as
-    // the longest of them.
-    void join_group();
-    const std::vector<JobChunk>& chunks() const { return followers.empty() ? plan.chunks() : group_chunks; }
+    std::vector<JobTotals> followers;    // the group's other jobs, in unit order
+    // Starts the group with `plan` (slots: the plans' most chunks, middle_chunks + 2), adds
+    // another job's plan, and drops the slots no job filled.
+    void start_group(int middle_chunks);
+    void add_to_group(const JobPlan& p);
+    void finish_group();
+    const std::vector<JobChunk>& chunks() const { return grouped ? group_chunks : plan.chunks(); }
     std::size_t next_chunk = 0, next_record = 0;
     double free_at = 0;     // when the unit was free to start the job
     double chunk_end = 0;   // end of the last chunk simulated so far

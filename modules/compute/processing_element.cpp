@@ -85,19 +85,36 @@ tlm::tlm_sync_enum ProcessingElement::nb_transport_fw(tlm::tlm_generic_payload& 
                               " jobs at the full detail level, which runs jobs one by one");
     trans.acquire();
     const double now = clock_.now();
-    for (int m = 0; m < group; ++m) {
-        ComputeUnit& unit = *pool[cmd->unit + m];
-        const JobRange r = cmd->range(m);
-        unit.begin_job(&trans, &ctx,
-                       workloads::LaneTileSequence(*ctx.grid, ctx.loop_order, r.first_output, r.end_output,
-                                                   r.k_begin, r.k_end),
-                       now);
-        unit.next_ordinal = r.first_output * std::uint64_t(ctx.grid->nk) + std::uint64_t(std::max<std::int64_t>(r.k_begin, 0));
-        unit.group = m == 0 ? group : 0;
+    ComputeUnit& leader = *pool[cmd->unit];
+    const JobRange r = cmd->range(0);
+    leader.begin_job(&trans, &ctx,
+                     workloads::LaneTileSequence(*ctx.grid, ctx.loop_order, r.first_output, r.end_output, r.k_begin,
+                                                 r.k_end),
+                     now);
+    leader.next_ordinal = first_ordinal(ctx, r);
+    leader.group = group;
+    // The group's other jobs are planned by the leader when it starts (run_chunks_fast).
+    for (int m = 1; m < group; ++m) {
+        pool[cmd->unit + m]->begin_job(&trans, &ctx, now);
+        pool[cmd->unit + m]->group = 0;
     }
-    schedule(pool[cmd->unit].get(), now);
+    schedule(&leader, now);
     phase = tlm::END_REQ;
     return tlm::TLM_UPDATED;
+}
+
+bool ProcessingElement::plans_translate(const OpContext& ctx, const JobRange& r) const {
+    const workloads::TileGrid& g = *ctx.grid;
+    if (g.causal.on || issue_rules_.per_tile(ctx)) return false;
+    if (!g.matmul) return true;  // one tile per output, every one reading its input
+    // k innermost over all k steps (two or more): every tile reads both operands and an output's
+    // last k step writes it, wherever the range starts (LaneTileSequence::next).
+    const bool full_k = r.k_begin == 0 && (r.k_end < 0 || r.k_end == g.nk);
+    return g.nk >= 2 && full_k && ctx.loop_order.letters()[3] == 'k';
+}
+
+std::uint64_t ProcessingElement::first_ordinal(const OpContext& ctx, const JobRange& r) {
+    return r.first_output * std::uint64_t(ctx.grid->nk) + std::uint64_t(std::max<std::int64_t>(r.k_begin, 0));
 }
 
 void ProcessingElement::schedule(ComputeUnit* unit, double at) {
@@ -302,14 +319,38 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
                                                    &issue_rules_, unit.next_ordinal);
         double free_at = std::max(now, unit.compute_free);
         if (group > 1) {
+            // Each job planned on its own, in one reused plan, and added to the group's chunks.
+            CommandExtension* cmd = nullptr;
+            unit.job()->get_extension(cmd);
+            unit.fast->start_group(kFastMiddleChunks);
             unit.fast->followers.reserve(group - 1);
+            // A job whose tiles repeat the first job's tile for tile (same length, no short
+            // tile in either, and step flags that do not depend on where the range starts)
+            // has the plan built last for a job like it: its unit is charged with that plan's
+            // tiles instead of walking them.
+            const JobRange r0 = cmd->range(0);
+            const bool translates = plans_translate(ctx, r0) &&
+                                    !workloads::range_has_short_tile(*ctx.grid, ctx.loop_order, r0.first_output, r0.end_output);
+            const std::uint64_t length = r0.end_output - r0.first_output;
+            bool like_first = false;  // follower_plan_ holds a plan of a job like the first
             for (std::size_t m = 1; m < group; ++m) {
                 ComputeUnit& u = member(m);
-                unit.fast->followers.emplace_back(u, ctx, u.take_all_tiles(), kFastMiddleChunks, nullptr, &issue_rules_,
-                                                  u.next_ordinal);
+                const JobRange r = cmd->range(int(m));
+                const bool like = translates && r.end_output - r.first_output == length && plans_translate(ctx, r) &&
+                                  !workloads::range_has_short_tile(*ctx.grid, ctx.loop_order, r.first_output, r.end_output);
+                if (like && like_first) {
+                    follower_plan_.charge(u, ctx);
+                } else {
+                    follower_plan_.build(u, ctx,
+                                         workloads::LaneTileSequence(*ctx.grid, ctx.loop_order, r.first_output,
+                                                                     r.end_output, r.k_begin, r.k_end),
+                                         kFastMiddleChunks, nullptr, &issue_rules_, first_ordinal(ctx, r), true);
+                    like_first = like;
+                }
+                unit.fast->add_to_group(follower_plan_);
                 free_at = std::max(free_at, u.compute_free);
             }
-            unit.fast->join_group();
+            unit.fast->finish_group();
         }
         unit.fast->free_at = free_at;
         unit.fast->chunk_end = unit.fast->free_at;
@@ -393,9 +434,10 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
     const double last_done = std::max(unit.last_done, std::max(f.done, f.chunk_end));
     for (std::size_t m = 0; m < group; ++m) {
         ComputeUnit& u = member(m);
-        const JobPlan& p = m == 0 ? f.plan : f.followers[m - 1];
-        add_activity(u, p.cycles(), p.tiles());
-        u.activity.memory_wait_cycles += std::max(0.0, f.chunk_end - f.free_at - p.cycles() - p.idle_cycles());
+        const FastJobState::JobTotals p = m == 0 ? FastJobState::JobTotals{f.plan.cycles(), f.plan.idle_cycles(), f.plan.tiles()}
+                                                 : f.followers[m - 1];
+        add_activity(u, p.cycles, p.tiles);
+        u.activity.memory_wait_cycles += std::max(0.0, f.chunk_end - f.free_at - p.cycles - p.idle_cycles);
         u.compute_free = f.chunk_end;
         u.last_done = last_done;
     }

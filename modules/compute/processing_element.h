@@ -22,6 +22,7 @@
 #include "core/accelerator_config.h"
 #include "modules/tlm/clock.h"
 #include "core/detail_level.h"
+#include "modules/tlm/job_split.h"
 #include "modules/tlm/tile_extension.h"
 #include "modules/compute/compute_unit.h"
 #include "modules/compute/job_plan.h"
@@ -81,6 +82,11 @@ private:
     // Adds busy cycles and tiles to `unit` and to the units of its class it also occupies.
     void add_activity(ComputeUnit& unit, double busy_cycles, std::uint64_t tiles);
     void finish_job(ComputeUnit& unit);
+    // Whether every job of `ctx` with range `r`'s k steps has the step flags of any other job
+    // with as many output tiles of the same extents (job groups: JobPlan::charge).
+    bool plans_translate(const OpContext& ctx, const JobRange& r) const;
+    // The op's tile step at which job range `r` starts (OriginalIssueRules).
+    static std::uint64_t first_ordinal(const OpContext& ctx, const JobRange& r);
     // One blocking transfer of a tile's data or mask for `unit`'s job, issued at cycle `at`;
     // returns completion.
     double transfer(ComputeUnit& unit, tlm::tlm_command cmd, const OperandPlace& place, bool mask, std::uint64_t slot,
@@ -104,6 +110,7 @@ private:
     DetailLevel detail_ = DetailLevel::Full;
     FunctionalEngine* functional_ = nullptr;
     OriginalIssueRules issue_rules_;
+    JobPlan follower_plan_;  // reused for the jobs of a group after its first
 };
 
 }  // namespace acceltran::compute

@@ -96,7 +96,8 @@ ReferencePlan reference_walk(TileExecutor& unit, const OpContext& ctx, workloads
         c.post_sparsity_tiles += std::uint8_t(work.post_sparsity_tiles);
         c.conversion_cycles += double(work.conversion_cycles);
         plan.records.push_back(TileRecord{std::uint32_t(cycles), std::uint8_t(work.pre_sparsity_tiles),
-                                          std::uint8_t(work.post_sparsity_tiles), std::uint32_t(work.conversion_cycles)});
+                                          std::uint8_t(work.post_sparsity_tiles), std::uint32_t(work.conversion_cycles),
+                                          std::uint32_t(work.idle_cycles)});
         if (step.write_output) {
             const double d = density.out;
             reference_add(c.writes[kWriteOut], out_slot, tile_transfer_bytes(out, false, out_elements, d), out_elements, d);
@@ -339,6 +340,113 @@ TEST_CASE("JobPlan by tile classes: every executor kind matches a tile-by-tile w
                         orders);
         check_every_job(norm, [host] { return std::make_unique<host::HostCpu>(host); }, classed_job_no_counters, orders);
     }
+}
+
+namespace {
+
+// Every figure of two plans but the transfers' slots (which follow the job's place).
+void check_same_figures(const JobPlan& got, const JobPlan& want) {
+    CHECK(got.tiles() == want.tiles());
+    CHECK(got.cycles() == want.cycles());
+    CHECK(got.idle_cycles() == want.idle_cycles());
+    REQUIRE(got.chunks().size() == want.chunks().size());
+    for (std::size_t q = 0; q < want.chunks().size(); ++q) {
+        INFO("chunk " << q);
+        const JobChunk& a = got.chunks()[q];
+        const JobChunk& b = want.chunks()[q];
+        CHECK(a.tiles == b.tiles);
+        CHECK(a.cycles == b.cycles);
+        CHECK(a.first_cycles == b.first_cycles);
+        CHECK(a.last_cycles == b.last_cycles);
+        CHECK(a.pre_sparsity_tiles == b.pre_sparsity_tiles);
+        CHECK(a.post_sparsity_tiles == b.post_sparsity_tiles);
+        for (int s = 0; s < kReadStreams; ++s) {
+            INFO("read stream " << s);
+            CHECK(a.reads[s].bytes == b.reads[s].bytes);
+            CHECK(a.reads[s].elements == b.reads[s].elements);
+        }
+        for (int s = 0; s < kWriteStreams; ++s) {
+            INFO("write stream " << s);
+            CHECK(a.writes[s].bytes == b.writes[s].bytes);
+            CHECK(a.writes[s].elements == b.writes[s].elements);
+        }
+    }
+}
+
+// Job groups (ProcessingElement::run_chunks_fast) plan a group's jobs once when they repeat one
+// another: the same number of output tiles, none of them short, and step flags that do not
+// depend on where the range starts. Here every range of a length is planned from scratch and
+// compared with the first, and a unit charged with the first plan (JobPlan::charge) is compared
+// with one that built its own.
+void check_translated_jobs(ClassedJobOp& job, const std::vector<std::string>& orders) {
+    const std::uint64_t outputs = job.grid.output_tiles();
+    for (const std::string& order : orders) {
+        job.ctx.loop_order = workloads::LoopOrder::parse(order);
+        for (const std::uint64_t length : {std::uint64_t(1), std::uint64_t(2), std::uint64_t(5), std::uint64_t(7)}) {
+            for (std::uint64_t first = 1; first + length <= outputs; ++first) {
+                INFO("loop order " << order << ", outputs [" << first << ", " << first + length << ") against [0, "
+                                   << length << ")");
+                REQUIRE_FALSE(workloads::range_has_short_tile(job.grid, job.ctx.loop_order, first, first + length));
+                MacLane built_unit(16), charged_unit(16), scratch_unit(16);
+                const JobPlan own(built_unit, job.ctx,
+                                  workloads::LaneTileSequence(job.grid, job.ctx.loop_order, first, first + length), 1,
+                                  nullptr);
+                const JobPlan reference(scratch_unit, job.ctx,
+                                        workloads::LaneTileSequence(job.grid, job.ctx.loop_order, 0, length), 1, nullptr);
+                check_same_figures(own, reference);
+                reference.charge(charged_unit, job.ctx);  // `reference` was built last
+                CHECK(charged_unit.pre_sparsity().tiles() == built_unit.pre_sparsity().tiles());
+                CHECK(charged_unit.pre_sparsity().effectual() == Approx(built_unit.pre_sparsity().effectual()).epsilon(1e-12));
+                CHECK(charged_unit.post_sparsity().tiles() == built_unit.post_sparsity().tiles());
+            }
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("JobPlan::charge: jobs of as many full-size output tiles plan alike when k is innermost or there is no k",
+          "[compute][job_plan]") {
+    // batch 4, m 64, n 48, k 64 in (2, 16, 16) tiles: 2 x 4 x 3 outputs of full size, 4 k steps.
+    ClassedJobOp matmul(workloads::OpKind::MatMul, 4, 64, 48, 64, "b_i_j_k");
+    REQUIRE(matmul.grid.nk == 4);
+    check_translated_jobs(matmul, {"b_i_j_k", "b_j_i_k", "i_b_j_k", "i_j_b_k", "j_b_i_k", "j_i_b_k"});
+    SECTION("batched B") {
+        matmul.op.b_batched = true;
+        matmul.make_grid(workloads::TileShape{2, 16, 16});
+        check_translated_jobs(matmul, {"b_i_j_k", "j_i_b_k"});
+    }
+    SECTION("element-wise ops, any loop order") {
+        for (const workloads::OpKind kind : {workloads::OpKind::Gelu, workloads::OpKind::Add}) {
+            ClassedJobOp job(kind, 4, 64, 48, 0, "b_i_j_k");
+            check_translated_jobs(job, classed_job_orders());
+        }
+    }
+}
+
+TEST_CASE("JobPlan::charge's conditions are needed: one k step or a short tile makes equal-length jobs differ",
+          "[compute][job_plan]") {
+    // One k step (k 16): with j inside i, an output reuses the A block of the output before it
+    // in the same row, so [0, 2) (one row) reads A once and [2, 4) (across rows) twice.
+    ClassedJobOp shallow(workloads::OpKind::MatMul, 4, 64, 48, 16, "b_i_j_k");
+    REQUIRE(shallow.grid.nk == 1);
+    MacLane u1(16), u2(16);
+    const JobPlan in_row(u1, shallow.ctx, workloads::LaneTileSequence(shallow.grid, shallow.ctx.loop_order, 0, 2), 1, nullptr);
+    const JobPlan across(u2, shallow.ctx, workloads::LaneTileSequence(shallow.grid, shallow.ctx.loop_order, 2, 4), 1, nullptr);
+    auto a_bytes = [](const JobPlan& p) {
+        std::uint64_t bytes = 0;
+        for (const JobChunk& c : p.chunks()) bytes += c.reads[kReadA].bytes;
+        return bytes;
+    };
+    CHECK(a_bytes(across) == 2 * a_bytes(in_row));
+    // A short tile (n 40: the third column of tiles is 8 wide): fewer bytes than a full one.
+    ClassedJobOp ragged(workloads::OpKind::Gelu, 4, 64, 40, 0, "b_i_j_k");
+    CHECK(workloads::range_has_short_tile(ragged.grid, ragged.ctx.loop_order, 2, 3));
+    CHECK_FALSE(workloads::range_has_short_tile(ragged.grid, ragged.ctx.loop_order, 0, 2));
+    MacLane u3(16), u4(16);
+    const JobPlan full(u3, ragged.ctx, workloads::LaneTileSequence(ragged.grid, ragged.ctx.loop_order, 1, 2), 1, nullptr);
+    const JobPlan short_tile(u4, ragged.ctx, workloads::LaneTileSequence(ragged.grid, ragged.ctx.loop_order, 2, 3), 1, nullptr);
+    CHECK(short_tile.chunks()[0].reads[kReadA].bytes < full.chunks()[0].reads[kReadA].bytes);
 }
 
 TEST_CASE("LaneTileSequence: skipping the rows identical_rows_ahead reports leaves the rest of the walk unchanged",

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <string>
+
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -374,6 +377,36 @@ TEST_CASE("tile MACs and outputs add up to the op's", "[tiling]") {
             CHECK(macs == std::uint64_t(op.macs()));
             CHECK(out == std::uint64_t(op.out_elements()));
         }
+    }
+}
+
+TEST_CASE("range_has_short_tile agrees with looking at every output of every range, in every loop order",
+          "[tiling]") {
+    std::string letters = "bijk";
+    const TileGrid ragged = grid_a();                                                      // short tiles in b, i, j
+    const TileGrid even = make_tile_grid(make_op(OpKind::MatMul, 4, 32, 48, 32), {2, 16, 16});  // none
+    const TileGrid ragged_j = make_tile_grid(make_op(OpKind::Gelu, 4, 32, 40, 0), {2, 16, 16});  // in j only
+    for (const TileGrid* g : {&ragged, &even, &ragged_j}) {
+        std::sort(letters.begin(), letters.end());
+        do {
+            const LoopOrder order = LoopOrder::parse(std::string{letters[0], '_', letters[1], '_', letters[2], '_', letters[3]});
+            // Ordinal -> whether that output tile is short along b, i or j.
+            std::vector<bool> short_at(g->output_tiles());
+            for (std::int64_t b = 0; b < g->nb; ++b)
+                for (std::int64_t i = 0; i < g->ni; ++i)
+                    for (std::int64_t j = 0; j < g->nj; ++j) {
+                        const TileIndex t{b, i, j, 0};
+                        short_at[output_ordinal(*g, order, t)] =
+                            g->rows_b(b) < g->rows_b(0) || g->rows_i(i) < g->rows_i(0) || g->cols_j(j) < g->cols_j(0);
+                    }
+            for (std::uint64_t first = 0; first <= short_at.size(); ++first)
+                for (std::uint64_t end = first; end <= short_at.size(); ++end) {
+                    bool want = false;
+                    for (std::uint64_t o = first; o < end; ++o) want = want || short_at[o];
+                    INFO(letters << " [" << first << ", " << end << ")");
+                    CHECK(range_has_short_tile(*g, order, first, end) == want);
+                }
+        } while (std::next_permutation(letters.begin(), letters.end()));
     }
 }
 
