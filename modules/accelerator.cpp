@@ -78,6 +78,10 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorC
     // Job groups at the fast level, unless an observer asks for each tile or each unit on its
     // own (the Perfetto trace): a group's chunk is one event for all its units.
     control_->set_group_jobs(detail == DetailLevel::Fast && !(observer && (observer->wants_tiles() || observer->wants_units())));
+    // The DMA moves 64 KiB pieces at the fast level (the PE's largest fast transfer), bursts at
+    // the full level.
+    if (detail == DetailLevel::Fast)
+        dma_->set_bursts_per_piece(std::max(1, int((64u << 10) / std::uint64_t(std::max(1, config.dma.burst_bytes)))));
     if (observer) {
         control_->set_observer(observer);
         dma_->set_observer(observer);

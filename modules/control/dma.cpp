@@ -57,10 +57,22 @@ double Dma::copy(Burst& b, tlm_utils::simple_initiator_socket<Dma>& from, std::u
                  tlm_utils::simple_initiator_socket<Dma>& to, std::uint64_t to_address,
                  std::uint64_t bytes, bool mask, int tensor, double start) {
     double done = start;
-    for (std::uint64_t off = 0; off < bytes; off += std::uint64_t(config_.burst_bytes)) {
-        const std::uint64_t n = std::min<std::uint64_t>(std::uint64_t(config_.burst_bytes), bytes - off);
+    const auto burst = std::uint64_t(config_.burst_bytes);
+    const std::uint64_t piece = burst * std::uint64_t(bursts_per_piece_);
+    for (std::uint64_t off = 0; off < bytes; off += piece) {
+        const std::uint64_t n = std::min<std::uint64_t>(piece, bytes - off);
         const double arrived = access(b, from, tlm::TLM_READ_COMMAND, from_address + off, n, mask, tensor, start);
-        done = std::max(done, access(b, to, tlm::TLM_WRITE_COMMAND, to_address + off, n, mask, tensor, arrived));
+        if (n <= burst) {
+            done = std::max(done, access(b, to, tlm::TLM_WRITE_COMMAND, to_address + off, n, mask, tensor, arrived));
+            continue;
+        }
+        // A piece of k bursts streams in: its first burst is in after its share of the read, the
+        // write goes out from then, and the last burst's write cannot end before the last burst
+        // is in plus its share of the write.
+        const double k = double((n + burst - 1) / burst);
+        const double first_in = start + (arrived - start) / k;
+        const double written = access(b, to, tlm::TLM_WRITE_COMMAND, to_address + off, n, mask, tensor, first_in);
+        done = std::max({done, written, arrived + (written - first_in) / k});
     }
     return done;
 }
@@ -69,7 +81,7 @@ void Dma::channel(int index) {
     Burst burst;
     burst.ext = new TileExtension;
     burst.trans.set_extension(burst.ext);
-    burst.scratch.resize(std::size_t(config_.burst_bytes));
+    burst.scratch.resize(std::size_t(config_.burst_bytes) * std::size_t(bursts_per_piece_));
     for (;;) {
         while (queue_.empty()) sc_core::wait(queued_);
         tlm::tlm_generic_payload* trans = queue_.front();

@@ -41,6 +41,10 @@ public:
     int channels() const { return config_.channels; }
     int busy_channels() const { return busy_; }
     void set_observer(activity::ActivityObserver* observer) { observer_ = observer; }
+    // Fast detail level: `bursts` consecutive bursts of a transfer go as one piece, read as one
+    // access and written as one, the write streaming behind the read (docs/model-reference.md
+    // §6a, "DMA pieces"). 1 (the default): burst by burst. Set before the simulation starts.
+    void set_bursts_per_piece(int bursts) { bursts_per_piece_ = bursts < 1 ? 1 : bursts; }
 
 private:
     SC_HAS_PROCESS(Dma);
@@ -67,6 +71,7 @@ private:
     std::deque<tlm::tlm_generic_payload*> queue_;
     sc_core::sc_event queued_;
     int busy_ = 0;
+    int bursts_per_piece_ = 1;
     DmaActivity activity_;
     activity::ActivityObserver* observer_ = nullptr;
 };

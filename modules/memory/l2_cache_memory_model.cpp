@@ -24,6 +24,7 @@ L2CacheMemoryModel::L2CacheMemoryModel(const ModelContext& c, const ModelParamet
     : link_(p.number("link_gbps") * 1e3 / c.clock_mhz, p.number("hit_latency_ns") * 1e-3 * c.clock_mhz),
       dram_(c.bytes_per_cycle, c.latency_cycles),
       block_bytes_(std::uint64_t(p.integer("block_bytes"))),
+      sector_bytes_(std::max<std::uint64_t>(64, (block_bytes_ + 63) / 64)),
       capacity_blocks_(std::max<std::uint64_t>(1, std::uint64_t(p.number("size_kb") * 1024) / block_bytes_)),
       access_energy_nj_(p.number("access_energy_nj")) {
     // The link is what the accelerator sees: its busy stretches are the main-memory port's.
@@ -59,8 +60,17 @@ double L2CacheMemoryModel::access(const AccessRequest& r) {
             const std::uint64_t lo = std::max(r.address, b * block_bytes_);
             const std::uint64_t hi = std::min(r.address + r.bytes, (b + 1) * block_bytes_);
             const Touched t = touch(b, write_back);
-            if (t.was_resident) ++counters_.hits; else ++counters_.misses;
-            if (!t.was_resident && !r.write) fetch += hi - lo;
+            // The sectors [lo, hi) touches; a read fetches the ones without data (whole sectors,
+            // the last one of a block cut at the block's end).
+            const std::uint64_t s0 = (lo - b * block_bytes_) / sector_bytes_, s1 = (hi - 1 - b * block_bytes_) / sector_bytes_;
+            const std::uint64_t sectors = (s1 - s0 == 63 ? ~std::uint64_t(0) : ((std::uint64_t(1) << (s1 - s0 + 1)) - 1)) << s0;
+            const std::uint64_t missing = r.write ? 0 : sectors & ~t.block.valid;
+            for (std::uint64_t m = missing; m != 0; m &= m - 1) {
+                const auto s = std::uint64_t(__builtin_ctzll(m));
+                fetch += std::min(sector_bytes_, block_bytes_ - s * sector_bytes_);
+            }
+            if (t.was_resident && missing == 0) ++counters_.hits; else ++counters_.misses;
+            t.block.valid |= sectors;
             if (r.write) t.block.dirty_bytes = std::min(block_bytes_, t.block.dirty_bytes + (hi - lo));
         }
     }

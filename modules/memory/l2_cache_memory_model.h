@@ -4,10 +4,10 @@
 //
 // Every transfer crosses the link to the L2 (`link_gbps`, `hit_latency_ns`). The L2 holds
 // `size_kb` in blocks of `block_bytes`, least recently used first out, write-allocate and
-// write-back: a read of a block that is not resident fetches the bytes it touches from DRAM (the
-// accelerator's own main_memory bandwidth_gbps and latency_ns), a write makes its block resident
-// and dirty without a fetch (the DMA writes whole bursts), and evicting a dirty block writes its
-// dirty bytes back. A read completes when both its link transfer and its DRAM fetch are done (the
+// write-back, each block in up to 64 sectors (64-byte lines for 4 KiB blocks): a read fetches
+// from DRAM the sectors it touches that hold no data yet (the accelerator's own main_memory
+// bandwidth_gbps and latency_ns), a write makes its sectors valid and dirty without a fetch (the
+// DMA writes whole bursts), and evicting a dirty block writes its dirty bytes back. A read completes when both its link transfer and its DRAM fetch are done (the
 // two stream through the L2 together); a write completes with its link transfer, its write-backs
 // occupying DRAM behind it. Work per access is per touched block, never per cycle. Formulas and
 // sources: docs/model-reference.md §8b.
@@ -41,6 +41,7 @@ public:
 private:
     struct Block {
         std::uint64_t dirty_bytes = 0;
+        std::uint64_t valid = 0;  // bit s: sector s holds data
         std::list<std::uint64_t>::iterator lru;  // position in lru_ (front: most recent)
     };
     // Makes `block` resident and most recent. Returns it, whether it was resident already, and
@@ -54,6 +55,7 @@ private:
     BandwidthPort link_;  // accelerator memories <-> L2
     BandwidthPort dram_;  // L2 <-> DRAM
     std::uint64_t block_bytes_;
+    std::uint64_t sector_bytes_;  // block_bytes_ / 64, at least 64
     std::uint64_t capacity_blocks_;
     double access_energy_nj_;  // per 64 bytes crossing the link
     std::unordered_map<std::uint64_t, Block> blocks_;

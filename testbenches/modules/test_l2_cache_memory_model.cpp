@@ -102,22 +102,47 @@ TEST_CASE("l2_cache: writes allocate without a fetch, and evicting a dirty block
     CHECK(l2_counter(l2->stats(), "l2_miss_blocks") == 3 + 1);  // the write's allocate counted as a miss too
 }
 
-TEST_CASE("l2_cache: least recently used goes first, and a partial read fetches only its bytes", "[modules][l2]") {
+TEST_CASE("l2_cache: least recently used goes first, and a partial read fetches only its sectors", "[modules][l2]") {
     auto l2 = l2_model_of(2);
     l2->access(l2_request(false, 0, 4096, 0));       // A
     l2->access(l2_request(false, 4096, 4096, 100));  // B
     l2->access(l2_request(false, 0, 4096, 200));     // A again: B is now the least recent
-    l2->access(l2_request(false, 8192, 100, 300));   // C, 100 bytes: evicts B, fetches 100 bytes
-    CHECK(l2_counter(l2->stats(), "dram_read_bytes") == 4096 + 4096 + 100);
+    l2->access(l2_request(false, 8192, 100, 300));   // C, 100 bytes: evicts B, fetches 2 sectors of 64
+    CHECK(l2_counter(l2->stats(), "dram_read_bytes") == 4096 + 4096 + 128);
     const double hits = l2_counter(l2->stats(), "l2_hit_blocks");
     l2->access(l2_request(false, 0, 64, 400));       // A still there
     CHECK(l2_counter(l2->stats(), "l2_hit_blocks") == hits + 1);
     l2->access(l2_request(false, 4096, 64, 500));    // B was evicted
-    CHECK(l2_counter(l2->stats(), "dram_read_bytes") == 4096 + 4096 + 100 + 64);
+    CHECK(l2_counter(l2->stats(), "dram_read_bytes") == 4096 + 4096 + 128 + 64);
     // A read that spans two blocks counts one per block.
     const double misses = l2_counter(l2->stats(), "l2_miss_blocks");
     l2->access(l2_request(false, 20000, 4096, 600));  // blocks 4 and 5, both cold
     CHECK(l2_counter(l2->stats(), "l2_miss_blocks") == misses + 2);
+}
+
+TEST_CASE("l2_cache: a resident block's other sectors are fetched when first read, however the reads are cut",
+          "[modules][l2]") {
+    // Half a block, then the other half: the second read misses and fetches its 2048 bytes.
+    auto halves = l2_model_of(4);
+    halves->access(l2_request(false, 0, 2048, 0));
+    halves->access(l2_request(false, 2048, 2048, 1000));
+    CHECK(l2_counter(halves->stats(), "dram_read_bytes") == 4096);
+    CHECK(l2_counter(halves->stats(), "l2_miss_blocks") == 2);
+    CHECK(l2_counter(halves->stats(), "l2_hit_blocks") == 0);
+    // 8192 bytes from address 100, as two unaligned 4 KiB bursts or one piece: the same sectors,
+    // bytes [64, 8320), reach DRAM either way.
+    auto bursts = l2_model_of(4), piece = l2_model_of(4);
+    bursts->access(l2_request(false, 100, 4096, 0));
+    bursts->access(l2_request(false, 4196, 4096, 0));
+    piece->access(l2_request(false, 100, 8192, 0));
+    CHECK(l2_counter(bursts->stats(), "dram_read_bytes") == 8320 - 64);
+    CHECK(l2_counter(piece->stats(), "dram_read_bytes") == 8320 - 64);
+    // Written sectors hold data: reading them back fetches nothing.
+    auto written = l2_model_of(4);
+    written->access(l2_request(true, 0, 1024, 0));
+    written->access(l2_request(false, 0, 1024, 1000));
+    CHECK(l2_counter(written->stats(), "dram_read_bytes") == 0);
+    CHECK(l2_counter(written->stats(), "l2_hit_blocks") == 1);
 }
 
 TEST_CASE("l2_cache: the registry builds it with its defaults", "[modules][l2]") {
