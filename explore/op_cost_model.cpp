@@ -93,7 +93,8 @@ double cost_mask_bytes(double elements) { return elements / 8.0; }
 bool OpShape::operator==(const OpShape& o) const {
     return kind == o.kind && batch == o.batch && m == o.m && n == o.n && k == o.k && b_batched == o.b_batched &&
            b_weight == o.b_weight && a_in_memory == o.a_in_memory && a_weight == o.a_weight &&
-           second_operand == o.second_operand && second_batch == o.second_batch && density_a == o.density_a &&
+           second_operand == o.second_operand && second_batch == o.second_batch &&
+           second_in_memory == o.second_in_memory && density_a == o.density_a &&
            density_b == o.density_b && density_out == o.density_out && unmasked == o.unmasked;
 }
 
@@ -128,6 +129,7 @@ OpShape OpShape::of(const workloads::OpGraph& graph, const workloads::Op& op,
             const workloads::Tensor& second = graph.tensors[std::size_t(op.a_inputs[1])];
             s.second_operand = true;
             s.second_batch = second.batch;
+            s.second_in_memory = second.kind != workloads::TensorKind::Activation;
             s.density_b = density(second.id);
         }
         const double dense = double(op.out_elements());
@@ -451,7 +453,8 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
             spill(a_buffer, a_elements, op.density_a);
             cost.a_spill_bytes = cost.a_load_bytes;
         }
-        if (op.second_operand && op.second_batch == op.batch) spill(kAct, second_elements, op.density_b);
+        if (op.second_operand && op.second_batch == op.batch && !op.second_in_memory)
+            spill(kAct, second_elements, op.density_b);
         if (mm && op.b_batched) spill(b_buffer, b_elements, op.density_b);
     }
     // A batched B (attention) comes with each row block of its batch block: the batch block's

@@ -29,6 +29,9 @@ struct OpShape {
     bool a_weight = false;     // A is a weight: held in the weight buffer
     bool second_operand = false;  // Add, SwiGLU, Rotary: a second input of A's row width
     std::int64_t second_batch = 1;  // its batch (1: broadcast, the position embeddings)
+    // It has a home in main memory (a gathered input: a decoder's first residual add reads the
+    // embedding rows), so a blocked op loads its slices without spilling it first.
+    bool second_in_memory = false;
     double density_a = 0.5, density_b = 0.5, density_out = 0.5;
     // Unmasked MACs (or output elements) over dense ones: 1 without a causal mask.
     double unmasked = 1.0;

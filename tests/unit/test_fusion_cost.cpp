@@ -10,6 +10,7 @@
 #include "explore/op_cost_model.h"
 #include "modules/power/technology.h"
 #include "tests/unit/shipped_design.h"
+#include "workloads/generation.h"
 #include "workloads/graph_builder.h"
 #include "workloads/model_spec.h"
 
@@ -154,4 +155,34 @@ TEST_CASE("a fused chain's time is its producer's blocks and then its consumers 
         const double tp = producer.cycles, cc = consumer.core_cycles;
         CHECK(f.cycles == Approx(std::max(tp + cc / w.waves, tp / w.waves + cc)));
     }
+}
+
+// docs/mapping.md §6.3: a blocked op spills the inputs that are on chip alone before its blocks
+// (plan_blocked). A decoder's first residual add reads the embedding rows, gathered from main
+// memory, which have a home there: no spill of them; the next layer's add reads the residual
+// stream, an activation, which is spilled.
+TEST_CASE("a blocked add spills its residual unless it has a home in main memory", "[fusion][cost_model]") {
+    const AcceleratorConfig edge = load_accelerator("acceltran-edge", kConfigs);
+    const OpCostModel model(edge, power::load_technology(edge.technology, kConfigs));
+    const workloads::CompileOptions o = compile_options(edge);
+    workloads::GenerationOptions options;
+    options.prompt_len = 64;
+    options.gen_len = 0;
+    options.batch = 2;
+    options.buffers = o;
+    const workloads::OpGraph g = workloads::build_generation_graph(
+        workloads::load_model_yaml(acceltran::testing::kSourceDir + "/tests/data/models/tiny-llama.yaml"), options);
+    const OpShape first = OpShape::of(g, g.op("prefill.l0.attn.residual"), o);
+    const OpShape next = OpShape::of(g, g.op("prefill.l1.attn.residual"), o);
+    CHECK(first.second_in_memory);
+    CHECK_FALSE(next.second_in_memory);
+    CHECK_FALSE(first == next);  // one shape each: their blocks cost differently
+    MappingChoice m = model.default_choice();
+    m.block = {1, 0, 0};
+    const OpCost a = model.evaluate(first, m), b = model.evaluate(next, m);
+    REQUIRE(a.fits);
+    REQUIRE(b.fits);
+    CHECK(a.spills == 1);  // its A, the attention output
+    CHECK(b.spills == 2);  // its A and the residual stream
+    CHECK(b.memory_bytes - a.memory_bytes == Approx(a.a_spill_bytes));  // the residual's bytes are A's
 }
