@@ -395,11 +395,6 @@ struct MapperTlmChain {
     const std::vector<MapperTlmChainMapping>* mappings;
 };
 
-// Each chain under each of its producer blocks, once apart (the producer blocked, its consumers
-// whole: the default mapping) and once fused; the chain's figures keyed by its last op. The
-// analytic cycles and energy: apart, evaluate_apart (the ops' estimates added, the first
-// consumer loading the blocked producer's output); fused, evaluate_fused. The TLM's: the chain's span in ops.csv (from when the producer could start to
-// the last retirement of any op of the chain) and the ops' energies added.
 // The model a chain check runs: `run`'s arguments that name it and its shape, and the graph
 // they give for the compile options of the design point.
 struct MapperTlmWorkload {
@@ -407,6 +402,13 @@ struct MapperTlmWorkload {
     std::function<workloads::OpGraph(const workloads::CompileOptions&)> graph;
 };
 
+// Each chain under each of its producer mappings, once apart (the producer blocked, its consumers
+// whole: the default mapping) and once fused; the chain's figures keyed by its last op. The
+// analytic cycles and energy: apart, evaluate_apart (the ops' estimates added, the first
+// consumer loading the blocked producer's output); fused, evaluate_fused. The TLM's: the chain's
+// span in ops.csv (from when the producer could start on its units to the last retirement of any
+// op of the chain) and the ops' energies added, with, fused, the change of energy of the ops that
+// reload an output the chain stores along.
 MapperTlmPairs mappertlm_collect_chains(const ScratchDir& dir, const MapperTlmWorkload& workload,
                                         const std::vector<std::string>& fixed, const std::vector<MapperTlmChain>& chains,
                                         std::size_t samples, const std::string& tag) {
