@@ -93,7 +93,8 @@ double cost_mask_bytes(double elements) { return elements / 8.0; }
 bool OpShape::operator==(const OpShape& o) const {
     return kind == o.kind && batch == o.batch && m == o.m && n == o.n && k == o.k && b_batched == o.b_batched &&
            b_weight == o.b_weight && a_in_memory == o.a_in_memory && a_weight == o.a_weight &&
-           second_operand == o.second_operand && second_batch == o.second_batch && density_a == o.density_a &&
+           second_operand == o.second_operand && second_batch == o.second_batch &&
+           second_in_memory == o.second_in_memory && density_a == o.density_a &&
            density_b == o.density_b && density_out == o.density_out && unmasked == o.unmasked;
 }
 
@@ -128,6 +129,7 @@ OpShape OpShape::of(const workloads::OpGraph& graph, const workloads::Op& op,
             const workloads::Tensor& second = graph.tensors[std::size_t(op.a_inputs[1])];
             s.second_operand = true;
             s.second_batch = second.batch;
+            s.second_in_memory = second.kind != workloads::TensorKind::Activation;
             s.density_b = density(second.id);
         }
         const double dense = double(op.out_elements());
@@ -451,7 +453,8 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
             spill(a_buffer, a_elements, op.density_a);
             cost.a_spill_bytes = cost.a_load_bytes;
         }
-        if (op.second_operand && op.second_batch == op.batch) spill(kAct, second_elements, op.density_b);
+        if (op.second_operand && op.second_batch == op.batch && !op.second_in_memory)
+            spill(kAct, second_elements, op.density_b);
         if (mm && op.b_batched) spill(b_buffer, b_elements, op.density_b);
     }
     // A batched B (attention) comes with each row block of its batch block: the batch block's
@@ -551,13 +554,13 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         const double a_transfers = row_blocks * a_reloads * row_loads;
         const double own_transfers = columns_outer && mm ? col_blocks * block_loads : double(cost.blocks) * block_loads;
         const double loads = whole_weight + a_transfers + own_transfers;
-        const double stores = double(cost.blocks);
-        const double chain_bytes = block_memory_bytes - ahead_bytes * b_loads;
-        const double store_bytes = cost.out_store_bytes, load_bytes = chain_bytes - store_bytes;
-        const auto dma = [&](double transfers, double bytes) {
-            const double stream = bytes / memory_bytes_per_cycle_;
-            return std::max(stream, (transfers * transfer_latency_cycles_ + stream) / dma_channels_);
-        };
+        // A producer with a fused chain (keep_output_rows) stores nothing: its output rows stay
+        // on chip for the chain, and evaluate_fused times what the chain stores.
+        const bool kept = mapping.keep_output_rows;
+        const double stores = kept ? 0.0 : double(cost.blocks);
+        const double chain_bytes = block_memory_bytes - ahead_bytes * b_loads - (kept ? cost.out_store_bytes : 0.0);
+        const double store_bytes = kept ? 0.0 : cost.out_store_bytes, load_bytes = chain_bytes - store_bytes;
+        const auto dma = [&](double transfers, double bytes) { return transfer_cycles(transfers, bytes); };
         // The first block's loads: its row slices, its own slices and a weight kept whole.
         double first_bytes[workloads::kBufferKinds] = {0, 0, 0};
         const double first_rows = double(classes.front().batch) * double(classes.front().rows) /
@@ -581,8 +584,9 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         const double stagger = std::max(0.0, dma(whole_weight + first_wave,
                                                  load_bytes * side_by_side / double(cost.blocks)) -
                                                  first_in);
-        const double last_out = std::max(dma(1, store_bytes * last_share),
-                                         dma(side_by_side, side_by_side * store_bytes * last_share) - stagger);
+        const double last_out = kept ? 0.0 : std::max(dma(1, store_bytes * last_share),
+                                                      dma(side_by_side, side_by_side * store_bytes * last_share) - stagger);
+        cost.side_by_side = side_by_side;
         if (cost.double_buffered) {
             // The longest of four chains: the first loads, every block's compute and the last
             // store; the first block, then every store; every load, then the last block and its
@@ -597,7 +601,7 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
             const auto waits = [&](double transfers) { return std::ceil(transfers / dma_channels_); };
             cost.cycles = chain_bytes / memory_bytes_per_cycle_ +
                           transfer_latency_cycles_ * (whole_weight + a_transfers + (mm ? own_transfers : 0.0) +
-                                                      double(cost.blocks) * ((mm ? 0.0 : waits(block_loads)) + 1)) +
+                                                      double(cost.blocks) * ((mm ? 0.0 : waits(block_loads)) + (kept ? 0 : 1))) +
                           sequential * stretch;
         }
         cost.cycles += chain_spill;
@@ -684,30 +688,45 @@ OpCost OpCostModel::evaluate_fused(const OpShape& producer, const MappingChoice&
     fused.memory_bytes -= removed;
     fused.buffer_bytes[act] -= removed;
     fused.buffer_cycles[act] -= removed / buffer_bytes_per_cycle_[act];
-    // The pipeline (§6.4) over the producer's n blocks, each block now its producer's core then
-    // its consumers' (each on its own unit class, so block j's consumers run beside block j+1's
-    // producer), its memory time without the bytes that stay on chip.
+    // Memory: the spills before the blocks and the blocks' transfers, without the bytes that
+    // stay on chip (§6.3).
     double spill_bytes = fused.spill_cycles > 0 ? (fused.spill_cycles - memory_latency_cycles_ * fused.spills) * memory_bytes_per_cycle_ : 0;
     double spill_count = fused.spills;
-    double consumer_core = 0, consumer_spills = 0;
+    double consumer_core = 0, consumer_spill_bytes = 0, consumer_spills = 0;
     for (const OpCost& c : parts) {
         consumer_core += c.core_cycles;
         if (c.spill_cycles > 0) {
-            spill_bytes += (c.spill_cycles - memory_latency_cycles_ * c.spills) * memory_bytes_per_cycle_;
+            consumer_spill_bytes += (c.spill_cycles - memory_latency_cycles_ * c.spills) * memory_bytes_per_cycle_;
             consumer_spills += c.spills;
         }
     }
-    spill_bytes -= removed_spill;
-    spill_count += consumer_spills - removed_spills;
+    consumer_spill_bytes -= removed_spill;
+    consumer_spills -= removed_spills;
+    spill_bytes += consumer_spill_bytes;
+    spill_count += consumer_spills;
     const double spill_cycles = spill_bytes > 0 ? spill_bytes / memory_bytes_per_cycle_ + memory_latency_cycles_ * spill_count : 0;
-    const double n = double(fused.blocks);
     const double block_memory_bytes = fused.memory_bytes - std::max(0.0, spill_bytes);
     const double block_memory_cycles =
-        block_memory_bytes > 0 ? block_memory_bytes / memory_bytes_per_cycle_ + memory_latency_cycles_ * n : 0;
-    const double cp = fused.core_cycles / n, cc = consumer_core / n, m = block_memory_cycles / n;
+        block_memory_bytes > 0 ? block_memory_bytes / memory_bytes_per_cycle_ + memory_latency_cycles_ * double(fused.blocks) : 0;
     fused.memory_cycles = spill_cycles + block_memory_cycles;
-    fused.cycles = spill_cycles + (fused.double_buffered ? m + (n - 1) * std::max({cp, cc, m}) + cp + cc
-                                                         : fused.core_cycles + consumer_core + block_memory_cycles);
+    // Time (§11.3): the producer's blocks as §6.4 times them without their stores (its output
+    // rows stay on chip), T_P, spills included. Each row block's consumers run after its last
+    // producer block, on their own units, beside the next blocks of the producer. Blocks that
+    // run side by side finish together, so the consumers receive their rows in S waves of
+    // ⌊side_by_side / column blocks⌋ row blocks (at least one), and the chain is a two-stage
+    // pipeline of S equal steps: max(T_P + C_C / S, T_P / S + C_C), C_C the consumers' core time;
+    // then, when the chain's result does not stay on chip, the last wave's stores; at least the
+    // DMA's time for the chain's bytes. The consumers' own spills (a fused add's residual, the
+    // gate's output beside SwiGLU) are not in the time: their producers retired before the
+    // chain's, so the TLM model spills them ahead, as §6.4 says of a batched B.
+    const double row_blocks = double(parts.front().blocks);
+    const double col_blocks = std::max(1.0, double(fused.blocks) / row_blocks);
+    const double rows_per_wave = std::max(1.0, std::floor(fused.side_by_side / col_blocks));
+    const double waves = std::ceil(row_blocks / rows_per_wave);
+    const double last_stores = result_kept ? 0.0 : transfer_cycles(rows_per_wave, result * rows_per_wave / row_blocks);
+    fused.cycles = std::max(std::max(producer_cycles + consumer_core / waves, producer_cycles / waves + consumer_core) +
+                                last_stores,
+                            spill_cycles + std::max(0.0, block_memory_bytes) / memory_bytes_per_cycle_);
     fused.spill_cycles = spill_cycles;
     fused.seconds = fused.cycles / config_.clock_hz();
     fused.energy_j -= removed * (rates_.memory_byte + rates_.buffer_byte[act]) +
@@ -722,6 +741,11 @@ OpCost OpCostModel::evaluate_fused(const OpShape& producer, const MappingChoice&
     }
     fused.seconds = fused.cycles / config_.clock_hz();
     return fused;
+}
+
+double OpCostModel::transfer_cycles(double transfers, double bytes) const {
+    const double stream = bytes / memory_bytes_per_cycle_;
+    return std::max(stream, (transfers * transfer_latency_cycles_ + stream) / dma_channels_);
 }
 
 void OpCostModel::add_serial_load(OpCost& cost, double bytes) const {

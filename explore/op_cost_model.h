@@ -29,6 +29,9 @@ struct OpShape {
     bool a_weight = false;     // A is a weight: held in the weight buffer
     bool second_operand = false;  // Add, SwiGLU, Rotary: a second input of A's row width
     std::int64_t second_batch = 1;  // its batch (1: broadcast, the position embeddings)
+    // It has a home in main memory (a gathered input: a decoder's first residual add reads the
+    // embedding rows), so a blocked op loads its slices without spilling it first.
+    bool second_in_memory = false;
     double density_a = 0.5, density_b = 0.5, density_out = 0.5;
     // Unmasked MACs (or output elements) over dense ones: 1 without a causal mask.
     double unmasked = 1.0;
@@ -73,6 +76,8 @@ struct OpCost {
     double core_cycles = 0, spill_cycles = 0;
     double a_spill_bytes = 0, a_load_bytes = 0, out_store_bytes = 0;
     double spills = 0;
+    // Blocked: the blocks that run at once on the op's units (⌊units / jobs per block⌋, 1 to blocks).
+    double side_by_side = 1;
     // Bytes per buffer the blocks hold at once (the fit's working set, `copies` blocks).
     double footprint[workloads::kBufferKinds] = {0, 0, 0};
     double edp() const { return energy_j * seconds; }
@@ -94,9 +99,10 @@ public:
     // rows kept whole (keep_output_rows), with each of `consumers` (their own tiles and loop
     // orders in `consumer_mappings`) running on each of its row blocks. Whole: the
     // ops' costs added (the intermediate stays on chip either way). Blocked: without the
-    // intermediates' stores, spills and loads, and with the consumers' compute in the blocks'
-    // pipeline. `stored_along[i]`: consumer i's output, not the last, is read outside the chain
-    // too (FusedChain::stored, a pre-norm decoder's residual stream) and keeps its stores.
+    // intermediates' stores, spills and loads, and timed as the producer's blocks without their
+    // stores, then the consumers on the row blocks in the waves the blocks finish in.
+    // `stored_along[i]`: consumer i's output, not the last, is read outside the chain too
+    // (FusedChain::stored, a pre-norm decoder's residual stream) and keeps its stores.
     OpCost evaluate_fused(const OpShape& producer, const MappingChoice& mapping,
                           const std::vector<OpShape>& consumers,
                           const std::vector<MappingChoice>& consumer_mappings,
@@ -119,6 +125,9 @@ private:
     // op waits for (in series): its bytes, port times, cycles and energy (evaluate_fused's stored-
     // along reloads, evaluate_apart's reload of a blocked producer's output).
     void add_serial_load(OpCost& cost, double bytes) const;
+    // `transfers` DMA transfers of `bytes` in all on the one main-memory port, `dma.channels` at
+    // a time, each paying the memory's and a buffer's latency (docs/mapping.md §6.4, D(N, B)).
+    double transfer_cycles(double transfers, double bytes) const;
     // Joules per unit of each activity the energy model charges (it is linear in each):
     // docs/model-reference.md §9b, read from power::energy so the numbers live in one place.
     struct EnergyRates {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -18,8 +19,10 @@
 #include "modules/simulation/op_table.h"
 #include "tests/integration/integration_support.h"
 #include "tests/unit/shipped_design.h"
+#include "workloads/generation.h"
 #include "workloads/graph_builder.h"
 #include "workloads/model_spec.h"
+#include "workloads/op_fusion.h"
 
 using namespace acceltran;
 using namespace acceltran::testing;
@@ -157,11 +160,15 @@ MapperTlmPairs mappertlm_collect(const ScratchDir& dir, const std::string& accel
 // Per op kind, pooled over its ops and the sample: Spearman's rho and the mean and largest
 // relative error of the analytic figure against the TLM's; rho above `min_rho`. With a
 // `tie_tolerance`, figures that close are ranked as ties on both sides.
+// The ops' kinds are `graph`'s, BERT-Tiny's without one.
 void mappertlm_check(const MapperTlmPairs& pairs, const std::vector<std::string>& ops, double min_rho,
-                     double tie_tolerance = 0, double min_energy_rho = 0.9, const std::string& label = "") {
-    const workloads::ModelSpec model = workloads::load_model("bert-tiny", kModelsDir);
+                     double tie_tolerance = 0, double min_energy_rho = 0.9, const std::string& label = "",
+                     const workloads::OpGraph* graph = nullptr) {
     std::map<std::string, std::vector<std::string>> kinds;
-    for (const std::string& name : ops) kinds[workloads::to_string(mappertlm_kind(model, name))].push_back(name);
+    for (const std::string& name : ops)
+        kinds[workloads::to_string(graph ? graph->op(name).kind
+                                         : mappertlm_kind(workloads::load_model("bert-tiny", kModelsDir), name))]
+            .push_back(name);
     for (const auto& [kind, names] : kinds) {
         std::vector<double> ac, tc, ae, te;
         for (const std::string& name : names) {
@@ -375,37 +382,57 @@ TEST_CASE("the order of main-memory blocks moves traffic as the cost model predi
 namespace {
 
 // A fused chain of BERT-Tiny's layer 0 (docs/mapping.md §11.1): its producer, its ops after it
-// (the last one the op a mapping's `fuse` names) and the producer blocks sampled.
+// (the last one the op a mapping's `fuse` names) and the producer mappings sampled (a block and
+// a buffer tile each).
+struct MapperTlmChainMapping {
+    workloads::MemoryBlock block;
+    workloads::TileShape tile;  // the producer's buffer tile (the consumers keep the design point's)
+};
+
 struct MapperTlmChain {
     std::string producer;
     std::vector<std::string> consumers;
-    const std::vector<workloads::MemoryBlock>* blocks;
+    const std::vector<MapperTlmChainMapping>* mappings;
 };
 
-// Each chain under each of its producer blocks, once apart (the producer blocked, its consumers
+// The model a chain check runs: `run`'s arguments that name it and its shape, and the graph
+// they give for the compile options of the design point.
+struct MapperTlmWorkload {
+    std::vector<std::string> args;
+    std::function<workloads::OpGraph(const workloads::CompileOptions&)> graph;
+};
+
+// Each chain under each of its producer mappings, once apart (the producer blocked, its consumers
 // whole: the default mapping) and once fused; the chain's figures keyed by its last op. The
 // analytic cycles and energy: apart, evaluate_apart (the ops' estimates added, the first
-// consumer loading the blocked producer's output); fused, evaluate_fused. The TLM's: the chain's span in ops.csv (from when the producer could start to
-// the last retirement of any op of the chain) and the ops' energies added.
-MapperTlmPairs mappertlm_collect_chains(const ScratchDir& dir, const std::vector<std::string>& fixed,
-                                        const std::vector<MapperTlmChain>& chains, std::size_t samples,
-                                        const std::string& tag) {
+// consumer loading the blocked producer's output); fused, evaluate_fused. The TLM's: the chain's
+// span in ops.csv (from when the producer could start on its units to the last retirement of any
+// op of the chain) and the ops' energies added, with, fused, the change of energy of the ops that
+// reload an output the chain stores along.
+MapperTlmPairs mappertlm_collect_chains(const ScratchDir& dir, const MapperTlmWorkload& workload,
+                                        const std::vector<std::string>& fixed, const std::vector<MapperTlmChain>& chains,
+                                        std::size_t samples, const std::string& tag) {
     const std::string accel = "acceltran-edge";
-    const std::vector<std::string> base = {"--model", "bert-tiny", "--accel", accel, "--seq", "64", "--batch", "2", "--quiet"};
-    const workloads::ModelSpec model = workloads::load_model("bert-tiny", kModelsDir);
+    std::vector<std::string> base = workload.args;
+    base.insert(base.end(), {"--accel", accel, "--quiet"});
     const AcceleratorConfig config = load_accelerator(accel, kConfigs, fixed);
     const workloads::CompileOptions options = compile_options(config);
-    const workloads::OpGraph graph = workloads::build_op_graph(model, 64, 2, options);
+    const workloads::OpGraph graph = workload.graph(options);
     const explore::OpCostModel cost_model(config, power::load_technology(config.technology, kConfigs));
     MapperTlmPairs pairs;
-    for (std::size_t i = 0; i < samples; ++i)
+    for (std::size_t i = 0; i < samples; ++i) {
+        // Per chain, the energy of the ops outside it that read an output it stores along, in the
+        // run apart (before the fused run of the same mapping).
+        std::map<std::string, double> readers_apart;
         for (const bool fused : {false, true}) {
             std::ostringstream yaml;
             yaml << "ops:\n";
             for (const MapperTlmChain& c : chains) {
-                const workloads::MemoryBlock& b = (*c.blocks)[i];
+                const workloads::MemoryBlock& b = (*c.mappings)[i].block;
+                const workloads::TileShape& t = (*c.mappings)[i].tile;
                 yaml << "  - op: " << c.producer << "\n    block: {batch: " << b.batch << ", rows: " << b.rows
-                     << ", columns: " << b.columns << "}\n";
+                     << ", columns: " << b.columns << "}\n    buffer_tile: {b: " << t.b << ", x: " << t.x
+                     << ", y: " << t.y << "}\n";
                 if (fused) yaml << "  - op: " << c.consumers.back() << "\n    fuse: true\n";
             }
             const std::string name = accel + tag + std::to_string(i) + (fused ? "f" : "a");
@@ -431,17 +458,27 @@ MapperTlmPairs mappertlm_collect_chains(const ScratchDir& dir, const std::vector
             };
             for (const MapperTlmChain& c : chains) {
                 explore::MappingChoice pm = cost_model.default_choice();
-                pm.block = (*c.blocks)[i];
+                pm.block = (*c.mappings)[i].block;
+                pm.tile = (*c.mappings)[i].tile;
                 const explore::OpShape producer = explore::OpShape::of(graph, graph.op(c.producer), options);
                 std::vector<explore::OpShape> consumers;
                 std::vector<explore::MappingChoice> consumer_mappings;
+                // A pre-norm decoder's residual stream, stored along (docs/mapping.md §11.1).
+                std::string why;
+                const workloads::FusedChain chain = workloads::fusion_chain_of(graph, graph.op(c.consumers.back()), why);
+                INFO(why);
+                REQUIRE(chain.producer == graph.op(c.producer).id);
+                std::vector<bool> stored_along;
                 for (const std::string& op : c.consumers) {
                     consumers.push_back(explore::OpShape::of(graph, graph.op(op), options));
                     consumer_mappings.push_back(cost_model.default_choice());
+                    stored_along.push_back(std::find(chain.stored.begin(), chain.stored.end(), graph.op(op).output) !=
+                                           chain.stored.end());
                 }
                 double cycles = 0, energy = 0;
                 if (fused) {
-                    const explore::OpCost cost = cost_model.evaluate_fused(producer, pm, consumers, consumer_mappings);
+                    const explore::OpCost cost =
+                        cost_model.evaluate_fused(producer, pm, consumers, consumer_mappings, stored_along);
                     REQUIRE(cost.fits);
                     cycles = cost.cycles;
                     energy = cost.energy_j;
@@ -457,49 +494,111 @@ MapperTlmPairs mappertlm_collect_chains(const ScratchDir& dir, const std::vector
                     const int q = graph.producer[std::size_t(t)];
                     if (q >= 0) ready = std::max(ready, row_of(graph.ops[std::size_t(q)].name).end_cycle);
                 }
+                // ...and only once the ops before it in the program that hold its units have
+                // retired: the control block gives free units to the ready entry of the lowest
+                // program index, so the V projection, ready before Q.K^T and before it in the
+                // program, takes every lane first; counting from K's end put V's tiles in the
+                // chain's span (docs/mapping.md §10.2).
+                for (const OpRow& o : table.rows) {  // ops.csv lists the ops in program order
+                    if (o.op == c.producer) break;
+                    if (o.unit == first.unit) ready = std::max(ready, o.end_cycle);
+                }
                 for (const std::string& op : c.consumers) {
                     const OpRow row = row_of(op);
                     end = std::max(end, row.end_cycle);
                     tlm_energy += row.energy_j;
                 }
+                // A stored-along output (the residual stream) is loaded again by its readers
+                // outside the chain, where apart they find it on chip: the TLM model charges that
+                // load to them, evaluate_fused to the chain (the mapper must see it). So the
+                // readers' change of energy from the run apart counts in the fused chain's.
+                double readers = 0;
+                for (const int t : chain.stored)
+                    for (const workloads::Op& reader : graph.ops)
+                        if (std::find(c.consumers.begin(), c.consumers.end(), reader.name) == c.consumers.end() &&
+                            reader.name != c.producer) {
+                            const std::vector<int> in = reader.inputs();
+                            if (std::find(in.begin(), in.end(), t) != in.end()) readers += row_of(reader.name).energy_j;
+                        }
                 const std::string& key = c.consumers.back();
+                if (!fused) readers_apart[key] = readers;
+                else tlm_energy += readers - readers_apart[key];
                 pairs.analytic_cycles[key].push_back(cycles);
                 pairs.tlm_cycles[key].push_back(end - ready);
                 pairs.analytic_energy[key].push_back(energy);
                 pairs.tlm_energy[key].push_back(tlm_energy);
             }
         }
+    }
     return pairs;
 }
 
 }  // namespace
 
-// Fused chains (docs/mapping.md §11, §10.2): each chain of layer 0 under 7 producer blocks, apart
-// and fused, compared chain by chain like single ops above (Edge cut to 4 PEs, main memory at
-// 2,560 GB/s). Chains in one run are never neighbours (Q.K^T + softmax beside FFN W1 + GELU;
-// W_out + add + norm beside FFN W2 + add + norm), for the reason the blocks' test gives. Figures
-// within 1 % rank as ties.
+// Fused chains (docs/mapping.md §11, §10.2): each chain of BERT-Tiny's layer 0, and the decoder's
+// chains of a Llama-style model as small, under 10 producer mappings, apart and fused, compared
+// chain by chain like single ops above (Edge cut to 4 PEs, main memory at 2,560 GB/s). Chains in
+// one run are never neighbours (Q.K^T + softmax beside FFN W1 + GELU; W_out + add + norm beside
+// FFN W2 + add + norm; the decoder's W_out chain of layer 0 beside FFN down of layer 1), for the
+// reason the blocks' test gives. Figures
+// within 1 % rank as ties. The mappings pair a block with a buffer tile: blocks alone (with the
+// design point's tile) leave the fused GELU chain's TLM cycles within 1 % of each other (the
+// producer's blocks run side by side on the 64 lanes whatever their size), so their ranking
+// would compare noise; the tiles change how many lanes the producer's blocks take (from 1 to 64
+// jobs), which moves the TLM's cycles by up to 10x and is a choice the mapper makes too.
 TEST_CASE("the analytic cost model ranks fused chains as the TLM model does", "[integration][mapper][fusion]") {
     ScratchDir dir("mapper-tlm-fusion");
     using workloads::MemoryBlock;
-    const std::vector<MemoryBlock> rows_only = {{1, 0, 0}, {1, 32, 0}, {1, 16, 0}, {2, 0, 0},
-                                                {1, 8, 0}, {1, 48, 0}, {1, 24, 0}};
-    const std::vector<MemoryBlock> with_columns = {{1, 0, 0},   {1, 32, 0},  {1, 16, 64}, {0, 0, 64},
-                                                   {1, 8, 128}, {1, 64, 32}, {1, 32, 48}};
+    const std::vector<MapperTlmChainMapping> rows_only = {
+        {{1, 0, 0}, {1, 16, 16}}, {{1, 32, 0}, {1, 16, 16}}, {{1, 16, 0}, {1, 8, 8}},   {{2, 0, 0}, {2, 32, 32}},
+        {{1, 8, 0}, {1, 8, 16}},  {{1, 48, 0}, {1, 16, 16}}, {{1, 24, 0}, {1, 8, 32}},  {{1, 0, 0}, {1, 64, 64}},
+        {{1, 32, 0}, {1, 32, 64}}, {{2, 0, 0}, {1, 16, 64}}};
+    const std::vector<MapperTlmChainMapping> with_columns = {
+        {{1, 0, 0}, {1, 16, 16}},   {{1, 32, 0}, {1, 16, 16}},  {{1, 16, 64}, {1, 8, 8}},  {{0, 0, 64}, {2, 32, 32}},
+        {{1, 8, 128}, {1, 8, 16}},  {{1, 64, 32}, {1, 16, 16}}, {{1, 32, 48}, {1, 8, 32}}, {{1, 0, 0}, {1, 64, 64}},
+        {{1, 32, 128}, {1, 32, 64}}, {{0, 0, 128}, {1, 16, 64}}};
     const std::vector<std::vector<MapperTlmChain>> groups = {
         {{"l0.attn.scores", {"l0.attn.probs"}, &rows_only}, {"l0.ffn.h1", {"l0.ffn.gelu1"}, &with_columns}},
         {{"l0.attn.out", {"l0.attn.residual", "l0.attn.ln"}, &with_columns},
          {"l0.ffn.out", {"l0.ffn.residual", "l0.ffn.ln"}, &with_columns}}};
     const std::vector<std::string> fixed = {"pe.count=4", "main_memory.bandwidth_gbps=2560"};
+    const MapperTlmWorkload bert = {{"--model", "bert-tiny", "--seq", "64", "--batch", "2"},
+                                    [](const workloads::CompileOptions& o) {
+                                        return workloads::build_op_graph(workloads::load_model("bert-tiny", kModelsDir),
+                                                                         64, 2, o);
+                                    }};
     std::vector<MapperTlmPairs> parts;
     for (std::size_t g = 0; g < groups.size(); ++g)
-        parts.push_back(mappertlm_collect_chains(dir, fixed, groups[g], rows_only.size(), "c" + std::to_string(g)));
-    // W_out / FFN W2 + add + layer-norm: the issue's 0.9 on cycles and energy.
+        parts.push_back(mappertlm_collect_chains(dir, bert, fixed, groups[g], rows_only.size(), "c" + std::to_string(g)));
+    // Every chain: the issue's 0.9 on cycles and energy (measured: docs/mapping.md §10.2).
     mappertlm_check(parts[1], {"l0.attn.ln", "l0.ffn.ln"}, 0.9, 0.01, 0.9, "chain ending in ");
-    // Q.K^T + softmax and FFN W1 + GELU: 0.9 on energy. Their cycles rank at 0.43 and 0.80
-    // (docs/mapping.md §10.2): Q.K^T shares the lanes with the V projection, which neither model
-    // of the chain sees, and the fused GELU chain's TLM cycles stay within 1 % over the sample
-    // while the model's spread by 10 %. The bound keeps them from falling further.
-    mappertlm_check(parts[0], {"l0.attn.probs"}, 0.4, 0.01, 0.9, "chain ending in ");
-    mappertlm_check(parts[0], {"l0.ffn.gelu1"}, 0.75, 0.01, 0.9, "chain ending in ");
+    mappertlm_check(parts[0], {"l0.attn.probs"}, 0.9, 0.01, 0.9, "chain ending in ");
+    mappertlm_check(parts[0], {"l0.ffn.gelu1"}, 0.9, 0.01, 0.9, "chain ending in ");
+
+    // The decoder's chains (docs/mapping.md §11.1) on a Llama-style model as small as BERT-Tiny
+    // (tests/data/models/tiny-llama.yaml), the prefill of 64 tokens, batch 2: W_out + add +
+    // RMSNorm and FFN down + add + the next layer's RMSNorm, each storing the residual stream
+    // along, and up + SwiGLU with the gate's output read beside it.
+    const std::string llama_yaml = kSourceDir + "/tests/data/models/tiny-llama.yaml";
+    const MapperTlmWorkload llama = {{"--model", llama_yaml, "--prompt-len", "64", "--gen-len", "0", "--batch", "2"},
+                                     [&](const workloads::CompileOptions& o) {
+                                         workloads::GenerationOptions g;
+                                         g.prompt_len = 64;
+                                         g.gen_len = 0;
+                                         g.batch = 2;
+                                         g.buffers = o;
+                                         return workloads::build_generation_graph(workloads::load_model_yaml(llama_yaml), g);
+                                     }};
+    const std::vector<std::vector<MapperTlmChain>> decoder_groups = {
+        {{"prefill.l0.attn.out", {"prefill.l0.attn.residual", "prefill.l0.ffn.norm"}, &with_columns},
+         {"prefill.l1.ffn.down", {"prefill.l1.ffn.residual", "prefill.l2.attn.norm"}, &with_columns}},
+        {{"prefill.l0.ffn.up", {"prefill.l0.ffn.swiglu"}, &with_columns}}};
+    std::vector<MapperTlmPairs> decoder_parts;
+    for (std::size_t g = 0; g < decoder_groups.size(); ++g)
+        decoder_parts.push_back(mappertlm_collect_chains(dir, llama, fixed, decoder_groups[g], with_columns.size(),
+                                                         "d" + std::to_string(g)));
+    const workloads::OpGraph llama_graph = llama.graph(compile_options(load_accelerator("acceltran-edge", kConfigs, fixed)));
+    mappertlm_check(decoder_parts[0], {"prefill.l0.ffn.norm", "prefill.l2.attn.norm"}, 0.9, 0.01, 0.9, "chain ending in ",
+                    &llama_graph);
+    mappertlm_check(decoder_parts[1], {"prefill.l0.ffn.swiglu"}, 0.9, 0.01, 0.9, "chain ending in ", &llama_graph);
 }

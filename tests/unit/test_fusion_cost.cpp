@@ -1,14 +1,16 @@
 // The analytic cost of a fused chain (OpCostModel::evaluate_fused, docs/mapping.md §11.3): the
 // intermediate's main-memory traffic leaves the sum of the ops' costs, a whole producer changes
-// nothing, and the consumers' compute joins the producer's block pipeline.
+// nothing, and the consumers run after the producer's blocks, wave by wave.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <vector>
 
 #include "core/accelerator_config.h"
 #include "explore/op_cost_model.h"
 #include "modules/power/technology.h"
 #include "tests/unit/shipped_design.h"
+#include "workloads/generation.h"
 #include "workloads/graph_builder.h"
 #include "workloads/model_spec.h"
 
@@ -111,4 +113,76 @@ TEST_CASE("a chain apart loads a blocked producer's output, and a stored-along o
     REQUIRE(kept.blocks > 1);
     CHECK(along.memory_bytes == Approx(kept.memory_bytes + 2 * add_blocked.out_store_bytes));
     CHECK(along.energy_j > kept.energy_j);
+}
+
+// docs/mapping.md §11.3, the chain's time: the producer's blocks as §6.4 times them, without
+// their stores (the rows stay on chip), then the consumers, which receive their rows in waves of
+// the blocks that ran side by side. BERT-Tiny's Q.K^T (4 x 64 x 64 x 64) on Edge cut to 4 PEs
+// (64 lanes, 16 softmax units), the setting of §10.2.
+TEST_CASE("a fused chain's time is its producer's blocks and then its consumers wave by wave", "[fusion][cost_model]") {
+    const AcceleratorConfig edge =
+        load_accelerator("acceltran-edge", kConfigs, {"pe.count=4", "main_memory.bandwidth_gbps=2560"});
+    const OpCostModel model(edge, power::load_technology(edge.technology, kConfigs));
+    const workloads::CompileOptions o = compile_options(edge);
+    const workloads::OpGraph g = workloads::build_op_graph(workloads::load_model("bert-tiny", kModelsDir), 64, 2, o);
+    const OpShape scores = OpShape::of(g, g.op("l0.attn.scores"), o);
+    const OpShape probs = OpShape::of(g, g.op("l0.attn.probs"), o);
+    struct WaveCase {
+        workloads::MemoryBlock block;
+        workloads::TileShape tile;
+        double side_by_side, waves;
+    };
+    // 8 row blocks of 32 rows in (1, 16, 16) tiles take 8 lanes each: all 8 run at once, one
+    // wave. 32 row blocks of 8 rows in (1, 8, 16) tiles take 4 lanes each: 16 at once, two waves.
+    for (const WaveCase& w : {WaveCase{{1, 32, 0}, {1, 16, 16}, 8, 1}, WaveCase{{1, 8, 0}, {1, 8, 16}, 16, 2}}) {
+        MappingChoice m = model.default_choice();
+        m.block = w.block;
+        m.tile = w.tile;
+        MappingChoice kept = m;
+        kept.keep_output_rows = true;
+        MappingChoice c = model.default_choice();
+        c.block = w.block;
+        c.in_blocks = true;
+        const OpCost apart = model.evaluate(scores, m), producer = model.evaluate(scores, kept),
+                     consumer = model.evaluate(probs, c);
+        REQUIRE(producer.fits);
+        REQUIRE(consumer.fits);
+        CHECK(producer.side_by_side == w.side_by_side);
+        CHECK(producer.cycles < apart.cycles);  // no output stores
+        const OpCost f = model.evaluate_fused(scores, m, {probs}, {model.default_choice()});
+        REQUIRE(f.fits);
+        // The probabilities (4 x 64 x 64 values) stay on chip: no last stores.
+        const double tp = producer.cycles, cc = consumer.core_cycles;
+        CHECK(f.cycles == Approx(std::max(tp + cc / w.waves, tp / w.waves + cc)));
+    }
+}
+
+// docs/mapping.md §6.3: a blocked op spills the inputs that are on chip alone before its blocks
+// (plan_blocked). A decoder's first residual add reads the embedding rows, gathered from main
+// memory, which have a home there: no spill of them; the next layer's add reads the residual
+// stream, an activation, which is spilled.
+TEST_CASE("a blocked add spills its residual unless it has a home in main memory", "[fusion][cost_model]") {
+    const AcceleratorConfig edge = load_accelerator("acceltran-edge", kConfigs);
+    const OpCostModel model(edge, power::load_technology(edge.technology, kConfigs));
+    const workloads::CompileOptions o = compile_options(edge);
+    workloads::GenerationOptions options;
+    options.prompt_len = 64;
+    options.gen_len = 0;
+    options.batch = 2;
+    options.buffers = o;
+    const workloads::OpGraph g = workloads::build_generation_graph(
+        workloads::load_model_yaml(acceltran::testing::kSourceDir + "/tests/data/models/tiny-llama.yaml"), options);
+    const OpShape first = OpShape::of(g, g.op("prefill.l0.attn.residual"), o);
+    const OpShape next = OpShape::of(g, g.op("prefill.l1.attn.residual"), o);
+    CHECK(first.second_in_memory);
+    CHECK_FALSE(next.second_in_memory);
+    CHECK_FALSE(first == next);  // one shape each: their blocks cost differently
+    MappingChoice m = model.default_choice();
+    m.block = {1, 0, 0};
+    const OpCost a = model.evaluate(first, m), b = model.evaluate(next, m);
+    REQUIRE(a.fits);
+    REQUIRE(b.fits);
+    CHECK(a.spills == 1);  // its A, the attention output
+    CHECK(b.spills == 2);  // its A and the residual stream
+    CHECK(b.memory_bytes - a.memory_bytes == Approx(a.a_spill_bytes));  // the residual's bytes are A's
 }
