@@ -82,6 +82,9 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorC
     // the full level.
     if (detail == DetailLevel::Fast)
         dma_->set_bursts_per_piece(std::max(1, int((64u << 10) / std::uint64_t(std::max(1, config.dma.burst_bytes)))));
+    std::vector<compute::ProcessingElement*> peers;
+    for (auto& pe : pes_) peers.push_back(pe.get());
+    for (auto& pe : pes_) pe->set_peers(peers);
     if (observer) {
         control_->set_observer(observer);
         dma_->set_observer(observer);

@@ -28,8 +28,9 @@ struct TileEvent {
     double conversion_cycles = 0;  // the part of the busy cycles spent converting number formats (TileWork)
     std::uint32_t tiles = 1;       // tiles the event covers: more than 1 only for a run (wants_tiles())
     // Units the event covers: more than 1 for a job group of the fast detail level (units `unit`
-    // .. `unit + units - 1` of the PE, each busy for part of [start, end); wants_units()), whose
-    // busy unit-cycles in all are `group_busy`, and whose counts above are the group's sums.
+    // .. `unit + units - 1` of the PE, numbered on into the next PEs past its last, each busy
+    // for part of [start, end); wants_units()), whose busy unit-cycles in all are `group_busy`,
+    // and whose counts above are the group's sums.
     std::uint32_t units = 1;
     double group_busy = 0;
     double busy_unit_cycles() const { return units > 1 ? group_busy : end - start; }

@@ -72,11 +72,13 @@ tlm::tlm_sync_enum ProcessingElement::nb_transport_fw(tlm::tlm_generic_payload& 
         return tlm::TLM_COMPLETED;
     }
     const OpContext& ctx = contexts_[cmd->entry];
-    auto& pool = units_[int(cmd->program_entry->unit)];
+    const workloads::UnitClass c = cmd->program_entry->unit;
+    auto& pool = units_[int(c)];
     const int group = cmd->group;
     for (int m = 0; m < group; ++m) {
         const int u = cmd->unit + m;
-        if (u < 0 || u >= int(pool.size()) || pool[u]->job() != nullptr)
+        ComputeUnit* unit = cmd->unit >= 0 && cmd->unit < int(pool.size()) ? group_unit(c, cmd->unit, m) : nullptr;
+        if (unit == nullptr || unit->job() != nullptr)
             throw SimulationError(std::string(name()) + ": job for entry " + std::to_string(cmd->entry) +
                                   " sent to unit " + std::to_string(u) + " which is absent or busy");
     }
@@ -95,8 +97,9 @@ tlm::tlm_sync_enum ProcessingElement::nb_transport_fw(tlm::tlm_generic_payload& 
     leader.group = group;
     // The group's other jobs are planned by the leader when it starts (run_chunks_fast).
     for (int m = 1; m < group; ++m) {
-        pool[cmd->unit + m]->begin_job(&trans, &ctx, now);
-        pool[cmd->unit + m]->group = 0;
+        ComputeUnit* unit = group_unit(c, cmd->unit, m);
+        unit->begin_job(&trans, &ctx, now);
+        unit->group = 0;
     }
     schedule(&leader, now);
     phase = tlm::END_REQ;
@@ -111,6 +114,17 @@ bool ProcessingElement::plans_translate(const OpContext& ctx, const JobRange& r)
     // last k step writes it, wherever the range starts (LaneTileSequence::next).
     const bool full_k = r.k_begin == 0 && (r.k_end < 0 || r.k_end == g.nk);
     return g.nk >= 2 && full_k && ctx.loop_order.letters()[3] == 'k';
+}
+
+ComputeUnit* ProcessingElement::group_unit(workloads::UnitClass c, int first, int m) {
+    // Units are numbered across PEs in PE order: a group that runs past this PE's last unit
+    // continues on the next PE's first (ControlBlock::dispatch_job).
+    const auto per_pe = std::int64_t(units_[int(c)].size());
+    const std::int64_t global = std::int64_t(index_) * per_pe + first + m;
+    const std::int64_t pe = global / per_pe, local = global % per_pe;
+    ProcessingElement* owner = pe == index_ ? this : pe < std::int64_t(peers_.size()) ? peers_[std::size_t(pe)] : nullptr;
+    if (owner == nullptr || std::int64_t(owner->units_[int(c)].size()) != per_pe) return nullptr;
+    return owner->units_[int(c)][std::size_t(local)].get();
 }
 
 std::uint64_t ProcessingElement::first_ordinal(const OpContext& ctx, const JobRange& r) {
@@ -308,9 +322,8 @@ void ProcessingElement::add_activity(ComputeUnit& unit, double busy_cycles, std:
 void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
     const OpContext& ctx = *unit.context();
     const bool per_tile = observer_ && observer_->wants_tiles();
-    auto& pool = units_[int(unit.unit_class())];
     // The units running the group's jobs: this one and the group - 1 after it.
-    auto member = [&](std::size_t m) -> ComputeUnit& { return *pool[std::size_t(unit.index()) + m]; };
+    auto member = [&](std::size_t m) -> ComputeUnit& { return *group_unit(unit.unit_class(), unit.index(), int(m)); };
     const auto group = std::size_t(unit.group);
     if (!unit.fast) {
         if (group > 1 && per_tile)
@@ -436,7 +449,12 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
         ComputeUnit& u = member(m);
         const FastJobState::JobTotals p = m == 0 ? FastJobState::JobTotals{f.plan.cycles(), f.plan.idle_cycles(), f.plan.tiles()}
                                                  : f.followers[m - 1];
-        add_activity(u, p.cycles, p.tiles);
+        if (group == 1) {
+            add_activity(u, p.cycles, p.tiles);
+        } else {  // a group's units occupy no others (ControlBlock groups only one-unit jobs)
+            u.activity.busy_cycles += p.cycles;
+            u.activity.tiles += p.tiles;
+        }
         u.activity.memory_wait_cycles += std::max(0.0, f.chunk_end - f.free_at - p.cycles - p.idle_cycles);
         u.compute_free = f.chunk_end;
         u.last_done = last_done;
@@ -455,8 +473,7 @@ void ProcessingElement::finish_job(ComputeUnit& unit) {
                     observer_->on_buffer_bytes(unit.context()->entry, BufferKind(b), direction == 1,
                                                unit.job_bytes[direction][b]);
     // A group's other units end with it (their bytes went through this unit's transfers).
-    auto& pool = units_[int(unit.unit_class())];
-    for (int m = unit.group - 1; m >= 1; --m) pool[std::size_t(unit.index() + m)]->end_job();
+    for (int m = unit.group - 1; m >= 1; --m) group_unit(unit.unit_class(), unit.index(), m)->end_job();
     unit.end_job();
     unit.group = 1;
     trans->set_response_status(tlm::TLM_OK_RESPONSE);

@@ -53,6 +53,9 @@ public:
     void set_detail(DetailLevel detail) { detail_ = detail; }
     // Functional mode (full detail level only): tiles carry and produce real values.
     void set_functional(FunctionalEngine* engine) { functional_ = engine; }
+    // Every PE of the accelerator, in index order: a job group that starts on this PE's units may
+    // run on into the next PEs' (docs/model-reference.md §6a, "Job groups").
+    void set_peers(std::vector<ProcessingElement*> peers) { peers_ = std::move(peers); }
     // Chunks between a fast job's first and last tile (docs/model-reference.md §6a): one, as
     // more chunks measured no closer to the full level and cost events and transfers.
     static constexpr int kFastMiddleChunks = 1;
@@ -85,6 +88,9 @@ private:
     // Whether every job of `ctx` with range `r`'s k steps has the step flags of any other job
     // with as many output tiles of the same extents (job groups: JobPlan::charge).
     bool plans_translate(const OpContext& ctx, const JobRange& r) const;
+    // Unit `first + m` of class `c`, counted on into the next PEs past this PE's last; null when
+    // there is no such unit.
+    ComputeUnit* group_unit(workloads::UnitClass c, int first, int m);
     // The op's tile step at which job range `r` starts (OriginalIssueRules).
     static std::uint64_t first_ordinal(const OpContext& ctx, const JobRange& r);
     // One blocking transfer of a tile's data or mask for `unit`'s job, issued at cycle `at`;
@@ -111,6 +117,7 @@ private:
     FunctionalEngine* functional_ = nullptr;
     OriginalIssueRules issue_rules_;
     JobPlan follower_plan_;  // reused for the jobs of a group after its first
+    std::vector<ProcessingElement*> peers_;
 };
 
 }  // namespace acceltran::compute

@@ -194,13 +194,13 @@ void ControlBlock::dispatch_job(UnitClass c) {
     auto& free = free_units_[int(c)];
     const std::uint32_t unit = free.front();
     const auto per_pe = std::uint32_t(units_per_pe_[int(c)]);
-    // A group: the free units queued right behind the first are its neighbours in the same PE
-    // (units go back to the queue in order when a group completes, so runs stay together).
+    // A group: the free units queued right behind the first that follow it in unit order, in
+    // its PE and on into the next PEs (units go back to the queue in order when a group
+    // completes, so runs stay together).
     std::uint64_t group = 1;
     if (group_jobs_ && units_per_job_[int(c)] == 1) {
         const std::uint64_t left = p.split.jobs - p.next;
-        while (group < left && group < free.size() && free[group] == unit + group && (unit + group) % per_pe != 0)
-            ++group;
+        while (group < left && group < kMaxGroupJobs && group < free.size() && free[group] == unit + group) ++group;
     }
     const std::uint32_t entry = p.entry;
     tlm::tlm_generic_payload* trans = pool_.acquire();
