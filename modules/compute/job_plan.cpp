@@ -319,11 +319,11 @@ void JobPlan::build(TileExecutor& unit, const OpContext& ctx, workloads::LaneTil
                   chunks_.end());
 }
 
-void JobPlan::charge(TileExecutor& unit, const OpContext& ctx) const {
+void JobPlan::charge(TileExecutor& unit, const OpContext& ctx, std::uint64_t copies) const {
     JobPlanScratch& scratch = job_plan_scratch();
     for (const std::uint32_t id : scratch.used) {
         const TileClass& cls = scratch.classes[id];
-        unit.execute_repeated(ctx, cls.step, cls.density, cls.count);
+        unit.execute_repeated(ctx, cls.step, cls.density, cls.count * copies);
     }
 }
 
@@ -335,7 +335,8 @@ void FastJobState::start_group(int middle_chunks) {
     add_to_group(plan);
 }
 
-void FastJobState::add_to_group(const JobPlan& p) {
+void FastJobState::add_to_group(const JobPlan& p, std::uint64_t copies) {
+    const auto n = double(copies);
     const auto& chunks = p.chunks();
     const std::size_t slots = group_chunks.size();
     for (std::size_t j = 0; j < chunks.size(); ++j) {
@@ -351,27 +352,27 @@ void FastJobState::add_to_group(const JobPlan& p) {
         g.last_cycles = std::max(g.last_cycles, c.last_cycles);
         g.idle_cycles = std::max(g.idle_cycles, c.idle_cycles);
         g.last_idle_cycles = std::max(g.last_idle_cycles, c.last_idle_cycles);
-        auto sum = [](StreamSum* to, const StreamSum* from, int streams) {
+        auto sum = [copies](StreamSum* to, const StreamSum* from, int streams) {
             for (int s = 0; s < streams; ++s) {
                 if (from[s].bytes == 0) continue;
                 if (to[s].bytes == 0) {
                     to[s].first_slot = from[s].first_slot;
                     to[s].density = from[s].density;
                 }
-                to[s].bytes += from[s].bytes;
-                to[s].elements += from[s].elements;
+                to[s].bytes += from[s].bytes * copies;
+                to[s].elements += from[s].elements * copies;
             }
         };
         sum(g.reads, c.reads, kReadStreams);
         sum(g.writes, c.writes, kWriteStreams);
         JobChunk& t = group_totals[q];
-        t.tiles += c.tiles;
-        t.cycles += c.cycles;
-        t.pre_sparsity_tiles += c.pre_sparsity_tiles;
-        t.post_sparsity_tiles += c.post_sparsity_tiles;
-        t.conversion_cycles += c.conversion_cycles;
+        t.tiles += c.tiles * copies;
+        t.cycles += c.cycles * n;
+        t.pre_sparsity_tiles += std::uint32_t(c.pre_sparsity_tiles * copies);
+        t.post_sparsity_tiles += std::uint32_t(c.post_sparsity_tiles * copies);
+        t.conversion_cycles += c.conversion_cycles * n;
     }
-    if (&p != &plan) followers.push_back(JobTotals{p.cycles(), p.idle_cycles(), p.tiles()});
+    if (&p != &plan) followers.insert(followers.end(), copies, JobTotals{p.cycles(), p.idle_cycles(), p.tiles()});
 }
 
 void FastJobState::finish_group() {

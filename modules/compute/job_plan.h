@@ -61,10 +61,10 @@ public:
         build(unit, ctx, std::move(tiles), middle_chunks, records, rules, first_ordinal);
     }
     JobPlan() = default;
-    // Charges `unit` with this plan's tiles, as build() would for a job with the same tiles:
-    // the plan last built in this thread must be this one (a job group's jobs that repeat the
-    // one before them tile for tile; ProcessingElement::run_chunks_fast).
-    void charge(TileExecutor& unit, const OpContext& ctx) const;
+    // Charges `unit` with this plan's tiles `copies` times, as build() would for that many jobs
+    // with the same tiles: the plan last built in this thread must be this one (a job group's
+    // jobs that repeat the one before them tile for tile; ProcessingElement::run_chunks_fast).
+    void charge(TileExecutor& unit, const OpContext& ctx, std::uint64_t copies = 1) const;
     // Plans another job in the same storage (a job group's jobs, one after the other).
     // `same_op`: the plan built last in this thread was a job of the same op (of `ctx`), whose
     // distinct tiles need not be priced again (a job group's jobs after its first).
@@ -108,7 +108,7 @@ struct FastJobState {
     // Starts the group with `plan` (slots: the plans' most chunks, middle_chunks + 2), adds
     // another job's plan, and drops the slots no job filled.
     void start_group(int middle_chunks);
-    void add_to_group(const JobPlan& p);
+    void add_to_group(const JobPlan& p, std::uint64_t copies = 1);
     void finish_group();
     const std::vector<JobChunk>& chunks() const { return grouped ? group_chunks : plan.chunks(); }
     std::size_t next_chunk = 0, next_record = 0;

@@ -75,13 +75,14 @@ tlm::tlm_sync_enum ProcessingElement::nb_transport_fw(tlm::tlm_generic_payload& 
     const workloads::UnitClass c = cmd->program_entry->unit;
     auto& pool = units_[int(c)];
     const int group = cmd->group;
-    for (int m = 0; m < group; ++m) {
-        const int u = cmd->unit + m;
-        ComputeUnit* unit = cmd->unit >= 0 && cmd->unit < int(pool.size()) ? group_unit(c, cmd->unit, m) : nullptr;
-        if (unit == nullptr || unit->job() != nullptr)
-            throw SimulationError(std::string(name()) + ": job for entry " + std::to_string(cmd->entry) +
-                                  " sent to unit " + std::to_string(u) + " which is absent or busy");
-    }
+    auto refuse = [&](int u) {
+        throw SimulationError(std::string(name()) + ": job for entry " + std::to_string(cmd->entry) + " sent to unit " +
+                              std::to_string(u) + " which is absent or busy");
+    };
+    if (cmd->unit < 0 || cmd->unit >= int(pool.size())) refuse(cmd->unit);
+    for_group_units(c, cmd->unit, group, [&](int m, ComputeUnit* unit) {
+        if (unit == nullptr || unit->job() != nullptr) refuse(cmd->unit + m);
+    });
     if (group > 1 && detail_ != DetailLevel::Fast)
         throw SimulationError(std::string(name()) + ": a group of " + std::to_string(group) +
                               " jobs at the full detail level, which runs jobs one by one");
@@ -96,11 +97,11 @@ tlm::tlm_sync_enum ProcessingElement::nb_transport_fw(tlm::tlm_generic_payload& 
     leader.next_ordinal = first_ordinal(ctx, r);
     leader.group = group;
     // The group's other jobs are planned by the leader when it starts (run_chunks_fast).
-    for (int m = 1; m < group; ++m) {
-        ComputeUnit* unit = group_unit(c, cmd->unit, m);
+    for_group_units(c, cmd->unit, group, [&](int m, ComputeUnit* unit) {
+        if (m == 0) return;
         unit->begin_job(&trans, &ctx, now);
         unit->group = 0;
-    }
+    });
     schedule(&leader, now);
     phase = tlm::END_REQ;
     return tlm::TLM_UPDATED;
@@ -114,17 +115,6 @@ bool ProcessingElement::plans_translate(const OpContext& ctx, const JobRange& r)
     // last k step writes it, wherever the range starts (LaneTileSequence::next).
     const bool full_k = r.k_begin == 0 && (r.k_end < 0 || r.k_end == g.nk);
     return g.nk >= 2 && full_k && ctx.loop_order.letters()[3] == 'k';
-}
-
-ComputeUnit* ProcessingElement::group_unit(workloads::UnitClass c, int first, int m) {
-    // Units are numbered across PEs in PE order: a group that runs past this PE's last unit
-    // continues on the next PE's first (ControlBlock::dispatch_job).
-    const auto per_pe = std::int64_t(units_[int(c)].size());
-    const std::int64_t global = std::int64_t(index_) * per_pe + first + m;
-    const std::int64_t pe = global / per_pe, local = global % per_pe;
-    ProcessingElement* owner = pe == index_ ? this : pe < std::int64_t(peers_.size()) ? peers_[std::size_t(pe)] : nullptr;
-    if (owner == nullptr || std::int64_t(owner->units_[int(c)].size()) != per_pe) return nullptr;
-    return owner->units_[int(c)][std::size_t(local)].get();
 }
 
 std::uint64_t ProcessingElement::first_ordinal(const OpContext& ctx, const JobRange& r) {
@@ -322,8 +312,6 @@ void ProcessingElement::add_activity(ComputeUnit& unit, double busy_cycles, std:
 void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
     const OpContext& ctx = *unit.context();
     const bool per_tile = observer_ && observer_->wants_tiles();
-    // The units running the group's jobs: this one and the group - 1 after it.
-    auto member = [&](std::size_t m) -> ComputeUnit& { return *group_unit(unit.unit_class(), unit.index(), int(m)); };
     const auto group = std::size_t(unit.group);
     if (!unit.fast) {
         if (group > 1 && per_tile)
@@ -346,23 +334,35 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
                                     !workloads::range_has_short_tile(*ctx.grid, ctx.loop_order, r0.first_output, r0.end_output);
             const std::uint64_t length = r0.end_output - r0.first_output;
             bool like_first = false;  // follower_plan_ holds a plan of a job like the first
-            for (std::size_t m = 1; m < group; ++m) {
-                ComputeUnit& u = member(m);
-                const JobRange r = cmd->range(int(m));
+            // A run of such jobs is charged at once, to the first of their units (the units'
+            // counters are reported summed over units).
+            std::uint64_t run = 0;
+            ComputeUnit* run_unit = nullptr;
+            auto close_run = [&] {
+                if (run == 0) return;
+                follower_plan_.charge(*run_unit, ctx, run);
+                unit.fast->add_to_group(follower_plan_, run);
+                run = 0;
+            };
+            for_group_units(unit.unit_class(), unit.index(), int(group), [&](int m, ComputeUnit* u) {
+                free_at = std::max(free_at, u->compute_free);
+                if (m == 0) return;
+                const JobRange r = cmd->range(m);
                 const bool like = translates && r.end_output - r.first_output == length && plans_translate(ctx, r) &&
                                   !workloads::range_has_short_tile(*ctx.grid, ctx.loop_order, r.first_output, r.end_output);
                 if (like && like_first) {
-                    follower_plan_.charge(u, ctx);
-                } else {
-                    follower_plan_.build(u, ctx,
-                                         workloads::LaneTileSequence(*ctx.grid, ctx.loop_order, r.first_output,
-                                                                     r.end_output, r.k_begin, r.k_end),
-                                         kFastMiddleChunks, nullptr, &issue_rules_, first_ordinal(ctx, r), true);
-                    like_first = like;
+                    if (run++ == 0) run_unit = u;
+                    return;
                 }
+                close_run();
+                follower_plan_.build(*u, ctx,
+                                     workloads::LaneTileSequence(*ctx.grid, ctx.loop_order, r.first_output, r.end_output,
+                                                                 r.k_begin, r.k_end),
+                                     kFastMiddleChunks, nullptr, &issue_rules_, first_ordinal(ctx, r), true);
+                like_first = like;
                 unit.fast->add_to_group(follower_plan_);
-                free_at = std::max(free_at, u.compute_free);
-            }
+            });
+            close_run();
             unit.fast->finish_group();
         }
         unit.fast->free_at = free_at;
@@ -445,10 +445,10 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
         }
     }
     const double last_done = std::max(unit.last_done, std::max(f.done, f.chunk_end));
-    for (std::size_t m = 0; m < group; ++m) {
-        ComputeUnit& u = member(m);
+    for_group_units(unit.unit_class(), unit.index(), int(group), [&](int m, ComputeUnit* member) {
+        ComputeUnit& u = *member;
         const FastJobState::JobTotals p = m == 0 ? FastJobState::JobTotals{f.plan.cycles(), f.plan.idle_cycles(), f.plan.tiles()}
-                                                 : f.followers[m - 1];
+                                                 : f.followers[std::size_t(m) - 1];
         if (group == 1) {
             add_activity(u, p.cycles, p.tiles);
         } else {  // a group's units occupy no others (ControlBlock groups only one-unit jobs)
@@ -458,7 +458,7 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
         u.activity.memory_wait_cycles += std::max(0.0, f.chunk_end - f.free_at - p.cycles - p.idle_cycles);
         u.compute_free = f.chunk_end;
         u.last_done = last_done;
-    }
+    });
     unit.fast.reset();
     unit.finishing = true;
     schedule(&unit, unit.last_done);
@@ -473,7 +473,9 @@ void ProcessingElement::finish_job(ComputeUnit& unit) {
                     observer_->on_buffer_bytes(unit.context()->entry, BufferKind(b), direction == 1,
                                                unit.job_bytes[direction][b]);
     // A group's other units end with it (their bytes went through this unit's transfers).
-    for (int m = unit.group - 1; m >= 1; --m) group_unit(unit.unit_class(), unit.index(), m)->end_job();
+    for_group_units(unit.unit_class(), unit.index(), unit.group, [](int m, ComputeUnit* u) {
+        if (m > 0) u->end_job();
+    });
     unit.end_job();
     unit.group = 1;
     trans->set_response_status(tlm::TLM_OK_RESPONSE);

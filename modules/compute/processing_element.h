@@ -88,9 +88,23 @@ private:
     // Whether every job of `ctx` with range `r`'s k steps has the step flags of any other job
     // with as many output tiles of the same extents (job groups: JobPlan::charge).
     bool plans_translate(const OpContext& ctx, const JobRange& r) const;
-    // Unit `first + m` of class `c`, counted on into the next PEs past this PE's last; null when
-    // there is no such unit.
-    ComputeUnit* group_unit(workloads::UnitClass c, int first, int m);
+    // Calls f(m, unit) for units first .. first + count - 1 of class `c` in that order, counted
+    // on into the next PEs (unit null past the last PE's last unit).
+    template <typename F>
+    void for_group_units(workloads::UnitClass c, int first, int count, F&& f) {
+        std::size_t pe = std::size_t(index_), local = std::size_t(first);
+        const std::vector<std::unique_ptr<ComputeUnit>>* pool = &units_[int(c)];
+        for (int m = 0; m < count; ++m, ++local) {
+            if (pool != nullptr && local >= pool->size()) {
+                local = 0;
+                ++pe;
+                pool = pe < peers_.size() && peers_[pe]->units_[int(c)].size() == units_[int(c)].size()
+                           ? &peers_[pe]->units_[int(c)]
+                           : nullptr;
+            }
+            f(m, pool != nullptr ? (*pool)[local].get() : nullptr);
+        }
+    }
     // The op's tile step at which job range `r` starts (OriginalIssueRules).
     static std::uint64_t first_ordinal(const OpContext& ctx, const JobRange& r);
     // One blocking transfer of a tile's data or mask for `unit`'s job, issued at cycle `at`;

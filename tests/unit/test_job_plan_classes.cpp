@@ -398,6 +398,12 @@ void check_translated_jobs(ClassedJobOp& job, const std::vector<std::string>& or
                 CHECK(charged_unit.pre_sparsity().tiles() == built_unit.pre_sparsity().tiles());
                 CHECK(charged_unit.pre_sparsity().effectual() == Approx(built_unit.pre_sparsity().effectual()).epsilon(1e-12));
                 CHECK(charged_unit.post_sparsity().tiles() == built_unit.post_sparsity().tiles());
+                // A run of three such jobs charged at once counts three jobs' tiles.
+                MacLane run_unit(16);
+                reference.charge(run_unit, job.ctx, 3);
+                CHECK(run_unit.pre_sparsity().tiles() == 3 * built_unit.pre_sparsity().tiles());
+                CHECK(run_unit.pre_sparsity().effectual() == Approx(3 * built_unit.pre_sparsity().effectual()).epsilon(1e-12));
+                CHECK(run_unit.post_sparsity().tiles() == 3 * built_unit.post_sparsity().tiles());
             }
         }
     }
