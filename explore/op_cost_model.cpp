@@ -410,7 +410,9 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         double need[workloads::kBufferKinds] = {0, 0, 0};
         move(need, a_buffer, copies * a_elements * f_inputs * f_depth, op.density_a);
         if (op.second_operand) move(need, kAct, copies * second_elements * (blocked ? f_inputs : 1.0), op.density_b);
-        move(need, kAct, copies * out_elements * f_rows * (mapping.keep_output_rows ? 1.0 : f_cols), out_density);
+        // With k blocks one output slice holds the partial sum while the k slices double-buffer
+        // (OpBlocking::contents).
+        move(need, kAct, (cut ? 1.0 : copies) * out_elements * f_rows * (mapping.keep_output_rows ? 1.0 : f_cols), out_density);
         if (mm) {
             const double b_part = b_whole ? 1.0 : copies * (op.b_batched ? double(Bb) / double(op.batch) : f_cols * f_depth);
             move(need, b_buffer, b_elements * b_part, op.density_b);
@@ -554,7 +556,21 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         last.compute /= k_blocks;  // the last k block of the last chain
         // Buffer ports that bind (core above compute) stretch every block alike.
         const double stretch = cost.compute_cycles > 0 ? core / cost.compute_cycles : 1.0;
-        const double compute_all = std::max(shared, longest) * stretch;
+        // k blocks: a (row, column) block's chain holds its output slice from its first k block
+        // to its last, and the planner gives the chains their space in program order, so only as
+        // many chains run side by side as fit the buffers at once (one k block's slices each).
+        double chains = 1;
+        if (cut) {
+            double one[workloads::kBufferKinds] = {0, 0, 0};
+            move(one, a_buffer, a_elements * f_inputs * f_depth, op.density_a);
+            move(one, kAct, out_elements * f_rows * f_cols, out_density);
+            move(one, b_buffer, b_elements * f_cols * f_depth, op.density_b);
+            chains = out_blocks;
+            for (int b = 0; b < workloads::kBufferKinds; ++b)
+                if (one[b] > 0) chains = std::min(chains, std::floor(capacity_[b] / one[b]));
+            chains = std::max(chains, 1.0);
+        }
+        const double compute_all = (cut ? std::max({shared, longest, sequential / chains}) : std::max(shared, longest)) * stretch;
         // Transfers: a row block's slices (A, a batched B), each block's own (a weight's columns
         // unless it stays whole, an element-wise op's inputs), each block's output slice.
         //
@@ -602,7 +618,7 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         // as many as the units hold at once (each block takes min(its output tiles, the units)).
         // (k blocks of one output slice run one after another: the (row, column) blocks count.)
         const double side_by_side =
-            std::clamp(std::floor(units_[unit_class] / (block_jobs / out_blocks)), 1.0, out_blocks);
+            std::min(chains, std::clamp(std::floor(units_[unit_class] / (block_jobs / out_blocks)), 1.0, out_blocks));
         const double last_share = double(last.output_tiles) / output_tiles;
         // They started as their loads arrived (the first wave's loads in turn after the first
         // block's), so the stores of the last of them queue for that much less.

@@ -218,8 +218,11 @@ std::vector<std::pair<OpBlocking::Slice, std::uint64_t>> OpBlocking::contents(co
     // A k block's A slices are its own (loaded per k block); they replace the row block's.
     for (const Slice& s : row_slices(nd ? block : rows)) out.emplace_back(s, std::uint64_t(copies));
     for (const Slice& s : block_slices(block, weight_whole)) out.emplace_back(s, std::uint64_t(copies));
-    // Kept output rows (keep_output_rows): the row block's slice of all n columns.
-    out.emplace_back(output_slice(output_rows_kept() ? rows : block), std::uint64_t(copies));
+    // Kept output rows (keep_output_rows): the row block's slice of all n columns. With k blocks
+    // the output slice holds the partial sum across a (row, column) block's k blocks, so the next
+    // k block's slices load beside the same one: double buffering takes two copies of the k
+    // slices and one of the output.
+    out.emplace_back(output_slice(output_rows_kept() ? rows : block), std::uint64_t(nd ? 1 : copies));
     const auto all = std::uint64_t(op_.batch * op_.m * op_.n);
     for (int t : side_inputs_)
         out.emplace_back(slice(t, std::uint64_t(rows.nb * rows.nr * op_.n), all, 0), std::uint64_t(copies));
