@@ -2,7 +2,8 @@
 // through the binary: they complete, are never faster and never move fewer bytes than the same
 // run with AccelTran-Edge's buffers; and blocks a mapping asks for compute the same values in
 // the functional mode (they cut rows and columns, never the reduction, so every stored value is
-// rounded the same).
+// rounded the same). Blocks that cut the reduction (depth) run in the timing model, and the
+// functional mode refuses them.
 #include <catch2/catch.hpp>
 
 #include <string>

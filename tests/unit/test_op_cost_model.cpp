@@ -247,6 +247,19 @@ TEST_CASE("cost model: k blocks stream A and weight slices and keep the partial 
     CHECK_FALSE(d512.double_buffered);  // 2 · (40,960 + 10,240) B of activations exceed 64 KiB
     CHECK(d256.buffer_bytes[0] - d512.buffer_bytes[0] == Approx(2.0 * 6 * 128 * 768 * 2.5));
     CHECK(d256.memory_bytes == Approx(d512.memory_bytes));
+    // Chains of k blocks run side by side only as far as the buffers hold them: with tile (4, 64,
+    // 64), a block of all 128 rows, 128 columns and depth 64 is one k step of 2 x 2 output tiles
+    // (4,096 cycles each, one per lane) and a chain of 48 of them; one chain's slices (10,240 B of
+    // A and 40,960 B of partial sums) leave no room for a second in 64 KiB, so the 6 chains (one
+    // per column block) run one after another: at least 6 · 48 · 4,096 cycles. (At batch 4 the
+    // TLM model ran the 24 chains in 4.78 M cycles, 24 · 48 · 4,096 = 4.72 M.)
+    MappingChoice wide = costmodel_choice(64, 64, "b_k_j_i");
+    wide.tile.b = 4;
+    wide.block = workloads::MemoryBlock{1, 0, 128, false, 64};
+    const OpCost chained = model.evaluate(w2, wide);
+    REQUIRE(chained.fits);
+    CHECK(chained.cycles >= 6.0 * 48 * 4096);
+    CHECK(chained.cycles < 1.2 * 6 * 48 * 4096);
     // Columns outer with a depth is not a mapping the compiler runs.
     c.block.columns_outer = true;
     CHECK_FALSE(model.evaluate(w2, c).fits);
