@@ -559,7 +559,7 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         // k blocks: a (row, column) block's chain holds its output slice from its first k block
         // to its last, and the planner gives the chains their space in program order, so only as
         // many chains run side by side as fit the buffers at once (one k block's slices each).
-        double chains = 1;
+        double chains = out_blocks;  // without k blocks, no limit here
         if (cut) {
             double one[workloads::kBufferKinds] = {0, 0, 0};
             move(one, a_buffer, a_elements * f_inputs * f_depth, op.density_a);
