@@ -44,15 +44,21 @@ Mapspace::Mapspace(const OpShape& op, const MappingChoice& design, bool blocks, 
     orders_ = matmul ? LoopOrder::all() : std::vector<LoopOrder>{design.loop_order};
     row_blocks_.push_back({});
     column_blocks_.push_back({0, false});
+    depths_.push_back(0);
     if (blocks) {
         for (std::int64_t b = 1; b < op.batch; b *= 2) row_blocks_.push_back({b, 0, 0});
         for (std::int64_t r : mapspace_block_sizes(op.m)) row_blocks_.push_back({1, r, 0});
         if (matmul && op.b_weight)
             for (std::int64_t c : mapspace_block_sizes(op.n))
                 for (bool columns_outer : {false, true}) column_blocks_.push_back({c, columns_outer});
+        // k blocks (rows outer only: a columns-outer point with a depth does not fit, the cost
+        // model says), in whole tiles of every tile size: 64·2^p below k. Not on the Gemmini
+        // template (fixed_tile_y), whose accumulator the planner's k blocks are not checked on.
+        if (matmul && op.b_weight && fixed_tile_y == 0)
+            for (std::int64_t d : mapspace_block_sizes(op.k)) depths_.push_back(d);
     }
     radix_ = {tile_b_.size(), tile_x_.size(), tile_y_.size(), orders_.size(), row_blocks_.size(),
-              column_blocks_.size()};
+              column_blocks_.size(), depths_.size()};
     for (std::size_t r : radix_) size_ *= r;
 }
 
@@ -72,6 +78,7 @@ MappingChoice Mapspace::at(const std::array<std::size_t, kDimensions>& d) const 
     c.block = row_blocks_[d[RowBlock]];
     c.block.columns = column_blocks_[d[ColumnBlock]].first;
     c.block.columns_outer = column_blocks_[d[ColumnBlock]].second;
+    c.block.depth = depths_[d[Depth]];
     return c;
 }
 
@@ -86,9 +93,11 @@ bool Mapspace::find(const MappingChoice& choice, std::array<std::size_t, kDimens
     workloads::MemoryBlock rows = choice.block;
     rows.columns = 0;
     rows.columns_outer = false;
+    rows.depth = 0;
     return position(tile_b_, choice.tile.b, d[TileB]) && position(tile_x_, choice.tile.x, d[TileX]) &&
            position(tile_y_, choice.tile.y, d[TileY]) && position(orders_, choice.loop_order, d[Order]) &&
-           position(row_blocks_, rows, d[RowBlock]) && position(column_blocks_, std::make_pair(choice.block.columns, choice.block.columns_outer), d[ColumnBlock]);
+           position(row_blocks_, rows, d[RowBlock]) && position(column_blocks_, std::make_pair(choice.block.columns, choice.block.columns_outer), d[ColumnBlock]) &&
+           position(depths_, choice.block.depth, d[Depth]);
 }
 
 }  // namespace acceltran::explore

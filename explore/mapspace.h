@@ -1,6 +1,7 @@
 // The mapspace of one op (docs/mapping.md §7): every mapping the mapper may choose for it, as a
 // product of independent choices (tile b, x, y; loop order; main-memory batch-and-rows block;
-// column block with the order of the blocks, rows or columns outer), numbered so that a search can enumerate, sample or walk it by index.
+// column block with the order of the blocks, rows or columns outer; depth of the k blocks),
+// numbered so that a search can enumerate, sample or walk it by index.
 #pragma once
 
 #include <array>
@@ -15,7 +16,9 @@ namespace acceltran::explore {
 class Mapspace {
 public:
     // The dimensions, in the order their digits take in an index (the first varies slowest).
-    enum Dimension { TileB, TileX, TileY, Order, RowBlock, ColumnBlock, kDimensions };
+    // Depth is last (fastest), so that an op without depth choices (radix 1) numbers its mappings
+    // as before it existed.
+    enum Dimension { TileB, TileX, TileY, Order, RowBlock, ColumnBlock, Depth, kDimensions };
 
     // `design` gives the tile and loop order of ops whose units are synthesized for one tile
     // size (softmax, layer-norm) and of element-wise ops' order; `blocks` false keeps the op
@@ -39,6 +42,8 @@ private:
     std::vector<workloads::MemoryBlock> row_blocks_;  // batch and rows (columns 0)
     // Column block sizes (0: whole), each real one rows outer and columns outer.
     std::vector<std::pair<std::int64_t, bool>> column_blocks_;
+    // Depths of k blocks (0: the whole k), for a matmul whose B is a weight (MemoryBlock::depth).
+    std::vector<std::int64_t> depths_;
     std::array<std::size_t, kDimensions> radix_{};
     std::uint64_t size_ = 1;
 };

@@ -34,7 +34,8 @@ nlohmann::json mapper_choice_json(const MappingChoice& c) {
              {{"batch", c.block.batch},
               {"rows", c.block.rows},
               {"columns", c.block.columns},
-              {"order", c.block.columns_outer ? "columns_outer" : "rows_outer"}}}};
+              {"order", c.block.columns_outer ? "columns_outer" : "rows_outer"},
+              {"depth", c.block.depth}}}};
 }
 
 nlohmann::json mapper_cost_json(const OpCost& c) {

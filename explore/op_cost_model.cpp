@@ -339,6 +339,7 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     }
     const double job_share = output_tiles / job_outputs * op.unmasked;  // job-equivalents of the op
 
+    const std::int64_t Bd_unit = mm && op.b_weight && mapping.block.depth > 0 ? std::min(mapping.block.depth, op.k) : op.k;
     const double a_elements = double(op.batch) * double(op.m) * double(mm ? op.k : op.n);
     const double out_elements = double(op.batch) * double(op.m) * double(op.n);
     const double b_elements = mm ? double(op.b_batched ? op.batch : 1) * double(op.k) * double(op.n) : 0;
@@ -363,6 +364,11 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
             const double psum_tiles = job_share * job_outputs * (nk - 1);
             unit_bytes[kAct] += 2 * psum_tiles * (out_elements / output_tiles) * bits_ / 8.0;
         }
+        // k blocks (MemoryBlock::depth) with k innermost: the partial sum leaves the lane at each
+        // boundary between k blocks, written by the block before and read by the one after
+        // (TileGrid::k_origin); with a loop inside k it already leaves at every k step (above).
+        if (inside_k == 1 && Bd_unit < op.k && nk > 1)
+            unit_bytes[kAct] += 2 * (double(cost_ceil_div(op.k, Bd_unit)) - 1) * out_elements * op.unmasked * bits_ / 8.0;
     } else {
         move(unit_bytes, a_buffer, a_elements * op.unmasked, op.density_a);  // every tile reads its input
         if (op.second_operand) move(unit_bytes, kAct, second_elements * (op.second_batch < op.batch ? nb : 1.0) *
@@ -381,7 +387,16 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     const std::int64_t Bc = column_blocks && mapping.block.columns > 0 ? std::min(mapping.block.columns, op.n) : op.n;
     const double row_blocks = double(cost_ceil_div(op.batch, Bb)) * double(cost_ceil_div(op.m, Br));
     const double col_blocks = double(cost_ceil_div(op.n, Bc));
-    cost.blocks = std::int64_t(row_blocks * col_blocks);
+    // k blocks (MemoryBlock::depth, a weight matmul, rows outer): each (row, column) block runs
+    // as k_blocks compute entries in a row, each loading its A and weight slices of Bd k
+    // elements; the block's output slice holds the partial sum on chip in between.
+    const std::int64_t Bd = mm && op.b_weight && mapping.block.depth > 0 ? std::min(mapping.block.depth, op.k) : op.k;
+    const double k_blocks = mm ? double(cost_ceil_div(op.k, std::max<std::int64_t>(Bd, 1))) : 1.0;
+    const bool cut = k_blocks > 1;
+    if (cut && (mapping.block.columns_outer || mapping.keep_output_rows)) return cost;  // the compiler refuses them
+    const double f_depth = cut ? double(Bd) / double(op.k) : 1.0;
+    const double out_blocks = row_blocks * col_blocks;  // (row, column) blocks: one output slice each
+    cost.blocks = std::int64_t(out_blocks * k_blocks);
     const bool blocked = cost.blocks > 1 || mapping.in_blocks;
     const double f_rows = double(Bb) * double(Br) / (double(op.batch) * double(op.m));
     const double f_cols = double(Bc) / double(op.n);
@@ -389,15 +404,17 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
 
     // Footprint per buffer: `copies` of each block's slices, the B operand whole or as slices.
     // A matmul whose k spans several tiles and is not innermost keeps dense partial sums.
-    const bool dense_psum = mm && nk > 1 && letters[3] != 'k';
+    const bool dense_psum = mm && ((nk > 1 && letters[3] != 'k') || cut);
     const double out_density = dense_psum ? std::max(op.density_out, 1.0) : op.density_out;
     const auto footprint_fits = [&](double copies, bool b_whole) {
         double need[workloads::kBufferKinds] = {0, 0, 0};
-        move(need, a_buffer, copies * a_elements * f_inputs, op.density_a);
+        move(need, a_buffer, copies * a_elements * f_inputs * f_depth, op.density_a);
         if (op.second_operand) move(need, kAct, copies * second_elements * (blocked ? f_inputs : 1.0), op.density_b);
-        move(need, kAct, copies * out_elements * f_rows * (mapping.keep_output_rows ? 1.0 : f_cols), out_density);
+        // With k blocks one output slice holds the partial sum while the k slices double-buffer
+        // (OpBlocking::contents).
+        move(need, kAct, (cut ? 1.0 : copies) * out_elements * f_rows * (mapping.keep_output_rows ? 1.0 : f_cols), out_density);
         if (mm) {
-            const double b_part = b_whole ? 1.0 : copies * (op.b_batched ? double(Bb) / double(op.batch) : f_cols);
+            const double b_part = b_whole ? 1.0 : copies * (op.b_batched ? double(Bb) / double(op.batch) : f_cols * f_depth);
             move(need, b_buffer, b_elements * b_part, op.density_b);
         }
         for (int b = 0; b < workloads::kBufferKinds; ++b)
@@ -418,17 +435,21 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     bool b_kept = true;
     if (!blocked) {
         cost.fits = footprint_fits(1, true);
-    } else if (weight_b && !columns_outer && footprint_fits(2, true)) {
+    } else if (weight_b && !columns_outer && !cut && footprint_fits(2, true)) {
         cost.fits = cost.double_buffered = true;
     } else {
-        b_kept = !weight_b || col_blocks == 1;  // with columns outer: false, each slice loaded once
+        // With columns outer: false, each slice loaded once; with k blocks: false, the weight's k
+        // slices stream with A's (OpBlocking::settle).
+        b_kept = !weight_b || (col_blocks == 1 && !cut);
         const bool b_whole = weight_b && b_kept;  // one column block: the same weight for every block
         cost.double_buffered = footprint_fits(2, b_whole);
         cost.fits = cost.double_buffered || footprint_fits(1, b_whole);
     }
     if (columns_outer && mapping.keep_output_rows) cost.fits = false;
     if (!cost.fits) return cost;
-    const double a_reloads = columns_outer && mm ? col_blocks : 1.0;
+    // A comes again for every column block with columns outer, and with k blocks (each (row,
+    // column) block streams its rows' k slices).
+    const double a_reloads = (columns_outer || cut) && mm ? col_blocks : 1.0;
 
     double dma_bytes[workloads::kBufferKinds] = {0, 0, 0};
     if (op.a_in_memory || blocked) {
@@ -463,9 +484,12 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
                                    : (mm && op.b_batched && blocked) ? double(cost_ceil_div(op.m, Br)) : 1.0;
     if (mm && (op.b_weight || blocked)) move(dma_bytes, b_buffer, b_elements * b_loads, op.density_b);
     if (blocked) {
-        move(dma_bytes, kAct, out_elements, op.density_out);  // each output slice stored
+        // Each output slice stored; after k blocks it is the dense partial-sum slice that held
+        // the sum (OpBlocking::output_slice).
+        const double store_density = cut ? std::max(op.density_out, 1.0) : op.density_out;
+        move(dma_bytes, kAct, out_elements, store_density);
         double out_bytes[workloads::kBufferKinds] = {0, 0, 0};
-        move(out_bytes, kAct, out_elements, op.density_out);
+        move(out_bytes, kAct, out_elements, store_density);
         cost.out_store_bytes = out_bytes[kAct] + out_bytes[int(BufferKind::Mask)];
     }
     double spilled = 0;
@@ -494,6 +518,9 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         // free shares the units with the next blocks, so the blocks' compute takes their units'
         // share of the op's; transfers take the main-memory latency and the buffer's access
         // latency each, `channels` of them at once on the one memory port.
+        // With k blocks a class's (row, column) block is a chain of k_blocks compute entries, each
+        // a k_blocks-th of its tiles (Bd is a whole number of tiles, so only the last of a chain
+        // can be shorter): its busy time and its jobs' time are the block's, spread over the chain.
         const std::int64_t row_count = op.batch / Bb, col_count = op.n / Bc;
         const std::int64_t batch_edge = Br == op.m ? op.batch % Bb : 0, row_edge = Br < op.m ? op.m % Br : 0,
                            col_edge = op.n % Bc;
@@ -525,10 +552,25 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
             block_jobs += b.count * b.part.jobs;
         }
         const CostPart& first = classes.front().part;
-        const CostPart& last = classes.back().part;
+        CostPart last = classes.back().part;
+        last.compute /= k_blocks;  // the last k block of the last chain
         // Buffer ports that bind (core above compute) stretch every block alike.
         const double stretch = cost.compute_cycles > 0 ? core / cost.compute_cycles : 1.0;
-        const double compute_all = std::max(shared, longest) * stretch;
+        // k blocks: a (row, column) block's chain holds its output slice from its first k block
+        // to its last, and the planner gives the chains their space in program order, so only as
+        // many chains run side by side as fit the buffers at once (one k block's slices each).
+        double chains = out_blocks;  // without k blocks, no limit here
+        if (cut) {
+            double one[workloads::kBufferKinds] = {0, 0, 0};
+            move(one, a_buffer, a_elements * f_inputs * f_depth, op.density_a);
+            move(one, kAct, out_elements * f_rows * f_cols, out_density);
+            move(one, b_buffer, b_elements * f_cols * f_depth, op.density_b);
+            chains = out_blocks;
+            for (int b = 0; b < workloads::kBufferKinds; ++b)
+                if (one[b] > 0) chains = std::min(chains, std::floor(capacity_[b] / one[b]));
+            chains = std::max(chains, 1.0);
+        }
+        const double compute_all = (cut ? std::max({shared, longest, sequential / chains}) : std::max(shared, longest)) * stretch;
         // Transfers: a row block's slices (A, a batched B), each block's own (a weight's columns
         // unless it stays whole, an element-wise op's inputs), each block's output slice.
         //
@@ -548,16 +590,17 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
                     : spill_cycles;
         // Rows outer: an A slice per row block, a weight slice per block; columns outer: an A
         // slice per block, a weight slice per column block.
+        // With k blocks: an A slice and a weight slice per k block.
         const double row_loads = mm ? 1.0 : 0.0;
         const double block_loads = mm ? (weight_b && !b_kept ? 1.0 : 0.0) : 1.0 + (op.second_operand ? 1.0 : 0.0);
         const double whole_weight = weight_b && b_kept ? 1.0 : 0.0;
-        const double a_transfers = row_blocks * a_reloads * row_loads;
+        const double a_transfers = cut ? double(cost.blocks) : row_blocks * a_reloads * row_loads;
         const double own_transfers = columns_outer && mm ? col_blocks * block_loads : double(cost.blocks) * block_loads;
         const double loads = whole_weight + a_transfers + own_transfers;
         // A producer with a fused chain (keep_output_rows) stores nothing: its output rows stay
         // on chip for the chain, and evaluate_fused times what the chain stores.
         const bool kept = mapping.keep_output_rows;
-        const double stores = kept ? 0.0 : double(cost.blocks);
+        const double stores = kept ? 0.0 : out_blocks;
         const double chain_bytes = block_memory_bytes - ahead_bytes * b_loads - (kept ? cost.out_store_bytes : 0.0);
         const double store_bytes = kept ? 0.0 : cost.out_store_bytes, load_bytes = chain_bytes - store_bytes;
         const auto dma = [&](double transfers, double bytes) { return transfer_cycles(transfers, bytes); };
@@ -566,23 +609,24 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         const double first_rows = double(classes.front().batch) * double(classes.front().rows) /
                                   (double(op.batch) * double(op.m));
         const double first_cols = double(classes.front().columns) / double(op.n);
-        move(first_bytes, a_buffer, a_elements * first_rows * (element_columns ? first_cols : 1.0), op.density_a);
+        move(first_bytes, a_buffer, a_elements * first_rows * (element_columns ? first_cols : 1.0) * f_depth, op.density_a);
         if (op.second_operand) move(first_bytes, kAct, second_elements * first_rows * first_cols, op.density_b);
-        if (weight_b) move(first_bytes, b_buffer, b_elements * (b_kept ? 1.0 : first_cols), op.density_b);
+        if (weight_b) move(first_bytes, b_buffer, b_elements * (b_kept ? 1.0 : first_cols * f_depth), op.density_b);
         const double first_in = dma(whole_weight + row_loads + block_loads,
                                     first_bytes[0] + first_bytes[1] + first_bytes[2]);
         // The blocks that run side by side finish together, so the last of them store together:
         // as many as the units hold at once (each block takes min(its output tiles, the units)).
+        // (k blocks of one output slice run one after another: the (row, column) blocks count.)
         const double side_by_side =
-            std::clamp(std::floor(units_[unit_class] / (block_jobs / double(cost.blocks))), 1.0, double(cost.blocks));
+            std::min(chains, std::clamp(std::floor(units_[unit_class] / (block_jobs / out_blocks)), 1.0, out_blocks));
         const double last_share = double(last.output_tiles) / output_tiles;
         // They started as their loads arrived (the first wave's loads in turn after the first
         // block's), so the stores of the last of them queue for that much less.
         const double first_wave = columns_outer && mm
                                       ? side_by_side * row_loads + std::ceil(side_by_side / row_blocks) * block_loads
                                       : std::ceil(side_by_side / col_blocks) * row_loads + side_by_side * block_loads;
-        const double stagger = std::max(0.0, dma(whole_weight + first_wave,
-                                                 load_bytes * side_by_side / double(cost.blocks)) -
+        const double stagger = std::max(0.0, dma(whole_weight + first_wave * k_blocks,
+                                                 load_bytes * side_by_side / out_blocks) -
                                                  first_in);
         const double last_out = kept ? 0.0 : std::max(dma(1, store_bytes * last_share),
                                                       dma(side_by_side, side_by_side * store_bytes * last_share) - stagger);
@@ -601,7 +645,7 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
             const auto waits = [&](double transfers) { return std::ceil(transfers / dma_channels_); };
             cost.cycles = chain_bytes / memory_bytes_per_cycle_ +
                           transfer_latency_cycles_ * (whole_weight + a_transfers + (mm ? own_transfers : 0.0) +
-                                                      double(cost.blocks) * ((mm ? 0.0 : waits(block_loads)) + (kept ? 0 : 1))) +
+                                                      double(cost.blocks) * (mm ? 0.0 : waits(block_loads)) + stores) +
                           sequential * stretch;
         }
         cost.cycles += chain_spill;

@@ -737,6 +737,48 @@ private:
         }
         for (const OpBlocking::Range& rows : row_blocks) {
             if (choice.block.columns_outer && !chain) break;
+            if (blocking.cuts_k(choice.block)) {
+                // k blocks innermost (MemoryBlock::depth): per (row, column) block, each k block
+                // loads its slices of A (the rows' k columns) and of the weight (its k rows of the
+                // block's columns) and adds its part into the block's output slice, which takes its
+                // space once and holds the partial sum, dense, from the first k block to the last
+                // (it fits beside one k block's operands: OpBlocking::fits counts it). Each k block
+                // waits for the one before (it reads the partial sum that one wrote); the last
+                // finishes the output, which is then stored. No partial sum leaves the buffers.
+                for (const OpBlocking::Range& block : blocking.column_ranges(choice.block, rows)) {
+                    const std::vector<OpBlocking::Range> parts = blocking.depth_ranges(choice.block, block);
+                    const OpBlocking::Slice out = blocking.output_slice(parts.front());
+                    std::uint32_t out_residency = 0, previous = 0;
+                    for (std::size_t p = 0; p < parts.size(); ++p) {
+                        ProgramEntry e = compute_entry(op, blocking.grid(parts[p]));
+                        std::vector<OpBlocking::Slice> slices = blocking.row_slices(parts[p]);
+                        slices.push_back(blocking.weight_slice(parts[p]));
+                        std::vector<std::uint32_t> part_residencies;
+                        for (const OpBlocking::Slice& s : slices) {
+                            const auto [r, entry] = load_slice(s, op, pinned);
+                            part_residencies.push_back(r);
+                            e.deps.push_back(entry);
+                        }
+                        if (p == 0) {
+                            reserve(out.buffer, out.data_bytes, op.output, op, pinned, e.deps);
+                            reserve(BufferKind::Mask, out.mask_bytes, op.output, op, pinned, e.deps);
+                        } else {
+                            e.deps.push_back(previous);
+                        }
+                        p_.totals.compute_entries++;
+                        p_.totals.tile_ops += e.grid.tiles();
+                        const std::uint32_t id = add_entry(std::move(e));
+                        if (p == 0) out_residency = slice_residency(out, id);
+                        for (std::uint32_t r : part_residencies) use(id, int(r));
+                        use(id, int(out_residency));
+                        for (std::uint32_t r : part_residencies) release_slice(r);
+                        computes.push_back(id);
+                        previous = id;
+                    }
+                    finish(block, {previous}, out_residency, out);
+                }
+                continue;
+            }
             OpBlocking::Range full = rows;  // the row block's whole rows
             full.c0 = 0;
             full.nc = op.n;

@@ -115,8 +115,10 @@ bool mapping_columns_blockable(const OpGraph& graph, const Op& o) {
     return o.kind == OpKind::MatMul && o.b_input >= 0 && graph.tensors[std::size_t(o.b_input)].kind == TensorKind::Weight;
 }
 
-MemoryBlock mapping_read_block(const ConfigNode& n, const OpGraph& graph, const std::vector<int>& ids) {
-    n.expect_keys({"batch", "rows", "columns", "order"});
+// `tile_y`: the k extent of the op's tile (its buffer_tile, else the design point's), which a
+// depth below the op's k must be a multiple of.
+MemoryBlock mapping_read_block(const ConfigNode& n, const OpGraph& graph, const std::vector<int>& ids, int tile_y) {
+    n.expect_keys({"batch", "rows", "columns", "order", "depth"});
     const MappingExtent extent = mapping_extent_of(graph, ids);
     const Op& first = graph.ops[std::size_t(ids.front())];
     const auto size = [&](const char* key, std::int64_t whole, const char* what) -> std::int64_t {
@@ -152,6 +154,37 @@ MemoryBlock mapping_read_block(const ConfigNode& n, const OpGraph& graph, const 
             v.fail_message("columns_outer orders column blocks, and '" + first.name + "' has none (only a matmul whose "
                            "B is a weight or an element-wise GELU, add or SwiGLU is blocked by columns): leave order out "
                            "or give rows_outer");
+    }
+    if (n.has("depth")) {
+        // The reduction's extent: the same for every graph op of the logical op, unless the graph
+        // builder split it in depth already (memory_block depth).
+        std::int64_t k_min = graph.ops[std::size_t(ids.front())].k, k_max = k_min;
+        for (int id : ids) {
+            k_min = std::min(k_min, graph.ops[std::size_t(id)].k);
+            k_max = std::max(k_max, graph.ops[std::size_t(id)].k);
+        }
+        const ConfigNode v = n.child("depth");
+        const std::int64_t d = v.as_int();
+        const bool weight_matmul = first.kind == OpKind::MatMul && mapping_columns_blockable(graph, first);
+        if (d < 0) v.fail("a non-negative integer (0: the whole reduction k)");
+        if (d > 0 && !weight_matmul)
+            v.fail_message("depth cuts the reduction k of a matmul whose B is a weight; '" + first.name +
+                           "' is not one: leave depth out or give 0");
+        if (d > k_max)
+            v.fail("at most " + std::to_string(k_max) + ", the op's reduction k (0 or " + std::to_string(k_max) +
+                   ": the whole k)");
+        if (d > 0 && d < k_max) {
+            if (k_min != k_max)
+                v.fail_message("'" + first.name + "' is already split in depth by the graph builder (memory_block): "
+                               "leave depth out or give 0");
+            if (d % tile_y != 0)
+                v.fail("a multiple of " + std::to_string(tile_y) + ", the k extent of the op's tile (its y), or " +
+                       std::to_string(k_max) + ", the whole k");
+            if (b.columns_outer)
+                v.fail_message("depth " + std::to_string(d) + " below the op's k of " + std::to_string(k_max) +
+                               " runs its k blocks innermost of rows_outer blocks: leave order out or give rows_outer");
+        }
+        b.depth = d < k_max ? d : 0;
     }
     return b;
 }
@@ -239,7 +272,9 @@ MappingDirectives MappingFile::directives(const OpGraph& graph, const MappingPla
                                   " keeps in place for this op (docs/mapping.md §1), found '" + given +
                                   "'; stationary follows from loop_order: change that, or leave stationary out");
         }
-        if (entry.has("block")) directive.block = mapping_read_block(entry.child("block"), graph, ids);
+        if (entry.has("block"))
+            directive.block = mapping_read_block(entry.child("block"), graph, ids,
+                                                 (directive.tile ? *directive.tile : options.tile).y);
         // double_buffering is derived from the op's block and fusion; only an entry that keeps the
         // default ones can be compared with the default mapping (the mapper writes the value its
         // own block gives, which the run derives again).

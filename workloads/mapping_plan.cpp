@@ -116,7 +116,10 @@ void MappingPlan::record_blocks(const TiledProgram& program) {
     for (std::size_t i = 0; i < ops_.size(); ++i)
         for (int id : op_ids(i))
             if (const auto& b = program.blocked.at(std::size_t(id))) {
-                ops_[i].set_block(b->block);
+                // A resolved block gives every extent; a depth of the whole k is written as none.
+                MemoryBlock block = b->block;
+                if (program.graph && block.depth >= program.graph->ops[std::size_t(id)].k) block.depth = 0;
+                ops_[i].set_block(block);
                 ops_[i].set_double_buffered(b->double_buffered);
                 break;
             }

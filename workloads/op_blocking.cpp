@@ -38,15 +38,33 @@ OpBlocking::OpBlocking(const OpGraph& graph, const Op& op, const std::vector<Ten
 
 MemoryBlock OpBlocking::resolve(const MemoryBlock& block, const std::string& origin) const {
     const std::string where = (origin.empty() ? std::string() : origin + ": ") + "op '" + op_.name + "': block ";
-    if (block.batch < 0 || block.rows < 0 || block.columns < 0)
+    if (block.batch < 0 || block.rows < 0 || block.columns < 0 || block.depth < 0)
         throw InputError(where + "sizes must be 0 (the whole extent) or positive");
     MemoryBlock r{block.batch ? block.batch : op_.batch, block.rows ? block.rows : op_.m,
-                  block.columns ? block.columns : op_.n, block.columns_outer};
+                  block.columns ? block.columns : op_.n, block.columns_outer, block.depth ? block.depth : op_.k};
+    if (r.depth < op_.k) {
+        // A cut reduction: the k blocks' partial sums stay on chip beside the next k block's
+        // operands, which needs k innermost among the block loops and whole k tiles.
+        if (!weight_b_)
+            throw InputError(where + "depth " + std::to_string(r.depth) + ", below the op's k of " +
+                             std::to_string(op_.k) + ": only a matmul whose B is a weight is blocked in depth");
+        if (r.columns_outer)
+            throw InputError(where + "depth " + std::to_string(r.depth) + " with order columns_outer: k blocks run "
+                             "innermost of rows outer only");
+        if (r.depth % tile_.y != 0)
+            throw InputError(where + "depth " + std::to_string(r.depth) + " is not a multiple of the tile's k extent " +
+                             std::to_string(tile_.y) + " (the tile's y) nor the op's whole k of " + std::to_string(op_.k));
+        if (!rows_resident_.empty())
+            throw InputError(where + "depth " + std::to_string(r.depth) + ": '" + rows_resident_ +
+                             "' is fused into the op and needs finished output rows after each row block, "
+                             "which k blocks do not give");
+    }
     if (r.columns_outer && !columns_ok_)
         throw InputError(where + "order columns_outer: only a matmul whose B is a weight and element-wise ops (GELU, "
                          "add, SwiGLU) are blocked by columns");
-    if (r.batch > op_.batch || r.rows > op_.m || r.columns > op_.n)
-        throw InputError(where + describe(r) + " is larger than the op (" + describe({op_.batch, op_.m, op_.n}) + ")");
+    if (r.batch > op_.batch || r.rows > op_.m || r.columns > op_.n || r.depth > op_.k)
+        throw InputError(where + describe(r) + " is larger than the op (" +
+                         describe({op_.batch, op_.m, op_.n, false, op_.k}) + ")");
     if (r.rows < op_.m && r.batch != 1)
         throw InputError(where + "of " + std::to_string(r.rows) + " rows, fewer than the op's " +
                          std::to_string(op_.m) + ", must have batch: 1 (a block never splits two batch entries)");
@@ -59,7 +77,19 @@ MemoryBlock OpBlocking::resolve(const MemoryBlock& block, const std::string& ori
 }
 
 bool OpBlocking::whole(const MemoryBlock& r) const {
-    return r.batch == op_.batch && r.rows == op_.m && r.columns == op_.n;
+    return r.batch == op_.batch && r.rows == op_.m && r.columns == op_.n && !cuts_k(r);
+}
+
+std::vector<OpBlocking::Range> OpBlocking::depth_ranges(const MemoryBlock& r, const Range& block) const {
+    if (!cuts_k(r)) return {block};
+    std::vector<Range> out;
+    for (std::int64_t d0 = 0; d0 < op_.k; d0 += r.depth) {
+        Range d = block;
+        d.d0 = d0;
+        d.nd = std::min(r.depth, op_.k - d0);
+        out.push_back(d);
+    }
+    return out;
 }
 
 std::vector<OpBlocking::Range> OpBlocking::row_ranges(const MemoryBlock& r) const {
@@ -109,6 +139,9 @@ std::vector<OpBlocking::Slice> OpBlocking::row_slices(const Range& r) const {
                                                  std::find(op_.b_more.begin(), op_.b_more.end(), t) != op_.b_more.end());
         if (batched_b)
             out.push_back(slice(t, std::uint64_t(r.nb), std::uint64_t(op_.batch), std::uint64_t(r.b0)));
+        else if (r.nd > 0 && r.nd < op_.k)  // a k block: its k columns of the rows
+            out.push_back(slice(t, std::uint64_t(r.nb * r.nr * r.nd), rows * std::uint64_t(op_.k),
+                                std::uint64_t((r.b0 * op_.m + r.r0) * op_.k + r.d0 * r.nr)));
         else
             out.push_back(slice(t, std::uint64_t(r.nb * r.nr), rows, std::uint64_t(r.b0 * op_.m + r.r0)));
     }
@@ -136,10 +169,15 @@ std::vector<OpBlocking::Slice> OpBlocking::block_slices(const Range& r, bool wei
 }
 
 OpBlocking::Slice OpBlocking::weight_slice(const Range& r) const {
+    if (r.nd > 0 && r.nd < op_.k)  // a k block: its rows of the weight's columns
+        return slice(op_.b_input, std::uint64_t(r.nc * r.nd), std::uint64_t(op_.n * op_.k),
+                     std::uint64_t(r.d0 * op_.n + r.c0 * r.nd));
     return slice(op_.b_input, std::uint64_t(r.nc), std::uint64_t(op_.n), std::uint64_t(r.c0));
 }
 
 bool OpBlocking::parks_partial_sums(const Range& r) const {
+    // A k block's output slice holds the partial sum between k blocks.
+    if (op_.kind == OpKind::MatMul && r.nd > 0 && r.nd < op_.k) return true;
     return op_.kind == OpKind::MatMul && grid(r).nk > 1 && order_.letters()[3] != 'k';
 }
 
@@ -157,10 +195,16 @@ TileGrid OpBlocking::grid(const Range& r) const {
     part.batch = r.nb;
     part.m = r.nr;
     part.n = r.nc;
+    const bool k_block = r.nd > 0 && r.nd < op_.k;
+    if (k_block) part.k = r.nd;
     TileGrid g = make_tile_grid(part, tile_);
     g.batch_origin = r.b0;
     g.row_origin = r.r0;
     g.col_origin = r.c0;
+    if (k_block) {
+        g.k_origin = r.d0;
+        g.k_whole = op_.k;
+    }
     return g;
 }
 
@@ -169,11 +213,16 @@ std::vector<std::pair<OpBlocking::Slice, std::uint64_t>> OpBlocking::contents(co
     std::vector<std::pair<Slice, std::uint64_t>> out;
     // The first block is the largest: whole batch entries or rows from the start, the first columns.
     const Range rows{0, resolved.rows == op_.m ? resolved.batch : 1, 0, resolved.rows, 0, op_.n};
-    const Range block{0, rows.nb, 0, rows.nr, 0, resolved.columns};
-    for (const Slice& s : row_slices(rows)) out.emplace_back(s, std::uint64_t(copies));
+    const std::int64_t nd = cuts_k(resolved) ? resolved.depth : 0;
+    const Range block{0, rows.nb, 0, rows.nr, 0, resolved.columns, 0, nd};
+    // A k block's A slices are its own (loaded per k block); they replace the row block's.
+    for (const Slice& s : row_slices(nd ? block : rows)) out.emplace_back(s, std::uint64_t(copies));
     for (const Slice& s : block_slices(block, weight_whole)) out.emplace_back(s, std::uint64_t(copies));
-    // Kept output rows (keep_output_rows): the row block's slice of all n columns.
-    out.emplace_back(output_slice(output_rows_kept() ? rows : block), std::uint64_t(copies));
+    // Kept output rows (keep_output_rows): the row block's slice of all n columns. With k blocks
+    // the output slice holds the partial sum across a (row, column) block's k blocks, so the next
+    // k block's slices load beside the same one: double buffering takes two copies of the k
+    // slices and one of the output.
+    out.emplace_back(output_slice(output_rows_kept() ? rows : block), std::uint64_t(nd ? 1 : copies));
     const auto all = std::uint64_t(op_.batch * op_.m * op_.n);
     for (int t : side_inputs_)
         out.emplace_back(slice(t, std::uint64_t(rows.nb * rows.nr * op_.n), all, 0), std::uint64_t(copies));
@@ -210,13 +259,15 @@ bool OpBlocking::fits(const MemoryBlock& resolved, int copies, bool weight_whole
 
 std::string OpBlocking::describe(const MemoryBlock& r) const {
     return std::to_string(r.batch) + " batch entries x " + std::to_string(r.rows) + " rows x " +
-           std::to_string(r.columns) + " columns";
+           std::to_string(r.columns) + " columns" +
+           (cuts_k(r) ? " x depth " + std::to_string(r.depth) : std::string());
 }
 
 OpBlocking::Choice OpBlocking::settle(const MemoryBlock& resolved, const std::string& origin) const {
     // Columns outer loads each column slice of a weight once and keeps it across the row blocks:
     // keeping the whole weight would load the same bytes, later for the first block.
-    const bool keep_whole = weight_b_ && !(resolved.columns_outer && resolved.columns < op_.n);
+    // A cut k streams the weight's k slices with A's, so it is never kept whole either.
+    const bool keep_whole = weight_b_ && !(resolved.columns_outer && resolved.columns < op_.n) && !cuts_k(resolved);
     for (int copies : {2, 1}) {
         if (keep_whole && fits(resolved, copies, true)) return {resolved, true, copies == 2};
         if (fits(resolved, copies, false)) return {resolved, false, copies == 2};

@@ -19,9 +19,11 @@ namespace acceltran::workloads {
 class OpBlocking {
 public:
     // One block: batch entries [b0, b0 + nb), rows [r0, r0 + nr) of each, output columns
-    // [c0, c0 + nc), in the op's own dimensions.
+    // [c0, c0 + nc), in the op's own dimensions; for a block that cuts the reduction
+    // (MemoryBlock::depth), k elements [d0, d0 + nd) (nd = 0: the whole k).
     struct Range {
         std::int64_t b0 = 0, nb = 0, r0 = 0, nr = 0, c0 = 0, nc = 0;
+        std::int64_t d0 = 0, nd = 0;
     };
     // The part of one tensor a block needs.
     struct Slice {
@@ -46,10 +48,18 @@ public:
     // The blocks, rows outer (batch entries, then rows), columns inner.
     std::vector<Range> row_ranges(const MemoryBlock& resolved) const;
     std::vector<Range> column_ranges(const MemoryBlock& resolved, const Range& rows) const;
+    // The k blocks of one (row, column) block, in order: the block itself when `resolved`
+    // keeps the whole k, else consecutive slices of `resolved.depth` k elements.
+    std::vector<Range> depth_ranges(const MemoryBlock& resolved, const Range& block) const;
+    // Whether the resolved block cuts the reduction k.
+    bool cuts_k(const MemoryBlock& resolved) const {
+        return op_.kind == OpKind::MatMul && resolved.depth > 0 && resolved.depth < op_.k;
+    }
 
     // Slices one row block of a matmul keeps for all its column blocks (the A operands, a
     // batched B and its later KV segments), and those of one (row, column) block: a weight B's
-    // columns unless the weight is kept whole, an element-wise op's inputs; the output.
+    // columns unless the weight is kept whole, an element-wise op's inputs; the output. For a
+    // k block (Range::nd), the A and weight slices cover its k elements only.
     std::vector<Slice> row_slices(const Range& r) const;
     std::vector<Slice> block_slices(const Range& r, bool weight_whole) const;
     Slice weight_slice(const Range& r) const;

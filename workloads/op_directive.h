@@ -26,11 +26,19 @@ namespace acceltran::workloads {
 // blocks, a weight's column slice is loaded again for every row block), or with `columns_outer`
 // columns outer (a weight's column slice stays across the row blocks, the A slices are loaded
 // again for every column block): the mapping file's `order: rows_outer | columns_outer`.
+//
+// `depth` below k (a matmul whose B is a weight, rows outer) cuts the reduction: each (row,
+// column) block runs as k blocks of `depth` k elements, innermost, each loading its slices of A
+// (rows x depth) and of the weight (depth x columns); the block's output slice holds the partial
+// sum on chip from its first k block to its last, which stores the finished output
+// (docs/mapping.md §1.1, "Blocks that cut k").
 struct MemoryBlock {
     std::int64_t batch = 0, rows = 0, columns = 0;
     bool columns_outer = false;
+    std::int64_t depth = 0;
     bool operator==(const MemoryBlock& o) const {
-        return batch == o.batch && rows == o.rows && columns == o.columns && columns_outer == o.columns_outer;
+        return batch == o.batch && rows == o.rows && columns == o.columns && columns_outer == o.columns_outer &&
+               depth == o.depth;
     }
 };
 

@@ -37,7 +37,7 @@ void OpMapping::write_yaml(std::ostream& out) const {
     if (inner_block_)
         out << "    block: {batch: " << inner_block_->batch << ", rows: " << inner_block_->rows
             << ", columns: " << inner_block_->columns << (inner_block_->columns_outer ? ", order: columns_outer" : "")
-            << "}\n";
+            << (inner_block_->depth > 0 ? ", depth: " + std::to_string(inner_block_->depth) : std::string()) << "}\n";
     out << "    double_buffering: " << (double_buffered() ? "true" : "false") << "\n"
         << "    buffer_tile: {b: " << tile_.b << ", x: " << tile_.x << ", y: " << tile_.y << "}\n"
         << "    loop_order: " << order_.str() << "\n"

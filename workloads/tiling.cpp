@@ -258,13 +258,16 @@ bool LaneTileSequence::next(TileStep& step) {
 
     const std::int64_t last_k = grid_.last_k(t);
     step.index = t;
-    step.write_output = t.k == last_k;
+    // A k block of a cut reduction (TileGrid::k_origin): its first step continues a partial sum,
+    // and unless it ends the op's k its last step parks one instead of writing the output.
+    const bool ends = grid_.ends_k();
+    step.write_output = t.k == last_k && ends;
     if (grid_.matmul) {
         step.read_a = !(has_prev_ && prev_.b == t.b && prev_.i == t.i && prev_.k == t.k);
         step.read_b = !(has_prev_ && prev_.k == t.k && prev_.j == t.j &&
                         (!grid_.b_batched || prev_.b == t.b));
-        step.read_psum = t.k > 0 && !(has_prev_ && same_output(prev_, t) && prev_.k == t.k - 1);
-        step.write_psum = t.k < last_k &&
+        step.read_psum = (t.k > 0 || grid_.continues_k()) && !(has_prev_ && same_output(prev_, t) && prev_.k == t.k - 1);
+        step.write_psum = (t.k < last_k || !ends) &&
                           !(has_next_ && same_output(next_, t) && next_.k == t.k + 1);
     } else {
         // Element-wise: one input block per tile and nothing to accumulate.

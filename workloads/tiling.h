@@ -46,6 +46,14 @@ struct TileGrid {
     // and columns from these offsets on; extents above are the block's. The causal mask and the
     // functional mode need the op's own coordinates.
     std::int64_t batch_origin = 0, row_origin = 0, col_origin = 0;
+    // A block that cuts the reduction (MemoryBlock::depth) covers k elements [k_origin, k_origin
+    // + k) of the op's `k_whole`: its first k step reads the partial sum an earlier k block left
+    // unless it is the op's first (k_origin > 0), and its last writes a partial sum unless it is
+    // the op's last (k_origin + k < k_whole), in which case it writes the finished output.
+    // k_whole = 0: the grid covers the whole reduction.
+    std::int64_t k_origin = 0, k_whole = 0;
+    bool continues_k() const { return k_origin > 0; }
+    bool ends_k() const { return k_whole == 0 || k_origin + k >= k_whole; }
 
     // Tiles that run: all of them, or those with an unmasked pair under a causal mask.
     std::uint64_t tiles() const;

@@ -2,7 +2,8 @@
 // through the binary: they complete, are never faster and never move fewer bytes than the same
 // run with AccelTran-Edge's buffers; and blocks a mapping asks for compute the same values in
 // the functional mode (they cut rows and columns, never the reduction, so every stored value is
-// rounded the same).
+// rounded the same). Blocks that cut the reduction (depth) run in the timing model, and the
+// functional mode refuses them.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -71,4 +72,34 @@ TEST_CASE("blocks from a mapping: the functional mode computes the same values i
     CHECK(blocked["functional"]["output_error_vs_matched_reference"] ==
           whole["functional"]["output_error_vs_matched_reference"]);
     CHECK(blocked["sparsity"] == whole["sparsity"]);
+}
+
+TEST_CASE("k blocks from a mapping run, are written back, replay, and the functional mode refuses them",
+          "[integration][mapping]") {
+    ScratchDir dir("blocks-depth");
+    // BERT-Tiny's FFN W2 (k = 512) in k blocks of 128, rows and columns blocked too.
+    write_text(dir / "depth.yaml",
+               "ops:\n"
+               "  - op: l0.ffn.out\n    block: {batch: 1, rows: 16, columns: 64, depth: 128}\n"
+               "  - op: l1.attn.q\n    block: {batch: 1, depth: 64}\n");
+    const auto whole = small_buffer_summary(dir, "whole", {"--detail", "fast"});
+    const auto cut = small_buffer_summary(dir, "cut", {"--detail", "fast", "--mapping", dir / "depth.yaml", "--write-mapping"});
+    CHECK(cut["macs"] == whole["macs"]);
+    CHECK(cut["cycles"] != whole["cycles"]);  // the blocks did run
+    CHECK(cut["bytes"]["main_memory"]["read"].get<double>() > whole["bytes"]["main_memory"]["read"].get<double>());
+    const std::string written = read_text(dir / "cut/mapping.yaml");
+    CHECK(written.find("block: {batch: 1, rows: 16, columns: 64, depth: 128}") != std::string::npos);
+    CHECK(written.find("block: {batch: 1, rows: 32, columns: 128, depth: 64}") != std::string::npos);
+    // The written mapping replays the run.
+    const auto replay = small_buffer_summary(dir, "replay", {"--detail", "fast", "--mapping", dir / "cut/mapping.yaml"});
+    CHECK(replay["cycles"] == cut["cycles"]);
+    CHECK(replay["energy_j"] == cut["energy_j"]);
+    // The functional engine cannot start a tile part-way along k: refused, naming the entry.
+    std::vector<std::string> args = kSmallBufferRun;
+    args.insert(args.end(), {"--functional", "--mapping", dir / "depth.yaml", "--out", dir / "functional"});
+    const auto r = run_acceltran(args, dir);
+    INFO(describe(r));
+    CHECK(r.exit_code == 3);
+    CHECK(r.err.find("depth.yaml:2") != std::string::npos);
+    CHECK(r.err.find("op 'l0.ffn.out' is blocked in depth (128 of its k of 512)") != std::string::npos);
 }

@@ -206,6 +206,38 @@ TEST_CASE("a block's order key reads rows_outer or columns_outer and refuses any
     CHECK(error("  - op: l0.attn.probs\n    block: {batch: 1, order: rows_outer}\n").empty());
 }
 
+// Blocks that cut the reduction (MemoryBlock::depth, docs/mapping.md §1.1): a weight matmul's k,
+// in whole tiles of the op's tile k extent (its y), rows outer.
+TEST_CASE("a block's depth reads a weight matmul's k slice and refuses anything else", "[mapping]") {
+    const MappingFileFixture f;
+    const auto block_of = [&](const std::string& op, const std::string& block) {
+        const MappingDirectives d = f.read("ops:\n  - op: " + op + "\n    block: " + block + "\n");
+        const OpDirective& dir = d.ops[std::size_t(f.op(op).id)];
+        REQUIRE(dir.block);
+        return *dir.block;
+    };
+    REQUIRE(f.op("l0.ffn.out").k == 512);
+    CHECK(block_of("l0.ffn.out", "{rows: 0, depth: 128}").depth == 128);
+    CHECK(block_of("l0.ffn.out", "{depth: 512}").depth == 0);  // the whole k
+    CHECK(block_of("l0.ffn.out", "{depth: 0}").depth == 0);
+    // A tile of the entry's own: its y is the k extent.
+    CHECK(block_of("l0.ffn.out", "{depth: 96}\n    buffer_tile: {b: 1, x: 16, y: 32}").depth == 96);
+    const auto error = [&](const std::string& entry) { return mapping_file_error(f, "ops:\n" + entry); };
+    CHECK_THAT(error("  - op: l0.ffn.out\n    block: {depth: 40}\n"),
+               Contains("m.yaml:3:") && Contains("ops[0].block.depth: expected a multiple of 16, the k extent of the "
+                                                 "op's tile (its y), or 512, the whole k") && Contains("found '40'"));
+    CHECK_THAT(error("  - op: l0.ffn.out\n    block: {depth: 64}\n    buffer_tile: {b: 1, x: 16, y: 128}\n"),
+               Contains("expected a multiple of 128"));
+    CHECK_THAT(error("  - op: l0.ffn.out\n    block: {depth: 1024}\n"),
+               Contains("m.yaml:3:") && Contains("expected at most 512, the op's reduction k"));
+    CHECK_THAT(error("  - op: l0.ffn.out\n    block: {depth: -16}\n"), Contains("expected a non-negative integer"));
+    CHECK_THAT(error("  - op: l0.attn.scores\n    block: {depth: 16}\n"),
+               Contains("m.yaml:3:") && Contains("ops[0].block.depth") && Contains("'l0.attn.scores' is not one"));
+    CHECK_THAT(error("  - op: l0.ffn.gelu1\n    block: {depth: 16}\n"), Contains("'l0.ffn.gelu1' is not one"));
+    CHECK_THAT(error("  - op: l0.ffn.out\n    block: {columns: 64, order: columns_outer, depth: 128}\n"),
+               Contains("m.yaml:3:") && Contains("leave order out or give rows_outer"));
+}
+
 TEST_CASE("mapping file entries for a blocked matmul name the op its blocks share", "[mapping]") {
     const MappingFileFixture f(true);
     const auto error = [&](const std::string& entry) { return mapping_file_error(f, "ops:\n" + entry); };

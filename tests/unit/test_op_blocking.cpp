@@ -211,3 +211,116 @@ TEST_CASE("an illegal or oversized block is refused naming the mapping's line", 
     CHECK(sum == figures.front());
     CHECK(figures.front() > 64);
 }
+
+TEST_CASE("k blocks run exactly the op's tiles and MACs, one partial sum per output slice", "[blocking]") {
+    CompileOptions o = shipped("acceltran-edge");
+    const OpGraph g = build_op_graph(load_model("bert-tiny", kModelsDir), 64, 3, o);
+    const TiledProgram whole = compile_program(g, o);
+    // BERT-Tiny's FFN W2 has k = 512: depth 128 gives 4 k blocks, 192 gives 3 (the last of
+    // 128), each with rows and columns blocks too.
+    for (const MemoryBlock block : {MemoryBlock{1, 32, 64, false, 128}, MemoryBlock{0, 0, 0, false, 192},
+                                    MemoryBlock{1, 48, 80, false, 64}}) {
+        INFO(block.rows << " rows, " << block.columns << " columns, depth " << block.depth);
+        const std::string name = "l1.ffn.out";
+        const Op& op = g.op(name);
+        REQUIRE(op.k == 512);
+        OpDirective d;
+        d.block = block;
+        o.op_directives = one_directive(g, name, d);
+        const TiledProgram p = compile_program(g, o);
+        REQUIRE(p.blocked[std::size_t(op.id)].has_value());
+        const MemoryBlock r = p.blocked[std::size_t(op.id)]->block;
+        CHECK(r.depth == block.depth);
+        CHECK_FALSE(p.blocked[std::size_t(op.id)]->weight_whole);
+        const BlockedOpTally a = blocked_op_tally(whole, g, name), b = blocked_op_tally(p, g, name);
+        const auto pieces = [](std::int64_t extent, std::int64_t size) { return std::uint64_t((extent + size - 1) / size); };
+        const std::uint64_t row_blocks =
+            r.rows < op.m ? std::uint64_t(op.batch) * pieces(op.m, r.rows) : pieces(op.batch, r.batch);
+        const std::uint64_t out_blocks = row_blocks * pieces(op.n, r.columns), k_blocks = pieces(op.k, r.depth);
+        CHECK(b.computes == out_blocks * k_blocks);
+        CHECK(b.stores == out_blocks);  // partial sums never leave the buffers
+        CHECK(b.tiles == a.tiles);
+        CHECK(p.totals.macs == whole.totals.macs);
+        // Each compute entry is one k slice; the slices of one output block tile k in order, the
+        // first starting a partial sum and the last finishing the output.
+        std::int64_t k_covered = 0, starts = 0, ends = 0;
+        std::uint64_t macs = 0;
+        for (const ProgramEntry& e : p.entries) {
+            if (e.kind != EntryKind::Compute || e.op != op.id) continue;
+            CHECK(e.grid.k_whole == op.k);
+            CHECK(e.grid.k_origin % r.depth == 0);
+            CHECK(e.grid.k == std::min(r.depth, op.k - e.grid.k_origin));
+            k_covered += e.grid.k;
+            starts += !e.grid.continues_k();
+            ends += e.grid.ends_k();
+            macs += std::uint64_t(e.grid.batch * e.grid.m * e.grid.n * e.grid.k);
+        }
+        CHECK(k_covered == std::int64_t(out_blocks) * op.k);
+        CHECK(starts == std::int64_t(out_blocks));
+        CHECK(ends == std::int64_t(out_blocks));
+        CHECK(macs == std::uint64_t(op.macs()));
+        // The A and weight k slices add up to every operand byte once per column block (A) and
+        // once per row block (the weight), give or take a byte per slice.
+        std::uint64_t a_bytes = 0, w_bytes = 0, a_loads = 0, w_loads = 0;
+        const int a_in = op.a_inputs[0];
+        for (const ProgramEntry& e : p.entries) {
+            if (e.kind != EntryKind::Load) continue;
+            if (e.tensor == a_in) a_bytes += e.data_bytes, a_loads++;
+            if (e.tensor == op.b_input) w_bytes += e.data_bytes, w_loads++;
+        }
+        const std::uint64_t col_blocks = pieces(op.n, r.columns);
+        CHECK(a_bytes >= col_blocks * p.layouts[std::size_t(a_in)].data_bytes);
+        CHECK(a_bytes <= col_blocks * p.layouts[std::size_t(a_in)].data_bytes + a_loads);
+        CHECK(w_bytes >= row_blocks * p.layouts[std::size_t(op.b_input)].data_bytes);
+        CHECK(w_bytes <= row_blocks * p.layouts[std::size_t(op.b_input)].data_bytes + w_loads);
+        acceltran::testing::check_occupancy_in_program_order(p);
+    }
+}
+
+TEST_CASE("a k block's tiles continue and park the partial sum at its edges", "[blocking]") {
+    Op op;
+    op.kind = OpKind::MatMul;
+    op.batch = 1;
+    op.m = 16;
+    op.n = 16;
+    op.k = 64;
+    TileGrid g = make_tile_grid(op, TileShape{1, 16, 16});
+    g.k = 32;
+    g.nk = 2;
+    const auto steps = [&](std::int64_t origin) {
+        g.k_origin = origin;
+        g.k_whole = 64;
+        LaneTileSequence seq(g, LoopOrder::parse("b_i_j_k"), 0, 1);
+        std::vector<TileStep> out;
+        TileStep s;
+        while (seq.next(s)) out.push_back(s);
+        return out;
+    };
+    const std::vector<TileStep> first = steps(0), last = steps(32);
+    REQUIRE(first.size() == 2);
+    REQUIRE(last.size() == 2);
+    // The first k block starts the sum and parks it; the last reads it back and writes the output.
+    CHECK_FALSE(first[0].read_psum);
+    CHECK(first[1].write_psum);
+    CHECK_FALSE(first[1].write_output);
+    CHECK(last[0].read_psum);
+    CHECK_FALSE(last[1].write_psum);
+    CHECK(last[1].write_output);
+}
+
+TEST_CASE("an illegal depth is refused naming the mapping's line", "[blocking][mapping]") {
+    CompileOptions o = shipped("acceltran-edge");
+    const OpGraph g = build_op_graph(load_model("bert-tiny", kModelsDir), 64, 2, o);
+    const auto refuse = [&](const std::string& op, MemoryBlock block, const std::string& expected) {
+        OpDirective d;
+        d.block = block;
+        d.origin = "map.yaml:9";
+        o.op_directives = one_directive(g, op, d);
+        INFO(op);
+        CHECK_THROWS_WITH(compile_program(g, o), Contains("map.yaml:9") && Contains(op) && Contains(expected));
+    };
+    refuse("l0.ffn.out", {0, 0, 0, false, 40}, "not a multiple of the tile's k extent");
+    refuse("l0.ffn.out", {0, 0, 0, false, 1024}, "larger than the op");
+    refuse("l0.attn.scores", {0, 0, 0, false, 16}, "only a matmul whose B is a weight");
+    refuse("l0.ffn.out", {0, 0, 64, true, 128}, "columns_outer");
+}

@@ -214,20 +214,83 @@ TEST_CASE("cost model: buffer fit, main-memory blocks and their pipeline", "[map
     CHECK(by_rows.cycles > resident.cycles);  // the same tiles, and the loads and stores on top
 }
 
+TEST_CASE("cost model: k blocks stream A and weight slices and keep the partial sums on chip", "[mapper]") {
+    AcceleratorConfig small = load_accelerator("acceltran-edge", kConfigs);
+    small.activation_buffer.size_mb = small.weight_buffer.size_mb = small.mask_buffer.size_mb = 64.0 / 1024;
+    const OpCostModel model(small, power::load_technology(small.technology, kConfigs));
+    // BERT-Base's FFN W2 at 128 tokens: a 128 x 3072 A, a 3072 x 768 weight. One row of A is
+    // 3072 · 1.25 = 3,840 bytes, so a block of 64 rows without a k cut needs 240 KiB: never fits.
+    const OpShape w2 = costmodel_matmul(1, 128, 768, 3072);
+    MappingChoice c = costmodel_choice(16, 16, "b_i_j_k");
+    c.block = workloads::MemoryBlock{1, 64, 64, false, 0};
+    CHECK_FALSE(model.evaluate(w2, c).fits);
+    // Depth 256: per k block a 64 x 256 A slice (20,480 B) and a 256 x 64 weight slice (20,480 B),
+    // and the 64 x 64 partial sum, dense (10,240 B): twice 30,720 B of activations fit 64 KiB.
+    c.block.depth = 256;
+    const OpCost d256 = model.evaluate(w2, c);
+    REQUIRE(d256.fits);
+    CHECK(d256.double_buffered);
+    CHECK(d256.blocks == 2 * 12 * 12);  // row blocks x column blocks x k blocks
+    // Main memory: A spilled once and loaded once per column block, the weight once per row
+    // block, the finished output stored once, dense (the slice that held the partial sum).
+    const auto data_and_mask = [](double e) { return e * 1.25 + e / 8; };
+    const double a = data_and_mask(128.0 * 3072), w = data_and_mask(3072.0 * 768);
+    const double out = 128.0 * 768 * 2.5 + 128.0 * 768 / 8;
+    CHECK(d256.memory_bytes == Approx(a + 12 * a + 2 * w + out));
+    // The partial sums stay in the activation buffer: with k innermost in the tile loop each
+    // boundary between k blocks writes and reads every output once, dense (20 bits). Depth 512
+    // has 6 k blocks (5 boundaries) against 12 (11): the difference is 2 · 6 · 128 · 768 · 2.5 B,
+    // all else equal.
+    c.block.depth = 512;
+    const OpCost d512 = model.evaluate(w2, c);
+    REQUIRE(d512.fits);
+    CHECK_FALSE(d512.double_buffered);  // 2 · (40,960 + 10,240) B of activations exceed 64 KiB
+    CHECK(d256.buffer_bytes[0] - d512.buffer_bytes[0] == Approx(2.0 * 6 * 128 * 768 * 2.5));
+    CHECK(d256.memory_bytes == Approx(d512.memory_bytes));
+    // Chains of k blocks run side by side only as far as the buffers hold them: with tile (4, 64,
+    // 64), a block of all 128 rows, 128 columns and depth 64 is one k step of 2 x 2 output tiles
+    // (4,096 cycles each, one per lane) and a chain of 48 of them; one chain's slices (10,240 B of
+    // A and 40,960 B of partial sums) leave no room for a second in 64 KiB, so the 6 chains (one
+    // per column block) run one after another: at least 6 · 48 · 4,096 cycles. (At batch 4 the
+    // TLM model ran the 24 chains in 4.78 M cycles, 24 · 48 · 4,096 = 4.72 M.)
+    MappingChoice wide = costmodel_choice(64, 64, "b_k_j_i");
+    wide.tile.b = 4;
+    wide.block = workloads::MemoryBlock{1, 0, 128, false, 64};
+    const OpCost chained = model.evaluate(w2, wide);
+    REQUIRE(chained.fits);
+    CHECK(chained.cycles >= 6.0 * 48 * 4096);
+    CHECK(chained.cycles < 1.2 * 6 * 48 * 4096);
+    // Columns outer with a depth is not a mapping the compiler runs.
+    c.block.columns_outer = true;
+    CHECK_FALSE(model.evaluate(w2, c).fits);
+
+    // The mapspace: on these buffers only its k-blocked points fit this op.
+    const Mapspace space(w2, model.default_choice(), true);
+    std::uint64_t fit_whole_k = 0, fit_cut = 0;
+    for (std::uint64_t i = 0; i < space.size(); ++i) {
+        const MappingChoice m = space.at(i);
+        if (!model.evaluate(w2, m).fits) continue;
+        (m.block.depth > 0 ? fit_cut : fit_whole_k)++;
+    }
+    CHECK(fit_whole_k == 0);
+    CHECK(fit_cut > 0);
+}
+
 TEST_CASE("mapspace: product of its choices, every index a distinct mapping", "[mapper]") {
     const AcceleratorConfig edge = load_accelerator("acceltran-edge", kConfigs);
     const OpCostModel model(edge, power::load_technology(edge.technology, kConfigs));
     const OpShape shape = costmodel_matmul(4, 128, 768, 768);
     const Mapspace space(shape, model.default_choice(), true);
     // b {1, 2, 4}, x {4 … 64}, y {4 … 64}, 24 orders, rows {whole, batch 1, 2, (1, 64)}, columns
-    // {whole, 64, 128, 256, 512}, each but whole rows outer or columns outer.
-    CHECK(space.size() == 3 * 5 * 5 * 24 * 4 * 9);
+    // {whole, 64, 128, 256, 512}, each but whole rows outer or columns outer, depth {whole, 64,
+    // 128, 256, 512}.
+    CHECK(space.size() == 3 * 5 * 5 * 24 * 4 * 9 * 5);
     std::set<std::string> seen;
     for (std::uint64_t i = 0; i < space.size(); i += 7) {
         const MappingChoice c = space.at(i);
         seen.insert(std::to_string(c.tile.b) + std::to_string(c.tile.x) + "," + std::to_string(c.tile.y) +
                     c.loop_order.str() + std::to_string(c.block.batch) + "," + std::to_string(c.block.rows) + "," +
-                    std::to_string(c.block.columns) + (c.block.columns_outer ? "c" : "r"));
+                    std::to_string(c.block.columns) + (c.block.columns_outer ? "c" : "r") + std::to_string(c.block.depth));
     }
     CHECK(seen.size() == (space.size() + 6) / 7);
     std::array<std::size_t, Mapspace::kDimensions> digits{};
