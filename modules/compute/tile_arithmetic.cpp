@@ -67,7 +67,10 @@ void TileArithmetic::matmul_tile(const OpContext& ctx, const workloads::TileStep
     const Op& op = *ctx.op;
     const workloads::TileGrid& g = *ctx.grid;
     const bool skipping = sparsity_.config().zero_skipping();
-    const std::int64_t k0 = step.index.k * g.shape.y, k1 = k0 + g.depth_k(step.index.k);
+    // A block that cuts the reduction starts at its k origin (MemoryBlock::depth); the op's
+    // accumulator carries the sum from one k block to the next, and only the op's last k step
+    // (write_output) rounds it.
+    const std::int64_t k0 = g.k_origin + step.index.k * g.shape.y, k1 = k0 + g.depth_k(step.index.k);
     const TensorView a = store_.view(op.a_inputs[0], op), b = store_.view(op.b_input, op);
     const bool bt = op.b_transposed;
     auto b_at = [&](std::int64_t e, std::int64_t kk, std::int64_t c) { return bt ? b.at(e, c, kk) : b.at(e, kk, c); };

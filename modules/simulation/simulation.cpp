@@ -164,20 +164,6 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
             compile.tensor_density = functional_->planning_densities();
         }
         program_ = std::make_unique<workloads::TiledProgram>(workloads::compile_program(*graph_, compile));
-        // The functional engine takes a tile's k columns from the op's first, so it cannot run
-        // a block that starts part-way along k (MemoryBlock::depth, docs/mapping.md §1.1).
-        if (functional_)
-            for (const workloads::Op& op : graph_->ops)
-                if (const auto& b = program_->blocked[std::size_t(op.id)]; b && b->block.depth > 0 && b->block.depth < op.k) {
-                    const auto& d = compile.op_directives;
-                    const std::string origin = std::size_t(op.id) < d.size() && !d[std::size_t(op.id)].origin.empty()
-                                                   ? d[std::size_t(op.id)].origin + ": "
-                                                   : std::string();
-                    throw InputError(origin + functional_why + ": op '" + op.name + "' is blocked in depth (" +
-                                     std::to_string(b->block.depth) + " of its k of " + std::to_string(op.k) +
-                                     "), which the functional mode does not run yet: leave depth out of its block, "
-                                     "or run without " + functional_why);
-                }
         compile_ = std::move(compile);
     } catch (const std::bad_alloc&) {
         throw SimulationError(out_of_memory("building the program of"));
