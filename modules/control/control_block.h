@@ -1,8 +1,9 @@
 // The control block: executes the compiled program. Memory entries go to the DMA (lowest
 // program index first, one per channel); a compute entry whose dependencies are met is split
 // into jobs, contiguous ranges of its output tiles in loop order, one per unit at most, handed
-// to free units of its class. It tracks buffer occupancy from the plan's residencies and the
-// time units spend idle for want of ready work.
+// to free units of its class (at the fast detail level, several at once as a job group). It
+// tracks buffer occupancy from the plan's residencies and the time units spend idle for want of
+// ready work.
 #pragma once
 
 #include <cstdint>
