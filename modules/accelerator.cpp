@@ -75,9 +75,9 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorC
         pes_.back()->buffer_socket.bind(interconnect_->requesters);
         pes_.back()->set_detail(detail);
     }
-    // Job groups at the fast level, unless an observer asks for each tile or each unit on its
-    // own (the Perfetto trace): a group's chunk is one event for all its units.
-    control_->set_group_jobs(detail == DetailLevel::Fast && !(observer && (observer->wants_tiles() || observer->wants_units())));
+    // Job groups at the fast level, unless an observer asks for every tile (`--perfetto=tiles`):
+    // a group's chunk is one event for all its units, its tiles summed per job.
+    control_->set_group_jobs(detail == DetailLevel::Fast && !(observer && observer->wants_tiles()));
     // The DMA moves 64 KiB pieces at the fast level (the PE's largest fast transfer), bursts at
     // the full level.
     if (detail == DetailLevel::Fast)

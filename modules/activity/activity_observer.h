@@ -29,8 +29,8 @@ struct TileEvent {
     std::uint32_t tiles = 1;       // tiles the event covers: more than 1 only for a run (wants_tiles())
     // Units the event covers: more than 1 for a job group of the fast detail level (units `unit`
     // .. `unit + units - 1` of the PE, numbered on into the next PEs past its last, each busy
-    // for part of [start, end); wants_units()), whose busy unit-cycles in all are `group_busy`,
-    // and whose counts above are the group's sums.
+    // for part of [start, end)), whose busy unit-cycles in all are `group_busy`, and whose
+    // counts above are the group's sums. Without wants_tiles() the fast level may report so.
     std::uint32_t units = 1;
     double group_busy = 0;
     double busy_unit_cycles() const { return units > 1 ? group_busy : end - start; }
@@ -43,10 +43,6 @@ public:
     // back-to-back tiles of one unit as one event (start of the first, end of the last, summed
     // sparsity counts and conversion cycles), which is the same activity.
     virtual bool wants_tiles() const { return false; }
-    // Whether on_tile must see each unit's tiles on their own. Otherwise the fast detail level
-    // may run the jobs of one op on neighbouring units of a PE as a group and report a chunk of
-    // the group as one event (TileEvent::units, busy_unit_cycles()).
-    virtual bool wants_units() const { return false; }
     virtual void on_tile(const TileEvent&) {}
     // The port moved `bytes` during [start, end).
     virtual void on_port_busy(Port, double start, double end, double bytes) {}

@@ -79,7 +79,7 @@ private:
     // Reports the tile for `unit` and for the units of its class it also occupies
     // (OriginalIssueRules::extra_units). `tiles` > 1: back-to-back tiles of one job reported as
     // one event (ActivityObserver::wants_tiles()); `units` > 1: a job group's units, busy for
-    // `group_busy` unit-cycles in all (ActivityObserver::wants_units()).
+    // `group_busy` unit-cycles in all (TileEvent::units).
     void report_tile(const ComputeUnit& unit, double start, double end, std::uint32_t pre, std::uint32_t post,
                      double conversion, std::uint32_t tiles = 1, std::uint32_t units = 1, double group_busy = 0);
     // Adds busy cycles and tiles to `unit` and to the units of its class it also occupies.

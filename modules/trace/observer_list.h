@@ -23,11 +23,6 @@ public:
             if (o->wants_tiles()) return true;
         return false;
     }
-    bool wants_units() const override {
-        for (auto* o : observers_)
-            if (o->wants_units()) return true;
-        return false;
-    }
     void on_tile(const TileEvent& t) override {
         for (auto* o : observers_) o->on_tile(t);
     }

@@ -82,34 +82,51 @@ void PerfettoTrace::name_track(int pid, int tid, const std::string& process, con
 }
 
 void PerfettoTrace::on_tile(const TileEvent& t) {
+    if (t.units <= 1) {
+        on_unit_tile(t, t.pe, t.unit, t.end - t.start, t.tiles);
+        return;
+    }
+    // A job group's event: each of its units on its own track over the group's interval, with
+    // an equal share of the busy cycles and of the tiles (the first units take the remainder, so
+    // the tiles add up; the units are numbered on into the next PEs).
+    const int per_pe = per_pe_[int(t.unit_class)];
+    const double busy = t.busy_unit_cycles() / double(t.units);
+    for (std::uint32_t u = 0; u < t.units; ++u) {
+        const int global = t.pe * per_pe + t.unit + int(u);
+        const std::uint32_t tiles = t.tiles / t.units + (u < t.tiles % t.units ? 1 : 0);
+        if (tiles > 0) on_unit_tile(t, global / per_pe, global % per_pe, busy, tiles);
+    }
+}
+
+void PerfettoTrace::on_unit_tile(const TileEvent& t, int pe, int unit, double busy, std::uint32_t tiles) {
     const int c = int(t.unit_class);
-    const int pid = t.pe + 1;
+    const int pid = pe + 1;
     // Lanes first, then softmax units, then the layer-norm unit: one track each.
-    int tid = t.unit;
+    int tid = unit;
     for (int k = 0; k < c; ++k) tid += per_pe_[k];
-    const std::size_t track = std::size_t(t.pe) * std::size_t(per_pe_[0] + per_pe_[1] + per_pe_[2]) + std::size_t(tid);
+    const std::size_t track = std::size_t(pe) * std::size_t(per_pe_[0] + per_pe_[1] + per_pe_[2]) + std::size_t(tid);
     if (!unit_kept_[track] || !selection_.in_window(t.start, t.end)) return;
     char& named = unit_named_[track];
     if (!named) {
-        name_track(pid, tid, "pe" + std::to_string(t.pe), std::string(kUnitName[c]) + std::to_string(t.unit));
+        name_track(pid, tid, "pe" + std::to_string(pe), std::string(kUnitName[c]) + std::to_string(unit));
         named = 1;
     }
     const int op = program_.entries[t.entry].op;
     OpenRun& run = open_runs_[track];
-    const double tile_cycles = (t.end - t.start) / double(std::max<std::uint32_t>(t.tiles, 1));
+    const double tile_cycles = (t.end - t.start) / double(std::max<std::uint32_t>(tiles, 1));
     // Joins the open run when it is the same op, later on the track, after a gap no longer than
     // a tile: longer waits (for a block's operands, say) stay visible as gaps. (A millionth of a
     // cycle allows for the float sums of the event times.)
     if (slices_ == PerfettoSlices::Runs && run.tiles > 0 && run.op == op && t.start + 1e-6 >= run.end &&
         t.start - run.end <= run.tile_cycles) {
         run.end = t.end;
-        run.busy += t.end - t.start;
-        run.tiles += t.tiles;
+        run.busy += busy;
+        run.tiles += tiles;
         run.tile_cycles = tile_cycles;
         return;
     }
     if (run.tiles > 0) write_slice(run);
-    run = OpenRun{pid, tid, op, t.entry, t.start, t.end, t.end - t.start, tile_cycles, t.tiles};
+    run = OpenRun{pid, tid, op, t.entry, t.start, t.end, busy, tile_cycles, tiles};
     if (slices_ == PerfettoSlices::Tiles) {
         write_slice(run);
         run.tiles = 0;

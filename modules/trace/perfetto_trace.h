@@ -46,8 +46,6 @@ public:
                   TraceSelection selection = {}, PerfettoSlices slices = PerfettoSlices::Runs);
 
     bool wants_tiles() const override { return slices_ == PerfettoSlices::Tiles; }
-    // One track per unit, whose runs join a unit's own tiles.
-    bool wants_units() const override { return true; }
     void on_tile(const TileEvent& t) override;
     void on_dma_transfer(int channel, std::uint32_t entry, double start, double end) override;
 
@@ -71,6 +69,8 @@ private:
         std::uint64_t tiles = 0;
     };
     void write_slice(const OpenRun& run);
+    // One unit's share of an event: `busy` cycles and `tiles` on unit `unit` of PE `pe`.
+    void on_unit_tile(const TileEvent& t, int pe, int unit, double busy, std::uint32_t tiles);
     void event_prefix();
     void name_track(int pid, int tid, const std::string& process, const std::string& thread);
     double us(double cycles) const { return cycles / mhz_; }

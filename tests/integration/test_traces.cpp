@@ -370,10 +370,15 @@ TEST_CASE("Perfetto runs of BERT-Tiny cover its tile slices exactly: same tiles 
     // BERT-Tiny/Edge: 62,976 tile slices; runs are several times fewer (10,759 when this was written).
     CHECK(tile_count > 4 * run_count);
 
-    // The fast detail level reports back-to-back tiles as one event when the trace asks for runs:
-    // the tiles per op are the same.
+    // The fast detail level reports back-to-back tiles as one event when the trace asks for runs,
+    // and a job group's chunk as one event for its units: the tiles per op are the same, and so is
+    // the run (the trace does not turn the groups off).
     r = run_acceltran({"run", "-q", "--detail", "fast", "--perfetto", "-o", dir / "fast"}, dir);
     REQUIRE(r.exit_code == 0);
+    r = run_acceltran({"run", "-q", "--detail", "fast", "-o", dir / "fast-untraced"}, dir);
+    REQUIRE(r.exit_code == 0);
+    CHECK(load_json(dir / "fast/summary.json")["cycles"] == load_json(dir / "fast-untraced/summary.json")["cycles"]);
+    CHECK(load_json(dir / "fast/summary.json")["energy_j"] == load_json(dir / "fast-untraced/summary.json")["energy_j"]);
     std::map<int, std::uint64_t> fast_tiles, full_tiles;
     for (const auto& [track, s] : perfetto_unit_tracks(load_json(dir / "fast/trace.perfetto.json")))
         for (const auto& run : s) fast_tiles[run.op] += run.tiles;
