@@ -80,16 +80,27 @@ bool OpBlocking::whole(const MemoryBlock& r) const {
     return r.batch == op_.batch && r.rows == op_.m && r.columns == op_.n && !cuts_k(r);
 }
 
-std::vector<OpBlocking::Range> OpBlocking::depth_ranges(const MemoryBlock& r, const Range& block) const {
-    if (!cuts_k(r)) return {block};
-    std::vector<Range> out;
-    for (std::int64_t d0 = 0; d0 < op_.k; d0 += r.depth) {
-        Range d = block;
-        d.d0 = d0;
-        d.nd = std::min(r.depth, op_.k - d0);
-        out.push_back(d);
+namespace {
+
+// `base` cut along one dimension of `extent` into pieces of `step` (the last one shorter),
+// each with its origin and size in the given fields.
+std::vector<OpBlocking::Range> cut_ranges(const OpBlocking::Range& base, std::int64_t extent, std::int64_t step,
+                                          std::int64_t OpBlocking::Range::*origin, std::int64_t OpBlocking::Range::*size) {
+    std::vector<OpBlocking::Range> out;
+    for (std::int64_t o = 0; o < extent; o += step) {
+        OpBlocking::Range piece = base;
+        piece.*origin = o;
+        piece.*size = std::min(step, extent - o);
+        out.push_back(piece);
     }
     return out;
+}
+
+}  // namespace
+
+std::vector<OpBlocking::Range> OpBlocking::depth_ranges(const MemoryBlock& r, const Range& block) const {
+    if (!cuts_k(r)) return {block};
+    return cut_ranges(block, op_.k, r.depth, &Range::d0, &Range::nd);
 }
 
 std::vector<OpBlocking::Range> OpBlocking::row_ranges(const MemoryBlock& r) const {
@@ -105,14 +116,7 @@ std::vector<OpBlocking::Range> OpBlocking::row_ranges(const MemoryBlock& r) cons
 }
 
 std::vector<OpBlocking::Range> OpBlocking::column_ranges(const MemoryBlock& r, const Range& rows) const {
-    std::vector<Range> out;
-    for (std::int64_t c0 = 0; c0 < op_.n; c0 += r.columns) {
-        Range c = rows;
-        c.c0 = c0;
-        c.nc = std::min(r.columns, op_.n - c0);
-        out.push_back(c);
-    }
-    return out;
+    return cut_ranges(rows, op_.n, r.columns, &Range::c0, &Range::nc);
 }
 
 OpBlocking::Slice OpBlocking::slice(int tensor, std::uint64_t num, std::uint64_t den, std::uint64_t offset_num) const {

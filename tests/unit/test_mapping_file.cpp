@@ -37,6 +37,13 @@ struct MappingFileFixture {
             if (o.name == name) return o;
         throw std::out_of_range(name);
     }
+    // The block the mapping file `ops: [{op: <op>, block: <block>}]` gives `op`.
+    MemoryBlock block_of(const std::string& op_name, const std::string& block) const {
+        const MappingDirectives d = read("ops:\n  - op: " + op_name + "\n    block: " + block + "\n");
+        const OpDirective& dir = d.ops[std::size_t(op(op_name).id)];
+        REQUIRE(dir.block);
+        return *dir.block;
+    }
     std::string written() const {
         std::ostringstream out;
         plan.write_yaml(out, "test");
@@ -181,12 +188,7 @@ TEST_CASE("mapping file errors name the file, the line and what was expected", "
 // default) or columns_outer, only where there are column blocks to order.
 TEST_CASE("a block's order key reads rows_outer or columns_outer and refuses anything else", "[mapping]") {
     const MappingFileFixture f;
-    const auto block_of = [&](const std::string& op, const std::string& block) {
-        const MappingDirectives d = f.read("ops:\n  - op: " + op + "\n    block: " + block + "\n");
-        const OpDirective& dir = d.ops[std::size_t(f.op(op).id)];
-        REQUIRE(dir.block);
-        return *dir.block;
-    };
+    const auto block_of = [&](const std::string& op, const std::string& block) { return f.block_of(op, block); };
     CHECK_FALSE(block_of("l0.attn.out", "{batch: 1, rows: 32, columns: 64}").columns_outer);
     CHECK_FALSE(block_of("l0.attn.out", "{batch: 1, rows: 32, columns: 64, order: rows_outer}").columns_outer);
     const MemoryBlock outer = block_of("l0.attn.out", "{batch: 1, rows: 32, columns: 64, order: columns_outer}");
@@ -210,12 +212,7 @@ TEST_CASE("a block's order key reads rows_outer or columns_outer and refuses any
 // in whole tiles of the op's tile k extent (its y), rows outer.
 TEST_CASE("a block's depth reads a weight matmul's k slice and refuses anything else", "[mapping]") {
     const MappingFileFixture f;
-    const auto block_of = [&](const std::string& op, const std::string& block) {
-        const MappingDirectives d = f.read("ops:\n  - op: " + op + "\n    block: " + block + "\n");
-        const OpDirective& dir = d.ops[std::size_t(f.op(op).id)];
-        REQUIRE(dir.block);
-        return *dir.block;
-    };
+    const auto block_of = [&](const std::string& op, const std::string& block) { return f.block_of(op, block); };
     REQUIRE(f.op("l0.ffn.out").k == 512);
     CHECK(block_of("l0.ffn.out", "{rows: 0, depth: 128}").depth == 128);
     CHECK(block_of("l0.ffn.out", "{depth: 512}").depth == 0);  // the whole k
