@@ -105,8 +105,8 @@ struct FastJobState {
     std::vector<JobChunk> group_chunks;
     std::vector<JobChunk> group_totals;  // per group chunk: the jobs' chunks added field by field
     std::vector<JobTotals> followers;    // the group's other jobs, in unit order
-    // Starts the group with `plan` (slots: the plans' most chunks, middle_chunks + 2), adds
-    // another job's plan, and drops the slots no job filled.
+    // Starts the group with `plan` in middle_chunks + 2 chunk slots, adds another job's plan
+    // (`copies` times: that many jobs with its figures), and drops the slots no job filled.
     void start_group(int middle_chunks);
     void add_to_group(const JobPlan& p, std::uint64_t copies = 1);
     void finish_group();

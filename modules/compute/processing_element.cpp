@@ -327,8 +327,7 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
             unit.fast->followers.reserve(group - 1);
             // A job whose tiles repeat the first job's tile for tile (same length, no short
             // tile in either, and step flags that do not depend on where the range starts)
-            // has the plan built last for a job like it: its unit is charged with that plan's
-            // tiles instead of walking them.
+            // has the plan built last for a job like it, and is not walked.
             const JobRange r0 = cmd->range(0);
             const bool translates = plans_translate(ctx, r0) &&
                                     !workloads::range_has_short_tile(*ctx.grid, ctx.loop_order, r0.first_output, r0.end_output);

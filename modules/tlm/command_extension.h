@@ -21,9 +21,9 @@ public:
     std::uint32_t entry = 0;                            // program entry index
     const workloads::ProgramEntry* program_entry = nullptr;
     // Compute job: jobs first_job .. first_job + group - 1 of the entry's split, on units unit ..
-    // unit + group - 1 of the PE (per class). group > 1 only at the fast detail level: jobs handed
-    // to neighbouring free units of one PE at one instant start and complete together
-    // (docs/model-reference.md §6a, "Job groups").
+    // unit + group - 1 of its class, counted from this PE on into the next PEs. group > 1 only at
+    // the fast detail level: jobs handed out at one instant to units that follow each other start
+    // and complete together (docs/model-reference.md §6a, "Job groups").
     int unit = -1;
     int group = 1;
     JobSplit split;
