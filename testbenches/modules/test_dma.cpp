@@ -205,6 +205,34 @@ TEST_CASE("Dma: one load of 10240 data + 1024 mask bytes finishes when memory ba
     CHECK(bench.weight.traffic().writes == 0);
 }
 
+// The fast detail level's pieces (Dma::set_bursts_per_piece; docs/model-reference.md §6a, "DMA
+// pieces"), here of up to 4 bursts: the 10240 data bytes (3 bursts) go as one piece, the 1024
+// mask bytes (one burst) as before.
+//   mask:  memory [0, 28) + 35 = 63 -> mask write [63, 65) + 1 = 66
+//   data:  memory [28, 308) + 35 = 343 (arrived; one latency for the piece);
+//          first burst in at 0 + 343 / 3 = 114.333, when the piece's write goes out:
+//          activation [114.333, 116.833) + 1 = 117.833 (written);
+//          done = max(117.833, 343 + (117.833 - 114.333) / 3 = 344.167) = 344.167
+// against 344.5 burst by burst (the last burst's write there takes 0.5 cycles, here a third of
+// the piece's 3.5).
+TEST_CASE("Dma: in pieces of 4 bursts the same load is one memory read and one buffer write per stream (344.167 cycles)",
+          "[modules][dma]") {
+    DmaBench bench(2);
+    bench.dma.set_bursts_per_piece(4);
+    bench.controller.requests = {load(7, 0x10000, 0)};
+    sc_core::sc_start();
+    REQUIRE(bench.controller.done.count(7) == 1);
+    CHECK(bench.controller.done.at(7) == Approx(343.0 + 3.5 / 3).margin(kDmaMargin));
+    const MemoryTraffic m = bench.memory.traffic();
+    CHECK(m.reads == 2);  // the mask burst and the data piece
+    CHECK(m.read_bytes == kDataBytes + kMaskBytes);
+    CHECK(m.busy_cycles == Approx(308).margin(1e-9));
+    const MemoryTraffic act = bench.activation.traffic();
+    CHECK(act.writes == 1);
+    CHECK(act.write_bytes == kDataBytes);
+    CHECK(bench.mask.traffic().writes == 1);
+}
+
 TEST_CASE("Dma: with 2 channels two simultaneous loads overlap (344.5 and 652.5 cycles)",
           "[modules][dma]") {
     DmaBench bench(2);
