@@ -47,6 +47,12 @@ MappingDirectives fusion_directives(const OpGraph& g, const CompileOptions& o, c
     return MappingFile::parse(text, "fuse.yaml").directives(g, plan, o);
 }
 
+// The program `g` compiles to under the mapping `text` (on top of `o`'s own settings).
+TiledProgram fusion_program(const OpGraph& g, CompileOptions o, const std::string& text) {
+    o.op_directives = fusion_directives(g, o, text).ops;
+    return compile_program(g, o);
+}
+
 // The error a mapping text draws from fusion_directives, or "accepted".
 std::string fusion_refusal(const OpGraph& g, const CompileOptions& o, const std::string& text) {
     try {
@@ -67,10 +73,8 @@ TEST_CASE("softmax fused into Q x K^T keeps the scores off main memory", "[fusio
     const std::string blocks = "ops:\n  - op: l0.attn.scores\n    block: {batch: 5}\n";
     const std::string fused_text = "ops:\n  - op: l0.attn.scores\n    block: {batch: 5}\n"
                                    "  - op: l0.attn.probs\n    fuse: true\n";
-    o.op_directives = fusion_directives(g, o, blocks).ops;
-    const TiledProgram apart = compile_program(g, o);
-    o.op_directives = fusion_directives(g, o, fused_text).ops;
-    const TiledProgram fused = compile_program(g, o);
+    const TiledProgram apart = fusion_program(g, o, blocks);
+    const TiledProgram fused = fusion_program(g, o, fused_text);
 
     const Op& scores = g.op("l0.attn.scores");
     const Op& probs = g.op("l0.attn.probs");
@@ -112,10 +116,8 @@ TEST_CASE("GELU fused into FFN W1 and layer-norm with its add into W_out", "[fus
                                    "  - op: l0.ffn.gelu1\n    fuse: true\n"
                                    "  - op: l0.attn.out\n    block: {batch: 1}\n"
                                    "  - op: l0.attn.ln\n    fuse: true\n";
-    o.op_directives = fusion_directives(g, o, apart_text).ops;
-    const TiledProgram apart = compile_program(g, o);
-    o.op_directives = fusion_directives(g, o, fused_text).ops;
-    const TiledProgram fused = compile_program(g, o);
+    const TiledProgram apart = fusion_program(g, o, apart_text);
+    const TiledProgram fused = fusion_program(g, o, fused_text);
     for (const std::string name : {"l0.ffn.h1", "l0.attn.out", "l0.attn.residual"}) {
         INFO(name);
         const int t = g.op(name).output;
@@ -155,8 +157,7 @@ TEST_CASE("a fused matmul in column blocks keeps whole output rows resident, or 
     // W1 in blocks of one batch entry's 64 rows x 128 of its 512 columns; the GELU fused.
     const std::string text = "ops:\n  - op: l0.ffn.gelu1\n    fuse: true\n"
                              "  - op: l0.ffn.h1\n    block: {batch: 1, columns: 128}\n";
-    o.op_directives = fusion_directives(g, o, text).ops;
-    const TiledProgram p = compile_program(g, o);
+    const TiledProgram p = fusion_program(g, o, text);
     CHECK(fusion_traffic_of(p, h1.output) == 0);
     // Four column blocks per row block, then the GELU once over the row block's whole rows.
     std::vector<int> order;
@@ -195,8 +196,7 @@ TEST_CASE("columns outer runs the column blocks outside the row blocks and refus
     for (const bool columns_outer : {false, true}) {
         const std::string text = std::string("ops:\n  - op: l0.ffn.h1\n    block: {batch: 1, columns: 128, order: ") +
                                  (columns_outer ? "columns_outer" : "rows_outer") + "}\n";
-        o.op_directives = fusion_directives(g, o, text).ops;
-        const TiledProgram p = compile_program(g, o);
+        const TiledProgram p = fusion_program(g, o, text);
         std::vector<std::int64_t> columns;  // each block's first column, in program order
         for (const ProgramEntry& e : p.entries)
             if (e.kind == EntryKind::Compute && e.op == h1.id) columns.push_back(e.grid.col_origin);
@@ -259,10 +259,8 @@ TEST_CASE("RMSNorm fused with its residual add into W_out stores the residual st
 
     const std::string apart_text = "ops:\n  - op: prefill.l0.attn.out\n    block: {rows: 128}\n";
     const std::string fused_text = apart_text + "  - op: prefill.l0.ffn.norm\n    fuse: true\n";
-    o.op_directives = fusion_directives(g, o, apart_text).ops;
-    const TiledProgram apart = compile_program(g, o);
-    o.op_directives = fusion_directives(g, o, fused_text).ops;
-    const TiledProgram fused = compile_program(g, o);
+    const TiledProgram apart = fusion_program(g, o, apart_text);
+    const TiledProgram fused = fusion_program(g, o, fused_text);
     // W_out's output: stored and loaded whole apart (2 x its bytes), never when fused.
     const TensorLayout& l = apart.layouts[std::size_t(out.output)];
     CHECK(fusion_traffic_of(apart, out.output) == 2 * (l.data_bytes + l.mask_bytes));
@@ -299,10 +297,8 @@ TEST_CASE("SwiGLU fused into the up projection reads the gate's rows block by bl
     const std::string apart_text = "ops:\n  - op: prefill.l0.ffn.gate\n    block: {rows: 256}\n"
                                    "  - op: prefill.l0.ffn.up\n    block: {rows: 256}\n";
     const std::string fused_text = apart_text + "  - op: prefill.l0.ffn.swiglu\n    fuse: true\n";
-    o.op_directives = fusion_directives(g, o, apart_text).ops;
-    const TiledProgram apart = compile_program(g, o);
-    o.op_directives = fusion_directives(g, o, fused_text).ops;
-    const TiledProgram fused = compile_program(g, o);
+    const TiledProgram apart = fusion_program(g, o, apart_text);
+    const TiledProgram fused = fusion_program(g, o, fused_text);
     // The up projection's output: stored and loaded apart, never fused. The gate's (blocked too,
     // so stored either way) is loaded slice by slice beside it: the same bytes both ways.
     const TensorLayout& l = apart.layouts[std::size_t(up.output)];
