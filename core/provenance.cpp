@@ -74,6 +74,7 @@ nlohmann::json run_settings_json(const RunSettings& s) {
                         {"detail", to_string(s.detail)},
                         {"sample_cycles", s.sample_cycles},
                         {"simulated_steps", s.simulated_steps},
+                        {"simulated_layers", s.simulated_layers < 0 ? nlohmann::json("auto") : nlohmann::json(s.simulated_layers)},
                         {"max_memory", s.max_memory},
                         {"mapping", s.mapping.empty() ? nlohmann::json() : nlohmann::json(s.mapping)}};
     if (s.functional) {

@@ -37,6 +37,11 @@ struct RunSettings {
     // Generation runs: decode steps simulated one by one at most; a longer generation simulates
     // that many and interpolates the others (docs/decoders.md §9). 0: every step.
     int simulated_steps = 16;
+    // Layers simulated per phase (the encoder pass, the prefill, each simulated decode step);
+    // the others repeat the last one (docs/model-reference.md §6b). 0: every layer; -1 (the
+    // default, workloads::kAutoLayerSampling): every layer of a model of at most 48 layers, 3 of
+    // a deeper one whose layers are identical.
+    int simulated_layers = -1;
     // Bytes a run's memory estimate may reach before the run is refused (docs/robustness.md,
     // "Memory"); 0: half the machine's physical memory.
     std::uint64_t max_memory = 0;

@@ -108,8 +108,8 @@ std::string op_report_text(const OpTable& table, OpGrouping by, std::size_t top)
              rest.critical_cycles, rest.busy_unit_cycles, rest.memory_bytes, rest.energy_j);
     }
     if (table.sampled)
-        out << "  (a sampled generation: these rows are the simulated steps only; summary.json extrapolates "
-               "the others)\n";
+        out << "  (a sampled run: these rows are its simulated decode steps and layers only; summary.json "
+               "extrapolates the others)\n";
     return out.str();
 }
 
@@ -124,7 +124,7 @@ OpTable load_op_table(const std::string& directory) {
     text << in.rdbuf();
     if (!in && !in.eof()) throw InputError(path + ": cannot be read");
     OpTable table = OpTable::read_csv(text.str(), path);
-    // Whether the rows cover only the simulated steps of a sampled generation (summary.json).
+    // Whether the rows cover only the simulated steps or layers of a sampled run (summary.json).
     const std::string summary_path = directory + "/summary.json";
     if (existing_input_file(summary_path, "summary.json")) {
         const auto summary = nlohmann::json::parse(read_input_file(summary_path, "summary.json"), nullptr, false);
@@ -132,6 +132,7 @@ OpTable load_op_table(const std::string& directory) {
             const auto& g = summary["generation"];
             table.sampled = g.value("simulated_steps", 0) != g.value("gen_len", 0);
         }
+        if (summary.is_object() && summary.contains("layers")) table.sampled = true;
     }
     return table;
 }

@@ -54,6 +54,10 @@ struct ProgramEntry {
     // Residencies this entry allocates (when it starts) and uses (released after their last user).
     std::vector<std::uint32_t> allocates;
     std::vector<std::uint32_t> uses;
+    // A repeated layer the run does not simulate (docs/model-reference.md §6b, layer sampling):
+    // it retires as soon as its dependencies have, taking and freeing its buffer space but no
+    // time, no unit and no transfer.
+    bool repeated = false;
 };
 
 // One stay of a tensor in the buffers, from the entry that allocates it to its last user.
@@ -102,6 +106,13 @@ struct TiledProgram {
     // Per op id: how it was blocked, or nothing when it ran whole.
     std::vector<std::optional<BlockedOp>> blocked;
 };
+
+// The op each entry is charged to: a compute entry's own; a load or spill, the op of the compute
+// entry that follows it (the one it fetches operands or makes room for; after the last compute
+// entry, the one before); a store, the op that produced the stored tensor when that op has a
+// compute entry, else the op of the compute entry before it. -1 for every entry of a program
+// without compute entries. The rule of ops.csv (docs/outputs.md) and of layer sampling.
+std::vector<int> entry_owner_ops(const TiledProgram& program);
 
 
 }  // namespace acceltran::workloads

@@ -33,12 +33,7 @@ ControlBlock::ControlBlock(const sc_core::sc_module_name& name, const Clock& clo
         deps_left_[e] = std::uint32_t(entry.deps.size());
         for (std::uint32_t d : entry.deps) dependents_[d].push_back(e);
         if (entry.kind == EntryKind::Compute) remaining_compute_[int(entry.unit)]++;
-        if (entry.deps.empty()) {
-            if (entry.kind == EntryKind::Compute)
-                ready_compute_[int(entry.unit)].push(e);
-            else
-                ready_memory_.push(e);
-        }
+        if (entry.deps.empty()) make_ready(e);
     }
     users_left_.resize(program.residencies.size());
     for (std::size_t r = 0; r < program.residencies.size(); ++r) users_left_[r] = program.residencies[r].users;
@@ -138,20 +133,23 @@ void ControlBlock::complete_entry(std::uint32_t e) {
             report_occupancy(res.buffer);
         }
     }
-    for (std::uint32_t d : dependents_[e]) {
-        if (--deps_left_[d] == 0) {
-            const auto& next = program_.entries[d];
-            if (next.kind == EntryKind::Compute)
-                ready_compute_[int(next.unit)].push(d);
-            else
-                ready_memory_.push(d);
-        }
-    }
+    for (std::uint32_t d : dependents_[e])
+        if (--deps_left_[d] == 0) make_ready(d);
     if (finished()) {
         activity_.finish_cycle = clock_.now();
         watchdog_event_.cancel();  // nothing left to watch: let sc_start() return
     }
     if (observer_) observer_->on_retire(e, clock_.now(), activity_.retired, program_.entries.size());
+}
+
+void ControlBlock::make_ready(std::uint32_t e) {
+    const auto& entry = program_.entries[e];
+    if (entry.repeated)
+        ready_repeated_.push(e);
+    else if (entry.kind == EntryKind::Compute)
+        ready_compute_[int(entry.unit)].push(e);
+    else
+        ready_memory_.push(e);
 }
 
 CommandExtension* ControlBlock::command_of(tlm::tlm_generic_payload& trans) {
@@ -226,6 +224,14 @@ void ControlBlock::dispatch_job(UnitClass c) {
 
 void ControlBlock::schedule() {
     account(clock_.now());
+    // A repeated layer's entries (layer sampling) retire as soon as they are ready, in program
+    // order, before anything is issued: what they make ready may go out at once.
+    while (!ready_repeated_.empty()) {
+        const std::uint32_t e = ready_repeated_.top();
+        ready_repeated_.pop();
+        start_entry(e);
+        complete_entry(e);
+    }
     while (dma_in_flight_ < config_.dma.channels && !ready_memory_.empty()) {
         std::uint32_t e = ready_memory_.top();
         ready_memory_.pop();
@@ -261,6 +267,8 @@ void ControlBlock::schedule() {
             dispatch_job(UnitClass(c));
         }
     }
+    // An entry without jobs, retired above, may have made repeated ones ready.
+    if (!ready_repeated_.empty()) wake_.notify(sc_core::SC_ZERO_TIME);
 }
 
 tlm::tlm_sync_enum ControlBlock::pe_bw(int id, tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,

@@ -3,7 +3,8 @@
 // into jobs, contiguous ranges of its output tiles in loop order, one per unit at most, handed
 // to free units of its class (at the fast detail level, several at once as a job group). It
 // tracks buffer occupancy from the plan's residencies and the time units spend idle for want of
-// ready work.
+// ready work. An entry of a repeated layer (ProgramEntry::repeated, layer sampling) retires as
+// soon as it is ready, holding its planned buffer space for no time.
 #pragma once
 
 #include <cstdint>
@@ -93,6 +94,8 @@ private:
     void account(double now);
     void start_entry(std::uint32_t e);
     void complete_entry(std::uint32_t e);
+    // Queues an entry whose dependencies have all retired, by what it needs next.
+    void make_ready(std::uint32_t e);
     void report_occupancy(workloads::BufferKind b);
     void issue_memory(std::uint32_t e);
     // Hands the next job of class c's front entry (or a group of them) to the first free unit.
@@ -116,6 +119,7 @@ private:
     using MinHeap = std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, std::greater<std::uint32_t>>;
     MinHeap ready_memory_;
     MinHeap ready_compute_[workloads::kUnitClasses];
+    MinHeap ready_repeated_;  // ProgramEntry::repeated: retired when ready, at no cost
     std::deque<PendingJobs> jobs_[workloads::kUnitClasses];
     std::deque<std::uint32_t> free_units_[workloads::kUnitClasses];
     int units_per_pe_[workloads::kUnitClasses];

@@ -1,5 +1,8 @@
 #include "modules/simulation/decode_extrapolation.h"
 
+#include "modules/simulation/additive_figures.h"
+#include "modules/simulation/layer_extrapolation.h"
+
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -9,39 +12,10 @@ namespace acceltran {
 
 namespace {
 
-// Every figure of a run that adds up over its steps, in a fixed order, so that snapshots can be
-// flattened to vectors and the interpolated sums written back. Capacities, peaks, unit counts
-// and ratios are not among them, nor the models' own counters, whose keys a model may add as
-// it runs (the snapshots' vectors must line up).
+// The run's additive figures (additive_figures.h), then what the program's tallies count.
 template <typename Tally, typename F>
 void each_figure(RunResult& r, Tally& t, F&& f) {
-    f(r.cycles);
-    for (auto& u : r.units) {
-        f(u.busy_unit_cycles);
-        f(u.memory_wait_unit_cycles);
-        f(u.dependency_wait_unit_cycles);
-        f(u.tiles);
-    }
-    f(r.dma_busy_channel_cycles);
-    f(r.dma_transfers);
-    f(r.memory_read_bytes);
-    f(r.memory_write_bytes);
-    f(r.memory_busy_cycles);
-    f(r.memory_model_energy_j);
-    f(r.memory_device_bytes);
-    for (auto& b : r.buffers) {
-        f(b.read_bytes);
-        f(b.write_bytes);
-        f(b.busy_cycles);
-        f(b.queued_cycles);
-        f(b.model_energy_j);
-    }
-    f(r.memory_bound_cycles);
-    f(r.jobs);
-    f(r.tiles_executed);
-    f(r.effectual_macs);
-    f(r.pre_sparsity_tiles);
-    f(r.post_sparsity_tiles);
+    for_each_additive_figure(r, f);
     f(t.entries);
     f(t.tile_ops);
     f(t.macs);
@@ -53,6 +27,27 @@ void each_figure(RunResult& r, Tally& t, F&& f) {
     for (auto& k : t.kind_ops) f(k);
 }
 
+// Sets every figure of `r` and `t` from `v` (each_figure's order), then what follows from them.
+template <typename Tally>
+void write_back(RunResult& r, Tally& t, const std::vector<double>& v) {
+    std::size_t i = 0;
+    each_figure(r, t, [&](auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_integral_v<T>)
+            x = T(std::llround(v[i++]));
+        else
+            x = v[i++];
+    });
+    r.entries = std::uint64_t(std::llround(t.entries));
+    r.entries_retired = r.entries;
+    r.tile_ops = std::uint64_t(std::llround(t.tile_ops));
+    r.macs = std::uint64_t(std::llround(t.macs));
+    r.load_entries = std::uint64_t(std::llround(t.loads));
+    r.spill_entries = std::uint64_t(std::llround(t.spills));
+    r.store_entries = std::uint64_t(std::llround(t.stores));
+    recompute_ratios(r);
+}
+
 std::vector<double> minus(const std::vector<double>& a, const std::vector<double>& b) {
     std::vector<double> d(a.size());
     for (std::size_t i = 0; i < a.size(); ++i) d[i] = a[i] - b[i];
@@ -62,8 +57,8 @@ std::vector<double> minus(const std::vector<double>& a, const std::vector<double
 }  // namespace
 
 DecodeExtrapolation::DecodeExtrapolation(const workloads::TiledProgram& program, std::vector<int> steps,
-                                         std::function<RunResult(double)> counters)
-    : program_(program), steps_(std::move(steps)), counters_(std::move(counters)) {
+                                         std::function<RunResult(double)> counters, const LayerExtrapolation* layers)
+    : program_(program), steps_(std::move(steps)), counters_(std::move(counters)), layers_(layers) {
     const auto& g = *program.graph;
     compute_left_.assign(std::size_t(g.gen_len) + 1, 0);
     op_blocks_left_.assign(g.ops.size(), 0);
@@ -97,11 +92,10 @@ void DecodeExtrapolation::on_retire(std::uint32_t entry, double at, std::uint64_
             if (--compute_left_[std::size_t(op.step)] > 0) return;
             // The step's last compute entry: snapshot, as PhaseTracker times the step.
             if (op.step == 0) {
-                prefill_ = flatten(counters_(at), tally_);
+                raw_.push_back({0, counters_(at), tally_});
             } else {
                 const auto it = std::lower_bound(steps_.begin(), steps_.end(), op.step);
-                if (it != steps_.end() && *it == op.step)
-                    snapshots_[std::size_t(it - steps_.begin())] = flatten(counters_(at), tally_);
+                if (it != steps_.end() && *it == op.step) raw_.push_back({op.step, counters_(at), tally_});
             }
             return;
         }
@@ -113,15 +107,29 @@ void DecodeExtrapolation::on_retire(std::uint32_t entry, double at, std::uint64_
         tally_.kv_bytes += double(e.data_bytes + e.mask_bytes);
 }
 
-std::vector<double> DecodeExtrapolation::flatten(RunResult r, const Tally& t) const {
+std::vector<double> DecodeExtrapolation::flatten(RunResult r, const Tally& t, int through) const {
     Tally copy = t;
+    // The repeated layers of the phases up to this one (layer sampling) are part of the run.
+    if (layers_) layers_->add_through(through, r, copy.kind_busy);
     std::vector<double> v;
     each_figure(r, copy, [&](auto& x) { v.push_back(double(x)); });
     return v;
 }
 
+void DecodeExtrapolation::settle() {
+    for (const RawSnapshot& raw : raw_) {
+        std::vector<double> v = flatten(raw.counted, raw.tally, raw.step);
+        if (raw.step == 0)
+            prefill_ = std::move(v);
+        else
+            snapshots_[std::size_t(std::lower_bound(steps_.begin(), steps_.end(), raw.step) - steps_.begin())] =
+                std::move(v);
+    }
+    raw_.clear();
+}
+
 std::vector<double> DecodeExtrapolation::total(const RunResult& simulated) const {
-    std::vector<double> sum = flatten(simulated, tally_);
+    std::vector<double> sum = flatten(simulated, tally_, program_.graph->gen_len);
     const std::vector<double> zeros(sum.size(), 0.0);
     const auto before = [&](std::size_t i) -> const std::vector<double>& {
         return i > 0 ? snapshots_[i - 1] : prefill_.empty() ? zeros : prefill_;
@@ -136,30 +144,29 @@ std::vector<double> DecodeExtrapolation::total(const RunResult& simulated) const
 }
 
 RunResult DecodeExtrapolation::extrapolate(const RunResult& simulated) {
-    const std::vector<double> sum = total(simulated);
+    settle();
     RunResult r = simulated;
-    Tally& t = whole_;
-    t = tally_;
-    std::size_t i = 0;
-    each_figure(r, t, [&](auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_integral_v<T>)
-            x = T(std::llround(sum[i++]));
-        else
-            x = sum[i++];
-    });
-    r.entries = std::uint64_t(std::llround(t.entries));
-    r.entries_retired = r.entries;
-    r.tile_ops = std::uint64_t(std::llround(t.tile_ops));
-    r.macs = std::uint64_t(std::llround(t.macs));
-    r.load_entries = std::uint64_t(std::llround(t.loads));
-    r.spill_entries = std::uint64_t(std::llround(t.spills));
-    r.store_entries = std::uint64_t(std::llround(t.stores));
-    r.seconds = r.cycles / (r.clock_mhz * 1e6);
-    r.throughput_seq_per_s = r.seconds > 0 ? r.batch / r.seconds : 0;
-    for (auto& u : r.units) u.utilization = r.cycles > 0 && u.units > 0 ? u.busy_unit_cycles / (double(u.units) * r.cycles) : 0;
-    r.dma_utilization = r.cycles > 0 && r.dma_channels > 0 ? r.dma_busy_channel_cycles / (r.dma_channels * r.cycles) : 0;
-    r.memory_utilization = r.cycles > 0 ? r.memory_busy_cycles / r.cycles : 0;
+    whole_ = tally_;
+    write_back(r, whole_, total(simulated));
+    return r;
+}
+
+const std::vector<double>& DecodeExtrapolation::snapshot_at(int step) const {
+    if (step == 0) return prefill_;
+    const auto it = std::lower_bound(steps_.begin(), steps_.end(), step);
+    return snapshots_[std::size_t(it - steps_.begin())];
+}
+
+double DecodeExtrapolation::phase_end_cycles(int step) const {
+    const std::vector<double>& s = snapshot_at(step);
+    return s.empty() ? 0.0 : s[0];
+}
+
+RunResult DecodeExtrapolation::through(int step, const RunResult& simulated) const {
+    RunResult r = simulated;
+    Tally t = tally_;
+    const std::vector<double>& s = snapshot_at(step);
+    write_back(r, t, s.empty() ? std::vector<double>(flatten(simulated, tally_, 0).size(), 0.0) : s);
     return r;
 }
 

@@ -25,12 +25,16 @@
 
 namespace acceltran {
 
+class LayerExtrapolation;
+
 class DecodeExtrapolation : public activity::ActivityObserver {
 public:
-    // `steps`: the decode steps the program holds, ascending, the last being gen_len.
-    // `counters(at)`: what the modules have counted up to cycle `at` (Accelerator::counters).
+    // `steps`: the decode steps the program holds, ascending, the last being gen_len (empty for
+    // an encoder). `counters(at)`: what the modules have counted up to cycle `at`
+    // (Accelerator::counters). `layers`: a run whose repeated layers are not simulated (layer
+    // sampling) adds what they contribute to every snapshot, once finished (extrapolate()).
     DecodeExtrapolation(const workloads::TiledProgram& program, std::vector<int> steps,
-                        std::function<RunResult(double)> counters);
+                        std::function<RunResult(double)> counters, const LayerExtrapolation* layers = nullptr);
 
     void on_tile(const activity::TileEvent& t) override;
     void on_retire(std::uint32_t entry, double at, std::uint64_t retired, std::uint64_t total) override;
@@ -46,6 +50,13 @@ public:
     // Cycles of every decode step 1..G (index t - 1): simulated ones as measured (from the end of
     // the step before them in the run), the others interpolated.
     std::vector<double> step_cycles() const;
+    // When the prefill (step 0) or a simulated decode step finished, in the run's cycles with
+    // its repeated layers counted in.
+    double phase_end_cycles(int step) const;
+    // The run's figures up to the end of the prefill (step 0) or of a simulated decode step,
+    // laid over `simulated`'s other fields: for pricing the energy to the first token when the
+    // layers were sampled.
+    RunResult through(int step, const RunResult& simulated) const;
 
 private:
     // Running totals of what RunResult takes from the program rather than from the modules, per
@@ -54,17 +65,30 @@ private:
         double entries = 0, tile_ops = 0, macs = 0, loads = 0, spills = 0, stores = 0, kv_bytes = 0;
         std::vector<double> kind_busy, kind_ops;
     };
-    std::vector<double> flatten(RunResult r, const Tally& t) const;
+    // The figures in each_figure's order, with the repeated layers of phases 0..through added.
+    std::vector<double> flatten(RunResult r, const Tally& t, int through) const;
     std::vector<double> total(const RunResult& simulated) const;
+    // Flattens the snapshots taken during the run into prefill_ and snapshots_ (the repeated
+    // layers' figures are known only once the run has finished).
+    void settle();
+    // The snapshot at the end of the prefill (0) or of a simulated step; empty if none was taken.
+    const std::vector<double>& snapshot_at(int step) const;
 
     const workloads::TiledProgram& program_;
     std::vector<int> steps_;
     std::function<RunResult(double)> counters_;
+    const LayerExtrapolation* layers_;
     std::vector<std::uint32_t> compute_left_;  // per step 0..G: compute entries not yet retired
     // Per op: compute entries not yet retired (an op blocked inside has one per block), so that
     // its MACs and its count are tallied once, when its last block retires.
     std::vector<std::uint32_t> op_blocks_left_;
     Tally tally_;
+    struct RawSnapshot {
+        int step;
+        RunResult counted;
+        Tally tally;
+    };
+    std::vector<RawSnapshot> raw_;                // taken as phases finish, settled by extrapolate()
     std::vector<double> prefill_;                 // snapshot when the prefill finished (or zeros)
     std::vector<std::vector<double>> snapshots_;  // per simulated decode step
     Tally whole_;  // the tallies of the whole generation, once extrapolated

@@ -31,9 +31,15 @@ OpAccounting::OpAccounting(const workloads::TiledProgram& program)
     : program_(program), row_of_entry_(program.entries.size(), kNoRow), retired_(program.entries.size(), 0) {
     const auto& entries = program.entries;
     const auto& g = *program.graph;
+    const std::vector<int> owner = workloads::entry_owner_ops(program);
+    // A repeated layer's ops are not simulated (layer sampling): only an op that owns a
+    // simulated entry gets a row (one of a repeated layer only for its output's write-back).
+    std::vector<char> simulated(g.ops.size(), 0);
+    for (std::uint32_t e = 0; e < entries.size(); ++e)
+        if (!entries[e].repeated && owner[e] >= 0) simulated[std::size_t(owner[e])] = 1;
     std::vector<std::uint32_t> row_of_op(g.ops.size(), kNoRow);
     for (std::uint32_t e = 0; e < entries.size(); ++e) {
-        if (entries[e].kind != EntryKind::Compute) continue;
+        if (entries[e].kind != EntryKind::Compute || !simulated[std::size_t(entries[e].op)]) continue;
         const auto op = std::size_t(entries[e].op);
         if (row_of_op[op] == kNoRow) {
             row_of_op[op] = std::uint32_t(rows_.size());
@@ -41,29 +47,9 @@ OpAccounting::OpAccounting(const workloads::TiledProgram& program)
             rows_.back().op = int(op);
             rows_.back().unit = entries[e].unit;
         }
-        row_of_entry_[e] = row_of_op[op];
     }
     if (rows_.empty()) return;
-    // Loads and spills: the next compute entry's op (the previous one's after the last).
-    std::uint32_t next = kNoRow;
-    for (std::size_t e = entries.size(); e-- > 0;) {
-        if (entries[e].kind == EntryKind::Compute)
-            next = row_of_entry_[e];
-        else if (entries[e].kind != EntryKind::Store)
-            row_of_entry_[e] = next;
-    }
-    std::uint32_t previous = 0;
-    for (std::size_t e = 0; e < entries.size(); ++e) {
-        const auto& entry = entries[e];
-        if (entry.kind == EntryKind::Compute) previous = row_of_entry_[e];
-        if (entry.kind == EntryKind::Store) {
-            const int producer = g.producer[std::size_t(entry.tensor)];
-            row_of_entry_[e] = producer >= 0 && row_of_op[std::size_t(producer)] != kNoRow
-                                   ? row_of_op[std::size_t(producer)]
-                                   : previous;
-        }
-        if (row_of_entry_[e] == kNoRow) row_of_entry_[e] = previous;
-    }
+    for (std::uint32_t e = 0; e < entries.size(); ++e) row_of_entry_[e] = row_of_op[std::size_t(owner[e])];
 }
 
 void OpAccounting::on_tile(const activity::TileEvent& t) {
@@ -105,12 +91,18 @@ void OpAccounting::on_dma_transfer(int, std::uint32_t entry, double start, doubl
 void OpAccounting::on_retire(std::uint32_t entry, double at, std::uint64_t, std::uint64_t) {
     if (rows_.empty()) return;
     retired_[entry] = 1;
-    Tally& r = rows_[row_of_entry_[entry]];
-    r.end = std::max(r.end, at);
+    // A repeated layer's entry has no row (but for an output's producer) and retires the moment
+    // it is ready: when it is the oldest, no time has passed since the entry before it retired.
+    if (row_of_entry_[entry] != kNoRow) {
+        Tally& r = rows_[row_of_entry_[entry]];
+        r.end = std::max(r.end, at);
+    }
     if (entry != oldest_) return;
-    Tally& charged = rows_[row_of_entry_[oldest_]];
-    charged.critical += at - since_;
-    if (at > since_) charged.critical_spans.emplace_back(since_, at);
+    if (row_of_entry_[oldest_] != kNoRow) {
+        Tally& charged = rows_[row_of_entry_[oldest_]];
+        charged.critical += at - since_;
+        if (at > since_) charged.critical_spans.emplace_back(since_, at);
+    }
     since_ = at;
     while (oldest_ < retired_.size() && retired_[oldest_]) ++oldest_;
 }

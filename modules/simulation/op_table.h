@@ -41,8 +41,8 @@ struct OpRow {
 class OpTable {
 public:
     std::vector<OpRow> rows;  // program order
-    // Whether the rows cover the whole run or only its simulated steps (a sampled generation,
-    // whose totals summary.json extrapolates; docs/decoders.md §9).
+    // Whether the rows cover the whole run or only its simulated steps and layers (a sampled
+    // run, whose totals summary.json extrapolates; docs/decoders.md §9, model-reference.md §6b).
     bool sampled = false;
 
     // ops.csv: a header, then one line per row; cycles and energies with 17 significant digits

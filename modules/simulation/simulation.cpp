@@ -17,6 +17,7 @@
 #include "modules/power/energy_model.h"
 #include "modules/simulation/decode_extrapolation.h"
 #include "modules/simulation/functional_run.h"
+#include "modules/simulation/layer_extrapolation.h"
 #include "workloads/op_fusion.h"
 #include "modules/simulation/memory_estimate.h"
 #include "modules/simulation/op_accounting.h"
@@ -27,6 +28,7 @@
 #include "modules/trace/timeline.h"
 #include "workloads/buffer_planner.h"
 #include "workloads/graph_builder.h"
+#include "workloads/layer_sampling.h"
 #include "workloads/mapping_file.h"
 
 namespace acceltran {
@@ -165,6 +167,19 @@ Simulation::Simulation(workloads::ModelSpec model, AcceleratorConfig config, Run
         }
         program_ = std::make_unique<workloads::TiledProgram>(workloads::compile_program(*graph_, compile));
         compile_ = std::move(compile);
+        simulated_layers_ = workloads::sampled_layer_count(model_, settings_.simulated_layers);
+        if (simulated_layers_ > 0) {
+            // Repeated layers are counted, not computed: there are no values to give, and the
+            // compat energy counters are measured per transfer.
+            if (settings_.functional)
+                throw UsageError(functional_why + " computes every layer's values: simulate every layer with "
+                                                  "--simulated-layers 0");
+            const CompatConfig& compat = config_.compat;
+            if (compat.main_memory_energy || compat.buffer_leakage_while_loading || compat.no_operand_read_energy)
+                throw UsageError("the compat options main_memory_energy, buffer_leakage_while_loading and "
+                                 "no_operand_read_energy need every layer simulated; add --simulated-layers 0");
+            workloads::mark_repeated_layers(*program_, simulated_layers_);
+        }
     } catch (const std::bad_alloc&) {
         throw SimulationError(out_of_memory("building the program of"));
     }
@@ -239,12 +254,22 @@ SimulationResult Simulation::simulate() {
     }
     trace::PhaseTracker phases(*program_);
     if (settings_.generating()) observers.add(&phases);
-    // A sampled generation snapshots the modules' counters as each simulated step finishes.
+    // A sampled run snapshots the modules' counters as layers and simulated steps finish. With
+    // its layers sampled, every run goes through DecodeExtrapolation (with every step, or none
+    // for an encoder), which adds the repeated layers to its snapshots once the run is over.
     const Accelerator* counted = nullptr;
+    const auto counters = [&counted](double at) { return counted->counters(at); };
+    std::unique_ptr<LayerExtrapolation> layers;
+    if (simulated_layers_ > 0) {
+        layers = std::make_unique<LayerExtrapolation>(*program_, int(model_.layers.size()), simulated_layers_, counters);
+        observers.add(layers.get());
+    }
     std::unique_ptr<DecodeExtrapolation> sampled;
-    if (!generation_.decode_steps.empty()) {
-        sampled = std::make_unique<DecodeExtrapolation>(*program_, generation_.decode_steps,
-                                                        [&counted](double at) { return counted->counters(at); });
+    if (!generation_.decode_steps.empty() || layers) {
+        std::vector<int> steps = generation_.decode_steps;
+        if (steps.empty())
+            for (int t = 1; t <= generation_.gen_len; ++t) steps.push_back(t);
+        sampled = std::make_unique<DecodeExtrapolation>(*program_, std::move(steps), counters, layers.get());
         observers.add(sampled.get());
     }
     for (auto* sink : sinks_) observers.add(sink);
@@ -255,6 +280,7 @@ SimulationResult Simulation::simulate() {
     if (functional_) accelerator.attach_functional(&functional_->engine());
     sc_core::sc_start();
     const RunResult simulated = accelerator.result();
+    if (layers) layers->finish(simulated);
     RunResult result = sampled ? sampled->extrapolate(simulated) : simulated;
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
@@ -290,8 +316,12 @@ SimulationResult Simulation::simulate() {
     const power::EnergyBreakdown energy = power::energy(config_, technology_, activity);
     add_energy(summary, energy, result, report);
     if (settings_.generating()) {
-        summary["generation"] = generation_json(phases, report, result, sampled.get(), energy.total());
+        summary["generation"] = generation_json(phases, report, result, simulated, sampled.get(), energy.total());
     }
+    if (layers)
+        summary["layers"] = {{"count", model_.layers.size()},
+                             {"simulated_per_phase", simulated_layers_},
+                             {"phases", layers->phases_measured()}};
     if (functional_) {
         summary["sparsity"] = functional_->sparsity_json();
         summary["functional"] = functional_->functional_json();
@@ -310,14 +340,17 @@ SimulationResult Simulation::simulate() {
 // Prefill and decode figures of a generation run (docs/decoders.md, docs/outputs.md). A sampled
 // generation takes its step times, KV-cache bytes and decode energy from the extrapolation.
 nlohmann::json Simulation::generation_json(const trace::PhaseTracker& phases, const trace::TimelineReport& timeline,
-                                           const RunResult& r, const DecodeExtrapolation* sampled,
-                                           double energy_j) const {
+                                           const RunResult& r, const RunResult& simulated,
+                                           const DecodeExtrapolation* sampled, double energy_j) const {
     const workloads::GenerationOptions& g = generation_;
     const auto step_done = [&](int t) { return phases.step_done(t); };
     const double hz = r.clock_mhz * 1e6;
     // With no prompt the first token comes out of decode step 1.
     const int first_step = g.prompt_len > 0 ? 0 : 1;
-    const double first_token = step_done(first_step);
+    // With its layers sampled, the phases' ends and the prefill's figures include their
+    // repeated layers (the timeline and PhaseTracker see the simulated run only).
+    const bool layers = simulated_layers_ > 0;
+    const double first_token = layers ? sampled->phase_end_cycles(first_step) : step_done(first_step);
     nlohmann::json steps = nlohmann::json::array();
     if (sampled) {
         const std::vector<double> cycles = sampled->step_cycles();
@@ -331,7 +364,9 @@ nlohmann::json Simulation::generation_json(const trace::PhaseTracker& phases, co
     }
     const double decode_cycles = r.cycles - first_token;
     const double tokens = double(g.batch) * (g.gen_len - (first_step == 1 ? 1 : 0));
-    const double prefill_energy = timeline.energy_between(0, first_token);
+    const double prefill_energy =
+        layers ? power::energy(config_, technology_, activity_of(sampled->through(first_step, simulated))).total()
+               : timeline.energy_between(0, first_token);
     const double decode_energy = sampled ? energy_j - prefill_energy : timeline.energy_between(first_token, r.cycles);
     std::uint64_t kv_bytes = 0;
     if (sampled) {

@@ -86,6 +86,8 @@ public:
     // The memory estimate of a generation run (modules/simulation/memory_estimate.h); 0 for
     // other runs.
     std::uint64_t memory_estimate() const { return estimate_; }
+    // Layers simulated per phase (docs/model-reference.md §6b), or 0 when every layer is.
+    int simulated_layers() const { return simulated_layers_; }
 
 private:
     // InputError when the run's memory estimate exceeds RunSettings::max_memory.
@@ -93,7 +95,8 @@ private:
     SimulationResult simulate();
     std::string out_of_memory(const std::string& doing) const;
     nlohmann::json generation_json(const trace::PhaseTracker& phases, const trace::TimelineReport& timeline,
-                                   const RunResult& r, const DecodeExtrapolation* sampled, double energy_j) const;
+                                   const RunResult& r, const RunResult& simulated, const DecodeExtrapolation* sampled,
+                                   double energy_j) const;
 
     workloads::ModelSpec model_;
     AcceleratorConfig config_;
@@ -109,6 +112,7 @@ private:
     std::vector<activity::ActivityObserver*> sinks_;
     std::vector<std::string> command_line_;
     std::uint64_t estimate_ = 0;
+    int simulated_layers_ = 0;
     bool ran_ = false;
 };
 

@@ -45,6 +45,12 @@ std::string summary_table(const nlohmann::json& s) {
                                               std::to_string(g["gen_len"].get<int>()) +
                                               ", the others interpolated (--simulated-steps 0: all)");
     }
+    if (s.contains("layers")) {
+        const nlohmann::json& l = s["layers"];
+        row("layers simulated", std::to_string(l["simulated_per_phase"].get<int>()) + " of " +
+                                    std::to_string(l["count"].get<int>()) +
+                                    " per phase, the others repeat the last (--simulated-layers 0: all)");
+    }
     if (s.contains("op_classes")) {
         // The classes that took any time, in OpClass order (docs/outputs.md, op_classes).
         std::string shares;

@@ -5,6 +5,8 @@
 
 #include "core/accelerator_config.h"
 #include "core/byte_size.h"
+#include "core/errors.h"
+#include "core/number_text.h"
 #include "core/output_directory.h"
 #include "core/output_file.h"
 #include "core/run_settings.h"
@@ -57,6 +59,7 @@ int run_command(const std::vector<std::string>& args) {
         ("prompt-len", po::value<int>(), "decoders: prompt tokens prefilled before generating (default 128; 0 allowed)")
         ("gen-len", po::value<int>(), "decoders: tokens generated after the prefill, one decode step each (docs/decoders.md)")
         ("simulated-steps", po::value<int>()->default_value(16), "decoders: decode steps simulated one by one at most; a longer generation interpolates the others (docs/decoders.md §9); 0: every step")
+        ("simulated-layers", po::value<std::string>()->default_value("auto"), "layers simulated per phase (the encoder pass, the prefill, each simulated decode step), at least 2; the others count as repeats of the last (docs/model-reference.md §6b); 0: every layer; auto: every layer of a model of at most 48 layers, 3 of a deeper one with identical layers")
         ("max-memory", po::value<std::string>(), "refuse a run whose memory estimate exceeds SIZE, e.g. 512M, 2G (default: half the physical memory; docs/robustness.md)")
         ("batch", po::value<int>()->default_value(4), "batch size (sequences per run)")
         ("out,o", po::value<std::string>(), "output directory (default results/<model>_<accel>)")
@@ -96,6 +99,13 @@ int run_command(const std::vector<std::string>& args) {
     if (vm.count("prompt-len")) settings.prompt_len = vm["prompt-len"].as<int>();
     if (vm.count("gen-len")) settings.gen_len = vm["gen-len"].as<int>();
     settings.simulated_steps = vm["simulated-steps"].as<int>();
+    if (const std::string layers = vm["simulated-layers"].as<std::string>(); layers != "auto") {
+        double n = 0;
+        if (!parse_number(layers, n) || n != std::floor(n) || n < 0 || n > 1e6)
+            throw UsageError("--simulated-layers must be auto, 0 (every layer) or a whole number of layers of at least "
+                             "2, got '" + layers + "'");
+        settings.simulated_layers = int(n);
+    }
     if (vm.count("mapping")) settings.mapping = vm["mapping"].as<std::string>();
     if (vm.count("max-memory")) settings.max_memory = parse_byte_size(vm["max-memory"].as<std::string>(), "--max-memory");
     if (vm.count("sample-cycles")) {

@@ -55,7 +55,8 @@ namespace {
 // text, "warnings": the run's warnings}, as JSON text.
 std::string run(const std::string& model_arg, const std::string& accel_arg, int seq, int batch,
                 std::optional<int> prompt_len, std::optional<int> gen_len, const std::string& detail,
-                const std::vector<std::string>& overrides, int simulated_steps, const std::string& mapping) {
+                const std::vector<std::string>& overrides, int simulated_steps, int simulated_layers,
+                const std::string& mapping) {
     auto simulate = [&]() -> nlohmann::json {
         // SystemC's banner would land in the middle of a notebook's output (the caller's setting wins).
         ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
@@ -67,6 +68,7 @@ std::string run(const std::string& model_arg, const std::string& accel_arg, int 
         settings.prompt_len = prompt_len;
         settings.gen_len = gen_len;
         settings.simulated_steps = simulated_steps;
+        settings.simulated_layers = simulated_layers;
         settings.mapping = mapping;
         // Every form `acceltran run` takes (docs/models.md); the importers' notes are not shown here.
         AcceleratorConfig config = workloads::import_accelerator(accel_arg, dir + "/configs", overrides).config;
@@ -134,7 +136,7 @@ PYBIND11_MODULE(_acceltran, m) {
     acceltran::register_builtin_models();
     m.def("run", &acceltran::python::run, py::arg("model"), py::arg("accel"), py::arg("seq"), py::arg("batch"),
           py::arg("prompt_len"), py::arg("gen_len"), py::arg("detail"), py::arg("overrides"),
-          py::arg("simulated_steps"), py::arg("mapping"));
+          py::arg("simulated_steps"), py::arg("simulated_layers"), py::arg("mapping"));
     m.def("analyze", &acceltran::python::analyze, py::arg("model"), py::arg("seq"), py::arg("batch"),
           py::arg("prompt_len"), py::arg("gen_len"), py::arg("lm_head"), py::arg("bytes_per_element"));
     m.def("data_dir", &acceltran::data_dir);

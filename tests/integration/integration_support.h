@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -167,6 +168,11 @@ inline std::vector<std::string> entries_containing(const fs::path& dir, const st
     for (const auto& e : fs::directory_iterator(dir, ec))
         if (e.path().filename().string().find(needle) != std::string::npos) found.push_back(e.path().string());
     return found;
+}
+
+// How far `estimate` is from `reference`, as a share of the reference.
+inline double relative_difference(double estimate, double reference) {
+    return std::abs(estimate - reference) / std::abs(reference);
 }
 
 // The arguments of a quiet BERT-Tiny run on AccelTran-Edge into `out`.

@@ -26,7 +26,6 @@ const std::vector<std::string> kGeneration = {"-q", "--detail", "fast", "--model
 // on tile ops, none on softmax busy time and MACs; the bound is about twice the largest.
 constexpr double kTolerance = 0.01;
 
-double relative(double sampled, double exact) { return std::abs(sampled - exact) / std::abs(exact); }
 
 }  // namespace
 
@@ -48,7 +47,7 @@ TEST_CASE("a sampled generation matches simulating every step within the stated 
                                "/macs/total", "/program/tile_ops"}) {
         const nlohmann::json::json_pointer p(figure);
         INFO(figure << ": exact " << e[p] << ", sampled " << s[p]);
-        CHECK(relative(s[p].get<double>(), e[p].get<double>()) < kTolerance);
+        CHECK(relative_difference(s[p].get<double>(), e[p].get<double>()) < kTolerance);
     }
     // Every step has a time; they add up to the end of the last step, which the final logits'
     // write-back follows, and the mean is taken over the whole decode phase, as in exact runs.
@@ -62,7 +61,7 @@ TEST_CASE("a sampled generation matches simulating every step within the stated 
     CHECK(g["prefill_energy_j"].get<double>() + g["decode_energy_j"].get<double>() ==
           Approx(s["energy_j"].get<double>()).epsilon(1e-9));
     // The prefill is the same graph, but what it prefetches for the first step differs slightly.
-    CHECK(relative(ttft, e["generation"]["time_to_first_token_s"].get<double>()) < kTolerance);
+    CHECK(relative_difference(ttft, e["generation"]["time_to_first_token_s"].get<double>()) < kTolerance);
 }
 
 // The sampled path through the binary at a size the sanitized suite affords (the comparison

@@ -157,5 +157,5 @@ TEST_CASE("acceltran report says when a sampled generation's rows cover only its
     const auto r = run_acceltran({"report", dir / "run", "--by", "kind"}, dir);
     INFO(describe(r));
     REQUIRE(r.exit_code == 0);
-    CHECK(r.out.find("a sampled generation") != std::string::npos);
+    CHECK(r.out.find("a sampled run") != std::string::npos);
 }

@@ -114,6 +114,15 @@ class RunTest(unittest.TestCase):
         self.assertEqual(str(caught.exception), failed.stderr.strip())
         self.assertIn("unknown model 'no-such-model'", str(caught.exception))
 
+    def test_layer_sample_is_passed_through_and_checked(self):
+        # BERT-Mini's 4 layers, 2 simulated: the summary says so (docs/model-reference.md §6b).
+        sampled = acceltran.run(model="bert-mini", seq=32, batch=1, detail="fast", simulated_layers=2)
+        self.assertEqual(sampled.summary["layers"]["simulated_per_phase"], 2)
+        self.assertNotIn("layers", acceltran.run(model="bert-mini", seq=32, batch=1, detail="fast").summary)
+        for bad in (1, -1, "some", 2.5):
+            with self.assertRaisesRegex(ValueError, "simulated"):
+                acceltran.run(model="bert-mini", seq=32, batch=1, detail="fast", simulated_layers=bad)
+
     def test_bad_override_raises_value_error(self):
         with self.assertRaisesRegex(ValueError, "no key 'pe.no_such_key'"):
             acceltran.run(overrides={"pe.no_such_key": 1})

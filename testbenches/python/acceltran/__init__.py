@@ -99,16 +99,27 @@ def _override_arguments(overrides):
     return texts
 
 
+def _layer_count(simulated_layers):
+    # -1 is the C++ side's "auto" (RunSettings::simulated_layers); a count is checked there.
+    if simulated_layers == "auto":
+        return -1
+    if isinstance(simulated_layers, bool) or not isinstance(simulated_layers, int) or simulated_layers < 0:
+        raise ValueError("simulated_layers must be \"auto\", 0 (every layer) or a count of at least 2, got %r"
+                         % (simulated_layers,))
+    return simulated_layers
+
+
 def run(model="bert-tiny", accel="acceltran-edge", seq=128, batch=4, prompt_len=None, gen_len=None,
-        detail="full", overrides=None, simulated_steps=16, mapping=None):
+        detail="full", overrides=None, simulated_steps=16, simulated_layers="auto", mapping=None):
     """Simulates one point, as `acceltran run` with the same option names; returns a Result.
 
     overrides: {"pe.count": 128, ...}, each the same as `--set pe.count=128`. mapping: a mapping
     file to follow, as `--mapping FILE` (docs/mapping.md); its warnings become Python warnings.
+    simulated_layers: "auto" or a count, as `--simulated-layers` (docs/model-reference.md §6b).
     Raises ValueError for bad input and RuntimeError for a failed simulation, with the CLI's
     message."""
     text = _acceltran.run(model, accel, seq, batch, prompt_len, gen_len, detail, _override_arguments(overrides),
-                          simulated_steps, "" if mapping is None else os.fspath(mapping))
+                          simulated_steps, _layer_count(simulated_layers), "" if mapping is None else os.fspath(mapping))
     reply = json.loads(text)
     for message in reply.get("warnings", []):
         warnings.warn(message, stacklevel=2)
