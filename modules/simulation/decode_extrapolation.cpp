@@ -125,7 +125,6 @@ void DecodeExtrapolation::settle() {
             snapshots_[std::size_t(std::lower_bound(steps_.begin(), steps_.end(), raw.step) - steps_.begin())] =
                 std::move(v);
     }
-    raw_.clear();
 }
 
 std::vector<double> DecodeExtrapolation::total(const RunResult& simulated) const {
@@ -162,11 +161,13 @@ double DecodeExtrapolation::phase_end_cycles(int step) const {
     return s.empty() ? 0.0 : s[0];
 }
 
-RunResult DecodeExtrapolation::through(int step, const RunResult& simulated) const {
+RunResult DecodeExtrapolation::through(int step, const RunResult& simulated, bool repeats) const {
     RunResult r = simulated;
     Tally t = tally_;
-    const std::vector<double>& s = snapshot_at(step);
-    write_back(r, t, s.empty() ? std::vector<double>(flatten(simulated, tally_, 0).size(), 0.0) : s);
+    std::vector<double> v(flatten(simulated, tally_, -1).size(), 0.0);
+    for (const RawSnapshot& raw : raw_)
+        if (raw.step == step) v = flatten(raw.counted, raw.tally, repeats ? step : -1);
+    write_back(r, t, v);
     return r;
 }
 

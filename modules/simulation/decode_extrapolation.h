@@ -54,9 +54,9 @@ public:
     // its repeated layers counted in.
     double phase_end_cycles(int step) const;
     // The run's figures up to the end of the prefill (step 0) or of a simulated decode step,
-    // laid over `simulated`'s other fields: for pricing the energy to the first token when the
-    // layers were sampled.
-    RunResult through(int step, const RunResult& simulated) const;
+    // with or without the repeated layers of the phases up to it, laid over `simulated`'s other
+    // fields: for pricing the repeated layers' energy up to the first token.
+    RunResult through(int step, const RunResult& simulated, bool repeats) const;
 
 private:
     // Running totals of what RunResult takes from the program rather than from the modules, per
@@ -88,7 +88,7 @@ private:
         RunResult counted;
         Tally tally;
     };
-    std::vector<RawSnapshot> raw_;                // taken as phases finish, settled by extrapolate()
+    std::vector<RawSnapshot> raw_;                // taken as phases finish (settle() flattens them)
     std::vector<double> prefill_;                 // snapshot when the prefill finished (or zeros)
     std::vector<std::vector<double>> snapshots_;  // per simulated decode step
     Tally whole_;  // the tallies of the whole generation, once extrapolated

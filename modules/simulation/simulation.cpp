@@ -364,9 +364,16 @@ nlohmann::json Simulation::generation_json(const trace::PhaseTracker& phases, co
     }
     const double decode_cycles = r.cycles - first_token;
     const double tokens = double(g.batch) * (g.gen_len - (first_step == 1 ? 1 : 0));
-    const double prefill_energy =
-        layers ? power::energy(config_, technology_, activity_of(sampled->through(first_step, simulated))).total()
-               : timeline.energy_between(0, first_token);
+    // The timeline covers the simulated run: the repeated layers up to the first token add the
+    // energy of their activity, priced as the run's is.
+    double prefill_energy = timeline.energy_between(0, layers ? step_done(first_step) : first_token);
+    if (layers) {
+        const auto priced = [&](bool repeats) {
+            return power::energy(config_, technology_, activity_of(sampled->through(first_step, simulated, repeats)))
+                .total();
+        };
+        prefill_energy += priced(true) - priced(false);
+    }
     const double decode_energy = sampled ? energy_j - prefill_energy : timeline.energy_between(first_token, r.cycles);
     std::uint64_t kv_bytes = 0;
     if (sampled) {
