@@ -36,6 +36,7 @@ workloads::CompileOptions compile_options(const AcceleratorConfig& config) {
         o.buffer_names = {"accumulator", "scratchpad", "mask"};
         o.fuse_gelu = config.integer_units.fuse_gelu;
         o.split_weights = false;
+        o.default_k_blocks = false;
         o.size_key = "size_kb";
         const bool ibert = config.integer_units.any();
         for (int k = 0; k < workloads::kOpKindCount; ++k) {

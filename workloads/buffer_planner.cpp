@@ -657,12 +657,17 @@ private:
                     along_stores[i].push_back(sid);
                 }
             }
-            ProgramEntry st = slice_transfer(EntryKind::Store, held_slice);
+            // A slice held dense for partial sums (OpBlocking::parks_partial_sums) is finished
+            // when it is stored: it goes home at its tensor's density, as a whole op's output does.
+            OpBlocking::Slice home = held_slice;
+            const TensorLayout& layout = p_.layouts[std::size_t(home.tensor)];
+            home.data_bytes = compressed_bytes(home.elements, layout.density, layout.element_bits);
+            ProgramEntry st = slice_transfer(EntryKind::Store, home);
             st.deps = last;
             const std::uint32_t sid = add_entry(std::move(st));
             use(sid, int(held));
             p_.totals.store_entries++;
-            p_.totals.store_bytes += held_slice.data_bytes + held_slice.mask_bytes;
+            p_.totals.store_bytes += home.data_bytes + home.mask_bytes;
             release_slice(held);
             stores.push_back(sid);
         };

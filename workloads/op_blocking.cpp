@@ -1,5 +1,7 @@
 #include "workloads/op_blocking.h"
 
+#include <optional>
+
 #include <algorithm>
 
 #include "core/errors.h"
@@ -314,22 +316,64 @@ OpBlocking::Choice OpBlocking::choose() const {
 
     // Keeping the weight whole costs one load of it; slicing it reloads it once per row block,
     // so it comes second. Two copies (double buffering) before one.
+    std::optional<Choice> whole_k;
     for (int copies : {2, 1}) {
+        if (whole_k) break;
         if (weight_b_)
             for (const MemoryBlock& r : rows)
-                if (fits(r, copies, true)) return {r, true, copies == 2};
+                if (!whole_k && fits(r, copies, true)) whole_k = Choice{r, true, copies == 2};
         for (MemoryBlock r : rows) {
+            if (whole_k) break;
             r.columns = columns.back();
             if (!fits(r, copies, false)) continue;
             for (std::int64_t c : columns) {
                 r.columns = c;
-                if (fits(r, copies, false)) return {r, false, copies == 2};
+                if (fits(r, copies, false)) {
+                    whole_k = Choice{r, false, copies == 2};
+                    break;
+                }
             }
         }
     }
+    // A deep weight matmul held to one tile of columns (or to nothing) without a k cut: the
+    // reduction cut into k blocks lets a larger block of outputs fit (docs/mapping.md §2.1).
+    const bool narrow = !whole_k || (!whole_k->weight_whole && whole_k->block.columns <= tile_.y);
+    if (narrow && weight_b_ && rows_resident_.empty() && opt_.default_k_blocks && op_.k > tile_.y) {
+        const std::optional<Choice> cut = choose_k_blocks(rows, columns);
+        const auto outputs = [](const MemoryBlock& b) { return b.batch * b.rows * b.columns; };
+        if (cut && (!whole_k || outputs(cut->block) > outputs(whole_k->block))) return *cut;
+    }
+    if (whole_k) return *whole_k;
     MemoryBlock smallest = rows.back();
     smallest.columns = columns.back();
     return settle(smallest, "");  // throws: nothing fits once
+}
+
+std::optional<OpBlocking::Choice> OpBlocking::choose_k_blocks(const std::vector<MemoryBlock>& rows,
+                                                               const std::vector<std::int64_t>& columns) const {
+    // Depths below k in whole tiles of y; the block with the most outputs that fits twice (else
+    // once), then the most rows (the weight moves once per row block), then the deepest k slice
+    // (fewer k blocks, so fewer partial-sum round trips through the lanes).
+    std::vector<std::int64_t> depths = shrinking_sizes(op_.k, tile_.y);
+    depths.erase(depths.begin());  // the whole k
+    for (int copies : {2, 1}) {
+        std::optional<MemoryBlock> best;
+        const auto better = [&](const MemoryBlock& a, const MemoryBlock& b) {
+            const std::int64_t oa = a.batch * a.rows * a.columns, ob = b.batch * b.rows * b.columns;
+            if (oa != ob) return oa > ob;
+            if (a.batch * a.rows != b.batch * b.rows) return a.batch * a.rows > b.batch * b.rows;
+            return a.depth > b.depth;
+        };
+        for (MemoryBlock r : rows)
+            for (std::int64_t c : columns)
+                for (std::int64_t d : depths) {
+                    r.columns = c;
+                    r.depth = d;
+                    if ((!best || better(r, *best)) && fits(r, copies, false)) best = r;
+                }
+        if (best) return Choice{*best, false, copies == 2};
+    }
+    return std::nullopt;
 }
 
 }  // namespace acceltran::workloads

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,9 +72,11 @@ public:
     // when `weight_whole`.
     bool fits(const MemoryBlock& resolved, int copies, bool weight_whole) const;
     // The default: the largest block that fits twice (keeping a weight whole when it can), else
-    // once. InputError naming the op, the buffer and the bytes when even the smallest block
-    // (one batch entry, one tile of rows and, for a weight matmul, one tile of columns) does
-    // not fit.
+    // once. A weight matmul deeper than one tile whose block would have at most one tile of
+    // columns (or none fits) takes, where the target allows (CompileOptions::default_k_blocks),
+    // the k-cut block with the most outputs if that has more. InputError naming the op, the
+    // buffer and the bytes when even the smallest block (one batch entry, one tile of rows and,
+    // for a weight matmul, one tile of columns) does not fit.
     Choice choose() const;
     // A matmul a consumer is fused into (op_fusion.h): the consumer needs whole rows of the
     // output, so a row block's output slice covers all n columns and stays on chip across the
@@ -96,6 +99,10 @@ public:
     Choice settle(const MemoryBlock& resolved, const std::string& origin) const;
 
 private:
+    // choose()'s k-cut block: over the row and column sizes it tried and depths below k in
+    // whole tiles, the most outputs, then rows, then depth, fitting twice else once.
+    std::optional<Choice> choose_k_blocks(const std::vector<MemoryBlock>& rows,
+                                          const std::vector<std::int64_t>& columns) const;
     Slice slice(int tensor, std::uint64_t num, std::uint64_t den, std::uint64_t offset_num) const;
     bool parks_partial_sums(const Range& r) const;
     // The slices `copies` blocks of the first (largest) range hold at once, plus the whole

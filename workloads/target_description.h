@@ -41,6 +41,10 @@ struct CompileOptions {
     // units; the Gemmini template accumulates partial sums in its accumulator instead, so it does
     // not split and blocks such an op at the main-memory level (docs/mapping.md §1.1).
     bool split_weights = true;
+    // The default mapping may cut a deep weight matmul's reduction into k blocks when without a
+    // cut it gets at most one tile of columns (OpBlocking::choose, docs/mapping.md §2). Off for
+    // the Gemmini template, whose accumulator is not checked with k blocks.
+    bool default_k_blocks = true;
     double activation_density = 0.5;  // 1 - activation sparsity
     double weight_density = 0.5;      // 1 - weight sparsity
     std::uint64_t capacity[kBufferKinds] = {4u << 20, 8u << 20, 1u << 20};

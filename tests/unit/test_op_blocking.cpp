@@ -147,6 +147,52 @@ TEST_CASE("the default blocks only what does not fit, and runs BERT-Base in 64 k
     acceltran::testing::check_occupancy_in_program_order(small);
 }
 
+TEST_CASE("the default cuts k only for a deep weight matmul held to one tile of columns", "[blocking]") {
+    // BERT-Base's FFN W2 (k = 3072) in 64 kB buffers: uncut, a block gets one 16-column tile
+    // (docs/mapping.md §2.1); with k blocks it gets the block of most outputs that fits twice.
+    CompileOptions o = shipped("acceltran-edge");
+    for (int b = 0; b < kBufferKinds; ++b) o.capacity[b] = 64 * 1024;
+    const OpGraph g = build_op_graph(load_model("bert-base", kModelsDir), 128, 4, o);
+    const Op& w2 = g.op("l0.ffn.out");
+    OpBlocking blocking(g, w2, compile_program(g, o).layouts, o, o.tile, o.loop_order);
+    const OpBlocking::Choice cut = blocking.choose();
+    CHECK(blocking.cuts_k(cut.block));
+    CHECK(cut.block.depth % o.tile.y == 0);
+    CHECK(cut.double_buffered);
+    CHECK(blocking.fits(cut.block, 2, false));
+    // More outputs per block than any uncut block: at most one batch entry of 16 rows x 16 columns.
+    CHECK(cut.block.batch * cut.block.rows * cut.block.columns > 16 * 16);
+    // No block of more outputs fits twice with any depth the rule tries.
+    MemoryBlock larger = cut.block;
+    larger.columns = std::min<std::int64_t>(w2.n, cut.block.columns * 2);
+    larger.depth = o.tile.y;
+    if (larger.columns > cut.block.columns) CHECK_FALSE(blocking.fits(larger, 2, false));
+
+    // Where the target does not allow it (the Gemmini template), the uncut block stays.
+    CompileOptions no_cut = o;
+    no_cut.default_k_blocks = false;
+    OpBlocking uncut(g, w2, compile_program(g, no_cut).layouts, no_cut, no_cut.tile, no_cut.loop_order);
+    const OpBlocking::Choice whole_k = uncut.choose();
+    CHECK_FALSE(uncut.cuts_k(whole_k.block));
+    CHECK(whole_k.block.columns == o.tile.y);
+
+    // W1 (k = 768) gets more than one tile of columns uncut: no k cut.
+    const Op& w1 = g.op("l0.ffn.h1");
+    OpBlocking first(g, w1, compile_program(g, o).layouts, o, o.tile, o.loop_order);
+    const OpBlocking::Choice c1 = first.choose();
+    REQUIRE((c1.block.columns > o.tile.y || c1.weight_whole));
+    CHECK_FALSE(first.cuts_k(c1.block));
+
+    // The program runs the cut blocks: the op's tiles and MACs are the uncut op's.
+    const TiledProgram p = compile_program(g, o);
+    REQUIRE(p.blocked[std::size_t(w2.id)].has_value());
+    CHECK(p.blocked[std::size_t(w2.id)]->block == cut.block);
+    const OpGraph whole_graph = build_op_graph(load_model("bert-base", kModelsDir), 128, 4, shipped("acceltran-edge"));
+    const TiledProgram whole = compile_program(whole_graph, shipped("acceltran-edge"));
+    CHECK(blocked_op_tally(p, g, "l0.ffn.out").tiles == blocked_op_tally(whole, whole_graph, "l0.ffn.out").tiles);
+    acceltran::testing::check_occupancy_in_program_order(p);
+}
+
 TEST_CASE("a mapping's tile and loop order reach that op's compute entry only", "[blocking][mapping]") {
     CompileOptions o = shipped("acceltran-edge");
     const OpGraph g = build_op_graph(load_model("bert-tiny", kModelsDir), 64, 2, o);

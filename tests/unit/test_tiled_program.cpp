@@ -274,6 +274,12 @@ void check_structure(const OpGraph& g, const TiledProgram& p) {
                     else
                         check_valid_copy(e, t);
                 }
+                if (entry.grid.k_origin > 0) {
+                    // A k block after the first adds into the partial sum its block's first k
+                    // block took space for (docs/mapping.md §1.1): it allocates nothing.
+                    CHECK(entry.allocates.empty());
+                    break;
+                }
                 REQUIRE(entry.allocates.size() == 1);
                 CHECK(p.residencies[entry.allocates[0]].tensor == op.output);
                 CHECK(p.residencies[entry.allocates[0]].slice == blocked(op.id));
@@ -350,8 +356,14 @@ void check_structure(const OpGraph& g, const TiledProgram& p) {
         // the same bytes there. One nobody reads after its op cannot have been spilled.
         const int producer = g.producer[t.id];
         if (producer >= 0 && blocked(producer)) {
-            // A blocked op stores every block's output slice home, output or not.
-            CHECK(stores_of[t.id] == int(computes_of_op[std::size_t(producer)].size()));
+            // A blocked op stores every block's output slice home, output or not: once per
+            // compute entry, or per last k block when it cuts k (the others hold partial sums).
+            int finished = 0;
+            for (int c : computes_of_op[std::size_t(producer)]) {
+                const TileGrid& grid = p.entries[std::size_t(c)].grid;
+                finished += grid.ends_k() ? 1 : 0;
+            }
+            CHECK(stores_of[t.id] == finished);
             CHECK(spill_of[t.id] == -1);
             continue;
         }
