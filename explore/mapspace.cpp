@@ -57,14 +57,14 @@ Mapspace::Mapspace(const OpShape& op, const MappingChoice& design, bool blocks, 
         if (matmul && op.b_weight && fixed_tile_y == 0)
             for (std::int64_t d : mapspace_block_sizes(op.k)) depths_.push_back(d);
     }
-    // K parts (docs/mapping.md §7): for a matmul of the AccelTran template without a causal mask
-    // whose rows fit one tile of the design point (a decode step's m = 1, a short prompt): its
+    // K parts (docs/mapping.md §7): for a matmul the graph does not split, of the AccelTran
+    // template, without a causal mask, whose rows fit one tile of the design point (a decode step's m = 1, a short prompt): its
     // output tiles are then few and leave lanes idle, which splitting k fills. Powers of two
     // from 2 to 64, at most k / 4 (the k tiles at the smallest tile y); a point with more parts
     // than its tile's k tiles, or with a block, does not fit (the cost model says). Other ops keep
     // one choice, so the mapper's speed on prefill and encoder shapes is unchanged.
     k_parts_.push_back(1);
-    if (matmul && unit == workloads::UnitClass::MacLane && fixed_tile_y == 0 && op.unmasked >= 1 &&
+    if (blocks && matmul && unit == workloads::UnitClass::MacLane && fixed_tile_y == 0 && op.unmasked >= 1 &&
         op.m <= design.tile.x)
         for (std::int64_t p = 2; p <= 64 && p <= (op.k + 3) / 4; p *= 2) k_parts_.push_back(p);
     radix_ = {tile_b_.size(), tile_x_.size(), tile_y_.size(), orders_.size(), row_blocks_.size(),

@@ -205,6 +205,11 @@ std::int64_t mapping_read_spatial(const ConfigNode& entry, const OpGraph& graph,
     if (first.kind != OpKind::MatMul)
         v.fail_message("k parts split a matmul's reduction k across units; '" + first.name + "' is a " +
                        to_string(first.kind) + ": give 1 or leave spatial out");
+    for (int id : ids)
+        if (graph.ops[std::size_t(id)].kind != OpKind::MatMul)
+            v.fail_message("'" + first.name.substr(0, first.name.rfind('.')) +
+                           "' is split in depth by the graph builder (memory_block), whose partial sums add ops "
+                           "already sum: k parts are not supported on it; give 1 or leave spatial out");
     std::int64_t k_tiles = 0;
     for (int id : ids) {
         const std::int64_t nk = (graph.ops[std::size_t(id)].k + tile.y - 1) / tile.y;

@@ -36,7 +36,9 @@ namespace wl = acceltran::workloads;
 // BERT-Tiny at sequence 1, batch 1 on Edge: every matmul has m = 1, a decode step's shape.
 // l0.ffn.out is 1 x 1 x 128 x 512: 8 output tiles of 1 x 16, 32 k steps of 16.
 struct KPartsFixture {
-    KPartsFixture() : options(shipped("acceltran-edge")) {
+    // small_weights: a 64 KiB weight buffer, where the graph builder splits W2 (90 KB) in depth.
+    explicit KPartsFixture(bool small_weights = false) : options(shipped("acceltran-edge")) {
+        if (small_weights) options.capacity[int(wl::BufferKind::Weight)] = 64u << 10;
         graph = wl::build_op_graph(wl::load_model("bert-tiny", kModelsDir), 1, 1, options);
         plan = wl::MappingPlan::derive(graph, options);
     }
@@ -91,6 +93,11 @@ TEST_CASE("k parts: the mapping file reads spatial k_parts and refuses what cann
                Contains("m.yaml:3:") && Contains("'l0.attn.probs' is a softmax"));
     CHECK_THAT(f.error("ops:\n  - op: l0.ffn.out\n    block: {batch: 1}\n    spatial: {k_parts: 2}\n"),
                Contains("m.yaml:4:") && Contains("cannot be combined with `block`"));
+    // A matmul the graph builder split in depth: its add ops sum the parts already.
+    const KPartsFixture small(true);
+    REQUIRE(small.plan.of("l0.ffn.out").memory_block().kind == wl::WeightSplit::Kind::Depth);
+    CHECK_THAT(small.error("ops:\n  - op: l0.ffn.out\n    spatial: {k_parts: 2}\n"),
+               Contains("m.yaml:3:") && Contains("'l0.ffn.out' is split in depth by the graph builder"));
     // A fused consumer runs its producer in main-memory blocks.
     CHECK_THAT(f.error("ops:\n  - op: l0.ffn.h1\n    spatial: {k_parts: 2}\n  - op: l0.ffn.gelu1\n    fuse: true\n"),
                Contains("m.yaml:3:") && Contains("fused into 'l0.ffn.h1'") && Contains("k parts run the op whole"));
@@ -140,7 +147,7 @@ TEST_CASE("k parts: the compiler gives the op's entry its parts and a reduction 
     CHECK(written.str().find("spatial") == written.str().rfind("spatial"));  // only that op
 }
 
-TEST_CASE("k parts: each part starts its partial sum and writes it dense; the reduction reads every part",
+TEST_CASE("k parts: each part starts its partial sum and writes it dense, the reduction reads every part",
           "[mapping][spatial]") {
     wl::Op op;
     op.kind = wl::OpKind::MatMul;
