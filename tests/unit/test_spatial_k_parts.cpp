@@ -147,6 +147,31 @@ TEST_CASE("k parts: the compiler gives the op's entry its parts and a reduction 
     CHECK(written.str().find("spatial") == written.str().rfind("spatial"));  // only that op
 }
 
+TEST_CASE("k parts: the compiler refuses partial sums that do not fit and the Gemmini template, with the entry's line",
+          "[mapping][spatial]") {
+    const std::string text = "ops:\n  - op: l0.ffn.out\n    spatial: {k_parts: 8}\n";
+    const auto refusal = [&](const KPartsFixture& f) {
+        try {
+            f.compile(text);
+        } catch (const acceltran::InputError& e) {
+            return std::string(e.what());
+        }
+        return std::string("compiled");
+    };
+    // 8 dense copies of W2's 128 outputs: 2,560 bytes, above a 2 KiB activation buffer (which
+    // holds the op whole: its input and output take 864 bytes).
+    KPartsFixture small;
+    small.options.capacity[int(wl::BufferKind::Activation)] = 2048;
+    CHECK_THAT(refusal(small), Contains("m.yaml:2: op 'l0.ffn.out': spatial k_parts 8: the parts' dense partial sums "
+                                        "need 2560 bytes (0.002441 MiB) in the activation buffer, which holds 2048 bytes"));
+    KPartsFixture gemmini;
+    gemmini.options = shipped("gemmini-transformer");
+    gemmini.graph = wl::build_op_graph(wl::load_model("bert-tiny", kModelsDir), 1, 1, gemmini.options);
+    gemmini.plan = wl::MappingPlan::derive(gemmini.graph, gemmini.options);
+    CHECK_THAT(refusal(gemmini), Contains("m.yaml:2: op 'l0.ffn.out': spatial k_parts 8:") &&
+                                     Contains("k parts run on the AccelTran template only"));
+}
+
 TEST_CASE("k parts: each part starts its partial sum and writes it dense, the reduction reads every part",
           "[mapping][spatial]") {
     wl::Op op;
