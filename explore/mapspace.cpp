@@ -57,8 +57,18 @@ Mapspace::Mapspace(const OpShape& op, const MappingChoice& design, bool blocks, 
         if (matmul && op.b_weight && fixed_tile_y == 0)
             for (std::int64_t d : mapspace_block_sizes(op.k)) depths_.push_back(d);
     }
+    // K parts (docs/mapping.md §7): for a matmul the graph does not split, of the AccelTran
+    // template, without a causal mask, whose rows fit one tile of the design point (a decode step's m = 1, a short prompt): its
+    // output tiles are then few and leave lanes idle, which splitting k fills. Powers of two
+    // from 2 to 64, at most k / 4 (the k tiles at the smallest tile y); a point with more parts
+    // than its tile's k tiles, or with a block, does not fit (the cost model says). Other ops keep
+    // one choice, so the mapper's speed on prefill and encoder shapes is unchanged.
+    k_parts_.push_back(1);
+    if (blocks && matmul && unit == workloads::UnitClass::MacLane && fixed_tile_y == 0 && op.unmasked >= 1 &&
+        op.m <= design.tile.x)
+        for (std::int64_t p = 2; p <= 64 && p <= (op.k + 3) / 4; p *= 2) k_parts_.push_back(p);
     radix_ = {tile_b_.size(), tile_x_.size(), tile_y_.size(), orders_.size(), row_blocks_.size(),
-              column_blocks_.size(), depths_.size()};
+              column_blocks_.size(), depths_.size(), k_parts_.size()};
     for (std::size_t r : radix_) size_ *= r;
 }
 
@@ -79,6 +89,7 @@ MappingChoice Mapspace::at(const std::array<std::size_t, kDimensions>& d) const 
     c.block.columns = column_blocks_[d[ColumnBlock]].first;
     c.block.columns_outer = column_blocks_[d[ColumnBlock]].second;
     c.block.depth = depths_[d[Depth]];
+    c.k_parts = k_parts_[d[KParts]];
     return c;
 }
 
@@ -97,7 +108,7 @@ bool Mapspace::find(const MappingChoice& choice, std::array<std::size_t, kDimens
     return position(tile_b_, choice.tile.b, d[TileB]) && position(tile_x_, choice.tile.x, d[TileX]) &&
            position(tile_y_, choice.tile.y, d[TileY]) && position(orders_, choice.loop_order, d[Order]) &&
            position(row_blocks_, rows, d[RowBlock]) && position(column_blocks_, std::make_pair(choice.block.columns, choice.block.columns_outer), d[ColumnBlock]) &&
-           position(depths_, choice.block.depth, d[Depth]);
+           position(depths_, choice.block.depth, d[Depth]) && position(k_parts_, choice.k_parts, d[KParts]);
 }
 
 }  // namespace acceltran::explore

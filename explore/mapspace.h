@@ -18,7 +18,8 @@ public:
     // The dimensions, in the order their digits take in an index (the first varies slowest).
     // Depth is last (fastest), so that an op without depth choices (radix 1) numbers its mappings
     // as before it existed.
-    enum Dimension { TileB, TileX, TileY, Order, RowBlock, ColumnBlock, Depth, kDimensions };
+    // K parts (the reduction split across units, §1.2) come after depth, for the same reason.
+    enum Dimension { TileB, TileX, TileY, Order, RowBlock, ColumnBlock, Depth, KParts, kDimensions };
 
     // `design` gives the tile and loop order of ops whose units are synthesized for one tile
     // size (softmax, layer-norm) and of element-wise ops' order; `blocks` false keeps the op
@@ -44,6 +45,8 @@ private:
     std::vector<std::pair<std::int64_t, bool>> column_blocks_;
     // Depths of k blocks (0: the whole k), for a matmul whose B is a weight (MemoryBlock::depth).
     std::vector<std::int64_t> depths_;
+    // K parts (MappingChoice::k_parts): 1, and for a matmul of few output rows powers of two.
+    std::vector<std::int64_t> k_parts_;
     std::array<std::size_t, kDimensions> radix_{};
     std::uint64_t size_ = 1;
 };

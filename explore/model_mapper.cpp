@@ -35,7 +35,8 @@ nlohmann::json mapper_choice_json(const MappingChoice& c) {
               {"rows", c.block.rows},
               {"columns", c.block.columns},
               {"order", c.block.columns_outer ? "columns_outer" : "rows_outer"},
-              {"depth", c.block.depth}}}};
+              {"depth", c.block.depth}}},
+            {"k_parts", c.k_parts}};
 }
 
 nlohmann::json mapper_cost_json(const OpCost& c) {
@@ -74,6 +75,7 @@ ModelMapper::ModelMapper(const workloads::OpGraph& graph, const workloads::Compi
                                      blocks ? (r.found && r.best_cost.double_buffered) : planned.double_buffered(),
                                      chosen.tile, chosen.loop_order);
         if (!whole) mapping.set_block(chosen.block);
+        mapping.set_k_parts(chosen.k_parts);
         ops_.push_back({std::move(mapping), index});
     }
     weigh_fusions(graph, options, model, search);

@@ -317,10 +317,54 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         return p;
     };
     const CostPart whole_op = part_of(op.batch, op.m, op.n);
-    const double busy = whole_op.busy;
-    const double per_job = std::ceil(output_tiles / whole_op.jobs);
+    double busy = whole_op.busy;
+    double per_job = std::ceil(output_tiles / whole_op.jobs);
     cost.busy_unit_cycles = busy;
     cost.compute_cycles = whole_op.compute;
+    // §6.6 k split across units (k_parts P): a whole matmul of the AccelTran template with P at
+    // most its k tiles (the compiler refuses the rest). G = min(OT, max(1, ⌊U / P⌋)) groups of
+    // outputs, each in P parts (ControlBlock); the busiest job is ⌈OT / G⌉ outputs × ⌈n_k / P⌉
+    // of their k steps. Then the reduction pass: per output tile one cycle for part 0 and
+    // ⌈e / M⌉ per later part (e its elements; reduction_step_cycles), ⌈OT / min(OT, U)⌉ tiles on
+    // the busiest lane, after the last part.
+    const double P = double(std::max<std::int64_t>(mapping.k_parts, 1));
+    double reduction_busy = 0;
+    if (P > 1) {
+        if (!mm || config_.gemmini() || P > nk || op.unmasked < 1 || mapping.keep_output_rows || mapping.in_blocks ||
+            !(mapping.block == workloads::MemoryBlock{}))
+            return cost;  // fits stays false: the compiler refuses these
+        const double units = units_[unit_class];
+        const double groups = std::min(output_tiles, std::max(1.0, std::floor(units / P)));
+        per_job = std::ceil(output_tiles / groups);
+        const double waves = std::ceil(groups * P / units);  // more parts than units: they queue
+        const double full = double(CostTileCut(op.batch, t.b).full * CostTileCut(op.m, t.x).full * CostTileCut(op.n, t.y).full);
+        double per_output = busy / output_tiles;
+        // The busiest job holds full output tiles when they can fill one (§6.1).
+        if (full >= per_job && full < output_tiles) {
+            double full_busy = 0;
+            for (int wk = 0; wk < 2; ++wk)
+                if (cut_k.count(wk) > 0)
+                    full_busy += double(cut_k.count(wk)) * cost_tile_cycles(op, t.b, t.x, t.y, cut_k.extent(wk, t.y), macs_per_lane_);
+            per_output = std::max(per_output, full_busy);
+        }
+        const double parts_compute = waves * per_job * per_output * std::ceil(nk / P) / nk;
+        const CostTileCut rb(op.batch, t.b), ri(op.m, t.x), rj(op.n, t.y);
+        for (int wb = 0; wb < 2; ++wb)
+            for (int wi = 0; wi < 2; ++wi)
+                for (int wj = 0; wj < 2; ++wj) {
+                    const double count = double(rb.count(wb) * ri.count(wi) * rj.count(wj));
+                    if (count == 0) continue;
+                    const auto e = std::uint64_t(rb.extent(wb, t.b) * ri.extent(wi, t.x) * rj.extent(wj, t.y));
+                    double step_cycles = 0;
+                    for (std::int64_t step = 0; step < mapping.k_parts; ++step)
+                        step_cycles += double(compute::reduction_step_cycles(e, step, macs_per_lane_));
+                    reduction_busy += count * step_cycles;
+                }
+        const double reduction_jobs = std::min(output_tiles, units);
+        cost.compute_cycles = parts_compute + std::ceil(output_tiles / reduction_jobs) * reduction_busy / output_tiles;
+        busy += reduction_busy;
+        cost.busy_unit_cycles = busy;
+    }
 
     // §2 Buffers <-> units. A job is a stretch of per_job outputs in loop order (k left out),
     // filled from the innermost of the b, i, j loops outwards; its nest is the op's with those
@@ -328,7 +372,7 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
     std::array<int, 4> levels{};
     const auto& letters = mapping.loop_order.letters();
     for (int l = 0; l < 4; ++l) levels[l] = cost_letter_index(letters[l]);
-    const std::array<double, 4> full{nb, ni, nj, nk};
+    const std::array<double, 4> full{nb, ni, nj, P > 1 ? nk / P : nk};
     std::array<double, 4> job = full;
     double remaining = per_job, job_outputs = 1;
     for (int l = 3; l >= 0; --l) {
@@ -337,7 +381,8 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         remaining = std::ceil(remaining / job[levels[l]]);
         job_outputs *= job[levels[l]];
     }
-    const double job_share = output_tiles / job_outputs * op.unmasked;  // job-equivalents of the op
+    // job-equivalents of the op (with k parts: P jobs of n_k / P k steps per group)
+    const double job_share = output_tiles / job_outputs * op.unmasked * P;
 
     const std::int64_t Bd_unit = mm && op.b_weight && mapping.block.depth > 0 ? std::min(mapping.block.depth, op.k) : op.k;
     const double a_elements = double(op.batch) * double(op.m) * double(mm ? op.k : op.n);
@@ -360,8 +405,9 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         // dense and without a mask, in the output's (activation) buffer.
         double inside_k = 1;
         for (int l = 3; l >= 0 && levels[l] != 3; --l) inside_k *= job[levels[l]];
-        if (inside_k > 1 && nk > 1) {
-            const double psum_tiles = job_share * job_outputs * (nk - 1);
+        if (inside_k > 1 && nk > P) {
+            // (with k parts, n_k / P − 1 boundaries per part: n_k − P per output in all)
+            const double psum_tiles = job_share / P * job_outputs * (nk - P);
             unit_bytes[kAct] += 2 * psum_tiles * (out_elements / output_tiles) * bits_ / 8.0;
         }
         // k blocks (MemoryBlock::depth) with k innermost: the partial sum leaves the lane at each
@@ -375,6 +421,8 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
                                                           op.unmasked, op.density_b);
     }
     move(unit_bytes, kAct, out_elements * op.unmasked, op.density_out);  // each output once
+    // k parts: each part writes its partial sum dense and the reduction pass reads them all.
+    if (P > 1) unit_bytes[kAct] += 2 * P * out_elements * bits_ / 8.0;
 
     // §3 Main memory <-> buffers: blocks of Bb batch entries x Br rows x Bc columns, rows outer and
     // columns inner, so an A slice stays across the column blocks of its rows. Columns are cut
@@ -413,6 +461,7 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
         // With k blocks one output slice holds the partial sum while the k slices double-buffer
         // (OpBlocking::contents).
         move(need, kAct, (cut ? 1.0 : copies) * out_elements * f_rows * (mapping.keep_output_rows ? 1.0 : f_cols), out_density);
+        if (P > 1) need[kAct] += P * out_elements * bits_ / 8.0;  // the parts' dense partial sums
         if (mm) {
             const double b_part = b_whole ? 1.0 : copies * (op.b_batched ? double(Bb) / double(op.batch) : f_cols * f_depth);
             move(need, b_buffer, b_elements * b_part, op.density_b);

@@ -54,6 +54,10 @@ struct MappingChoice {
     // all its rows (a producer blocked by columns alone): its other inputs are spilled and loaded
     // and its output stored as a blocked op's (buffer_planner.cpp, plan_blocked).
     bool in_blocks = false;
+    // Which loops are spatial (OpDirective::k_parts, docs/mapping.md §1.2, §6.6): each output
+    // tile's k steps split in this many parts across units, then a reduction pass; 1 = output
+    // tiles only. Only on a whole matmul of the AccelTran template.
+    std::int64_t k_parts = 1;
 };
 
 // The model's estimate. Bytes are read + written; buffers indexed by workloads::BufferKind.

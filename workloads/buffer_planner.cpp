@@ -456,6 +456,7 @@ private:
         const LoopOrder order = loop_order_of(op);
         const std::string origin = d ? d->origin : std::string();
         const FusedChain* chain = chain_of_[std::size_t(op.id)] >= 0 ? &chains_[std::size_t(chain_of_[std::size_t(op.id)])] : nullptr;
+        if (d && d->k_parts > 1) check_k_parts(op, *d, chain, order);
         if (d && d->block) {
             OpBlocking blocking(g_, op, p_.layouts, opt_, tile, order);
             if (chain) blocking.keep_output_rows(g_.ops[std::size_t(chain->consumers.back())].name, side_inputs(*chain));
@@ -477,6 +478,32 @@ private:
         } catch (const InputError& e) {
             throw InputError(origin + ": " + e.what());
         }
+    }
+
+    // A k split across units (OpDirective::k_parts, docs/mapping.md §1.2) runs on a whole matmul
+    // of the AccelTran template: InputError naming the directive's origin otherwise.
+    void check_k_parts(const Op& op, const OpDirective& d, const FusedChain* chain, const LoopOrder& order) const {
+        const std::string where = (d.origin.empty() ? std::string() : d.origin + ": ") + "op '" + op.name + "': spatial k_parts " +
+                                  std::to_string(d.k_parts) + ": ";
+        const TileGrid grid = make_tile_grid(op, tile_of(op));
+        if (op.kind != OpKind::MatMul) throw InputError(where + "only a matmul has a reduction k to split");
+        if (d.k_parts > grid.nk)
+            throw InputError(where + "at most " + std::to_string(grid.nk) + ", the op's k tiles (k " + std::to_string(op.k) +
+                             " in tiles of " + std::to_string(grid.shape.y) + ")");
+        if (!opt_.split_weights || opt_.unit_of(OpKind::MatMul) != UnitClass::MacLane)
+            throw InputError(where + "the Gemmini template sums partial products in its accumulator and has no "
+                                     "reduction pass on MAC lanes; k parts run on the AccelTran template only");
+        if (op.causal.on)
+            throw InputError(where + "a causal mask is not supported with k parts yet (its masked tiles differ "
+                                     "from part to part)");
+        if (chain)
+            throw InputError(where + "'" + g_.ops[std::size_t(chain->consumers.back())].name +
+                             "' is fused into it, which runs the op in main-memory blocks; k parts need the op whole");
+        if (d.block)
+            throw InputError(where + "k parts run the op whole; a `block` cannot be combined with them yet");
+        if (!fits_whole(op, whole_output_bytes(op, grid, order)))
+            throw InputError(where + "the op does not fit the buffers whole, and k parts run it whole (give no "
+                                     "spatial entry, or a block without k parts)");
     }
 
     // A space for one block's slice of a tensor, allocated by `entry` and not the tensor's
@@ -899,11 +926,42 @@ private:
             ready_entry_[t] = int(table_entry_);
         }
         for (int t : inputs) e.deps.push_back(std::uint32_t(ready_entry_[t]));
+        // A k split across units (docs/mapping.md §1.2): the parts' dense partial sums take
+        // k_parts dense copies of the output in the activation buffer from the parts' start to
+        // the reduction pass's end.
+        const OpDirective* d = directive_of(op);
+        const std::int64_t k_parts = d && e.grid.matmul ? d->k_parts : 1;
+        std::uint64_t psum_bytes = 0;
+        if (k_parts > 1) {
+            e.grid.k_parts = k_parts;
+            psum_bytes = std::uint64_t(k_parts) *
+                         compressed_bytes(std::uint64_t(g_.tensors[op.output].elements()), 1.0, out.element_bits);
+            if (psum_bytes > opt_.capacity[int(BufferKind::Activation)])
+                throw InputError("op '" + op.name + "': spatial k_parts " + std::to_string(k_parts) + ": the parts' dense "
+                                 "partial sums need " + byte_count_text(psum_bytes) + " in the " +
+                                 opt_.buffer_name(BufferKind::Activation) + " buffer, which holds " +
+                                 byte_count_text(opt_.capacity[int(BufferKind::Activation)]));
+            reserve(BufferKind::Activation, psum_bytes, op.output, op, pinned, e.deps);
+        }
+        const TileGrid grid = e.grid;
         p_.totals.compute_entries++;
         p_.totals.tile_ops += e.grid.tiles();
         p_.totals.macs += std::uint64_t(op.macs());
         std::uint32_t id = add_entry(std::move(e));
         op_done_[std::size_t(op.id)] = {id};
+        std::uint32_t last = id;  // the entry that writes the output
+        if (k_parts > 1) {
+            const std::uint32_t psums = add_residency(op.output, BufferKind::Activation, psum_bytes, 0, id);
+            ProgramEntry reduce = compute_entry(op, reduction_grid(grid, k_parts));
+            reduce.deps = {id};
+            p_.totals.compute_entries++;
+            p_.totals.tile_ops += reduce.grid.tiles();
+            last = add_entry(std::move(reduce));
+            op_done_[std::size_t(op.id)].push_back(last);
+            use(id, int(psums));
+            use(last, int(psums));
+            release_slice(psums);
+        }
         for (int t : gathered) {
             new_residency(t, id, p_.layouts[t].data_bytes);
             ready_entry_[t] = int(id);
@@ -911,7 +969,8 @@ private:
         for (int t : inputs) use(id, resident_[t]);
         const int out_res = new_residency(op.output, id, out_bytes);
         use(id, out_res);
-        ready_entry_[op.output] = int(id);
+        if (last != id) use(last, out_res);
+        ready_entry_[op.output] = int(last);
         in_memory_[op.output] = false;
 
         if (in_place >= 0) {

@@ -189,6 +189,45 @@ MemoryBlock mapping_read_block(const ConfigNode& n, const OpGraph& graph, const 
     return b;
 }
 
+// `spatial: {k_parts: P}` (docs/mapping.md §1.2, §3): the reduction k split across P units per
+// output tile. P from 1 to the op's k tiles (in its tile's y), on a matmul that runs whole, not
+// with `block` or `fuse` (the fused-producer case is checked after every entry is read).
+std::int64_t mapping_read_spatial(const ConfigNode& entry, const OpGraph& graph, const std::vector<int>& ids,
+                                  const TileShape& tile) {
+    const ConfigNode n = entry.child("spatial");
+    n.expect_keys({"k_parts"});
+    if (!n.has("k_parts")) return 1;
+    const ConfigNode v = n.child("k_parts");
+    const std::int64_t parts = v.as_int();
+    if (parts < 1) v.fail("an integer of at least 1 (1: units take output tiles only)");
+    if (parts == 1) return 1;
+    const Op& first = graph.ops[std::size_t(ids.front())];
+    if (first.kind != OpKind::MatMul)
+        v.fail_message("k parts split a matmul's reduction k across units; '" + first.name + "' is a " +
+                       to_string(first.kind) + ": give 1 or leave spatial out");
+    for (int id : ids)
+        if (graph.ops[std::size_t(id)].kind != OpKind::MatMul)
+            v.fail_message("'" + first.name.substr(0, first.name.rfind('.')) +
+                           "' is split in depth by the graph builder (memory_block), whose partial sums add ops "
+                           "already sum: k parts are not supported on it; give 1 or leave spatial out");
+    std::int64_t k_tiles = 0;
+    for (int id : ids) {
+        const std::int64_t nk = (graph.ops[std::size_t(id)].k + tile.y - 1) / tile.y;
+        k_tiles = k_tiles == 0 ? nk : std::min(k_tiles, nk);
+    }
+    if (parts > k_tiles)
+        v.fail("at most " + std::to_string(k_tiles) + ", the op's k tiles (k " + std::to_string(first.k) + " in tiles of " +
+               std::to_string(tile.y) + ", the op's tile y)");
+    if (first.causal.on)
+        v.fail_message("'" + first.name + "' has a causal mask, which k parts do not support yet: give 1 or leave "
+                       "spatial out");
+    if (entry.has("block"))
+        v.fail_message("k parts run the op whole; they cannot be combined with `block` yet: leave one of them out");
+    if (entry.has("fuse") && entry.child("fuse").as_bool())
+        v.fail_message("k parts split a matmul, and this entry fuses an op into its producer: leave spatial out");
+    return parts;
+}
+
 // The op an entry names, as an index into plan.ops(); InputError for one the plan does not have.
 std::size_t mapping_find_entry_op(const ConfigNode& name_node, const MappingPlan& plan, const OpGraph& graph,
                           const std::map<std::string, std::size_t>& index) {
@@ -233,7 +272,7 @@ MappingDirectives MappingFile::directives(const OpGraph& graph, const MappingPla
     std::map<int, ConfigNode> entry_of;                     // graph op id -> the entry that maps it
     for (const ConfigNode& entry : root_.child("ops").elements()) {
         entry.expect_keys({"op", "memory_block", "depth_parts", "block", "double_buffering", "buffer_tile",
-                           "loop_order", "stationary", "fuse"});
+                           "loop_order", "stationary", "fuse", "spatial"});
         const ConfigNode name = entry.child("op");
         const std::size_t at = mapping_find_entry_op(name, plan, graph, index);
         const auto [first, fresh] = listed.emplace(at, mapping_line_of(entry));
@@ -304,6 +343,8 @@ MappingDirectives MappingFile::directives(const OpGraph& graph, const MappingPla
                                                       "fused into: give `block` on that matmul's entry, not here");
             }
         }
+        if (entry.has("spatial"))
+            directive.k_parts = mapping_read_spatial(entry, graph, ids, directive.tile ? *directive.tile : options.tile);
         for (int id : ids) {
             result.ops[std::size_t(id)] = directive;
             entry_of.emplace(id, entry);
@@ -313,6 +354,12 @@ MappingDirectives MappingFile::directives(const OpGraph& graph, const MappingPla
     // chip is the compiler's check, against the buffers, with the producer entry's line).
     for (const auto& [chain, node] : fused) {
         const Op& producer = graph.ops[std::size_t(chain.producer)];
+        const auto producer_entry = entry_of.find(chain.producer);
+        if (producer_entry != entry_of.end() && result.ops[std::size_t(chain.producer)].k_parts > 1)
+            producer_entry->second.child("spatial").child("k_parts").fail_message(
+                "'" + graph.ops[std::size_t(chain.consumers.back())].name + "' is fused into '" + producer.name +
+                "' (line " + std::to_string(node.yaml().Mark().line + 1) +
+                "), which runs it in main-memory blocks; k parts run the op whole: give 1 or leave spatial out");
         for (std::size_t i = 0; i + 1 < chain.consumers.size(); ++i) {
             const auto between = entry_of.find(chain.consumers[i]);
             if (between != entry_of.end() && between->second.has("block"))

@@ -100,6 +100,7 @@ MappingPlan MappingPlan::derive(const OpGraph& graph, const CompileOptions& opti
         if (directed) {
             plan.ops_.back().set_block(directed->block);
             plan.ops_.back().set_fused(directed->fuse);
+            plan.ops_.back().set_k_parts(directed->k_parts);
         }
         plan.members_.push_back(b.members);
     }

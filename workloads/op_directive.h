@@ -53,6 +53,12 @@ struct OpDirective {
     // right after that block, while the block's rows are still on chip, so the intermediate
     // tensors never go to main memory. Set on the last op of the chain (the consumer).
     bool fuse = false;
+    // Which loops are spatial (docs/mapping.md §1.2): above 1, the reduction k is split across
+    // units too, each output tile's k steps in `k_parts` near-equal parts run side by side on
+    // different units, each part's partial sum written dense to the activation buffer, and a
+    // reduction pass on the lanes adds the parts in order and writes the output. 1: units take
+    // output tiles only (every op by default).
+    std::int64_t k_parts = 1;
     // Where the directive came from ("mapping.yaml:12"), for the compiler's errors; empty for
     // directives made in code.
     std::string origin;

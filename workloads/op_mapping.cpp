@@ -43,6 +43,7 @@ void OpMapping::write_yaml(std::ostream& out) const {
         << "    loop_order: " << order_.str() << "\n"
         << "    stationary: " << to_string(stationary()) << "\n";
     if (fused_) out << "    fuse: true\n";
+    if (k_parts_ > 1) out << "    spatial: {k_parts: " << k_parts_ << "}\n";
 }
 
 const char* to_string(OpMapping::Stationary s) {

@@ -47,6 +47,12 @@ public:
     bool fused() const { return fused_; }
     void set_fused(bool fused) { fused_ = fused; }
 
+    // Which loops are spatial (OpDirective::k_parts, docs/mapping.md §1.2): the parts each
+    // output tile's reduction k is split into across units; 1 = output tiles only. Written as
+    // `spatial: {k_parts: P}` when above 1.
+    std::int64_t k_parts() const { return k_parts_; }
+    void set_k_parts(std::int64_t parts) { k_parts_ = parts; }
+
     // One entry of a mapping file's `ops` list (docs/mapping.md, "File format").
     void write_yaml(std::ostream& out) const;
 
@@ -60,6 +66,7 @@ private:
     LoopOrder order_;
     std::optional<MemoryBlock> inner_block_;
     bool fused_ = false;
+    std::int64_t k_parts_ = 1;
 };
 
 const char* to_string(OpMapping::Stationary s);

@@ -128,6 +128,18 @@ TileGrid make_tile_grid(const Op& op, const TileShape& shape) {
     return grid;
 }
 
+TileGrid reduction_grid(const TileGrid& grid, std::int64_t parts) {
+    TileGrid r = grid;
+    r.matmul = false;
+    r.b_batched = false;
+    r.k = 0;
+    r.k_parts = 1;
+    r.k_origin = r.k_whole = 0;
+    r.nk = parts;
+    r.reduce_parts = parts;
+    return r;
+}
+
 std::uint64_t output_ordinal(const TileGrid& grid, const LoopOrder& order, const TileIndex& t) {
     std::uint64_t ordinal = 0;
     for (char letter : order.letters()) {
@@ -266,9 +278,22 @@ bool LaneTileSequence::next(TileStep& step) {
         step.read_a = !(has_prev_ && prev_.b == t.b && prev_.i == t.i && prev_.k == t.k);
         step.read_b = !(has_prev_ && prev_.k == t.k && prev_.j == t.j &&
                         (!grid_.b_batched || prev_.b == t.b));
-        step.read_psum = (t.k > 0 || grid_.continues_k()) && !(has_prev_ && same_output(prev_, t) && prev_.k == t.k - 1);
+        // A part of a k split across units (TileGrid::k_parts) starts its own partial sum at its
+        // first k step (the parts are added by the reduction pass, not by each other).
+        const std::int64_t first_k = grid_.k_parts > 1 ? k_begin_ : 0;
+        step.read_psum = (t.k > first_k || grid_.continues_k()) &&
+                         !(has_prev_ && same_output(prev_, t) && prev_.k == t.k - 1);
         step.write_psum = (t.k < last_k || !ends) &&
                           !(has_next_ && same_output(next_, t) && next_.k == t.k + 1);
+    } else if (grid_.reduction()) {
+        // The reduction pass of a k split across units: step k reads part k's dense partial sum
+        // (through the psum stream) and adds it to the lane's running sum; the last writes the
+        // output.
+        step.read_a = false;
+        step.read_b = false;
+        step.read_psum = true;
+        step.write_psum = false;
+        step.write_output = t.k == grid_.nk - 1;
     } else {
         // Element-wise: one input block per tile and nothing to accumulate.
         step.read_a = true;

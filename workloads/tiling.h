@@ -53,7 +53,17 @@ struct TileGrid {
     // k_whole = 0: the grid covers the whole reduction.
     std::int64_t k_origin = 0, k_whole = 0;
     bool continues_k() const { return k_origin > 0; }
-    bool ends_k() const { return k_whole == 0 || k_origin + k >= k_whole; }
+    bool ends_k() const { return (k_whole == 0 || k_origin + k >= k_whole) && k_parts == 1; }
+    // The reduction split across units (OpDirective::k_parts, docs/mapping.md §1.2). A matmul
+    // grid with k_parts > 1 runs each output tile's k steps in that many parts side by side
+    // (JobSplit): every part starts its partial sum from zero and writes it dense at its last k
+    // step; none writes the output. The reduction grid after it (reduction_grid()) has
+    // `reduce_parts` = the parts: an element-wise grid over the same output tiles whose "k steps"
+    // are the parts, each step reading one part's dense partial sum and the last writing the
+    // output.
+    std::int64_t k_parts = 1;
+    std::int64_t reduce_parts = 0;
+    bool reduction() const { return reduce_parts > 0; }
 
     // Tiles that run: all of them, or those with an unmasked pair under a causal mask.
     std::uint64_t tiles() const;
@@ -84,6 +94,9 @@ private:
 };
 
 TileGrid make_tile_grid(const Op& op, const TileShape& shape);
+// The reduction pass of a matmul grid whose k is split in `parts` across units (TileGrid::k_parts):
+// the same output tiles, no MACs, `parts` steps per output tile (docs/mapping.md §1.2).
+TileGrid reduction_grid(const TileGrid& grid, std::int64_t parts);
 
 // Output tiles are numbered by their position in the loop order with k removed, so that a
 // contiguous range of output ordinals is a contiguous stretch of the dataflow.

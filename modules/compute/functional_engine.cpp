@@ -45,7 +45,9 @@ TileMeasure FunctionalEngine::run_tile(const OpContext& ctx, const workloads::Ti
     out.c0 = g.col_origin + t.j * g.shape.y;
     out.c1 = out.c0 + g.cols_j(t.j);
     TileMeasure m;
-    if (ctx.op->kind == workloads::OpKind::MatMul)
+    if (g.reduction())
+        arithmetic_.reduction_tile(ctx, step, out, m);
+    else if (ctx.op->kind == workloads::OpKind::MatMul)
         arithmetic_.matmul_tile(ctx, step, out, m);
     else
         arithmetic_.elementwise_tile(ctx, out, m);

@@ -8,6 +8,15 @@ TileWork MacLane::execute_repeated(const OpContext& ctx, const workloads::TileSt
                                    std::uint64_t count) {
     const std::uint64_t elements = ctx.grid->out_elements(step.index);
     TileWork work;
+    if (ctx.grid->reduction()) {
+        // The reduction pass of a matmul whose k is split across units: adds, no MACs.
+        work.cycles = reduction_step_cycles(elements, step.index.k, macs_per_lane_);
+        if (step.write_output) {
+            post_.nonzeros(elements, density.out, count);
+            work.post_sparsity_tiles = 1;
+        }
+        return work;
+    }
     switch (ctx.op->kind) {
         case workloads::OpKind::MatMul:
             // The pre-sparsity unit lets only the effectual pairs through.

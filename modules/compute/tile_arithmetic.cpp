@@ -105,8 +105,19 @@ void TileArithmetic::matmul_tile(const OpContext& ctx, const workloads::TileStep
         }
     }
     m.effectual_macs = skipping ? effectual : double((out.e1 - out.e0) * (out.r1 - out.r0) * (k1 - k0) * cols);
-    if (!step.write_output) return;
+    if (step.write_output) matmul_finish(op, out, m);
+}
 
+void TileArithmetic::reduction_tile(const OpContext& ctx, const workloads::TileStep& step, const Block& out,
+                                    TileMeasure& m) {
+    // The parts of a k split across units added into the op's integer accumulator as they ran
+    // (integer sums: any order gives the same sum); the pass's last step rounds it once.
+    if (step.write_output) matmul_finish(*ctx.op, out, m);
+}
+
+void TileArithmetic::matmul_finish(const Op& op, const Block& out, TileMeasure& m) {
+    auto& acc = accumulators_[op.id];
+    const std::int64_t cols = out.c1 - out.c0;
     // Last k step: bias, scaling (Q.K^T by 1/sqrt(head width), as a shift for widths that are
     // powers of 4), rounding to the format, then the post-sparsity unit's rule.
     const double scale = std::ldexp(is_scores(op) ? 1.0 / std::sqrt(double(op.k)) : 1.0, -2 * format_.frac_bits);

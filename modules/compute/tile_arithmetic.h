@@ -40,10 +40,15 @@ public:
     // Computes the tile `step` of `ctx` over the output block `out` and measures it.
     void matmul_tile(const OpContext& ctx, const workloads::TileStep& step, const Block& out, TileMeasure& m);
     void elementwise_tile(const OpContext& ctx, const Block& out, TileMeasure& m);
+    // A step of the reduction pass of a matmul whose k is split across units
+    // (TileGrid::reduction): its last step rounds the accumulated sum into the output.
+    void reduction_tile(const OpContext& ctx, const workloads::TileStep& step, const Block& out, TileMeasure& m);
 
 private:
     std::int32_t round(double x, int tensor, std::size_t index) const;
     std::int32_t finish_value(const workloads::Op& op, double x, std::size_t index);
+    // A matmul's last k step over `out`: bias, scaling, rounding and the post-sparsity rule.
+    void matmul_finish(const workloads::Op& op, const Block& out, TileMeasure& m);
     void softmax_rows(const workloads::Op& op, const Block& out, std::vector<std::int32_t>& dst, TileMeasure& m);
     void layernorm_rows(const workloads::Op& op, const Block& out, std::vector<std::int32_t>& dst);
 

@@ -37,6 +37,14 @@ inline std::uint64_t add_tile_cycles(std::uint64_t elements, double density, int
     return at_least_one(double(elements) * density / macs_per_lane);
 }
 
+// MAC lane, one step of the reduction pass of a k split across units (docs/mapping.md §1.2):
+// step 0 takes part 0's partial sum as the running sum (the tile's minimum cycle), each later
+// step adds one part's dense partial sum to it on the adder tree, `macs_per_lane` pairs per
+// cycle (add_tile_cycles at density 1: partial sums are dense).
+inline std::uint64_t reduction_step_cycles(std::uint64_t elements, std::int64_t step, int macs_per_lane) {
+    return step == 0 ? at_least_one(0) : add_tile_cycles(elements, 1.0, macs_per_lane);
+}
+
 // MAC lane, SwiGLU tile (SiLU(gate) * up): the tile passes the non-linearity stage once for
 // SiLU (the GELU rule: one cycle per tile), then the multipliers take the element-wise
 // products, `macs_per_lane` per cycle. As for a matmul, only pairs with both values non-zero

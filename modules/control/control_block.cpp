@@ -256,6 +256,14 @@ void ControlBlock::schedule() {
                     pending.split.k_parts = std::min<std::int64_t>(grid.nk, std::int64_t(units / outputs));
                     pending.split.jobs = outputs * std::uint64_t(pending.split.k_parts);
                 }
+                // A mapping's k split across units (docs/mapping.md §1.2): groups of outputs x
+                // k parts, as many groups as leave a unit per job (at least one group).
+                if (grid.k_parts > 1 && outputs > 0) {
+                    const auto parts = std::uint64_t(grid.k_parts);
+                    pending.split.k_steps = grid.nk;
+                    pending.split.k_parts = grid.k_parts;
+                    pending.split.jobs = std::min(outputs, std::max<std::uint64_t>(1, units / parts)) * parts;
+                }
                 const std::uint64_t jobs = pending.split.jobs;
                 jobs_left_[e] = jobs;
                 if (jobs == 0) {

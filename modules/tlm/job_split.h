@@ -1,6 +1,7 @@
 // How the control block cuts a compute entry into jobs, one per unit: near-equal contiguous
 // ranges of the entry's output tiles in loop order, and with the original's independent k tiles
-// (CompatConfig::spread_k_tiles) each output's k steps in parts. Shared by the control block,
+// (CompatConfig::spread_k_tiles) or a k split across units (TileGrid::k_parts) each group's k
+// steps in parts. Shared by the control block,
 // which hands out job indices, and the processing element, which turns them into tile ranges.
 #pragma once
 
@@ -18,15 +19,18 @@ struct JobRange {
 struct JobSplit {
     std::uint64_t outputs = 0;
     std::uint64_t jobs = 1;
-    std::int64_t k_parts = 1;  // > 1: job i covers output i / k_parts and its part i % k_parts of the k steps
+    // > 1: job i covers group i / k_parts of the outputs (jobs / k_parts near-equal contiguous
+    // groups; one output each under spread_k_tiles) and part i % k_parts of their k steps.
+    std::int64_t k_parts = 1;
     std::int64_t k_steps = 1;
 
     // Job i covers outputs [i * outputs / jobs, (i + 1) * outputs / jobs).
     JobRange range(std::uint64_t job) const {
         JobRange r;
         if (k_parts > 1) {
-            r.first_output = job / std::uint64_t(k_parts);
-            r.end_output = r.first_output + 1;
+            const std::uint64_t groups = jobs / std::uint64_t(k_parts), group = job / std::uint64_t(k_parts);
+            r.first_output = group * outputs / groups;
+            r.end_output = (group + 1) * outputs / groups;
             const auto part = std::int64_t(job % std::uint64_t(k_parts));
             r.k_begin = part * k_steps / k_parts;
             r.k_end = (part + 1) * k_steps / k_parts;

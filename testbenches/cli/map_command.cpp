@@ -25,8 +25,9 @@ int map_command(const std::vector<std::string>& args) {
     if (!parse_options(args, desc,
                        "usage: acceltran map --model M --accel A [--seq N] [--batch N] [--objective edp|latency|energy]\n"
                        "                     [--search exhaustive|random|heuristic] [--budget N] [--seed S] --out DIR [--force]\n"
-                       "Searches each op's mapspace (tile, loop order, main-memory block) with the analytic cost model and\n"
-                       "writes DIR/mapping.yaml (the best mapping per op, for run --mapping) and DIR/mapspace.json.",
+                       "Searches each op's mapspace (tile, loop order, main-memory block, k parts across units) with the\n"
+                       "analytic cost model and writes DIR/mapping.yaml (the best mapping per op, for run --mapping) and\n"
+                       "DIR/mapspace.json.",
                        vm))
         return 0;
     explore::MapRequest request;
