@@ -157,6 +157,51 @@ MapperTlmPairs mappertlm_collect(const ScratchDir& dir, const std::string& accel
     return mappertlm_collect_runs(dir, accel, runs, ops);
 }
 
+// Main-memory blocks given per op through a mapping file (MemoryBlock, docs/mapping.md §1.1): per
+// group of ops run together, a first run with every op whole (the compiler's own plan), then one
+// run per sample index with each op's `count`-long list of blocks (batch -1: left whole and not
+// compared in that run); Edge cut to 4 PEs, main memory at 2,560 GB/s. `ops` gets the ops compared.
+using MapperTlmBlockGroup = std::map<std::string, const std::vector<workloads::MemoryBlock>*>;
+MapperTlmPairs mappertlm_collect_blocks(const ScratchDir& dir, const std::vector<MapperTlmBlockGroup>& groups,
+                                        std::size_t count, std::vector<std::string>& ops, const std::string& tag = "g") {
+    const std::vector<std::string> fixed = {"pe.count=4", "main_memory.bandwidth_gbps=2560"};
+    MapperTlmPairs pairs;
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        std::vector<std::string> group_ops;
+        for (const auto& [name, blocks] : groups[g]) group_ops.push_back(name);
+        std::vector<MapperTlmRun> runs(1);
+        runs[0].overrides = fixed;
+        for (std::size_t i = 0; i < count; ++i) {
+            MapperTlmRun run;
+            run.overrides = fixed;
+            std::ostringstream yaml;
+            yaml << "ops:\n";
+            for (const auto& [name, blocks] : groups[g]) {
+                const workloads::MemoryBlock& b = (*blocks)[i];
+                if (b.batch < 0) {
+                    run.left_out.push_back(name);
+                    continue;
+                }
+                yaml << "  - op: " << name << "\n    block: {batch: " << b.batch << ", rows: " << b.rows
+                     << ", columns: " << b.columns << (b.columns_outer ? ", order: columns_outer" : "")
+                     << (b.depth > 0 ? ", depth: " + std::to_string(b.depth) : std::string()) << "}\n";
+                run.blocks[name] = b;
+            }
+            run.mapping_yaml = yaml.str();
+            runs.push_back(std::move(run));
+        }
+        const MapperTlmPairs part = mappertlm_collect_runs(dir, "acceltran-edge", runs, group_ops, tag + std::to_string(g));
+        for (const std::string& name : group_ops) {
+            pairs.analytic_cycles[name] = part.analytic_cycles.at(name);
+            pairs.tlm_cycles[name] = part.tlm_cycles.at(name);
+            pairs.analytic_energy[name] = part.analytic_energy.at(name);
+            pairs.tlm_energy[name] = part.tlm_energy.at(name);
+            ops.push_back(name);
+        }
+    }
+    return pairs;
+}
+
 // Per op kind, pooled over its ops and the sample: Spearman's rho and the mean and largest
 // relative error of the analytic figure against the TLM's; rho above `min_rho`. With a
 // `tie_tolerance`, figures that close are ranked as ties on both sides.
@@ -263,46 +308,31 @@ TEST_CASE("the analytic cost model ranks main-memory blocks as the TLM model doe
     const std::vector<MemoryBlock> with_columns = {{1, 0, 0},   {1, 32, 0},  {1, 16, 64}, {0, 0, 64},
                                                    {1, 8, 128}, {1, 64, 32}, {1, 32, 48}, {1, 16, 64, true},
                                                    {1, 64, 32, true}, {1, 32, 48, true}};
-    const std::vector<std::map<std::string, const std::vector<MemoryBlock>*>> groups = {
+    const std::vector<MapperTlmBlockGroup> groups = {
         {{"l0.attn.probs", &rows_only}, {"l0.attn.out", &with_columns}, {"l0.attn.ln", &rows_only},
          {"l0.ffn.gelu1", &with_columns}},
         {{"l0.attn.context", &rows_only}, {"l0.ffn.h1", &with_columns}, {"l0.ffn.out", &with_columns},
          {"l0.ffn.ln", &rows_only}}};
-    const std::vector<std::string> fixed = {"pe.count=4", "main_memory.bandwidth_gbps=2560"};
-    MapperTlmPairs pairs;
     std::vector<std::string> ops;
-    for (std::size_t g = 0; g < groups.size(); ++g) {
-        std::vector<std::string> group_ops;
-        for (const auto& [name, blocks] : groups[g]) group_ops.push_back(name);
-        std::vector<MapperTlmRun> runs(1);  // the first: every op whole, the compiler's own plan
-        runs[0].overrides = fixed;
-        for (std::size_t i = 0; i < rows_only.size(); ++i) {
-            MapperTlmRun run;
-            run.overrides = fixed;
-            std::ostringstream yaml;
-            yaml << "ops:\n";
-            for (const auto& [name, blocks] : groups[g]) {
-                const MemoryBlock& b = (*blocks)[i];
-                if (b.batch < 0) {
-                    run.left_out.push_back(name);
-                    continue;
-                }
-                yaml << "  - op: " << name << "\n    block: {batch: " << b.batch << ", rows: " << b.rows
-                     << ", columns: " << b.columns << (b.columns_outer ? ", order: columns_outer" : "") << "}\n";
-                run.blocks[name] = b;
-            }
-            run.mapping_yaml = yaml.str();
-            runs.push_back(std::move(run));
-        }
-        const MapperTlmPairs part = mappertlm_collect_runs(dir, "acceltran-edge", runs, group_ops, "g" + std::to_string(g));
-        for (const std::string& name : group_ops) {
-            pairs.analytic_cycles[name] = part.analytic_cycles.at(name);
-            pairs.tlm_cycles[name] = part.tlm_cycles.at(name);
-            pairs.analytic_energy[name] = part.analytic_energy.at(name);
-            pairs.tlm_energy[name] = part.tlm_energy.at(name);
-            ops.push_back(name);
-        }
-    }
+    const MapperTlmPairs pairs = mappertlm_collect_blocks(dir, groups, rows_only.size(), ops);
+    mappertlm_check(pairs, ops, 0.9, 0.01);
+}
+
+// Blocks that cut k (MemoryBlock::depth, docs/mapping.md §1.1) on the two weight matmuls that are
+// not neighbours (the attention output projection, k = 128, and FFN out, k = 512), beside uncut
+// blocks of the same sizes: k blocks add A and weight slice loads and the partial sums' round
+// trips through the lanes, which the cost model prices (§6.3). Same setting and bound as above.
+TEST_CASE("the analytic cost model ranks k blocks as the TLM model does", "[integration][mapper]") {
+    ScratchDir dir("mapper-tlm-kblocks");
+    using workloads::MemoryBlock;
+    // (batch, rows, columns, columns outer, depth); depth 0 is the whole k.
+    const std::vector<MemoryBlock> with_depth = {
+        {1, 0, 0, false, 0},    {1, 0, 0, false, 64},  {1, 0, 0, false, 16},   {1, 32, 0, false, 32},
+        {1, 16, 64, false, 0},  {1, 16, 64, false, 16}, {0, 0, 64, false, 64},  {1, 64, 32, false, 32},
+        {1, 32, 48, false, 0},  {1, 32, 48, false, 48}, {1, 8, 128, false, 16}, {0, 0, 0, false, 32}};
+    const std::vector<MapperTlmBlockGroup> groups = {{{"l0.attn.out", &with_depth}, {"l0.ffn.out", &with_depth}}};
+    std::vector<std::string> ops;
+    const MapperTlmPairs pairs = mappertlm_collect_blocks(dir, groups, with_depth.size(), ops, "k");
     mappertlm_check(pairs, ops, 0.9, 0.01);
 }
 
