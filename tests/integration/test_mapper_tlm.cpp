@@ -18,6 +18,7 @@
 #include "modules/power/technology.h"
 #include "modules/simulation/op_table.h"
 #include "tests/integration/integration_support.h"
+#include "tests/integration/rank_correlation.h"
 #include "tests/unit/shipped_design.h"
 #include "workloads/generation.h"
 #include "workloads/graph_builder.h"
@@ -29,41 +30,8 @@ using namespace acceltran::testing;
 
 namespace {
 
-// Ranks with ties averaged (Spearman's rho is Pearson's r of the ranks). Values within `tolerance`
-// (relative) of the first of a run of sorted values are ties.
-std::vector<double> mappertlm_ranks(const std::vector<double>& v, double tolerance) {
-    std::vector<std::size_t> order(v.size());
-    for (std::size_t i = 0; i < v.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
-    std::vector<double> rank(v.size());
-    for (std::size_t i = 0; i < order.size();) {
-        std::size_t j = i;
-        while (j + 1 < order.size() && v[order[j + 1]] <= v[order[i]] * (1 + tolerance)) ++j;
-        for (std::size_t t = i; t <= j; ++t) rank[order[t]] = 0.5 * double(i + j);
-        i = j + 1;
-    }
-    return rank;
-}
-
 workloads::OpKind mappertlm_kind(const workloads::ModelSpec& model, const std::string& op) {
     return workloads::build_op_graph(model, 64, 2).op(op).kind;
-}
-
-double mappertlm_spearman(const std::vector<double>& x, const std::vector<double>& y, double tolerance) {
-    const std::vector<double> rx = mappertlm_ranks(x, tolerance), ry = mappertlm_ranks(y, tolerance);
-    const double n = double(rx.size());
-    double mx = 0, my = 0;
-    for (std::size_t i = 0; i < rx.size(); ++i) {
-        mx += rx[i] / n;
-        my += ry[i] / n;
-    }
-    double sxy = 0, sxx = 0, syy = 0;
-    for (std::size_t i = 0; i < rx.size(); ++i) {
-        sxy += (rx[i] - mx) * (ry[i] - my);
-        sxx += (rx[i] - mx) * (rx[i] - mx);
-        syy += (ry[i] - my) * (ry[i] - my);
-    }
-    return sxy / std::sqrt(sxx * syy);
 }
 
 struct MapperTlmSample {
@@ -238,8 +206,8 @@ void mappertlm_check(const MapperTlmPairs& pairs, const std::vector<std::string>
         // cycles must then agree with it. The model leaves out per-tile latencies (a buffer's
         // 1-cycle latency, the first tile's reads), which cost the TLM up to 4 % here; 5 % bound.
         const bool tied = std::all_of(ac.begin(), ac.end(), [&](double v) { return v == ac.front(); });
-        const double cycles_rho = mappertlm_spearman(ac, tc, tie_tolerance),
-                     energy_rho = mappertlm_spearman(ae, te, tie_tolerance);
+        const double cycles_rho = spearman_rho(ac, tc, tie_tolerance),
+                     energy_rho = spearman_rho(ae, te, tie_tolerance);
         std::ostringstream rho;
         if (tied) rho << "n/a (the model ties every mapping)"; else rho << cycles_rho;
         WARN(label << kind << " (" << ac.size() << " op x mapping pairs): Spearman cycles " << rho.str() << ", energy "

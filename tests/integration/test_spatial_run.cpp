@@ -17,6 +17,7 @@
 #include "modules/power/technology.h"
 #include "modules/simulation/op_table.h"
 #include "tests/integration/integration_support.h"
+#include "tests/integration/rank_correlation.h"
 #include "tests/unit/shipped_design.h"
 #include "workloads/graph_builder.h"
 #include "workloads/model_spec.h"
@@ -50,39 +51,6 @@ SpatialRunResult spatial_run(ScratchDir& dir, const std::string& name, const std
         if (row.op == "l0.ffn.out") out.w2 = row;
     REQUIRE(out.w2.op == "l0.ffn.out");
     return out;
-}
-
-// Ranks with ties averaged; values within `tolerance` (relative) of the first of a sorted run tie.
-std::vector<double> spatial_ranks(const std::vector<double>& v, double tolerance) {
-    std::vector<std::size_t> order(v.size());
-    for (std::size_t i = 0; i < v.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
-    std::vector<double> rank(v.size());
-    for (std::size_t i = 0; i < order.size();) {
-        std::size_t j = i;
-        while (j + 1 < order.size() && v[order[j + 1]] <= v[order[i]] * (1 + tolerance)) ++j;
-        for (std::size_t t = i; t <= j; ++t) rank[order[t]] = 0.5 * double(i + j);
-        i = j + 1;
-    }
-    return rank;
-}
-
-// Spearman's rho: Pearson's r of the ranks.
-double spatial_spearman(const std::vector<double>& x, const std::vector<double>& y, double tolerance) {
-    const std::vector<double> rx = spatial_ranks(x, tolerance), ry = spatial_ranks(y, tolerance);
-    const double n = double(rx.size());
-    double mx = 0, my = 0;
-    for (std::size_t i = 0; i < rx.size(); ++i) {
-        mx += rx[i] / n;
-        my += ry[i] / n;
-    }
-    double sxy = 0, sxx = 0, syy = 0;
-    for (std::size_t i = 0; i < rx.size(); ++i) {
-        sxy += (rx[i] - mx) * (ry[i] - my);
-        sxx += (rx[i] - mx) * (rx[i] - mx);
-        syy += (ry[i] - my) * (ry[i] - my);
-    }
-    return sxy / std::sqrt(sxx * syy);
 }
 
 }  // namespace
@@ -153,8 +121,8 @@ TEST_CASE("k parts: the analytic cost model ranks k-split mappings as the TLM mo
         t.insert(t.end(), tlm[op].begin(), tlm[op].end());
         ae.insert(ae.end(), analytic_energy[op].begin(), analytic_energy[op].end());
         te.insert(te.end(), tlm_energy[op].begin(), tlm_energy[op].end());
-        UNSCOPED_INFO(op << ": Spearman cycles " << spatial_spearman(analytic[op], tlm[op], 0.01) << ", energy "
-                         << spatial_spearman(analytic_energy[op], tlm_energy[op], 0.01));
+        UNSCOPED_INFO(op << ": Spearman cycles " << spearman_rho(analytic[op], tlm[op], 0.01) << ", energy "
+                         << spearman_rho(analytic_energy[op], tlm_energy[op], 0.01));
     }
     double worst = 0, sum = 0;
     for (std::size_t i = 0; i < a.size(); ++i) {
@@ -162,7 +130,7 @@ TEST_CASE("k parts: the analytic cost model ranks k-split mappings as the TLM mo
         worst = std::max(worst, e);
         sum += e / double(a.size());
     }
-    const double cycles_rho = spatial_spearman(a, t, 0.01), energy_rho = spatial_spearman(ae, te, 0.01);
+    const double cycles_rho = spearman_rho(a, t, 0.01), energy_rho = spearman_rho(ae, te, 0.01);
     UNSCOPED_INFO("pooled: Spearman cycles " << cycles_rho << ", energy " << energy_rho << "; cycles error mean " << sum
                                              << ", max " << worst);
     // docs/mapping.md §10.3 reports the figures (pooled 0.970 and 1.000 when measured); the
