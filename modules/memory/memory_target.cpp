@@ -34,7 +34,7 @@ void MemoryTarget::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time
         return;
     }
     const std::uint64_t length = trans.get_data_length();
-    const double arrival = clock_.to_cycles(sc_core::sc_time_stamp() + delay);
+    const double arrival = clock_.to_cycles(Clock::stamp() + delay);
     // Third-party initiators that send no extension move real bytes; timing-only transfers of
     // our own carry no values.
     TileExtension* ext = nullptr;

@@ -27,18 +27,27 @@ public:
         if (!picosecond_resolution()) return sc_core::sc_time(ps, sc_core::SC_PS);
         if (ps == 0) return sc_core::SC_ZERO_TIME;
         volatile double rounded = ps * 1.0 + 0.5;
-        return sc_core::sc_time::from_value(sc_core::sc_time::value_type(std::int64_t(rounded)));
+        const std::int64_t value = std::int64_t(rounded);
+        // from_value(value) is a call into the library per conversion (it checks the simulation
+        // context); one_ps() * value is the same time inline: the kernel's operator*= computes
+        // trunc(1.0 * value + 0.5), which is `value` while value + 0.5 is exact (below 2^52 ps,
+        // 75 simulated minutes).
+        if (value >= 0 && value < (std::int64_t(1) << 52)) return one_ps() * double(value);
+        return sc_core::sc_time::from_value(sc_core::sc_time::value_type(value));
     }
     double to_cycles(const sc_core::sc_time& t) const {
         if (!picosecond_resolution()) return t.to_seconds() * hz();
         const double seconds = double(t.value()) * 1000.0 * 1e-15;
         return seconds * hz();
     }
-    double now() const { return to_cycles(sc_core::sc_time_stamp()); }
+    double now() const { return to_cycles(stamp()); }
+    // The current simulated time: sc_time_stamp() without its call into the library, which is
+    // this inline read of the current context's time (sc_simcontext.cpp).
+    static const sc_core::sc_time& stamp() { return sc_core::sc_get_curr_simcontext()->time_stamp(); }
     // Delay from now until absolute cycle `at` (never negative).
     sc_core::sc_time until(double at) const {
         sc_core::sc_time t = to_time(at);
-        sc_core::sc_time n = sc_core::sc_time_stamp();
+        const sc_core::sc_time& n = stamp();
         return t > n ? t - n : sc_core::SC_ZERO_TIME;
     }
 
@@ -46,6 +55,10 @@ private:
     static bool picosecond_resolution() {
         static const bool ps = sc_core::sc_time(1.0, sc_core::SC_PS).value() == 1;
         return ps;
+    }
+    static const sc_core::sc_time& one_ps() {
+        static const sc_core::sc_time t = sc_core::sc_time::from_value(1);
+        return t;
     }
     double mhz_;
     double period_ps_;
