@@ -51,7 +51,7 @@ double BandwidthPort::reserve(double arrival, std::uint64_t bytes, double now) {
         }
         const double gap_end = it == busy_.end() ? cursor + remaining : it->first;
         const double take = std::min(remaining, gap_end - cursor);
-        const auto merged = occupy(cursor, cursor + take);
+        const auto merged = occupy(cursor, cursor + take, it);
         report(cursor, cursor + take);
         cursor += take;
         remaining -= take;
@@ -65,10 +65,15 @@ double BandwidthPort::reserve(double arrival, std::uint64_t bytes, double now) {
     return cursor + latency_;
 }
 
-BandwidthPort::Intervals::iterator BandwidthPort::occupy(double start, double end) {
-    // Merge with neighbours that touch, keeping the map small. One walk of the tree: erasing
-    // leaves `next` valid, and it stays the first interval after the merged one (the hint).
-    auto next = busy_.lower_bound(start);
+BandwidthPort::Intervals::iterator BandwidthPort::occupy(double start, double end, Intervals::iterator next) {
+    // `next` is lower_bound(start) if it is the first interval starting at or after `start`:
+    // reserve() passes the interval after the gap it fills, which is, so the tree is walked
+    // only if the check fails.
+    const bool is_lower_bound = (next == busy_.end() || next->first >= start) &&
+                                (next == busy_.begin() || std::prev(next)->first < start);
+    if (!is_lower_bound) next = busy_.lower_bound(start);
+    // Merge with neighbours that touch, keeping the map small. Erasing leaves `next` valid, and
+    // it stays the first interval after the merged one (the hint).
     if (next != busy_.begin()) {
         auto prev = std::prev(next);
         if (prev->second >= start) {
