@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include <systemc>
 
@@ -27,13 +28,7 @@ public:
         if (!picosecond_resolution()) return sc_core::sc_time(ps, sc_core::SC_PS);
         if (ps == 0) return sc_core::SC_ZERO_TIME;
         volatile double rounded = ps * 1.0 + 0.5;
-        const std::int64_t value = std::int64_t(rounded);
-        // from_value(value) is a call into the library per conversion (it checks the simulation
-        // context); one_ps() * value is the same time inline: the kernel's operator*= computes
-        // trunc(1.0 * value + 0.5), which is `value` while value + 0.5 is exact (below 2^52 ps,
-        // 75 simulated minutes).
-        if (value >= 0 && value < (std::int64_t(1) << 52)) return one_ps() * double(value);
-        return sc_core::sc_time::from_value(sc_core::sc_time::value_type(value));
+        return from_value(sc_core::sc_time::value_type(std::int64_t(rounded)));
     }
     double to_cycles(const sc_core::sc_time& t) const {
         if (!picosecond_resolution()) return t.to_seconds() * hz();
@@ -43,7 +38,10 @@ public:
     double now() const { return to_cycles(stamp()); }
     // The current simulated time: sc_time_stamp() without its call into the library, which is
     // this inline read of the current context's time (sc_simcontext.cpp).
-    static const sc_core::sc_time& stamp() { return sc_core::sc_get_curr_simcontext()->time_stamp(); }
+    static const sc_core::sc_time& stamp() {
+        sc_core::sc_simcontext* context = sc_core::sc_curr_simcontext;
+        return (context != nullptr ? context : sc_core::sc_get_curr_simcontext())->time_stamp();
+    }
     // Delay from now until absolute cycle `at` (never negative).
     sc_core::sc_time until(double at) const {
         sc_core::sc_time t = to_time(at);
@@ -56,8 +54,16 @@ private:
         static const bool ps = sc_core::sc_time(1.0, sc_core::SC_PS).value() == 1;
         return ps;
     }
-    static const sc_core::sc_time& one_ps() {
-        static const sc_core::sc_time t = sc_core::sc_time::from_value(1);
+    // sc_time::from_value(v) without its call into the library (which also checks the
+    // simulation context, already set up when a Clock converts): sc_time is a standard-layout
+    // class whose one member is its value, so the object and the value share an address
+    // ([basic.compound]) and the value can be written through it.
+    static sc_core::sc_time from_value(sc_core::sc_time::value_type v) {
+        static_assert(std::is_standard_layout<sc_core::sc_time>::value &&
+                          sizeof(sc_core::sc_time) == sizeof(sc_core::sc_time::value_type),
+                      "sc_time is no longer just its value");
+        sc_core::sc_time t;
+        *reinterpret_cast<sc_core::sc_time::value_type*>(&t) = v;
         return t;
     }
     double mhz_;
