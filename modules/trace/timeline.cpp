@@ -21,10 +21,11 @@ void Timeline::set_inverse() {
     inverse_ = 1.0 / width_;
 }
 
-std::size_t Timeline::reach(double end) {
-    // A non-finite or negative time is a bug upstream; caught here before it sizes a vector.
-    if (!(end >= 0) || !std::isfinite(end))
-        throw SimulationError("timeline: activity reported at cycle " + std::to_string(end));
+void Timeline::bad_time(double at) {
+    throw SimulationError("timeline: activity reported at cycle " + std::to_string(at));
+}
+
+std::size_t Timeline::widen(double end) {
     std::size_t index = bin_of(end);
     while (adaptive_ && index + 1 > kMaxSamples) {
         // Double the period: neighbours merge, and sums stay sums.

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -58,8 +59,17 @@ private:
     using Bin = std::array<double, kQuantities>;
 
     // Makes room for activity up to cycle `end`, widening the period if adaptive; returns the
-    // bin `end` falls in.
-    std::size_t reach(double end);
+    // bin `end` falls in. Inline for the common case of a bin that exists (called for every
+    // tile and port reservation); widen() does the rest.
+    std::size_t reach(double end) {
+        // A non-finite or negative time is a bug upstream; caught here before it sizes a vector.
+        if (!(end >= 0 && end <= std::numeric_limits<double>::max())) bad_time(end);
+        const std::size_t index = bin_of(end);
+        if (index < bins_.size()) return index;  // then index + 1 <= kMaxSamples: nothing to widen
+        return widen(end);
+    }
+    std::size_t widen(double end);
+    [[noreturn]] static void bad_time(double at);
     // Adds `amount` spread over [start, end) in proportion to the overlap with each period.
     void spread(Quantity q, double start, double end, double amount);
     void add_at(Quantity q, double at, double amount);
