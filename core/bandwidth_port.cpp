@@ -9,6 +9,8 @@ namespace {
 // Gaps shorter than this (a millionth of a cycle) are rounding slivers, not bandwidth: filling
 // them would split a transfer into pieces too small to move `cursor` in double precision.
 constexpr double kSliver = 1e-6;
+// Intervals reserve() steps over from the front before it searches the tree instead.
+constexpr int kFrontWalk = 16;
 }  // namespace
 
 double BandwidthPort::reserve(double arrival, std::uint64_t bytes, double now) {
@@ -40,8 +42,15 @@ double BandwidthPort::reserve(double arrival, std::uint64_t bytes, double now) {
 
     double cursor = arrival;
     double remaining = duration;
-    // The interval containing or following the arrival.
-    auto it = busy_.upper_bound(cursor);
+    // The interval containing or following the arrival. Arrivals come mostly at or soon after
+    // `now`, and the intervals that ended before it are gone, so upper_bound() is usually among
+    // the first few intervals: a short walk from the front finds it without descending the tree.
+    auto it = busy_.begin();
+    for (int step = 0; it != busy_.end() && it->first <= cursor; ++it)
+        if (++step == kFrontWalk) {
+            it = busy_.upper_bound(cursor);
+            break;
+        }
     if (it != busy_.begin() && std::prev(it)->second > cursor) --it;
     while (remaining > kSliver) {
         if (it != busy_.end() && it->first <= cursor + kSliver) {

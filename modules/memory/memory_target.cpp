@@ -15,7 +15,7 @@ MemoryTarget::MemoryTarget(const sc_core::sc_module_name& name, const Clock& clo
     socket.register_transport_dbg(this, &MemoryTarget::transport_dbg);
 }
 
-bool MemoryTarget::in_range(const tlm::tlm_generic_payload& trans) const {
+inline bool MemoryTarget::in_range(const tlm::tlm_generic_payload& trans) const {
     return trans.get_address() <= capacity_ && trans.get_data_length() <= capacity_ - trans.get_address();
 }
 
