@@ -9,6 +9,8 @@ namespace {
 // Gaps shorter than this (a millionth of a cycle) are rounding slivers, not bandwidth: filling
 // them would split a transfer into pieces too small to move `cursor` in double precision.
 constexpr double kSliver = 1e-6;
+// Intervals reserve() steps over from the front before it searches the tree instead.
+constexpr int kFrontWalk = 16;
 }  // namespace
 
 double BandwidthPort::reserve(double arrival, std::uint64_t bytes, double now) {
@@ -40,8 +42,15 @@ double BandwidthPort::reserve(double arrival, std::uint64_t bytes, double now) {
 
     double cursor = arrival;
     double remaining = duration;
-    // The interval containing or following the arrival.
-    auto it = busy_.upper_bound(cursor);
+    // The interval containing or following the arrival. Arrivals come mostly at or soon after
+    // `now`, and the intervals that ended before it are gone, so upper_bound() is usually among
+    // the first few intervals: a short walk from the front finds it without descending the tree.
+    auto it = busy_.begin();
+    for (int step = 0; it != busy_.end() && it->first <= cursor; ++it)
+        if (++step == kFrontWalk) {
+            it = busy_.upper_bound(cursor);
+            break;
+        }
     if (it != busy_.begin() && std::prev(it)->second > cursor) --it;
     while (remaining > kSliver) {
         if (it != busy_.end() && it->first <= cursor + kSliver) {
@@ -51,7 +60,7 @@ double BandwidthPort::reserve(double arrival, std::uint64_t bytes, double now) {
         }
         const double gap_end = it == busy_.end() ? cursor + remaining : it->first;
         const double take = std::min(remaining, gap_end - cursor);
-        const auto merged = occupy(cursor, cursor + take);
+        const auto merged = occupy(cursor, cursor + take, it);
         report(cursor, cursor + take);
         cursor += take;
         remaining -= take;
@@ -65,10 +74,15 @@ double BandwidthPort::reserve(double arrival, std::uint64_t bytes, double now) {
     return cursor + latency_;
 }
 
-BandwidthPort::Intervals::iterator BandwidthPort::occupy(double start, double end) {
-    // Merge with neighbours that touch, keeping the map small. One walk of the tree: erasing
-    // leaves `next` valid, and it stays the first interval after the merged one (the hint).
-    auto next = busy_.lower_bound(start);
+BandwidthPort::Intervals::iterator BandwidthPort::occupy(double start, double end, Intervals::iterator next) {
+    // `next` is lower_bound(start) if it is the first interval starting at or after `start`:
+    // reserve() passes the interval after the gap it fills, which is, so the tree is walked
+    // only if the check fails.
+    const bool is_lower_bound = (next == busy_.end() || next->first >= start) &&
+                                (next == busy_.begin() || std::prev(next)->first < start);
+    if (!is_lower_bound) next = busy_.lower_bound(start);
+    // Merge with neighbours that touch, keeping the map small. Erasing leaves `next` valid, and
+    // it stays the first interval after the merged one (the hint).
     if (next != busy_.begin()) {
         auto prev = std::prev(next);
         if (prev->second >= start) {

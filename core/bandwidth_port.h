@@ -9,7 +9,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <utility>
+
+#include "core/node_pool.h"
 
 namespace acceltran {
 
@@ -37,16 +40,18 @@ public:
     std::size_t intervals() const { return busy_.size(); }
 
 private:
-    using Intervals = std::map<double, double>;
+    // The map's nodes come from a pool of their own (core/node_pool.h).
+    using Intervals = std::map<double, double, std::less<double>, PoolAllocator<std::pair<const double, double>>>;
     // Marks [start, end) busy, merging with the intervals it touches; returns the merged interval.
-    Intervals::iterator occupy(double start, double end);
+    // `next` is the caller's guess at busy_.lower_bound(start), used when it checks out.
+    Intervals::iterator occupy(double start, double end, Intervals::iterator next);
     void report(double start, double end) const {
         if (listener_) listener_(start, end, (end - start) * bytes_per_cycle_);
     }
 
     double bytes_per_cycle_;
     double latency_;
-    Intervals busy_;  // start -> end, disjoint, not touching
+    Intervals busy_{Intervals::allocator_type(std::make_shared<NodePool>())};  // start -> end, disjoint, not touching
     double busy_cycles_ = 0;
     double queued_cycles_ = 0;
     std::uint64_t bytes_ = 0;

@@ -44,8 +44,12 @@ public:
     // sparsity counts and conversion cycles), which is the same activity.
     virtual bool wants_tiles() const { return false; }
     virtual void on_tile(const TileEvent&) {}
-    // The port moved `bytes` during [start, end).
-    virtual void on_port_busy(Port, double start, double end, double bytes) {}
+    // The port moved `bytes` during [start, end). The default ignores it and notes that this
+    // observer does not listen, so that ObserverList stops calling it (several port
+    // reservations per tile at the full detail level).
+    virtual void on_port_busy(Port, double start, double end, double bytes) { hears_ports_ = false; }
+    // False once the default on_port_busy() has run: the observer does not override it.
+    bool hears_ports() const { return hears_ports_; }
     // A compute unit's job for program entry `entry` (a compute entry) read or wrote `bytes` of
     // a buffer in all: once per buffer and direction when the job ends (the transfers' port
     // time reaches on_port_busy, which cannot tell whose bytes they carry). The DMA's side is
@@ -58,6 +62,9 @@ public:
     virtual void on_occupancy(workloads::BufferKind, double at, std::uint64_t bytes) {}
     // A program entry retired at cycle `at`; `retired` of `total` are done.
     virtual void on_retire(std::uint32_t entry, double at, std::uint64_t retired, std::uint64_t total) {}
+
+private:
+    bool hears_ports_ = true;
 };
 
 }  // namespace acceltran::activity

@@ -131,7 +131,7 @@ void ProcessingElement::on_wakeup() {
     // Due means due in kernel time: fractional cycles round to the time resolution, and a
     // wakeup that rounds to now must run now or it would be rescheduled forever.
     const double now = clock_.now();
-    while (!wakeups_.empty() && clock_.to_time(wakeups_.top().at) <= sc_core::sc_time_stamp()) {
+    while (!wakeups_.empty() && clock_.to_time(wakeups_.top().at) <= Clock::stamp()) {
         ComputeUnit* unit = wakeups_.top().unit;
         wakeups_.pop();
         if (unit->finishing)
@@ -199,7 +199,7 @@ double ProcessingElement::transfer_bytes(ComputeUnit& unit, tlm::tlm_command cmd
             throw SimulationError(std::string(name()) + ": buffer access failed (" +
                                   data_trans_.get_response_string() + ") at address " +
                                   std::to_string(data_trans_.get_address()));
-        done = std::max(done, clock_.to_cycles(sc_core::sc_time_stamp() + delay));
+        done = std::max(done, clock_.to_cycles(Clock::stamp() + delay));
         sent += n;
     }
     return done;
@@ -259,7 +259,7 @@ void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
         }
         unit.last_done = std::max(unit.last_done, written);
         // The next tile's operands are fetched while this one computes.
-        if (clock_.to_time(start) > sc_core::sc_time_stamp()) {
+        if (clock_.to_time(start) > Clock::stamp()) {
             schedule(&unit, start);
             return;
         }
@@ -438,7 +438,7 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
         }
         // The next chunk's reads go out when this chunk's last tile starts.
         read_at = last_start;
-        if (f.next_chunk < chunks.size() && clock_.to_time(read_at) > sc_core::sc_time_stamp()) {
+        if (f.next_chunk < chunks.size() && clock_.to_time(read_at) > Clock::stamp()) {
             schedule(&unit, read_at);
             return;
         }

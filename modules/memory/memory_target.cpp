@@ -15,7 +15,7 @@ MemoryTarget::MemoryTarget(const sc_core::sc_module_name& name, const Clock& clo
     socket.register_transport_dbg(this, &MemoryTarget::transport_dbg);
 }
 
-bool MemoryTarget::in_range(const tlm::tlm_generic_payload& trans) const {
+inline bool MemoryTarget::in_range(const tlm::tlm_generic_payload& trans) const {
     return trans.get_address() <= capacity_ && trans.get_data_length() <= capacity_ - trans.get_address();
 }
 
@@ -34,7 +34,7 @@ void MemoryTarget::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time
         return;
     }
     const std::uint64_t length = trans.get_data_length();
-    const double arrival = clock_.to_cycles(sc_core::sc_time_stamp() + delay);
+    const double arrival = clock_.to_cycles(Clock::stamp() + delay);
     // Third-party initiators that send no extension move real bytes; timing-only transfers of
     // our own carry no values.
     TileExtension* ext = nullptr;

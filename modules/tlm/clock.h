@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include <systemc>
 
@@ -27,18 +28,24 @@ public:
         if (!picosecond_resolution()) return sc_core::sc_time(ps, sc_core::SC_PS);
         if (ps == 0) return sc_core::SC_ZERO_TIME;
         volatile double rounded = ps * 1.0 + 0.5;
-        return sc_core::sc_time::from_value(sc_core::sc_time::value_type(std::int64_t(rounded)));
+        return from_value(sc_core::sc_time::value_type(std::int64_t(rounded)));
     }
     double to_cycles(const sc_core::sc_time& t) const {
         if (!picosecond_resolution()) return t.to_seconds() * hz();
         const double seconds = double(t.value()) * 1000.0 * 1e-15;
         return seconds * hz();
     }
-    double now() const { return to_cycles(sc_core::sc_time_stamp()); }
+    double now() const { return to_cycles(stamp()); }
+    // The current simulated time: sc_time_stamp() without its call into the library, which is
+    // this inline read of the current context's time (sc_simcontext.cpp).
+    static const sc_core::sc_time& stamp() {
+        sc_core::sc_simcontext* context = sc_core::sc_curr_simcontext;
+        return (context != nullptr ? context : sc_core::sc_get_curr_simcontext())->time_stamp();
+    }
     // Delay from now until absolute cycle `at` (never negative).
     sc_core::sc_time until(double at) const {
         sc_core::sc_time t = to_time(at);
-        sc_core::sc_time n = sc_core::sc_time_stamp();
+        const sc_core::sc_time& n = stamp();
         return t > n ? t - n : sc_core::SC_ZERO_TIME;
     }
 
@@ -46,6 +53,18 @@ private:
     static bool picosecond_resolution() {
         static const bool ps = sc_core::sc_time(1.0, sc_core::SC_PS).value() == 1;
         return ps;
+    }
+    // sc_time::from_value(v) without its call into the library (which also checks the
+    // simulation context, already set up when a Clock converts): sc_time is a standard-layout
+    // class whose one member is its value, so the object and the value share an address
+    // ([basic.compound]) and the value can be written through it.
+    static sc_core::sc_time from_value(sc_core::sc_time::value_type v) {
+        static_assert(std::is_standard_layout<sc_core::sc_time>::value &&
+                          sizeof(sc_core::sc_time) == sizeof(sc_core::sc_time::value_type),
+                      "sc_time is no longer just its value");
+        sc_core::sc_time t;
+        *reinterpret_cast<sc_core::sc_time::value_type*>(&t) = v;
+        return t;
     }
     double mhz_;
     double period_ps_;

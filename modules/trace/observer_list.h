@@ -1,6 +1,7 @@
 // Several observers behind one: the modules hold a single pointer.
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 #include "modules/activity/activity_observer.h"
@@ -15,7 +16,10 @@ using activity::TileEvent;
 
 class ObserverList : public ActivityObserver {
 public:
-    void add(ActivityObserver* o) { observers_.push_back(o); }
+    void add(ActivityObserver* o) {
+        observers_.push_back(o);
+        port_observers_.push_back(o);
+    }
     bool empty() const { return observers_.empty(); }
 
     bool wants_tiles() const override {
@@ -27,7 +31,17 @@ public:
         for (auto* o : observers_) o->on_tile(t);
     }
     void on_port_busy(Port p, double start, double end, double bytes) override {
-        for (auto* o : observers_) o->on_port_busy(p, start, end, bytes);
+        bool silent = false;
+        for (auto* o : port_observers_) {
+            o->on_port_busy(p, start, end, bytes);
+            silent = silent || !o->hears_ports();
+        }
+        // Observers that do not override on_port_busy() are called once (their default notes
+        // it) and then left out: the call did nothing, and there are millions of them.
+        if (silent)
+            port_observers_.erase(std::remove_if(port_observers_.begin(), port_observers_.end(),
+                                                 [](const ActivityObserver* o) { return !o->hears_ports(); }),
+                                  port_observers_.end());
     }
     void on_buffer_bytes(std::uint32_t entry, workloads::BufferKind b, bool write, std::uint64_t bytes) override {
         for (auto* o : observers_) o->on_buffer_bytes(entry, b, write, bytes);
@@ -44,6 +58,7 @@ public:
 
 private:
     std::vector<ActivityObserver*> observers_;
+    std::vector<ActivityObserver*> port_observers_;  // observers_ less those known not to listen
 };
 
 }  // namespace acceltran::trace

@@ -9,28 +9,40 @@
 namespace acceltran::trace {
 
 Timeline::Timeline(double sample_cycles)
-    : width_(sample_cycles > 0 ? sample_cycles : 1.0), adaptive_(!(sample_cycles > 0)) {}
+    : width_(sample_cycles > 0 ? sample_cycles : 1.0), adaptive_(!(sample_cycles > 0)) {
+    set_inverse();
+}
 
-void Timeline::reach(double end) {
-    // A non-finite or negative time is a bug upstream; caught here before it sizes a vector.
-    if (!(end >= 0) || !std::isfinite(end))
-        throw SimulationError("timeline: activity reported at cycle " + std::to_string(end));
-    std::size_t needed = std::size_t(end / width_) + 1;
-    while (adaptive_ && needed > kMaxSamples) {
+void Timeline::set_inverse() {
+    // x / w and x * (1 / w) round the same exact value when w is a power of two (its reciprocal
+    // is then exact), so the bins do not change; other widths (a fixed --sample-cycles) divide.
+    int exponent = 0;
+    exact_inverse_ = std::frexp(width_, &exponent) == 0.5 && std::isnormal(1.0 / width_);
+    inverse_ = 1.0 / width_;
+}
+
+void Timeline::bad_time(double at) {
+    throw SimulationError("timeline: activity reported at cycle " + std::to_string(at));
+}
+
+std::size_t Timeline::widen(double end) {
+    std::size_t index = bin_of(end);
+    while (adaptive_ && index + 1 > kMaxSamples) {
         // Double the period: neighbours merge, and sums stay sums.
         std::vector<Bin> merged((bins_.size() + 1) / 2, Bin{});
         for (std::size_t i = 0; i < bins_.size(); ++i)
             for (int q = 0; q < kQuantities; ++q) merged[i / 2][q] += bins_[i][q];
         bins_.swap(merged);
         width_ *= 2;
-        needed = std::size_t(end / width_) + 1;
+        set_inverse();
+        index = bin_of(end);
     }
-    if (bins_.size() < needed) bins_.resize(needed, Bin{});
+    if (bins_.size() < index + 1) bins_.resize(index + 1, Bin{});
+    return index;
 }
 
 void Timeline::add_at(Quantity q, double at, double amount) {
-    reach(at);
-    bins_[std::size_t(at / width_)][q] += amount;
+    bins_[reach(at)][q] += amount;
 }
 
 void Timeline::spread(Quantity q, double start, double end, double amount) {
@@ -38,10 +50,10 @@ void Timeline::spread(Quantity q, double start, double end, double amount) {
         add_at(q, start, amount);
         return;
     }
-    reach(end);
+    const std::size_t end_bin = reach(end);
     const double per_cycle = amount / (end - start);
-    const std::size_t first = std::size_t(start / width_);
-    const std::size_t last = std::min(bins_.size() - 1, std::size_t(end / width_));
+    const std::size_t first = bin_of(start);
+    const std::size_t last = std::min(bins_.size() - 1, end_bin);
     for (std::size_t i = first; i <= last; ++i) {
         const double lo = std::max(start, double(i) * width_);
         const double hi = std::min(end, double(i + 1) * width_);
@@ -49,23 +61,23 @@ void Timeline::spread(Quantity q, double start, double end, double amount) {
     }
 }
 
-void Timeline::spread2(Quantity q1, double amount1, Quantity q2, double amount2, double start, double end) {
+void Timeline::spread_port(Quantity busy, Quantity moved, double bytes, double start, double end) {
     if (!(end > start)) {
-        add_at(q1, start, amount1);
-        add_at(q2, start, amount2);
+        add_at(busy, start, end - start);
+        add_at(moved, start, bytes);
         return;
     }
-    reach(end);
-    const double per_cycle1 = amount1 / (end - start);
-    const double per_cycle2 = amount2 / (end - start);
-    const std::size_t first = std::size_t(start / width_);
-    const std::size_t last = std::min(bins_.size() - 1, std::size_t(end / width_));
+    const std::size_t end_bin = reach(end);
+    // The busy cycles spread at (end - start) / (end - start) per cycle, which is exactly 1.
+    const double per_cycle = bytes / (end - start);
+    const std::size_t first = bin_of(start);
+    const std::size_t last = std::min(bins_.size() - 1, end_bin);
     for (std::size_t i = first; i <= last; ++i) {
         const double lo = std::max(start, double(i) * width_);
         const double hi = std::min(end, double(i + 1) * width_);
         if (hi > lo) {
-            bins_[i][q1] += per_cycle1 * (hi - lo);
-            bins_[i][q2] += per_cycle2 * (hi - lo);
+            bins_[i][busy] += hi - lo;
+            bins_[i][moved] += per_cycle * (hi - lo);
         }
     }
 }
@@ -80,7 +92,7 @@ void Timeline::on_tile(const TileEvent& t) {
 }
 
 void Timeline::on_port_busy(Port p, double start, double end, double bytes) {
-    spread2(Quantity(kPortBusy0 + int(p)), end - start, Quantity(kPortBytes0 + int(p)), bytes, start, end);
+    spread_port(Quantity(kPortBusy0 + int(p)), Quantity(kPortBytes0 + int(p)), bytes, start, end);
 }
 
 void Timeline::on_dma_transfer(int, std::uint32_t, double start, double end) {

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -57,17 +58,32 @@ private:
     };
     using Bin = std::array<double, kQuantities>;
 
-    // Makes room for activity up to cycle `end`, widening the period if adaptive.
-    void reach(double end);
+    // Makes room for activity up to cycle `end`, widening the period if adaptive; returns the
+    // bin `end` falls in. Inline for the common case of a bin that exists (called for every
+    // tile and port reservation); widen() does the rest.
+    std::size_t reach(double end) {
+        // A non-finite or negative time is a bug upstream; caught here before it sizes a vector.
+        if (!(end >= 0 && end <= std::numeric_limits<double>::max())) bad_time(end);
+        const std::size_t index = bin_of(end);
+        if (index < bins_.size()) return index;  // then index + 1 <= kMaxSamples: nothing to widen
+        return widen(end);
+    }
+    std::size_t widen(double end);
+    [[noreturn]] static void bad_time(double at);
     // Adds `amount` spread over [start, end) in proportion to the overlap with each period.
     void spread(Quantity q, double start, double end, double amount);
     void add_at(Quantity q, double at, double amount);
-    // spread() of two quantities over the same interval in one pass (a port's busy cycles and
-    // bytes): the same additions to the same bins as two calls, one reach() and one walk.
-    void spread2(Quantity q1, double amount1, Quantity q2, double amount2, double start, double end);
+    // A port's busy cycles (end - start) and `bytes` spread over [start, end) in one pass: the
+    // same additions to the same bins as two spread() calls, one reach() and one walk.
+    void spread_port(Quantity busy, Quantity moved, double bytes, double start, double end);
+    // The bin of cycle `at` (>= 0): at / width_, by the exact reciprocal when there is one.
+    std::size_t bin_of(double at) const { return std::size_t(exact_inverse_ ? at * inverse_ : at / width_); }
+    void set_inverse();
 
     double width_;
     bool adaptive_;
+    bool exact_inverse_ = false;  // width_ is a power of two: bin_of multiplies by inverse_
+    double inverse_ = 1.0;
     std::vector<Bin> bins_;
     std::vector<std::pair<double, std::uint64_t>> occupancy_[workloads::kBufferKinds];
 };

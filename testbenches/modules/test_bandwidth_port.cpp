@@ -109,3 +109,22 @@ TEST_CASE("BandwidthPort: busy intervals that ended before `now` are forgotten",
     CHECK(port.busy_cycles() == 4);
     CHECK(port.queued_cycles() == 0);
 }
+
+TEST_CASE("BandwidthPort: gaps are found the same near the front and beyond the first 16 intervals",
+          "[modules][bandwidth_port]") {
+    // reserve() walks up to 16 intervals from the front before it searches the tree; both ways
+    // must find the same gaps. 20 reservations of 10 cycles at 100, 200, ..., 2000 (1 byte per
+    // cycle, no latency), then arrivals before the 16th interval and after it.
+    BandwidthPort port(1, 0);
+    for (int k = 1; k <= 20; ++k) CHECK(port.reserve(100.0 * k, 10, 0) == 100.0 * k + 10);
+    CHECK(port.intervals() == 20);
+    // Near the front: 100 cycles from 150 fill [150, 200), skip [200, 210), fill [210, 260);
+    // the map now holds [100, 110), [150, 260), [300, 310), ..., [2000, 2010).
+    CHECK(port.reserve(150, 100, 0) == 260);
+    // An arrival at 1905 has 18 intervals starting before it (the tree search): it waits for
+    // [1900, 1910), fills [1910, 2000), skips [2000, 2010) and fills [2010, 2020).
+    CHECK(port.reserve(1905, 100, 0) == 2020);
+    // 17 intervals start before 1705: it waits for [1700, 1710) to end.
+    CHECK(port.reserve(1705, 5, 0) == 1715);
+    CHECK(port.queued_cycles() == 10 + 15 + 5);
+}
