@@ -6,6 +6,7 @@
 #include "explore/model_mapper.h"
 #include "modules/accelerator.h"
 #include "modules/power/technology.h"
+#include "workloads/generation.h"
 #include "workloads/graph_builder.h"
 #include "workloads/op_fusion.h"
 
@@ -13,7 +14,17 @@ namespace acceltran::explore {
 
 void MapRequest::run(const OutputDirectory& output, const std::string& configs_dir, std::ostream& report) const {
     const workloads::CompileOptions options = compile_options(config);
-    workloads::OpGraph graph = workloads::build_op_graph(model, seq, batch, options);
+    const bool generating = prompt_len.has_value() || gen_len.has_value();
+    workloads::GenerationOptions generation;
+    if (generating) {
+        generation.prompt_len = prompt_len.value_or(128);
+        generation.gen_len = gen_len.value_or(0);
+        generation.batch = batch;
+        generation.buffers = options;
+        generation.decode_steps = workloads::sampled_decode_steps(generation.gen_len, simulated_steps);
+    }
+    workloads::OpGraph graph = generating ? workloads::build_generation_graph(model, generation)
+                                          : workloads::build_op_graph(model, seq, batch, options);
     if (options.fuse_gelu) workloads::fuse_gelu_into_matmuls(graph);
     const power::Technology technology = power::load_technology(config.technology, configs_dir);
     technology.check_covers(config);
@@ -33,6 +44,9 @@ void MapRequest::run(const OutputDirectory& output, const std::string& configs_d
                                     {"accelerator", config.name},
                                     {"seq", seq},
                                     {"batch", batch},
+                                    {"prompt_len", generating ? nlohmann::json(generation.prompt_len) : nlohmann::json()},
+                                    {"gen_len", generating ? nlohmann::json(generation.gen_len) : nlohmann::json()},
+                                    {"simulated_steps", generating ? nlohmann::json(simulated_steps) : nlohmann::json()},
                                     {"objective", to_string(objective)},
                                     {"search", to_string(search)},
                                     {"budget", budget},

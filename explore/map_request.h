@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <ostream>
+#include <optional>
 #include <string>
 
 #include "core/accelerator_config.h"
@@ -18,6 +19,11 @@ struct MapRequest {
     workloads::ModelSpec model;
     AcceleratorConfig config;
     int seq = 128, batch = 4;
+    // A decoder's generation (docs/decoders.md): with either set, the graph is the one `acceltran
+    // run` builds for the same prompt, generation and decode steps simulated, so the mapping names
+    // its ops (prefill.l0.attn.q, decode1.l0.attn.q, ...). Unset: the `seq`-token pass.
+    std::optional<int> prompt_len, gen_len;
+    int simulated_steps = 16;
     Objective objective = Objective::Edp;
     SearchKind search = SearchKind::Random;
     std::uint64_t budget = 10000, seed = 1;

@@ -1,5 +1,6 @@
 #include <iostream>
 
+#include "core/errors.h"
 #include "explore/map_request.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/input_arguments.h"
@@ -15,6 +16,9 @@ int map_command(const std::vector<std::string>& args) {
         ("accel,a", po::value<std::string>()->required(), "accelerator: a shipped name or a YAML file")
         ("seq", po::value<int>()->default_value(128), "sequence length")
         ("batch", po::value<int>()->default_value(4), "batch size")
+        ("prompt-len", po::value<int>(), "decoders: map the generation `acceltran run --prompt-len P` simulates (default 128; docs/decoders.md)")
+        ("gen-len", po::value<int>(), "decoders: tokens generated, as for `acceltran run --gen-len G`")
+        ("simulated-steps", po::value<int>()->default_value(16), "decoders: decode steps simulated at most, as for `acceltran run` (the mapping names the ops of those steps; give the run the same value)")
         ("objective", po::value<std::string>()->default_value("edp"), "edp|latency|energy: what each op's best mapping minimises")
         ("search", po::value<std::string>()->default_value("random"), "exhaustive|random|heuristic (docs/mapping.md §7)")
         ("budget", po::value<int>()->default_value(10000), "candidates per distinct op shape (random, heuristic)")
@@ -23,8 +27,9 @@ int map_command(const std::vector<std::string>& args) {
         ("force", "replace an existing output directory");
     po::variables_map vm;
     if (!parse_options(args, desc,
-                       "usage: acceltran map --model M --accel A [--seq N] [--batch N] [--objective edp|latency|energy]\n"
-                       "                     [--search exhaustive|random|heuristic] [--budget N] [--seed S] --out DIR [--force]\n"
+                       "usage: acceltran map --model M --accel A [--seq N | --prompt-len P --gen-len G] [--batch N]\n"
+                       "                     [--objective edp|latency|energy] [--search exhaustive|random|heuristic]\n"
+                       "                     [--budget N] [--seed S] --out DIR [--force]\n"
                        "Searches each op's mapspace (tile, loop order, main-memory block, k parts across units) with the\n"
                        "analytic cost model and writes DIR/mapping.yaml (the best mapping per op, for run --mapping) and\n"
                        "DIR/mapspace.json.",
@@ -35,6 +40,11 @@ int map_command(const std::vector<std::string>& args) {
     request.search = explore::parse_search(vm["search"].as<std::string>());
     request.seq = positive(vm, "seq");
     request.batch = positive(vm, "batch");
+    if (vm.count("prompt-len")) request.prompt_len = vm["prompt-len"].as<int>();
+    if (vm.count("gen-len")) request.gen_len = vm["gen-len"].as<int>();
+    if ((request.prompt_len && *request.prompt_len < 0) || (request.gen_len && *request.gen_len < 0))
+        throw UsageError("--prompt-len and --gen-len must be at least 0");
+    request.simulated_steps = vm["simulated-steps"].as<int>();
     request.budget = std::uint64_t(positive(vm, "budget"));
     request.seed = std::uint64_t(positive(vm, "seed"));
     request.config = accelerator_argument("map", vm["accel"].as<std::string>(), {});
