@@ -37,6 +37,9 @@ public:
 
     OpBlocking(const OpGraph& graph, const Op& op, const std::vector<TensorLayout>& layouts,
                const CompileOptions& options, TileShape tile, LoopOrder order);
+    // It keeps a reference to the layouts: a temporary's would dangle.
+    OpBlocking(const OpGraph& graph, const Op& op, std::vector<TensorLayout>&& layouts, const CompileOptions& options,
+               TileShape tile, LoopOrder order) = delete;
 
     // A matmul whose B is a weight (shared by the batch): the weight can be kept whole.
     bool weight_matmul() const { return weight_b_; }

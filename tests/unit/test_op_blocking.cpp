@@ -104,11 +104,12 @@ TEST_CASE("a causal attention op blocked by rows keeps its mask in the op's coor
     run.batch = 2;
     run.buffers = o;
     const OpGraph g = build_generation_graph(load_model("llama-1b", kModelsDir), run);
+    const TiledProgram program = compile_program(g, o);
     for (const std::string name : {"prefill.l0.attn.scores", "prefill.l0.attn.probs", "prefill.l0.attn.context"}) {
         INFO(name);
         const Op& op = g.op(name);
         REQUIRE(op.causal.on);
-        const OpBlocking blocking(g, op, compile_program(g, o).layouts, o, o.tile, o.loop_order);
+        const OpBlocking blocking(g, op, program.layouts, o, o.tile, o.loop_order);
         const TileGrid all = make_tile_grid(op, o.tile);
         // Rows in whole tiles: the blocks run exactly the unmasked tiles of the whole op.
         REQUIRE(op.m > 32);
@@ -154,7 +155,8 @@ TEST_CASE("the default cuts k only for a deep weight matmul held to one tile of 
     for (int b = 0; b < kBufferKinds; ++b) o.capacity[b] = 64 * 1024;
     const OpGraph g = build_op_graph(load_model("bert-base", kModelsDir), 128, 4, o);
     const Op& w2 = g.op("l0.ffn.out");
-    OpBlocking blocking(g, w2, compile_program(g, o).layouts, o, o.tile, o.loop_order);
+    const TiledProgram p = compile_program(g, o);  // OpBlocking keeps a reference to its layouts
+    OpBlocking blocking(g, w2, p.layouts, o, o.tile, o.loop_order);
     const OpBlocking::Choice cut = blocking.choose();
     CHECK(blocking.cuts_k(cut.block));
     CHECK(cut.block.depth % o.tile.y == 0);
@@ -171,20 +173,20 @@ TEST_CASE("the default cuts k only for a deep weight matmul held to one tile of 
     // Where the target does not allow it (the Gemmini template), the uncut block stays.
     CompileOptions no_cut = o;
     no_cut.default_k_blocks = false;
-    OpBlocking uncut(g, w2, compile_program(g, no_cut).layouts, no_cut, no_cut.tile, no_cut.loop_order);
+    const TiledProgram uncut_program = compile_program(g, no_cut);
+    OpBlocking uncut(g, w2, uncut_program.layouts, no_cut, no_cut.tile, no_cut.loop_order);
     const OpBlocking::Choice whole_k = uncut.choose();
     CHECK_FALSE(uncut.cuts_k(whole_k.block));
     CHECK(whole_k.block.columns == o.tile.y);
 
     // W1 (k = 768) gets more than one tile of columns uncut: no k cut.
     const Op& w1 = g.op("l0.ffn.h1");
-    OpBlocking first(g, w1, compile_program(g, o).layouts, o, o.tile, o.loop_order);
+    OpBlocking first(g, w1, p.layouts, o, o.tile, o.loop_order);
     const OpBlocking::Choice c1 = first.choose();
     REQUIRE((c1.block.columns > o.tile.y || c1.weight_whole));
     CHECK_FALSE(first.cuts_k(c1.block));
 
     // The program runs the cut blocks: the op's tiles and MACs are the uncut op's.
-    const TiledProgram p = compile_program(g, o);
     REQUIRE(p.blocked[std::size_t(w2.id)].has_value());
     CHECK(p.blocked[std::size_t(w2.id)]->block == cut.block);
     const OpGraph whole_graph = build_op_graph(load_model("bert-base", kModelsDir), 128, 4, shipped("acceltran-edge"));
