@@ -118,6 +118,6 @@ TEST_CASE("fast and full detail agree on every shipped model on AccelTran-Edge (
 TEST_CASE("fast and full detail agree on a decoder's prefill and decode steps (small GPT-2)",
           "[unsanitized][integration][detail]") {
     // On the Gemmini designs the same generation disagrees by more than the tolerance (full
-    // 37.73 M cycles, fast 35.74 M on gemmini-transformer): model-reference.md §6a, "Error".
+    // 37.73 M cycles, fast 35.66 M on gemmini-transformer): model-reference.md §6a, "Error".
     compare_levels({"--model", "gpt2", "--accel", "acceltran-edge", "--prompt-len", "16", "--gen-len", "2", "--batch", "1"});
 }
