@@ -314,27 +314,7 @@ OpBlocking::Choice OpBlocking::choose() const {
     const std::vector<std::int64_t> columns =
         columns_ok_ ? shrinking_sizes(op_.n, tile_.y) : std::vector<std::int64_t>{op_.n};
 
-    // Keeping the weight whole costs one load of it; slicing it reloads it once per row block,
-    // so it comes second. Two copies (double buffering) before one.
-    std::optional<Choice> whole_k;
-    for (int copies : {2, 1}) {
-        if (whole_k) break;
-        if (weight_b_)
-            for (const MemoryBlock& r : rows)
-                if (!whole_k && fits(r, copies, true)) whole_k = Choice{r, true, copies == 2};
-        for (MemoryBlock r : rows) {
-            if (whole_k) break;
-            r.columns = columns.back();
-            if (!fits(r, copies, false)) continue;
-            for (std::int64_t c : columns) {
-                r.columns = c;
-                if (fits(r, copies, false)) {
-                    whole_k = Choice{r, false, copies == 2};
-                    break;
-                }
-            }
-        }
-    }
+    const std::optional<Choice> whole_k = choose_whole_k(rows, columns);
     // A deep weight matmul held to one tile of columns (or to nothing) without a k cut: the
     // reduction cut into k blocks lets a larger block of outputs fit (docs/mapping.md §2.1).
     const bool narrow = !whole_k || (!whole_k->weight_whole && whole_k->block.columns <= tile_.y);
@@ -347,6 +327,26 @@ OpBlocking::Choice OpBlocking::choose() const {
     MemoryBlock smallest = rows.back();
     smallest.columns = columns.back();
     return settle(smallest, "");  // throws: nothing fits once
+}
+
+std::optional<OpBlocking::Choice> OpBlocking::choose_whole_k(const std::vector<MemoryBlock>& rows,
+                                                              const std::vector<std::int64_t>& columns) const {
+    // Keeping the weight whole costs one load of it; slicing it reloads it once per row block,
+    // so it comes second. Two copies (double buffering) before one.
+    for (int copies : {2, 1}) {
+        if (weight_b_)
+            for (const MemoryBlock& r : rows)
+                if (fits(r, copies, true)) return Choice{r, true, copies == 2};
+        for (MemoryBlock r : rows) {
+            r.columns = columns.back();
+            if (!fits(r, copies, false)) continue;
+            for (std::int64_t c : columns) {
+                r.columns = c;
+                if (fits(r, copies, false)) return Choice{r, false, copies == 2};
+            }
+        }
+    }
+    return std::nullopt;
 }
 
 std::optional<OpBlocking::Choice> OpBlocking::choose_k_blocks(const std::vector<MemoryBlock>& rows,

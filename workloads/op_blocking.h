@@ -102,6 +102,10 @@ public:
     Choice settle(const MemoryBlock& resolved, const std::string& origin) const;
 
 private:
+    // choose()'s block over the row and column sizes it tries, keeping the whole k; none if
+    // even the smallest does not fit.
+    std::optional<Choice> choose_whole_k(const std::vector<MemoryBlock>& rows,
+                                         const std::vector<std::int64_t>& columns) const;
     // choose()'s k-cut block: over the row and column sizes it tried and depths below k in
     // whole tiles, the most outputs, then rows, then depth, fitting twice else once.
     std::optional<Choice> choose_k_blocks(const std::vector<MemoryBlock>& rows,
