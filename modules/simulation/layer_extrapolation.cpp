@@ -108,8 +108,12 @@ void LayerExtrapolation::finish(const RunResult& simulated) {
         std::size_t i = 0;
         for_each_additive_figure(d, [&](auto& x) {
             using T = std::decay_t<decltype(x)>;
-            x = T(after_[p][i] - before_[p][i]);
+            const double difference = after_[p][i] - before_[p][i];
             ++i;
+            if constexpr (std::is_integral_v<T>)
+                x = T(std::llround(difference));
+            else
+                x = difference;
         });
         // Its traffic by its own entries, and the levels' time and energy per byte.
         const Traffic& t = traffic_[p];
