@@ -533,12 +533,12 @@ OpCost OpCostModel::evaluate(const OpShape& op, const MappingChoice& mapping) co
                                    : (mm && op.b_batched && blocked) ? double(cost_ceil_div(op.m, Br)) : 1.0;
     if (mm && (op.b_weight || blocked)) move(dma_bytes, b_buffer, b_elements * b_loads, op.density_b);
     if (blocked) {
-        // Each output slice stored; after k blocks it is the dense partial-sum slice that held
-        // the sum (OpBlocking::output_slice).
-        const double store_density = cut ? std::max(op.density_out, 1.0) : op.density_out;
-        move(dma_bytes, kAct, out_elements, store_density);
+        // Each output slice stored, at the output's density even after k blocks: the last k
+        // block finishes the slice that held the dense partial sum (buffer_planner.cpp, the store
+        // after a block).
+        move(dma_bytes, kAct, out_elements, op.density_out);
         double out_bytes[workloads::kBufferKinds] = {0, 0, 0};
-        move(out_bytes, kAct, out_elements, store_density);
+        move(out_bytes, kAct, out_elements, op.density_out);
         cost.out_store_bytes = out_bytes[kAct] + out_bytes[int(BufferKind::Mask)];
     }
     double spilled = 0;

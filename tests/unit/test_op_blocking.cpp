@@ -287,6 +287,10 @@ TEST_CASE("k blocks run exactly the op's tiles and MACs, one partial sum per out
         const std::uint64_t out_blocks = row_blocks * pieces(op.n, r.columns), k_blocks = pieces(op.k, r.depth);
         CHECK(b.computes == out_blocks * k_blocks);
         CHECK(b.stores == out_blocks);  // partial sums never leave the buffers
+        // The finished slices go home at the output's density, not as the dense partial sums
+        // they were held as: the output's home bytes, up to one byte of rounding per slice.
+        CHECK(b.store_bytes >= p.layouts[std::size_t(op.output)].data_bytes);
+        CHECK(b.store_bytes <= p.layouts[std::size_t(op.output)].data_bytes + b.stores);
         CHECK(b.tiles == a.tiles);
         CHECK(p.totals.macs == whole.totals.macs);
         // Each compute entry is one k slice; the slices of one output block tile k in order, the
