@@ -55,6 +55,18 @@ std::vector<OpDirective> one_directive(const OpGraph& g, const std::string& op, 
     return all;
 }
 
+// Compiling `g` with `block` directed to `op` from `origin` is refused, the message naming the
+// origin, the op and `expected`. Leaves the directive in `o`.
+void check_block_refused(const OpGraph& g, CompileOptions& o, const std::string& op, const MemoryBlock& block,
+                         const std::string& origin, const std::string& expected) {
+    OpDirective d;
+    d.block = block;
+    d.origin = origin;
+    o.op_directives = one_directive(g, op, d);
+    INFO(op);
+    CHECK_THROWS_WITH(compile_program(g, o), Contains(origin) && Contains(op) && Contains(expected));
+}
+
 }  // namespace
 
 TEST_CASE("blocks of rows and columns cover exactly the op's tiles", "[blocking]") {
@@ -217,12 +229,7 @@ TEST_CASE("an illegal or oversized block is refused naming the mapping's line", 
     CompileOptions o = shipped("acceltran-edge");
     const OpGraph g = build_op_graph(load_model("bert-tiny", kModelsDir), 64, 2, o);
     const auto refuse = [&](const std::string& op, MemoryBlock block, const std::string& expected) {
-        OpDirective d;
-        d.block = block;
-        d.origin = "map.yaml:7";
-        o.op_directives = one_directive(g, op, d);
-        INFO(op);
-        CHECK_THROWS_WITH(compile_program(g, o), Contains("map.yaml:7") && Contains(op) && Contains(expected));
+        check_block_refused(g, o, op, block, "map.yaml:7", expected);
     };
     refuse("l0.attn.q", {2, 16, 0}, "must have batch: 1");
     refuse("l0.attn.probs", {1, 16, 32}, "whole rows");
@@ -364,12 +371,7 @@ TEST_CASE("an illegal depth is refused naming the mapping's line", "[blocking][m
     CompileOptions o = shipped("acceltran-edge");
     const OpGraph g = build_op_graph(load_model("bert-tiny", kModelsDir), 64, 2, o);
     const auto refuse = [&](const std::string& op, MemoryBlock block, const std::string& expected) {
-        OpDirective d;
-        d.block = block;
-        d.origin = "map.yaml:9";
-        o.op_directives = one_directive(g, op, d);
-        INFO(op);
-        CHECK_THROWS_WITH(compile_program(g, o), Contains("map.yaml:9") && Contains(op) && Contains(expected));
+        check_block_refused(g, o, op, block, "map.yaml:9", expected);
     };
     refuse("l0.ffn.out", {0, 0, 0, false, 40}, "not a multiple of the tile's k extent");
     refuse("l0.ffn.out", {0, 0, 0, false, 1024}, "larger than the op");
