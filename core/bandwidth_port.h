@@ -12,7 +12,7 @@
 #include <memory>
 #include <utility>
 
-#include "core/node_pool.h"
+#include <boost/pool/pool_alloc.hpp>
 
 namespace acceltran {
 
@@ -40,8 +40,12 @@ public:
     std::size_t intervals() const { return busy_.size(); }
 
 private:
-    // The map's nodes come from a pool of their own (core/node_pool.h).
-    using Intervals = std::map<double, double, std::less<double>, PoolAllocator<std::pair<const double, double>>>;
+    // The map inserts and erases a node for most reservations: its nodes come from Boost's
+    // fixed-size pool (free list, no malloc per node; single-threaded, so no mutex), about 3 % of
+    // the full level's instructions saved (docs/performance.md, "Full level: profile-driven fixes").
+    using NodeAllocator = boost::fast_pool_allocator<std::pair<const double, double>, boost::default_user_allocator_new_delete,
+                                                     boost::details::pool::null_mutex>;
+    using Intervals = std::map<double, double, std::less<double>, NodeAllocator>;
     // Marks [start, end) busy, merging with the intervals it touches; returns the merged interval.
     // `next` is the caller's guess at busy_.lower_bound(start), used when it checks out.
     Intervals::iterator occupy(double start, double end, Intervals::iterator next);
@@ -51,7 +55,7 @@ private:
 
     double bytes_per_cycle_;
     double latency_;
-    Intervals busy_{Intervals::allocator_type(std::make_shared<NodePool>())};  // start -> end, disjoint, not touching
+    Intervals busy_;  // start -> end, disjoint, not touching
     double busy_cycles_ = 0;
     double queued_cycles_ = 0;
     std::uint64_t bytes_ = 0;
