@@ -97,4 +97,17 @@ TEST_CASE("acceltran map refuses bad arguments", "[integration][mapper]") {
     CHECK(model.exit_code == 3);
     CHECK_THAT(model.err, Contains("no-such-model"));
     CHECK_FALSE(fs::exists(dir / "d"));
+    // A generation's lengths and steps are checked as `acceltran run` checks them.
+    const auto length = run_acceltran({"map", "--model", "gpt2", "--accel", "acceltran-edge", "--gen-len", "-1",
+                                       "--out", dir / "e"},
+                                      dir);
+    CHECK(length.exit_code == 2);
+    CHECK_THAT(length.err, Contains("--gen-len"));
+    const auto steps = run_acceltran({"map", "--model", "gpt2", "--accel", "acceltran-edge", "--gen-len", "32",
+                                      "--simulated-steps", "1", "--out", dir / "f"},
+                                     dir);
+    CHECK(steps.exit_code == 2);
+    CHECK_THAT(steps.err, Contains("--simulated-steps"));
+    CHECK_FALSE(fs::exists(dir / "e"));
+    CHECK_FALSE(fs::exists(dir / "f"));
 }
