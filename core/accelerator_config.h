@@ -3,6 +3,8 @@
 // Every field is documented, with its unit, in docs/configuration.md.
 #pragma once
 
+#include <array>
+
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -184,6 +186,8 @@ struct AcceleratorConfig {
     sparsity::DynaTranConfig sparsity_rule{sparsity::SparsityMode::DynaTran};
     std::string rounding = "nearest";   // functional mode: nearest or stochastic
     BufferConfig activation_buffer, weight_buffer, mask_buffer;
+    // The three buffers in workloads::BufferKind's order (activation, weight, mask).
+    std::array<const BufferConfig*, 3> buffers() const { return {&activation_buffer, &weight_buffer, &mask_buffer}; }
     MainMemoryConfig main_memory;
     DmaConfig dma;
     std::string technology = "14nm";    // configs/technology/<name>.yaml

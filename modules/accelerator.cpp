@@ -81,8 +81,17 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorC
     control_->set_group_jobs(detail == DetailLevel::Fast && !(observer && observer->wants_tiles()));
     // The DMA moves 64 KiB pieces at the fast level (the PE's largest fast transfer), bursts at
     // the full level.
-    if (detail == DetailLevel::Fast)
+    if (detail == DetailLevel::Fast) {
         dma_->set_bursts_per_piece(std::max(1, int((64u << 10) / std::uint64_t(std::max(1, config.dma.burst_bytes)))));
+        // ... but burst by burst into and out of a buffer whose port a burst holds for a tile's
+        // time or longer, and logged, so that the PEs' chunks wait behind the bursts as the full
+        // level's tiles would (docs/model-reference.md §6a, "Bursts behind the tiles' reads").
+        for (int k = 0; k < workloads::kBufferKinds; ++k)
+            if (double(config.dma.burst_bytes) >= kBurstByBurstCycles * config.buffers()[std::size_t(k)]->bytes_per_cycle())
+                dma_->set_burst_by_burst(workloads::BufferKind(k));
+        dma_->set_burst_logs(burst_logs_.data());
+        for (auto& pe : pes_) pe->set_burst_logs(burst_logs_.data(), double(config.dma.burst_bytes));
+    }
     std::vector<compute::ProcessingElement*> peers;
     for (auto& pe : pes_) peers.push_back(pe.get());
     for (auto& pe : pes_) pe->set_peers(peers);

@@ -3,6 +3,7 @@
 // docs/architecture.md. Construct it (elaboration), call sc_start(), then result().
 #pragma once
 
+#include <array>
 #include <memory>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "modules/buffers/buffer_interconnect.h"
 #include "modules/buffers/tile_buffer.h"
 #include "core/accelerator_config.h"
+#include "core/burst_log.h"
 #include "modules/tlm/clock.h"
 #include "core/detail_level.h"
 #include "modules/compute/op_context.h"
@@ -39,6 +41,13 @@ public:
     // full detail level only).
     void attach_functional(compute::FunctionalEngine* engine);
 
+    // At the fast level, the DMA moves a buffer's transfers burst by burst instead of in 64 KiB
+    // pieces where a burst holds the buffer's port for at least this many cycles: the shortest
+    // tile of the shipped units (a 16-row weight block on the 16×16 systolic array, a 16-cycle
+    // MAC-lane tile), so that a piece held in one stretch would stall tiles the full level runs
+    // between its bursts (docs/model-reference.md §6a, "Bursts behind the tiles' reads").
+    static constexpr double kBurstByBurstCycles = 16;
+
     // Throws SimulationError when the program did not run to completion (no progress possible).
     RunResult result() const;
     // What the modules have counted so far, as if the run ended at `cycles` (a sampled
@@ -64,6 +73,8 @@ private:
     std::unique_ptr<BufferInterconnect> interconnect_;
     std::unique_ptr<TileBuffer> buffers_[workloads::kBufferKinds];
     std::vector<std::unique_ptr<compute::ProcessingElement>> pes_;
+    // Fast detail level: the DMA's bursts into each buffer, read by the PEs (§6a).
+    std::array<BurstLog, workloads::kBufferKinds> burst_logs_;
 };
 
 }  // namespace acceltran

@@ -115,6 +115,11 @@ struct FastJobState {
     double free_at = 0;     // when the unit was free to start the job
     double chunk_end = 0;   // end of the last chunk simulated so far
     double done = 0;        // last write completion so far
+    // The stall behind DMA bursts of the chunk just simulated, charged before the next one: its
+    // tiles' unstalled starts run from stall_from to stall_to (ProcessingElement::burst_stall).
+    bool stall_pending = false;
+    double stall_from = 0, stall_to = 0;
+    double stall_per_burst[workloads::kBufferKinds] = {0, 0, 0};
 };
 
 // Bytes of one tile's data or mask transfer of a tensor stored as `layout`: the full path's

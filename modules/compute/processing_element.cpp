@@ -205,6 +205,52 @@ double ProcessingElement::transfer_bytes(ComputeUnit& unit, tlm::tlm_command cmd
     return done;
 }
 
+void ProcessingElement::set_burst_logs(BurstLog* logs, double burst_bytes) {
+    burst_logs_ = logs;
+    for (int k = 0; k < workloads::kBufferKinds; ++k) {
+        const BufferConfig& b = *config_.buffers()[std::size_t(k)];
+        // A burst's write holds up reads on one shared port (`sram` with one port) or across the
+        // banks it stripes (`banked_sram`); other models keep writes and reads apart.
+        const bool blocks = (b.model == "sram" && !(b.model_parameters.has("ports") && b.model_parameters.integer("ports") >= 2)) || b.model == "banked_sram";
+        buffer_bytes_per_cycle_[k] = b.bytes_per_cycle();
+        buffer_latency_[k] = b.latency_cycles;
+        burst_cycles_[k] = blocks && b.bytes_per_cycle() > 0 ? burst_bytes / b.bytes_per_cycle() : 0;
+    }
+}
+
+bool ProcessingElement::burst_stalls(const JobChunk& c, const OperandPlace* const* places, const bool* masks,
+                                     double* per_burst) const {
+    bool any = false;
+    for (int k = 0; k < workloads::kBufferKinds; ++k) per_burst[k] = 0;
+    if (!burst_logs_ || c.tiles < 2) return false;
+    std::uint64_t bytes[workloads::kBufferKinds] = {0, 0, 0};
+    for (int s = 0; s < kReadStreams; ++s)
+        if (c.reads[s].bytes > 0)
+            bytes[masks[s] ? int(BufferKind::Mask) : int(places[s]->layout->buffer)] += c.reads[s].bytes;
+    const double tile = (c.cycles + c.idle_cycles) / double(c.tiles);
+    for (int k = 0; k < workloads::kBufferKinds; ++k) {
+        if (bytes[k] == 0 || burst_cycles_[k] <= 0) continue;
+        const double read = double(bytes[k]) / double(c.tiles) / buffer_bytes_per_cycle_[k];
+        per_burst[k] = burst_stall_cycles(burst_cycles_[k], read, buffer_latency_[k], tile);
+        any = any || per_burst[k] > 0;
+    }
+    return any;
+}
+
+double ProcessingElement::burst_stall(const double* per_burst, double from, double to) const {
+    // The bursts that land while the chunk's tiles issue their reads, from its first tile's start
+    // to its last's; each stall pushes the last tile later, into more bursts.
+    double stall = 0;
+    for (int round = 0; round < 64; ++round) {
+        double next = 0;
+        for (int k = 0; k < workloads::kBufferKinds; ++k)
+            if (per_burst[k] > 0) next += double(burst_logs_[k].count(from, to + stall)) * per_burst[k];
+        if (next <= stall) break;
+        stall = next;
+    }
+    return stall;
+}
+
 void ProcessingElement::run_tile(ComputeUnit& unit, double now) {
     const OpContext& ctx = *unit.context();
     const workloads::TileGrid& g = *ctx.grid;
@@ -401,12 +447,35 @@ void ProcessingElement::run_chunks_fast(ComputeUnit& unit, double now) {
     while (f.next_chunk < chunks.size()) {
         const std::size_t q = f.next_chunk++;
         const JobChunk& c = chunks[q];
+        // The chunk before, whose last tile started now, waited behind the DMA bursts that landed
+        // while its tiles read, including those of loads that began after its reads were issued.
+        if (f.stall_pending) {
+            f.chunk_end += burst_stall(f.stall_per_burst, f.stall_from, f.stall_to);
+            f.stall_pending = false;
+            for (int k = 0; k < workloads::kBufferKinds; ++k)
+                if (f.stall_per_burst[k] > 0) burst_logs_[k].release(f.stall_from);
+        }
         const double ready = issue(tlm::TLM_READ_COMMAND, c.reads, read_place, read_mask, kReadStreams, read_at);
         const double first_ready = read_at + (ready - read_at) / double(c.tiles);
         const double start = std::max(first_ready, f.chunk_end);
         // Occupancy: each tile's cycles and the idle cycles after it (TileWork::idle_cycles).
         const double last_occupied = c.last_cycles + c.last_idle_cycles;
-        const double last_start = std::max(start + c.cycles + c.idle_cycles - last_occupied, ready);
+        const double unstalled_last_start = start + c.cycles + c.idle_cycles - last_occupied;
+        // Its stall behind DMA bursts is charged before the next chunk, when the bursts landing up
+        // to its last tile are known; a job's last chunk is charged with those known now.
+        double stall = 0;
+        if (burst_stalls(c, read_place, read_mask, f.stall_per_burst)) {
+            if (q + 1 == chunks.size()) {
+                stall = burst_stall(f.stall_per_burst, start, unstalled_last_start);
+            } else {
+                f.stall_pending = true;
+                f.stall_from = start;
+                f.stall_to = unstalled_last_start;
+                for (int k = 0; k < workloads::kBufferKinds; ++k)
+                    if (f.stall_per_burst[k] > 0) burst_logs_[k].hold(start);
+            }
+        }
+        const double last_start = std::max(unstalled_last_start + stall, ready);
         f.chunk_end = last_start + last_occupied;
         const bool last = f.next_chunk == chunks.size();
         const double write_at = last ? last_start + c.last_cycles : start + c.first_cycles;

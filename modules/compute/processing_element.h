@@ -20,6 +20,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "core/accelerator_config.h"
+#include "core/burst_log.h"
 #include "modules/tlm/clock.h"
 #include "core/detail_level.h"
 #include "modules/tlm/job_split.h"
@@ -56,6 +57,10 @@ public:
     // Every PE of the accelerator, in index order: a job group that starts on this PE's units may
     // run on into the next PEs' (docs/model-reference.md §6a, "Job groups").
     void set_peers(std::vector<ProcessingElement*> peers) { peers_ = std::move(peers); }
+    // Fast detail level: the DMA's bursts into each buffer (one BurstLog per BufferKind, owned by
+    // the accelerator), for the stalls of §6a "Bursts behind the tiles' reads"; `burst_bytes` is
+    // the DMA's burst. Null (the default): no such stalls.
+    void set_burst_logs(BurstLog* logs, double burst_bytes);
     // Chunks between a fast job's first and last tile (docs/model-reference.md §6a): one, as
     // more chunks measured no closer to the full level and cost events and transfers.
     static constexpr int kFastMiddleChunks = 1;
@@ -85,6 +90,13 @@ private:
     // Adds busy cycles and tiles to `unit` and to the units of its class it also occupies.
     void add_activity(ComputeUnit& unit, double busy_cycles, std::uint64_t tiles);
     void finish_job(ComputeUnit& unit);
+    // Per BufferKind, the mean stall of chunk `c`'s tiles behind one DMA burst into a buffer they
+    // read (burst_stall_cycles); false when every one is 0 (or no logs are set).
+    bool burst_stalls(const JobChunk& c, const OperandPlace* const* places, const bool* masks,
+                      double* per_burst) const;
+    // The cycles a chunk whose tiles start from `from` to `to` without stalls waits behind the
+    // DMA bursts that land meanwhile (set_burst_logs), `per_burst` from burst_stalls().
+    double burst_stall(const double* per_burst, double from, double to) const;
     // Whether every job of `ctx` with range `r`'s k steps has the step flags of any other job
     // with as many output tiles of the same extents (job groups: JobPlan::charge).
     bool plans_translate(const OpContext& ctx, const JobRange& r) const;
@@ -132,6 +144,12 @@ private:
     OriginalIssueRules issue_rules_;
     JobPlan follower_plan_;  // reused for the jobs of a group after its first
     std::vector<ProcessingElement*> peers_;
+    BurstLog* burst_logs_ = nullptr;
+    // Per BufferKind: a DMA burst's time on the buffer's port, 0 where a write does not hold up
+    // reads (a second port, halves, no port at all); the buffer's bytes per cycle and latency.
+    double burst_cycles_[workloads::kBufferKinds] = {0, 0, 0};
+    double buffer_bytes_per_cycle_[workloads::kBufferKinds] = {1, 1, 1};
+    double buffer_latency_[workloads::kBufferKinds] = {0, 0, 0};
 };
 
 }  // namespace acceltran::compute

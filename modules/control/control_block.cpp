@@ -320,9 +320,8 @@ double ControlBlock::serial_bound_cycles() const {
     const double tile_cycles = tile * c.tile_y / c.macs_per_lane + tile + double(c.tile_b) * (c.tile_x + c.tile_y) + 1;
     // Per tile: A, B, output and a partial sum in and out, dense, with their masks, through the
     // slowest buffer, each transfer paying its latency.
-    const BufferConfig* buffers[3] = {&c.activation_buffer, &c.weight_buffer, &c.mask_buffer};
     double slowest = 1e300, latency = 0;
-    for (const BufferConfig* b : buffers) {
+    for (const BufferConfig* b : c.buffers()) {
         slowest = std::min(slowest, b->bytes_per_cycle());
         latency = std::max(latency, double(b->latency_cycles));
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "modules/tlm/address_map.h"
 #include "modules/tlm/command_extension.h"
 #include "core/errors.h"
 #include "workloads/tiled_program.h"
@@ -58,23 +59,36 @@ double Dma::copy(Burst& b, tlm_utils::simple_initiator_socket<Dma>& from, std::u
                  std::uint64_t bytes, bool mask, int tensor, double start) {
     double done = start;
     const auto burst = std::uint64_t(config_.burst_bytes);
-    const std::uint64_t piece = burst * std::uint64_t(bursts_per_piece_);
+    const bool loading = &to == &buffer_socket;
+    workloads::BufferKind kind;
+    std::uint64_t offset;
+    const bool in_buffer = AddressMap::decode(loading ? to_address : from_address, kind, offset);
+    const bool by_burst = in_buffer && burst_by_burst_[int(kind)];
+    const std::uint64_t piece = burst * std::uint64_t(by_burst ? 1 : bursts_per_piece_);
     for (std::uint64_t off = 0; off < bytes; off += piece) {
         const std::uint64_t n = std::min<std::uint64_t>(piece, bytes - off);
         const double arrived = access(b, from, tlm::TLM_READ_COMMAND, from_address + off, n, mask, tensor, start);
+        const double k = double((n + burst - 1) / burst);
+        // A piece of k bursts streams in: its first burst is in after its share of the read.
+        const double first_in = start + (arrived - start) / k;
+        if (burst_logs_ && loading && in_buffer) log_bursts(kind, first_in, (arrived - start) / k, std::uint64_t(k), start);
         if (n <= burst) {
             done = std::max(done, access(b, to, tlm::TLM_WRITE_COMMAND, to_address + off, n, mask, tensor, arrived));
             continue;
         }
-        // A piece of k bursts streams in: its first burst is in after its share of the read, the
-        // write goes out from then, and the last burst's write cannot end before the last burst
-        // is in plus its share of the write.
-        const double k = double((n + burst - 1) / burst);
-        const double first_in = start + (arrived - start) / k;
+        // The piece's write goes out from its first burst's arrival, and the last burst's write
+        // cannot end before the last burst is in plus its share of the write.
         const double written = access(b, to, tlm::TLM_WRITE_COMMAND, to_address + off, n, mask, tensor, first_in);
         done = std::max({done, written, arrived + (written - first_in) / k});
     }
     return done;
+}
+
+void Dma::log_bursts(workloads::BufferKind kind, double first, double spacing, std::uint64_t count, double now) {
+    BurstLog& log = burst_logs_[int(kind)];
+    // A question about a chunk is asked when its reads are issued: never about the past.
+    log.forget_before(now);
+    log.add(first, spacing, count);
 }
 
 void Dma::channel(int index) {

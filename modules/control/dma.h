@@ -16,6 +16,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "core/accelerator_config.h"
+#include "core/burst_log.h"
 #include "modules/tlm/clock.h"
 #include "modules/tlm/tile_extension.h"
 #include "modules/activity/activity_observer.h"
@@ -45,6 +46,13 @@ public:
     // access and written as one, the write streaming behind the read (docs/model-reference.md
     // §6a, "DMA pieces"). 1 (the default): burst by burst. Set before the simulation starts.
     void set_bursts_per_piece(int bursts) { bursts_per_piece_ = bursts < 1 ? 1 : bursts; }
+    // ... except transfers into or out of `kind`, which go burst by burst (a buffer whose port a
+    // piece would hold for longer than its tiles take; §6a, "Bursts behind the tiles' reads").
+    void set_burst_by_burst(workloads::BufferKind kind) { burst_by_burst_[int(kind)] = true; }
+    // Fast detail level: every load's bursts are logged per destination buffer at the cycles the
+    // full level would write them (`logs`: one BurstLog per BufferKind; docs/model-reference.md
+    // §6a, "Bursts behind the tiles' reads"). Null (the default): nothing is logged.
+    void set_burst_logs(BurstLog* logs) { burst_logs_ = logs; }
 
 private:
     SC_HAS_PROCESS(Dma);
@@ -63,6 +71,8 @@ private:
     double copy(Burst& burst, tlm_utils::simple_initiator_socket<Dma>& from, std::uint64_t from_address,
                 tlm_utils::simple_initiator_socket<Dma>& to, std::uint64_t to_address,
                 std::uint64_t bytes, bool mask, int tensor, double start);
+    // Logs `count` bursts written to buffer `kind` (set_burst_logs).
+    void log_bursts(workloads::BufferKind kind, double first, double spacing, std::uint64_t count, double now);
     double access(Burst& burst, tlm_utils::simple_initiator_socket<Dma>& socket, tlm::tlm_command cmd,
                   std::uint64_t address, std::uint64_t bytes, bool mask, int tensor, double at);
 
@@ -72,6 +82,8 @@ private:
     sc_core::sc_event queued_;
     int busy_ = 0;
     int bursts_per_piece_ = 1;
+    BurstLog* burst_logs_ = nullptr;
+    bool burst_by_burst_[workloads::kBufferKinds] = {false, false, false};
     DmaActivity activity_;
     activity::ActivityObserver* observer_ = nullptr;
 };
