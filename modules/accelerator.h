@@ -42,10 +42,11 @@ public:
     void attach_functional(compute::FunctionalEngine* engine);
 
     // At the fast level, the DMA moves a buffer's transfers burst by burst instead of in 64 KiB
-    // pieces where a burst holds the buffer's port for at least this many cycles: the shortest
-    // tile of the shipped units (a 16-row weight block on the 16×16 systolic array, a 16-cycle
-    // MAC-lane tile), so that a piece held in one stretch would stall tiles the full level runs
-    // between its bursts (docs/model-reference.md §6a, "Bursts behind the tiles' reads").
+    // pieces where a burst holds the buffer's port for at least this many cycles, so that a piece
+    // held in one stretch does not stall tiles the full level runs between its bursts
+    // (docs/model-reference.md §6a, "Bursts behind the tiles' reads"). Our choice: one steady-state
+    // tile of the 16×16 systolic array; the Gemmini buffers' bursts (32-64 cycles) go one by one,
+    // AccelTran's (at most 4 cycles) keep the pieces and their speed.
     static constexpr double kBurstByBurstCycles = 16;
 
     // Throws SimulationError when the program did not run to completion (no progress possible).
