@@ -211,7 +211,8 @@ void ProcessingElement::set_burst_logs(BurstLog* logs, double burst_bytes) {
         const BufferConfig& b = *config_.buffers()[std::size_t(k)];
         // A burst's write holds up reads on one shared port (`sram` with one port) or across the
         // banks it stripes (`banked_sram`); other models keep writes and reads apart.
-        const bool blocks = (b.model == "sram" && !(b.model_parameters.has("ports") && b.model_parameters.integer("ports") >= 2)) || b.model == "banked_sram";
+        const bool two_ports = b.model_parameters.has("ports") && b.model_parameters.integer("ports") >= 2;
+        const bool blocks = (b.model == "sram" && !two_ports) || b.model == "banked_sram";
         buffer_bytes_per_cycle_[k] = b.bytes_per_cycle();
         buffer_latency_[k] = b.latency_cycles;
         burst_cycles_[k] = blocks && b.bytes_per_cycle() > 0 ? burst_bytes / b.bytes_per_cycle() : 0;
