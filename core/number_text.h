@@ -30,7 +30,17 @@ inline bool parse_number(const std::string& text, double& value) {
 // a precision is specified to give printf's characters (C locale), without printf's
 // arbitrary-precision path, which cost about a tenth of a small run's time writing timeline.csv.
 // Returns the end of the text; [first, last) must hold at least 32 characters.
+//
+// A whole number below 10^digits (and below 10^15), most of timeline.csv's figures, is written
+// as the integer it is: "%.<digits>g" prints such a number in fixed notation with its trailing
+// zeros and decimal point removed (its exponent is under the precision), which are its integer
+// digits; -0 keeps the general path (printf writes "-0"). The integer conversion costs a tenth
+// of the general one with a precision (docs/performance.md, "Full level: a direct timing path").
 inline char* write_general(char* first, char* last, double value, int digits) {
+    static constexpr double kWholeBelow[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    const double limit = kWholeBelow[digits < 15 ? (digits > 0 ? digits : 1) : 15];
+    if (value > -limit && value < limit && value == double(std::int64_t(value)) && !(value == 0 && std::signbit(value)))
+        return std::to_chars(first, last, std::int64_t(value)).ptr;
     return std::to_chars(first, last, value, std::chars_format::general, digits).ptr;
 }
 

@@ -74,6 +74,10 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorC
             ("pe" + std::to_string(p)).c_str(), p, clock_, config, contexts_, units ? &*units : nullptr));
         control_->pe_socket.bind(pes_.back()->control_socket);
         pes_.back()->buffer_socket.bind(interconnect_->requesters);
+        // The buffers the socket reaches through the interconnect, for the PE's direct timing
+        // path (the same model calls as b_transport, without the TLM layers per access).
+        pes_.back()->set_direct_buffers(buffers_[int(BufferKind::Activation)].get(), buffers_[int(BufferKind::Weight)].get(),
+                                        buffers_[int(BufferKind::Mask)].get());
         pes_.back()->set_detail(detail);
     }
     // Job groups at the fast level, unless an observer asks for every tile (`--perfetto=tiles`):

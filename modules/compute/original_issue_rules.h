@@ -30,18 +30,37 @@ public:
     // Times the tile at `ordinal` (its place among the op's tile steps in loop order, k steps
     // included) is issued: 1, plus 1 at every positive multiple of kComputeGroupTiles of a
     // grouped op, plus 1 for the program's last grouped tile (`ctx.last_issue_step`).
-    std::uint64_t issues(const OpContext& ctx, std::uint64_t ordinal) const;
+    // Inline, as apply() and extra_units(): the full level calls them for every tile.
+    std::uint64_t issues(const OpContext& ctx, std::uint64_t ordinal) const {
+        if (!compat_.duplicate_issue || !ctx.grouped) return 1;
+        std::uint64_t n = 1;
+        // A group takes the tile that starts the next group as its ninth (get_op_list() takes up
+        // to batch_size + 1 tiles of one type, update_op_idx() advances by batch_size).
+        if (ordinal > 0 && ordinal % kComputeGroupTiles == 0) ++n;
+        // At the end of the op list, update_op_idx() stops one short (`idx >= len(ops) - 1`), so
+        // the last tile is issued again as a group of its own.
+        if (ordinal == ctx.last_issue_step) ++n;
+        return n;
+    }
 
     // Whether apply() changes any tile of `ctx`'s op (the fast level then applies it tile by tile).
     bool per_tile(const OpContext& ctx) const { return compat_.mac_tile_cycles || (compat_.duplicate_issue && ctx.grouped); }
 
     // One tile's work as the original issues it: every issue costs the tile's cycles again, and
     // under compat.mac_tile_cycles each is followed by one idle cycle of its unit (the bubble).
-    TileWork apply(const OpContext& ctx, std::uint64_t ordinal, TileWork work) const;
+    TileWork apply(const OpContext& ctx, std::uint64_t ordinal, TileWork work) const {
+        const std::uint64_t n = issues(ctx, ordinal);
+        work.cycles *= n;
+        work.conversion_cycles *= n;
+        work.idle_cycles = compat_.mac_tile_cycles ? n : 0;
+        return work;
+    }
 
     // Units of its PE's class a tile of `unit_class` occupies besides its own:
     // compat.softmax_all_units makes a softmax tile take all `softmax_per_pe` of them.
-    int extra_units(workloads::UnitClass unit_class, int softmax_per_pe) const;
+    int extra_units(workloads::UnitClass unit_class, int softmax_per_pe) const {
+        return compat_.softmax_all_units && unit_class == workloads::UnitClass::Softmax ? softmax_per_pe - 1 : 0;
+    }
 
 private:
     const CompatConfig& compat_;

@@ -35,6 +35,10 @@ ProcessingElement::ProcessingElement(const sc_core::sc_module_name& name, int in
     capacity_[int(BufferKind::Activation)] = config.activation_buffer.capacity_bytes();
     capacity_[int(BufferKind::Weight)] = config.weight_buffer.capacity_bytes();
     capacity_[int(BufferKind::Mask)] = config.mask_buffer.capacity_bytes();
+    // Pieces: a fast chunk can re-read more bytes than the buffer holds; 64 KiB bounds the
+    // scratch area the payload points to (timing-only transfers never touch it).
+    for (int k = 0; k < workloads::kBufferKinds; ++k)
+        piece_limit_[k] = std::max<std::uint64_t>(1, std::min<std::uint64_t>(capacity_[k] / 2, 64u << 10));
     data_ext_ = new TileExtension;
     data_trans_.set_extension(data_ext_);
     data_trans_.set_streaming_width(0);
@@ -159,19 +163,57 @@ double ProcessingElement::transfer_bytes(ComputeUnit& unit, tlm::tlm_command cmd
     const std::uint64_t base = mask ? place.mask_base : place.data_base;
     const std::uint64_t capacity = capacity_[int(kind)];
     unit.job_bytes[cmd == tlm::TLM_WRITE_COMMAND ? 1 : 0][int(kind)] += bytes;
-    // Pieces: a fast chunk can re-read more bytes than the buffer holds; 64 KiB bounds the
-    // scratch area the payload points to (timing-only transfers never touch it).
-    const std::uint64_t piece_limit = std::max<std::uint64_t>(1, std::min<std::uint64_t>(capacity / 2, 64u << 10));
+    const std::uint64_t piece_limit = piece_limit_[int(kind)];
+    // Nominal placement: tiles of a tensor follow each other from the tensor's base, wrapping
+    // inside the buffer (addresses matter only to banked buffer models). The remainder only
+    // when the offset wraps: the same value without a 64-bit division on most pieces.
+    const std::uint64_t origin = base - AddressMap::base(kind);
+    auto offset_of = [&](std::uint64_t n, std::uint64_t sent) {
+        const std::uint64_t window = capacity > n ? capacity - n : 1;
+        const std::uint64_t at_offset = origin + slot * n + sent;
+        return at_offset < window ? at_offset : at_offset % window;
+    };
+    double done = at;
+    if (MemoryTarget* target = direct_[int(kind)]) {
+        // The direct timing path (set_direct_buffers): what b_transport through the
+        // interconnect does for a timing-only access, without the payload. The target sees
+        // the arrival a delay of until(at) lands on, and the completion is read back as the
+        // returned delay would be.
+        KernelCycles& k = kernel_cycles_;
+        const sc_core::sc_time::value_type stamp = Clock::stamp().value();
+        if (stamp != k.stamp) {
+            k.stamp = stamp;
+            k.now = clock_.now();
+            k.has_at = false;
+        }
+        if (!k.has_at || at != k.at) {
+            k.at = at;
+            k.landing = clock_.landing(at);
+            k.has_at = true;
+        }
+        AccessRequest request;
+        request.write = cmd == tlm::TLM_WRITE_COMMAND;
+        request.arrival = k.landing;
+        request.now = k.now;
+        for (std::uint64_t sent = 0; sent < bytes;) {
+            const std::uint64_t n = std::min(piece_limit, bytes - sent);
+            request.address = offset_of(n, sent);
+            request.bytes = n;
+            // b_transport's range check, which a placement inside the buffer always passes.
+            if (request.address > target->capacity() || n > target->capacity() - request.address)
+                throw SimulationError(std::string(name()) + ": buffer access outside " + target->name() + " at offset " +
+                                      std::to_string(request.address));
+            done = std::max(done, clock_.landing(target->timed_access(request, mask)));
+            sent += n;
+        }
+        return done;
+    }
     // One scratch area for every PE: all run in the kernel's one thread, and timing-only
     // transfers carry no values.
     static std::vector<unsigned char> scratch;
-    double done = at;
     for (std::uint64_t sent = 0; sent < bytes;) {
         const std::uint64_t n = std::min(piece_limit, bytes - sent);
-        // Nominal placement: tiles of a tensor follow each other from the tensor's base, wrapping
-        // inside the buffer (addresses matter only to banked buffer models).
-        const std::uint64_t window = capacity > n ? capacity - n : 1;
-        const std::uint64_t offset = ((base - AddressMap::base(kind)) + slot * n + sent) % window;
+        const std::uint64_t offset = offset_of(n, sent);
         if (scratch.size() < n) scratch.resize(n);
         data_trans_.set_command(cmd);
         data_trans_.set_address(AddressMap::base(kind) + offset);

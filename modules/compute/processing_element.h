@@ -30,6 +30,7 @@
 #include "modules/compute/op_context.h"
 #include "modules/compute/original_issue_rules.h"
 #include "modules/activity/activity_observer.h"
+#include "modules/memory/memory_target.h"
 
 namespace acceltran::compute {
 
@@ -61,6 +62,18 @@ public:
     // the accelerator), for the stalls of §6a "Bursts behind the tiles' reads"; `burst_bytes` is
     // the DMA's burst. Null (the default): no such stalls.
     void set_burst_logs(BurstLog* logs, double burst_bytes);
+    // The direct timing path: the buffers that buffer_socket reaches, by BufferKind (activation,
+    // weight, mask), for the code that bound the socket to them through a BufferInterconnect
+    // (Accelerator). The PE's accesses then call each buffer's MemoryTarget::timed_access with
+    // the request its b_transport would have built, past the sockets, the interconnect's decode
+    // and the payload: the same calls to the buffer models in the same order, so the same
+    // results (docs/architecture.md §2.4). Without it (the default, and for any other target
+    // bound to the socket) every access goes through buffer_socket.
+    void set_direct_buffers(MemoryTarget* activation, MemoryTarget* weight, MemoryTarget* mask) {
+        direct_[int(workloads::BufferKind::Activation)] = activation;
+        direct_[int(workloads::BufferKind::Weight)] = weight;
+        direct_[int(workloads::BufferKind::Mask)] = mask;
+    }
     // Chunks between a fast job's first and last tile (docs/model-reference.md §6a): one, as
     // more chunks measured no closer to the full level and cost events and transfers.
     static constexpr int kFastMiddleChunks = 1;
@@ -138,6 +151,18 @@ private:
     tlm::tlm_generic_payload data_trans_;
     TileExtension* data_ext_;
     std::uint64_t capacity_[workloads::kBufferKinds];
+    std::uint64_t piece_limit_[workloads::kBufferKinds];  // largest piece of one transfer (transfer_bytes)
+    MemoryTarget* direct_[workloads::kBufferKinds] = {nullptr, nullptr, nullptr};  // set_direct_buffers
+    // The direct path's conversions of the kernel time, kept while it stays the same: a tile's
+    // wake-up issues up to seven reads at one cycle and up to two writes at another.
+    struct KernelCycles {
+        sc_core::sc_time::value_type stamp = ~sc_core::sc_time::value_type(0);  // kernel time of `now`
+        double now = 0;      // clock_.now()
+        double at = 0;       // the arrival cycle asked for last
+        double landing = 0;  // clock_.landing(at)
+        bool has_at = false;
+    };
+    KernelCycles kernel_cycles_;
     activity::ActivityObserver* observer_ = nullptr;
     DetailLevel detail_ = DetailLevel::Full;
     FunctionalEngine* functional_ = nullptr;

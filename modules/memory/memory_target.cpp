@@ -34,30 +34,25 @@ void MemoryTarget::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time
         return;
     }
     const std::uint64_t length = trans.get_data_length();
-    const double arrival = clock_.to_cycles(Clock::stamp() + delay);
     // Third-party initiators that send no extension move real bytes; timing-only transfers of
     // our own carry no values.
     TileExtension* ext = nullptr;
     trans.get_extension(ext);
-    TimingModel& timing = mask_model_ && ext != nullptr && ext->is_mask ? *mask_model_ : *model_;
     AccessRequest request;
     request.write = cmd == tlm::TLM_WRITE_COMMAND;
     request.address = trans.get_address();
     request.bytes = length;
-    request.arrival = arrival;
+    request.arrival = clock_.to_cycles(Clock::stamp() + delay);
     request.now = clock_.now();
-    const double done = timing.access(request);
+    const double done = timed_access(request, ext != nullptr && ext->is_mask);
     delay = clock_.until(done);
 
     const bool copy = (ext == nullptr || !ext->timing_only) && trans.get_data_ptr() != nullptr;
-    if (cmd == tlm::TLM_READ_COMMAND) {
-        read_bytes_ += length;
-        ++reads_;
-        if (copy) storage_.read(trans.get_address(), trans.get_data_ptr(), length);
-    } else {
-        write_bytes_ += length;
-        ++writes_;
-        if (copy) storage_.write(trans.get_address(), trans.get_data_ptr(), length);
+    if (copy) {
+        if (request.write)
+            storage_.write(trans.get_address(), trans.get_data_ptr(), length);
+        else
+            storage_.read(trans.get_address(), trans.get_data_ptr(), length);
     }
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }

@@ -40,6 +40,26 @@ public:
     // Reports the model's busy stretches to `observer` as port `id`.
     void set_observer(activity::ActivityObserver* observer, activity::Port id);
 
+    // One access's timing and counters as b_transport gives them, without a payload: the
+    // model's access() for `request` (the mask port's model when `mask` and there is one), and
+    // the byte and access counts. b_transport calls it once its checks pass. An initiator that
+    // the elaborating code wired to this target directly calls it in place of b_transport for
+    // timing-only accesses that would pass those checks (the PE's direct timing path,
+    // ProcessingElement::set_direct_buffers), with the request b_transport would have built.
+    // Returns the cycle the model says the access completes.
+    double timed_access(const AccessRequest& request, bool mask) {
+        TimingModel& timing = mask && mask_model_ ? *mask_model_ : *model_;
+        const double done = timing.access(request);
+        if (request.write) {
+            write_bytes_ += request.bytes;
+            ++writes_;
+        } else {
+            read_bytes_ += request.bytes;
+            ++reads_;
+        }
+        return done;
+    }
+
 protected:
     // A second timing model for transactions that carry a mask (TileExtension::is_mask): they then
     // use a port of their own beside the data's (the original simulator's mask buffer loads in

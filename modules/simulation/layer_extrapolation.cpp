@@ -34,8 +34,10 @@ LayerExtrapolation::LayerExtrapolation(const workloads::TiledProgram& program, i
     traffic_.resize(phases);
     const std::vector<int> owner = workloads::entry_owner_ops(program);
     measured_phase_.assign(program.entries.size(), -1);
+    kind_of_entry_.assign(program.entries.size(), workloads::OpKind{});
     for (std::size_t i = 0; i < program.entries.size(); ++i) {
         const auto& e = program.entries[i];
+        if (e.kind == EntryKind::Compute) kind_of_entry_[i] = g.ops[std::size_t(e.op)].kind;
         if (owner[i] < 0) continue;
         const auto& op = g.ops[std::size_t(owner[i])];
         if (op.layer == simulated - 1) measured_phase_[i] = op.step;
@@ -49,8 +51,7 @@ LayerExtrapolation::LayerExtrapolation(const workloads::TiledProgram& program, i
 }
 
 void LayerExtrapolation::on_tile(const activity::TileEvent& t) {
-    const auto& op = program_.graph->ops[std::size_t(program_.entries[t.entry].op)];
-    kind_busy_[std::size_t(op.kind)] += t.busy_unit_cycles();
+    kind_busy_[std::size_t(kind_of_entry_[t.entry])] += t.busy_unit_cycles();
 }
 
 void LayerExtrapolation::on_buffer_bytes(std::uint32_t entry, BufferKind buffer, bool write, std::uint64_t bytes) {

@@ -66,6 +66,9 @@ private:
     std::function<RunResult(double)> counters_;
     std::vector<double> kind_busy_;
     std::vector<int> measured_phase_;  // per entry: the phase whose layer N owns it, or -1
+    // Per entry, its op's kind (compute entries), read by on_tile for every tile instead of the
+    // entry and the op, two large records apart in memory.
+    std::vector<workloads::OpKind> kind_of_entry_;
     // Per phase (Op::step), for layers N - 1 and N: compute entries not yet retired.
     std::vector<std::uint32_t> left_[2];
     std::vector<std::vector<double>> before_, after_;  // per phase: snapshots at those layers' ends

@@ -6,11 +6,14 @@ OpKindBreakdown::OpKindBreakdown(const workloads::TiledProgram& program)
     : program_(program), busy_(workloads::kOpKindCount, 0.0), ops_(workloads::kOpKindCount, 0) {
     // Ops of the graph, not compute entries: an op blocked inside has one entry per block.
     for (const auto& op : program.graph->ops) ++ops_[std::size_t(op.kind)];
+    kind_of_entry_.reserve(program.entries.size());
+    for (const auto& e : program.entries)
+        kind_of_entry_.push_back(e.kind == workloads::EntryKind::Compute ? program.graph->ops[std::size_t(e.op)].kind
+                                                                         : workloads::OpKind{});
 }
 
 void OpKindBreakdown::on_tile(const activity::TileEvent& t) {
-    const auto& entry = program_.entries[t.entry];
-    busy_[std::size_t(program_.graph->ops[std::size_t(entry.op)].kind)] += t.busy_unit_cycles();
+    busy_[std::size_t(kind_of_entry_[t.entry])] += t.busy_unit_cycles();
 }
 
 nlohmann::json OpKindBreakdown::to_json() const {

@@ -29,6 +29,9 @@ private:
     const workloads::TiledProgram& program_;
     std::vector<double> busy_;         // per OpKind
     std::vector<std::uint64_t> ops_;   // per OpKind
+    // Per program entry, its op's kind: on_tile (every tile at the full level) reads this
+    // instead of the entry and the op, two large records apart in memory.
+    std::vector<workloads::OpKind> kind_of_entry_;
 };
 
 }  // namespace acceltran

@@ -48,6 +48,15 @@ public:
         const sc_core::sc_time& n = stamp();
         return t > n ? t - n : sc_core::SC_ZERO_TIME;
     }
+    // The cycle that a delay of until(at) from now lands on, to_cycles(stamp() + until(at)):
+    // `at` rounded to the time resolution, and not before now. What a target sees as the
+    // arrival of an access annotated with until(at), and what the initiator reads back from a
+    // returned delay; the PE's direct timing path computes both with it.
+    double landing(double at) const {
+        const sc_core::sc_time t = to_time(at);
+        const sc_core::sc_time& n = stamp();
+        return to_cycles(t > n ? t : n);
+    }
 
 private:
     static bool picosecond_resolution() {

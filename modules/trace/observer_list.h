@@ -19,6 +19,7 @@ public:
     void add(ActivityObserver* o) {
         observers_.push_back(o);
         port_observers_.push_back(o);
+        checked_ = false;
     }
     bool empty() const { return observers_.empty(); }
 
@@ -31,17 +32,16 @@ public:
         for (auto* o : observers_) o->on_tile(t);
     }
     void on_port_busy(Port p, double start, double end, double bytes) override {
-        bool silent = false;
-        for (auto* o : port_observers_) {
-            o->on_port_busy(p, start, end, bytes);
-            silent = silent || !o->hears_ports();
-        }
+        for (auto* o : port_observers_) o->on_port_busy(p, start, end, bytes);
         // Observers that do not override on_port_busy() are called once (their default notes
-        // it) and then left out: the call did nothing, and there are millions of them.
-        if (silent)
+        // it) and then left out: the call did nothing, and there are millions of them. Only the
+        // first report after an add() can find one, so the others skip the check.
+        if (!checked_) {
             port_observers_.erase(std::remove_if(port_observers_.begin(), port_observers_.end(),
                                                  [](const ActivityObserver* o) { return !o->hears_ports(); }),
                                   port_observers_.end());
+            checked_ = true;
+        }
     }
     void on_buffer_bytes(std::uint32_t entry, workloads::BufferKind b, bool write, std::uint64_t bytes) override {
         for (auto* o : observers_) o->on_buffer_bytes(entry, b, write, bytes);
@@ -59,6 +59,7 @@ public:
 private:
     std::vector<ActivityObserver*> observers_;
     std::vector<ActivityObserver*> port_observers_;  // observers_ less those known not to listen
+    bool checked_ = true;  // every observer in port_observers_ has heard a port report
 };
 
 }  // namespace acceltran::trace

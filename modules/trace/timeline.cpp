@@ -54,10 +54,15 @@ void Timeline::spread(Quantity q, double start, double end, double amount) {
     const double per_cycle = amount / (end - start);
     const std::size_t first = bin_of(start);
     const std::size_t last = std::min(bins_.size() - 1, end_bin);
+    // A bin's lower edge is the one above it computed for the bin before (the same product), and
+    // bin numbers convert as signed values (the same doubles: they are far below 2^63).
+    double edge = double(std::int64_t(first)) * width_;
     for (std::size_t i = first; i <= last; ++i) {
-        const double lo = std::max(start, double(i) * width_);
-        const double hi = std::min(end, double(i + 1) * width_);
+        const double next_edge = double(std::int64_t(i + 1)) * width_;
+        const double lo = std::max(start, edge);
+        const double hi = std::min(end, next_edge);
         if (hi > lo) bins_[i][q] += per_cycle * (hi - lo);
+        edge = next_edge;
     }
 }
 
@@ -72,13 +77,16 @@ void Timeline::spread_port(Quantity busy, Quantity moved, double bytes, double s
     const double per_cycle = bytes / (end - start);
     const std::size_t first = bin_of(start);
     const std::size_t last = std::min(bins_.size() - 1, end_bin);
+    double edge = double(std::int64_t(first)) * width_;  // as in spread()
     for (std::size_t i = first; i <= last; ++i) {
-        const double lo = std::max(start, double(i) * width_);
-        const double hi = std::min(end, double(i + 1) * width_);
+        const double next_edge = double(std::int64_t(i + 1)) * width_;
+        const double lo = std::max(start, edge);
+        const double hi = std::min(end, next_edge);
         if (hi > lo) {
             bins_[i][busy] += hi - lo;
             bins_[i][moved] += per_cycle * (hi - lo);
         }
+        edge = next_edge;
     }
 }
 

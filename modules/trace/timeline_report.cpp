@@ -1,6 +1,7 @@
 #include "modules/trace/timeline_report.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 #include "core/number_text.h"
@@ -49,10 +50,13 @@ void TimelineReport::write_csv(std::ostream& out) const {
            "power_w_dataflow,power_w_dma,power_w_activation_buffer,power_w_weight_buffer,"
            "power_w_mask_buffer,power_w_main_memory,power_w_total,energy_j,"
            "occupancy_bytes_activation,occupancy_bytes_weight,occupancy_bytes_mask\n";
-    char buf[64];
+    // A row is built in `row` and written at once (one stream call per row, not per figure).
+    char row[64 * 32];
+    char* end = row;
+    char* const last = row + sizeof row;
     auto num = [&](double v) {
-        buf[0] = ',';
-        out.write(buf, write_general(buf + 1, buf + sizeof buf, v, 9) - buf);
+        *end++ = ',';
+        end = write_general(end, last, v, 9);
     };
     for (std::size_t i = 0; i < samples_.size(); ++i) {
         const TimelineSample& s = samples_[i];
@@ -60,10 +64,9 @@ void TimelineReport::write_csv(std::ostream& out) const {
         const power::EnergyBreakdown& e = energies_[i];
         const double c = s.cycles > 0 ? s.cycles : 1;
         const double t = s.cycles > 0 ? seconds(i) : 1;
-        char* end = write_general(buf, buf + sizeof buf, s.start, 17);
+        end = write_general(row, last, s.start, 17);
         *end++ = ',';
-        end = write_general(end, buf + sizeof buf, s.cycles, 17);
-        out.write(buf, end - buf);
+        end = write_general(end, last, s.cycles, 17);
         num(s.start / hz_ * 1e6);
         const double busy[workloads::kUnitClasses] = {a.lane_busy_unit_cycles, a.softmax_busy_unit_cycles,
                                                       a.layernorm_busy_unit_cycles};
@@ -77,8 +80,12 @@ void TimelineReport::write_csv(std::ostream& out) const {
             num(p->total() / t);
         num(e.total() / t);
         num(e.total());
-        for (std::uint64_t o : s.peak_occupancy) out << ',' << o;
-        out << '\n';
+        for (std::uint64_t o : s.peak_occupancy) {
+            *end++ = ',';
+            end = std::to_chars(end, last, o).ptr;
+        }
+        *end++ = '\n';
+        out.write(row, end - row);
     }
 }
 
