@@ -101,32 +101,34 @@ TEST_CASE("fast and full detail agree on the Gemmini design points (BERT-Tiny)",
     }
 }
 
-TEST_CASE("fast and full detail agree on every shipped model on AccelTran-Edge (two layers per phase)",
-          "[unsanitized][integration][detail]") {
-    // Layer sampling (model-reference.md §6b) makes the full level of the large models cheap: both
-    // levels simulate the same two layers of each phase and repeat them alike. Measured: at most
-    // 0.005 % in cycles (BERT-Tiny), energy within 0.001 %.
+namespace {
+
+// Every shipped model on `accel` at sequence 16, batch 1, two layers per phase, and llama-8b
+// generating 2 tokens after 8. Layer sampling (model-reference.md §6b) makes the full level of
+// the large models cheap: both levels simulate the same two layers of each phase and repeat them
+// alike.
+void compare_levels_on_every_model(const char* accel) {
     for (const char* model : {"bert-tiny", "bert-mini", "bert-small", "bert-medium", "bert-base", "bert-large", "gpt2",
                               "gpt2-medium", "gpt2-large", "gpt2-xl", "llama-1b", "llama-7b", "llama-8b"}) {
-        INFO(model);
-        compare_levels({"--model", model, "--accel", "acceltran-edge", "--seq", "16", "--batch", "1",
-                        "--simulated-layers", "2"});
+        INFO(accel << ", " << model);
+        compare_levels({"--model", model, "--accel", accel, "--seq", "16", "--batch", "1", "--simulated-layers", "2"});
     }
-    compare_levels({"--model", "llama-8b", "--accel", "acceltran-edge", "--prompt-len", "8", "--gen-len", "2", "--batch",
-                    "1", "--simulated-layers", "2"});
+    compare_levels({"--model", "llama-8b", "--accel", accel, "--prompt-len", "8", "--gen-len", "2", "--batch", "1",
+                    "--simulated-layers", "2"});
+}
+
+}  // namespace
+
+TEST_CASE("fast and full detail agree on every shipped model on AccelTran-Edge (two layers per phase)",
+          "[unsanitized][integration][detail]") {
+    // Measured: at most 0.005 % in cycles (BERT-Tiny), energy within 0.001 %.
+    compare_levels_on_every_model("acceltran-edge");
 }
 
 TEST_CASE("fast and full detail agree on every shipped model on AccelTran-Server (two layers per phase)",
           "[unsanitized][integration][detail]") {
     // Measured: at most 0.03 % in cycles (BERT-Medium), energy within 0.01 %.
-    for (const char* model : {"bert-tiny", "bert-mini", "bert-small", "bert-medium", "bert-base", "bert-large", "gpt2",
-                              "gpt2-medium", "gpt2-large", "gpt2-xl", "llama-1b", "llama-7b", "llama-8b"}) {
-        INFO(model);
-        compare_levels({"--model", model, "--accel", "acceltran-server", "--seq", "16", "--batch", "1",
-                        "--simulated-layers", "2"});
-    }
-    compare_levels({"--model", "llama-8b", "--accel", "acceltran-server", "--prompt-len", "8", "--gen-len", "2",
-                    "--batch", "1", "--simulated-layers", "2"});
+    compare_levels_on_every_model("acceltran-server");
 }
 
 TEST_CASE("fast and full detail agree on a decoder's prefill and decode steps (small GPT-2)",
