@@ -13,6 +13,17 @@ namespace acceltran {
 using workloads::BufferKind;
 using workloads::UnitClass;
 
+// Whether a DMA burst written into the buffer holds up reads of it, as the built-in models time
+// it: `sram` with one port shared by reads and writes, `banked_sram` across the banks a burst
+// stripes. A second port, separate halves (`double_buffered`) or no port (`ideal`) keep them
+// apart; a plug-in model is taken to keep them apart too (docs/model-reference.md §6a).
+namespace {
+bool writes_hold_up_reads(const BufferConfig& b) {
+    const bool two_ports = b.model_parameters.has("ports") && b.model_parameters.integer("ports") >= 2;
+    return (b.model == "sram" && !two_ports) || b.model == "banked_sram";
+}
+}  // namespace
+
 workloads::CompileOptions compile_options(const AcceleratorConfig& config) {
     workloads::CompileOptions o;
     o.tile = workloads::TileShape{config.tile_b, config.tile_x, config.tile_y};
@@ -90,11 +101,19 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorC
         // ... but burst by burst into and out of a buffer whose port a burst holds for a tile's
         // time or longer, and logged, so that the PEs' chunks wait behind the bursts as the full
         // level's tiles would (docs/model-reference.md §6a, "Bursts behind the tiles' reads").
-        for (int k = 0; k < workloads::kBufferKinds; ++k)
-            if (double(config.dma.burst_bytes) >= kBurstByBurstCycles * config.buffers()[std::size_t(k)]->bytes_per_cycle())
-                dma_->set_burst_by_burst(workloads::BufferKind(k));
-        dma_->set_burst_logs(burst_logs_.data());
-        for (auto& pe : pes_) pe->set_burst_logs(burst_logs_.data(), double(config.dma.burst_bytes));
+        const double burst = double(config.dma.burst_bytes);
+        std::array<compute::ProcessingElement::BurstTiming, workloads::kBufferKinds> timing;
+        for (int k = 0; k < workloads::kBufferKinds; ++k) {
+            const auto kind = workloads::BufferKind(k);
+            const BufferConfig& b = *config.buffers()[std::size_t(k)];
+            // The bandwidth the buffer's model runs at (an `sram` may set its own bytes_per_cycle).
+            const double bytes_per_cycle = buffers_[k]->model().peak_bytes_per_cycle();
+            if (burst >= kBurstByBurstCycles * bytes_per_cycle) dma_->set_burst_by_burst(kind);
+            if (!writes_hold_up_reads(b)) continue;
+            timing[std::size_t(k)] = {burst / bytes_per_cycle, bytes_per_cycle, double(b.latency_cycles)};
+            dma_->set_burst_log(kind, &burst_logs_[std::size_t(k)]);
+        }
+        for (auto& pe : pes_) pe->set_burst_logs(burst_logs_.data(), timing);
     }
     std::vector<compute::ProcessingElement*> peers;
     for (auto& pe : pes_) peers.push_back(pe.get());

@@ -247,18 +247,11 @@ double ProcessingElement::transfer_bytes(ComputeUnit& unit, tlm::tlm_command cmd
     return done;
 }
 
-void ProcessingElement::set_burst_logs(BurstLog* logs, double burst_bytes) {
-    burst_logs_ = logs;
-    for (int k = 0; k < workloads::kBufferKinds; ++k) {
-        const BufferConfig& b = *config_.buffers()[std::size_t(k)];
-        // A burst's write holds up reads on one shared port (`sram` with one port) or across the
-        // banks it stripes (`banked_sram`); other models keep writes and reads apart.
-        const bool two_ports = b.model_parameters.has("ports") && b.model_parameters.integer("ports") >= 2;
-        const bool blocks = (b.model == "sram" && !two_ports) || b.model == "banked_sram";
-        buffer_bytes_per_cycle_[k] = b.bytes_per_cycle();
-        buffer_latency_[k] = b.latency_cycles;
-        burst_cycles_[k] = blocks && b.bytes_per_cycle() > 0 ? burst_bytes / b.bytes_per_cycle() : 0;
-    }
+void ProcessingElement::set_burst_logs(BurstLog* logs, const std::array<BurstTiming, workloads::kBufferKinds>& timing) {
+    burst_timing_ = timing;
+    burst_logs_ = nullptr;
+    for (const BurstTiming& t : timing)
+        if (t.burst_cycles > 0) burst_logs_ = logs;
 }
 
 bool ProcessingElement::burst_stalls(const JobChunk& c, const OperandPlace* const* places, const bool* masks,
@@ -272,9 +265,10 @@ bool ProcessingElement::burst_stalls(const JobChunk& c, const OperandPlace* cons
             bytes[masks[s] ? int(BufferKind::Mask) : int(places[s]->layout->buffer)] += c.reads[s].bytes;
     const double tile = (c.cycles + c.idle_cycles) / double(c.tiles);
     for (int k = 0; k < workloads::kBufferKinds; ++k) {
-        if (bytes[k] == 0 || burst_cycles_[k] <= 0) continue;
-        const double read = double(bytes[k]) / double(c.tiles) / buffer_bytes_per_cycle_[k];
-        per_burst[k] = burst_stall_cycles(burst_cycles_[k], read, buffer_latency_[k], tile);
+        const BurstTiming& t = burst_timing_[std::size_t(k)];
+        if (bytes[k] == 0 || t.burst_cycles <= 0) continue;
+        const double read = double(bytes[k]) / double(c.tiles) / t.bytes_per_cycle;
+        per_burst[k] = burst_stall_cycles(t.burst_cycles, read, t.latency, tile);
         any = any || per_burst[k] > 0;
     }
     return any;

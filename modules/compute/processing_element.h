@@ -8,6 +8,7 @@
 // driven by one timed event queue per PE.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -58,10 +59,18 @@ public:
     // Every PE of the accelerator, in index order: a job group that starts on this PE's units may
     // run on into the next PEs' (docs/model-reference.md §6a, "Job groups").
     void set_peers(std::vector<ProcessingElement*> peers) { peers_ = std::move(peers); }
+    // How a DMA burst into one buffer holds up the tiles' reads there (§6a, "Bursts behind the
+    // tiles' reads"): the burst's time on the port (0 where writes do not hold up reads), the
+    // port's bytes per cycle and its latency.
+    struct BurstTiming {
+        double burst_cycles = 0;
+        double bytes_per_cycle = 1;
+        double latency = 0;
+    };
     // Fast detail level: the DMA's bursts into each buffer (one BurstLog per BufferKind, owned by
-    // the accelerator), for the stalls of §6a "Bursts behind the tiles' reads"; `burst_bytes` is
-    // the DMA's burst. Null (the default): no such stalls.
-    void set_burst_logs(BurstLog* logs, double burst_bytes);
+    // the accelerator) and their timing. Not set (the default), or no buffer with a burst time:
+    // no such stalls.
+    void set_burst_logs(BurstLog* logs, const std::array<BurstTiming, workloads::kBufferKinds>& timing);
     // The direct timing path: the buffers that buffer_socket reaches, by BufferKind (activation,
     // weight, mask), for the code that bound the socket to them through a BufferInterconnect
     // (Accelerator). The PE's accesses then call each buffer's MemoryTarget::timed_access with
@@ -169,12 +178,8 @@ private:
     OriginalIssueRules issue_rules_;
     JobPlan follower_plan_;  // reused for the jobs of a group after its first
     std::vector<ProcessingElement*> peers_;
-    BurstLog* burst_logs_ = nullptr;
-    // Per BufferKind: a DMA burst's time on the buffer's port, 0 where a write does not hold up
-    // reads (a second port, halves, no port at all); the buffer's bytes per cycle and latency.
-    double burst_cycles_[workloads::kBufferKinds] = {0, 0, 0};
-    double buffer_bytes_per_cycle_[workloads::kBufferKinds] = {1, 1, 1};
-    double buffer_latency_[workloads::kBufferKinds] = {0, 0, 0};
+    BurstLog* burst_logs_ = nullptr;  // null unless some buffer's bursts hold up its reads
+    std::array<BurstTiming, workloads::kBufferKinds> burst_timing_{};
 };
 
 }  // namespace acceltran::compute

@@ -60,8 +60,8 @@ double Dma::copy(Burst& b, tlm_utils::simple_initiator_socket<Dma>& from, std::u
     double done = start;
     const auto burst = std::uint64_t(config_.burst_bytes);
     const bool loading = &to == &buffer_socket;
-    workloads::BufferKind kind;
-    std::uint64_t offset;
+    workloads::BufferKind kind = workloads::BufferKind::Activation;  // set by decode
+    std::uint64_t offset = 0;
     const bool in_buffer = AddressMap::decode(loading ? to_address : from_address, kind, offset);
     const bool by_burst = in_buffer && burst_by_burst_[int(kind)];
     const std::uint64_t piece = burst * std::uint64_t(by_burst ? 1 : bursts_per_piece_);
@@ -71,7 +71,12 @@ double Dma::copy(Burst& b, tlm_utils::simple_initiator_socket<Dma>& from, std::u
         const double k = double((n + burst - 1) / burst);
         // A piece of k bursts streams in: its first burst is in after its share of the read.
         const double first_in = start + (arrived - start) / k;
-        if (burst_logs_ && loading && in_buffer) log_bursts(kind, first_in, (arrived - start) / k, std::uint64_t(k), start);
+        if (loading && in_buffer && burst_logs_[int(kind)]) {
+            // Questions reach back only to the windows the PEs hold open (BurstLog::hold).
+            BurstLog& log = *burst_logs_[int(kind)];
+            log.forget_before(start);
+            log.add(first_in, (arrived - start) / k, std::uint64_t(k));
+        }
         if (n <= burst) {
             done = std::max(done, access(b, to, tlm::TLM_WRITE_COMMAND, to_address + off, n, mask, tensor, arrived));
             continue;
@@ -82,13 +87,6 @@ double Dma::copy(Burst& b, tlm_utils::simple_initiator_socket<Dma>& from, std::u
         done = std::max({done, written, arrived + (written - first_in) / k});
     }
     return done;
-}
-
-void Dma::log_bursts(workloads::BufferKind kind, double first, double spacing, std::uint64_t count, double now) {
-    BurstLog& log = burst_logs_[int(kind)];
-    // A question about a chunk is asked when its reads are issued: never about the past.
-    log.forget_before(now);
-    log.add(first, spacing, count);
 }
 
 void Dma::channel(int index) {

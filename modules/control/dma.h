@@ -49,10 +49,10 @@ public:
     // ... except transfers into or out of `kind`, which go burst by burst (a buffer whose port a
     // piece would hold for longer than its tiles take; §6a, "Bursts behind the tiles' reads").
     void set_burst_by_burst(workloads::BufferKind kind) { burst_by_burst_[int(kind)] = true; }
-    // Fast detail level: every load's bursts are logged per destination buffer at the cycles the
-    // full level would write them (`logs`: one BurstLog per BufferKind; docs/model-reference.md
-    // §6a, "Bursts behind the tiles' reads"). Null (the default): nothing is logged.
-    void set_burst_logs(BurstLog* logs) { burst_logs_ = logs; }
+    // Fast detail level: the bursts of every load into buffer `kind` are logged in `log` at the
+    // cycles the full level would write them (docs/model-reference.md §6a, "Bursts behind the
+    // tiles' reads"). Not set (the default): that buffer's bursts are not logged.
+    void set_burst_log(workloads::BufferKind kind, BurstLog* log) { burst_logs_[int(kind)] = log; }
 
 private:
     SC_HAS_PROCESS(Dma);
@@ -71,8 +71,6 @@ private:
     double copy(Burst& burst, tlm_utils::simple_initiator_socket<Dma>& from, std::uint64_t from_address,
                 tlm_utils::simple_initiator_socket<Dma>& to, std::uint64_t to_address,
                 std::uint64_t bytes, bool mask, int tensor, double start);
-    // Logs `count` bursts written to buffer `kind` (set_burst_logs).
-    void log_bursts(workloads::BufferKind kind, double first, double spacing, std::uint64_t count, double now);
     double access(Burst& burst, tlm_utils::simple_initiator_socket<Dma>& socket, tlm::tlm_command cmd,
                   std::uint64_t address, std::uint64_t bytes, bool mask, int tensor, double at);
 
@@ -82,7 +80,7 @@ private:
     sc_core::sc_event queued_;
     int busy_ = 0;
     int bursts_per_piece_ = 1;
-    BurstLog* burst_logs_ = nullptr;
+    BurstLog* burst_logs_[workloads::kBufferKinds] = {nullptr, nullptr, nullptr};
     bool burst_by_burst_[workloads::kBufferKinds] = {false, false, false};
     DmaActivity activity_;
     activity::ActivityObserver* observer_ = nullptr;
