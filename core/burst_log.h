@@ -1,9 +1,9 @@
 // The DMA bursts that land in one buffer, at the cycles the full detail level would write them,
 // kept at the fast detail level so that a chunk of tiles can be charged for the reads the full
 // level's tiles would have waited behind those bursts (docs/model-reference.md §6a, "Bursts
-// behind the tiles' reads"). The fast level moves a DMA transfer in 64 KiB pieces, each written in
-// one stretch, and reserves a chunk's operand reads ahead of them; the full level writes burst by
-// burst as each arrives, and a tile's small read issued during a burst's write waits for it.
+// behind the tiles' reads"). The fast level reserves a chunk's operand reads at once, ahead of
+// the bursts or in their gaps; at the full level a tile's small read issued while a burst is
+// being written waits for it.
 #pragma once
 
 #include <cstdint>
