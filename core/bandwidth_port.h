@@ -6,13 +6,12 @@
 // A transfer may be split across gaps left by earlier reservations (interleaving on the port).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <utility>
-
-#include <boost/pool/pool_alloc.hpp>
+#include <vector>
 
 namespace acceltran {
 
@@ -37,25 +36,38 @@ public:
     double queued_cycles() const { return queued_cycles_; }  // cycles requests waited for the port
     std::uint64_t bytes() const { return bytes_; }
     std::uint64_t accesses() const { return accesses_; }
-    std::size_t intervals() const { return busy_.size(); }
+    std::size_t intervals() const { return count_; }
 
 private:
-    // The map inserts and erases a node for most reservations: its nodes come from Boost's
-    // fixed-size pool (free list, no malloc per node; single-threaded, so no mutex), about 3 % of
-    // the full level's instructions saved (docs/performance.md, "Full level: profile-driven fixes").
-    using NodeAllocator = boost::fast_pool_allocator<std::pair<const double, double>, boost::default_user_allocator_new_delete,
-                                                     boost::details::pool::null_mutex>;
-    using Intervals = std::map<double, double, std::less<double>, NodeAllocator>;
-    // Marks [start, end) busy, merging with the intervals it touches; returns the merged interval.
-    // `next` is the caller's guess at busy_.lower_bound(start), used when it checks out.
-    Intervals::iterator occupy(double start, double end, Intervals::iterator next);
+    struct Interval {
+        double start, end;
+    };
+    // The busy intervals, sorted by start, disjoint and not touching, are store_[head_] to
+    // store_[head_ + count_ - 1]. Nearly every change happens at one end: intervals are
+    // forgotten at the front, reads arriving at `now` fill the first gaps, reservations for
+    // later cycles append at the back. So the intervals float in the middle of their storage
+    // with room at both ends, and an insertion or an erasure moves the shorter side: a change
+    // at either end moves nothing. (A std::map rebalanced its tree at nearly every change and
+    // a std::deque paid for its block arithmetic on every index: docs/performance.md, "Busy
+    // intervals in a vector open at both ends".)
+    Interval& at(std::size_t i) { return store_[head_ + i]; }
+    void insert_at(std::size_t i, Interval interval);
+    void erase_range(std::size_t first, std::size_t last);  // [first, last)
+    // Moves the intervals to the middle of storage with room for `count_ + extra` and as much
+    // again, so that either end can grow.
+    void recentre(std::size_t extra);
+    // Marks [start, end) busy, merging with the intervals it touches; returns the index of the
+    // merged interval. `next` is the index of the first interval starting at or after `start`.
+    std::size_t occupy(double start, double end, std::size_t next);
     void report(double start, double end) const {
         if (listener_) listener_(start, end, (end - start) * bytes_per_cycle_);
     }
 
     double bytes_per_cycle_;
     double latency_;
-    Intervals busy_;  // start -> end, disjoint, not touching
+    std::vector<Interval> store_;
+    std::size_t head_ = 0;
+    std::size_t count_ = 0;
     double busy_cycles_ = 0;
     double queued_cycles_ = 0;
     std::uint64_t bytes_ = 0;

@@ -18,9 +18,10 @@ namespace acceltran {
 
 // Bump whenever a header a plug-in includes changes in a way that breaks binary compatibility:
 // TimingModel, BufferModel, MemoryModel, ModelRegistry, ModelEntry, ModelContext,
-// ModelParameters, ParameterSpec, AccessRequest, ModelStats.
-// 2: MemoryModel::effective_parameters. 3: ModelStats::device_bytes.
-constexpr int kPluginAbiVersion = 3;
+// ModelParameters, ParameterSpec, AccessRequest, ModelStats, BandwidthPort.
+// 2: MemoryModel::effective_parameters. 3: ModelStats::device_bytes. 4: BandwidthPort keeps its
+// busy intervals in a vector (its size and members changed).
+constexpr int kPluginAbiVersion = 4;
 
 }  // namespace acceltran
 

@@ -2,7 +2,14 @@
 // Every port here moves 16 bytes per cycle with a 2-cycle access latency unless stated, so a
 // transfer of B bytes occupies the port for B/16 cycles and is delivered 2 cycles after its
 // last byte has passed. All values are small integers and halves, exact in double precision,
-// so the comparisons are exact.
+// so the comparisons are exact. The last test compares random traffic with a plain reference.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <utility>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "core/bandwidth_port.h"
@@ -127,4 +134,106 @@ TEST_CASE("BandwidthPort: gaps are found the same near the front and beyond the 
     // 17 intervals start before 1705: it waits for [1700, 1710) to end.
     CHECK(port.reserve(1705, 5, 0) == 1715);
     CHECK(port.queued_cycles() == 10 + 15 + 5);
+}
+
+namespace {
+
+// The port's rule written the plainest way, on a sorted std::vector searched from the front:
+// the same arithmetic in the same order, so its results must match the port's bit for bit
+// whatever the port does to keep its intervals (the storage open at both ends).
+class ReferencePort {
+public:
+    ReferencePort(double bytes_per_cycle, double latency) : bytes_per_cycle_(bytes_per_cycle), latency_(latency) {}
+    std::vector<std::pair<double, double>> stretches;  // what the listener heard
+
+    double reserve(double arrival, std::uint64_t bytes, double now) {
+        while (!busy_.empty() && busy_.front().second <= now) busy_.erase(busy_.begin());
+        const double duration = double(bytes) / bytes_per_cycle_;
+        if (duration <= 0) return arrival + latency_;
+        if (!busy_.empty()) {
+            auto& last = busy_.back();
+            if (arrival >= last.first && arrival <= last.second) {
+                stretches.emplace_back(last.second, last.second + duration);
+                last.second += duration;
+                return last.second + latency_;
+            }
+            if (arrival > last.second + 1e-6) {
+                busy_.emplace_back(arrival, arrival + duration);
+                stretches.emplace_back(arrival, arrival + duration);
+                return arrival + duration + latency_;
+            }
+        }
+        double cursor = arrival;
+        double remaining = duration;
+        std::size_t it = 0;
+        while (it < busy_.size() && busy_[it].first <= cursor) ++it;
+        if (it > 0 && busy_[it - 1].second > cursor) --it;
+        while (remaining > 1e-6) {
+            if (it < busy_.size() && busy_[it].first <= cursor + 1e-6) {
+                cursor = std::max(cursor, busy_[it].second);
+                ++it;
+                continue;
+            }
+            const double gap_end = it == busy_.size() ? cursor + remaining : busy_[it].first;
+            const double take = std::min(remaining, gap_end - cursor);
+            // Insert, then merge every neighbour that touches.
+            double start = cursor, end = cursor + take;
+            std::size_t first = it;
+            if (it > 0 && busy_[it - 1].second >= start) {
+                first = it - 1;
+                start = busy_[first].first;
+                end = std::max(end, busy_[first].second);
+            }
+            std::size_t last = it;
+            while (last < busy_.size() && busy_[last].first <= end) end = std::max(end, busy_[last++].second);
+            busy_.erase(busy_.begin() + std::ptrdiff_t(first), busy_.begin() + std::ptrdiff_t(last));
+            busy_.insert(busy_.begin() + std::ptrdiff_t(first), {start, end});
+            stretches.emplace_back(cursor, cursor + take);
+            cursor += take;
+            remaining -= take;
+            it = busy_[first].second > cursor ? first : first + 1;
+        }
+        if (remaining > 0) cursor += remaining;
+        return cursor + latency_;
+    }
+    std::size_t intervals() const { return busy_.size(); }
+
+private:
+    double bytes_per_cycle_, latency_;
+    std::vector<std::pair<double, double>> busy_;
+};
+
+}  // namespace
+
+TEST_CASE("BandwidthPort: random traffic gives the plain sorted-list rule's results bit for bit",
+          "[modules][bandwidth_port]") {
+    // Reads near `now` fill the first gaps (insertions at the front), writes annotated up to a
+    // few hundred cycles ahead leave gaps further in (insertions and merges in the middle, and
+    // at the back), and `now` advances so that intervals are forgotten at the front: every way
+    // the port's storage moves, including growing and re-centring, over thousands of intervals.
+    std::mt19937_64 random(GENERATE(1u, 2u, 3u));
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const double bytes_per_cycle = 16.0 + 48.0 * unit(random);  // at most 3 cycles per transfer
+    BandwidthPort port(bytes_per_cycle, 1);
+    ReferencePort reference(bytes_per_cycle, 1);
+    std::vector<std::pair<double, double>> heard;
+    port.set_listener([&](double start, double end, double) { heard.emplace_back(start, end); });
+    double now = 0;
+    std::size_t most_intervals = 0;
+    for (int k = 0; k < 20000; ++k) {
+        if (unit(random) < 0.2) now += std::floor(8 * unit(random));
+        const double u = unit(random);
+        const double arrival = u < 0.6 ? now + std::floor(4 * unit(random))
+                                       : now + (u < 0.9 ? 600 : 3000) * unit(random);
+        const auto bytes = std::uint64_t(1 + 48 * unit(random));
+        const double got = port.reserve(arrival, bytes, now);
+        const double expected = reference.reserve(arrival, bytes, now);
+        REQUIRE(got == expected);
+        REQUIRE(port.intervals() == reference.intervals());
+        most_intervals = std::max(most_intervals, port.intervals());
+    }
+    CHECK(heard == reference.stretches);
+    // The traffic did reach the harder cases: more intervals at once than the 16 reserve() walks
+    // from the front before it bisects, and than the 16 slots the storage starts with.
+    CHECK(most_intervals > 64);
 }
