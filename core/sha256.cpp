@@ -1,9 +1,8 @@
 #include "core/sha256.h"
 
 #include <fstream>
-#include <memory>
 
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 
 #include "core/errors.h"
 
@@ -11,32 +10,29 @@ namespace acceltran {
 
 namespace {
 
-// One EVP digest context: OpenSSL 3 deprecates the SHA256_* functions in favour of EVP.
+// GNU Nettle's SHA-256 keeps its state in a plain struct and needs no library start-up: the
+// first digest through OpenSSL 3's EVP interface loaded its configuration and providers, about
+// 1.5 ms of every run's start-up (docs/performance.md, "Start-up: SHA-256 without OpenSSL").
 class Sha256 {
 public:
-    Sha256() : context_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-        if (!context_ || EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1)
-            throw std::runtime_error("OpenSSL cannot start a SHA-256 digest");
-    }
+    Sha256() { sha256_init(&context_); }
     void update(const char* data, std::size_t n) {
-        if (EVP_DigestUpdate(context_.get(), data, n) != 1) throw std::runtime_error("OpenSSL SHA-256 update failed");
+        sha256_update(&context_, n, reinterpret_cast<const std::uint8_t*>(data));
     }
     std::string hex() {
-        unsigned char digest[EVP_MAX_MD_SIZE];
-        unsigned int length = 0;
-        if (EVP_DigestFinal_ex(context_.get(), digest, &length) != 1)
-            throw std::runtime_error("OpenSSL SHA-256 final failed");
+        std::uint8_t digest[SHA256_DIGEST_SIZE];
+        sha256_digest(&context_, sizeof digest, digest);
         static const char digits[] = "0123456789abcdef";
         std::string text;
-        for (unsigned int i = 0; i < length; ++i) {
-            text += digits[digest[i] >> 4];
-            text += digits[digest[i] & 15];
+        for (std::uint8_t byte : digest) {
+            text += digits[byte >> 4];
+            text += digits[byte & 15];
         }
         return text;
     }
 
 private:
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context_;
+    sha256_ctx context_;
 };
 
 }  // namespace

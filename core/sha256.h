@@ -1,6 +1,6 @@
 // SHA-256 digests of input files for a run's provenance (summary.json's provenance.inputs), so
-// that `acceltran rerun` can tell whether a file changed since the run. OpenSSL's libcrypto
-// computes them: a maintained implementation, not one of our own.
+// that `acceltran rerun` can tell whether a file changed since the run. GNU Nettle (Debian's
+// nettle-dev) computes them: a maintained implementation, not one of our own.
 #pragma once
 
 #include <string>
