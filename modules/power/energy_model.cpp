@@ -25,53 +25,80 @@ double EnergyBreakdown::total() const {
     return t;
 }
 
-EnergyBreakdown energy(const AcceleratorConfig& c, const Technology& tech, const RunActivity& a) {
-    const double hz = c.clock_hz();
-    const bool gating = c.power_gating;
-    const double lanes = double(c.mac_lanes());
-    EnergyBreakdown e;
-    e.mac_lanes = unit_energy(tech.mac_lane(c.nonlinearity, c.macs_per_lane), a.lane_busy_unit_cycles, lanes,
-                              a.cycles, gating, hz);
-    e.softmax = unit_energy(tech.softmax(c.tile_x), a.softmax_busy_unit_cycles, double(c.softmax_units()),
-                            a.cycles, gating, hz);
-    e.layernorm = unit_energy(tech.layernorm(c.tile_x), a.layernorm_busy_unit_cycles, double(c.layernorm_units()),
-                              a.cycles, gating, hz);
-    // Pre- and post-sparsity units take one cycle per tile they handle (the original's rule).
-    const EnergyPart pre = unit_energy(tech.pre_sparsity(), double(a.pre_sparsity_tiles), lanes, a.cycles, gating, hz);
-    const EnergyPart post = unit_energy(tech.post_sparsity(), double(a.post_sparsity_tiles), lanes, a.cycles, gating, hz);
-    e.sparsity.dynamic = pre.dynamic + post.dynamic;
-    e.sparsity.leakage = pre.leakage + post.leakage;
-    // A lane's operand FIFO works while its lane does.
-    e.fifo = unit_energy(tech.fifo(), a.lane_busy_unit_cycles, lanes, a.cycles, gating, hz);
-    // Each PE's dataflow controller and DMA interface orchestrate for the whole run: never gated.
-    const double pes = double(c.pes);
-    e.dataflow = unit_energy(tech.dataflow(), pes * a.cycles, pes, a.cycles, false, hz);
-    e.dma = unit_energy(tech.dma(), pes * a.cycles, pes, a.cycles, false, hz);
-    if (c.compat.control_modules_off) e.sparsity = e.fifo = e.dataflow = e.dma = EnergyPart{};
-
+EnergyModel::EnergyModel(const AcceleratorConfig& c, const Technology& tech)
+    : hz_(c.clock_hz()),
+      gating_(c.power_gating),
+      lanes_(double(c.mac_lanes())),
+      softmax_units_(double(c.softmax_units())),
+      layernorm_units_(double(c.layernorm_units())),
+      pes_(double(c.pes)),
+      mac_lane_(tech.mac_lane(c.nonlinearity, c.macs_per_lane)),
+      softmax_(tech.softmax(c.tile_x)),
+      layernorm_(tech.layernorm(c.tile_x)),
+      pre_sparsity_(tech.pre_sparsity()),
+      post_sparsity_(tech.post_sparsity()),
+      fifo_(tech.fifo()),
+      dataflow_(tech.dataflow()),
+      dma_(tech.dma()),
+      buffer_block_bytes_(tech.buffer_block_bytes),
+      main_memory_access_nj_(
+          tech.main_memory_access_nj(c.main_memory.type, c.main_memory.banks, c.main_memory.ranks, c.main_memory.channels)),
+      main_memory_block_bytes_(tech.main_memory_block_bytes),
+      weight_sparsity_(c.weight_sparsity),
+      compat_(c.compat) {
     const char* kinds[3] = {"activation", "weight", "mask"};
     const BufferConfig* configs[3] = {&c.activation_buffer, &c.weight_buffer, &c.mask_buffer};
     for (int b = 0; b < 3; ++b) {
         const BufferTechnology& bt = tech.buffer(kinds[b]);
+        buffer_access_nj_[b] = bt.access_energy_nj_for(configs[b]->size_mb);
+        buffer_leakage_mw_per_mb_[b] = bt.leakage_mw_per_mb;
+        buffer_size_mb_[b] = configs[b]->size_mb;
+    }
+}
+
+EnergyBreakdown EnergyModel::energy(const RunActivity& a) const {
+    const double hz = hz_;
+    const bool gating = gating_;
+    const double lanes = lanes_;
+    EnergyBreakdown e;
+    e.mac_lanes = unit_energy(mac_lane_, a.lane_busy_unit_cycles, lanes, a.cycles, gating, hz);
+    e.softmax = unit_energy(softmax_, a.softmax_busy_unit_cycles, softmax_units_, a.cycles, gating, hz);
+    e.layernorm = unit_energy(layernorm_, a.layernorm_busy_unit_cycles, layernorm_units_, a.cycles, gating, hz);
+    // Pre- and post-sparsity units take one cycle per tile they handle (the original's rule).
+    const EnergyPart pre = unit_energy(pre_sparsity_, double(a.pre_sparsity_tiles), lanes, a.cycles, gating, hz);
+    const EnergyPart post = unit_energy(post_sparsity_, double(a.post_sparsity_tiles), lanes, a.cycles, gating, hz);
+    e.sparsity.dynamic = pre.dynamic + post.dynamic;
+    e.sparsity.leakage = pre.leakage + post.leakage;
+    // A lane's operand FIFO works while its lane does.
+    e.fifo = unit_energy(fifo_, a.lane_busy_unit_cycles, lanes, a.cycles, gating, hz);
+    // Each PE's dataflow controller and DMA interface orchestrate for the whole run: never gated.
+    const double pes = pes_;
+    e.dataflow = unit_energy(dataflow_, pes * a.cycles, pes, a.cycles, false, hz);
+    e.dma = unit_energy(dma_, pes * a.cycles, pes, a.cycles, false, hz);
+    if (compat_.control_modules_off) e.sparsity = e.fifo = e.dataflow = e.dma = EnergyPart{};
+
+    for (int b = 0; b < 3; ++b) {
         // Energy per block applied to bytes / block size: linear in the bytes, so the energies of
         // the timeline's sample periods add up to the run's (a ceiling here would not).
-        const double bytes = c.compat.no_operand_read_energy ? a.buffer_unit_write_bytes[b] : a.buffer_bytes[b];
-        const double blocks = bytes / tech.buffer_block_bytes;
-        e.buffers[b].dynamic = bt.access_energy_nj_for(configs[b]->size_mb) * 1e-9 * blocks + a.buffer_model_energy_j[b];
+        const double bytes = compat_.no_operand_read_energy ? a.buffer_unit_write_bytes[b] : a.buffer_bytes[b];
+        const double blocks = bytes / buffer_block_bytes_;
+        e.buffers[b].dynamic = buffer_access_nj_[b] * 1e-9 * blocks + a.buffer_model_energy_j[b];
         const double busy =
-            a.buffer_busy_cycles[b] + (c.compat.buffer_leakage_while_loading ? a.buffer_loading_idle_cycles[b] : 0);
+            a.buffer_busy_cycles[b] + (compat_.buffer_leakage_while_loading ? a.buffer_loading_idle_cycles[b] : 0);
         const double powered = gating ? busy : a.cycles;
-        e.buffers[b].leakage = joules(bt.leakage_mw_per_mb * configs[b]->size_mb, powered, hz);
+        e.buffers[b].leakage = joules(buffer_leakage_mw_per_mb_[b] * buffer_size_mb_[b], powered, hz);
     }
-    const MainMemoryConfig& m = c.main_memory;
     // compat.main_memory_energy: the original's charge, elements · (1 − s_w) / 64 per load and
     // twice (typed and mask buffer); nothing for writes.
-    const double mm_blocks = c.compat.main_memory_energy
-                                 ? 2 * a.memory_load_elements * (1 - c.weight_sparsity) / tech.main_memory_block_bytes
-                                 : a.memory_bytes * a.memory_device_share / tech.main_memory_block_bytes;
-    e.main_memory.dynamic =
-        tech.main_memory_access_nj(m.type, m.banks, m.ranks, m.channels) * 1e-9 * mm_blocks + a.memory_model_energy_j;
+    const double mm_blocks = compat_.main_memory_energy
+                                 ? 2 * a.memory_load_elements * (1 - weight_sparsity_) / main_memory_block_bytes_
+                                 : a.memory_bytes * a.memory_device_share / main_memory_block_bytes_;
+    e.main_memory.dynamic = main_memory_access_nj_ * 1e-9 * mm_blocks + a.memory_model_energy_j;
     return e;
+}
+
+EnergyBreakdown energy(const AcceleratorConfig& c, const Technology& tech, const RunActivity& a) {
+    return EnergyModel(c, tech).energy(a);
 }
 
 nlohmann::json to_json(const EnergyBreakdown& e) {

@@ -50,6 +50,32 @@ struct EnergyBreakdown {
     double total() const;
 };
 
+// The energy model of one design point: the technology table's figures for its units, buffers
+// and main memory are looked up once (by name and size), so that the timeline's thousands of
+// sample periods are each a few multiplications (docs/performance.md, "Energy per sample without
+// look-ups"). The arithmetic is energy()'s, term for term.
+class EnergyModel {
+public:
+    // InputError when the table lacks a figure the design point needs (Technology's look-ups).
+    EnergyModel(const AcceleratorConfig& config, const Technology& tech);
+    EnergyBreakdown energy(const RunActivity& activity) const;
+
+private:
+    double hz_;
+    bool gating_;
+    double lanes_, softmax_units_, layernorm_units_, pes_;
+    ModulePower mac_lane_, softmax_, layernorm_, pre_sparsity_, post_sparsity_, fifo_, dataflow_, dma_;
+    double buffer_access_nj_[3];      // per block, for the buffer's size (BufferTechnology::access_energy_nj_for)
+    double buffer_leakage_mw_per_mb_[3];
+    double buffer_size_mb_[3];
+    int buffer_block_bytes_;
+    double main_memory_access_nj_;    // per main_memory_block_bytes access
+    int main_memory_block_bytes_;
+    double weight_sparsity_;
+    CompatConfig compat_;
+};
+
+// EnergyModel(config, tech).energy(activity).
 EnergyBreakdown energy(const AcceleratorConfig& config, const Technology& tech, const RunActivity& activity);
 // {"mac_lanes": J, ..., "buffers": {"activation": J, ...}, "main_memory": J}; parts sum to total.
 nlohmann::json to_json(const EnergyBreakdown& e);

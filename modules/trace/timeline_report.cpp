@@ -15,7 +15,8 @@ TimelineReport::TimelineReport(std::vector<TimelineSample> samples, const Accele
     units_[int(workloads::UnitClass::Softmax)] = double(config.softmax_units());
     units_[int(workloads::UnitClass::LayerNorm)] = double(config.layernorm_units());
     energies_.reserve(samples_.size());
-    for (const auto& s : samples_) energies_.push_back(power::energy(config, technology, s.activity));
+    const power::EnergyModel model(config, technology);
+    for (const auto& s : samples_) energies_.push_back(model.energy(s.activity));
 }
 
 double TimelineReport::peak_power_w() const {
