@@ -11,6 +11,10 @@ namespace acceltran::trace {
 Timeline::Timeline(double sample_cycles)
     : width_(sample_cycles > 0 ? sample_cycles : 1.0), adaptive_(!(sample_cycles > 0)) {
     set_inverse();
+    // An adaptive timeline never holds more than kMaxSamples bins: one allocation, which its
+    // growth and the merges below then stay in (docs/performance.md, "Timeline bins in one
+    // allocation").
+    if (adaptive_) bins_.reserve(kMaxSamples);
 }
 
 void Timeline::set_inverse() {
@@ -28,11 +32,17 @@ void Timeline::bad_time(double at) {
 std::size_t Timeline::widen(double end) {
     std::size_t index = bin_of(end);
     while (adaptive_ && index + 1 > kMaxSamples) {
-        // Double the period: neighbours merge, and sums stay sums.
-        std::vector<Bin> merged((bins_.size() + 1) / 2, Bin{});
-        for (std::size_t i = 0; i < bins_.size(); ++i)
-            for (int q = 0; q < kQuantities; ++q) merged[i / 2][q] += bins_[i][q];
-        bins_.swap(merged);
+        // Double the period: neighbours merge, and sums stay sums. In place, from the front
+        // (merged bin j reads bins 2j and 2j + 1, at or after j), each sum formed as it always
+        // was: zero plus the first neighbour plus the second.
+        const std::size_t merged = (bins_.size() + 1) / 2;
+        for (std::size_t j = 0; j < merged; ++j) {
+            Bin sum{};
+            for (std::size_t i = 2 * j; i < std::min(2 * j + 2, bins_.size()); ++i)
+                for (int q = 0; q < kQuantities; ++q) sum[q] += bins_[i][q];
+            bins_[j] = sum;
+        }
+        bins_.resize(merged);
         width_ *= 2;
         set_inverse();
         index = bin_of(end);
