@@ -9,6 +9,7 @@
 #include <systemc>
 
 #include "modules/builtin_models.h"
+#include "core/build_info.h"
 #include "core/errors.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/interrupt_watch.h"
@@ -61,7 +62,10 @@ int sc_main(int argc, char* argv[]) {
             return 0;
         }
         if (command == "--version") {
-            std::cout << "acceltran " << ACCELTRAN_VERSION << " (SystemC " << sc_core::sc_release() << ")\n";
+            // The commit names the sources this binary was built from (as summary.json's
+            // provenance does), so that a measurement of a copied binary can say which it was.
+            std::cout << "acceltran " << ACCELTRAN_VERSION << " (commit " << acceltran::build_commit() << ", SystemC "
+                      << sc_core::sc_release() << ")\n";
             return 0;
         }
         if (command == "run") return acceltran::cli::run_command(args);

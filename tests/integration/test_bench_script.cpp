@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "core/build_info.h"
 #include "tests/integration/integration_support.h"
 
 using namespace acceltran::testing;
@@ -42,6 +43,8 @@ TEST_CASE("bench/run prints the table and writes the JSON for a case", "[integra
     CHECK(row["wall_seconds"].get<double>() > 0);
     CHECK(row["peak_rss_mib"].get<double>() > 0);
     CHECK(j["failures"].empty());
+    // The binary's own commit (from its --version), not only the checkout's.
+    CHECK(j["machine"]["binary_commit"] == acceltran::build_commit());
 }
 
 TEST_CASE("bench/run --compare gives each case's ratio to an earlier run and flags slowdowns", "[integration][bench]") {

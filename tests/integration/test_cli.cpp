@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/build_info.h"
 #include "tests/integration/integration_support.h"
 #include "tests/source_tree.h"
 #include "workloads/model_spec.h"
@@ -38,6 +39,8 @@ TEST_CASE("acceltran --help and --version exit 0 and print usage and version", "
     INFO(describe(version));
     CHECK(version.exit_code == 0);
     CHECK_THAT(version.out, StartsWith(std::string("acceltran ") + ACCELTRAN_VERSION));
+    // The commit the binary was built from, as its runs' provenance names it (bench/run reads it).
+    CHECK_THAT(version.out, Contains("(commit " + acceltran::build_commit() + ", SystemC "));
     CHECK(version.err.empty());  // no SystemC banner
 }
 
