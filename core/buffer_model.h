@@ -15,7 +15,15 @@
 
 namespace acceltran {
 
-class BufferModel : public TimingModel {};
+class BufferModel : public TimingModel {
+public:
+    // Whether a write (a DMA burst) holds up the reads that arrive while it is written, as one
+    // port shared by both does. At the fast detail level a chunk of tiles reads its operands in
+    // one access, and the simulator adds the wait its tiles would have had behind the DMA's
+    // bursts into a buffer that says so (docs/model-reference.md §6a, "Bursts behind the tiles'
+    // reads"). The default: writes and reads kept apart (separate ports or halves).
+    virtual bool writes_hold_up_reads() const { return false; }
+};
 
 // A registry entry for buffer model T, constructed as T(const ModelContext&, const ModelParameters&).
 template <typename T>

@@ -20,8 +20,8 @@ namespace acceltran {
 // TimingModel, BufferModel, MemoryModel, ModelRegistry, ModelEntry, ModelContext,
 // ModelParameters, ParameterSpec, AccessRequest, ModelStats, BandwidthPort.
 // 2: MemoryModel::effective_parameters. 3: ModelStats::device_bytes. 4: BandwidthPort keeps its
-// busy intervals in a vector (its size and members changed).
-constexpr int kPluginAbiVersion = 4;
+// busy intervals in a vector (its size and members changed). 5: BufferModel::writes_hold_up_reads.
+constexpr int kPluginAbiVersion = 5;
 
 }  // namespace acceltran
 

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "core/buffer_model.h"
 #include "modules/tlm/address_map.h"
 #include "core/errors.h"
 #include "modules/compute/mac_lane.h"
@@ -13,14 +14,12 @@ namespace acceltran {
 using workloads::BufferKind;
 using workloads::UnitClass;
 
-// Whether a DMA burst written into the buffer holds up reads of it, as the built-in models time
-// it: `sram` with one port shared by reads and writes, `banked_sram` across the banks a burst
-// stripes. A second port, separate halves (`double_buffered`) or no port (`ideal`) keep them
-// apart; a plug-in model is taken to keep them apart too (docs/model-reference.md §6a).
+// Whether a DMA burst written into the buffer holds up reads of it: its model says
+// (BufferModel::writes_hold_up_reads; docs/model-reference.md §6a).
 namespace {
-bool writes_hold_up_reads(const BufferConfig& b) {
-    const bool two_ports = b.model_parameters.has("ports") && b.model_parameters.integer("ports") >= 2;
-    return (b.model == "sram" && !two_ports) || b.model == "banked_sram";
+bool writes_hold_up_reads(const TileBuffer& buffer) {
+    const auto* model = dynamic_cast<const BufferModel*>(&buffer.model());
+    return model != nullptr && model->writes_hold_up_reads();
 }
 }  // namespace
 
@@ -105,12 +104,12 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const AcceleratorC
         std::array<compute::ProcessingElement::BurstTiming, workloads::kBufferKinds> timing;
         for (int k = 0; k < workloads::kBufferKinds; ++k) {
             const auto kind = workloads::BufferKind(k);
-            const BufferConfig& b = *config.buffers()[std::size_t(k)];
             // The bandwidth the buffer's model runs at (an `sram` may set its own bytes_per_cycle).
             const double bytes_per_cycle = buffers_[k]->model().peak_bytes_per_cycle();
             if (burst >= kBurstByBurstCycles * bytes_per_cycle) dma_->set_burst_by_burst(kind);
-            if (!writes_hold_up_reads(b)) continue;
-            timing[std::size_t(k)] = {burst / bytes_per_cycle, bytes_per_cycle, double(b.latency_cycles)};
+            if (!writes_hold_up_reads(*buffers_[k])) continue;
+            timing[std::size_t(k)] = {burst / bytes_per_cycle, bytes_per_cycle,
+                                      double(buffers_[k]->config().latency_cycles)};
             dma_->set_burst_log(kind, &burst_logs_[std::size_t(k)]);
         }
         for (auto& pe : pes_) pe->set_burst_logs(burst_logs_.data(), timing);

@@ -19,6 +19,9 @@ public:
     double access(const acceltran::AccessRequest& request) override;
     acceltran::ModelStats stats() const override;
     double peak_bytes_per_cycle() const override { return port_.bytes_per_cycle(); }
+    // Reads and writes share the one port, so a DMA burst being written holds up the tiles'
+    // reads; saying so lets the fast detail level charge that wait (docs/plugins.md).
+    bool writes_hold_up_reads() const override { return true; }
 
 private:
     acceltran::BandwidthPort port_;

@@ -20,6 +20,7 @@ public:
     double access(const AccessRequest& request) override;
     ModelStats stats() const override;
     double peak_bytes_per_cycle() const override;
+    bool writes_hold_up_reads() const override { return true; }  // a burst stripes the banks reads need
 
 private:
     void add(std::uint64_t bank, std::uint64_t bytes);

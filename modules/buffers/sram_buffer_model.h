@@ -20,6 +20,7 @@ public:
     double access(const AccessRequest& request) override;
     ModelStats stats() const override;
     double peak_bytes_per_cycle() const override;
+    bool writes_hold_up_reads() const override { return ports_ == 1; }  // one port for both
 
 private:
     int ports_;

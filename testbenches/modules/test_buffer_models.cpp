@@ -144,3 +144,30 @@ TEST_CASE("double_buffered: a load into one half overlaps reads of the other, th
     CHECK(read(*m, 512 * 1024 - 32, 64, 0) == 41 + 2);
     CHECK(m->peak_bytes_per_cycle() == 64);
 }
+
+TEST_CASE("writes_hold_up_reads says what each built-in's timing does to a read arriving behind a write",
+          "[modules][buffer_models]") {
+    // The fast detail level charges tiles' reads for DMA bursts only where a model says writes
+    // hold them up (docs/model-reference.md §6a); each built-in's answer must be its own timing:
+    // a 640-byte read at cycle 0 behind a 640-byte write at cycle 0, against the same read on an
+    // idle model. double_buffered: the DMA loads one half while the tiles read the other.
+    struct Case {
+        const char* model;
+        std::vector<std::pair<std::string, double>> set;
+        std::uint64_t write_at, read_at;
+    };
+    const std::uint64_t half = (1u << 20) / 2;
+    for (const Case& c : {Case{"sram", {}, 0, 4096}, Case{"sram", {{"ports", 2}}, 0, 4096},
+                          Case{"banked_sram", {}, 0, 0}, Case{"double_buffered", {}, 0, half},
+                          Case{"ideal", {}, 0, 4096}}) {
+        INFO(c.model << (c.set.empty() ? "" : " with two ports"));
+        auto alone = make_buffer_model(c.model, c.set);
+        const double idle = read(*alone, c.read_at, 640, 0);
+        auto behind = make_buffer_model(c.model, c.set);
+        write(*behind, c.write_at, 640, 0);
+        const bool held_up = read(*behind, c.read_at, 640, 0) > idle;
+        const auto* buffer = dynamic_cast<const BufferModel*>(behind.get());
+        REQUIRE(buffer != nullptr);
+        CHECK(buffer->writes_hold_up_reads() == held_up);
+    }
+}
