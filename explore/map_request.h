@@ -6,6 +6,7 @@
 #include <ostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/accelerator_config.h"
 #include "core/output_directory.h"
@@ -28,10 +29,18 @@ struct MapRequest {
     SearchKind search = SearchKind::Random;
     std::uint64_t budget = 10000, seed = 1;
     std::string source;  // what the mapping file says produced it (empty: this map, its search)
+    // The check on the TLM model (MappingCheck, docs/mapping.md §7.1): each choice is kept only
+    // if a fast-level run of the whole model with it is better. `binary` runs the trials with
+    // `run_args` (the model, design point and lengths as `acceltran run` takes them). Off: the
+    // cost model's choices as found.
+    bool check = true;
+    std::string binary;
+    std::vector<std::string> run_args;
 
-    // Searches, writes both files into `output` (not committed) and a few lines on `report`:
-    // ops, distinct shapes, candidates, time and mappings per second.
-    void run(const OutputDirectory& output, const std::string& configs_dir, std::ostream& report) const;
+    // Searches (and checks), writes both files into `output` (not committed) and a few lines on
+    // `report`: ops, distinct shapes, candidates, time and mappings per second, the check's
+    // outcome. Returns 0, or the signal that stopped the check (nothing is then written).
+    int run(const OutputDirectory& output, const std::string& configs_dir, std::ostream& report) const;
 };
 
 }  // namespace acceltran::explore

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <sstream>
 
 #include "explore/mapspace.h"
 #include "workloads/op_fusion.h"
@@ -50,10 +51,10 @@ nlohmann::json mapper_cost_json(const OpCost& c) {
 }  // namespace
 
 ModelMapper::ModelMapper(const workloads::OpGraph& graph, const workloads::CompileOptions& options,
-                         const OpCostModel& model, const MapspaceSearch& search) {
+                         const OpCostModel& model, const MapspaceSearch& search)
+    : design_(model.default_choice()) {
     const workloads::MappingPlan plan = workloads::MappingPlan::derive(graph, options);
     const auto first = mapper_first_ops(graph);
-    const MappingChoice design = model.default_choice();
     for (const workloads::OpMapping& planned : plan.ops()) {
         const workloads::Op& op = *first.at(planned.op());
         const OpShape shape = OpShape::of(graph, op, options);
@@ -62,23 +63,69 @@ ModelMapper::ModelMapper(const workloads::OpGraph& graph, const workloads::Compi
         std::size_t index = 0;
         while (index < shapes_.size() && !(shapes_[index].shape == shape && shapes_[index].blocks == blocks)) ++index;
         if (index == shapes_.size()) {
-            SearchedShape searched{shape, blocks, {}, search.run(shape, Mapspace(shape, design, blocks, options.unit_of(op.kind),
+            SearchedShape searched{shape, blocks, {}, search.run(shape, Mapspace(shape, design_, blocks, options.unit_of(op.kind),
                                                                          model.fixed_tile_y())),
-                                   model.evaluate(shape, design)};
+                                   model.evaluate(shape, design_)};
             shapes_.push_back(std::move(searched));
         }
         shapes_[index].ops.push_back(planned.op());
-        const SearchResult& r = shapes_[index].result;
-        const MappingChoice& chosen = r.found ? r.best : design;
-        const bool whole = chosen.block == workloads::MemoryBlock{};
-        workloads::OpMapping mapping(planned.op(), planned.kind(), shape.b_batched, planned.memory_block(),
-                                     blocks ? (r.found && r.best_cost.double_buffered) : planned.double_buffered(),
-                                     chosen.tile, chosen.loop_order);
-        if (!whole) mapping.set_block(chosen.block);
-        mapping.set_k_parts(chosen.k_parts);
-        ops_.push_back({std::move(mapping), index});
+        derived_.push_back(planned);
+        ops_.push_back({planned, index});
     }
+    apply();
     weigh_fusions(graph, options, model, search);
+    apply();
+}
+
+workloads::OpMapping ModelMapper::chosen_mapping(std::size_t i) const {
+    const workloads::OpMapping& planned = derived_[i];
+    const SearchedShape& s = shapes_[ops_[i].shape];
+    const SearchResult& r = s.result;
+    const MappingChoice& chosen = r.found ? r.best : design_;
+    workloads::OpMapping mapping(planned.op(), planned.kind(), s.shape.b_batched, planned.memory_block(),
+                                 s.blocks ? (r.found && r.best_cost.double_buffered) : planned.double_buffered(),
+                                 chosen.tile, chosen.loop_order);
+    if (!(chosen.block == workloads::MemoryBlock{})) mapping.set_block(chosen.block);
+    mapping.set_k_parts(chosen.k_parts);
+    return mapping;
+}
+
+void ModelMapper::apply() {
+    for (std::size_t i = 0; i < ops_.size(); ++i)
+        ops_[i].mapping = shapes_[ops_[i].shape].used ? chosen_mapping(i) : derived_[i];
+    for (const SearchedFusion& s : fusions_) {
+        if (!s.chosen || !s.used) continue;
+        for (const std::vector<std::size_t>& positions : s.chains) {
+            workloads::OpMapping& pm = ops_[positions[0]].mapping;
+            workloads::OpMapping fused(pm.op(), pm.kind(), shapes_[s.shapes[0]].shape.b_batched, pm.memory_block(),
+                                       s.fused.double_buffered, s.producer.tile, s.producer.loop_order);
+            fused.set_block(s.producer.block);
+            pm = fused;
+            for (std::size_t i = 1; i < positions.size(); ++i) ops_[positions[i]].mapping.set_block(std::nullopt);
+            ops_[positions.back()].mapping.set_fused(true);
+        }
+    }
+}
+
+void ModelMapper::use_shape(std::size_t shape, bool used) {
+    shapes_.at(shape).used = used;
+    apply();
+}
+
+void ModelMapper::use_fusion(std::size_t fusion, bool used) {
+    fusions_.at(fusion).used = used;
+    apply();
+}
+
+bool ModelMapper::changes(std::size_t shape) const {
+    for (std::size_t i = 0; i < ops_.size(); ++i) {
+        if (ops_[i].shape != shape) continue;
+        std::ostringstream chosen, derived;
+        chosen_mapping(i).write_yaml(chosen);
+        derived_[i].write_yaml(derived);
+        if (chosen.str() != derived.str()) return true;
+    }
+    return false;
 }
 
 // For each legal fusion (op_fusion.h) whose ops are all mapped alone (not split by the graph),
@@ -170,14 +217,7 @@ void ModelMapper::weigh_fusions(const workloads::OpGraph& graph, const workloads
         }
         SearchedFusion& s = fusions_[f];
         s.consumers.push_back(op.name);
-        if (!s.chosen) continue;
-        workloads::OpMapping& pm = ops_[positions[0]].mapping;
-        workloads::OpMapping fused(pm.op(), pm.kind(), shapes_[shapes[0]].shape.b_batched, pm.memory_block(),
-                                   s.fused.double_buffered, s.producer.tile, s.producer.loop_order);
-        fused.set_block(s.producer.block);
-        pm = fused;
-        for (std::size_t i = 1; i < positions.size(); ++i) ops_[positions[i]].mapping.set_block(std::nullopt);
-        ops_[positions.back()].mapping.set_fused(true);
+        s.chains.push_back(positions);  // applied by apply() when chosen and used
     }
 }
 
@@ -205,7 +245,8 @@ nlohmann::json ModelMapper::mapspace_json() const {
             {"mapspace_size", r.mapspace_size},
             {"evaluated", r.evaluated},
             {"valid", r.valid},
-            {"design_mapping", s.design.fits ? mapper_cost_json(s.design) : nlohmann::json(nullptr)}};
+            {"design_mapping", s.design.fits ? mapper_cost_json(s.design) : nlohmann::json(nullptr)},
+            {"used", s.used}};
         if (r.found) {
             entry["best"] = mapper_choice_json(r.best);
             entry["best"]["cost"] = mapper_cost_json(r.best_cost);
@@ -227,6 +268,7 @@ nlohmann::json ModelMapper::fusion_json() const {
                                 {"producer_shape", s.shapes.front()},
                                 {"evaluated", s.evaluated},
                                 {"chosen", s.chosen},
+                                {"used", s.chosen && s.used},
                                 {"apart", {{"cycles", s.apart.cycles}, {"energy_j", s.apart.energy_j},
                                            {"edp_js", s.apart.edp()}, {"memory_bytes", s.apart.memory_bytes}}}};
         if (s.found) {

@@ -31,6 +31,9 @@ public:
         std::vector<std::string> ops;  // the ops of this shape, in execution order
         SearchResult result;
         OpCost design;                 // the design point's own mapping (tile, order, whole)
+        // The choice is in the mapping (use_shape); false: its ops keep the mapping the compiler
+        // derives without a mapping file (MappingPlan::derive).
+        bool used = true;
     };
 
     // A fusion the mapper weighed (docs/mapping.md §11.4): a matmul and the ops a consumer's
@@ -44,6 +47,9 @@ public:
         MappingChoice producer;           // its best producer mapping
         OpCost fused, apart;              // the chain fused (best) and apart (each op's best; summed)
         bool chosen = false;              // fused beats apart on the objective
+        bool used = true;                 // a chosen fusion is in the mapping (use_fusion)
+        // Per fused chain of this kind: the positions in ops() of its producer and consumers.
+        std::vector<std::vector<std::size_t>> chains;
     };
     // Searches every distinct op shape of `graph` (compiled for `options`) with `search`.
     ModelMapper(const workloads::OpGraph& graph, const workloads::CompileOptions& options, const OpCostModel& model,
@@ -55,6 +61,13 @@ public:
     // Mappings the cost model evaluated: every shape's candidates and every fused chain's.
     std::uint64_t evaluated() const;
 
+    // Takes a shape's choice out of the mapping (its ops then keep the derived mapping) or puts
+    // it back, and likewise a chosen fusion: what MappingCheck tries one by one on the TLM model.
+    void use_shape(std::size_t shape, bool used);
+    void use_fusion(std::size_t fusion, bool used);
+    // Whether the shape's choice gives any of its ops a mapping other than the derived one.
+    bool changes(std::size_t shape) const;
+
     // The mapping file (docs/mapping.md §3); `source` says what produced it.
     void write_yaml(std::ostream& out, const std::string& source) const;
     // Per distinct shape: its ops, mapspace size, candidates evaluated, best and design costs,
@@ -65,6 +78,13 @@ public:
     nlohmann::json fusion_json() const;
 
 private:
+    // Every op's mapping from the shapes' and fusions' choices in use (ops_).
+    void apply();
+    // Op `i`'s mapping under its shape's choice (fusions aside), whether or not that is used.
+    workloads::OpMapping chosen_mapping(std::size_t i) const;
+
+    MappingChoice design_;                       // the design point's tile and order, whole
+    std::vector<workloads::OpMapping> derived_;  // per op of ops_: the compiler's own mapping
     std::vector<MappedOp> ops_;
     std::vector<SearchedShape> shapes_;
     std::vector<SearchedFusion> fusions_;

@@ -1,3 +1,4 @@
+#include <cstring>
 #include <iostream>
 
 #include "core/errors.h"
@@ -5,6 +6,7 @@
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/input_arguments.h"
 #include "testbenches/cli/option_parser.h"
+#include "testbenches/cli/self_binary.h"
 
 namespace acceltran::cli {
 
@@ -23,16 +25,17 @@ int map_command(const std::vector<std::string>& args) {
         ("search", po::value<std::string>()->default_value("random"), "exhaustive|random|heuristic (docs/mapping.md §7)")
         ("budget", po::value<int>()->default_value(10000), "candidates per distinct op shape (random, heuristic)")
         ("seed", po::value<int>()->default_value(1), "seed of the random and heuristic searches (1 or more)")
+        ("check", po::value<std::string>()->default_value("tlm"), "tlm|none: keep each op shape's choice and fusion only if a fast-level run of the whole model with it beats the best so far, starting from the mapping the compiler derives (one `acceltran run` per choice; docs/mapping.md §7.1); none: the cost model's choices as found")
         ("out,o", po::value<std::string>()->required(), "output directory: mapping.yaml and mapspace.json")
         ("force", "replace an existing output directory");
     po::variables_map vm;
     if (!parse_options(args, desc,
                        "usage: acceltran map --model M --accel A [--seq N | --prompt-len P --gen-len G] [--batch N]\n"
                        "                     [--objective edp|latency|energy] [--search exhaustive|random|heuristic]\n"
-                       "                     [--budget N] [--seed S] --out DIR [--force]\n"
+                       "                     [--budget N] [--seed S] [--check tlm|none] --out DIR [--force]\n"
                        "Searches each op's mapspace (tile, loop order, main-memory block, k parts across units) with the\n"
-                       "analytic cost model and writes DIR/mapping.yaml (the best mapping per op, for run --mapping) and\n"
-                       "DIR/mapspace.json.",
+                       "analytic cost model, checks the choices on the TLM model, and writes DIR/mapping.yaml (the best\n"
+                       "mapping per op, for run --mapping) and DIR/mapspace.json.",
                        vm))
         return 0;
     explore::MapRequest request;
@@ -47,10 +50,30 @@ int map_command(const std::vector<std::string>& args) {
     request.simulated_steps = vm["simulated-steps"].as<int>();
     request.budget = std::uint64_t(positive(vm, "budget"));
     request.seed = std::uint64_t(positive(vm, "seed"));
+    const std::string check = vm["check"].as<std::string>();
+    if (check != "tlm" && check != "none") throw UsageError("--check must be tlm or none, not '" + check + "'");
+    request.check = check == "tlm";
+    if (request.check) {
+        request.binary = self_binary();
+        // The trials run the graph this map searched: the same model, design point and lengths.
+        request.run_args = {"--model", vm["model"].as<std::string>(), "--accel", vm["accel"].as<std::string>(),
+                            "--batch", std::to_string(request.batch)};
+        const bool generating = request.prompt_len || request.gen_len;
+        if (generating) {
+            if (request.prompt_len) request.run_args.insert(request.run_args.end(), {"--prompt-len", std::to_string(*request.prompt_len)});
+            if (request.gen_len) request.run_args.insert(request.run_args.end(), {"--gen-len", std::to_string(*request.gen_len)});
+            request.run_args.insert(request.run_args.end(), {"--simulated-steps", std::to_string(request.simulated_steps)});
+        } else {
+            request.run_args.insert(request.run_args.end(), {"--seq", std::to_string(request.seq)});
+        }
+    }
     request.config = accelerator_argument("map", vm["accel"].as<std::string>(), {});
     request.model = model_argument("map", vm["model"].as<std::string>());
     OutputDirectory output(vm["out"].as<std::string>(), vm.count("force") > 0);
-    request.run(output, data_dir() + "/configs", std::cout);
+    if (const int signal = request.run(output, data_dir() + "/configs", std::cout)) {
+        std::cerr << "acceltran map: stopped by " << strsignal(signal) << "; nothing written\n";
+        return 128 + signal;
+    }
     output.commit();
     std::cout << "  output                      " << output.path() << "/ (mapping.yaml, mapspace.json)\n";
     return 0;
