@@ -5,6 +5,7 @@
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/input_arguments.h"
 #include "testbenches/cli/option_parser.h"
+#include "testbenches/cli/output_argument.h"
 
 namespace acceltran::cli {
 
@@ -24,7 +25,7 @@ int map_command(const std::vector<std::string>& args) {
         ("budget", po::value<int>()->default_value(10000), "candidates per distinct op shape (random, heuristic)")
         ("seed", po::value<int>()->default_value(1), "seed of the random and heuristic searches (1 or more)")
         ("out,o", po::value<std::string>()->required(), "output directory: mapping.yaml and mapspace.json")
-        ("force", "replace an existing output directory");
+        ("force", "replace an earlier map's directory at --out (one holding a mapping.yaml; any other directory is refused)");
     po::variables_map vm;
     if (!parse_options(args, desc,
                        "usage: acceltran map --model M --accel A [--seq N | --prompt-len P --gen-len G] [--batch N]\n"
@@ -38,6 +39,7 @@ int map_command(const std::vector<std::string>& args) {
     explore::MapRequest request;
     request.objective = explore::parse_objective(vm["objective"].as<std::string>());
     request.search = explore::parse_search(vm["search"].as<std::string>());
+    generation_requested(vm);  // --seq beside --prompt-len/--gen-len is refused, as by run
     request.seq = positive(vm, "seq");
     request.batch = positive(vm, "batch");
     if (vm.count("prompt-len")) request.prompt_len = vm["prompt-len"].as<int>();
@@ -45,11 +47,13 @@ int map_command(const std::vector<std::string>& args) {
     if ((request.prompt_len && *request.prompt_len < 0) || (request.gen_len && *request.gen_len < 0))
         throw UsageError("--prompt-len and --gen-len must be at least 0");
     request.simulated_steps = vm["simulated-steps"].as<int>();
+    const std::string out = vm["out"].as<std::string>();
+    check_output_directory(out, "mapping.yaml", "map");
     request.budget = std::uint64_t(positive(vm, "budget"));
     request.seed = std::uint64_t(positive(vm, "seed"));
     request.config = accelerator_argument("map", vm["accel"].as<std::string>(), {});
     request.model = model_argument("map", vm["model"].as<std::string>());
-    OutputDirectory output(vm["out"].as<std::string>(), vm.count("force") > 0);
+    OutputDirectory output(out, vm.count("force") > 0);
     request.run(output, data_dir() + "/configs", std::cout);
     output.commit();
     std::cout << "  output                      " << output.path() << "/ (mapping.yaml, mapspace.json)\n";

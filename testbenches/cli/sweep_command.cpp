@@ -100,6 +100,8 @@ int sweep_command(const std::vector<std::string>& args) {
             chunk = vm["chunk"].as<int>();
         else if (const char* task = std::getenv("SLURM_ARRAY_TASK_ID"))
             chunk = std::atoi(task);
+        if (vm.count("chunk") && chunk < 0)  // not "needs --chunk", which it was given
+            throw UsageError("--chunk must be 0 or more, got " + std::to_string(chunk));
         if (chunk < 0) throw UsageError("--run-chunk needs --chunk I (or $SLURM_ARRAY_TASK_ID)");
         return run_chunk(vm["run-chunk"].as<std::string>(), chunk);
     }
@@ -116,6 +118,8 @@ int sweep_command(const std::vector<std::string>& args) {
     for (const char* o : {"partition", "time", "array-chunk", "no-wait"})
         if (!slurm && vm.count(o)) throw UsageError(std::string("--") + o + " needs --slurm");
     if (vm.count("chunk")) throw UsageError("--chunk needs --run-chunk");
+    // --seed has a default, so only one given explicitly can be refused; without --sample no draw uses it.
+    if (!vm.count("sample") && !vm["seed"].defaulted()) throw UsageError("--seed needs --sample");
     const int jobs = vm.count("jobs") ? positive(vm, "jobs") : SweepRunner::available_cores();
     if (vm.count("array-chunk")) (void)positive(vm, "array-chunk");
 
