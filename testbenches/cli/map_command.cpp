@@ -39,6 +39,11 @@ int map_command(const std::vector<std::string>& args) {
     explore::MapRequest request;
     request.objective = explore::parse_objective(vm["objective"].as<std::string>());
     request.search = explore::parse_search(vm["search"].as<std::string>());
+    // An exhaustive search tries every mapping: a --budget or --seed given with it would do nothing.
+    if (request.search == explore::SearchKind::Exhaustive)
+        for (const char* name : {"budget", "seed"})
+            if (!vm[name].defaulted())
+                throw UsageError(std::string("--") + name + " is for --search random or heuristic; --search exhaustive tries every mapping");
     generation_requested(vm);  // --seq beside --prompt-len/--gen-len is refused, as by run
     request.seq = positive(vm, "seq");
     request.batch = positive(vm, "batch");
