@@ -45,6 +45,17 @@ TEST_CASE("acceltran --help and --version exit 0 and print usage and version", "
     CHECK(version.err.empty());  // no SystemC banner
 }
 
+TEST_CASE("acceltran help CMD prints the command's help, not the list of commands", "[integration][cli]") {
+    ScratchDir dir("help-command");
+    const auto help = run_acceltran({"help", "map"}, dir);
+    INFO(describe(help));
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, StartsWith("usage: acceltran map "));
+    const auto unknown = run_acceltran({"help", "simulate"}, dir);
+    CHECK(unknown.exit_code == 2);
+    CHECK_THAT(unknown.err, Contains("unknown command 'simulate'"));
+}
+
 TEST_CASE("acceltran run --help and analyze --help exit 0 and print their usage", "[integration][cli]") {
     ScratchDir dir("subhelp");
     const auto run = run_acceltran({"run", "--help"}, dir);
