@@ -52,6 +52,9 @@ int map_command(const std::vector<std::string>& args) {
     if ((request.prompt_len && *request.prompt_len < 0) || (request.gen_len && *request.gen_len < 0))
         throw UsageError("--prompt-len and --gen-len must be at least 0");
     request.simulated_steps = vm["simulated-steps"].as<int>();
+    // Only a generation has decode steps to sample; without --gen-len the value would do nothing.
+    if (!vm.count("gen-len") && !vm["simulated-steps"].defaulted())
+        throw UsageError("--simulated-steps samples the decode steps of a generation; give --gen-len too");
     const std::string out = vm["out"].as<std::string>();
     check_output_directory(out, "mapping.yaml", "map");
     request.budget = std::uint64_t(positive(vm, "budget"));

@@ -100,6 +100,9 @@ int run_command(const std::vector<std::string>& args) {
     if (vm.count("prompt-len")) settings.prompt_len = vm["prompt-len"].as<int>();
     if (vm.count("gen-len")) settings.gen_len = vm["gen-len"].as<int>();
     settings.simulated_steps = vm["simulated-steps"].as<int>();
+    // Only a generation has decode steps to sample; without --gen-len the value would do nothing.
+    if (!vm.count("gen-len") && !vm["simulated-steps"].defaulted())
+        throw UsageError("--simulated-steps samples the decode steps of a generation; give --gen-len too");
     if (const std::string layers = vm["simulated-layers"].as<std::string>(); layers != "auto") {
         double n = 0;
         if (!parse_number(layers, n) || n != std::floor(n) || n < 0 || n > 1e6)
