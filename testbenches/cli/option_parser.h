@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -31,7 +32,17 @@ inline bool parse_options(const std::vector<std::string>& args, boost::program_o
     try {
         po::command_line_parser parser(args);
         parser.options(parsed).positional(words);
-        po::store(parser.run(), vm);
+        const po::parsed_options parsed_args = parser.run();
+        // Boost reads "-1" for an unsigned option as 2^64 - 1 (`--seed -1` ran with seed
+        // 18446744073709551615, `sweep --sample -1` was refused as a sample of that size).
+        for (const po::option& o : parsed_args.options) {
+            const po::option_description* d = parsed.find_nothrow(o.string_key, false);
+            if (!d || !dynamic_cast<const po::typed_value<std::uint64_t>*>(d->semantic().get())) continue;
+            for (const std::string& v : o.value)
+                if (const auto at = v.find_first_not_of(" \t"); at != std::string::npos && v[at] == '-')
+                    throw UsageError("--" + o.string_key + " expects a whole number of 0 or more, got '" + v + "'");
+        }
+        po::store(parsed_args, vm);
         if (vm.count("unexpected-argument"))
             throw UsageError("unexpected argument '" + vm["unexpected-argument"].as<std::vector<std::string>>().front() +
                              "': " + (positional ? "more arguments than the command takes" :
