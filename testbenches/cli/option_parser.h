@@ -92,6 +92,9 @@ inline void add_progress_options(boost::program_options::options_description& de
 }
 
 inline ProgressMode progress_mode(const boost::program_options::variables_map& vm) {
+    // Both given: --no-progress won without a word, whatever --progress asked for.
+    if (vm.count("no-progress") && !vm["progress"].defaulted())
+        throw UsageError("give --progress MODE or --no-progress (= --progress off), not both");
     return vm.count("no-progress") ? ProgressMode::off : parse_progress_mode(vm["progress"].as<std::string>());
 }
 

@@ -92,6 +92,7 @@ int run_command(const std::vector<std::string>& args) {
         return 0;
     load_plugins(vm);  // before the config, which may select a plug-in's model
     const std::string dir = data_dir();
+    const ProgressMode progress_setting = progress_mode(vm);  // checked before anything is loaded
     RunSettings settings;
     settings.detail = parse_detail_level(vm["detail"].as<std::string>());
     generation_requested(vm);
@@ -168,7 +169,7 @@ int run_command(const std::vector<std::string>& args) {
                       << trace::PerfettoTrace::scopes(simulation.config()) << "\n";
         simulation.attach(perfetto.get());
     }
-    ProgressBar progress(progress_mode(vm));
+    ProgressBar progress(progress_setting);
     if (progress.active()) simulation.attach(&progress);
     const SimulationResult result = [&] {
         try {

@@ -90,6 +90,7 @@ int sparsity_command(const std::vector<std::string>& args) {
     if (!vm.count("out")) throw UsageError("--out DIR is required");
     const std::string out = vm["out"].as<std::string>();
     check_output_directory(out, "sparsity.csv", "sparsity");
+    const ProgressMode progress = progress_mode(vm);  // checked before anything is run
     SparsitySweepOptions o;
     if (vm.count("thresholds")) o.thresholds = SparsitySweep::parse_thresholds(vm["thresholds"].as<std::string>());
     if (vm.count("k")) o.ks = SparsitySweep::parse_ks(vm["k"].as<std::string>());
@@ -139,7 +140,7 @@ int sparsity_command(const std::vector<std::string>& args) {
                   << std::min<std::size_t>(std::size_t(jobs), sweep.size()) << " local processes"
                   << (target ? ", then up to " + std::to_string(calibration_runs) + " to reach the target sparsity" : std::string()) << "\n"
                   << std::flush;
-    if (const int signal = sweep.run(self_binary(), jobs, progress_mode(vm))) {
+    if (const int signal = sweep.run(self_binary(), jobs, progress)) {
         std::cerr << "acceltran sparsity: stopped by " << strsignal(signal) << "; nothing was written\n";
         return 128 + signal;
     }

@@ -113,6 +113,7 @@ int sweep_command(const std::vector<std::string>& args) {
     }
     if (!vm.count("space") || !vm.count("out"))
         throw UsageError("--space and --out are required (or --collect DIR; see --help)");
+    const ProgressMode progress = progress_mode(vm);  // checked before the space is loaded
     const bool slurm = vm.count("slurm") > 0;
     if (slurm && vm.count("jobs")) throw UsageError("--jobs is for local sweeps; a Slurm array task runs one point at a time");
     for (const char* o : {"partition", "time", "array-chunk", "no-wait"})
@@ -142,7 +143,6 @@ int sweep_command(const std::vector<std::string>& args) {
     const std::vector<PointRun> pending = sweep.prepare(space, points, sample, seed, plugin_arguments(vm));
     const std::size_t done_before = points.size() - pending.size();
     const bool plot = !vm.count("no-plot");
-    const ProgressMode progress = progress_mode(vm);
     std::string resume = "acceltran sweep";
     for (const auto& a : args)
         resume += " " + (a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=,+-") ==
