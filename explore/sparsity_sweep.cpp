@@ -180,7 +180,13 @@ std::vector<int> SparsitySweep::parse_ks(const std::string& text) {
 void SparsitySweep::check_inputs(const SparsitySweepOptions& o) {
     (void)workloads::import_accelerator(o.accel, data_dir() + "/configs", o.overrides);
     const workloads::ModelSpec model = workloads::import_model(o.model, data_dir() + "/workloads/models").spec;
-    if (o.weights || o.tokens) functional::check_functional_model(model);
+    // Every point is a functional run: a model it cannot run (a decoder) or a sequence the model
+    // cannot hold failed every point one by one (exit 1) instead of the command (exit 3).
+    functional::check_functional_model(model);
+    const int seq = o.seq.value_or(128);
+    if (seq > model.max_positions)
+        throw InputError("seq " + std::to_string(seq) + " is outside 1.." + std::to_string(model.max_positions) +
+                         " (model '" + model.name + "' has max_positions " + std::to_string(model.max_positions) + ")");
     if (o.weights) (void)functional::load_weights(model, *o.weights);
     if (o.tokens) (void)functional::load_tokens(*o.tokens, o.batch.value_or(4), o.seq.value_or(128), model.vocab_size);
 }

@@ -107,7 +107,8 @@ bool Sweep::point_done(const std::string& id) const {
 
 nlohmann::json Sweep::read_description() const {
     const std::string file = dir_ + "/sweep.json";
-    if (!fs::exists(file)) throw UsageError(dir_ + " is not a sweep directory: it has no sweep.json");
+    std::error_code ec;  // the throwing form made a name too long for the system an internal error
+    if (!fs::exists(file, ec)) throw UsageError(dir_ + " is not a sweep directory: it has no sweep.json");
     nlohmann::json s = read_json(file, "the sweep description written by `acceltran sweep`");
     for (const char* key : {"columns", "metrics", "points"})
         if (!s.contains(key) || !s[key].is_array()) throw InputError(file + ": " + key + ": expected a list, found none");

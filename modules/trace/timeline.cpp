@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/errors.h"
+#include "core/number_text.h"
 
 namespace acceltran::trace {
 
@@ -29,6 +30,15 @@ void Timeline::bad_time(double at) {
     throw SimulationError("timeline: activity reported at cycle " + std::to_string(at));
 }
 
+void Timeline::too_many_rows(double end_cycle) const {
+    const double least = std::ceil(end_cycle / double(kMaxFixedSamples));
+    throw SimulationError("timeline: a sample period of " + nine_digit_text(width_) + " cycles (--sample-cycles) gives " +
+                          nine_digit_text(std::ceil(end_cycle / width_)) + " rows for this run of " +
+                          nine_digit_text(end_cycle) + " cycles, above the limit of " + std::to_string(kMaxFixedSamples) +
+                          "; give --sample-cycles " + nine_digit_text(least) +
+                          " or more, or leave it out for the adaptive timeline (docs/cli.md)");
+}
+
 std::size_t Timeline::widen(double end) {
     std::size_t index = bin_of(end);
     while (adaptive_ && index + 1 > kMaxSamples) {
@@ -46,6 +56,10 @@ std::size_t Timeline::widen(double end) {
         width_ *= 2;
         set_inverse();
         index = bin_of(end);
+    }
+    if (!adaptive_ && index + 1 > kMaxFixedSamples) {  // the last row takes it; samples() refuses the run
+        overflowed_ = true;
+        index = kMaxFixedSamples - 1;
     }
     if (bins_.size() < index + 1) bins_.resize(index + 1, Bin{});
     return index;
@@ -122,7 +136,9 @@ void Timeline::on_occupancy(workloads::BufferKind b, double at, std::uint64_t by
 }
 
 std::vector<TimelineSample> Timeline::samples(double end_cycle) const {
-    const std::size_t n = end_cycle > 0 ? std::max<std::size_t>(1, std::size_t(std::ceil(end_cycle / width_))) : 0;
+    const double rows = end_cycle > 0 ? std::max(1.0, std::ceil(end_cycle / width_)) : 0;
+    if (!adaptive_ && (overflowed_ || rows > double(kMaxFixedSamples))) too_many_rows(end_cycle);
+    const std::size_t n = std::size_t(rows);
     std::vector<TimelineSample> out(n);
     for (std::size_t i = 0; i < n; ++i) {
         out[i].start = double(i) * width_;

@@ -29,6 +29,8 @@ std::optional<FunctionalSettings> functional_settings(const po::variables_map& v
     if (!vm.count("functional") && !by_configuration) {
         for (const char* n : needs)
             if (vm.count(n)) throw UsageError(std::string("--") + n + " needs --functional");
+        // --seed has a default, so vm.count would always see it; one given and unused is refused too.
+        if (!vm["seed"].defaulted()) throw UsageError("--seed needs --functional");
         return std::nullopt;
     }
     FunctionalSettings f;

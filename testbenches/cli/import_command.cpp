@@ -31,8 +31,20 @@ int import_command(const std::vector<std::string>& args) {
     const std::string file = vm["model"].as<std::string>(), out = vm["out"].as<std::string>();
     if (out.empty()) throw UsageError("--out must name a file, got an empty path");
     namespace fs = std::filesystem;
-    if (fs::exists(out) && !vm.count("force"))
+    // Checked before importing: a directory at --out made the final rename an internal error (exit 1),
+    // a missing parent a "simulation error"; both are bad command lines.
+    // The error_code forms: a name too long for the system made the throwing ones an internal error.
+    std::error_code error;
+    const fs::file_status status = fs::status(out, error);
+    if (error && error != std::errc::no_such_file_or_directory && error != std::errc::not_a_directory)
+        throw UsageError("--out '" + out + "': " + error.message());
+    if (fs::is_directory(status)) throw UsageError("--out '" + out + "' is a directory; expected the path of a model YAML file");
+    if (fs::exists(status) && !vm.count("force"))
         throw UsageError("--out '" + out + "' exists; give --force to replace it");
+    const fs::path parent = fs::path(out).parent_path();
+    if (!parent.empty() && !fs::is_directory(parent, error))
+        throw UsageError("--out '" + out + "': cannot create it, '" + parent.string() +
+                         (fs::exists(parent, error) ? "' is not a directory" : "' does not exist"));
     workloads::ImportedModel imported = workloads::import_model(file, data_dir() + "/workloads/models");
     print_notes("import", imported.notes);
     const std::string text = workloads::ModelYamlWriter(file, imported.format).text(imported.spec);

@@ -78,6 +78,16 @@ int validate_command(const std::vector<std::string>& args) {
                        vm))
         return 0;
     if (!vm.count("model") && !vm.count("accel")) throw UsageError("give --model, --accel or both");
+    // Options that only one form reads would otherwise be dropped without a word (`validate --model M
+    // --set pe.count=4` said ok without looking at the override); so would a bad --seq or --batch.
+    if (!vm.count("accel") && vm.count("set")) throw UsageError("--set overrides a key of --accel; give --accel too");
+    for (const char* name : {"seq", "batch"})
+        if (!(vm.count("model") && vm.count("accel")) && !vm[name].defaulted())
+            throw UsageError(std::string("--") + name + " sizes the working sets checked with both --model and --accel; give both");
+    if (vm.count("model") && vm.count("accel")) {
+        (void)positive(vm, "seq");
+        (void)positive(vm, "batch");
+    }
     load_plugins(vm);
     const std::string dir = data_dir();
     std::vector<std::string> overrides;

@@ -53,8 +53,13 @@ int sc_main(int argc, char* argv[]) {
         std::cerr << kCommandsUsage;
         return int(ExitCode::usage_error);
     }
-    const std::string command = args.front();
+    std::string command = args.front();
     args.erase(args.begin());
+    // `acceltran help run` printed the list of commands, dropping 'run': it is `acceltran run --help`.
+    if (command == "help" && !args.empty()) {
+        command = args.front();
+        args.front() = "--help";
+    }
     acceltran::register_builtin_models();
     try {
         if (command == "-h" || command == "--help" || command == "help") {

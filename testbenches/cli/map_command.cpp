@@ -6,6 +6,7 @@
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/input_arguments.h"
 #include "testbenches/cli/option_parser.h"
+#include "testbenches/cli/output_argument.h"
 #include "testbenches/cli/self_binary.h"
 
 namespace acceltran::cli {
@@ -27,7 +28,7 @@ int map_command(const std::vector<std::string>& args) {
         ("seed", po::value<int>()->default_value(1), "seed of the random and heuristic searches (1 or more)")
         ("check", po::value<std::string>()->default_value("tlm"), "tlm|none: keep each op shape's choice and fusion only if a fast-level run of the whole model with it beats the best so far, starting from the mapping the compiler derives (one `acceltran run` per choice; docs/mapping.md §7.1); none: the cost model's choices as found")
         ("out,o", po::value<std::string>()->required(), "output directory: mapping.yaml and mapspace.json")
-        ("force", "replace an existing output directory");
+        ("force", "replace an earlier map's directory at --out (one holding a mapping.yaml; any other directory is refused)");
     po::variables_map vm;
     if (!parse_options(args, desc,
                        "usage: acceltran map --model M --accel A [--seq N | --prompt-len P --gen-len G] [--batch N]\n"
@@ -41,6 +42,12 @@ int map_command(const std::vector<std::string>& args) {
     explore::MapRequest request;
     request.objective = explore::parse_objective(vm["objective"].as<std::string>());
     request.search = explore::parse_search(vm["search"].as<std::string>());
+    // An exhaustive search tries every mapping: a --budget or --seed given with it would do nothing.
+    if (request.search == explore::SearchKind::Exhaustive)
+        for (const char* name : {"budget", "seed"})
+            if (!vm[name].defaulted())
+                throw UsageError(std::string("--") + name + " is for --search random or heuristic; --search exhaustive tries every mapping");
+    generation_requested(vm);  // --seq beside --prompt-len/--gen-len is refused, as by run
     request.seq = positive(vm, "seq");
     request.batch = positive(vm, "batch");
     if (vm.count("prompt-len")) request.prompt_len = vm["prompt-len"].as<int>();
@@ -48,6 +55,11 @@ int map_command(const std::vector<std::string>& args) {
     if ((request.prompt_len && *request.prompt_len < 0) || (request.gen_len && *request.gen_len < 0))
         throw UsageError("--prompt-len and --gen-len must be at least 0");
     request.simulated_steps = vm["simulated-steps"].as<int>();
+    // Only a generation has decode steps to sample; without --gen-len the value would do nothing.
+    if (!vm.count("gen-len") && !vm["simulated-steps"].defaulted())
+        throw UsageError("--simulated-steps samples the decode steps of a generation; give --gen-len too");
+    const std::string out = vm["out"].as<std::string>();
+    check_output_directory(out, "mapping.yaml", "map");
     request.budget = std::uint64_t(positive(vm, "budget"));
     request.seed = std::uint64_t(positive(vm, "seed"));
     const std::string check = vm["check"].as<std::string>();
@@ -61,15 +73,17 @@ int map_command(const std::vector<std::string>& args) {
         const bool generating = request.prompt_len || request.gen_len;
         if (generating) {
             if (request.prompt_len) request.run_args.insert(request.run_args.end(), {"--prompt-len", std::to_string(*request.prompt_len)});
-            if (request.gen_len) request.run_args.insert(request.run_args.end(), {"--gen-len", std::to_string(*request.gen_len)});
-            request.run_args.insert(request.run_args.end(), {"--simulated-steps", std::to_string(request.simulated_steps)});
+            // `run` takes --simulated-steps only with --gen-len, as this command does.
+            if (request.gen_len)
+                request.run_args.insert(request.run_args.end(), {"--gen-len", std::to_string(*request.gen_len),
+                                                                 "--simulated-steps", std::to_string(request.simulated_steps)});
         } else {
             request.run_args.insert(request.run_args.end(), {"--seq", std::to_string(request.seq)});
         }
     }
     request.config = accelerator_argument("map", vm["accel"].as<std::string>(), {});
     request.model = model_argument("map", vm["model"].as<std::string>());
-    OutputDirectory output(vm["out"].as<std::string>(), vm.count("force") > 0);
+    OutputDirectory output(out, vm.count("force") > 0);
     if (const int signal = request.run(output, data_dir() + "/configs", std::cout)) {
         std::cerr << "acceltran map: stopped by " << strsignal(signal) << "; nothing written\n";
         return 128 + signal;

@@ -20,6 +20,8 @@ int report_command(const std::vector<std::string>& args) {
                        "cycles each group held the critical path (docs/outputs.md, ops.csv).",
                        vm, &positional))
         return 0;
+    // An empty DIR would read /ops.csv: the path is joined as DIR + "/ops.csv".
+    if (vm["dir"].as<std::string>().empty()) throw UsageError("DIR must name a run directory, got an empty path");
     const int top = vm["top"].as<int>();
     if (top < 0) throw UsageError("--top must be 0 (all) or a positive integer, got " + std::to_string(top));
     const explore::OpGrouping by = explore::parse_op_grouping(vm["by"].as<std::string>(), "--by");

@@ -21,6 +21,7 @@
 #include "testbenches/cli/input_arguments.h"
 #include "testbenches/cli/interrupt_watch.h"
 #include "testbenches/cli/option_parser.h"
+#include "testbenches/cli/output_argument.h"
 #include "testbenches/cli/plugin_options.h"
 #include "testbenches/cli/progress_bar.h"
 #include "workloads/mapping_plan.h"
@@ -75,7 +76,7 @@ int run_command(const std::vector<std::string>& args) {
         ("trace-window", po::value<std::string>(), "keep only Perfetto slices touching cycles START:END (implies --perfetto)")
         ("mapping", po::value<std::string>(), "follow the mapping FILE gives (per op: tile, loop order, main-memory block; docs/mapping.md §3), e.g. one --write-mapping or acceltran map wrote")
         ("write-mapping", "also write mapping.yaml: the mapping of every op as run (blocks, tile, loop order; docs/mapping.md)")
-        ("force", "replace the output directory if it exists")
+        ("force", "replace an earlier run's directory at --out (one holding a summary.json; any other directory is refused)")
         ("quiet,q", "do not print the summary table");
     add_functional_options(desc);
     add_plugin_option(desc);
@@ -91,6 +92,7 @@ int run_command(const std::vector<std::string>& args) {
         return 0;
     load_plugins(vm);  // before the config, which may select a plug-in's model
     const std::string dir = data_dir();
+    const ProgressMode progress_setting = progress_mode(vm);  // checked before anything is loaded
     RunSettings settings;
     settings.detail = parse_detail_level(vm["detail"].as<std::string>());
     generation_requested(vm);
@@ -99,6 +101,9 @@ int run_command(const std::vector<std::string>& args) {
     if (vm.count("prompt-len")) settings.prompt_len = vm["prompt-len"].as<int>();
     if (vm.count("gen-len")) settings.gen_len = vm["gen-len"].as<int>();
     settings.simulated_steps = vm["simulated-steps"].as<int>();
+    // Only a generation has decode steps to sample; without --gen-len the value would do nothing.
+    if (!vm.count("gen-len") && !vm["simulated-steps"].defaulted())
+        throw UsageError("--simulated-steps samples the decode steps of a generation; give --gen-len too");
     if (const std::string layers = vm["simulated-layers"].as<std::string>(); layers != "auto") {
         double n = 0;
         if (!parse_number(layers, n) || n != std::floor(n) || n < 0 || n > 1e6)
@@ -110,13 +115,16 @@ int run_command(const std::vector<std::string>& args) {
     if (vm.count("max-memory")) settings.max_memory = parse_byte_size(vm["max-memory"].as<std::string>(), "--max-memory");
     if (vm.count("sample-cycles")) {
         settings.sample_cycles = vm["sample-cycles"].as<double>();
-        if (!(settings.sample_cycles >= 1) || !std::isfinite(settings.sample_cycles))
+        if (!(settings.sample_cycles >= 1) || !std::isfinite(settings.sample_cycles))  // std::to_string said 0.000000 for 1e-9
             throw UsageError("--sample-cycles must be a finite number of at least 1 cycle, got " +
-                             std::to_string(settings.sample_cycles));
+                             nine_digit_text(settings.sample_cycles));
     }
     std::vector<std::string> overrides;
     if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
     const std::string model_arg = vm["model"].as<std::string>(), accel_arg = vm["accel"].as<std::string>();
+    const std::string out = vm.count("out") ? vm["out"].as<std::string>()
+                                            : "results/" + stem(model_arg) + "_" + stem(accel_arg);
+    check_output_directory(out, "summary.json", "run");
     AcceleratorConfig config = accelerator_argument("run", accel_arg, overrides);
     if (vm.count("compat"))
         for (const auto& list : vm["compat"].as<std::vector<std::string>>()) enable_compat(config.compat, list);
@@ -131,9 +139,6 @@ int run_command(const std::vector<std::string>& args) {
     command_line.insert(command_line.end(), args.begin(), args.end());
     simulation.set_command_line(std::move(command_line));
 
-    const std::string out = vm.count("out") ? vm["out"].as<std::string>()
-                                            : "results/" + stem(model_arg) + "_" + stem(accel_arg);
-    if (out.empty()) throw UsageError("--out must name a directory, got an empty path");
     OutputDirectory output(out, vm.count("force") > 0);
 
     std::unique_ptr<trace::VcdTrace> vcd;
@@ -164,7 +169,7 @@ int run_command(const std::vector<std::string>& args) {
                       << trace::PerfettoTrace::scopes(simulation.config()) << "\n";
         simulation.attach(perfetto.get());
     }
-    ProgressBar progress(progress_mode(vm));
+    ProgressBar progress(progress_setting);
     if (progress.active()) simulation.attach(&progress);
     const SimulationResult result = [&] {
         try {

@@ -1,5 +1,6 @@
 // `acceltran rerun DIR` and `acceltran diff A B`: the run directories of earlier runs, read back
 // (explore/recorded_run.h, explore/run_comparison.h).
+#include <filesystem>
 #include <iostream>
 
 #include "core/input_record.h"
@@ -26,7 +27,15 @@ int rerun_command(const std::vector<std::string>& args) {
                        "ran in, into NEW_DIR. Refused when an input file changed since, unless --force (docs/outputs.md).",
                        vm, &positional))
         return 0;
-    const explore::RecordedRun recorded{explore::RunDirectory(vm["dir"].as<std::string>())};
+    // The default output is DIR-rerun: `rerun DIR/.` or `rerun .` gave DIR/.-rerun, a hidden
+    // directory inside the run directory, so a DIR ending in . or .. is made absolute first.
+    std::string dir = vm["dir"].as<std::string>();
+    const std::filesystem::path normal = std::filesystem::path(dir).lexically_normal();
+    if (!dir.empty()) {
+        const std::string last = (normal.has_filename() ? normal : normal.parent_path()).filename().string();
+        dir = last == "." || last == ".." ? std::filesystem::absolute(dir).lexically_normal().string() : normal.string();
+    }
+    const explore::RecordedRun recorded{explore::RunDirectory(dir)};
     recorded.check_inputs(vm.count("force") > 0, std::cerr);
     const std::string out = vm.count("out") ? vm["out"].as<std::string>() : recorded.default_output();
     if (out.empty()) throw UsageError("--out must name a directory, got an empty path");

@@ -21,6 +21,7 @@
 #include "explore/sweep_runner.h"
 #include "testbenches/cli/commands.h"
 #include "testbenches/cli/option_parser.h"
+#include "testbenches/cli/output_argument.h"
 #include "core/output_directory.h"
 #include "testbenches/cli/plugin_options.h"
 #include "testbenches/cli/self_binary.h"
@@ -74,7 +75,7 @@ int sparsity_command(const std::vector<std::string>& args) {
         ("seed", po::value<std::uint64_t>(), "seed of the generated weights, tokens and stochastic rounding (default: run's, 1)")
         ("weight-threshold", po::value<double>(), "offline magnitude pruning of the weights in every run, |w| <= W becomes 0")
         ("out,o", po::value<std::string>(), "output directory (required; written atomically)")
-        ("force", "replace the output directory if it exists")
+        ("force", "replace an earlier sparsity sweep's directory at --out (one holding a sparsity.csv; any other directory is refused)")
         ("jobs,j", po::value<int>(), "runs at once (default: the cores this process may use)")
         ("no-keep-runs", "remove each point's run directory after reading it (DIR/runs/<id>.error of failed points stay)")
         ("no-plot", "do not draw DIR/sparsity.png")
@@ -87,6 +88,9 @@ int sparsity_command(const std::vector<std::string>& args) {
     if (!vm.count("thresholds") && !vm.count("k") && !vm.count("target-sparsity"))
         throw UsageError("give --thresholds, --k and/or --target-sparsity (see --help)");
     if (!vm.count("out")) throw UsageError("--out DIR is required");
+    const std::string out = vm["out"].as<std::string>();
+    check_output_directory(out, "sparsity.csv", "sparsity");
+    const ProgressMode progress = progress_mode(vm);  // checked before anything is run
     SparsitySweepOptions o;
     if (vm.count("thresholds")) o.thresholds = SparsitySweep::parse_thresholds(vm["thresholds"].as<std::string>());
     if (vm.count("k")) o.ks = SparsitySweep::parse_ks(vm["k"].as<std::string>());
@@ -96,6 +100,9 @@ int sparsity_command(const std::vector<std::string>& args) {
             throw UsageError("--target-sparsity must be between 0 and 1 (exclusive), got " + number(*o.target));
     }
     const std::optional<double>& target = o.target;
+    // Both have defaults: only values given explicitly, and unused without a target, are refused.
+    for (const char* name : {"calibration-runs", "calibration-tolerance"})
+        if (!target && !vm[name].defaulted()) throw UsageError(std::string("--") + name + " needs --target-sparsity");
     const int jobs = vm.count("jobs") ? positive(vm, "jobs") : SweepRunner::available_cores();
     o.calibration_runs = positive(vm, "calibration-runs");
     o.calibration_tolerance = vm["calibration-tolerance"].as<double>();
@@ -105,7 +112,7 @@ int sparsity_command(const std::vector<std::string>& args) {
     if (vm.count("batch")) o.batch = positive(vm, "batch");
     for (const char* name : {"weight-threshold"})
         if (vm.count(name) && !(vm[name].as<double>() >= 0 && std::isfinite(vm[name].as<double>())))
-            throw UsageError(std::string("--") + name + " must be a finite number >= 0");
+            throw UsageError(std::string("--") + name + " must be a finite number >= 0, got " + number(vm[name].as<double>()));
 
     // Fail fast on what every run would fail on: plug-ins, the accelerator (with --set), the
     // model, and the weights and tokens files.
@@ -117,8 +124,6 @@ int sparsity_command(const std::vector<std::string>& args) {
     if (vm.count("tokens")) o.tokens = vm["tokens"].as<std::string>();
     SparsitySweep::check_inputs(o);
 
-    const std::string out = vm["out"].as<std::string>();
-    if (out.empty()) throw UsageError("--out must name a directory, got an empty path");
     OutputDirectory output(fs::absolute(out).lexically_normal().string(), vm.count("force") > 0);
     const std::string work = fs::path(output.file("")).parent_path().string();  // the temporary directory
 
@@ -135,7 +140,7 @@ int sparsity_command(const std::vector<std::string>& args) {
                   << std::min<std::size_t>(std::size_t(jobs), sweep.size()) << " local processes"
                   << (target ? ", then up to " + std::to_string(calibration_runs) + " to reach the target sparsity" : std::string()) << "\n"
                   << std::flush;
-    if (const int signal = sweep.run(self_binary(), jobs, progress_mode(vm))) {
+    if (const int signal = sweep.run(self_binary(), jobs, progress)) {
         std::cerr << "acceltran sparsity: stopped by " << strsignal(signal) << "; nothing was written\n";
         return 128 + signal;
     }

@@ -100,6 +100,8 @@ int sweep_command(const std::vector<std::string>& args) {
             chunk = vm["chunk"].as<int>();
         else if (const char* task = std::getenv("SLURM_ARRAY_TASK_ID"))
             chunk = std::atoi(task);
+        if (vm.count("chunk") && chunk < 0)  // not "needs --chunk", which it was given
+            throw UsageError("--chunk must be 0 or more, got " + std::to_string(chunk));
         if (chunk < 0) throw UsageError("--run-chunk needs --chunk I (or $SLURM_ARRAY_TASK_ID)");
         return run_chunk(vm["run-chunk"].as<std::string>(), chunk);
     }
@@ -111,11 +113,14 @@ int sweep_command(const std::vector<std::string>& args) {
     }
     if (!vm.count("space") || !vm.count("out"))
         throw UsageError("--space and --out are required (or --collect DIR; see --help)");
+    const ProgressMode progress = progress_mode(vm);  // checked before the space is loaded
     const bool slurm = vm.count("slurm") > 0;
     if (slurm && vm.count("jobs")) throw UsageError("--jobs is for local sweeps; a Slurm array task runs one point at a time");
     for (const char* o : {"partition", "time", "array-chunk", "no-wait"})
         if (!slurm && vm.count(o)) throw UsageError(std::string("--") + o + " needs --slurm");
     if (vm.count("chunk")) throw UsageError("--chunk needs --run-chunk");
+    // --seed has a default, so only one given explicitly can be refused; without --sample no draw uses it.
+    if (!vm.count("sample") && !vm["seed"].defaulted()) throw UsageError("--seed needs --sample");
     const int jobs = vm.count("jobs") ? positive(vm, "jobs") : SweepRunner::available_cores();
     if (vm.count("array-chunk")) (void)positive(vm, "array-chunk");
 
@@ -138,7 +143,6 @@ int sweep_command(const std::vector<std::string>& args) {
     const std::vector<PointRun> pending = sweep.prepare(space, points, sample, seed, plugin_arguments(vm));
     const std::size_t done_before = points.size() - pending.size();
     const bool plot = !vm.count("no-plot");
-    const ProgressMode progress = progress_mode(vm);
     std::string resume = "acceltran sweep";
     for (const auto& a : args)
         resume += " " + (a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=,+-") ==

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/build_info.h"
@@ -42,6 +43,17 @@ TEST_CASE("acceltran --help and --version exit 0 and print usage and version", "
     // The commit the binary was built from, as its runs' provenance names it (bench/run reads it).
     CHECK_THAT(version.out, Contains("(commit " + acceltran::build_commit() + ", SystemC "));
     CHECK(version.err.empty());  // no SystemC banner
+}
+
+TEST_CASE("acceltran help CMD prints the command's help, not the list of commands", "[integration][cli]") {
+    ScratchDir dir("help-command");
+    const auto help = run_acceltran({"help", "map"}, dir);
+    INFO(describe(help));
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, StartsWith("usage: acceltran map "));
+    const auto unknown = run_acceltran({"help", "simulate"}, dir);
+    CHECK(unknown.exit_code == 2);
+    CHECK_THAT(unknown.err, Contains("unknown command 'simulate'"));
 }
 
 TEST_CASE("acceltran run --help and analyze --help exit 0 and print their usage", "[integration][cli]") {
@@ -97,6 +109,8 @@ TEST_CASE("acceltran run refuses an existing --out without --force and replaces 
     ScratchDir dir("existing-out");
     const std::string out = dir / "out";
     fs::create_directories(out + "/sub");
+    // An earlier run's directory (it has a summary.json); one without is never replaced (below).
+    write_text(out + "/summary.json", "{}\n");
     write_text(out + "/keep.txt", "results of an earlier run\n");
     write_text(out + "/sub/nested.txt", "nested\n");
     auto listing = [&] {
@@ -130,6 +144,42 @@ TEST_CASE("acceltran run refuses an existing --out without --force and replaces 
     CHECK(load_json(out + "/summary.json")["model"]["name"] == "bert-tiny");
     CHECK(entries_containing(dir.path(), ".tmp-").empty());
     CHECK(entries_containing(dir.path(), ".old-").empty());
+}
+
+TEST_CASE("run, map and sparsity refuse an --out directory that is not one of their results, even with --force",
+          "[integration][cli]") {
+    // `--out results --force` removed every run kept in results/; now only an earlier result of the
+    // same command (its summary.json, mapping.yaml or sparsity.csv) or an empty directory is replaced.
+    ScratchDir dir("foreign-out");
+    const std::string out = dir / "results";
+    fs::create_directories(out + "/bert-base_acceltran-edge");
+    write_text(out + "/bert-base_acceltran-edge/summary.json", "{\"from\": \"a run to keep\"}\n");
+    write_text(out + "/notes.txt", "notes\n");
+    const std::vector<std::pair<std::vector<std::string>, std::string>> commands = {
+        {{"run", "--model", "bert-tiny", "-q", "--out", out}, "summary.json"},
+        {{"map", "--model", "bert-tiny", "--accel", "acceltran-edge", "--out", out}, "mapping.yaml"},
+        {{"sparsity", "--thresholds", "0", "-q", "--no-plot", "--out", out}, "sparsity.csv"}};
+    for (const auto& [command, marker] : commands)
+        for (bool force : {false, true}) {
+            auto args = command;
+            if (force) args.push_back("--force");
+            const auto r = run_acceltran(args, dir);
+            INFO(describe(r));
+            CHECK(r.exit_code == 2);
+            CHECK_THAT(r.err, Contains("--out '" + out + "' is a directory that holds other files and no " + marker));
+            CHECK(r.out.empty());
+            CHECK(read_text(out + "/bert-base_acceltran-edge/summary.json") == "{\"from\": \"a run to keep\"}\n");
+            CHECK(read_text(out + "/notes.txt") == "notes\n");
+            CHECK(std::distance(fs::directory_iterator(out), fs::directory_iterator()) == 2);
+            CHECK(entries_containing(dir.path(), ".tmp-").empty());
+            CHECK(entries_containing(dir.path(), ".old-").empty());
+        }
+    // An empty directory is no loss: --force fills it.
+    fs::create_directories(dir / "empty");
+    const auto filled = run_acceltran({"run", "--model", "bert-tiny", "-q", "--force", "--out", dir / "empty"}, dir);
+    INFO(describe(filled));
+    CHECK(filled.exit_code == 0);
+    CHECK(fs::exists(dir / "empty/summary.json"));
 }
 
 TEST_CASE("a failed acceltran run leaves no output directory and no temporary directory",

@@ -136,3 +136,19 @@ TEST_CASE("diff of Edge and Server on BERT-Tiny lists configuration, then figure
     CHECK(broken.exit_code == 3);
     CHECK_THAT(broken.err, Contains("broken/summary.json: malformed JSON") && Contains("line 1"));
 }
+
+TEST_CASE("rerun's default output is a sibling DIR-rerun however DIR is written", "[integration][provenance]") {
+    // `rerun first/.` and `rerun .` (from inside the run) wrote first/.-rerun: a hidden directory
+    // inside the run directory it reproduces.
+    ScratchDir dir("rerun-default-out");
+    REQUIRE(acceltran_in(dir.path(), "run -q --seq 32 --batch 1 --out first").exit_code == 0);
+    const auto dotted = acceltran_in(dir.path(), "rerun first/.");
+    INFO(describe(dotted));
+    CHECK(dotted.exit_code == 0);
+    CHECK(fs::exists(dir / "first-rerun/summary.json"));
+    const auto inside = acceltran_in(dir / "first", "rerun . --force");
+    INFO(describe(inside));
+    CHECK(inside.exit_code == 0);
+    CHECK(std::distance(fs::directory_iterator(dir / "first"), fs::directory_iterator()) == 4);  // its own files only
+    CHECK_FALSE(fs::exists(dir / "first/.-rerun"));
+}

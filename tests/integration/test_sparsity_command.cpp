@@ -168,13 +168,15 @@ TEST_CASE("acceltran sparsity refuses bad threshold lists and an existing output
 
     const std::string existing = dir / "existing";
     fs::create_directories(existing);
+    // An earlier sweep's directory (a directory without sparsity.csv is never replaced: test_cli.cpp).
+    write_text(existing + "/sparsity.csv", "earlier");
     write_text(existing + "/keep.txt", "mine");
     const auto r = run_acceltran(sparsity_args({"--thresholds", "0", "--out", existing}), dir);
     INFO(describe(r));
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Contains("already exists") && Contains("--force"));
     CHECK(read_text(existing + "/keep.txt") == "mine");
-    CHECK_FALSE(fs::exists(existing + "/sparsity.csv"));
+    CHECK(read_text(existing + "/sparsity.csv") == "earlier");
     CHECK(entries_containing(dir.path(), ".tmp-").empty());
 
     const auto help = run_acceltran({"sparsity", "--help"}, dir);

@@ -3,6 +3,7 @@
 // Every expected figure is worked out by hand in the comments.
 #include <catch2/catch.hpp>
 
+#include "core/errors.h"
 #include "modules/trace/timeline.h"
 
 using namespace acceltran;
@@ -107,4 +108,26 @@ TEST_CASE("Timeline: occupancy is the highest level reached in each period, carr
     CHECK(s[2].peak_occupancy[0] == 50);   // 50 until cycle 25, then 0
     CHECK(s[3].peak_occupancy[0] == 0);
     CHECK(s[0].peak_occupancy[1] == 0);
+}
+
+TEST_CASE("Timeline: a fixed period stops at kMaxFixedSamples rows instead of growing without bound",
+          "[trace][timeline]") {
+    // One-cycle periods. A run that ends past the last allowed row is refused by samples() (a
+    // SimulationError naming the limit and the smallest period that fits), before the rows are
+    // allocated; activity past it is dropped while the run goes (never thrown from the SystemC
+    // threads that report it), and the run is refused all the same.
+    const double limit = double(Timeline::kMaxFixedSamples);
+    Timeline t(1);
+    t.on_port_busy(Port::MainMemory, 0, 4096, 64);
+    CHECK(t.samples(4096).size() == 4096);
+    CHECK_THROWS_WITH(t.samples(2 * limit + 1), Catch::Contains("gives 2097153 rows") &&
+                                                   Catch::Contains("above the limit of 1048576") &&
+                                                   Catch::Contains("give --sample-cycles 3 or more"));
+    Timeline past(1);
+    // 1e9 cycles of activity: ends in the last row instead of a billion rows.
+    CHECK_NOTHROW(past.on_port_busy(Port::MainMemory, 0, 1e9, 64));
+    CHECK_THROWS_AS(past.samples(4096), SimulationError);
+    // The adaptive timeline widens its period instead: no limit on the run's length.
+    Timeline adaptive;
+    CHECK_NOTHROW(adaptive.on_port_busy(Port::MainMemory, 0, 10 * limit, 64));
 }
