@@ -1,8 +1,9 @@
 // The `acceltran` Python module's compiled part, _acceltran (docs/python.md). It is a front end
 // like the CLI: run() takes the CLI's run options, simulates in a forked child (SystemC
 // elaborates once per process; child_process.h) and returns summary.json, timeline.csv and ops.csv as
-// text; analyze() runs the analytic counts in process (no SystemC there). The package's
-// __init__.py turns these into Python objects and adds sweep() and load().
+// text; analyze() counts in a forked child too (no SystemC there, but a long count can then be
+// interrupted and its memory is not the interpreter's). The package's __init__.py turns these
+// into Python objects and adds sweep() and load().
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -118,10 +119,13 @@ void require_positive(const std::string& name, int value) {
     if (value <= 0) throw UsageError(name + " must be a positive integer, got " + std::to_string(value));
 }
 
-// The `acceltran analyze --json` document as text.
+// The `acceltran analyze --json` document as text. Counted in a forked child as run() simulates:
+// a long generation's graph (GPT-2 XL generating 1023 tokens takes most of a minute, Llama 8B
+// generating 4096 several GB) can then be stopped with Ctrl-C, and running out of memory fails
+// the child, not the interpreter.
 std::string analyze(const std::string& model_arg, int seq, int batch, std::optional<int> prompt_len,
                     std::optional<int> gen_len, bool lm_head, double bytes_per_element) {
-    try {
+    auto count = [&]() -> nlohmann::json {
         if (!(bytes_per_element > 0 && bytes_per_element <= 1024))
             throw UsageError("bytes_per_element must be a number greater than 0 and at most 1024, got " +
                              std::to_string(bytes_per_element));
@@ -148,10 +152,12 @@ std::string analyze(const std::string& model_arg, int seq, int batch, std::optio
                                              ? workloads::build_generation_graph(model, options)
                                              : workloads::build_op_graph(model, options.prompt_len, options.batch);
         return workloads::analysis_json(graph, workloads::analyze(graph, bytes_per_element), bytes_per_element);
-    } catch (const UsageError& e) {
-        raise("analyze", ChildFailure::Kind::usage, e.what());
-    } catch (const InputError& e) {
-        raise("analyze", ChildFailure::Kind::input, e.what());
+    };
+    try {
+        py::gil_scoped_release unlocked;  // the parent only waits for the child
+        return ChildProcess::run(count, python_signal_raised).get<std::string>();
+    } catch (const ChildFailure& e) {
+        raise("analyze", e.kind(), e.what());
     }
 }
 

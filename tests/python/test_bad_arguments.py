@@ -81,13 +81,18 @@ class ArgumentTest(unittest.TestCase):
                     call()
 
 
-# The run the interruption tests stop: BERT-Base on the server design, every layer, full detail
-# (several minutes of simulation; the tests stop it after a few seconds).
-_LONG_RUN = textwrap.dedent("""
+# What the interruption tests stop: BERT-Base on the server design, every layer, full detail
+# (several minutes of simulation), and GPT-2 XL's counts for 1023 generated tokens (most of a
+# minute); the tests stop them after a second.
+_LONG_CALLS = {
+    "run": 'acceltran.run(model="bert-base", accel="acceltran-server", seq=512, batch=32, simulated_layers=0)',
+    "analyze": 'acceltran.analyze("gpt2-xl", prompt_len=1, gen_len=1023)',
+}
+_LONG_CALL = textwrap.dedent("""
     import sys, acceltran
     print("started", flush=True)
     try:
-        acceltran.run(model="bert-base", accel="acceltran-server", seq=512, batch=32, simulated_layers=0)
+        %s
         print("finished")
     except KeyboardInterrupt:
         print("interrupted")
@@ -108,8 +113,9 @@ def _alive(pid):
 
 
 class InterruptTest(unittest.TestCase):
-    def start(self):
-        python = subprocess.Popen([sys.executable, "-c", _LONG_RUN], stdout=subprocess.PIPE, text=True)
+    def start(self, call="run"):
+        python = subprocess.Popen([sys.executable, "-c", _LONG_CALL % _LONG_CALLS[call]], stdout=subprocess.PIPE,
+                                  text=True)
         self.addCleanup(python.kill)
         self.assertEqual(python.stdout.readline().strip(), "started")
         # The simulation's child process: forked once run() has started.
@@ -123,12 +129,15 @@ class InterruptTest(unittest.TestCase):
         return python, children[0]
 
     def test_ctrl_c_stops_a_run_and_its_simulation(self):
-        # Before, the wait for the child retried on EINTR: Ctrl-C was ignored until the run ended.
-        python, child = self.start()
-        python.send_signal(signal.SIGINT)
-        out, _ = python.communicate(timeout=20)
-        self.assertEqual(out.strip(), "interrupted")
-        self.assertFalse(_alive(child))
+        # Before, the wait for the child retried on EINTR: Ctrl-C was ignored until the run ended;
+        # analyze() counted in the interpreter itself, deaf to it as long.
+        for call in _LONG_CALLS:
+            with self.subTest(call=call):
+                python, child = self.start(call)
+                python.send_signal(signal.SIGINT)
+                out, _ = python.communicate(timeout=20)
+                self.assertEqual(out.strip(), "interrupted")
+                self.assertFalse(_alive(child))
 
     def test_the_simulation_ends_with_the_python_process(self):
         # Before, a killed interpreter left its simulation running to the end, for nobody.
