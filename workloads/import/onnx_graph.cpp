@@ -136,7 +136,7 @@ void OnnxGraph::index() {
     const onnx::GraphProto& g = model_.graph();
     for (const auto& init : g.initializer()) constants_[init.name()] = &init;
     for (const auto& input : g.input())
-        if (!constants_.count(input.name())) inputs_.push_back(input.name());
+        if (!constants_.count(input.name())) inputs_.insert(input.name());
     for (int i = 0; i < g.node_size(); ++i) {
         const onnx::NodeProto& n = g.node(i);
         for (const auto& in : n.input())
@@ -219,7 +219,7 @@ const std::vector<int>& OnnxGraph::consumers(const std::string& tensor) const {
 }
 
 bool OnnxGraph::is_graph_input(const std::string& tensor) const {
-    return std::find(inputs_.begin(), inputs_.end(), tensor) != inputs_.end();
+    return inputs_.count(tensor) != 0;
 }
 
 const onnx::TensorProto* OnnxGraph::constant(const std::string& tensor) const {

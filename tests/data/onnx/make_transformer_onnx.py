@@ -39,9 +39,10 @@ raw data 4 bytes short).
 Identity nodes feeding each other, one the target of layer 0's query Reshape), concat-doubling
 (40 Concats each doubling the one before, as that target: 2^40 values), mask-dims (the decoder's
 causal mask claims [1, 1, 2^32, 2^32] without values), wide-query (layer 0's Q, K, V and output
-weights claim 2^32 + 64 columns), token-type-rows (the token-type table claims 2^40 rows) and
-word-without-data (the word table claims [10^7, hidden] without values); the last four give dims
-without the data they claim.
+weights claim 2^32 + 64 columns), many-inputs (150000 graph inputs, each the indices of a Gather
+before the model's nodes), token-type-rows (the token-type table claims 2^40 rows) and
+word-without-data (the word table claims [10^7, hidden] without values); mask-dims, wide-query
+and the last two give dims without the data they claim.
 
 Forms the importer refuses, for its error tests: --norm rms (Llama's RMSNorm: ReduceMean of the
 input squared, no centring), --gated (a GEGLU feed-forward: Gelu(x W_gate) * (x W_up), three
@@ -299,6 +300,15 @@ def hostile(graph, how, prefix, hidden):
         for part in ("query", "key", "value"):
             dims_only(f"{prefix}.layer.0.attention.{part}.weight", [hidden, 2 ** 32 + 64])
         dims_only(f"{prefix}.layer.0.attention.output.dense.weight", [2 ** 32 + 64, hidden])
+    elif how == "many-inputs":
+        # 150000 graph inputs, each gathered from one small table before the model's nodes.
+        count = 150000
+        graph.initializer.append(numpy_helper.from_array(np.zeros((2, 2), np.float32), "many_table"))
+        graph.input.extend(helper.make_tensor_value_info(f"many_{i}", TensorProto.INT64, [1]) for i in range(count))
+        gathers = [helper.make_node("Gather", ["many_table", f"many_{i}"], [f"many_rows_{i}"], name=f"Gather_many_{i}")
+                   for i in range(count)]
+        del graph.node[:]
+        graph.node.extend(gathers + nodes)
     elif how == "token-type-rows":
         dims_only(f"{prefix}.embeddings.token_type_embeddings.weight", [2 ** 40, hidden])
     elif how == "word-without-data":
@@ -345,8 +355,8 @@ def main():
     ap.add_argument("--dtype", choices=["float32", "float16"], default="float32", help="the weights' element type")
     ap.add_argument("--safetensors", default="", help="encoder: also write its weights with Hugging Face BERT names")
     ap.add_argument("--malformed", choices=["dtype", "bias-shape", "raw-size"], help="break one initializer")
-    ap.add_argument("--hostile", choices=["cycle", "concat-doubling", "mask-dims", "wide-query", "token-type-rows",
-                                          "word-without-data"], help="build a structure the importer must survive")
+    ap.add_argument("--hostile", choices=["cycle", "concat-doubling", "mask-dims", "wide-query", "many-inputs",
+                                          "token-type-rows", "word-without-data"], help="build a structure the importer must survive")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
