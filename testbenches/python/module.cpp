@@ -1,8 +1,9 @@
 // The `acceltran` Python module's compiled part, _acceltran (docs/python.md). It is a front end
 // like the CLI: run() takes the CLI's run options, simulates in a forked child (SystemC
 // elaborates once per process; child_process.h) and returns summary.json, timeline.csv and ops.csv as
-// text; analyze() runs the analytic counts in process (no SystemC there). The package's
-// __init__.py turns these into Python objects and adds sweep() and load().
+// text; analyze() counts in a forked child too (no SystemC there, but a long count can then be
+// interrupted and its memory is not the interpreter's). The package's __init__.py turns these
+// into Python objects and adds sweep() and load().
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -38,17 +39,40 @@ namespace acceltran::python {
 
 namespace {
 
+// Raises `type` with `message`. A message may quote a file name's bytes that are not UTF-8;
+// they are decoded with replacement characters, where pybind11's own exceptions would fail to
+// make a Python string of them.
+[[noreturn]] void raise_python(PyObject* type, const std::string& message) {
+    PyObject* text = PyUnicode_DecodeUTF8(message.data(), Py_ssize_t(message.size()), "replace");
+    if (text) {
+        PyErr_SetObject(type, text);
+        Py_DECREF(text);
+    }
+    throw py::error_already_set();
+}
+
 // The message the CLI prints for the same failure, raised as ValueError for bad input (the
-// CLI's exit codes 2 and 3) and RuntimeError otherwise.
+// CLI's exit codes 2 and 3) and RuntimeError otherwise. An interrupted run raises what the
+// interruption check left pending (KeyboardInterrupt for Ctrl-C).
 [[noreturn]] void raise(const std::string& command, ChildFailure::Kind kind, const std::string& message) {
     const std::string prefix = "acceltran " + command + ": ";
     switch (kind) {
-        case ChildFailure::Kind::usage: throw py::value_error(prefix + message);
-        case ChildFailure::Kind::input: throw py::value_error(prefix + "error: " + message);
-        case ChildFailure::Kind::simulation: throw std::runtime_error(prefix + "simulation error: " + message);
+        case ChildFailure::Kind::usage: raise_python(PyExc_ValueError, prefix + message);
+        case ChildFailure::Kind::input: raise_python(PyExc_ValueError, prefix + "error: " + message);
+        case ChildFailure::Kind::simulation: raise_python(PyExc_RuntimeError, prefix + "simulation error: " + message);
+        case ChildFailure::Kind::interrupted:
+            if (PyErr_Occurred()) throw py::error_already_set();
+            raise_python(PyExc_KeyboardInterrupt, prefix + "interrupted");
         case ChildFailure::Kind::internal: break;
     }
-    throw std::runtime_error(prefix + "internal error: " + message);
+    raise_python(PyExc_RuntimeError, prefix + "internal error: " + message);
+}
+
+// Runs Python's signal handlers while run() waits for its child: Ctrl-C's handler raises
+// KeyboardInterrupt, which ends the wait (the exception stays set for raise()).
+bool python_signal_raised() {
+    py::gil_scoped_acquire locked;
+    return PyErr_CheckSignals() != 0;
 }
 
 // {"summary": summary.json's object, "timeline_csv": timeline.csv's text, "ops_csv": ops.csv's
@@ -85,7 +109,7 @@ std::string run(const std::string& model_arg, const std::string& accel_arg, int 
     };
     try {
         py::gil_scoped_release unlocked;  // the parent only waits for the child
-        return ChildProcess::run(simulate).dump();
+        return ChildProcess::run(simulate, python_signal_raised).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } catch (const ChildFailure& e) {
         raise("run", e.kind(), e.what());
     }
@@ -95,14 +119,22 @@ void require_positive(const std::string& name, int value) {
     if (value <= 0) throw UsageError(name + " must be a positive integer, got " + std::to_string(value));
 }
 
-// The `acceltran analyze --json` document as text.
+// The `acceltran analyze --json` document as text. Counted in a forked child as run() simulates:
+// a long generation's graph (GPT-2 XL generating 1023 tokens takes most of a minute, Llama 8B
+// generating 4096 several GB) can then be stopped with Ctrl-C, and running out of memory fails
+// the child, not the interpreter.
 std::string analyze(const std::string& model_arg, int seq, int batch, std::optional<int> prompt_len,
                     std::optional<int> gen_len, bool lm_head, double bytes_per_element) {
-    try {
+    auto count = [&]() -> nlohmann::json {
         if (!(bytes_per_element > 0 && bytes_per_element <= 1024))
             throw UsageError("bytes_per_element must be a number greater than 0 and at most 1024, got " +
                              std::to_string(bytes_per_element));
-        const workloads::ModelSpec model = workloads::import_model(model_arg, data_dir() + "/workloads/models").spec;
+        workloads::ModelSpec model = workloads::import_model(model_arg, data_dir() + "/workloads/models").spec;
+        // The document names the model by its file's stem, whose bytes need not be UTF-8; JSON
+        // text must be (the dump would throw), so those bytes become replacement characters.
+        model.name = nlohmann::json::parse(nlohmann::json(model.name).dump(-1, ' ', false,
+                                                                           nlohmann::json::error_handler_t::replace))
+                         .get<std::string>();
         const bool generation = prompt_len || gen_len;
         if ((generation || !lm_head) && !model.decoder())
             throw UsageError("prompt_len, gen_len and lm_head apply to decoders; '" + model.name +
@@ -120,10 +152,12 @@ std::string analyze(const std::string& model_arg, int seq, int batch, std::optio
                                              ? workloads::build_generation_graph(model, options)
                                              : workloads::build_op_graph(model, options.prompt_len, options.batch);
         return workloads::analysis_json(graph, workloads::analyze(graph, bytes_per_element), bytes_per_element);
-    } catch (const UsageError& e) {
-        raise("analyze", ChildFailure::Kind::usage, e.what());
-    } catch (const InputError& e) {
-        raise("analyze", ChildFailure::Kind::input, e.what());
+    };
+    try {
+        py::gil_scoped_release unlocked;  // the parent only waits for the child
+        return ChildProcess::run(count, python_signal_raised).get<std::string>();
+    } catch (const ChildFailure& e) {
+        raise("analyze", e.kind(), e.what());
     }
 }
 

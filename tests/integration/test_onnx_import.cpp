@@ -182,3 +182,48 @@ TEST_CASE("a truncated, a text and an empty .onnx file get errors naming the fil
     CHECK(r.exit_code == 3);
     CHECK_THAT(r.err, Contains(empty + ": the file is empty"));
 }
+
+// What a careless or hostile file may hold (make_transformer_onnx.py --hostile): the importer
+// ends in bounded time and memory with an answer or an error naming the place, never a signal.
+// The limits are the robustness standard's probe: 2 GB of address space and 30 s of wall time.
+TEST_CASE("an ONNX graph with a cycle, a doubling Concat chain, dims far beyond its data or many inputs is read within bounds",
+          "[integration][import][onnx]") {
+    ScratchDir scratch("onnx-hostile");
+    const auto bounded_analyze = [&](const std::string& onnx, int seconds = 30) {
+        const CommandResult r = run_shell("ulimit -v 2000000; timeout " + std::to_string(seconds) + " " +
+                                          shell_quote(ACCELTRAN_BINARY) +
+                                          " analyze --model " + shell_quote(onnx) + " --seq 16 --batch 1 2>&1 >/dev/null");
+        INFO(describe(r));
+        return r;
+    };
+    // Two Identity nodes feeding each other, one of them layer 0's query Reshape target: the
+    // recognizer followed them until the stack overflowed.
+    std::string onnx = make_onnx(scratch, "cycle", "--kind encoder --hostile cycle");
+    CommandResult r = bounded_analyze(onnx);
+    CHECK(r.exit_code == 3);
+    CHECK_THAT(r.out, Contains(onnx + ": node 'Reshape_") &&
+                          Contains("takes 'cycle_a', which node 'cycle_1' (#") &&
+                          Contains("produces after it: the graph has a cycle or is not in topological order"));
+    // 40 Concats doubling a constant, as that target: folding it made 2^40 values. Unfolded, the
+    // heads come from the scores' scaling, and the model is the default encoder's.
+    onnx = make_onnx(scratch, "doubling", "--kind encoder --hostile concat-doubling");
+    r = bounded_analyze(onnx);
+    CHECK(r.exit_code == 0);
+    // A causal mask claiming [1, 1, 2^32, 2^32] without values: rows x cols overflowed to the
+    // (zero) number of values, and the check read past them. It is no causal mask, so noted.
+    onnx = make_onnx(scratch, "mask", "--kind decoder --hostile mask-dims");
+    r = bounded_analyze(onnx);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains("a constant mask that is not causal on layer 0's scores is not modelled"));
+    // An attention 2^32 + 64 columns wide was read as 64 (an int of the layer).
+    onnx = make_onnx(scratch, "wide", "--kind encoder --hostile wide-query");
+    r = bounded_analyze(onnx);
+    CHECK(r.exit_code == 3);
+    CHECK_THAT(r.out, Contains(onnx + ": layer 0 (attention node 'Softmax_") &&
+                          Contains("gives 4294967360 columns to the attention, expected 1 to 65536"));
+    // 150000 graph inputs, each a Gather's indices: looking each up in a list took 20 s for this
+    // 15 MB file (quadratic); a set takes well under a second, 10 s leaves room for a busy machine.
+    onnx = make_onnx(scratch, "many", "--kind encoder --hostile many-inputs");
+    r = bounded_analyze(onnx, 10);
+    CHECK(r.exit_code == 0);
+}

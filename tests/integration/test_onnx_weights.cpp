@@ -137,3 +137,32 @@ TEST_CASE("a malformed ONNX initializer is refused by a functional run naming th
         CHECK_FALSE(fs::exists(scratch / "out"));
     }
 }
+
+// Dims that claim more than the data holds are refused by the data's length before anything is
+// allocated for them (within 2 GB of address space: the word table's claim alone is 5 GB of
+// doubles, the token-type table's 2^46 values).
+TEST_CASE("an ONNX initializer whose dims claim far more values than it holds is refused without allocating them",
+          "[integration][import][onnx][functional]") {
+    ScratchDir scratch("onnx-weights-hostile");
+    struct Case {
+        std::string how, message;
+    } cases[] = {
+        {"token-type-rows", "initializer 'bert.embeddings.token_type_embeddings.weight' (the token-type embedding "
+                            "[types, hidden] of model 'token-type-rows'): its shape [1099511627776, 64] holds more "
+                            "values than an ONNX file under protobuf's 2 GiB limit can"},
+        {"word-without-data", "initializer 'bert.embeddings.word_embeddings.weight' (the word embedding [vocab, "
+                              "hidden] of model 'word-without-data'): float_data holds 0 values, expected 640000000 "
+                              "values (640000000 float32 values for shape [10000000, 64])"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.how);
+        const std::string onnx = make_weighted_onnx(scratch, c.how, "--hostile " + c.how);
+        const CommandResult r = run_shell("ulimit -v 2000000; timeout 60 " + shell_quote(ACCELTRAN_BINARY) +
+                                          " run --model " + shell_quote(onnx) + " --seq 16 --batch 1 --accel "
+                                          "acceltran-edge --quiet --functional --out " + shell_quote(scratch / "out") +
+                                          " 2>&1 >/dev/null");
+        INFO(describe(r));
+        CHECK(r.exit_code == 3);
+        CHECK_THAT(r.out, Contains(onnx + ": " + c.message));
+    }
+}

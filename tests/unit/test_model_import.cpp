@@ -2,6 +2,7 @@
 // YAML must read back to the same spec, and a spec the format cannot hold is refused.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -127,5 +128,34 @@ TEST_CASE("DistilBERT, RoBERTa and Mistral configs read their own key names", "[
     bool window_noted = false;
     for (const std::string& note : mistral.notes) window_noted |= note.find("sliding_window 4096 is not modelled") != std::string::npos;
     CHECK(window_noted);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a Hugging Face config of more heads over all layers than every model reader allows is refused naming the key",
+          "[import]") {
+    const std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / ("acceltran-hf-heads-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto write = [&](const std::string& name, const std::string& text) {
+        std::ofstream((dir / name).string()) << text;
+        return (dir / name).string();
+    };
+    // Each value within its own limit, but 1024 x 65536 head records would take about 2.7 GB
+    // before anything else is checked (kMaxTotalHeads, as the model YAML reader applies it).
+    const std::string many = write("many.json", R"({"model_type": "bert", "num_hidden_layers": 1024,
+        "hidden_size": 65536, "num_attention_heads": 65536, "intermediate_size": 128, "vocab_size": 100,
+        "max_position_embeddings": 512})");
+    CHECK_THROWS_WITH(import_model(many, kModelsDir),
+                      Contains("many.json: num_attention_heads: expected at most 65536 attention heads over all "
+                               "layers, found 1024 layers (num_hidden_layers) of 65536 heads"));
+    // A note quotes a value of any size shortened, not whole.
+    const ImportedModel mistral = import_model(
+        write("window.json", R"({"model_type": "mistral", "num_hidden_layers": 2, "hidden_size": 64,
+            "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 100, "max_position_embeddings": 512,
+            "sliding_window": ")" + std::string(100000, 'w') + R"("})"),
+        kModelsDir);
+    std::size_t longest = 0;
+    for (const std::string& note : mistral.notes) longest = std::max(longest, note.size());
+    CHECK(longest < 1000);
     std::filesystem::remove_all(dir);
 }

@@ -139,6 +139,12 @@ ModelSpec HuggingFaceConfig::to_model_spec(std::vector<std::string>& notes) cons
     if (hidden % heads != 0)
         reader_.fail(k.heads, k.heads + " (" + std::to_string(heads) + ") must divide " + k.hidden + " (" +
                                   std::to_string(hidden) + ") so that every head has the same width");
+    // Every layer's heads are expanded into records (set_uniform_layers); the model YAML reader
+    // applies the same bound, so that 1024 layers of 65536 heads fail here, not as 2.7 GB.
+    if (std::int64_t(layers) * heads > kMaxTotalHeads)
+        reader_.fail(k.heads, "expected at most " + std::to_string(kMaxTotalHeads) + " attention heads over all "
+                              "layers, found " + std::to_string(layers) + " layers (" + k.layers + ") of " +
+                              std::to_string(heads) + " heads");
     // GPT-2's n_inner is null in the released configs, meaning 4 x n_embd.
     const bool ffn_given = type_ != "gpt2" || present(root_, k.ffn);
     const int ffn = ffn_given ? required_int(k.ffn, kMaxFfn) : 4 * hidden;
@@ -182,7 +188,7 @@ ModelSpec HuggingFaceConfig::to_model_spec(std::vector<std::string>& notes) cons
                                          "position table added to the embedding, the same ops as learned ones");
     if (type_ == "mistral" && present(root_, "sliding_window")) {
         read_.push_back("sliding_window");
-        notes.push_back(reader_.file() + ": sliding_window " + root_.at("sliding_window").dump() +
+        notes.push_back(reader_.file() + ": sliding_window " + printable_excerpt(root_.at("sliding_window").dump()) +
                         " is not modelled: attention spans the whole causal context (the same as Mistral's for "
                         "sequences up to the window)");
     }

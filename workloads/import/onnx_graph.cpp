@@ -136,7 +136,7 @@ void OnnxGraph::index() {
     const onnx::GraphProto& g = model_.graph();
     for (const auto& init : g.initializer()) constants_[init.name()] = &init;
     for (const auto& input : g.input())
-        if (!constants_.count(input.name())) inputs_.push_back(input.name());
+        if (!constants_.count(input.name())) inputs_.insert(input.name());
     for (int i = 0; i < g.node_size(); ++i) {
         const onnx::NodeProto& n = g.node(i);
         for (const auto& in : n.input())
@@ -187,6 +187,15 @@ void OnnxGraph::check_op_types() const {
         if (n.input_size() < needed || n.output_size() < 1 || n.output(0).empty())
             fail(describe(i) + ": expected " + std::to_string(needed) + " input(s) and an output, found " +
                  std::to_string(n.input_size()) + " and " + std::to_string(n.output_size()));
+        // ONNX lists nodes so that each input is produced before it is used; the recognizer walks
+        // back from consumers to producers, which a cycle would make endless.
+        for (const auto& in : n.input()) {
+            const int p = in.empty() ? -1 : producer(in);
+            if (p >= i && !constant(in))
+                fail(describe(i) + " takes '" + printable_excerpt(in) + "', which " +
+                     (p == i ? std::string("it produces itself") : describe(p) + " produces after it") +
+                     ": the graph has a cycle or is not in topological order, as ONNX requires");
+        }
     }
 }
 
@@ -210,7 +219,7 @@ const std::vector<int>& OnnxGraph::consumers(const std::string& tensor) const {
 }
 
 bool OnnxGraph::is_graph_input(const std::string& tensor) const {
-    return std::find(inputs_.begin(), inputs_.end(), tensor) != inputs_.end();
+    return inputs_.count(tensor) != 0;
 }
 
 const onnx::TensorProto* OnnxGraph::constant(const std::string& tensor) const {
@@ -225,16 +234,23 @@ std::optional<std::vector<std::int64_t>> OnnxGraph::constant_shape(const std::st
 }
 
 std::optional<std::vector<double>> OnnxGraph::constant_values(const std::string& tensor) const {
+    int budget = kMaxFoldedOps;
+    return constant_values(tensor, budget);
+}
+
+// `budget` counts the ops visited for the outermost tensor, so that a cycle or a DAG whose paths
+// multiply ends (with nothing: such a tensor is no constant the recognizer can use).
+std::optional<std::vector<double>> OnnxGraph::constant_values(const std::string& tensor, int& budget) const {
     if (const onnx::TensorProto* t = constant(tensor)) return tensor_values(*t);
     const int p = producer(tensor);
-    if (p < 0) return std::nullopt;
+    if (p < 0 || --budget < 0) return std::nullopt;
     const onnx::NodeProto& n = node(p);
-    if (n.op_type() == "Identity" || n.op_type() == "Unsqueeze") return constant_values(n.input(0));
+    if (n.op_type() == "Identity" || n.op_type() == "Unsqueeze") return constant_values(n.input(0), budget);
     if (n.op_type() != "Concat") return std::nullopt;
     std::vector<double> out;
     for (const auto& in : n.input()) {
-        const auto part = constant_values(in);
-        if (!part) return std::nullopt;
+        const auto part = constant_values(in, budget);
+        if (!part || out.size() + part->size() > kMaxConcatValues) return std::nullopt;
         out.insert(out.end(), part->begin(), part->end());
     }
     return out;

@@ -152,7 +152,9 @@ bool OnnxTransformer::causal_mask(const std::string& tensor, bool keep_where_tru
     const auto values = g_.constant_values(tensor);
     if (!shape || !values || shape->size() < 2) return false;
     const std::int64_t rows = (*shape)[shape->size() - 2], cols = shape->back();
-    if (rows != cols || rows < 2 || std::int64_t(values->size()) != rows * cols) return false;
+    // A mask covers at most the positions a model may have; beyond them rows x cols could
+    // overflow and let dims without data pass the size check.
+    if (rows != cols || rows < 2 || rows > kMaxPositions || std::int64_t(values->size()) != rows * cols) return false;
     const bool is_where = g_.constant(tensor)->data_type() == onnx::TensorProto_DataType_BOOL;
     for (std::int64_t r = 0; r < rows; ++r)
         for (std::int64_t c = 0; c < cols; ++c) {
@@ -529,6 +531,13 @@ ModelSpec OnnxTransformer::to_model_spec(std::vector<std::string>& notes, OnnxWe
             if (p->matmul.rows != hidden)
                 g_.fail(where + ": " + g_.describe(p->matmul.node) + " takes " + std::to_string(p->matmul.rows) +
                         " inputs, but the word embedding is " + std::to_string(hidden) + " wide");
+        // The heads' total width becomes int fields of the layer (and its K/V part, checked
+        // below to divide it); a dim of 2^32 + 64 would otherwise read as 64.
+        for (const Projection* p : {&a.q, &a.k, &a.v})
+            if (p->width > kMaxHidden)
+                g_.fail(where + ": " + g_.describe(p->matmul.node) + " gives " + std::to_string(p->width) +
+                        " columns to the attention, expected 1 to " + std::to_string(kMaxHidden) +
+                        " (the limit every model reader applies to a width)");
         // Heads: the Reshape into [batch, seq, heads, width], else the 1/sqrt(width) scaling.
         std::int64_t heads = 0;
         const auto& shape = a.q.head_shape;

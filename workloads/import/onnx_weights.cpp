@@ -55,8 +55,16 @@ public:
         const onnx::TensorProto* t = g_.constant(name);
         if (!t) fail(name, meaning, "no initializer or Constant of that name");
         const std::vector<std::int64_t> dims(t->dims().begin(), t->dims().end());
+        // The values the role's shape holds. A token-type table's rows come from the file
+        // unbounded; a count beyond what a file under protobuf's 2 GiB limit can hold is refused
+        // here, so that neither the product overflows nor anything is allocated for it.
         std::int64_t expected = 1;
-        for (auto d : expected_shape) expected *= d;
+        for (auto d : expected_shape) {
+            if (d > 0 && expected > std::int64_t(OnnxGraph::kMaxFileBytes) / d)
+                fail(name, meaning, "its shape " + onnx_shape_text(expected_shape) +
+                                        " holds more values than an ONNX file under protobuf's 2 GiB limit can");
+            expected *= d;
+        }
         bool shape_ok = dims == expected_shape;
         if (vector && !shape_ok && !dims.empty() && dims.back() == expected) {
             shape_ok = true;
@@ -82,7 +90,6 @@ public:
                                              ? " (a quantized export: export the float model)"
                                              : ""));
         }
-        std::vector<double> out(static_cast<std::size_t>(expected));
         const auto bad_count = [&](std::size_t found, const std::string& field) {
             const bool raw = field == "raw_data";
             const std::string unit = raw ? " bytes" : " values";
@@ -91,9 +98,21 @@ public:
                                     std::to_string(expected) + " " + onnx_dtype_name(type) + " values for shape " +
                                     onnx_shape_text(dims) + ")");
         };
+        // The data's length is checked before the values are allocated: dims without data must
+        // not make the reader reserve what they claim.
+        const std::size_t count = std::size_t(expected);
+        if (t->has_raw_data()) {
+            if (t->raw_data().size() != count * bytes) bad_count(t->raw_data().size(), "raw_data");
+        } else if (type == onnx::TensorProto_DataType_FLOAT) {
+            if (std::size_t(t->float_data_size()) != count) bad_count(std::size_t(t->float_data_size()), "float_data");
+        } else if (type == onnx::TensorProto_DataType_DOUBLE) {
+            if (std::size_t(t->double_data_size()) != count) bad_count(std::size_t(t->double_data_size()), "double_data");
+        } else if (std::size_t(t->int32_data_size()) != count) {
+            bad_count(std::size_t(t->int32_data_size()), "int32_data");
+        }
+        std::vector<double> out(count);
         if (t->has_raw_data()) {
             const std::string& raw = t->raw_data();
-            if (raw.size() != out.size() * bytes) bad_count(raw.size(), "raw_data");
             // ONNX raw_data is little-endian, as x86 and arm64.
             for (std::size_t i = 0; i < out.size(); ++i) {
                 const char* p = raw.data() + i * bytes;
@@ -111,14 +130,11 @@ public:
                 }
             }
         } else if (type == onnx::TensorProto_DataType_FLOAT) {
-            if (std::size_t(t->float_data_size()) != out.size()) bad_count(std::size_t(t->float_data_size()), "float_data");
             for (std::size_t i = 0; i < out.size(); ++i) out[i] = t->float_data(int(i));
         } else if (type == onnx::TensorProto_DataType_DOUBLE) {
-            if (std::size_t(t->double_data_size()) != out.size()) bad_count(std::size_t(t->double_data_size()), "double_data");
             for (std::size_t i = 0; i < out.size(); ++i) out[i] = t->double_data(int(i));
         } else {
             // float16 and bfloat16 without raw_data: one 16-bit pattern per int32_data entry.
-            if (std::size_t(t->int32_data_size()) != out.size()) bad_count(std::size_t(t->int32_data_size()), "int32_data");
             for (std::size_t i = 0; i < out.size(); ++i) {
                 const auto bits = std::uint16_t(t->int32_data(int(i)));
                 out[i] = type == onnx::TensorProto_DataType_FLOAT16 ? functional::half_to_double(bits)

@@ -35,6 +35,15 @@ not for a runtime); --malformed breaks one initializer (dtype: layer 0's query
 weight as int8; bias-shape: layer 0's query bias one element too long; raw-size: the word table's
 raw data 4 bytes short).
 
+--hostile builds what a careless or hostile file may hold, for the importer's bounds: cycle (two
+Identity nodes feeding each other, one the target of layer 0's query Reshape), concat-doubling
+(40 Concats each doubling the one before, as that target: 2^40 values), mask-dims (the decoder's
+causal mask claims [1, 1, 2^32, 2^32] without values), wide-query (layer 0's Q, K, V and output
+weights claim 2^32 + 64 columns), many-inputs (150000 graph inputs, each the indices of a Gather
+before the model's nodes), token-type-rows (the token-type table claims 2^40 rows) and
+word-without-data (the word table claims [10^7, hidden] without values); mask-dims, wide-query
+and the last two give dims without the data they claim.
+
 Forms the importer refuses, for its error tests: --norm rms (Llama's RMSNorm: ReduceMean of the
 input squared, no centring), --gated (a GEGLU feed-forward: Gelu(x W_gate) * (x W_up), three
 matmuls, as Llama's SwiGLU but without its Sigmoid), --dynamic-reshape (the heads' Reshape
@@ -235,6 +244,8 @@ def build(a):
         opsets.append(helper.make_opsetid("com.microsoft", 1))
     if a.malformed:
         malform(graph, a.malformed, prefix, h)
+    if a.hostile:
+        hostile(graph, a.hostile, prefix, h)
     return helper.make_model(graph, opset_imports=opsets, producer_name="make_transformer_onnx"), g.named
 
 
@@ -251,6 +262,57 @@ def malform(graph, how, prefix, hidden):
     elif how == "raw-size":
         t = inits[f"{prefix}.embeddings.word_embeddings.weight"]
         t.raw_data = t.raw_data[:-4]
+
+
+def hostile(graph, how, prefix, hidden):
+    """Builds one of the structures --hostile names around a valid graph (the importer must end,
+    in bounded time and memory, with an answer or an error naming the place)."""
+    inits = {t.name: t for t in graph.initializer}
+    nodes = list(graph.node)
+    # Layer 0's query Reshape into heads, whose constant target the importer folds.
+    reshape = next(n for n in nodes if n.op_type == "Reshape" and n.input[1] in inits and list(inits[n.input[1]].dims) == [4])
+
+    def dims_only(name, dims):
+        t = inits[name]
+        t.ClearField("raw_data")
+        t.ClearField("float_data")
+        del t.dims[:]
+        t.dims.extend(dims)
+
+    if how == "cycle":
+        # Two Identity nodes feeding each other, one of them the Reshape's target.
+        reshape.input[1] = "cycle_a"
+        graph.node.extend([helper.make_node("Identity", ["cycle_b"], ["cycle_a"], name="cycle_1"),
+                           helper.make_node("Identity", ["cycle_a"], ["cycle_b"], name="cycle_2")])
+    elif how == "concat-doubling":
+        # 40 Concats, each of the one before twice, in topological order: 2^40 values if folded.
+        graph.initializer.append(numpy_helper.from_array(np.array([1], np.int64), "doubling_0"))
+        doubling = [helper.make_node("Concat", [f"doubling_{i}", f"doubling_{i}"], [f"doubling_{i + 1}"], axis=0,
+                                     name=f"Concat_doubling_{i}") for i in range(40)]
+        reshape.input[1] = "doubling_40"  # before the nodes are copied back into the graph
+        del graph.node[:]
+        graph.node.extend(doubling + nodes)
+    elif how == "mask-dims":
+        # The decoder's causal mask claims [1, 1, 2^32, 2^32] and holds no values.
+        dims_only("causal_mask", [1, 1, 2 ** 32, 2 ** 32])
+    elif how == "wide-query":
+        # Layer 0's attention 2^32 + 64 columns wide (dims only), as int 64 if truncated.
+        for part in ("query", "key", "value"):
+            dims_only(f"{prefix}.layer.0.attention.{part}.weight", [hidden, 2 ** 32 + 64])
+        dims_only(f"{prefix}.layer.0.attention.output.dense.weight", [2 ** 32 + 64, hidden])
+    elif how == "many-inputs":
+        # 150000 graph inputs, each gathered from one small table before the model's nodes.
+        count = 150000
+        graph.initializer.append(numpy_helper.from_array(np.zeros((2, 2), np.float32), "many_table"))
+        graph.input.extend(helper.make_tensor_value_info(f"many_{i}", TensorProto.INT64, [1]) for i in range(count))
+        gathers = [helper.make_node("Gather", ["many_table", f"many_{i}"], [f"many_rows_{i}"], name=f"Gather_many_{i}")
+                   for i in range(count)]
+        del graph.node[:]
+        graph.node.extend(gathers + nodes)
+    elif how == "token-type-rows":
+        dims_only(f"{prefix}.embeddings.token_type_embeddings.weight", [2 ** 40, hidden])
+    elif how == "word-without-data":
+        dims_only(f"{prefix}.embeddings.word_embeddings.weight", [10 ** 7, hidden])
 
 
 def write_safetensors(path, tensors):
@@ -293,11 +355,13 @@ def main():
     ap.add_argument("--dtype", choices=["float32", "float16"], default="float32", help="the weights' element type")
     ap.add_argument("--safetensors", default="", help="encoder: also write its weights with Hugging Face BERT names")
     ap.add_argument("--malformed", choices=["dtype", "bias-shape", "raw-size"], help="break one initializer")
+    ap.add_argument("--hostile", choices=["cycle", "concat-doubling", "mask-dims", "wide-query", "many-inputs",
+                                          "token-type-rows", "word-without-data"], help="build a structure the importer must survive")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     model, named = build(a)
-    if not a.unsupported and not a.malformed and a.dtype == "float32":
+    if not a.unsupported and not a.malformed and not a.hostile and a.dtype == "float32":
         onnx.checker.check_model(model)
     onnx.save(model, a.out)
     if a.safetensors:
