@@ -28,7 +28,9 @@ public:
     const JsonLocator& locator() const { return locator_; }
 
     // The document. Malformed JSON, or a value nlohmann cannot hold (1e999), is an InputError
-    // with the byte offset and line and column of the fault.
+    // with the byte offset and line and column of the fault; so is a key given twice in one
+    // object (nlohmann would keep the last silently; the YAML readers refuse it too), named by
+    // its path and placed at its second occurrence.
     nlohmann::json parse(const std::string& text) const;
 
     [[noreturn]] void fail(const std::string& path, const std::string& message) const;

@@ -170,6 +170,12 @@ std::vector<BadInput> bad_inputs() {
                 {"{dir}/config.json: num_key_value_heads: num_key_value_heads (3) must divide num_attention_heads (8)"}),
         hf_case("Hugging Face: wrong type", "{\"model_type\": \"bert\", \"num_hidden_layers\": \"12\"}",
                 {"{dir}/config.json: num_hidden_layers: expected a positive integer, found the string \"12\""}),
+        hf_case("Hugging Face: duplicate key",
+                "{\"model_type\": \"bert\", \"hidden_size\": 128,\n \"hidden_size\": 256}",
+                {"{dir}/config.json: top level: duplicate key 'hidden_size' (at line 2, column 2)"}),
+        hf_case("Hugging Face: duplicate nested key",
+                "{\"model_type\": \"llama\", \"rope_scaling\": {\"type\": \"linear\",\n \"type\": \"dynamic\"}}",
+                {"{dir}/config.json: rope_scaling: duplicate key 'type'", "(at line 2, column 10)"}),
         hf_case("Hugging Face: activation with no counterpart",
                 "{\"model_type\": \"mistral\", \"num_hidden_layers\": 2, \"hidden_size\": 256, \"num_attention_heads\": 8,"
                 " \"intermediate_size\": 512, \"vocab_size\": 1000, \"max_position_embeddings\": 128, \"hidden_act\": \"gelu\"}",
