@@ -38,6 +38,16 @@ inline const std::string kLongRunSeq = "32";
 inline const std::string kLongRunSeq = "128";
 #endif
 
+// The shell prefix that caps a command's address space at 2 GB, the robustness standard's probe
+// for hostile inputs. AddressSanitizer reserves terabytes of address space for its shadow memory,
+// which such a cap refuses at start, so the sanitized build runs those commands uncapped (its own
+// checks then catch a bad access, and the test's timeout still bounds the time).
+#ifdef ACCELTRAN_SANITIZED
+inline const std::string kAddressSpaceCap2GB = "";
+#else
+inline const std::string kAddressSpaceCap2GB = "ulimit -v 2000000; ";
+#endif
+
 // A fresh directory under the system temp dir, removed (with its contents) on destruction.
 class ScratchDir {
 public:

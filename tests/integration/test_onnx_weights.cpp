@@ -157,7 +157,7 @@ TEST_CASE("an ONNX initializer whose dims claim far more values than it holds is
     for (const Case& c : cases) {
         INFO(c.how);
         const std::string onnx = make_weighted_onnx(scratch, c.how, "--hostile " + c.how);
-        const CommandResult r = run_shell("ulimit -v 2000000; timeout 60 " + shell_quote(ACCELTRAN_BINARY) +
+        const CommandResult r = run_shell(kAddressSpaceCap2GB + "timeout 60 " + shell_quote(ACCELTRAN_BINARY) +
                                           " run --model " + shell_quote(onnx) + " --seq 16 --batch 1 --accel "
                                           "acceltran-edge --quiet --functional --out " + shell_quote(scratch / "out") +
                                           " 2>&1 >/dev/null");
