@@ -26,7 +26,7 @@ struct MapRequest {
     std::optional<int> prompt_len, gen_len;
     int simulated_steps = 16;
     Objective objective = Objective::Edp;
-    SearchKind search = SearchKind::Random;
+    SearchKind search = SearchKind::Heuristic;
     std::uint64_t budget = 10000, seed = 1;
     std::string source;  // what the mapping file says produced it (empty: this map, its search)
     // The check on the TLM model (MappingCheck, docs/mapping.md §7.1): each choice is kept only
