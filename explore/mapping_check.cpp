@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <sstream>
 
@@ -44,9 +43,12 @@ bool MappingCheck::trial(const ModelMapper& mapper, const std::string& what, Tri
         out.cycles = summary.at("cycles").get<double>();
         out.energy_j = summary.at("energy_j").get<double>();
         out.seconds = summary.at("seconds").get<double>();
-        out.objective = objective_ == Objective::Latency  ? out.cycles
-                        : objective_ == Objective::Energy ? out.energy_j
-                                                          : out.energy_j * out.seconds;
+        // The run's figures in the cost model's terms, so the objective is the one the search used.
+        OpCost run;
+        run.cycles = out.cycles;
+        run.energy_j = out.energy_j;
+        run.seconds = out.seconds;
+        out.objective = objective_value(run, objective_);
     } else {
         out.error = SweepRunner::error_message(point.error_file);
     }

@@ -72,8 +72,7 @@ ModelMapper::ModelMapper(const workloads::OpGraph& graph, const workloads::Compi
         derived_.push_back(planned);
         ops_.push_back({planned, index});
     }
-    apply();
-    weigh_fusions(graph, options, model, search);
+    weigh_fusions(graph, options, model, search);  // reads the ops' names and shapes only
     apply();
 }
 
